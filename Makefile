@@ -45,6 +45,7 @@ FUZZ_CC := clang
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -g -O1
 CFLAGS ?=
 LDFLAGS ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # --- Sources ----------------------------------------------------------------
 LIB_DIRS := util crypto db waweb matrix bridge
@@ -162,10 +163,10 @@ print-deps:
 	@echo $(DEB_BUILD) $(DEB_TEST)
 
 test: deps
-	@$(MAKE) --no-print-directory test-bins fuzz-bins
+	@$(MAKE) --no-print-directory -j$(JOBS) test-bins fuzz-bins
 	@BUILD=$(BUILD) sh test/run.sh all
 test-unit test-cli test-db test-wa test-matrix test-e2e: deps
-	@$(MAKE) --no-print-directory test-bins
+	@$(MAKE) --no-print-directory -j$(JOBS) test-bins
 	@BUILD=$(BUILD) sh test/run.sh $(patsubst test-%,%,$@)
 fuzz-smoke: deps
 	@$(MAKE) --no-print-directory fuzz-bins
