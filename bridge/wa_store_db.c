@@ -1,0 +1,427 @@
+/*
+ * wa_store_db.c: struct wa_store_ops on db/ with mautrix-compatible tables.
+ *
+ * whatsmeow_device holds private keys only (noise_key, identity_key,
+ * signed_pre_key): public halves are derived on load.  adv_key is the ADV
+ * secret; adv_details/adv_*_sig are the signed device identity from pairing.
+ * whatsmeow_pre_keys rows are keyed by (device jid, key id).  kv_store rows
+ * use bridge_id '' as mautrix-whatsapp's single bridge does.
+ *
+ * Does not: create tables (db_upgrade does) or cache anything: every op is
+ * one short statement (or a few, for load), which style.md allows on db/.
+ * Invariants: a row read with a blob of the wrong length is refused
+ * (U_ERR_INVALID) instead of being padded or truncated.
+ */
+#include <string.h>
+
+#include "bridge/wa_store_db.h"
+#include "db/db.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define DEVICE_COLS "jid, lid, registration_id, noise_key, identity_key, " \
+	"signed_pre_key, signed_pre_key_id, signed_pre_key_sig, adv_key, " \
+	"adv_details, adv_account_sig, adv_account_sig_key, adv_device_sig, " \
+	"platform, business_name, push_name"
+
+static int
+get_fixed(struct db_stmt *st, int col, uint8_t *dst, size_t n)
+{
+	size_t len = 0;
+	const void *p = db_column_blob(st, col, &len);
+
+	if (p == NULL || len != n)
+		return U_ERR_INVALID;
+	memcpy(dst, p, n);
+	return 0;
+}
+
+static char *
+get_text(struct db_stmt *st, int col)
+{
+	const char *s = db_column_text(st, col);
+
+	return s != NULL ? u_strdup(s) : NULL;
+}
+
+static int
+db_device_load(void *arg, const char *jid, struct wa_device *out)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	struct wa_device d;
+	const void *p;
+	size_t len = 0;
+	int64_t v;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	if (jid != NULL) {
+		r = db_prepare(db, "SELECT " DEVICE_COLS " FROM whatsmeow_device "
+		    "WHERE jid = $1", &st);
+		if (r == 0)
+			r = db_bind_text(st, 1, jid);
+	} else {
+		r = db_prepare(db, "SELECT " DEVICE_COLS " FROM whatsmeow_device "
+		    "ORDER BY jid LIMIT 1", &st);
+	}
+	if (r != 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	if (r == DB_DONE) {
+		r = U_ERR_NOT_FOUND;
+		goto out;
+	}
+	r = U_ERR_INVALID;
+	d.jid = get_text(st, 0);
+	d.lid = get_text(st, 1);
+	v = db_column_int64(st, 2);
+	if (v < 0 || v > 0xffffffffLL)
+		goto out;
+	d.registration_id = (uint32_t)v;
+	if (get_fixed(st, 3, d.noise.priv, WA_KEY_LEN) != 0 ||
+	    get_fixed(st, 4, d.identity.priv, WA_KEY_LEN) != 0 ||
+	    get_fixed(st, 5, d.signed_prekey.priv, WA_KEY_LEN) != 0)
+		goto out;
+	v = db_column_int64(st, 6);
+	if (v < 0 || v > WA_PREKEY_ID_MAX)
+		goto out;
+	d.signed_prekey_id = (uint32_t)v;
+	if (get_fixed(st, 7, d.signed_prekey_sig, WA_SIG_LEN) != 0 ||
+	    get_fixed(st, 8, d.adv_secret, WA_KEY_LEN) != 0)
+		goto out;
+	p = db_column_blob(st, 9, &len);
+	if (len > WA_ADV_DETAILS_MAX)
+		goto out;
+	d.adv_details = u_memdup(p != NULL ? p : "", len);
+	d.adv_details_len = len;
+	if (get_fixed(st, 10, d.adv_account_sig, WA_SIG_LEN) != 0 ||
+	    get_fixed(st, 11, d.adv_account_sig_key, WA_KEY_LEN) != 0 ||
+	    get_fixed(st, 12, d.adv_device_sig, WA_SIG_LEN) != 0)
+		goto out;
+	d.platform = get_text(st, 13);
+	d.business_name = get_text(st, 14);
+	d.push_name = get_text(st, 15);
+	if ((r = db_column_check(st)) != 0 || d.jid == NULL)
+		goto out;
+	wa_device_derive_public(&d);
+	*out = d;
+	memset(&d, 0, sizeof(d));
+	r = 0;
+out:
+	if (r != 0 && r != U_ERR_NOT_FOUND)
+		log_warnx("wa store: cannot load device: %s (%s)", u_strerror(r),
+		    db_errmsg(db));
+	wa_device_clear(&d);
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_device_save(void *arg, const struct wa_device *dev)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if (dev->jid == NULL || dev->adv_details == NULL)
+		return U_ERR_INVALID;
+	r = db_prepare(db, "INSERT INTO whatsmeow_device (" DEVICE_COLS ") "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+	    "$14, $15, $16) ON CONFLICT (jid) DO UPDATE SET lid = excluded.lid, "
+	    "registration_id = excluded.registration_id, "
+	    "noise_key = excluded.noise_key, identity_key = excluded.identity_key, "
+	    "signed_pre_key = excluded.signed_pre_key, "
+	    "signed_pre_key_id = excluded.signed_pre_key_id, "
+	    "signed_pre_key_sig = excluded.signed_pre_key_sig, "
+	    "adv_key = excluded.adv_key, adv_details = excluded.adv_details, "
+	    "adv_account_sig = excluded.adv_account_sig, "
+	    "adv_account_sig_key = excluded.adv_account_sig_key, "
+	    "adv_device_sig = excluded.adv_device_sig, "
+	    "platform = excluded.platform, "
+	    "business_name = excluded.business_name, "
+	    "push_name = excluded.push_name", &st);
+	if (r != 0)
+		goto out;
+	if ((r = db_bind_text(st, 1, dev->jid)) != 0 ||
+	    (r = db_bind_text(st, 2, dev->lid)) != 0 ||
+	    (r = db_bind_int64(st, 3, dev->registration_id)) != 0 ||
+	    (r = db_bind_blob(st, 4, dev->noise.priv, WA_KEY_LEN)) != 0 ||
+	    (r = db_bind_blob(st, 5, dev->identity.priv, WA_KEY_LEN)) != 0 ||
+	    (r = db_bind_blob(st, 6, dev->signed_prekey.priv, WA_KEY_LEN)) != 0 ||
+	    (r = db_bind_int64(st, 7, dev->signed_prekey_id)) != 0 ||
+	    (r = db_bind_blob(st, 8, dev->signed_prekey_sig, WA_SIG_LEN)) != 0 ||
+	    (r = db_bind_blob(st, 9, dev->adv_secret, WA_KEY_LEN)) != 0 ||
+	    (r = db_bind_blob(st, 10, dev->adv_details, dev->adv_details_len)) != 0 ||
+	    (r = db_bind_blob(st, 11, dev->adv_account_sig, WA_SIG_LEN)) != 0 ||
+	    (r = db_bind_blob(st, 12, dev->adv_account_sig_key, WA_KEY_LEN)) != 0 ||
+	    (r = db_bind_blob(st, 13, dev->adv_device_sig, WA_SIG_LEN)) != 0 ||
+	    (r = db_bind_text(st, 14, dev->platform ? dev->platform : "")) != 0 ||
+	    (r = db_bind_text(st, 15, dev->business_name ? dev->business_name : "")) != 0 ||
+	    (r = db_bind_text(st, 16, dev->push_name ? dev->push_name : "")) != 0)
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot save device: %s: %s", u_strerror(r),
+		    db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+/* One statement with text/int parameters; used by the small ops below. */
+static int
+exec1(struct db *db, const char *sql, const char *jid, int64_t a, int nargs,
+    int64_t *changes)
+{
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, sql, &st)) != 0)
+		goto out;
+	if ((r = db_bind_text(st, 1, jid)) != 0)
+		goto out;
+	if (nargs > 1 && (r = db_bind_int64(st, 2, a)) != 0)
+		goto out;
+	if ((r = db_stmt_exec(st)) != 0)
+		goto out;
+	if (changes != NULL)
+		*changes = db_stmt_changes(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: %s: %s", u_strerror(r), db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_device_delete(void *arg, const char *jid)
+{
+	int64_t n = 0;
+	int r;
+
+	/* whatsmeow_pre_keys and the other per-device tables cascade. */
+	r = exec1(arg, "DELETE FROM whatsmeow_device WHERE jid = $1", jid, 0, 1, &n);
+	if (r == 0 && n == 0)
+		r = U_ERR_NOT_FOUND;
+	return r;
+}
+
+/* SELECT returning one integer. */
+static int
+query_int(struct db *db, const char *sql, const char *jid, int64_t *out)
+{
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, sql, &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	*out = r == DB_ROW ? db_column_int64(st, 0) : 0;
+	r = r == DB_ROW ? db_column_check(st) : 0;
+out:
+	if (r != 0)
+		log_warnx("wa store: %s: %s", u_strerror(r), db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_prekey_max_id(void *arg, const char *jid, uint32_t *out)
+{
+	int64_t v = 0;
+	int r;
+
+	r = query_int(arg, "SELECT COALESCE(MAX(key_id), 0) FROM whatsmeow_pre_keys "
+	    "WHERE jid = $1", jid, &v);
+	if (r == 0 && (v < 0 || v > WA_PREKEY_ID_MAX))
+		r = U_ERR_INVALID;
+	if (r == 0)
+		*out = (uint32_t)v;
+	return r;
+}
+
+static int
+db_prekey_put(void *arg, const char *jid, uint32_t id,
+    const uint8_t priv[WA_KEY_LEN], int uploaded)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if (id == 0 || id > WA_PREKEY_ID_MAX)
+		return U_ERR_INVALID;
+	if ((r = db_prepare(db, "INSERT INTO whatsmeow_pre_keys (jid, key_id, key, "
+	    "uploaded) VALUES ($1, $2, $3, $4) ON CONFLICT (jid, key_id) DO "
+	    "UPDATE SET key = excluded.key, uploaded = excluded.uploaded", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_int64(st, 2, id)) != 0 ||
+	    (r = db_bind_blob(st, 3, priv, WA_KEY_LEN)) != 0 ||
+	    (r = db_bind_bool(st, 4, uploaded)) != 0)
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot store prekey: %s: %s", u_strerror(r),
+		    db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_prekey_load(void *arg, const char *jid, uint32_t id, uint8_t priv[WA_KEY_LEN])
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, "SELECT key FROM whatsmeow_pre_keys WHERE jid = $1 "
+	    "AND key_id = $2", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_int64(st, 2, id)) != 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	if (r == DB_DONE) {
+		r = U_ERR_NOT_FOUND;
+		goto out;
+	}
+	r = get_fixed(st, 0, priv, WA_KEY_LEN);
+out:
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_prekey_remove(void *arg, const char *jid, uint32_t id)
+{
+	int64_t n = 0;
+	int r;
+
+	r = exec1(arg, "DELETE FROM whatsmeow_pre_keys WHERE jid = $1 AND key_id = $2",
+	    jid, id, 2, &n);
+	if (r == 0 && n == 0)
+		r = U_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+db_prekeys_mark_uploaded(void *arg, const char *jid, uint32_t up_to)
+{
+	return exec1(arg, "UPDATE whatsmeow_pre_keys SET uploaded = true "
+	    "WHERE jid = $1 AND key_id <= $2", jid, up_to, 2, NULL);
+}
+
+static int
+db_prekeys_count_uploaded(void *arg, const char *jid, unsigned *out)
+{
+	int64_t v = 0;
+	int r;
+
+	r = query_int(arg, "SELECT COUNT(*) FROM whatsmeow_pre_keys WHERE jid = $1 "
+	    "AND uploaded = true", jid, &v);
+	if (r == 0)
+		*out = (unsigned)v;
+	return r;
+}
+
+static int
+db_prekeys_pending(void *arg, const char *jid, unsigned max, uint32_t *ids,
+    uint8_t (*privs)[WA_KEY_LEN], unsigned *n)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	unsigned k = 0;
+	int64_t v;
+	int r;
+
+	if ((r = db_prepare(db, "SELECT key_id, key FROM whatsmeow_pre_keys "
+	    "WHERE jid = $1 AND uploaded = false ORDER BY key_id LIMIT $2", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_int64(st, 2, max)) != 0)
+		goto out;
+	while (k < max && (r = db_step(st)) == DB_ROW) {
+		v = db_column_int64(st, 0);
+		if (v <= 0 || v > WA_PREKEY_ID_MAX ||
+		    get_fixed(st, 1, privs[k], WA_KEY_LEN) != 0) {
+			r = U_ERR_INVALID;
+			goto out;
+		}
+		ids[k++] = (uint32_t)v;
+	}
+	if (r < 0)
+		goto out;
+	*n = k;
+	r = 0;
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot list prekeys: %s", u_strerror(r));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_kv_get(void *arg, const char *key, char **out)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	const char *s;
+	int r;
+
+	if ((r = db_prepare(db, "SELECT value FROM kv_store WHERE bridge_id = '' "
+	    "AND key = $1", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, key)) != 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	if (r == DB_DONE || (s = db_column_text(st, 0)) == NULL) {
+		r = U_ERR_NOT_FOUND;
+		goto out;
+	}
+	*out = u_strdup(s);
+	r = 0;
+out:
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_kv_set(void *arg, const char *key, const char *value)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, "INSERT INTO kv_store (bridge_id, key, value) "
+	    "VALUES ('', $1, $2) ON CONFLICT (bridge_id, key) DO UPDATE SET "
+	    "value = excluded.value", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, key)) != 0 ||
+	    (r = db_bind_text(st, 2, value)) != 0)
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot set %s: %s: %s", key, u_strerror(r),
+		    db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+const struct wa_store_ops br_wa_store_db_ops = {
+	.device_load = db_device_load,
+	.device_save = db_device_save,
+	.device_delete = db_device_delete,
+	.prekey_max_id = db_prekey_max_id,
+	.prekey_put = db_prekey_put,
+	.prekey_load = db_prekey_load,
+	.prekey_remove = db_prekey_remove,
+	.prekeys_mark_uploaded = db_prekeys_mark_uploaded,
+	.prekeys_count_uploaded = db_prekeys_count_uploaded,
+	.prekeys_pending = db_prekeys_pending,
+	.kv_get = db_kv_get,
+	.kv_set = db_kv_set,
+};

@@ -1,0 +1,125 @@
+/*
+ * store.h: what the WhatsApp client keeps between runs, reached as callbacks.
+ *
+ * waweb/ never touches a database: the caller hands the client a
+ * `struct wa_store_ops` plus an opaque `arg` (as libsignal's stores do).
+ * bridge/wa_store_db.c implements it on db/ with mautrix-whatsapp's tables
+ * (whatsmeow_device, whatsmeow_pre_keys, kv_store) so an existing
+ * mautrix-whatsapp database keeps working; waweb/store_mem.c implements it in
+ * memory for tests and for a device that has not paired yet.
+ *
+ * Does not: generate keys (waweb/prekeys.c and waweb/pair.c do), or hold
+ * Signal sessions/identities (those get their own ops with the Signal layer).
+ *
+ * Invariants:
+ *  - A device is saved only once it has paired (it has a JID): the database
+ *    row is keyed by the device JID, exactly like whatsmeow_device.jid.
+ *  - Only private keys are stored (like whatsmeow); public halves are
+ *    derived on load with wa_device_derive_public().
+ *  - Every op may be called from the client's callbacks on the loop thread;
+ *    ops must not block for long (SQLite is fine).
+ *  - Ops return 0 or a negative code; "nothing there" is U_ERR_NOT_FOUND.
+ */
+#ifndef PONTON_WAWEB_STORE_H
+#define PONTON_WAWEB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WA_KEY_LEN 32
+#define WA_SIG_LEN 64
+/* Prekey ids are 24-bit on the wire (3 bytes). */
+#define WA_PREKEY_ID_MAX 0xffffffu
+/* ADVDeviceIdentity bytes signed by the phone: a few small varints. */
+#define WA_ADV_DETAILS_MAX 256
+
+struct wa_keypair {
+	uint8_t	pub[WA_KEY_LEN];
+	uint8_t	priv[WA_KEY_LEN];
+};
+
+/*
+ * The companion device.  Key material is created before pairing
+ * (wa_device_generate); the fields under "paired" are set from pair-success.
+ */
+struct wa_device {
+	struct wa_keypair	 noise;		/* Noise static key */
+	struct wa_keypair	 identity;	/* Signal identity key */
+	uint32_t		 registration_id;
+	struct wa_keypair	 signed_prekey;
+	uint32_t		 signed_prekey_id;	/* < 2^24 */
+	uint8_t			 signed_prekey_sig[WA_SIG_LEN];
+	uint8_t			 adv_secret[WA_KEY_LEN];
+
+	/* paired */
+	char			*jid;		/* owned; "<pn>:<dev>@s.whatsapp.net", NULL before pairing */
+	char			*lid;		/* owned; "<lid>:<dev>@lid" or NULL */
+	uint8_t			*adv_details;	/* owned; ADVDeviceIdentity bytes */
+	size_t			 adv_details_len;
+	uint8_t			 adv_account_sig[WA_SIG_LEN];
+	uint8_t			 adv_account_sig_key[WA_KEY_LEN];	/* the phone's identity key */
+	uint8_t			 adv_device_sig[WA_SIG_LEN];
+	char			*platform;	/* owned; the phone's platform, "" if unknown */
+	char			*business_name;	/* owned */
+	char			*push_name;	/* owned */
+};
+
+struct wa_store_ops {
+	/*
+	 * Fill *out (zeroed by the caller) with the device saved under `jid`,
+	 * or with the only/first saved device when jid is NULL.  Strings and
+	 * adv_details are owned by *out afterwards (wa_device_clear frees them).
+	 */
+	int	(*device_load)(void *arg, const char *jid, struct wa_device *out);
+	/* Insert or update the device row keyed by dev->jid (must be set). */
+	int	(*device_save)(void *arg, const struct wa_device *dev);
+	/* Remove the device and everything keyed by it (prekeys...). */
+	int	(*device_delete)(void *arg, const char *jid);
+
+	/* Highest prekey id stored for this device, 0 if none. */
+	int	(*prekey_max_id)(void *arg, const char *jid, uint32_t *out);
+	int	(*prekey_put)(void *arg, const char *jid, uint32_t id,
+		    const uint8_t priv[WA_KEY_LEN], int uploaded);
+	/* Private key of prekey `id` (U_ERR_NOT_FOUND if gone). */
+	int	(*prekey_load)(void *arg, const char *jid, uint32_t id,
+		    uint8_t priv[WA_KEY_LEN]);
+	int	(*prekey_remove)(void *arg, const char *jid, uint32_t id);
+	/* Mark every prekey with id <= up_to as uploaded. */
+	int	(*prekeys_mark_uploaded)(void *arg, const char *jid, uint32_t up_to);
+	int	(*prekeys_count_uploaded)(void *arg, const char *jid, unsigned *out);
+	/*
+	 * Ids and private keys of the prekeys not uploaded yet, ascending, at
+	 * most `max`; *n receives how many.  ids/privs have room for max.
+	 */
+	int	(*prekeys_pending)(void *arg, const char *jid, unsigned max,
+		    uint32_t *ids, uint8_t (*privs)[WA_KEY_LEN], unsigned *n);
+
+	/* Small process-wide settings (kv_store).  *out is owned by the caller. */
+	int	(*kv_get)(void *arg, const char *key, char **out);
+	int	(*kv_set)(void *arg, const char *key, const char *value);
+};
+
+/* The kv key holding the last WhatsApp Web version the server accepted. */
+#define WA_KV_WEB_VERSION "whatsapp_web_version"
+
+/* Free the owned strings of a device and wipe its keys; the struct itself
+ * is the caller's.  NULL is a no-op. */
+void wa_device_clear(struct wa_device *dev);
+/* Deep copy (dst is overwritten, not cleared first). */
+void wa_device_copy(struct wa_device *dst, const struct wa_device *src);
+/* Recompute every public key from its private half. */
+void wa_device_derive_public(struct wa_device *dev);
+/*
+ * Fresh key material for a device that has never paired: noise, identity,
+ * signed prekey (id 1, signed by the identity key), registration id, ADV
+ * secret.  Returns 0 or a crypto error.
+ */
+int wa_device_generate(struct wa_device *dev);
+
+/* In-memory store (waweb/store_mem.c), for tests and unpaired devices. */
+struct wa_store_mem;
+struct wa_store_mem *wa_store_mem_new(void);
+void wa_store_mem_free(struct wa_store_mem *m);
+extern const struct wa_store_ops wa_store_mem_ops;
+
+#endif
