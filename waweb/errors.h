@@ -1,0 +1,40 @@
+/*
+ * errors.h: error codes of the waweb module (WA_ERR_*, range -300..-399) and
+ * their text.
+ *
+ * Every waweb function that can fail returns 0 or one of these (or a util
+ * U_ERR_* code passed through from util/, e.g. U_ERR_TOO_BIG from a capped
+ * buffer).  wa_strerror() knows every code in the range; wa_errors_register()
+ * hooks it into u_strerror() and is called once at start-up.
+ *
+ * Other waweb files may add codes: append them at the END of the enum (keep
+ * the existing values stable, they appear in logs and tests) and add the text
+ * to errors.c.
+ */
+#ifndef PONTON_WAWEB_ERRORS_H
+#define PONTON_WAWEB_ERRORS_H
+
+enum {
+	WA_ERR_INTERNAL = -300,		/* our bug */
+	/* Binary node codec (node.c), JIDs (jid.c). */
+	WA_ERR_TRUNCATED = -301,	/* input ended inside an item */
+	WA_ERR_TOO_BIG = -302,		/* a count or length passes a named limit */
+	WA_ERR_TOO_DEEP = -303,		/* nodes nested deeper than the limit */
+	WA_ERR_BAD_TAG = -304,		/* a tag byte not valid at that place */
+	WA_ERR_BAD_TOKEN = -305,	/* token index outside the dictionaries */
+	WA_ERR_BAD_PACKED = -306,	/* invalid nibble or hex digit */
+	WA_ERR_BAD_JID = -307,		/* malformed or over-long JID */
+	WA_ERR_BAD_NODE = -308,		/* empty tag, empty node, bad key */
+	WA_ERR_TRAILING = -309,		/* bytes left after the root node */
+	WA_ERR_BAD_UTF8 = -310,		/* a string is not UTF-8 or holds NUL */
+	WA_ERR_INFLATE = -311,		/* compressed frame does not inflate */
+	WA_ERR_INVALID = -312,		/* caller passed something unencodable */
+	/* Others: append new codes here. */
+};
+
+/* Text for any code in -300..-399 (never NULL). */
+const char *wa_strerror(int code);
+/* Register wa_strerror with u_strerror(); idempotent. */
+void wa_errors_register(void);
+
+#endif
