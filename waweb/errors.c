@@ -22,6 +22,16 @@ wa_strerror(int code)
 	case WA_ERR_BAD_UTF8:	return "waweb: string is not valid UTF-8";
 	case WA_ERR_INFLATE:	return "waweb: cannot inflate compressed frame";
 	case WA_ERR_INVALID:	return "waweb: value cannot be encoded";
+	case WA_ERR_NOISE_STATE:	return "waweb: noise handshake step out of order";
+	case WA_ERR_HANDSHAKE:	return "waweb: malformed noise handshake message";
+	case WA_ERR_NOISE_DECRYPT:	return "waweb: noise decryption failed";
+	case WA_ERR_NOISE_EXHAUSTED:	return "waweb: noise nonce counter exhausted";
+	case WA_ERR_BAD_INTRO:	return "waweb: bad connection intro header";
+	case WA_ERR_CERT_MALFORMED:	return "waweb: malformed server certificate chain";
+	case WA_ERR_CERT_SIGNATURE:	return "waweb: server certificate signature invalid";
+	case WA_ERR_CERT_SERIAL:	return "waweb: server certificate issuer serial mismatch";
+	case WA_ERR_CERT_KEY:	return "waweb: server certificate key is not the static key";
+	case WA_ERR_CERT_EXPIRED:	return "waweb: server certificate outside its validity";
 	}
 	return "waweb: unknown error";
 }

@@ -29,6 +29,18 @@ enum {
 	WA_ERR_BAD_UTF8 = -310,		/* a string is not UTF-8 or holds NUL */
 	WA_ERR_INFLATE = -311,		/* compressed frame does not inflate */
 	WA_ERR_INVALID = -312,		/* caller passed something unencodable */
+	/* Noise handshake and transport (noise.c), framing (frame.c),
+	 * server certificate chain (cert.c). */
+	WA_ERR_NOISE_STATE = -313,	/* step out of order, or after a failure */
+	WA_ERR_HANDSHAKE = -314,	/* malformed handshake message */
+	WA_ERR_NOISE_DECRYPT = -315,	/* AES-GCM tag mismatch (forged, desynced) */
+	WA_ERR_NOISE_EXHAUSTED = -316,	/* 2^32 frames: nonce would repeat */
+	WA_ERR_BAD_INTRO = -317,	/* client stream does not start with WA/ED */
+	WA_ERR_CERT_MALFORMED = -318,	/* chain does not parse or lacks parts */
+	WA_ERR_CERT_SIGNATURE = -319,	/* a certificate signature does not verify */
+	WA_ERR_CERT_SERIAL = -320,	/* issuer serial mismatch */
+	WA_ERR_CERT_KEY = -321,		/* leaf key is not the server static key */
+	WA_ERR_CERT_EXPIRED = -322,	/* now outside a certificate's validity */
 	/* Others: append new codes here. */
 };
 
