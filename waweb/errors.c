@@ -32,6 +32,12 @@ wa_strerror(int code)
 	case WA_ERR_CERT_SERIAL:	return "waweb: server certificate issuer serial mismatch";
 	case WA_ERR_CERT_KEY:	return "waweb: server certificate key is not the static key";
 	case WA_ERR_CERT_EXPIRED:	return "waweb: server certificate outside its validity";
+	case WA_ERR_PAIR_HMAC:	return "waweb: pairing HMAC mismatch";
+	case WA_ERR_PAIR_SIGNATURE:	return "waweb: pairing account signature invalid";
+	case WA_ERR_PAIR_MALFORMED:	return "waweb: malformed pairing device identity";
+	case WA_ERR_NOT_CONNECTED:	return "waweb: not connected";
+	case WA_ERR_TIMEOUT:	return "waweb: no reply before the deadline";
+	case WA_ERR_IQ:	return "waweb: server answered with an error";
 	}
 	return "waweb: unknown error";
 }

@@ -41,6 +41,13 @@ enum {
 	WA_ERR_CERT_SERIAL = -320,	/* issuer serial mismatch */
 	WA_ERR_CERT_KEY = -321,		/* leaf key is not the server static key */
 	WA_ERR_CERT_EXPIRED = -322,	/* now outside a certificate's validity */
+	/* Client connection (conn.c), pairing (pair.c). */
+	WA_ERR_PAIR_HMAC = -323,	/* pair-success HMAC does not match */
+	WA_ERR_PAIR_SIGNATURE = -324,	/* pair-success account signature invalid */
+	WA_ERR_PAIR_MALFORMED = -325,	/* pair-success does not parse */
+	WA_ERR_NOT_CONNECTED = -326,	/* no logged-in connection to send on */
+	WA_ERR_TIMEOUT = -327,		/* an iq got no reply before its deadline */
+	WA_ERR_IQ = -328,		/* the server answered an iq with an error */
 	/* Others: append new codes here. */
 };
 
