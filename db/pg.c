@@ -1,0 +1,421 @@
+/*
+ * pg.c: the PostgreSQL backend (libpq).
+ *
+ * Accepts what mautrix's Go driver accepts in database.uri: postgres:// and
+ * postgresql:// URIs and key=value connection strings.  A connect timeout
+ * is always set (the URI's own connect_timeout wins), so an unreachable
+ * server is an error after a bounded time, never a hang.
+ *
+ * Statements: db_prepare asks the server to parse the SQL once (an unnamed
+ * prepared statement) to learn the parameter count and types and to report
+ * syntax errors early; each execution then sends the SQL with its
+ * parameters (PQexecParams), so no named statement lives on the server and
+ * nothing needs cleaning up after a failed transaction or a reconnect.
+ * Parameters go as text, except for bytea parameters, which go in binary
+ * so bytes with NULs need no escaping.  Results come back as text; bytea
+ * columns are decoded from PostgreSQL's hex form by db_column_blob.
+ *
+ * Does not: reconnect by itself, or stream rows (a result is held whole;
+ * callers page big queries with LIMIT).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db/db_int.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+/* Type OIDs from pg_type.h (stable since forever). */
+#define OID_BOOL 16
+#define OID_BYTEA 17
+
+/* Longest URI we accept: far above any real conninfo. */
+#define PG_URI_MAX 4096
+
+#define CONN(db) ((PGconn *)(db)->pg)
+#define RES(st) ((PGresult *)(st)->res)
+
+/* Copy msg without libpq's trailing newline. */
+static int
+pg_err(struct db *db, int code, const char *what, const char *msg)
+{
+	size_t n = msg != NULL ? strlen(msg) : 0;
+
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	return db__err(db, code, "postgres: %s: %.*s", what, (int)n,
+	    msg != NULL ? msg : "");
+}
+
+static int
+map_result(struct db *db, PGresult *res, const char *what)
+{
+	const char *state = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res != NULL ? PQresultErrorMessage(res) : NULL;
+	int code = DB_ERR_QUERY;
+
+	if (msg == NULL || *msg == '\0')
+		msg = PQerrorMessage(CONN(db));
+	if (state == NULL) {
+		if (PQstatus(CONN(db)) != CONNECTION_OK)
+			code = DB_ERR_CONNECT;
+	} else if (strncmp(state, "23", 2) == 0) {
+		code = DB_ERR_CONSTRAINT;
+	} else if (strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "55P03") == 0 || strcmp(state, "40001") == 0) {
+		code = DB_ERR_BUSY;
+	} else if (strncmp(state, "08", 2) == 0) {
+		code = DB_ERR_CONNECT;
+	}
+	return pg_err(db, code, what, msg);
+}
+
+static void
+notice_to_log(void *arg, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	while (n > 0 && msg[n - 1] == '\n')
+		n--;
+	log_debug("database: postgres: %.*s", (int)n, msg);
+}
+
+int
+db__pg_open(struct db *db, const char *uri)
+{
+	const char *kw[4], *val[4];
+	PQconninfoOption *opts = NULL;
+	char *perr = NULL, timeout[16];
+	PGresult *res;
+	int r = DB_ERR_INTERNAL;
+
+	if (strlen(uri) > PG_URI_MAX)
+		return db__err(db, DB_ERR_URI, "postgres: URI longer than %d "
+		    "bytes", PG_URI_MAX);
+	if (strncmp(uri, "postgres://", 11) != 0 &&
+	    strncmp(uri, "postgresql://", 13) != 0 && strchr(uri, '=') == NULL)
+		return db__err(db, DB_ERR_URI, "postgres: '%.64s' is neither a "
+		    "postgres:// URI nor a key=value connection string", uri);
+	/* Parse alone first, so a malformed URI is DB_ERR_URI, not CONNECT. */
+	opts = PQconninfoParse(uri, &perr);
+	if (opts == NULL) {
+		r = pg_err(db, DB_ERR_URI, "malformed URI", perr != NULL ? perr :
+		    "out of memory");
+		goto out;
+	}
+	snprintf(timeout, sizeof(timeout), "%d", db->opts.connect_timeout > 0 ?
+	    db->opts.connect_timeout : DB_PG_CONNECT_TIMEOUT_DEFAULT);
+	/* Earlier keywords are defaults that the expanded dbname overrides. */
+	kw[0] = "connect_timeout";		val[0] = timeout;
+	kw[1] = "fallback_application_name";	val[1] = "ponton";
+	kw[2] = "dbname";			val[2] = uri;
+	kw[3] = NULL;				val[3] = NULL;
+	db->pg = (struct pg_conn *)PQconnectdbParams(kw, val, 1);
+	if (db->pg == NULL) {
+		r = db__err(db, DB_ERR_CONNECT, "postgres: out of memory");
+		goto out;
+	}
+	if (PQstatus(CONN(db)) != CONNECTION_OK) {
+		r = pg_err(db, DB_ERR_CONNECT, "cannot connect",
+		    PQerrorMessage(CONN(db)));
+		goto out;
+	}
+	PQsetNoticeProcessor(CONN(db), notice_to_log, NULL);
+	if (PQsetClientEncoding(CONN(db), "UTF8") != 0) {
+		r = pg_err(db, DB_ERR_CONNECT, "client encoding",
+		    PQerrorMessage(CONN(db)));
+		goto out;
+	}
+	/* db_column_blob decodes the hex form only. */
+	res = PQexec(CONN(db), "SET bytea_output = 'hex'");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		r = map_result(db, res, "SET bytea_output");
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	log_debug("database: postgres: connected to %s (server %d)",
+	    PQdb(CONN(db)), PQserverVersion(CONN(db)));
+	r = 0;
+out:
+	PQconninfoFree(opts);
+	PQfreemem(perr);
+	return r;
+}
+
+void
+db__pg_close(struct db *db)
+{
+	if (db->pg != NULL)
+		PQfinish(CONN(db));
+	db->pg = NULL;
+}
+
+int
+db__pg_exec(struct db *db, const char *sql)
+{
+	PGresult *res;
+	int r = 0;
+
+	res = PQexec(CONN(db), sql);
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+	case PGRES_EMPTY_QUERY:
+		break;
+	default:
+		r = map_result(db, res, "exec");
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+db__pg_prepare(struct db_stmt *st, const char *sql)
+{
+	struct db *db = st->db;
+	PGresult *res;
+	int i, r;
+
+	res = PQprepare(CONN(db), "", sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		r = map_result(db, res, "prepare");
+		PQclear(res);
+		return r;
+	}
+	PQclear(res);
+	res = PQdescribePrepared(CONN(db), "");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		r = map_result(db, res, "describe");
+		PQclear(res);
+		return r;
+	}
+	st->nparams = PQnparams(res);
+	if (st->nparams > DB_MAX_PARAMS) {
+		PQclear(res);
+		return db__err(db, DB_ERR_PARAM, "more than %d parameters",
+		    DB_MAX_PARAMS);
+	}
+	st->ptypes = u_calloc((size_t)st->nparams + 1, sizeof(*st->ptypes));
+	st->params = u_calloc((size_t)st->nparams + 1, sizeof(*st->params));
+	for (i = 0; i < st->nparams; i++)
+		st->ptypes[i] = PQparamtype(res, i);
+	PQclear(res);
+	st->sql = u_strdup(sql);
+	return 0;
+}
+
+static void
+clear_result(struct db_stmt *st)
+{
+	int i;
+
+	PQclear(RES(st));
+	st->res = NULL;
+	for (i = 0; i < st->nblobs; i++)
+		free(st->blobs[i]);
+	free(st->blobs);
+	st->blobs = NULL;
+	st->nblobs = 0;
+	st->row = 0;
+	st->nrows = 0;
+}
+
+static void
+clear_params(struct db_stmt *st)
+{
+	int i;
+
+	for (i = 0; i < st->nparams && st->params != NULL; i++) {
+		free(st->params[i].val);
+		memset(&st->params[i], 0, sizeof(st->params[i]));
+	}
+}
+
+void
+db__pg_finalize(struct db_stmt *st)
+{
+	clear_result(st);
+	clear_params(st);
+	free(st->params);
+	free(st->ptypes);
+	free(st->sql);
+	st->params = NULL;
+	st->ptypes = NULL;
+	st->sql = NULL;
+}
+
+int
+db__pg_bind(struct db_stmt *st, int idx, int kind, int64_t i, const void *p,
+    size_t n)
+{
+	struct db_param *pm = &st->params[idx - 1];
+	unsigned int type = st->ptypes[idx - 1];
+
+	free(pm->val);
+	memset(pm, 0, sizeof(*pm));
+	pm->set = 1;
+	switch (kind) {
+	case DB__P_NULL:
+		pm->is_null = 1;
+		break;
+	case DB__P_INT64:
+		pm->val = u_asprintf("%lld", (long long)i);
+		pm->len = strlen(pm->val);
+		break;
+	case DB__P_BOOL:
+		/* "t"/"f" for boolean, 1/0 for integer columns (SQLite style). */
+		if (type == OID_BOOL)
+			pm->val = u_strdup(i ? "t" : "f");
+		else
+			pm->val = u_strdup(i ? "1" : "0");
+		pm->len = 1;
+		break;
+	case DB__P_TEXT:
+	case DB__P_BLOB:
+		/*
+		 * bytea goes in binary: the bytes as they are.  Text in a text
+		 * parameter is a C string; a blob bound to a non-bytea
+		 * parameter is sent as is and the server checks its encoding.
+		 */
+		pm->val = u_malloc(n + 1);
+		memcpy(pm->val, p, n);
+		pm->val[n] = '\0';
+		pm->len = n;
+		pm->binary = type == OID_BYTEA || kind == DB__P_BLOB;
+		break;
+	}
+	return 0;
+}
+
+int
+db__pg_step(struct db_stmt *st)
+{
+	const char *values[DB_MAX_PARAMS + 1];
+	int lengths[DB_MAX_PARAMS + 1], formats[DB_MAX_PARAMS + 1];
+	struct db *db = st->db;
+	PGresult *res;
+	const char *ct;
+	int i, r;
+
+	if (st->res == NULL) {
+		for (i = 0; i < st->nparams; i++) {
+			values[i] = st->params[i].is_null ? NULL :
+			    st->params[i].val;
+			lengths[i] = (int)st->params[i].len;
+			formats[i] = st->params[i].binary;
+		}
+		res = PQexecParams(CONN(db), st->sql, st->nparams,
+		    (const Oid *)st->ptypes, values, lengths, formats, 0);
+		switch (PQresultStatus(res)) {
+		case PGRES_TUPLES_OK:
+		case PGRES_COMMAND_OK:
+			break;
+		default:
+			r = map_result(db, res, "step");
+			PQclear(res);
+			return r;
+		}
+		st->res = (struct pg_result *)res;
+		st->nrows = PQntuples(res);
+		st->row = -1;
+		ct = PQcmdTuples(res);
+		st->changes = ct != NULL && *ct != '\0' ? atoll(ct) : 0;
+		st->nblobs = PQnfields(res);
+		st->blobs = u_calloc((size_t)st->nblobs + 1, sizeof(void *));
+	}
+	for (i = 0; i < st->nblobs; i++) {
+		free(st->blobs[i]);
+		st->blobs[i] = NULL;
+	}
+	if (++st->row < st->nrows)
+		return DB_ROW;
+	st->row = st->nrows;
+	return DB_DONE;
+}
+
+void
+db__pg_reset(struct db_stmt *st)
+{
+	clear_result(st);
+	clear_params(st);
+}
+
+int
+db__pg_column_count(const struct db_stmt *st)
+{
+	return st->res != NULL ? PQnfields(RES(st)) : 0;
+}
+
+const char *
+db__pg_column_name(struct db_stmt *st, int col)
+{
+	return PQfname(RES(st), col);
+}
+
+int
+db__pg_is_null(struct db_stmt *st, int col)
+{
+	return PQgetisnull(RES(st), st->row, col);
+}
+
+const char *
+db__pg_text(struct db_stmt *st, int col)
+{
+	return PQgetvalue(RES(st), st->row, col);
+}
+
+int
+db__pg_int64(struct db_stmt *st, int col, int64_t *out)
+{
+	return db__parse_int64(PQgetvalue(RES(st), st->row, col),
+	    (size_t)PQgetlength(RES(st), st->row, col), out);
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const void *
+db__pg_blob(struct db_stmt *st, int col, size_t *len)
+{
+	const char *v = PQgetvalue(RES(st), st->row, col);
+	size_t n = (size_t)PQgetlength(RES(st), st->row, col), i;
+	unsigned char *o;
+	int h, l;
+
+	if (PQftype(RES(st), col) != OID_BYTEA) {
+		*len = n;
+		return v;
+	}
+	/* bytea_output is hex (set at connect): "\x" then two digits a byte. */
+	if (n < 2 || v[0] != '\\' || v[1] != 'x' || (n - 2) % 2 != 0)
+		return NULL;
+	if (st->blobs[col] == NULL) {
+		o = u_malloc((n - 2) / 2 + 1);
+		for (i = 0; i < (n - 2) / 2; i++) {
+			h = hexval((unsigned char)v[2 + 2 * i]);
+			l = hexval((unsigned char)v[3 + 2 * i]);
+			if (h < 0 || l < 0) {
+				free(o);
+				return NULL;
+			}
+			o[i] = (unsigned char)(h << 4 | l);
+		}
+		st->blobs[col] = o;
+	}
+	*len = (n - 2) / 2;
+	return st->blobs[col];
+}

@@ -1,0 +1,422 @@
+/*
+ * Tests for the schema migrations (db_upgrade) on whichever backend
+ * PONTON_TEST_DB names: the schema a fresh database gets (checked in the
+ * catalog, column by column, against mautrix-whatsapp's), version rows,
+ * database_owner, the refusals and their override flags, step upgrades.
+ */
+#include "test/unit/test.h"
+#include "test/unit/db/dbtest.h"
+
+/* Upstream's schema: bridgev2 core v29 and whatsmeow v15, column order. */
+static const struct { const char *table, *cols; } schema[] = {
+	{ "user", "bridge_id,mxid,management_room,access_token" },
+	{ "user_login", "bridge_id,user_mxid,id,remote_name,remote_profile,"
+	    "space_room,metadata" },
+	{ "portal", "bridge_id,id,receiver,mxid,parent_id,parent_receiver,"
+	    "relay_bridge_id,relay_login_id,other_user_id,name,topic,avatar_id,"
+	    "avatar_hash,avatar_mxc,name_set,avatar_set,topic_set,"
+	    "name_is_custom,in_space,message_request,room_type,disappear_type,"
+	    "disappear_timer,cap_state,metadata" },
+	{ "ghost", "bridge_id,id,name,avatar_id,avatar_hash,avatar_mxc,"
+	    "name_set,avatar_set,contact_info_set,is_bot,identifiers,"
+	    "extra_profile,metadata" },
+	{ "message", "rowid,bridge_id,id,part_id,mxid,room_id,room_receiver,"
+	    "sender_id,sender_mxid,timestamp,edit_count,double_puppeted,"
+	    "thread_root_id,reply_to_id,reply_to_part_id,send_txn_id,metadata" },
+	{ "disappearing_message", "bridge_id,mx_room,mxid,timestamp,type,timer,"
+	    "disappear_at" },
+	{ "reaction", "bridge_id,message_id,message_part_id,sender_id,"
+	    "sender_mxid,emoji_id,room_id,room_receiver,mxid,timestamp,emoji,"
+	    "metadata" },
+	{ "user_portal", "bridge_id,user_mxid,login_id,portal_id,"
+	    "portal_receiver,in_space,preferred,last_read" },
+	{ "backfill_task", "bridge_id,portal_id,portal_receiver,user_login_id,"
+	    "batch_count,is_done,queue_done,cursor,oldest_message_id,"
+	    "dispatched_at,completed_at,next_dispatch_min_ts" },
+	{ "kv_store", "bridge_id,key,value" },
+	{ "public_media", "bridge_id,public_id,mxc,keys,mimetype,expiry" },
+	{ "whatsmeow_device", "jid,lid,facebook_uuid,registration_id,noise_key,"
+	    "identity_key,signed_pre_key,signed_pre_key_id,signed_pre_key_sig,"
+	    "adv_key,adv_details,adv_account_sig,adv_account_sig_key,"
+	    "adv_device_sig,platform,business_name,push_name,lid_migration_ts,"
+	    "companion_meta_nonce" },
+	{ "whatsmeow_identity_keys", "our_jid,their_id,identity" },
+	{ "whatsmeow_pre_keys", "jid,key_id,key,uploaded" },
+	{ "whatsmeow_sessions", "our_jid,their_id,session" },
+	{ "whatsmeow_sender_keys", "our_jid,chat_id,sender_id,sender_key" },
+	{ "whatsmeow_app_state_sync_keys", "jid,key_id,key_data,timestamp,"
+	    "fingerprint" },
+	{ "whatsmeow_app_state_version", "jid,name,version,hash" },
+	{ "whatsmeow_app_state_mutation_macs", "jid,name,version,index_mac,"
+	    "value_mac" },
+	{ "whatsmeow_contacts", "our_jid,their_jid,first_name,full_name,"
+	    "push_name,business_name,redacted_phone" },
+	{ "whatsmeow_chat_settings", "our_jid,chat_jid,muted_until,pinned,"
+	    "archived" },
+	{ "whatsmeow_message_secrets", "our_jid,chat_jid,sender_jid,message_id,"
+	    "key" },
+	{ "whatsmeow_privacy_tokens", "our_jid,their_jid,token,timestamp,"
+	    "sender_timestamp" },
+	{ "whatsmeow_nct_salt", "our_jid,salt" },
+	{ "whatsmeow_lid_map", "lid,pn" },
+	{ "whatsmeow_event_buffer", "our_jid,ciphertext_hash,plaintext,"
+	    "server_timestamp,insert_timestamp" },
+	{ "whatsmeow_retry_buffer", "our_jid,chat_jid,message_id,format,"
+	    "plaintext,timestamp" },
+	{ "version", "version,compat" },
+	{ "whatsmeow_version", "version,compat" },
+	{ "database_owner", "key,owner" },
+};
+#define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
+
+/* Column names of table in order, comma-joined; owned. */
+static char *
+columns_of(struct db *db, const char *table)
+{
+	struct db_stmt *st = NULL;
+	char out[2048] = "";
+	size_t n = 0;
+
+	if (db_prepare(db, db_dialect(db) == DB_SQLITE ?
+	    "SELECT name FROM pragma_table_info($1) ORDER BY cid" :
+	    "SELECT column_name FROM information_schema.columns WHERE "
+	    "table_name=$1 AND table_schema=current_schema() "
+	    "ORDER BY ordinal_position", &st) != 0)
+		return u_strdup("(prepare failed)");
+	db_bind_text(st, 1, table);
+	while (db_step(st) == DB_ROW && n < sizeof(out) - 64)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s",
+		    n ? "," : "", db_column_text(st, 0));
+	db_stmt_free(st);
+	return u_strdup(out);
+}
+
+/* Declared type of one column, lower case (SQLite: as written). */
+static char *
+type_of(struct db *db, const char *table, const char *col)
+{
+	struct db_stmt *st = NULL;
+	char *v = NULL;
+
+	if (db_prepare(db, db_dialect(db) == DB_SQLITE ?
+	    "SELECT lower(type) FROM pragma_table_info($1) WHERE name=$2" :
+	    "SELECT data_type FROM information_schema.columns WHERE "
+	    "table_name=$1 AND column_name=$2 AND "
+	    "table_schema=current_schema()", &st) != 0)
+		return u_strdup("?");
+	db_bind_text(st, 1, table);
+	db_bind_text(st, 2, col);
+	if (db_step(st) == DB_ROW)
+		v = u_strdup(db_column_text(st, 0));
+	db_stmt_free(st);
+	return v != NULL ? v : u_strdup("(none)");
+}
+
+static int
+version_row(struct db *db, const char *table, int64_t *v, int64_t *c)
+{
+	char sql[128];
+	struct db_stmt *st = NULL;
+	int n = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT version, compat FROM %s", table);
+	if (db_prepare(db, sql, &st) != 0)
+		return -1;
+	while (db_step(st) == DB_ROW) {
+		*v = db_column_int64(st, 0);
+		*c = db_column_int64(st, 1);
+		n++;
+	}
+	db_stmt_free(st);
+	return n;
+}
+
+TEST(test_db_migrate_fresh_creates_upstream_schema)
+{
+	struct tdb t;
+	size_t i;
+	char *cols, *ty;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	for (i = 0; i < NSCHEMA; i++) {
+		cols = columns_of(t.db, schema[i].table);
+		if (strcmp(cols, schema[i].cols) != 0) {
+			fprintf(stderr, "  table %s: got %s\n", schema[i].table,
+			    cols);
+			CHECK_EQ_STR(cols, schema[i].cols);
+		}
+		free(cols);
+	}
+	/* A few types whose spelling matters to the other program. */
+	ty = type_of(t.db, "whatsmeow_device", "facebook_uuid");
+	CHECK_EQ_STR(ty, "uuid");
+	free(ty);
+	ty = type_of(t.db, "whatsmeow_device", "noise_key");
+	CHECK_EQ_STR(ty, "bytea");
+	free(ty);
+	ty = type_of(t.db, "message", "rowid");
+	CHECK_EQ_STR(ty, tdb_is_pg() ? "bigint" : "integer");
+	free(ty);
+	ty = type_of(t.db, "portal", "metadata");
+	CHECK_EQ_STR(ty, "jsonb");
+	free(ty);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_writes_version_rows_and_owner)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	CHECK_EQ_INT(version_row(t.db, "version", &v, &c), 1);
+	CHECK_EQ_INT(v, 29);
+	CHECK_EQ_INT(c, 9);
+	CHECK_EQ_INT(version_row(t.db, "whatsmeow_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 15);
+	CHECK_EQ_INT(c, 8);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM database_owner WHERE "
+	    "key=0 AND owner=$1", "megabridge/mautrix-whatsapp"), 1);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM database_owner", NULL),
+	    1);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_rerun_is_noop)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	CHECK_EQ_INT(tdb_exec2(t.db, "INSERT INTO kv_store (bridge_id, key, "
+	    "value) VALUES ('', $1, $2)", "k", "v"), 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	tdb_close(&t);
+	REQUIRE(tdb_open(&t, NULL) == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	CHECK_EQ_INT(version_row(t.db, "version", &v, &c), 1);
+	CHECK_EQ_INT(v, 29);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM kv_store", NULL), 1);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM database_owner", NULL),
+	    1);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_schema_enforces_keys)
+{
+	struct tdb t;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	/* user_login needs its user: the foreign key is live. */
+	CHECK_EQ_INT(tdb_exec2(t.db, "INSERT INTO user_login (bridge_id, "
+	    "user_mxid, id, remote_name, metadata) VALUES ('', $1, $2, '+1', "
+	    "'{}')", "@a:x", "1"), DB_ERR_CONSTRAINT);
+	CHECK_EQ_INT(tdb_exec2(t.db, "INSERT INTO \"user\" (bridge_id, mxid) "
+	    "VALUES ('', $1)", "@a:x", NULL), 0);
+	CHECK_EQ_INT(tdb_exec2(t.db, "INSERT INTO user_login (bridge_id, "
+	    "user_mxid, id, remote_name, metadata) VALUES ('', $1, $2, '+1', "
+	    "'{}')", "@a:x", "1"), 0);
+	/* Deleting the user cascades to its logins. */
+	CHECK_EQ_INT(tdb_exec2(t.db, "DELETE FROM \"user\" WHERE mxid=$1",
+	    "@a:x", NULL), 0);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM user_login", NULL), 0);
+	/* whatsmeow's CHECKs hold: a 31-byte noise key is refused. */
+	{
+		struct db_stmt *st = NULL;
+		unsigned char k[64] = { 0 };
+		int i;
+
+		REQUIRE(db_prepare(t.db, "INSERT INTO whatsmeow_device (jid, "
+		    "registration_id, noise_key, identity_key, signed_pre_key, "
+		    "signed_pre_key_id, signed_pre_key_sig, adv_key, "
+		    "adv_details, adv_account_sig, adv_account_sig_key, "
+		    "adv_device_sig) VALUES ($1, $2, $3, $4, $4, $5, $6, $4, "
+		    "$4, $6, $4, $6)", &st) == 0);
+		for (i = 0; i < 2; i++) {
+			CHECK_EQ_INT(db_bind_text(st, 1, "1:2@s.whatsapp.net"), 0);
+			CHECK_EQ_INT(db_bind_int64(st, 2, 4294967295LL), 0);
+			CHECK_EQ_INT(db_bind_blob(st, 3, k, i == 0 ? 31 : 32), 0);
+			CHECK_EQ_INT(db_bind_blob(st, 4, k, 32), 0);
+			CHECK_EQ_INT(db_bind_int64(st, 5, 16777215), 0);
+			CHECK_EQ_INT(db_bind_blob(st, 6, k, 64), 0);
+			CHECK_EQ_INT(db_stmt_exec(st), i == 0 ?
+			    DB_ERR_CONSTRAINT : 0);
+			db_reset(st);
+		}
+		db_stmt_free(st);
+	}
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM whatsmeow_device WHERE "
+	    "companion_meta_nonce=''", NULL), 1);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_refuses_foreign_owner)
+{
+	struct tdb t;
+	struct db_open_opts o = { .owner = "someone/else" };
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	tdb_close(&t);
+	REQUIRE(tdb_open(&t, &o) == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_NOT_OWNED);
+	CHECK(strstr(db_errmsg(t.db), "megabridge/mautrix-whatsapp") != NULL);
+	CHECK(strstr(db_errmsg(t.db), "someone/else") != NULL);
+	tdb_close(&t);
+	/* Owned by us: fine again, and the row is untouched. */
+	REQUIRE(tdb_open(&t, NULL) == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	/* A database some other program claimed first. */
+	CHECK_EQ_INT(tdb_exec2(t.db, "UPDATE database_owner SET owner=$1",
+	    "mautrix-whatsapp", NULL), 0);
+	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_NOT_OWNED);
+	CHECK(strstr(db_errmsg(t.db), "'mautrix-whatsapp'") != NULL);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_refuses_synapse_and_dendrite_tables)
+{
+	static const char *tables[] = { "state_groups_state", "roomserver_rooms" };
+	static const char *who[] = { "Synapse", "Dendrite" };
+	struct db_open_opts ign = { .ignore_foreign_tables = 1 };
+	struct tdb t;
+	char sql[128];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		REQUIRE(tdb_fresh(&t, NULL) == 0);
+		snprintf(sql, sizeof(sql), "CREATE TABLE %s (x INTEGER)",
+		    tables[i]);
+		REQUIRE(db_exec(t.db, sql) == 0);
+		CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_FOREIGN_TABLES);
+		CHECK(strstr(db_errmsg(t.db), tables[i]) != NULL);
+		CHECK(strstr(db_errmsg(t.db), who[i]) != NULL);
+		CHECK(strstr(db_errmsg(t.db), "--ignore-foreign-tables") != NULL);
+		/* Nothing was written: not even database_owner. */
+		CHECK_EQ_INT(tdb_int(t.db, db_dialect(t.db) == DB_SQLITE ?
+		    "SELECT COUNT(*) FROM sqlite_master WHERE name=$1" :
+		    "SELECT COUNT(*) FROM information_schema.tables WHERE "
+		    "table_name=$1", "database_owner"), 0);
+		tdb_close(&t);
+		REQUIRE(tdb_open(&t, &ign) == 0);
+		CHECK_EQ_INT(db_upgrade(t.db), 0);
+		CHECK_EQ_INT(tdb_int(t.db, "SELECT version FROM version", NULL),
+		    29);
+		tdb_done(&t);
+	}
+}
+
+TEST(test_db_migrate_refuses_newer_compat)
+{
+	struct db_open_opts ign = { .ignore_unsupported = 1 };
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	/* A newer upstream that stays compatible with v29: accepted. */
+	REQUIRE(db_exec(t.db, "UPDATE version SET version=31, compat=29") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	CHECK_EQ_INT(version_row(t.db, "version", &v, &c), 1);
+	CHECK_EQ_INT(v, 31);
+	/* One that is not: refused, naming the versions and the flag. */
+	REQUIRE(db_exec(t.db, "UPDATE version SET version=40, compat=35") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_UNSUPPORTED_VERSION);
+	CHECK(strstr(db_errmsg(t.db), "v40") != NULL);
+	CHECK(strstr(db_errmsg(t.db), "v35") != NULL);
+	CHECK(strstr(db_errmsg(t.db), "v29") != NULL);
+	CHECK(strstr(db_errmsg(t.db), "--ignore-unsupported-database") != NULL);
+	/* Same for the whatsmeow section. */
+	REQUIRE(db_exec(t.db, "UPDATE version SET version=29, compat=9") == 0);
+	REQUIRE(db_exec(t.db, "UPDATE whatsmeow_version SET version=20, "
+	    "compat=16") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_UNSUPPORTED_VERSION);
+	CHECK(strstr(db_errmsg(t.db), "whatsmeow") != NULL);
+	tdb_close(&t);
+	REQUIRE(tdb_open(&t, &ign) == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	/* Ignoring does not touch the row. */
+	CHECK_EQ_INT(version_row(t.db, "whatsmeow_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 20);
+	CHECK_EQ_INT(c, 16);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_steps_up_from_older_version)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	/* Make it look like whatsmeow v14: no companion_meta_nonce yet. */
+	REQUIRE(db_exec(t.db, "ALTER TABLE whatsmeow_device DROP COLUMN "
+	    "companion_meta_nonce") == 0);
+	REQUIRE(db_exec(t.db, "UPDATE whatsmeow_version SET version=14, "
+	    "compat=8") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	CHECK_EQ_INT(version_row(t.db, "whatsmeow_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 15);
+	CHECK_EQ_INT(c, 8);
+	CHECK_EQ_INT(tdb_int(t.db, db_dialect(t.db) == DB_SQLITE ?
+	    "SELECT COUNT(*) FROM pragma_table_info('whatsmeow_device') WHERE "
+	    "name=$1" : "SELECT COUNT(*) FROM information_schema.columns "
+	    "WHERE table_name='whatsmeow_device' AND column_name=$1",
+	    "companion_meta_nonce"), 1);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_refuses_version_without_a_step)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	REQUIRE(db_exec(t.db, "UPDATE version SET version=20, compat=9") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_MIGRATION);
+	CHECK(strstr(db_errmsg(t.db), "v20") != NULL);
+	CHECK_EQ_INT(version_row(t.db, "version", &v, &c), 1);
+	CHECK_EQ_INT(v, 20);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_old_version_table_without_compat)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	/* Old dbutil wrote (version INTEGER) only; compat then = version. */
+	REQUIRE(db_exec(t.db, "DROP TABLE whatsmeow_version; CREATE TABLE "
+	    "whatsmeow_version (version INTEGER); INSERT INTO "
+	    "whatsmeow_version VALUES (15)") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	CHECK_EQ_INT(version_row(t.db, "whatsmeow_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 15);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_failed_step_rolls_back)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	/* v14 claimed but the column is there: the ALTER fails. */
+	REQUIRE(db_exec(t.db, "UPDATE whatsmeow_version SET version=14") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_MIGRATION);
+	CHECK(strstr(db_errmsg(t.db), "v14 -> v15") != NULL);
+	CHECK(!db_in_txn(t.db));
+	CHECK_EQ_INT(version_row(t.db, "whatsmeow_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 14);
+	tdb_done(&t);
+}
+
+TEST_MAIN()
