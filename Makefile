@@ -21,13 +21,13 @@ DEB_BUILD := build-essential pkg-config xxd \
 	libsignal-protocol-c-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev \
 	libprotobuf-c-dev protobuf-c-compiler libsodium-dev libpq-dev \
 	libjansson-dev libcurl4-openssl-dev libsqlite3-dev libyaml-dev libssl-dev \
-	libqrencode-dev libpng-dev
+	libqrencode-dev libpng-dev zlib1g-dev
 # Debian packages needed only by the tests: clang + compiler-rt for libFuzzer,
 # a PostgreSQL server for the storage suite, curl for the HTTP checks.
 DEB_TEST := clang libclang-rt-14-dev postgresql curl ca-certificates
 
 PKGS := libsignal-protocol-c libwebsockets libuv libprotobuf-c libsodium libpq \
-	jansson libcurl sqlite3 yaml-0.1 openssl libqrencode libpng
+	jansson libcurl sqlite3 yaml-0.1 openssl libqrencode libpng zlib
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
