@@ -228,8 +228,9 @@ parse_marker(const char *p, const char *end, struct filt *f)
 		f->uncomment = 1;
 }
 
+/* The dialect an "-- end only X" line names, or 0. */
 static int
-is_end_marker(const char *p, const char *end, int dialect)
+end_marker(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -276,13 +277,12 @@ filter_lines(const char *body, size_t bodylen, int dialect, struct u_buf *o)
 				if (p >= end)
 					return -1;	/* no end marker */
 				le = line_end(p, end);
-				endd = is_end_marker(p, le, f.dialect);
-				if (endd != 0) {
+				endd = end_marker(p, le);
+				if (endd == f.dialect) {
 					p = le < end ? le + 1 : end;
 					break;
 				}
-				if (is_end_marker(p, le, f.dialect ==
-				    DB_SQLITE ? DB_POSTGRES : DB_SQLITE))
+				if (endd != 0)
 					return -1;	/* mismatched end */
 				if (f.dialect == dialect) {
 					if (f.uncomment && (le - p < 2 ||

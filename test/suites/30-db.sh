@@ -1,0 +1,62 @@
+#!/bin/sh
+# Storage suite: the db/ unit tests on both backends.
+#
+#   sqlite:   test_db_api and test_db_migrate on fresh SQLite files, plus
+#             the SQLite-only tests (pragmas, URI parameters, txlock)
+#   postgres: the same test_db_api and test_db_migrate on a throw-away
+#             PostgreSQL cluster started here (test/pg.sh) and removed
+#             afterwards, plus test_db_pg: the PostgreSQL tests that need
+#             no server (unreachable server, malformed URIs)
+#
+# Each line names its backend: "PASS: sqlite: test_db_...".
+set -u
+: "${BUILD:=build}"
+: "${TOP:=$(pwd)}"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+. "$TOP/test/pg.sh"
+
+bin=$BUILD/san/test/unit/db
+status=0
+tmp=$(mktemp /tmp/ponton-db-suite-XXXXXX)
+trap 'pg_stop; rm -f "$tmp"' EXIT
+trap 'exit 1' INT TERM
+
+# run BACKEND TEST-BINARY: prefixes each PASS/FAIL line with the backend.
+run() {
+	backend=$1
+	t=$bin/$2
+	echo "# $backend: $t"
+	if [ ! -x "$t" ]; then
+		echo "FAIL: $backend: $2 (binary missing; make test-bins)"
+		status=1
+		return
+	fi
+	"$t" > "$tmp" 2>&1
+	rc=$?
+	sed "s/^\(PASS\|FAIL\): /\1: $backend: /" "$tmp"
+	if [ $rc -ne 0 ]; then
+		status=1
+		grep -q '^FAIL: ' "$tmp" ||
+		    echo "FAIL: $backend: $2 exited with status $rc"
+	fi
+}
+
+PONTON_TEST_DB=sqlite
+export PONTON_TEST_DB
+run sqlite test_db_api
+run sqlite test_db_migrate
+run sqlite test_db_sqlite
+run postgres test_db_pg
+
+if pg_start; then
+	PONTON_TEST_DB=postgres
+	PONTON_TEST_PG_URI=$PG_URI
+	export PONTON_TEST_DB PONTON_TEST_PG_URI
+	run postgres test_db_api
+	run postgres test_db_migrate
+else
+	echo "FAIL: postgres: server did not start (see above)"
+	status=1
+fi
+exit $status
