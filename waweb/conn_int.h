@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/buf.h"
 #include "waweb/client.h"
 #include "waweb/store.h"
 
@@ -53,6 +54,46 @@ unsigned wa__device_platform_type(const char *browser_name);
 #define WA_QR_PREFIX "https://wa.me/settings/linked_devices#"
 char *wa__qr_string(const uint8_t *ref, size_t ref_len,
     const struct wa_device *dev, const char *platform_id);
+
+/* ClientPayload (payload.c). */
+struct wa__payload_opts {
+	uint32_t	 version[3];	/* WhatsApp Web version */
+	const char	*os_name;	/* DeviceProps.os; NULL: "ponton" */
+	const char	*browser_name;	/* DeviceProps.platform_type */
+	const char	*push_name;	/* may be NULL */
+};
+/* Parse "2.3000.1045649367".  Errors: U_ERR_INVALID. */
+int wa__web_version_parse(const char *s, uint32_t v[3]);
+/*
+ * Append the serialized ClientPayload for a registration (dev has only
+ * keys) or a login (dev->jid is set) to out.  Errors: U_ERR_INVALID (login
+ * without a numeric JID), U_ERR_TOO_BIG.
+ */
+int wa__client_payload(const struct wa_device *dev,
+    const struct wa__payload_opts *o, int registration, struct u_buf *out);
+
+/* Reaching into the client from prekeys.c (conn.c). */
+struct wa_node;
+struct wa_device *wa__client_dev(struct wa_client *c);
+const struct wa_store_ops *wa__client_store(struct wa_client *c, void **arg);
+const char *wa__client_prefix(struct wa_client *c);
+/* <iq xmlns type to=s.whatsapp.net> with an optional child (owned). */
+struct wa_node *wa__new_iq(const char *xmlns, const char *type,
+    struct wa_node *child);
+
+/* Prekeys (prekeys.c).  done(arg, err) is called exactly once; err is
+ * WA_ERR_NOT_CONNECTED if the connection went away meanwhile. */
+typedef void (*wa__done_fn)(void *arg, int err);
+/* Ask the server how many prekeys it holds; top up if below
+ * WA_PREKEY_MIN (WA_PREKEY_INITIAL the first time), then done. */
+void wa__prekeys_check(struct wa_client *c, wa__done_fn done, void *arg);
+/* Upload a batch now (initial: WA_PREKEY_INITIAL, else WA_PREKEY_BATCH).
+ * done may be NULL. */
+void wa__prekeys_upload(struct wa_client *c, int initial, wa__done_fn done,
+    void *arg);
+/* The <iq xmlns=encrypt type=set> upload stanza for n prekeys (owned). */
+struct wa_node *wa__prekeys_upload_node(const struct wa_device *dev,
+    const uint32_t *ids, const uint8_t (*pubs)[WA_KEY_LEN], unsigned n);
 
 /* Pairing code (paircode.c). */
 #define WA_PAIRCODE_LEN 8

@@ -84,6 +84,10 @@ wa__classify_stream_error(const char *code, const char *conflict_type,
 	else if (strcmp(conflict_type, "device_removed") == 0)
 		set(out, WA_STATE_LOGGED_OUT, 1, 0,
 		    "device removed from the phone");
+	else if (strcmp(code, "405") == 0)
+		set(out, WA_STATE_CLIENT_OUTDATED, 0, 0,
+		    "stream error 405: WhatsApp Web version too old; set a "
+		    "newer network.ponton_web_version");
 	else if (strcmp(code, "503") == 0)
 		set(out, WA_STATE_WAIT_RECONNECT, 0, 0,
 		    "stream error 503: service unavailable");

@@ -47,6 +47,16 @@ TEST(test_wa_conn_stream_error_503_and_unknown_reconnect_with_backoff)
 	CHECK_EQ_INT(d.immediate, 0);
 }
 
+TEST(test_wa_conn_stream_error_405_is_client_outdated)
+{
+	struct wa__disconnect d;
+
+	wa__classify_stream_error("405", NULL, &d);
+	CHECK_EQ_INT(d.next, WA_STATE_CLIENT_OUTDATED);
+	CHECK_EQ_INT(d.wipe_session, 0);
+	CHECK(wa_state_is_terminal(d.next));
+}
+
 TEST(test_wa_conn_failure_codes)
 {
 	struct wa__disconnect d;

@@ -1,0 +1,1407 @@
+/*
+ * conn.c: the WhatsApp client connection (client.h): websocket -> frames ->
+ * Noise -> binary nodes, login and pairing, iq table, keepalive, stream
+ * errors and reconnects.
+ *
+ * Layers, bottom up, each owned by struct wa_client per connection:
+ *   ws.c (lws on the u_loop)  bytes in/out
+ *   frame.h decoder           3-byte length frames, any split point
+ *   noise.h                   handshake (initiator), then the transport
+ *   node.h                    binary nodes, flag byte first
+ * Every failure of a lower layer on the server's input (bad frame, failed
+ * decryption, undecodable node, certificate that does not chain to the
+ * trust root) is one warning and a reconnect with backoff, never a crash.
+ *
+ * Re-entrancy: node handlers run inside wa_frame_dec_feed, which must not
+ * be torn down under its own feet; a handler that wants the connection gone
+ * records the decision in c->pending and returns non-zero, and the caller
+ * of the feed applies it.  User callbacks that call wa_client_stop while a
+ * feed runs get the same treatment.
+ *
+ * Does not: decrypt messages, app state or anything above the connection;
+ * other stanzas go to cbs->on_node.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "crypto/cry.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "waweb/cert.h"
+#include "waweb/conn_int.h"
+#include "waweb/errors.h"
+#include "waweb/frame.h"
+#include "waweb/jid.h"
+#include "waweb/node.h"
+#include "waweb/noise.h"
+#include "waweb/pair.h"
+#include "waweb/ws.h"
+
+/*
+ * Largest frame we accept from the server.  History sync blobs come by
+ * media download, not inline; the biggest inline stanzas (group metadata,
+ * offline batches) stay well under 4 MiB.  16 MiB - 1 is the wire limit.
+ */
+#define CONN_FRAME_MAX ((size_t)16 << 20)
+/* How many QR refs we keep from one pair-device (the server sends 6). */
+#define CONN_QR_REFS_MAX 16
+/* Outstanding iqs: far above what the client has in flight. */
+#define CONN_IQ_MAX 4096
+
+struct iq_wait {
+	struct iq_wait	*next;
+	char		 id[32];
+	uint64_t	 deadline;	/* u_loop_now ms */
+	wa_iq_cb	 cb;
+	void		*arg;
+};
+
+struct wa_client {
+	struct u_loop		*loop;		/* borrowed */
+	const struct wa_store_ops *ops;		/* borrowed */
+	void			*sarg;
+	struct wa_client_cbs	 cbs;
+	void			*cbarg;
+	char			 prefix[48];
+
+	/* options (owned copies) */
+	char			*url_s;
+	struct wa__url		 url;
+	uint8_t			 root[CRY_KEY_LEN];
+	int			 has_root;
+	char			*os_name, *browser_name, *web_version;
+	char			*device_jid, *pair_phone;
+	unsigned		 qr_first_ms, qr_next_ms;
+	unsigned		 backoff_base_ms, backoff_max_ms;
+
+	struct wa_device	 dev;
+	int			 have_dev;
+	uint32_t		 version[3];
+	char			 version_s[40];
+
+	enum wa_state		 state;
+	unsigned		 attempt;	/* reconnects since the last success */
+	int			 started;
+	struct wa__ws		*ws;		/* owned */
+	struct u_timer		*t_reconnect, *t_keepalive, *t_qr, *t_iq;
+
+	/* Per connection. */
+	int			 connected;	/* websocket open */
+	struct wa_frame_dec	 dec;
+	int			 dec_init;
+	struct wa_noise_hs	*hs;		/* owned, during the handshake */
+	struct wa_noise_transport *tr;		/* owned, after it */
+	int			 in_feed;
+	int			 has_pending;
+	struct wa__disconnect	 pending;
+	int			 stop_pending;
+	struct iq_wait		*iqs;		/* owned list */
+	unsigned		 niqs;
+	unsigned		 iq_counter;
+	char			 iq_prefix[24];
+	int			 keepalive_out;
+	int			 logged_in;
+	/* QR */
+	char			*refs[CONN_QR_REFS_MAX];	/* owned */
+	size_t			 nrefs, ref_idx;
+	/* Pairing code */
+	int			 pc_sent;
+	struct cry_keypair	 pc_eph;
+	char			 pc_code[WA_PAIRCODE_LEN + 1];
+	uint8_t			*pc_ref;	/* owned */
+	size_t			 pc_ref_len;
+	char			 pc_jid[WA_JID_STR_MAX];
+};
+
+static void handle_node(struct wa_client *c, struct wa_node *n);
+static void conn_teardown(struct wa_client *c);
+static void connect_now(struct wa_client *c);
+static void apply_disconnect(struct wa_client *c, const struct wa__disconnect *d);
+
+/* --- State ------------------------------------------------------------ */
+
+static void
+set_state(struct wa_client *c, enum wa_state s, const char *reason)
+{
+	enum wa_state old = c->state;
+
+	if (old == s)
+		return;
+	if (!wa__state_transition_ok(old, s))
+		logp_warnx(c->prefix, "unexpected state change %s -> %s",
+		    wa_state_name(old), wa_state_name(s));
+	c->state = s;
+	logp_info(c->prefix, "%s -> %s%s%s", wa_state_name(old), wa_state_name(s),
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	if (c->cbs.on_state != NULL)
+		c->cbs.on_state(c->cbarg, old, s, reason != NULL ? reason : "");
+}
+
+enum wa_state
+wa_client_state(const struct wa_client *c)
+{
+	return c->state;
+}
+
+const struct wa_device *
+wa_client_device(const struct wa_client *c)
+{
+	return c->have_dev ? &c->dev : NULL;
+}
+
+/* Record a disconnect decision; applied now or after the current feed. */
+static void
+request_disconnect(struct wa_client *c, const struct wa__disconnect *d)
+{
+	if (c->in_feed) {
+		if (!c->has_pending) {
+			c->pending = *d;
+			c->has_pending = 1;
+		}
+		return;
+	}
+	apply_disconnect(c, d);
+}
+
+static void
+fail_transport(struct wa_client *c, const char *why)
+{
+	struct wa__disconnect d;
+
+	wa__classify_transport(why, &d);
+	request_disconnect(c, &d);
+}
+
+/* --- Sending ---------------------------------------------------------- */
+
+static int
+send_node_raw(struct wa_client *c, const struct wa_node *n)
+{
+	struct u_buf plain, enc;
+	int r;
+
+	if (c->tr == NULL || !c->connected)
+		return WA_ERR_NOT_CONNECTED;
+	u_buf_init(&plain, WA_FRAME_MAX);
+	u_buf_init(&enc, WA_FRAME_MAX + 64);
+	if ((r = wa_node_encode_frame(n, &plain)) != 0 ||
+	    (r = wa_noise_encrypt_frame(c->tr, plain.p, plain.len, &enc)) != 0 ||
+	    (r = wa__ws_send(c->ws, enc.p, enc.len)) != 0)
+		logp_warnx(c->prefix, "cannot send <%s>: %s", n->tag, u_strerror(r));
+	if (r == 0 && u_log_enabled(U_LOG_TRACE)) {
+		struct u_buf x;
+		u_buf_init(&x, 1 << 16);
+		if (wa_node_to_xml(n, &x, 64) == 0 && u_buf_add_u8(&x, 0) == 0)
+			logp_trace(c->prefix, "send %s", (char *)x.p);
+		u_buf_free(&x);
+	}
+	u_buf_free(&plain);
+	u_buf_free(&enc);
+	return r;
+}
+
+int
+wa_client_send_node(struct wa_client *c, struct wa_node *n)
+{
+	int r = send_node_raw(c, n);
+
+	wa_node_free(n);
+	return r;
+}
+
+static void
+set_server_to(struct wa_node *n)
+{
+	struct wa_jid j;
+
+	if (wa_jid_make(&j, NULL, WA_SERVER_USER, 0) == 0)
+		wa_node_set_attr_jid(n, "to", &j);
+}
+
+static void
+iq_tick(void *arg)
+{
+	struct wa_client *c = arg;
+	struct iq_wait **pp = &c->iqs, *w;
+	uint64_t now = u_loop_now(c->loop);
+
+	while ((w = *pp) != NULL) {
+		if (w->deadline > now) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		c->niqs--;
+		logp_debug(c->prefix, "iq %s: no reply in time", w->id);
+		if (w->cb != NULL)
+			w->cb(w->arg, NULL, WA_ERR_TIMEOUT);
+		free(w);
+		/* The callback may have changed the list: start over. */
+		pp = &c->iqs;
+	}
+	if (c->iqs == NULL)
+		u_timer_stop(c->t_iq);
+}
+
+int
+wa_client_send_iq(struct wa_client *c, struct wa_node *iq, unsigned timeout_ms,
+    wa_iq_cb cb, void *arg)
+{
+	struct iq_wait *w;
+	int r;
+
+	if (c->tr == NULL || !c->connected) {
+		wa_node_free(iq);
+		return WA_ERR_NOT_CONNECTED;
+	}
+	if (c->niqs >= CONN_IQ_MAX) {
+		wa_node_free(iq);
+		return WA_ERR_TOO_BIG;
+	}
+	w = u_calloc(1, sizeof(*w));
+	snprintf(w->id, sizeof(w->id), "%s%u", c->iq_prefix, ++c->iq_counter);
+	wa_node_set_attr(iq, "id", w->id);
+	if ((r = send_node_raw(c, iq)) != 0) {
+		free(w);
+		wa_node_free(iq);
+		return r;
+	}
+	wa_node_free(iq);
+	w->deadline = u_loop_now(c->loop) +
+	    (timeout_ms != 0 ? timeout_ms : WA_IQ_TIMEOUT_MS);
+	w->cb = cb;
+	w->arg = arg;
+	w->next = c->iqs;
+	c->iqs = w;
+	c->niqs++;
+	u_timer_start(c->t_iq, 1000, 1000);
+	return 0;
+}
+
+/* <iq xmlns=... type=... to=s.whatsapp.net> with one optional child. */
+static struct wa_node *
+new_iq(const char *xmlns, const char *type, struct wa_node *child)
+{
+	struct wa_node *iq = wa_node_new("iq");
+
+	wa_node_set_attr(iq, "xmlns", xmlns);
+	wa_node_set_attr(iq, "type", type);
+	set_server_to(iq);
+	if (child != NULL)
+		wa_node_add_child(iq, child);
+	return iq;
+}
+
+static void
+fail_iqs(struct wa_client *c)
+{
+	struct iq_wait *w;
+
+	while ((w = c->iqs) != NULL) {
+		c->iqs = w->next;
+		c->niqs--;
+		if (w->cb != NULL)
+			w->cb(w->arg, NULL, WA_ERR_NOT_CONNECTED);
+		free(w);
+	}
+	if (c->t_iq != NULL)
+		u_timer_stop(c->t_iq);
+}
+
+/* Send <iq type=result id=.. to=..> answering a server iq. */
+static void
+ack_iq(struct wa_client *c, const struct wa_node *req)
+{
+	struct wa_node *res = wa_node_new("iq");
+	const char *id = wa_node_attr(req, "id");
+
+	wa_node_set_attr(res, "type", "result");
+	if (id != NULL)
+		wa_node_set_attr(res, "id", id);
+	set_server_to(res);
+	send_node_raw(c, res);
+	wa_node_free(res);
+}
+
+/* --- Keepalive -------------------------------------------------------- */
+
+static void
+keepalive_schedule(struct wa_client *c)
+{
+	uint64_t ms = WA_KEEPALIVE_MIN_MS +
+	    randombytes_uniform(WA_KEEPALIVE_MAX_MS - WA_KEEPALIVE_MIN_MS);
+
+	u_timer_start(c->t_keepalive, ms, 0);
+}
+
+static void
+keepalive_reply(void *arg, const struct wa_node *res, int err)
+{
+	struct wa_client *c = arg;
+
+	c->keepalive_out = 0;
+	if (err == WA_ERR_NOT_CONNECTED)
+		return;
+	if (res == NULL) {
+		logp_warnx(c->prefix, "keepalive: no answer in %d s",
+		    WA_KEEPALIVE_DEADLINE_MS / 1000);
+		fail_transport(c, "keepalive timeout");
+		return;
+	}
+	if (c->state == WA_STATE_CONNECTED || c->state == WA_STATE_LOGGING_IN)
+		keepalive_schedule(c);
+}
+
+static void
+keepalive_fire(void *arg)
+{
+	struct wa_client *c = arg;
+
+	if (c->keepalive_out || c->tr == NULL)
+		return;
+	c->keepalive_out = 1;
+	if (wa_client_send_iq(c, new_iq("w:p", "get", wa_node_new("ping")),
+	    WA_KEEPALIVE_DEADLINE_MS, keepalive_reply, c) != 0)
+		c->keepalive_out = 0;
+}
+
+/* --- Connection lifecycle --------------------------------------------- */
+
+static void
+clear_refs(struct wa_client *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrefs; i++)
+		free(c->refs[i]);
+	c->nrefs = c->ref_idx = 0;
+}
+
+static void
+conn_teardown(struct wa_client *c)
+{
+	if (c->ws != NULL)
+		wa__ws_disconnect(c->ws);
+	c->connected = 0;
+	c->logged_in = 0;
+	wa_noise_hs_free(c->hs);
+	c->hs = NULL;
+	wa_noise_transport_free(c->tr);
+	c->tr = NULL;
+	if (c->dec_init) {
+		wa_frame_dec_free(&c->dec);
+		c->dec_init = 0;
+	}
+	fail_iqs(c);
+	c->keepalive_out = 0;
+	u_timer_stop(c->t_keepalive);
+	u_timer_stop(c->t_qr);
+	clear_refs(c);
+	c->pc_sent = 0;
+	free(c->pc_ref);
+	c->pc_ref = NULL;
+	c->pc_ref_len = 0;
+	cry_keypair_wipe(&c->pc_eph);
+}
+
+static void
+reconnect_fire(void *arg)
+{
+	struct wa_client *c = arg;
+
+	if (c->state == WA_STATE_WAIT_RECONNECT)
+		connect_now(c);
+}
+
+static void
+apply_disconnect(struct wa_client *c, const struct wa__disconnect *d)
+{
+	uint64_t delay;
+	int r;
+
+	conn_teardown(c);
+	if (d->wipe_session && c->dev.jid != NULL) {
+		logp_info(c->prefix, "deleting the session from the store");
+		if ((r = c->ops->device_delete(c->sarg, c->dev.jid)) != 0 &&
+		    r != U_ERR_NOT_FOUND)
+			logp_warnx(c->prefix, "cannot delete the session: %s",
+			    u_strerror(r));
+		wa_device_clear(&c->dev);
+		c->have_dev = 0;
+	}
+	set_state(c, d->next, d->reason);
+	if (d->next != WA_STATE_WAIT_RECONNECT)
+		return;
+	delay = d->immediate ? 0 :
+	    wa__reconnect_delay(c->attempt, c->backoff_base_ms, c->backoff_max_ms);
+	if (!d->immediate)
+		c->attempt++;
+	logp_info(c->prefix, "reconnecting in %llu ms", (unsigned long long)delay);
+	u_timer_start(c->t_reconnect, delay, 0);
+}
+
+static int
+load_device(struct wa_client *c)
+{
+	int r;
+
+	if (c->have_dev)
+		return 0;
+	memset(&c->dev, 0, sizeof(c->dev));
+	r = c->ops->device_load(c->sarg, c->device_jid, &c->dev);
+	if (r == 0) {
+		c->have_dev = 1;
+		return 0;
+	}
+	if (r != U_ERR_NOT_FOUND)
+		return r;
+	if (c->device_jid != NULL)
+		logp_warnx(c->prefix, "no stored session for that device; pairing anew");
+	if ((r = wa_device_generate(&c->dev)) != 0)
+		return r;
+	c->have_dev = 1;
+	return 0;
+}
+
+static void
+connect_now(struct wa_client *c)
+{
+	int r;
+
+	conn_teardown(c);
+	if ((r = load_device(c)) != 0) {
+		logp_warnx(c->prefix, "cannot load the device: %s", u_strerror(r));
+		fail_transport(c, "store unavailable");
+		return;
+	}
+	set_state(c, WA_STATE_CONNECTING, c->dev.jid != NULL ? "logging in" :
+	    "no session yet: pairing");
+	wa_frame_dec_init(&c->dec, CONN_FRAME_MAX, 0);
+	c->dec_init = 1;
+	c->hs = wa_noise_hs_new(WA_NOISE_INITIATOR,
+	    (const struct cry_keypair *)&c->dev.noise, wa_frame_intro,
+	    WA_FRAME_INTRO_LEN);
+	if (c->hs == NULL) {
+		fail_transport(c, "cannot start the handshake");
+		return;
+	}
+	snprintf(c->iq_prefix, sizeof(c->iq_prefix), "%u.%u-",
+	    randombytes_uniform(65536), randombytes_uniform(65536));
+	c->iq_counter = 0;
+	if (wa__ws_connect(c->ws, &c->url) != 0)
+		fail_transport(c, "cannot start the websocket connection");
+}
+
+/* --- Handshake -------------------------------------------------------- */
+
+static void
+ws_open(void *arg)
+{
+	struct wa_client *c = arg;
+	struct u_buf out, hello;
+	int r;
+
+	c->connected = 1;
+	u_buf_init(&out, 4096);
+	u_buf_init(&hello, 4096);
+	if ((r = wa_frame_write_intro(&out, NULL, 0)) != 0 ||
+	    (r = wa_noise_write_client_hello(c->hs, &hello)) != 0 ||
+	    (r = wa_frame_write(&out, hello.p, hello.len)) != 0 ||
+	    (r = wa__ws_send(c->ws, out.p, out.len)) != 0) {
+		logp_warnx(c->prefix, "cannot send the client hello: %s",
+		    u_strerror(r));
+		fail_transport(c, "handshake failed");
+	}
+	u_buf_free(&out);
+	u_buf_free(&hello);
+}
+
+static int
+handshake_step(struct wa_client *c, const uint8_t *p, size_t len)
+{
+	struct wa__payload_opts po;
+	struct u_buf payload, fin, out;
+	int registration = c->dev.jid == NULL, r;
+
+	r = wa_noise_read_server_hello(c->hs, p, len,
+	    c->has_root ? c->root : NULL, (int64_t)time(NULL));
+	if (r != 0) {
+		if (r <= WA_ERR_CERT_MALFORMED && r >= WA_ERR_CERT_EXPIRED) {
+			logp_warnx(c->prefix, "the server's certificate does not "
+			    "chain to the trusted root: %s", u_strerror(r));
+			fail_transport(c, "untrusted server certificate");
+		} else {
+			logp_warnx(c->prefix, "bad server hello: %s", u_strerror(r));
+			fail_transport(c, "handshake failed");
+		}
+		return -1;
+	}
+	memset(&po, 0, sizeof(po));
+	memcpy(po.version, c->version, sizeof(po.version));
+	po.os_name = c->os_name;
+	po.browser_name = c->browser_name;
+	po.push_name = c->dev.push_name;
+	u_buf_init(&payload, 1 << 16);
+	u_buf_init(&fin, 1 << 16);
+	u_buf_init(&out, 1 << 16);
+	if ((r = wa__client_payload(&c->dev, &po, registration, &payload)) != 0 ||
+	    (r = wa_noise_write_client_finish(c->hs, payload.p, payload.len,
+	    &fin)) != 0 ||
+	    (r = wa_frame_write(&out, fin.p, fin.len)) != 0 ||
+	    (r = wa__ws_send(c->ws, out.p, out.len)) != 0 ||
+	    (r = wa_noise_hs_split(c->hs, &c->tr)) != 0) {
+		logp_warnx(c->prefix, "cannot finish the handshake: %s",
+		    u_strerror(r));
+		fail_transport(c, "handshake failed");
+		r = -1;
+	}
+	u_buf_free(&payload);
+	u_buf_free(&fin);
+	u_buf_free(&out);
+	if (r != 0)
+		return -1;
+	wa_noise_hs_free(c->hs);
+	c->hs = NULL;
+	set_state(c, registration ? WA_STATE_PAIRING : WA_STATE_LOGGING_IN,
+	    registration ? "waiting for the phone" : "waiting for the server");
+	return 0;
+}
+
+static int
+on_frame(void *arg, const uint8_t *p, size_t len)
+{
+	struct wa_client *c = arg;
+	struct wa_node *n = NULL;
+	struct u_buf pt;
+	int r;
+
+	if (c->has_pending)
+		return 1;
+	if (c->hs != NULL)
+		return handshake_step(c, p, len) != 0 || c->has_pending;
+	if (c->tr == NULL)
+		return 1;
+	u_buf_init(&pt, CONN_FRAME_MAX);
+	if ((r = wa_noise_decrypt(c->tr, p, len, &pt)) != 0) {
+		logp_warnx(c->prefix, "cannot decrypt a frame: %s", u_strerror(r));
+		u_buf_free(&pt);
+		fail_transport(c, "undecryptable frame");
+		return 1;
+	}
+	r = wa_node_decode_frame(pt.p, pt.len, &n);
+	u_buf_free(&pt);
+	if (r != 0) {
+		logp_warnx(c->prefix, "malformed node from the server: %s",
+		    u_strerror(r));
+		fail_transport(c, "malformed node");
+		return 1;
+	}
+	if (u_log_enabled(U_LOG_TRACE)) {
+		struct u_buf x;
+		u_buf_init(&x, 1 << 16);
+		if (wa_node_to_xml(n, &x, 64) == 0 && u_buf_add_u8(&x, 0) == 0)
+			logp_trace(c->prefix, "recv %s", (char *)x.p);
+		u_buf_free(&x);
+	}
+	handle_node(c, n);
+	wa_node_free(n);
+	return c->has_pending || c->stop_pending;
+}
+
+static void
+ws_data(void *arg, const uint8_t *p, size_t n)
+{
+	struct wa_client *c = arg;
+	struct wa__disconnect d;
+	int r;
+
+	if (!c->dec_init)
+		return;
+	c->in_feed = 1;
+	r = wa_frame_dec_feed(&c->dec, p, n, on_frame, c);
+	c->in_feed = 0;
+	if (c->stop_pending) {
+		c->stop_pending = 0;
+		c->has_pending = 0;
+		wa_client_stop(c);
+		return;
+	}
+	if (c->has_pending) {
+		d = c->pending;
+		c->has_pending = 0;
+		apply_disconnect(c, &d);
+		return;
+	}
+	if (r < 0) {
+		logp_warnx(c->prefix, "bad frame from the server: %s", u_strerror(r));
+		fail_transport(c, "malformed frame");
+	}
+}
+
+static void
+ws_close(void *arg, const char *why)
+{
+	struct wa_client *c = arg;
+
+	c->connected = 0;
+	if (c->state == WA_STATE_IDLE || wa_state_is_terminal(c->state))
+		return;
+	logp_info(c->prefix, "connection lost: %s", why);
+	fail_transport(c, why);
+}
+
+/* --- QR pairing ------------------------------------------------------- */
+
+static void
+qr_show(struct wa_client *c)
+{
+	char *qr;
+
+	if (c->ref_idx >= c->nrefs) {
+		struct wa__disconnect d = {
+			.next = WA_STATE_PAIR_TIMEOUT,
+			.reason = "no phone scanned the QR code in time",
+		};
+		request_disconnect(c, &d);
+		return;
+	}
+	if (c->pair_phone == NULL) {
+		qr = wa__qr_string((const uint8_t *)c->refs[c->ref_idx],
+		    strlen(c->refs[c->ref_idx]), &c->dev,
+		    wa__qr_platform_id(c->browser_name));
+		if (qr != NULL && c->cbs.on_qr != NULL)
+			c->cbs.on_qr(c->cbarg, qr);
+		free(qr);
+	}
+	u_timer_start(c->t_qr, c->ref_idx == 0 ? c->qr_first_ms : c->qr_next_ms, 0);
+	c->ref_idx++;
+}
+
+static void
+qr_fire(void *arg)
+{
+	qr_show(arg);
+}
+
+static void pair_code_hello(struct wa_client *c);
+
+static void
+handle_pair_device(struct wa_client *c, const struct wa_node *iq,
+    const struct wa_node *pd)
+{
+	const struct wa_node *ref;
+	size_t i;
+
+	ack_iq(c, iq);
+	clear_refs(c);
+	for (i = 0; (ref = wa_node_child_at(pd, i)) != NULL; i++) {
+		if (strcmp(ref->tag, "ref") != 0 || c->nrefs >= CONN_QR_REFS_MAX)
+			continue;
+		if ((ref->kind != WA_CONTENT_BYTES && ref->kind != WA_CONTENT_STRING) ||
+		    ref->len == 0 || ref->len > WA_QR_REF_MAX ||
+		    memchr(ref->bytes, 0, ref->len) != NULL) {
+			logp_warnx(c->prefix, "pair-device: unusable ref ignored");
+			continue;
+		}
+		c->refs[c->nrefs++] = u_strndup((const char *)ref->bytes, ref->len);
+	}
+	if (c->nrefs == 0) {
+		logp_warnx(c->prefix, "pair-device without refs");
+		fail_transport(c, "pair-device without refs");
+		return;
+	}
+	logp_info(c->prefix, "got %zu QR refs", c->nrefs);
+	qr_show(c);
+	if (c->pair_phone != NULL && !c->pc_sent)
+		pair_code_hello(c);
+}
+
+static void
+send_pair_error(struct wa_client *c, const char *id, int err)
+{
+	struct wa_node *iq = wa_node_new("iq"), *e = wa_node_new("error");
+	const char *text;
+	unsigned code;
+	char buf[16];
+
+	wa__pair_error_reply(err, &code, &text);
+	set_server_to(iq);
+	wa_node_set_attr(iq, "type", "error");
+	wa_node_set_attr(iq, "id", id);
+	snprintf(buf, sizeof(buf), "%u", code);
+	wa_node_set_attr(e, "code", buf);
+	wa_node_set_attr(e, "text", text);
+	wa_node_add_child(iq, e);
+	send_node_raw(c, iq);
+	wa_node_free(iq);
+}
+
+static char *
+attr_jid_string(const struct wa_node *n, const char *key)
+{
+	char buf[WA_JID_STR_MAX];
+	struct wa_jid j;
+	const char *s;
+
+	if (n == NULL)
+		return NULL;
+	if (wa_node_attr_jid(n, key, &j) == 0)
+		return u_strdup(wa_jid_format(&j, buf, sizeof(buf)));
+	if ((s = wa_node_attr(n, key)) != NULL && wa_jid_parse(s, &j) == 0)
+		return u_strdup(wa_jid_format(&j, buf, sizeof(buf)));
+	return NULL;
+}
+
+static void
+handle_pair_success(struct wa_client *c, const struct wa_node *iq,
+    const struct wa_node *ps)
+{
+	const struct wa_node *di = wa_node_child(ps, "device-identity");
+	const struct wa_node *dn = wa_node_child(ps, "device");
+	const struct wa_node *pl = wa_node_child(ps, "platform");
+	const struct wa_node *biz = wa_node_child(ps, "biz");
+	const char *id = wa_node_attr(iq, "id");
+	struct wa__pair_result res;
+	struct wa_node *reply, *sign, *dev_id;
+	struct wa_jid j;
+	char *jid = NULL, *lid = NULL, ki[16];
+	int r;
+
+	if (id == NULL)
+		return;
+	if (di == NULL || di->kind != WA_CONTENT_BYTES) {
+		logp_warnx(c->prefix, "pair-success without a device identity");
+		send_pair_error(c, id, WA_ERR_PAIR_MALFORMED);
+		fail_transport(c, "bad pair-success");
+		return;
+	}
+	jid = attr_jid_string(dn, "jid");
+	lid = attr_jid_string(dn, "lid");
+	if (jid == NULL || wa_jid_parse(jid, &j) != 0 || !wa_jid_is_pn(&j)) {
+		logp_warnx(c->prefix, "pair-success without a usable device JID");
+		send_pair_error(c, id, WA_ERR_PAIR_MALFORMED);
+		fail_transport(c, "bad pair-success");
+		goto out;
+	}
+	if ((r = wa__pair_verify(&c->dev, di->bytes, di->len, &res)) != 0) {
+		logp_warnx(c->prefix, "refusing pair-success: %s", u_strerror(r));
+		send_pair_error(c, id, r);
+		fail_transport(c, "pairing verification failed");
+		goto out;
+	}
+	free(c->dev.jid);
+	c->dev.jid = jid;
+	jid = NULL;
+	free(c->dev.lid);
+	c->dev.lid = lid;
+	lid = NULL;
+	free(c->dev.adv_details);
+	c->dev.adv_details = res.adv_details;
+	c->dev.adv_details_len = res.adv_details_len;
+	res.adv_details = NULL;
+	memcpy(c->dev.adv_account_sig, res.account_sig, WA_SIG_LEN);
+	memcpy(c->dev.adv_account_sig_key, res.account_sig_key, WA_KEY_LEN);
+	memcpy(c->dev.adv_device_sig, res.device_sig, WA_SIG_LEN);
+	free(c->dev.platform);
+	c->dev.platform = u_strdup(pl != NULL && wa_node_attr(pl, "name") ?
+	    wa_node_attr(pl, "name") : "");
+	free(c->dev.business_name);
+	c->dev.business_name = u_strdup(biz != NULL && wa_node_attr(biz, "name") ?
+	    wa_node_attr(biz, "name") : "");
+	if ((r = c->ops->device_save(c->sarg, &c->dev)) != 0) {
+		logp_warnx(c->prefix, "cannot save the new session: %s",
+		    u_strerror(r));
+		send_pair_error(c, id, WA_ERR_INTERNAL);
+		wa__pair_result_clear(&res);
+		/* Start over with the same keys; the phone will fail too. */
+		free(c->dev.jid);
+		c->dev.jid = NULL;
+		fail_transport(c, "cannot save the session");
+		goto out;
+	}
+	reply = wa_node_new("iq");
+	set_server_to(reply);
+	wa_node_set_attr(reply, "type", "result");
+	wa_node_set_attr(reply, "id", id);
+	sign = wa_node_new("pair-device-sign");
+	dev_id = wa_node_new("device-identity");
+	snprintf(ki, sizeof(ki), "%u", res.key_index);
+	wa_node_set_attr(dev_id, "key-index", ki);
+	wa_node_set_bytes(dev_id, res.reply, res.reply_len);
+	wa_node_add_child(sign, dev_id);
+	wa_node_add_child(reply, sign);
+	send_node_raw(c, reply);
+	wa_node_free(reply);
+	wa__pair_result_clear(&res);
+	u_timer_stop(c->t_qr);
+	{
+		char red[WA_JID_STR_MAX];
+		u_log_redact(c->dev.jid, red, sizeof(red));
+		logp_info(c->prefix, "paired as %s; waiting for the restart", red);
+	}
+	if (c->cbs.on_paired != NULL)
+		c->cbs.on_paired(c->cbarg, c->dev.jid, c->dev.lid ? c->dev.lid : "",
+		    c->dev.platform);
+out:
+	free(jid);
+	free(lid);
+}
+
+/* --- Pairing code ----------------------------------------------------- */
+
+static void
+pair_code_hello_reply(void *arg, const struct wa_node *res, int err)
+{
+	struct wa_client *c = arg;
+	const struct wa_node *reg, *ref;
+	char shown[WA_PAIRCODE_LEN + 2];
+
+	if (res == NULL || strcmp(wa_node_attr(res, "type") ? wa_node_attr(res,
+	    "type") : "", "result") != 0) {
+		logp_warnx(c->prefix, "the server refused the pairing code request");
+		if (res != NULL)
+			fail_transport(c, "pairing code refused");
+		return;
+	}
+	reg = wa_node_child(res, "link_code_companion_reg");
+	ref = reg != NULL ? wa_node_child(reg, "link_code_pairing_ref") : NULL;
+	if (ref == NULL || (ref->kind != WA_CONTENT_BYTES &&
+	    ref->kind != WA_CONTENT_STRING) || ref->len == 0 || ref->len > 1024) {
+		logp_warnx(c->prefix, "pairing code reply without a ref");
+		fail_transport(c, "bad pairing code reply");
+		return;
+	}
+	free(c->pc_ref);
+	c->pc_ref = u_memdup(ref->bytes, ref->len);
+	c->pc_ref_len = ref->len;
+	memcpy(shown, c->pc_code, 4);
+	shown[4] = '-';
+	memcpy(shown + 5, c->pc_code + 4, 4);
+	shown[9] = '\0';
+	if (c->cbs.on_pair_code != NULL)
+		c->cbs.on_pair_code(c->cbarg, shown);
+}
+
+static struct wa_node *
+bytes_node(const char *tag, const void *p, size_t n)
+{
+	struct wa_node *x = wa_node_new(tag);
+
+	wa_node_set_bytes(x, p, n);
+	return x;
+}
+
+static void
+pair_code_hello(struct wa_client *c)
+{
+	uint8_t rnd[5], salt[32], iv[16], wrapped[WA_PAIRCODE_WRAPPED_LEN], zero = 0;
+	struct wa_node *reg, *x;
+	struct wa_jid j;
+	char digits[32];
+	size_t i, k = 0;
+
+	for (i = 0; c->pair_phone[i] != '\0' && k < sizeof(digits) - 1; i++)
+		if (c->pair_phone[i] >= '0' && c->pair_phone[i] <= '9')
+			digits[k++] = c->pair_phone[i];
+	digits[k] = '\0';
+	if (k <= 6 || digits[0] == '0' ||
+	    wa_jid_make(&j, digits, WA_SERVER_USER, 0) != 0) {
+		logp_warnx(c->prefix, "the phone number must be international, "
+		    "e.g. +33612345678");
+		struct wa__disconnect d = { .next = WA_STATE_PAIR_TIMEOUT,
+		    .reason = "invalid phone number for the pairing code" };
+		request_disconnect(c, &d);
+		return;
+	}
+	wa_jid_format(&j, c->pc_jid, sizeof(c->pc_jid));
+	cry_random(rnd, sizeof(rnd));
+	wa__paircode_encode(rnd, c->pc_code);
+	cry_keypair_generate(&c->pc_eph);
+	cry_random(salt, sizeof(salt));
+	cry_random(iv, sizeof(iv));
+	if (wa__paircode_wrap(c->pc_code, salt, iv, c->pc_eph.pub, wrapped) != 0) {
+		fail_transport(c, "pairing code crypto failed");
+		return;
+	}
+	c->pc_sent = 1;
+	reg = wa_node_new("link_code_companion_reg");
+	wa_node_set_attr_jid(reg, "jid", &j);
+	wa_node_set_attr(reg, "stage", "companion_hello");
+	wa_node_set_attr(reg, "should_show_push_notification", "true");
+	wa_node_add_child(reg, bytes_node(
+	    "link_code_pairing_wrapped_companion_ephemeral_pub", wrapped,
+	    sizeof(wrapped)));
+	wa_node_add_child(reg, bytes_node("companion_server_auth_key_pub",
+	    c->dev.noise.pub, WA_KEY_LEN));
+	/* As mautrix-whatsapp does: the server checks "Browser (OS)". */
+	x = wa_node_new("companion_platform_id");
+	wa_node_set_string(x, "1");
+	wa_node_add_child(reg, x);
+	x = wa_node_new("companion_platform_display");
+	wa_node_set_string(x, "Chrome (Linux)");
+	wa_node_add_child(reg, x);
+	wa_node_add_child(reg, bytes_node("link_code_pairing_nonce", &zero, 1));
+	wa_client_send_iq(c, new_iq("md", "set", reg), 0, pair_code_hello_reply, c);
+}
+
+static const struct wa_node *
+bytes_child(const struct wa_node *n, const char *tag, size_t min, size_t max)
+{
+	const struct wa_node *x = wa_node_child(n, tag);
+
+	if (x == NULL || x->kind != WA_CONTENT_BYTES || x->len < min ||
+	    x->len > max)
+		return NULL;
+	return x;
+}
+
+static void
+handle_pair_code_notification(struct wa_client *c, const struct wa_node *reg)
+{
+	const struct wa_node *ref, *wpub, *ppub;
+	uint8_t peph[32], shared[32], idshared[32], advrand[32], bsalt[32];
+	uint8_t nonce[12], bkey[32], bundle[96], wrapped_bundle[32 + 12 + 96 + 16];
+	uint8_t advin[96];
+	struct wa_node *fin;
+	struct wa_jid j;
+	int r;
+
+	if (c->pc_ref == NULL) {
+		logp_warnx(c->prefix, "pairing code notification without a request");
+		return;
+	}
+	ref = wa_node_child(reg, "link_code_pairing_ref");
+	wpub = bytes_child(reg, "link_code_pairing_wrapped_primary_ephemeral_pub",
+	    WA_PAIRCODE_WRAPPED_LEN, 1024);
+	ppub = bytes_child(reg, "primary_identity_pub", 32, 32);
+	if (ref == NULL || ref->len != c->pc_ref_len ||
+	    memcmp(ref->bytes, c->pc_ref, c->pc_ref_len) != 0 || wpub == NULL ||
+	    ppub == NULL) {
+		logp_warnx(c->prefix, "malformed pairing code notification");
+		return;
+	}
+	if ((r = wa__paircode_unwrap(c->pc_code, wpub->bytes, peph)) != 0 ||
+	    (r = cry_dh(shared, c->pc_eph.priv, peph)) != 0 ||
+	    (r = cry_dh(idshared, c->dev.identity.priv, ppub->bytes)) != 0) {
+		logp_warnx(c->prefix, "pairing code: key agreement failed: %s",
+		    u_strerror(r));
+		fail_transport(c, "pairing code failed");
+		return;
+	}
+	cry_random(advrand, sizeof(advrand));
+	cry_random(bsalt, sizeof(bsalt));
+	cry_random(nonce, sizeof(nonce));
+	memcpy(bundle, c->dev.identity.pub, 32);
+	memcpy(bundle + 32, ppub->bytes, 32);
+	memcpy(bundle + 64, advrand, 32);
+	memcpy(wrapped_bundle, bsalt, 32);
+	memcpy(wrapped_bundle + 32, nonce, 12);
+	memcpy(advin, shared, 32);
+	memcpy(advin + 32, idshared, 32);
+	memcpy(advin + 64, advrand, 32);
+	if ((r = cry_hkdf_sha256(bsalt, 32, shared, 32,
+	    "link_code_pairing_key_bundle_encryption_key", 43, bkey, 32)) != 0 ||
+	    (r = cry_aes_gcm_encrypt(bkey, nonce, NULL, 0, bundle, sizeof(bundle),
+	    wrapped_bundle + 44)) != 0 ||
+	    (r = cry_hkdf_sha256(NULL, 0, advin, sizeof(advin), "adv_secret", 10,
+	    c->dev.adv_secret, 32)) != 0) {
+		logp_warnx(c->prefix, "pairing code: %s", u_strerror(r));
+		fail_transport(c, "pairing code failed");
+		goto out;
+	}
+	fin = wa_node_new("link_code_companion_reg");
+	if (wa_jid_parse(c->pc_jid, &j) == 0)
+		wa_node_set_attr_jid(fin, "jid", &j);
+	wa_node_set_attr(fin, "stage", "companion_finish");
+	wa_node_add_child(fin, bytes_node("link_code_pairing_wrapped_key_bundle",
+	    wrapped_bundle, sizeof(wrapped_bundle)));
+	wa_node_add_child(fin, bytes_node("companion_identity_public",
+	    c->dev.identity.pub, 32));
+	wa_node_add_child(fin, bytes_node("link_code_pairing_ref", c->pc_ref,
+	    c->pc_ref_len));
+	wa_client_send_iq(c, new_iq("md", "set", fin), 0, NULL, NULL);
+	logp_info(c->prefix, "pairing code accepted on the phone; finishing");
+out:
+	sodium_memzero(shared, sizeof(shared));
+	sodium_memzero(idshared, sizeof(idshared));
+	sodium_memzero(bkey, sizeof(bkey));
+	sodium_memzero(advin, sizeof(advin));
+	sodium_memzero(bundle, sizeof(bundle));
+}
+
+/* --- After <success> -------------------------------------------------- */
+
+static void
+active_reply(void *arg, const struct wa_node *res, int err)
+{
+	struct wa_client *c = arg;
+
+	if (res == NULL) {
+		if (err != WA_ERR_NOT_CONNECTED)
+			fail_transport(c, "no answer to passive/active");
+		return;
+	}
+	c->attempt = 0;
+	set_state(c, WA_STATE_CONNECTED, "logged in");
+	if (c->cbs.on_connected != NULL)
+		c->cbs.on_connected(c->cbarg);
+}
+
+static void
+prekeys_done(void *arg, int err)
+{
+	struct wa_client *c = arg;
+
+	if (err == WA_ERR_NOT_CONNECTED)
+		return;
+	if (err != 0)
+		logp_warnx(c->prefix, "prekey upload failed: %s", u_strerror(err));
+	wa_client_send_iq(c, new_iq("passive", "set", wa_node_new("active")), 0,
+	    active_reply, c);
+}
+
+static void
+handle_success(struct wa_client *c, const struct wa_node *n)
+{
+	char *lid = attr_jid_string(n, "lid");
+	char *cached = NULL;
+	int r;
+
+	if (c->dev.jid == NULL) {
+		logp_warnx(c->prefix, "<success> without a paired session: ignored");
+		free(lid);
+		return;
+	}
+	c->logged_in = 1;
+	if (lid != NULL && (c->dev.lid == NULL || strcmp(c->dev.lid, lid) != 0)) {
+		free(c->dev.lid);
+		c->dev.lid = lid;
+		lid = NULL;
+		if ((r = c->ops->device_save(c->sarg, &c->dev)) != 0)
+			logp_warnx(c->prefix, "cannot save the LID: %s", u_strerror(r));
+	}
+	free(lid);
+	/* The server accepted this version: remember it for next time. */
+	if (c->ops->kv_get(c->sarg, WA_KV_WEB_VERSION, &cached) != 0 ||
+	    strcmp(cached, c->version_s) != 0)
+		c->ops->kv_set(c->sarg, WA_KV_WEB_VERSION, c->version_s);
+	free(cached);
+	keepalive_schedule(c);
+	wa__prekeys_check(c, prekeys_done, c);
+}
+
+/* --- Dispatch --------------------------------------------------------- */
+
+static int
+from_server(const struct wa_node *n)
+{
+	struct wa_jid j;
+	const char *s;
+
+	if (wa_node_attr_jid(n, "from", &j) == 0)
+		return wa_jid_is_server(&j) && strcmp(j.server, WA_SERVER_USER) == 0;
+	s = wa_node_attr(n, "from");
+	return s != NULL && strcmp(s, WA_SERVER_USER) == 0;
+}
+
+static int
+iq_reply(struct wa_client *c, const struct wa_node *n)
+{
+	const char *id = wa_node_attr(n, "id");
+	struct iq_wait **pp, *w;
+
+	if (id == NULL)
+		return 0;
+	for (pp = &c->iqs; (w = *pp) != NULL; pp = &w->next) {
+		if (strcmp(w->id, id) != 0)
+			continue;
+		*pp = w->next;
+		c->niqs--;
+		if (w->cb != NULL)
+			w->cb(w->arg, n, strcmp(wa_node_attr(n, "type"), "error") == 0 ?
+			    WA_ERR_IQ : 0);
+		free(w);
+		return 1;
+	}
+	logp_debug(c->prefix, "reply to unknown iq %s dropped", id);
+	return 1;
+}
+
+static void
+handle_iq(struct wa_client *c, const struct wa_node *n)
+{
+	const char *type = wa_node_attr(n, "type");
+	const struct wa_node *child = wa_node_child_at(n, 0);
+
+	if (type == NULL)
+		return;
+	if (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
+		iq_reply(c, n);
+		return;
+	}
+	if (child != NULL && strcmp(type, "set") == 0 && from_server(n) &&
+	    n->nchildren == 1) {
+		if (strcmp(child->tag, "pair-device") == 0) {
+			handle_pair_device(c, n, child);
+			return;
+		}
+		if (strcmp(child->tag, "pair-success") == 0) {
+			handle_pair_success(c, n, child);
+			return;
+		}
+	}
+	if (strcmp(type, "get") == 0 && child != NULL &&
+	    strcmp(child->tag, "ping") == 0) {
+		ack_iq(c, n);
+		return;
+	}
+	if (c->cbs.on_node != NULL)
+		c->cbs.on_node(c->cbarg, n);
+}
+
+static void
+send_ack(struct wa_client *c, const struct wa_node *n)
+{
+	struct wa_node *ack = wa_node_new("ack");
+	const struct wa_attr *from = wa_node_attr_get(n, "from");
+	const char *id = wa_node_attr(n, "id"), *type = wa_node_attr(n, "type");
+
+	if (id == NULL || from == NULL) {
+		wa_node_free(ack);
+		return;
+	}
+	wa_node_set_attr(ack, "id", id);
+	wa_node_set_attr(ack, "class", n->tag);
+	if (type != NULL)
+		wa_node_set_attr(ack, "type", type);
+	if (from->kind == WA_VAL_JID)
+		wa_node_set_attr_jid(ack, "to", &from->jid);
+	else
+		wa_node_set_attr(ack, "to", from->str);
+	send_node_raw(c, ack);
+	wa_node_free(ack);
+}
+
+static void
+handle_notification(struct wa_client *c, const struct wa_node *n)
+{
+	const char *type = wa_node_attr(n, "type");
+	const struct wa_node *x;
+	uint64_t v;
+
+	if (type != NULL && strcmp(type, "link_code_companion_reg") == 0) {
+		send_ack(c, n);
+		if ((x = wa_node_child(n, "link_code_companion_reg")) != NULL)
+			handle_pair_code_notification(c, x);
+		return;
+	}
+	if (type != NULL && strcmp(type, "encrypt") == 0 && from_server(n) &&
+	    (x = wa_node_child(n, "count")) != NULL &&
+	    wa_node_attr_u64(x, "value", &v) == 0) {
+		send_ack(c, n);
+		if (v < WA_PREKEY_MIN && c->logged_in)
+			wa__prekeys_upload(c, 0, NULL, NULL);
+		return;
+	}
+	if (c->cbs.on_node != NULL)
+		c->cbs.on_node(c->cbarg, n);
+}
+
+static void
+handle_node(struct wa_client *c, struct wa_node *n)
+{
+	struct wa__disconnect d;
+	const struct wa_node *x;
+	uint64_t v;
+
+	if (strcmp(n->tag, "iq") == 0) {
+		handle_iq(c, n);
+	} else if (strcmp(n->tag, "success") == 0) {
+		handle_success(c, n);
+	} else if (strcmp(n->tag, "failure") == 0) {
+		if (wa_node_attr_u64(n, "reason", &v) != 0 || v > 100000)
+			v = 0;
+		logp_warnx(c->prefix, "login failed with reason %llu",
+		    (unsigned long long)v);
+		wa__classify_failure((unsigned)v, &d);
+		request_disconnect(c, &d);
+	} else if (strcmp(n->tag, "stream:error") == 0) {
+		x = wa_node_child(n, "conflict");
+		logp_warnx(c->prefix, "stream error %s%s%s",
+		    wa_node_attr(n, "code") ? wa_node_attr(n, "code") : "-",
+		    x != NULL ? ", conflict " : "",
+		    x != NULL && wa_node_attr(x, "type") ? wa_node_attr(x, "type") : "");
+		wa__classify_stream_error(wa_node_attr(n, "code"),
+		    x != NULL ? wa_node_attr(x, "type") : NULL, &d);
+		request_disconnect(c, &d);
+	} else if (strcmp(n->tag, "xmlstreamend") == 0) {
+		fail_transport(c, "server closed the stream");
+	} else if (strcmp(n->tag, "ib") == 0) {
+		if ((x = wa_node_child(n, "offline")) != NULL) {
+			if (wa_node_attr_u64(x, "count", &v) != 0 || v > 0xffffffffu)
+				v = 0;
+			logp_info(c->prefix, "offline queue delivered (%llu)",
+			    (unsigned long long)v);
+			if (c->cbs.on_offline_done != NULL)
+				c->cbs.on_offline_done(c->cbarg, (unsigned)v);
+		} else if (c->cbs.on_node != NULL)
+			c->cbs.on_node(c->cbarg, n);
+	} else if (strcmp(n->tag, "notification") == 0) {
+		handle_notification(c, n);
+	} else if (c->cbs.on_node != NULL) {
+		c->cbs.on_node(c->cbarg, n);
+	}
+}
+
+/* --- Public ----------------------------------------------------------- */
+
+static char *
+dup_opt(const char *s)
+{
+	return s != NULL ? u_strdup(s) : NULL;
+}
+
+struct wa_client *
+wa_client_new(struct u_loop *loop, const struct wa_client_opts *o,
+    const struct wa_store_ops *ops, void *store_arg,
+    const struct wa_client_cbs *cbs, void *cb_arg)
+{
+	static unsigned serial;
+	struct wa_client *c = u_calloc(1, sizeof(*c));
+	static const struct wa__ws_cbs wcbs = {
+		.on_open = ws_open,
+		.on_data = ws_data,
+		.on_close = ws_close,
+	};
+
+	cry_init();
+	wa_errors_register();
+	c->loop = loop;
+	c->ops = ops;
+	c->sarg = store_arg;
+	c->cbs = *cbs;
+	c->cbarg = cb_arg;
+	snprintf(c->prefix, sizeof(c->prefix), "wa[%u]", ++serial);
+	c->url_s = u_strdup(o->url != NULL ? o->url : WA_URL_DEFAULT);
+	if (o->trust_root != NULL) {
+		memcpy(c->root, o->trust_root, CRY_KEY_LEN);
+		c->has_root = 1;
+	}
+	c->os_name = dup_opt(o->os_name);
+	c->browser_name = dup_opt(o->browser_name);
+	c->web_version = dup_opt(o->web_version);
+	c->device_jid = dup_opt(o->device_jid);
+	c->pair_phone = dup_opt(o->pair_phone);
+	c->qr_first_ms = o->qr_first_ms ? o->qr_first_ms : WA_QR_FIRST_MS;
+	c->qr_next_ms = o->qr_next_ms ? o->qr_next_ms : WA_QR_NEXT_MS;
+	c->backoff_base_ms = o->backoff_base_ms;
+	c->backoff_max_ms = o->backoff_max_ms;
+	c->ws = wa__ws_new(loop, &wcbs, c);
+	c->t_reconnect = u_timer_new(loop, reconnect_fire, c);
+	c->t_keepalive = u_timer_new(loop, keepalive_fire, c);
+	c->t_qr = u_timer_new(loop, qr_fire, c);
+	c->t_iq = u_timer_new(loop, iq_tick, c);
+	return c;
+}
+
+void
+wa_client_free(struct wa_client *c)
+{
+	if (c == NULL)
+		return;
+	wa_client_stop(c);
+	u_timer_free(c->t_reconnect);
+	u_timer_free(c->t_keepalive);
+	u_timer_free(c->t_qr);
+	u_timer_free(c->t_iq);
+	wa__ws_free(c->ws);
+	wa_device_clear(&c->dev);
+	free(c->url_s);
+	free(c->os_name);
+	free(c->browser_name);
+	free(c->web_version);
+	free(c->device_jid);
+	free(c->pair_phone);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+int
+wa_client_start(struct wa_client *c)
+{
+	char *cached = NULL;
+	const char *vs;
+	int r;
+
+	if (wa__url_parse(c->url_s, &c->url) != 0) {
+		logp_warnx(c->prefix, "refusing websocket URL %s: use wss://, or "
+		    "ws:// to a loopback address", c->url_s);
+		return U_ERR_INVALID;
+	}
+	/* Version: configured, else the last one the server accepted. */
+	vs = c->web_version;
+	if (vs == NULL && c->ops->kv_get(c->sarg, WA_KV_WEB_VERSION, &cached) == 0)
+		vs = cached;
+	if (vs == NULL || wa__web_version_parse(vs, c->version) != 0) {
+		if (vs != NULL)
+			logp_warnx(c->prefix, "ignoring WhatsApp Web version '%s'", vs);
+		wa__web_version_parse(WA_WEB_VERSION_DEFAULT, c->version);
+	}
+	snprintf(c->version_s, sizeof(c->version_s), "%u.%u.%u", c->version[0],
+	    c->version[1], c->version[2]);
+	free(cached);
+	if ((r = load_device(c)) != 0)
+		return r;
+	logp_info(c->prefix, "connecting to %s (WhatsApp Web %s)", c->url_s,
+	    c->version_s);
+	c->started = 1;
+	c->attempt = 0;
+	connect_now(c);
+	return 0;
+}
+
+void
+wa_client_stop(struct wa_client *c)
+{
+	if (c->in_feed) {
+		c->stop_pending = 1;
+		return;
+	}
+	u_timer_stop(c->t_reconnect);
+	conn_teardown(c);
+	c->started = 0;
+	if (c->state != WA_STATE_IDLE)
+		set_state(c, WA_STATE_IDLE, "stopped");
+}
+
+/* --- For prekeys.c ---------------------------------------------------- */
+
+struct wa_device *
+wa__client_dev(struct wa_client *c)
+{
+	return &c->dev;
+}
+
+const struct wa_store_ops *
+wa__client_store(struct wa_client *c, void **arg)
+{
+	*arg = c->sarg;
+	return c->ops;
+}
+
+const char *
+wa__client_prefix(struct wa_client *c)
+{
+	return c->prefix;
+}
+
+struct wa_node *
+wa__new_iq(const char *xmlns, const char *type, struct wa_node *child)
+{
+	return new_iq(xmlns, type, child);
+}
