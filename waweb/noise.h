@@ -159,6 +159,11 @@ int wa_noise_encrypt_frame(struct wa_noise_transport *t, const void *pt,
  */
 int wa_noise_decrypt(struct wa_noise_transport *t, const void *ct, size_t n,
     struct u_buf *out);
+/*
+ * Tests only: move the nonce counters (e.g. next to the 2^32 limit).
+ */
+void wa_noise_transport_seek(struct wa_noise_transport *t, uint64_t sent,
+    uint64_t received);
 /* Frames sent / received so far (the next nonce counters). */
 uint64_t wa_noise_transport_sent(const struct wa_noise_transport *t);
 uint64_t wa_noise_transport_received(const struct wa_noise_transport *t);
