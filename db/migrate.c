@@ -69,16 +69,66 @@ struct mig_section {
 	{ name, embed_db_embed_##sym, &embed_db_embed_##sym##_len, 0 }
 #define NFILES(a) (sizeof(a) / sizeof((a)[0]))
 
+#define FILE_ONLY(sym, name, dialect)					\
+	{ name, embed_db_embed_##sym, &embed_db_embed_##sym##_len, dialect }
+
 EMBED(core_00_latest_sql)
+EMBED(core_21_disappearing_fkey_postgres_sql)
+EMBED(core_21_disappearing_fkey_sqlite_sql)
+EMBED(core_22_message_send_txn_id_sql)
+EMBED(core_23_disappearing_timestamp_sql)
+EMBED(core_24_public_media_sql)
+EMBED(core_25_message_requests_sql)
+EMBED(core_26_room_indexes_sql)
+EMBED(core_27_ghost_extra_profile_sql)
+EMBED(core_28_backfill_queue_done_sql)
+EMBED(core_29_clear_bad_space_room_sql)
 EMBED(whatsmeow_00_latest_sql)
+EMBED(whatsmeow_09_event_buffer_sql)
+EMBED(whatsmeow_10_lid_migration_ts_sql)
+EMBED(whatsmeow_11_redacted_phone_sql)
+EMBED(whatsmeow_12_privacy_token_sender_ts_sql)
+EMBED(whatsmeow_13_retry_buffer_sql)
+EMBED(whatsmeow_14_nct_salt_sql)
 EMBED(whatsmeow_15_companion_meta_nonce_sql)
 
+/*
+ * bridgev2 core: the latest schema plus the steps from v20, so a database
+ * mautrix-whatsapp left at v20 or later can be taken over.
+ */
 static const struct mig_file core_files[] = {
 	FILE_ANY(core_00_latest_sql, "core-00-latest.sql"),
+	FILE_ONLY(core_21_disappearing_fkey_postgres_sql,
+	    "core-21-disappearing-fkey.postgres.sql", DB_POSTGRES),
+	FILE_ONLY(core_21_disappearing_fkey_sqlite_sql,
+	    "core-21-disappearing-fkey.sqlite.sql", DB_SQLITE),
+	FILE_ANY(core_22_message_send_txn_id_sql,
+	    "core-22-message-send-txn-id.sql"),
+	FILE_ANY(core_23_disappearing_timestamp_sql,
+	    "core-23-disappearing-timestamp.sql"),
+	FILE_ANY(core_24_public_media_sql, "core-24-public-media.sql"),
+	FILE_ANY(core_25_message_requests_sql, "core-25-message-requests.sql"),
+	FILE_ANY(core_26_room_indexes_sql, "core-26-room-indexes.sql"),
+	FILE_ANY(core_27_ghost_extra_profile_sql,
+	    "core-27-ghost-extra-profile.sql"),
+	FILE_ANY(core_28_backfill_queue_done_sql,
+	    "core-28-backfill-queue-done.sql"),
+	FILE_ANY(core_29_clear_bad_space_room_sql,
+	    "core-29-clear-bad-space-room.sql"),
 };
 
+/* whatsmeow: the latest schema plus the steps from v8 (its compat floor). */
 static const struct mig_file whatsmeow_files[] = {
 	FILE_ANY(whatsmeow_00_latest_sql, "whatsmeow-00-latest.sql"),
+	FILE_ANY(whatsmeow_09_event_buffer_sql, "whatsmeow-09-event-buffer.sql"),
+	FILE_ANY(whatsmeow_10_lid_migration_ts_sql,
+	    "whatsmeow-10-lid-migration-ts.sql"),
+	FILE_ANY(whatsmeow_11_redacted_phone_sql,
+	    "whatsmeow-11-redacted-phone.sql"),
+	FILE_ANY(whatsmeow_12_privacy_token_sender_ts_sql,
+	    "whatsmeow-12-privacy-token-sender-ts.sql"),
+	FILE_ANY(whatsmeow_13_retry_buffer_sql, "whatsmeow-13-retry-buffer.sql"),
+	FILE_ANY(whatsmeow_14_nct_salt_sql, "whatsmeow-14-nct-salt.sql"),
 	FILE_ANY(whatsmeow_15_companion_meta_nonce_sql,
 	    "whatsmeow-15-companion-meta-nonce.sql"),
 };

@@ -1,2 +1,2 @@
--- v15 (compatible with v8+): Add companion meta nonce column to device table
+-- v15 (compatible with v8+): Companion meta nonce on the device row
 ALTER TABLE whatsmeow_device ADD COLUMN companion_meta_nonce TEXT NOT NULL DEFAULT '';

@@ -91,6 +91,81 @@ columns_of(struct db *db, const char *table)
 	return u_strdup(out);
 }
 
+/* Same, sorted by name: an upgraded table appends columns at the end. */
+static char *
+columns_sorted(struct db *db, const char *table)
+{
+	struct db_stmt *st = NULL;
+	char out[2048] = "";
+	size_t n = 0;
+
+	if (db_prepare(db, db_dialect(db) == DB_SQLITE ?
+	    "SELECT name FROM pragma_table_info($1) ORDER BY name" :
+	    "SELECT column_name FROM information_schema.columns WHERE "
+	    "table_name=$1 AND table_schema=current_schema() "
+	    "ORDER BY column_name COLLATE \"C\"", &st) != 0)
+		return u_strdup("(prepare failed)");
+	db_bind_text(st, 1, table);
+	while (db_step(st) == DB_ROW && n < sizeof(out) - 64)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s",
+		    n ? "," : "", db_column_text(st, 0));
+	db_stmt_free(st);
+	return u_strdup(out);
+}
+
+/* The expected list of table, sorted (C locale). */
+static char *
+sorted_list(const char *cols)
+{
+	char *copy = u_strdup(cols), *names[64], *p, *save = NULL, *out;
+	size_t n = 0, i, j, len = 0;
+
+	for (p = strtok_r(copy, ",", &save); p != NULL && n < 64;
+	    p = strtok_r(NULL, ",", &save))
+		names[n++] = p;
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			p = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = p;
+		}
+	out = u_calloc(1, strlen(cols) + 2);
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(out + len, "%s%s", i ? "," : "", names[i]);
+	free(copy);
+	return out;
+}
+
+/* Every table has upstream's columns (in any order). */
+static int
+schema_matches_as_sets(struct db *db)
+{
+	char *got, *want;
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < NSCHEMA; i++) {
+		got = columns_sorted(db, schema[i].table);
+		want = sorted_list(schema[i].cols);
+		if (strcmp(got, want) != 0) {
+			fprintf(stderr, "  table %s: got %s\n  want %s\n",
+			    schema[i].table, got, want);
+			ok = 0;
+		}
+		free(got);
+		free(want);
+	}
+	return ok;
+}
+
+static int
+index_exists(struct db *db, const char *name)
+{
+	return tdb_int(db, db_dialect(db) == DB_SQLITE ?
+	    "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name=$1" :
+	    "SELECT COUNT(*) FROM pg_indexes WHERE indexname=$1", name) == 1;
+}
+
 /* Declared type of one column, lower case (SQLite: as written). */
 static char *
 type_of(struct db *db, const char *table, const char *col)
@@ -377,11 +452,13 @@ TEST(test_db_migrate_refuses_version_without_a_step)
 
 	REQUIRE(tdb_fresh(&t, NULL) == 0);
 	REQUIRE(db_upgrade(t.db) == 0);
-	REQUIRE(db_exec(t.db, "UPDATE version SET version=20, compat=9") == 0);
+	/* ponton ships core steps from v20 on; v19 cannot be upgraded. */
+	REQUIRE(db_exec(t.db, "UPDATE version SET version=19, compat=9") == 0);
 	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_MIGRATION);
-	CHECK(strstr(db_errmsg(t.db), "v20") != NULL);
+	CHECK(strstr(db_errmsg(t.db), "v19") != NULL);
+	CHECK(strstr(db_errmsg(t.db), "mautrix-whatsapp") != NULL);
 	CHECK_EQ_INT(version_row(t.db, "version", &v, &c), 1);
-	CHECK_EQ_INT(v, 20);
+	CHECK_EQ_INT(v, 19);
 	tdb_done(&t);
 }
 
@@ -416,6 +493,136 @@ TEST(test_db_migrate_failed_step_rolls_back)
 	CHECK(!db_in_txn(t.db));
 	CHECK_EQ_INT(version_row(t.db, "whatsmeow_version", &v, &c), 1);
 	CHECK_EQ_INT(v, 14);
+	tdb_done(&t);
+}
+
+/*
+ * Turn a fresh (v29) core schema back into what mautrix left at v20, by
+ * undoing upgrades 21..29 in reverse.  SQLite cannot drop constraints, so
+ * it rebuilds the two tables concerned.
+ */
+static const char core_to_v20_pg[] =
+    "DROP INDEX portal_parent_idx; DROP INDEX disappearing_message_portal_idx;"
+    "ALTER TABLE backfill_task DROP COLUMN queue_done;"
+    "ALTER TABLE ghost DROP COLUMN extra_profile;"
+    "ALTER TABLE portal DROP COLUMN message_request;"
+    "DROP TABLE public_media;"
+    "ALTER TABLE disappearing_message DROP COLUMN timestamp;"
+    "ALTER TABLE message DROP COLUMN send_txn_id;"
+    "ALTER TABLE disappearing_message DROP CONSTRAINT "
+    "  disappearing_message_portal_fkey;"
+    "DROP INDEX portal_bridge_mxid_idx;"
+    "UPDATE version SET version=20, compat=9;";
+static const char core_to_v20_sqlite[] =
+    "DROP INDEX portal_parent_idx; DROP INDEX disappearing_message_portal_idx;"
+    "ALTER TABLE backfill_task DROP COLUMN queue_done;"
+    "ALTER TABLE ghost DROP COLUMN extra_profile;"
+    "ALTER TABLE portal DROP COLUMN message_request;"
+    "DROP TABLE public_media;"
+    "DROP TABLE disappearing_message;"
+    "CREATE TABLE disappearing_message (bridge_id TEXT NOT NULL, "
+    "  mx_room TEXT NOT NULL, mxid TEXT NOT NULL, type TEXT NOT NULL, "
+    "  timer BIGINT NOT NULL, disappear_at BIGINT, "
+    "  PRIMARY KEY (bridge_id, mxid));"
+    "DROP TABLE message;"
+    "CREATE TABLE message (rowid INTEGER PRIMARY KEY, "
+    "  bridge_id TEXT NOT NULL, id TEXT NOT NULL, part_id TEXT NOT NULL, "
+    "  mxid TEXT NOT NULL, room_id TEXT NOT NULL, "
+    "  room_receiver TEXT NOT NULL, sender_id TEXT NOT NULL, "
+    "  sender_mxid TEXT NOT NULL, timestamp BIGINT NOT NULL, "
+    "  edit_count INTEGER NOT NULL, double_puppeted BOOLEAN, "
+    "  thread_root_id TEXT, reply_to_id TEXT, reply_to_part_id TEXT, "
+    "  metadata jsonb NOT NULL, "
+    "  CONSTRAINT message_room_fkey FOREIGN KEY (bridge_id, room_id, "
+    "    room_receiver) REFERENCES portal (bridge_id, id, receiver) "
+    "    ON DELETE CASCADE ON UPDATE CASCADE, "
+    "  CONSTRAINT message_sender_fkey FOREIGN KEY (bridge_id, sender_id) "
+    "    REFERENCES ghost (bridge_id, id) ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  CONSTRAINT message_real_pkey UNIQUE (bridge_id, room_receiver, id, "
+    "    part_id));"
+    "CREATE UNIQUE INDEX message_mxid_unique ON message (bridge_id, mxid);"
+    "CREATE INDEX message_room_idx ON message (bridge_id, room_id, "
+    "  room_receiver);"
+    "DROP INDEX portal_bridge_mxid_idx;"
+    "UPDATE version SET version=20, compat=9;";
+
+TEST(test_db_migrate_core_steps_from_v20)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	REQUIRE(db_exec(t.db, tdb_is_pg() ? core_to_v20_pg :
+	    core_to_v20_sqlite) == 0);
+	/* Data the upgrades must carry, fix or drop. */
+	REQUIRE(db_exec(t.db,
+	    "INSERT INTO \"user\" (bridge_id, mxid) VALUES ('', '@u:x');"
+	    "INSERT INTO user_login (bridge_id, user_mxid, id, remote_name, "
+	    "  space_room, metadata) VALUES ('', '@u:x', '1', '+1', "
+	    "  '!management:x', '{}'), ('', '@u:x', '2', '+2', '!space:x', '{}');"
+	    "INSERT INTO portal (bridge_id, id, receiver, mxid, name, topic, "
+	    "  avatar_id, avatar_hash, avatar_mxc, name_set, avatar_set, "
+	    "  topic_set, in_space, room_type, metadata) VALUES ('', "
+	    "  'g@g.us', '', '!room:x', 'n', '', '', '', '', false, false, "
+	    "  false, false, '', '{}');"
+	    "INSERT INTO disappearing_message (bridge_id, mx_room, mxid, type, "
+	    "  timer) VALUES ('', '!room:x', '$kept', 'after_read', 1), "
+	    "  ('', '!gone:x', '$orphan', 'after_read', 1);"
+	    "INSERT INTO backfill_task (bridge_id, portal_id, portal_receiver, "
+	    "  user_login_id, batch_count, is_done, next_dispatch_min_ts) "
+	    "  VALUES ('', 'g@g.us', '', '1', 0, true, 0);") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	if (db_errmsg(t.db)[0] != '\0')
+		fprintf(stderr, "  %s\n", db_errmsg(t.db));
+	CHECK_EQ_INT(version_row(t.db, "version", &v, &c), 1);
+	CHECK_EQ_INT(v, 29);
+	CHECK_EQ_INT(c, 9);
+	CHECK(schema_matches_as_sets(t.db));
+	CHECK(index_exists(t.db, "portal_parent_idx"));
+	CHECK(index_exists(t.db, "portal_bridge_mxid_idx"));
+	CHECK(index_exists(t.db, "disappearing_message_portal_idx"));
+	/* v21 dropped the orphan, kept the other; v29 fixed space_room. */
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM disappearing_message "
+	    "WHERE mxid=$1", "$kept"), 1);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM disappearing_message",
+	    NULL), 1);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM user_login WHERE "
+	    "space_room IS NULL", NULL), 1);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM backfill_task WHERE "
+	    "queue_done", NULL), 1);
+	/* The new keys are live: v21's foreign key, v22's unique txn id. */
+	CHECK_EQ_INT(db_exec(t.db, "INSERT INTO disappearing_message (bridge_id,"
+	    " mx_room, mxid, type, timer) VALUES ('', '!nope:x', '$x', 'a', 1)"),
+	    DB_ERR_CONSTRAINT);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_whatsmeow_steps_from_v8)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	/* Undo whatsmeow 9..15: what an install from early 2025 has. */
+	REQUIRE(db_exec(t.db,
+	    "ALTER TABLE whatsmeow_device DROP COLUMN companion_meta_nonce;"
+	    "DROP TABLE whatsmeow_nct_salt;"
+	    "DROP TABLE whatsmeow_retry_buffer;"
+	    "DROP INDEX idx_whatsmeow_privacy_tokens_our_jid_timestamp;"
+	    "ALTER TABLE whatsmeow_privacy_tokens DROP COLUMN sender_timestamp;"
+	    "ALTER TABLE whatsmeow_contacts DROP COLUMN redacted_phone;"
+	    "ALTER TABLE whatsmeow_device DROP COLUMN lid_migration_ts;"
+	    "DROP TABLE whatsmeow_event_buffer;"
+	    "UPDATE whatsmeow_version SET version=8, compat=8;") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	CHECK_EQ_INT(version_row(t.db, "whatsmeow_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 15);
+	CHECK_EQ_INT(c, 8);
+	CHECK(schema_matches_as_sets(t.db));
+	CHECK(index_exists(t.db, "whatsmeow_retry_buffer_timestamp_idx"));
+	CHECK(index_exists(t.db, "idx_whatsmeow_privacy_tokens_our_jid_timestamp"));
 	tdb_done(&t);
 }
 
