@@ -271,6 +271,17 @@ wa__ws_free(struct wa__ws *ws)
 		return;
 	wa__ws_disconnect(ws);
 	lws_context_destroy(ws->ctx);
+	/*
+	 * On a foreign loop lws closes its libuv handles asynchronously and
+	 * closes some more from those close callbacks.  Let it finish now:
+	 * if the loop's owner closed everything still open first (as
+	 * u_loop_free does), lws would close a handle twice and abort.  Once
+	 * its handles are down, lws 4.1 only frees the context (vhosts, TLS
+	 * contexts) on a second lws_context_destroy call.
+	 */
+	for (int i = 0; i < 64; i++)
+		uv_run(u_loop_uv(ws->loop), UV_RUN_NOWAIT);
+	lws_context_destroy(ws->ctx);
 	free(ws);
 }
 
