@@ -225,7 +225,8 @@ wa_node_attr_u64(const struct wa_node *n, const char *key, uint64_t *out)
 	if (*s == '\0')
 		return U_ERR_INVALID;
 	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+		if (*s < '0' || *s > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
 			return U_ERR_INVALID;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}
