@@ -15,8 +15,11 @@
  * so bytes with NULs need no escaping.  Results come back as text; bytea
  * columns are decoded from PostgreSQL's hex form by db_column_blob.
  *
- * Does not: reconnect by itself, or stream rows (a result is held whole;
- * callers page big queries with LIMIT).
+ * A lost connection fails the call that meets it; the next call outside a
+ * transaction reconnects (PQreset) and redoes the session settings.
+ *
+ * Does not: retry a failed statement (it may have run), or stream rows (a
+ * result is held whole; callers page big queries with LIMIT).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,13 +87,52 @@ notice_to_log(void *arg, const char *msg)
 	log_debug("database: postgres: %.*s", (int)n, msg);
 }
 
+/* What every (re)connection needs. */
+static int
+session_setup(struct db *db)
+{
+	PGresult *res;
+	int r = 0;
+
+	if (PQsetClientEncoding(CONN(db), "UTF8") != 0)
+		return pg_err(db, DB_ERR_CONNECT, "client encoding",
+		    PQerrorMessage(CONN(db)));
+	/* db_column_blob decodes the hex form only. */
+	res = PQexec(CONN(db), "SET bytea_output = 'hex'");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = map_result(db, res, "SET bytea_output");
+	PQclear(res);
+	return r;
+}
+
+/*
+ * A lost connection (server restart, idle kill) fails the call that finds
+ * it; the next call outside a transaction reconnects.  Inside a transaction
+ * the work is gone with the connection, so the caller must roll back first.
+ * Safe because no named statement lives on the server (see the top).
+ */
+static int
+ensure_conn(struct db *db)
+{
+	if (PQstatus(CONN(db)) == CONNECTION_OK)
+		return 0;
+	if (db->txn_depth > 0)
+		return db__err(db, DB_ERR_CONNECT, "postgres: connection lost "
+		    "inside a transaction");
+	log_info("database: postgres: connection lost; reconnecting");
+	PQreset(CONN(db));
+	if (PQstatus(CONN(db)) != CONNECTION_OK)
+		return pg_err(db, DB_ERR_CONNECT, "reconnect",
+		    PQerrorMessage(CONN(db)));
+	return session_setup(db);
+}
+
 int
 db__pg_open(struct db *db, const char *uri)
 {
 	const char *kw[4], *val[4];
 	PQconninfoOption *opts = NULL;
 	char *perr = NULL, timeout[16];
-	PGresult *res;
 	int r = DB_ERR_INTERNAL;
 
 	if (strlen(uri) > PG_URI_MAX)
@@ -125,19 +167,8 @@ db__pg_open(struct db *db, const char *uri)
 		goto out;
 	}
 	PQsetNoticeProcessor(CONN(db), notice_to_log, NULL);
-	if (PQsetClientEncoding(CONN(db), "UTF8") != 0) {
-		r = pg_err(db, DB_ERR_CONNECT, "client encoding",
-		    PQerrorMessage(CONN(db)));
+	if ((r = session_setup(db)) != 0)
 		goto out;
-	}
-	/* db_column_blob decodes the hex form only. */
-	res = PQexec(CONN(db), "SET bytea_output = 'hex'");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		r = map_result(db, res, "SET bytea_output");
-		PQclear(res);
-		goto out;
-	}
-	PQclear(res);
 	log_debug("database: postgres: connected to %s (server %d)",
 	    PQdb(CONN(db)), PQserverVersion(CONN(db)));
 	r = 0;
@@ -161,6 +192,12 @@ db__pg_exec(struct db *db, const char *sql)
 	PGresult *res;
 	int r = 0;
 
+	/* ROLLBACK on a dead connection: the server already dropped it. */
+	if (PQstatus(CONN(db)) != CONNECTION_OK && db->txn_depth > 0 &&
+	    strncmp(sql, "ROLLBACK", 8) == 0)
+		return 0;
+	if ((r = ensure_conn(db)) != 0)
+		return r;
 	res = PQexec(CONN(db), sql);
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
@@ -181,6 +218,8 @@ db__pg_prepare(struct db_stmt *st, const char *sql)
 	PGresult *res;
 	int i, r;
 
+	if ((r = ensure_conn(db)) != 0)
+		return r;
 	res = PQprepare(CONN(db), "", sql, 0, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		r = map_result(db, res, "prepare");
@@ -303,6 +342,8 @@ db__pg_step(struct db_stmt *st)
 	int i, r;
 
 	if (st->res == NULL) {
+		if ((r = ensure_conn(db)) != 0)
+			return r;
 		for (i = 0; i < st->nparams; i++) {
 			values[i] = st->params[i].is_null ? NULL :
 			    st->params[i].val;

@@ -5,8 +5,8 @@
 #             the SQLite-only tests (pragmas, URI parameters, txlock)
 #   postgres: the same test_db_api and test_db_migrate on a throw-away
 #             PostgreSQL cluster started here (test/pg.sh) and removed
-#             afterwards, plus test_db_pg: the PostgreSQL tests that need
-#             no server (unreachable server, malformed URIs)
+#             afterwards, plus test_db_pg: PostgreSQL-only tests
+#             (unreachable server, malformed URIs, reconnection, bytea)
 #
 # Each line names its backend: "PASS: sqlite: test_db_...".
 set -u
@@ -47,7 +47,6 @@ export PONTON_TEST_DB
 run sqlite test_db_api
 run sqlite test_db_migrate
 run sqlite test_db_sqlite
-run postgres test_db_pg
 
 if pg_start; then
 	PONTON_TEST_DB=postgres
@@ -55,8 +54,10 @@ if pg_start; then
 	export PONTON_TEST_DB PONTON_TEST_PG_URI
 	run postgres test_db_api
 	run postgres test_db_migrate
+	run postgres test_db_pg
 else
 	echo "FAIL: postgres: server did not start (see above)"
+	run postgres test_db_pg
 	status=1
 fi
 exit $status
