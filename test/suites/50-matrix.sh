@@ -1,0 +1,93 @@
+#!/bin/sh
+# Matrix suite: matrix/ against a real Synapse (pinned, from PyPI, in a
+# cached virtual environment outside the repository; see test/synapse/).
+# The driver (test/matrix/driver.py) acts as a Matrix user and drives the
+# appservice harness (test/tools/mx_harness.c).  Synapse is started here
+# on 127.0.0.1:$SYN_PORT with a fresh data directory and stopped on exit.
+set -u
+: "${BUILD:=build}"
+: "${TOP:=$(pwd)}"
+export BUILD TOP
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+SYN_PORT=19008
+AS_PORT=19009
+export SYN_PORT AS_PORT
+. "$TOP/test/synapse/lib.sh"
+
+WORK=$TOP/$BUILD/test-matrix
+rm -rf "$WORK"
+mkdir -p "$WORK"
+HARNESS=$TOP/$BUILD/san/tools/mx_harness
+if [ ! -x "$HARNESS" ]; then
+	echo "FAIL: mx_harness not built ($HARNESS)"
+	exit 1
+fi
+
+if ! syn_install; then
+	echo "FAIL: synapse_install (from test/synapse/requirements.txt)"
+	exit 1
+fi
+echo "# Synapse $(syn_version) in $SYN_VENV"
+
+rand() { head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' | cut -c1-"$1"; }
+AS_ID=ponton-test
+AS_TOKEN=$(rand 64)
+HS_TOKEN=$(rand 64)
+DP_TOKEN=$(rand 64)
+export AS_ID AS_TOKEN HS_TOKEN DP_TOKEN
+
+# The registration, with the fields `ponton -g` writes (mautrix-whatsapp's
+# layout: random sender_localpart, the bot and the ghost template as
+# exclusive user namespaces, rate_limited false, ephemeral on).
+cat > "$WORK/registration.yaml" <<REGEOF
+id: $AS_ID
+url: http://127.0.0.1:$AS_PORT
+as_token: $AS_TOKEN
+hs_token: $HS_TOKEN
+sender_localpart: $(rand 32)
+rate_limited: false
+namespaces:
+  users:
+  - regex: ^@whatsappbot:localhost\$
+    exclusive: true
+  - regex: ^@whatsapp_.*:localhost\$
+    exclusive: true
+de.sorunome.msc2409.push_ephemeral: true
+receive_ephemeral: true
+REGEOF
+# The double-puppet registration (mautrix docs): no URL, nobody exclusive.
+cat > "$WORK/doublepuppet.yaml" <<REGEOF
+id: doublepuppet
+url: null
+as_token: $DP_TOKEN
+hs_token: $(rand 64)
+sender_localpart: $(rand 32)
+rate_limited: false
+namespaces:
+  users:
+  - regex: '@.*:localhost'
+    exclusive: false
+REGEOF
+
+SYN_DIR=$WORK/synapse
+export SYN_DIR SYN_URL SYN_SECRET
+if ! syn_configure "$SYN_DIR" "$WORK/registration.yaml" "$WORK/doublepuppet.yaml"; then
+	echo "FAIL: synapse_configure"
+	cat "$SYN_DIR/genkeys.log"
+	exit 1
+fi
+trap 'syn_stop' EXIT INT TERM
+if ! syn_start; then
+	echo "FAIL: synapse_start"
+	tail -n 40 "$SYN_DIR/homeserver.log" 2>/dev/null
+	exit 1
+fi
+echo "PASS: synapse_starts_on_loopback"
+
+WORK=$WORK HARNESS=$HARNESS SERVER_NAME=localhost \
+    python3 "$TOP/test/matrix/driver.py" 2> "$WORK/harness.log"
+rc=$?
+tail -n 60 "$WORK/harness.log"
+exit $rc
