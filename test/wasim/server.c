@@ -1,0 +1,318 @@
+/*
+ * server.c: wasim's libwebsockets context on the u_loop.  Two vhosts, both
+ * bound to the loopback address main.c validated:
+ *
+ *   ws     WebSocket upgrades on /ws/chat only, one struct sim_conn each;
+ *          no extensions offered (clients must cope without
+ *          permessage-deflate, and both do).
+ *   admin  plain HTTP/1.1 for the admin API (admin.c); bodies are capped at
+ *          SIM_ADMIN_BODY_MAX before they are buffered.
+ *
+ * Does not: know anything about WhatsApp (conn.c and admin.c do).
+ * Invariants: lws calls us on the loop thread only; output is written only
+ * from writable callbacks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "test/wasim/wasim.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define WS_PATH "/ws/chat"
+
+struct ws_pss {
+	struct sim_conn	*conn;	/* owned by struct sim's list, not by us */
+};
+
+struct admin_pss {
+	char		 method[8];
+	char		 path[256];
+	char		 query[512];
+	struct u_buf	 body;		/* owned */
+	bool		 too_big;
+	char		*resp;		/* owned JSON */
+	size_t		 resp_len;
+	int		 status;
+};
+
+static struct sim *
+sim_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static int
+ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct ws_pss *pss = user;
+	struct sim *s;
+	char uri[64];
+	unsigned n;
+	struct sim_conn *c;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		s = sim_of(wsi);
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+		    strcmp(uri, WS_PATH) != 0) {
+			log_warnx("wasim: refusing websocket on another path");
+			return -1;
+		}
+		n = 0;
+		for (c = s->conns; c != NULL; c = c->next)
+			n++;
+		if (n >= SIM_MAX_CONNS || s->stopping) {
+			log_warnx("wasim: too many connections");
+			return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		pss->conn = sim_conn_new(sim_of(wsi), wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (pss->conn == NULL)
+			return -1;
+		return sim_conn_on_data(pss->conn, in, len) < 0 ? -1 : 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (pss->conn == NULL)
+			return -1;
+		return sim_conn_on_writable(pss->conn);
+	case LWS_CALLBACK_CLOSED:
+		if (pss->conn != NULL)
+			sim_conn_on_closed(pss->conn);
+		pss->conn = NULL;
+		return 0;
+	case LWS_CALLBACK_HTTP:
+		/* Plain HTTP on the websocket port: nothing here. */
+		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+		return -1;
+	default:
+		break;
+	}
+	return 0;
+}
+
+void
+sim_server_want_write(struct sim_conn *c)
+{
+	if (c->wsi != NULL)
+		lws_callback_on_writable(c->wsi);
+}
+
+/* --- Admin HTTP ------------------------------------------------------------ */
+
+static void
+admin_reset(struct admin_pss *p)
+{
+	u_buf_free(&p->body);
+	free(p->resp);
+	memset(p, 0, sizeof(*p));
+	u_buf_init(&p->body, SIM_ADMIN_BODY_MAX);
+}
+
+static void
+admin_respond(struct lws *wsi, struct admin_pss *p)
+{
+	struct sim *s = sim_of(wsi);
+	const char *body = p->body.p != NULL ? (const char *)p->body.p : "";
+
+	if (p->too_big) {
+		p->status = 413;
+		p->resp = u_strdup("{\"error\":\"body too large\"}");
+	} else {
+		/* The body is NUL-terminated for the handler (u_buf keeps
+		 * room: add then drop a NUL). */
+		if (u_buf_add_u8(&p->body, 0) == 0) {
+			p->body.len--;
+			body = (const char *)p->body.p;
+		}
+		p->resp = sim_admin_handle(s, p->method, p->path, p->query,
+		    body, p->body.len, &p->status);
+	}
+	p->resp_len = strlen(p->resp);
+	lws_callback_on_writable(wsi);
+}
+
+static int
+admin_write(struct lws *wsi, struct admin_pss *p)
+{
+	uint8_t *buf, *start, *q, *end;
+	size_t hdr_room = 512;
+	int r = -1;
+
+	if (p->resp == NULL)
+		return 0;
+	buf = u_malloc(LWS_PRE + hdr_room + p->resp_len + 1);
+	start = q = buf + LWS_PRE;
+	end = start + hdr_room;
+	if (lws_add_http_common_headers(wsi, (unsigned)p->status,
+	    "application/json", (lws_filepos_t)p->resp_len, &q, end) ||
+	    lws_finalize_write_http_header(wsi, start, &q, end))
+		goto out;
+	memcpy(buf + LWS_PRE, p->resp, p->resp_len);
+	if (lws_write(wsi, buf + LWS_PRE, p->resp_len, LWS_WRITE_HTTP_FINAL) !=
+	    (int)p->resp_len)
+		goto out;
+	free(p->resp);
+	p->resp = NULL;
+	r = lws_http_transaction_completed(wsi) ? -1 : 0;
+out:
+	free(buf);
+	return r;
+}
+
+static int
+admin_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct admin_pss *p = user;
+	char cl[32];
+	long want;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		admin_reset(p);
+		snprintf(p->path, sizeof(p->path), "%s", (const char *)in);
+		if (lws_hdr_copy(wsi, p->query, sizeof(p->query),
+		    WSI_TOKEN_HTTP_URI_ARGS) < 0)
+			p->query[0] = '\0';
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
+			snprintf(p->method, sizeof(p->method), "POST");
+		else if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+			snprintf(p->method, sizeof(p->method), "GET");
+		else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0)
+			snprintf(p->method, sizeof(p->method), "DELETE");
+		else {
+			lws_return_http_status(wsi, 405, NULL);
+			return -1;
+		}
+		if (strcmp(p->method, "POST") != 0) {
+			admin_respond(wsi, p);
+			return 0;
+		}
+		want = 0;
+		if (lws_hdr_copy(wsi, cl, sizeof(cl),
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+			want = strtol(cl, NULL, 10);
+		if (want < 0 || (size_t)want > SIM_ADMIN_BODY_MAX) {
+			p->too_big = true;
+			admin_respond(wsi, p);
+			return 0;
+		}
+		/* No body: lws will not call BODY_COMPLETION. */
+		if (want == 0)
+			admin_respond(wsi, p);
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!p->too_big && u_buf_add(&p->body, in, len) != 0)
+			p->too_big = true;
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		admin_respond(wsi, p);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return admin_write(wsi, p);
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		u_buf_free(&p->body);
+		free(p->resp);
+		p->resp = NULL;
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols ws_protocols[] = {
+	{ "wasim-chat", ws_cb, sizeof(struct ws_pss), 65536, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_protocols admin_protocols[] = {
+	{ "wasim-admin", admin_cb, sizeof(struct admin_pss), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void
+lws_log_emit(int level, const char *line)
+{
+	log_debug("lws: %.*s", (int)strcspn(line, "\n"), line);
+}
+
+int
+sim_server_start(struct sim *s)
+{
+	struct lws_context_creation_info info;
+	void *foreign[1];
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBUV |
+	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	foreign[0] = u_loop_uv(s->loop);
+	info.foreign_loops = foreign;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.user = s;
+	s->lws = lws_create_context(&info);
+	if (s->lws == NULL) {
+		log_warnx("wasim: lws_create_context failed");
+		return -1;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "ws";
+	info.iface = s->opts.host;
+	info.port = s->opts.port;
+	info.protocols = ws_protocols;
+	info.options = LWS_SERVER_OPTION_LIBUV;
+	s->vh_ws = lws_create_vhost(s->lws, &info);
+	if (s->vh_ws == NULL) {
+		log_warnx("wasim: cannot listen on %s:%d", s->opts.host,
+		    s->opts.port);
+		return -1;
+	}
+	s->ws_port = lws_get_vhost_listen_port(s->vh_ws);
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "admin";
+	info.iface = s->opts.host;
+	info.port = s->opts.admin_port;
+	info.protocols = admin_protocols;
+	info.options = LWS_SERVER_OPTION_LIBUV;
+	s->vh_admin = lws_create_vhost(s->lws, &info);
+	if (s->vh_admin == NULL) {
+		log_warnx("wasim: cannot listen on %s:%d (admin)",
+		    s->opts.host, s->opts.admin_port);
+		return -1;
+	}
+	s->admin_port = lws_get_vhost_listen_port(s->vh_admin);
+	if (s->ws_port <= 0 || s->admin_port <= 0) {
+		log_warnx("wasim: no listen port");
+		return -1;
+	}
+	return 0;
+}
+
+void
+sim_server_stop(struct sim *s)
+{
+	if (s->lws == NULL)
+		return;
+	lws_context_destroy(s->lws);
+	/*
+	 * On a foreign loop lws closes its libuv handles asynchronously, and
+	 * some more from those close callbacks; if u_loop_free closed them
+	 * first, lws would close a handle twice and abort.  Let it finish,
+	 * then the second call frees the context (lws 4.1).
+	 */
+	for (int i = 0; i < 64; i++)
+		uv_run(u_loop_uv(s->loop), UV_RUN_NOWAIT);
+	lws_context_destroy(s->lws);
+	s->lws = NULL;
+}

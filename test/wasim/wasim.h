@@ -1,0 +1,323 @@
+/*
+ * wasim.h: the WhatsApp server simulator's internal interface (one program
+ * from the .c files of test/wasim/, built as $(BUILD)/san/wasim and
+ * $(BUILD)/rel/wasim).
+ *
+ * What wasim is: a WebSocket server on 127.0.0.1 that speaks WhatsApp Web's
+ * frame layer, the Noise XX responder with its own test certificate chain,
+ * the binary node protocol, and enough of the server's stanzas for real
+ * clients (Baileys, whatsmeow, ponton) to pair with a simulated phone, log in
+ * and reach "open".  A second loopback port serves an admin HTTP API (JSON)
+ * that tests use to scan QR codes, enter pairing codes, create accounts,
+ * list devices and inject stream errors.  See test/wasim/README.md.
+ *
+ * What it is not: a message router (yet), a media server, a Signal peer.
+ * The phone never decrypts anything.
+ *
+ * Files:
+ *   main.c    command line, start-up, port and root-key files
+ *   server.c  libwebsockets context (ws + admin vhosts) on the u_loop
+ *   conn.c    one client connection: frames, Noise, node dispatch, close
+ *   iq.c      answers to the iqs clients send (wa-protocol.md §14.3)
+ *   pair.c    QR and pairing-code pairing, pair-success, pair-device-sign
+ *   dir.c     accounts (simulated phones) and their devices
+ *   admin.c   the admin HTTP API
+ *
+ * Invariants: one thread, everything on the u_loop; every server socket is
+ * bound to a loopback address (main.c refuses anything else); all client
+ * input is bounded (limits below) and bad input closes that connection only.
+ */
+#ifndef PONTON_WASIM_H
+#define PONTON_WASIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/cry.h"
+#include "util/buf.h"
+#include "util/loop.h"
+#include "waweb/jid.h"
+#include "waweb/node.h"
+
+struct lws;
+struct lws_context;
+struct lws_vhost;
+
+/* --- Limits --------------------------------------------------------------- */
+/* Pending outgoing bytes per connection before we give up on a slow reader. */
+#define SIM_OUT_MAX		((size_t)64 << 20)
+/* A handshake message is < 1 KiB; a ClientPayload a few hundred bytes. */
+#define SIM_HANDSHAKE_MAX	((size_t)64 << 10)
+/* Largest frame a client may send us (prekey uploads are ~40 KiB). */
+#define SIM_FRAME_MAX		((size_t)4 << 20)
+/* Admin request bodies: a QR string, a small JSON object. */
+#define SIM_ADMIN_BODY_MAX	((size_t)64 << 10)
+/* Refs in one pair-device, as the real server sends. */
+#define SIM_QR_REFS		6
+#define SIM_REF_LEN		48
+/* Devices per account: the real limit is 4 companions + phone; keep room. */
+#define SIM_MAX_DEVICES		64
+/* One-time prekeys kept per device (Baileys uploads 812 at first). */
+#define SIM_MAX_PREKEYS		2048
+/* Accounts in one simulator. */
+#define SIM_MAX_ACCOUNTS	4096
+/*
+ * After a stream error or failure is written, how long we wait for the
+ * client to close first.  Closing at once races with the client's handling
+ * of the last frame (Baileys then sees a plain close instead of the 515).
+ */
+#define SIM_CLOSE_LINGER_MS	2000
+/* Live connections. */
+#define SIM_MAX_CONNS		1024
+
+/* --- Options -------------------------------------------------------------- */
+struct sim_opts {
+	const char	*host;		/* borrowed; loopback only */
+	int		 port;		/* 0: any free port */
+	int		 admin_port;	/* 0: any free port */
+	const char	*port_file;	/* borrowed; NULL: none */
+	const char	*root_pub_file;	/* borrowed; NULL: none */
+	const char	*state_dir;	/* borrowed; NULL: keys are fresh */
+	uint64_t	 qr_first_ms;	/* validity of the first ref */
+	uint64_t	 qr_next_ms;	/* validity of each following ref */
+	uint64_t	 offline_delay_ms; /* <ib><offline> at the latest */
+};
+
+/* --- Directory: accounts (phones) and devices ------------------------------ */
+struct sim_prekey {
+	uint32_t	id;
+	uint8_t		pub[CRY_KEY_LEN];
+};
+
+struct sim_device {
+	uint16_t		 id;		/* >= 1 for companions */
+	uint32_t		 key_index;
+	uint8_t			 noise_pub[CRY_KEY_LEN];
+	uint8_t			 identity_pub[CRY_KEY_LEN];
+	uint32_t		 reg_id;
+	uint32_t		 skey_id;
+	uint8_t			 skey_pub[CRY_KEY_LEN];
+	uint8_t			 skey_sig[CRY_SIG_LEN];
+	bool			 has_skey;
+	struct sim_prekey	*prekeys;	/* owned array */
+	size_t			 nprekeys;
+	char			*push_name;	/* owned; may be NULL */
+	char			*platform;	/* owned; companion platform id */
+	struct sim_conn		*conn;		/* borrowed: live connection */
+	bool			 removed;
+};
+
+struct sim_account {
+	char			 phone[WA_JID_USER_MAX + 1];	/* PN user */
+	char			 lid[WA_JID_USER_MAX + 1];	/* LID user */
+	char			*push_name;	/* owned */
+	char			*biz_name;	/* owned; NULL: personal */
+	char			*platform;	/* owned: the phone's, e.g. "android" */
+	struct cry_keypair	 identity;	/* ADV account key = device-0 identity */
+	struct cry_keypair	 phone_skey;	/* the phone's signed prekey */
+	uint32_t		 phone_skey_id;
+	uint8_t			 phone_skey_sig[CRY_SIG_LEN];
+	uint32_t		 raw_id;
+	uint32_t		 next_key_index;
+	uint16_t		 next_device;
+	int64_t			 created;
+	struct sim_device	*devices[SIM_MAX_DEVICES];	/* owned */
+	size_t			 ndevices;
+};
+
+/* --- Connections ------------------------------------------------------------ */
+enum sim_conn_state {
+	SIM_CONN_HELLO,		/* waiting for ClientHello */
+	SIM_CONN_FINISH,	/* ServerHello sent, waiting for ClientFinish */
+	SIM_CONN_PAIRING,	/* registration: pair-device sent, waiting for a scan */
+	SIM_CONN_PAIR_SENT,	/* pair-success sent, waiting for pair-device-sign */
+	SIM_CONN_LOGGED_IN,	/* <success> sent */
+	SIM_CONN_CLOSING,	/* flush what is queued, then close */
+};
+
+struct sim_noise;
+
+/* Registration data from ClientPayload.devicePairingData. */
+struct sim_reg {
+	uint32_t	reg_id;
+	uint8_t		identity_pub[CRY_KEY_LEN];
+	uint32_t	skey_id;
+	uint8_t		skey_pub[CRY_KEY_LEN];
+	uint8_t		skey_sig[CRY_SIG_LEN];
+	char		push_name[64];
+};
+
+/* Pairing-code state of a registering connection (companion_hello). */
+struct sim_paircode {
+	bool		active;
+	char		phone[WA_JID_USER_MAX + 1];
+	uint8_t		wrapped_companion_eph[80];
+	uint8_t		ref[32];
+	size_t		ref_len;
+	char		platform_id[8];
+	char		platform_display[64];
+	/* Set by the admin "enter code" step. */
+	bool		entered;
+	char		code[9];
+	struct cry_keypair phone_eph;
+	struct sim_account *account;	/* borrowed */
+};
+
+struct sim_conn {
+	struct sim		*sim;		/* borrowed */
+	struct lws		*wsi;		/* borrowed; NULL once closed */
+	unsigned		 serial;	/* for log prefixes and the admin API */
+	char			 prefix[48];
+	enum sim_conn_state	 state;
+	struct sim_noise	*noise;		/* owned */
+	void			*frame_dec;	/* owned struct wa_frame_dec */
+	struct u_buf		 out;		/* owned: encoded frames to write */
+	bool			 close_after_flush;
+	bool			 close_now;	/* linger over: close */
+	struct u_timer		*close_timer;	/* owned */
+	bool			 dead;		/* lws closed it; reap after the turn */
+	uint8_t			 client_static[CRY_KEY_LEN];
+	/* Registration. */
+	bool			 registering;
+	struct sim_reg		 reg;
+	char			 refs[SIM_QR_REFS][SIM_REF_LEN + 1];
+	uint64_t		 refs_issued_ms;
+	uint8_t			 adv_secret[32];
+	struct sim_account	*pair_account;	/* borrowed */
+	uint16_t		 pair_device;
+	uint32_t		 pair_key_index;
+	char			 pair_iq_id[32];
+	uint8_t			*pair_details;	/* owned ADVDeviceIdentity bytes */
+	size_t			 pair_details_len;
+	struct sim_paircode	 paircode;
+	/* Login. */
+	struct sim_account	*account;	/* borrowed */
+	struct sim_device	*device;	/* borrowed */
+	bool			 offline_sent;
+	struct u_timer		*offline_timer;	/* owned */
+	/* Counters the admin API shows (tests assert on them). */
+	unsigned		 iq_count;
+	unsigned		 unknown_iq_count;
+	struct sim_conn		*next;		/* list in struct sim */
+};
+
+/* --- The simulator ----------------------------------------------------------- */
+struct sim {
+	struct sim_opts		 opts;
+	struct u_loop		*loop;		/* borrowed */
+	struct lws_context	*lws;		/* owned */
+	struct lws_vhost	*vh_ws;		/* borrowed from lws */
+	struct lws_vhost	*vh_admin;	/* borrowed from lws */
+	int			 ws_port;
+	int			 admin_port;
+	struct cry_keypair	 root;		/* test root of the cert chain */
+	struct cry_keypair	 server_static;	/* Noise static key */
+	struct u_buf		 cert_chain;	/* serialized CertChain */
+	struct sim_account	*accounts[SIM_MAX_ACCOUNTS];	/* owned */
+	size_t			 naccounts;
+	uint64_t		 next_phone;	/* for auto-created accounts */
+	uint64_t		 next_lid;
+	struct sim_conn		*conns;		/* owned list */
+	unsigned		 next_conn_serial;
+	unsigned		 next_iq;	/* server-generated iq ids */
+	bool			 reap_scheduled;
+	bool			 stopping;
+};
+
+/* main.c */
+int64_t sim_now(void);
+
+/* server.c */
+int sim_server_start(struct sim *s);
+void sim_server_stop(struct sim *s);
+/* Ask lws for a writable callback on c (after queueing output). */
+void sim_server_want_write(struct sim_conn *c);
+
+/* conn.c: called by server.c */
+struct sim_conn *sim_conn_new(struct sim *s, struct lws *wsi);
+/* Bytes of one websocket message; returns -1 if the connection must close. */
+int sim_conn_on_data(struct sim_conn *c, const void *p, size_t n);
+/*
+ * Write as much queued output as lws takes; returns -1 to close now
+ * (after a flushed close_after_flush).
+ */
+int sim_conn_on_writable(struct sim_conn *c);
+/* lws closed the socket: forget wsi, detach from the device, reap later. */
+void sim_conn_on_closed(struct sim_conn *c);
+void sim_conn_free(struct sim_conn *c);
+
+/* conn.c: used by iq.c, pair.c, admin.c */
+/* Encode, encrypt and queue n (borrowed).  Errors close the connection. */
+int sim_conn_send(struct sim_conn *c, const struct wa_node *n);
+/* Queue n, then close once it is written. */
+void sim_conn_send_and_close(struct sim_conn *c, const struct wa_node *n);
+/* A fresh server iq id, e.g. "wasim-17". */
+void sim_next_id(struct sim *s, char *buf, size_t size);
+void sim_conn_set_state(struct sim_conn *c, enum sim_conn_state st);
+const char *sim_conn_state_name(enum sim_conn_state st);
+/* <success>, then the post-login sequence (offline marker). */
+void sim_conn_login_success(struct sim_conn *c);
+/* Stream errors: code "515", "401" (+conflict type), "503"...; conflict NULL for none. */
+void sim_conn_stream_error(struct sim_conn *c, const char *code,
+    const char *conflict);
+void sim_conn_failure(struct sim_conn *c, const char *reason);
+/* Send <ib><offline count=0/></ib> now unless already sent. */
+void sim_conn_offline_now(struct sim_conn *c);
+
+/* iq.c */
+void sim_iq_handle(struct sim_conn *c, const struct wa_node *iq);
+/* A result/error iq addressed back to the sender of iq (owned). */
+struct wa_node *sim_iq_result(const struct wa_node *iq);
+struct wa_node *sim_iq_error(const struct wa_node *iq, int code,
+    const char *text);
+
+/* pair.c */
+/* After a registration handshake: send pair-device with fresh refs. */
+void sim_pair_start(struct sim_conn *c);
+/*
+ * Admin: the phone of account (NULL: a new account) scans qr.  On success
+ * *out_conn is the paired connection.  Errors: U_ERR_INVALID (not a QR),
+ * U_ERR_NOT_FOUND (no connection waiting with that ref / ref expired),
+ * U_ERR_EXISTS (keys do not match the connection).
+ */
+int sim_pair_scan(struct sim *s, const char *qr, struct sim_account *account,
+    struct sim_conn **out_conn, const char **why);
+/* The client's answer to pair-success (iq type result or error). */
+void sim_pair_on_sign(struct sim_conn *c, const struct wa_node *iq);
+/* md link_code_companion_reg iqs (companion_hello / companion_finish). */
+void sim_pair_code_iq(struct sim_conn *c, const struct wa_node *iq);
+/* Admin: the phone of account enters code for phone's waiting connection. */
+int sim_pair_code_enter(struct sim *s, struct sim_account *account,
+    const char *code, const char **why);
+
+/* dir.c */
+struct sim_account *sim_account_new(struct sim *s, const char *phone);
+struct sim_account *sim_account_find(struct sim *s, const char *phone);
+struct sim_account *sim_account_find_lid(struct sim *s, const char *lid);
+void sim_account_free(struct sim_account *a);
+struct sim_device *sim_device_find(struct sim_account *a, uint16_t id);
+/* A new device with that id (reserved from next_device); NULL when full. */
+struct sim_device *sim_device_add(struct sim_account *a, uint16_t id);
+void sim_device_free(struct sim_device *d);
+void sim_device_set_prekeys(struct sim_device *d,
+    const struct sim_prekey *keys, size_t n);
+/* The account a JID (PN or LID, any device) belongs to, or NULL. */
+struct sim_account *sim_account_by_jid(struct sim *s, const struct wa_jid *j);
+/* Load / save keys (and accounts) from opts.state_dir; 0 when no state dir. */
+int sim_state_load(struct sim *s);
+int sim_state_save(struct sim *s);
+
+/* admin.c */
+/*
+ * Handle one admin request.  body is NUL-terminated (body_len bytes).
+ * Sets *status and returns an owned JSON text.
+ */
+char *sim_admin_handle(struct sim *s, const char *method, const char *path,
+    const char *query, const char *body, size_t body_len, int *status);
+
+/* Hex helpers (lowercase). */
+void sim_hex(const uint8_t *p, size_t n, char *out);
+int sim_unhex(const char *s, uint8_t *out, size_t n);
+
+#endif
