@@ -132,7 +132,27 @@ enum {
 };
 
 /* migrate.c */
+
+/* One embedded migration file (db/embed/<name>). */
+struct mig_file {
+	const char		*name;
+	const unsigned char	*data;		/* borrowed, *len bytes */
+	const unsigned long	*len;
+	int			 dialect;	/* 0: both; else split file */
+};
+
+/* A schema section: a version table and its migration files. */
+struct mig_section {
+	const char		*name;		/* for messages */
+	const char		*version_table;	/* fixed identifier */
+	int			 guard;		/* owner + foreign tables */
+	const struct mig_file	*files;
+	size_t			 nfiles;
+};
+
 int db__migrate_all(struct db *db);
+/* Bring one section up to date (db__migrate_all runs the real ones). */
+int db__migrate_section(struct db *db, const struct mig_section *sec);
 /* The dialect filter alone (for tests): *out is an owned string. */
 int db__mig_filter(const char *body, size_t len, int dialect, char **out);
 

@@ -47,20 +47,6 @@ enum txn_mode {
 	TXN_SQLITE_FKEY_OFF,
 };
 
-struct mig_file {
-	const char		*name;
-	const unsigned char	*data;
-	const unsigned long	*len;
-	int			 dialect;	/* 0: both; else split file */
-};
-
-struct mig_section {
-	const char		*name;		/* for messages */
-	const char		*version_table;	/* fixed identifier */
-	int			 guard;		/* owner + foreign tables */
-	const struct mig_file	*files;
-	size_t			 nfiles;
-};
 
 #define EMBED(sym)							\
 	extern const unsigned char embed_db_embed_##sym[];		\
@@ -584,7 +570,7 @@ run_step(struct db *db, const struct mig_section *sec,
 	} else {
 		r = db_txn(db, apply, &c);
 	}
-	if (r != 0 && r != DB_ERR_MIGRATION) {
+	if (r != 0) {
 		char why[DB_ERRMSG_MAX];
 
 		snprintf(why, sizeof(why), "%s", db->errmsg);
@@ -608,8 +594,8 @@ find_step(const struct mig_step *steps, size_t n, int from, int dialect)
 	return NULL;
 }
 
-static int
-run_section(struct db *db, const struct mig_section *sec)
+int
+db__migrate_section(struct db *db, const struct mig_section *sec)
 {
 	struct mig_step *steps;
 	const struct mig_step *s;
@@ -678,7 +664,7 @@ db__migrate_all(struct db *db)
 	if (db_in_txn(db))
 		return db__err(db, DB_ERR_TXN, "db_upgrade inside a transaction");
 	for (i = 0; i < NFILES(sections); i++)
-		if ((r = run_section(db, &sections[i])) != 0)
+		if ((r = db__migrate_section(db, &sections[i])) != 0)
 			return r;
 	return 0;
 }

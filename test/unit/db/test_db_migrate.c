@@ -6,6 +6,7 @@
  */
 #include "test/unit/test.h"
 #include "test/unit/db/dbtest.h"
+#include "db/db_int.h"
 
 /* Upstream's schema: bridgev2 core v29 and whatsmeow v15, column order. */
 static const struct { const char *table, *cols; } schema[] = {
@@ -623,6 +624,130 @@ TEST(test_db_migrate_whatsmeow_steps_from_v8)
 	CHECK(schema_matches_as_sets(t.db));
 	CHECK(index_exists(t.db, "whatsmeow_retry_buffer_timestamp_idx"));
 	CHECK(index_exists(t.db, "idx_whatsmeow_privacy_tokens_our_jid_timestamp"));
+	tdb_done(&t);
+}
+
+/* --- The runner itself, on a made-up section ------------------------------ */
+
+#define MF(text) { "test.sql", (const unsigned char *)(text), NULL, 0 }
+
+static const char f_base[] =
+    "-- v1: base\n"
+    "CREATE TABLE tp (id INTEGER PRIMARY KEY);\n"
+    "CREATE TABLE tc (pid INTEGER NOT NULL REFERENCES tp (id));\n"
+    "INSERT INTO tp (id) VALUES (1);\n"
+    "INSERT INTO tc (pid) VALUES (1);\n";
+/* SQLite can only add the column by rebuilding the parent table, which
+ * needs foreign keys off while the child still points at it. */
+static const char f_rebuild[] =
+    "-- v2: rebuild parent\n"
+    "-- transaction: sqlite-fkey-off\n"
+    "-- only: sqlite until \"end only\"\n"
+    "CREATE TABLE tp_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');\n"
+    "INSERT INTO tp_new (id) SELECT id FROM tp;\n"
+    "DROP TABLE tp;\n"
+    "ALTER TABLE tp_new RENAME TO tp;\n"
+    "-- end only sqlite\n"
+    "-- only: postgres\n"
+    "ALTER TABLE tp ADD COLUMN name TEXT NOT NULL DEFAULT '';\n";
+/* CREATE INDEX CONCURRENTLY fails inside a transaction block. */
+static const char f_notxn[] =
+    "-- v3 (compatible with v2+): index without a transaction\n"
+    "-- transaction: off\n"
+    "-- (a marker on the first line would skip the whole file elsewhere)\n"
+    "-- only: postgres\n"
+    "CREATE INDEX CONCURRENTLY tc_pid_idx ON tc (pid);\n"
+    "-- only: sqlite\n"
+    "CREATE INDEX tc_pid_idx ON tc (pid);\n";
+static const char f_pgonly[] =
+    "-- v4: only for postgres\n"
+    "-- only: postgres\n"
+    "CREATE TABLE pg_only (x INTEGER);\n";
+static const char f_dangling[] =
+    "-- v5: leaves a dangling row\n"
+    "-- transaction: sqlite-fkey-off\n"
+    "INSERT INTO tc (pid) VALUES (999);\n";
+
+TEST(test_db_migrate_runner_txn_modes_and_markers)
+{
+	static unsigned long lens[5];
+	struct mig_file files[5] = { MF(f_base), MF(f_rebuild), MF(f_notxn),
+	    MF(f_pgonly), MF(f_dangling) };
+	struct mig_section sec = { "test", "test_version", 0, files, 4 };
+	struct tdb t;
+	int64_t v = 0, c = 0;
+	int i;
+
+	lens[0] = sizeof(f_base) - 1;
+	lens[1] = sizeof(f_rebuild) - 1;
+	lens[2] = sizeof(f_notxn) - 1;
+	lens[3] = sizeof(f_pgonly) - 1;
+	lens[4] = sizeof(f_dangling) - 1;
+	for (i = 0; i < 5; i++)
+		files[i].len = &lens[i];
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	CHECK_EQ_INT(db__migrate_section(t.db, &sec), 0);
+	if (db_errmsg(t.db)[0] != '\0')
+		fprintf(stderr, "  %s\n", db_errmsg(t.db));
+	CHECK_EQ_INT(version_row(t.db, "test_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 4);
+	CHECK_EQ_INT(c, 4);
+	/* The rebuild kept the rows; the new column is there. */
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM tp WHERE name=$1", ""),
+	    1);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM tc", NULL), 1);
+	CHECK(index_exists(t.db, "tc_pid_idx"));
+	/* The postgres-only file was skipped whole on SQLite. */
+	CHECK_EQ_INT(tdb_int(t.db, db_dialect(t.db) == DB_SQLITE ?
+	    "SELECT COUNT(*) FROM sqlite_master WHERE name=$1" :
+	    "SELECT COUNT(*) FROM information_schema.tables WHERE "
+	    "table_name=$1", "pg_only"), tdb_is_pg() ? 1 : 0);
+	if (!tdb_is_pg())
+		CHECK_EQ_INT(tdb_int(t.db, "PRAGMA foreign_keys", NULL), 1);
+
+	/* A step that breaks a foreign key fails whole, version unchanged. */
+	sec.nfiles = 5;
+	CHECK_EQ_INT(db__migrate_section(t.db, &sec), DB_ERR_MIGRATION);
+	CHECK(strstr(db_errmsg(t.db), "v4 -> v5") != NULL);
+	CHECK_EQ_INT(version_row(t.db, "test_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 4);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM tc", NULL), 1);
+	CHECK(!db_in_txn(t.db));
+	if (!tdb_is_pg())
+		CHECK_EQ_INT(tdb_int(t.db, "PRAGMA foreign_keys", NULL), 1);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_runner_rejects_broken_files)
+{
+	static const char *bad[] = {
+		"CREATE TABLE x (a INTEGER);\n",
+		"-- v2 -> v1: backwards\nSELECT 1;\n",
+		"-- v1 (compatible with v1: unclosed\nSELECT 1;\n",
+		"-- v1: bad txn\n-- transaction: sometimes\nSELECT 1;\n",
+		"-- v99999999999: huge\nSELECT 1;\n",
+		"-- v1: unterminated block\n-- only: sqlite until \"end only\"\n"
+		    "-- only: postgres until \"end only\"\nSELECT 1;\n",
+	};
+	struct mig_file f = { "bad.sql", NULL, NULL, 0 };
+	struct mig_section sec = { "test", "test_version", 0, &f, 1 };
+	unsigned long len;
+	struct tdb t;
+	size_t i;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	f.len = &len;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f.data = (const unsigned char *)bad[i];
+		len = strlen(bad[i]);
+		if (db__migrate_section(t.db, &sec) != DB_ERR_MIGRATION) {
+			fprintf(stderr, "  accepted: %s\n", bad[i]);
+			CHECK(0);
+		}
+	}
+	/* Nothing ran: the version row is still absent. */
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM test_version", NULL),
+	    0);
 	tdb_done(&t);
 }
 
