@@ -12,9 +12,13 @@
  * Encoder: strings go through Baileys' order (token, nibble, hex, JID when
  * the text is one, raw), so our bytes equal Baileys' for the same node; typed
  * JIDs are written the way whatsmeow writes them (AD_JID for devices of
- * s.whatsapp.net / lid and for every hosted JID, FB_JID for msgr, INTEROP_JID
+ * s.whatsapp.net, lid, hosted and hosted.lid, FB_JID for msgr, INTEROP_JID
  * for interop), plus an AD_JID for a device 0 that was explicitly given (as
- * Baileys writes "user:0@s.whatsapp.net").  Where Baileys would write a
+ * Baileys writes "user:0@s.whatsapp.net"); a hosted JID without a device
+ * stays a JID_PAIR, as Baileys writes it (whatsmeow would use AD_JID; both
+ * decode the two forms to the same JID).  Tags and attribute keys are
+ * never written as JIDs (Baileys would for a tag containing '@'; whatsmeow
+ * cannot read that).  Where Baileys would write a
  * string as a JID that no decoder gives back (a ':' device on a group, an
  * '_' agent, a nested '@', a device over 255), we write the raw string.
  *
@@ -523,8 +527,13 @@ put_jid(struct u_buf *b, const struct wa_jid *j)
 	}
 	if (j->integrator != 0)
 		return WA_ERR_INVALID;
-	if (hosted || ((user_srv || lid) &&
-	    (j->device > 0 || j->ad || j->agent > 0))) {
+	/*
+	 * whatsmeow writes every hosted JID as AD_JID; we keep a device-less
+	 * one that arrived as JID_PAIR a JID_PAIR (as Baileys writes it).
+	 * Both decode to the same JID everywhere.
+	 */
+	if ((user_srv || lid || hosted) &&
+	    (j->device > 0 || j->ad || j->agent > 0)) {
 		/* AD_JID: domain type, device, user.  One byte of device. */
 		if (j->device > 255 || j->user[0] == '\0' ||
 		    (!user_srv && j->agent != 0))
@@ -655,14 +664,15 @@ encode_node(const struct wa_node *n, struct u_buf *b, unsigned depth)
 	if ((r = put_list_start(b, 1 + 2 * n->nattrs +
 	    (n->kind != WA_CONTENT_NONE))) != 0)
 		return r;
-	if ((r = put_string(b, n->tag, strlen(n->tag))) != 0)
+	/* Tags and keys are never JIDs (whatsmeow rejects that). */
+	if ((r = put_plain(b, n->tag, strlen(n->tag))) != 0)
 		return r;
 	for (i = 0; i < n->nattrs; i++) {
 		const struct wa_attr *a = &n->attrs[i];
 
 		if (a->key[0] == '\0')
 			return WA_ERR_INVALID;
-		if ((r = put_string(b, a->key, strlen(a->key))) != 0)
+		if ((r = put_plain(b, a->key, strlen(a->key))) != 0)
 			return r;
 		if (a->kind == WA_VAL_JID)
 			r = put_jid(b, &a->jid);
@@ -727,7 +737,11 @@ struct item {
 	enum item_kind	 kind;
 	const char	*s;		/* ITEM_STR; not NUL-terminated */
 	size_t		 len;
-	char		 packed[PACKED_MAX + 2];	/* backing for packed runs */
+	/*
+	 * Backing for packed runs: the count byte allows 127 bytes, i.e. 254
+	 * digits (encoders stop at PACKED_MAX, decoders accept the full 7 bits).
+	 */
+	char		 packed[2 * 0x7f + 1];
 	struct wa_jid	 jid;		/* ITEM_JID */
 };
 

@@ -194,11 +194,11 @@ TEST(test_wa_node_encodes_every_tag_kind)
 	CHECK_EQ_STR(hex, "f805fc017851fc0008fc026162");
 	wa_node_free(n);
 
-	/* AD_JID for devices: lid domain 1, hosted 128 (even device 0). */
+	/* AD_JID for devices: lid domain 1, hosted 128 (explicit device 0). */
 	n = wa_node_new("x");
 	REQUIRE(wa_jid_parse("5551:3@lid", &j) == 0);
 	wa_node_set_attr_jid(n, "jid", &j);
-	REQUIRE(wa_jid_parse("5551@hosted", &j) == 0);
+	REQUIRE(wa_jid_parse("5551:0@hosted", &j) == 0);
 	wa_node_set_attr_jid(n, "to", &j);
 	CHECK_EQ_INT(encode_hex(n, hex, sizeof(hex)), 0);
 	CHECK_EQ_STR(hex, "f805fc01780cf70103ff025551" "11f78000ff025551");

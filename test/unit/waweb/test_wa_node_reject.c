@@ -192,6 +192,25 @@ TEST(test_wa_node_rejects_bad_packed)
 	    WA_ERR_BAD_PACKED);
 	CHECK_EQ_INT(DEC(0xf8, 0x03, 0x19, 0x04, 0xfb, 0x80),
 	    WA_ERR_BAD_PACKED);
+	/* The longest packed run the count byte allows: 127 bytes. */
+	{
+		uint8_t p[6 + 127];
+		struct wa_node *n = NULL;
+
+		memcpy(p, (const uint8_t[]){ 0xf8, 0x03, 0x19, 0x04, 0xff,
+		    0x7f }, 6);
+		memset(p + 6, 0x98, 127);
+		CHECK_EQ_INT(wa_node_decode(p, sizeof(p), &n), 0);
+		REQUIRE(n != NULL);
+		CHECK_EQ_INT(strlen(wa_node_attr(n, "type")), 254);
+		wa_node_free(n);
+		p[4] = 0xfb;
+		p[5] = 0xff;	/* odd: 253 digits */
+		CHECK_EQ_INT(wa_node_decode(p, sizeof(p), &n), 0);
+		REQUIRE(n != NULL);
+		CHECK_EQ_INT(strlen(wa_node_attr(n, "type")), 253);
+		wa_node_free(n);
+	}
 	/* Declared more packed bytes than there are. */
 	CHECK_EQ_INT(DEC(0xf8, 0x03, 0x19, 0x04, 0xff, 0x7f, 0x11),
 	    WA_ERR_TRUNCATED);
