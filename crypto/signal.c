@@ -227,12 +227,28 @@ cry_xeddsa_sign(uint8_t sig[CRY_SIG_LEN], const uint8_t priv[CRY_KEY_LEN],
 	signal_context *ctx = cry_signal_context();
 	ec_private_key *key = NULL;
 	signal_buffer *out = NULL;
+	uint8_t clamped[CRY_KEY_LEN];
 	int r = CRY_ERR_INTERNAL;
 
 	if (ctx == NULL)
 		return CRY_ERR_INIT;
-	if (curve_decode_private_point(&key, priv, CRY_KEY_LEN, ctx) != 0)
+	/*
+	 * libsignal signs with the scalar as given while X25519 clamps it:
+	 * clamping here keeps signatures consistent with the public key for
+	 * a private key that was not generated clamped (generated ones are,
+	 * and are unchanged by this).
+	 */
+	memcpy(clamped, priv, sizeof(clamped));
+	clamped[0] &= 248;
+	clamped[31] &= 127;
+	clamped[31] |= 64;
+	r = curve_decode_private_point(&key, clamped, CRY_KEY_LEN, ctx);
+	sodium_memzero(clamped, sizeof(clamped));
+	if (r != 0) {
+		r = CRY_ERR_INTERNAL;
 		goto out;
+	}
+	r = CRY_ERR_INTERNAL;
 	if (curve_calculate_signature(ctx, &out, key, n ? msg : "", n) != 0)
 		goto out;
 	if (signal_buffer_len(out) != CRY_SIG_LEN)

@@ -92,6 +92,19 @@ TEST(test_cry_xeddsa_libsignal_key_agrees)
 	CHECK_EQ_INT(cry_xeddsa_verify(alice_pub + 1, "hello", 5, sig), 0);
 }
 
+TEST(test_cry_xeddsa_unclamped_private_key)
+{
+	/* A private key that was not clamped (imported, or all one byte)
+	 * signs consistently with the public key X25519 derives from it. */
+	struct cry_keypair kp;
+	uint8_t priv[32], sig[64];
+
+	memset(priv, 0xff, sizeof(priv));
+	REQUIRE(cry_keypair_from_private(&kp, priv) == 0);
+	CHECK_EQ_INT(cry_xeddsa_sign(sig, kp.priv, "m", 1), 0);
+	CHECK_EQ_INT(cry_xeddsa_verify(kp.pub, "m", 1, sig), 0);
+}
+
 TEST(test_cry_signal_provider_hmac_and_sha512)
 {
 	signal_crypto_provider p;
