@@ -11,16 +11,15 @@
 //                                          vector's explicit "view"
 //   node vectors.mjs decode VECTORS HEXES  PASS/FAIL per line: Baileys decodes
 //                                          ponton's bytes to the expected view
-//   node vectors.mjs bench VECTORS ROUNDS  encode/decode throughput (bench/)
+//   node vectors.mjs bench VECTORS SECONDS encode/decode time per corpus round
+//                                          (bench/wa_node.sh)
 //
 // A view is {tag, attrs: {k: string}, content: null | {bytes: hex} |
 // {string: s} | [views]}.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 
-const here = dirname(fileURLToPath(import.meta.url))
 // The package has no "exports" map; load only its WABinary part.
 const require = createRequire(import.meta.url)
 const pkgDir = dirname(require.resolve('@whiskeysockets/baileys/package.json'))
@@ -119,23 +118,27 @@ if (cmd === 'encode') {
 		result(ok, 'baileys-decodes-ponton', name, ok ? '' : JSON.stringify(canon(got)).slice(0, 2000))
 	}
 } else if (cmd === 'bench') {
-	// Same corpus as bench/wa_node.c: every vector Baileys can write.
-	const rounds = Number(arg || 200)
+	// Same corpus as bench/wa_node.c: every vector Baileys can write, minus
+	// bench_skip.  Each phase repeats the corpus for SECONDS; per-round times.
+	const secs = Number(arg || 1)
 	const nodes = vecs.filter(v => v.baileys !== false && !v.bench_skip).map(v => toBaileys(v.node))
 	const bufs = nodes.map(n => encodeBinaryNode(n))
 	const bytes = bufs.reduce((a, b) => a + b.length, 0)
-	for (let i = 0; i < 20; i++) for (const n of nodes) encodeBinaryNode(n) // warm-up
+	for (let i = 0; i < 5; i++) for (const n of nodes) encodeBinaryNode(n) // warm-up
 	let t = process.hrtime.bigint()
-	for (let i = 0; i < rounds; i++) for (const n of nodes) encodeBinaryNode(n)
-	const enc = Number(process.hrtime.bigint() - t) / 1e9
-	for (let i = 0; i < 20; i++) for (const b of bufs) await decodeBinaryNode(b)
+	let rounds = 0
+	while (rounds === 0 || Number(process.hrtime.bigint() - t) / 1e9 < secs) {
+		for (const n of nodes) encodeBinaryNode(n)
+		rounds++
+	}
+	const enc = Number(process.hrtime.bigint() - t) / 1e9 / rounds
+	for (let i = 0; i < 5; i++) for (const b of bufs) await decodeBinaryNode(b)
 	t = process.hrtime.bigint()
 	for (let i = 0; i < rounds; i++) for (const b of bufs) await decodeBinaryNode(b)
-	const dec = Number(process.hrtime.bigint() - t) / 1e9
+	const dec = Number(process.hrtime.bigint() - t) / 1e9 / rounds
 	console.log(JSON.stringify({ nodes: nodes.length, bytes, rounds, encode_s: enc, decode_s: dec }))
 } else {
-	console.error('usage: vectors.mjs encode|views VECTORS | decode VECTORS HEXES | bench VECTORS ROUNDS')
+	console.error('usage: vectors.mjs encode|views VECTORS | decode VECTORS HEXES | bench VECTORS SECONDS')
 	process.exit(2)
 }
 process.exitCode = failed ? 1 : 0
-void here
