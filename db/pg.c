@@ -28,6 +28,7 @@
 #include <libpq-fe.h>
 
 #include "db/db_int.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -127,12 +128,187 @@ ensure_conn(struct db *db)
 	return session_setup(db);
 }
 
+static int
+hexdig(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..n) into b; -1 if malformed or has a NUL byte. */
+static int
+pct_decode(struct u_buf *b, const char *s, size_t n)
+{
+	size_t i;
+	int h, l;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			if (u_buf_add_u8(b, (uint8_t)s[i]) != 0)
+				return -1;
+			continue;
+		}
+		if (i + 2 >= n)
+			return -1;
+		h = hexdig((unsigned char)s[i + 1]);
+		l = hexdig((unsigned char)s[i + 2]);
+		if (h < 0 || l < 0 || (h | l) == 0 ||
+		    u_buf_add_u8(b, (uint8_t)(h << 4 | l)) != 0)
+			return -1;
+		i += 2;
+	}
+	return 0;
+}
+
+static int
+pct_encode(struct u_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.' || c == '~') {
+			if (u_buf_add_u8(b, c) != 0)
+				return -1;
+		} else if (u_buf_add_u8(b, '%') != 0 ||
+		    u_buf_add_u8(b, (uint8_t)hex[c >> 4]) != 0 ||
+		    u_buf_add_u8(b, (uint8_t)hex[c & 15]) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+is_libpq_keyword(const PQconninfoOption *defs, const char *k)
+{
+	for (; defs != NULL && defs->keyword != NULL; defs++)
+		if (strcmp(defs->keyword, k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * lib/pq (mautrix's Go driver) sends URI parameters it does not know to the
+ * server as run-time settings (?search_path=x); libpq would refuse them.
+ * Rewrite such parameters into libpq's options=-c k=v, and drop the few
+ * that only configure lib/pq itself.  key=value strings are left alone.
+ * *out is an owned string.  Returns 0 or DB_ERR_URI.
+ */
+static int
+rewrite_uri(struct db *db, const char *uri, char **out)
+{
+	static const char *pq_only[] = { "binary_parameters",
+	    "disable_prepared_binary_result", "sslinline" };
+	PQconninfoOption *defs = NULL;
+	struct u_buf q, opts, k, v;
+	const char *qm, *p, *amp, *eq;
+	size_t n, i, klen;
+	int r = DB_ERR_URI, skip, nq = 0;
+
+	qm = strchr(uri, '?');
+	if ((strncmp(uri, "postgres://", 11) != 0 &&
+	    strncmp(uri, "postgresql://", 13) != 0) || qm == NULL) {
+		*out = u_strdup(uri);
+		return 0;
+	}
+	u_buf_init(&q, 0);
+	u_buf_init(&opts, 0);
+	u_buf_init(&k, 0);
+	u_buf_init(&v, 0);
+	defs = PQconndefaults();
+	if (u_buf_add(&q, uri, (size_t)(qm - uri)) != 0)
+		goto out;
+	for (p = qm + 1; *p != '\0'; p = amp) {
+		amp = strchr(p, '&');
+		n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		if (amp != NULL)
+			amp++;
+		else
+			amp = p + n;
+		if (n == 0)
+			continue;
+		eq = memchr(p, '=', n);
+		klen = eq != NULL ? (size_t)(eq - p) : n;
+		u_buf_reset(&k);
+		u_buf_reset(&v);
+		if (pct_decode(&k, p, klen) != 0 || u_buf_add_u8(&k, 0) != 0 ||
+		    (eq != NULL && pct_decode(&v, eq + 1, n - klen - 1) != 0) ||
+		    u_buf_add_u8(&v, 0) != 0) {
+			r = db__err(db, DB_ERR_URI, "postgres: malformed URI "
+			    "parameter '%.*s'", (int)(n > 64 ? 64 : n), p);
+			goto out;
+		}
+		if (is_libpq_keyword(defs, (const char *)k.p) &&
+		    strcmp((const char *)k.p, "options") != 0) {
+			if (u_buf_add_u8(&q, nq++ ? '&' : '?') != 0 ||
+			    u_buf_add(&q, p, n) != 0)
+				goto out;
+			continue;
+		}
+		for (i = 0, skip = 0; i < sizeof(pq_only) / sizeof(*pq_only); i++)
+			skip |= strcmp((const char *)k.p, pq_only[i]) == 0;
+		if (skip) {
+			log_debug("database: postgres: ignoring lib/pq-only URI "
+			    "parameter %s", (const char *)k.p);
+			continue;
+		}
+		if (opts.len > 0 && u_buf_add_u8(&opts, ' ') != 0)
+			goto out;
+		if (strcmp((const char *)k.p, "options") == 0) {
+			/* The caller's own options go through unchanged. */
+			if (u_buf_add_str(&opts, (const char *)v.p) != 0)
+				goto out;
+			continue;
+		}
+		log_debug("database: postgres: URI parameter %s sent as a "
+		    "run-time setting", (const char *)k.p);
+		if (u_buf_add_str(&opts, "-c ") != 0 ||
+		    u_buf_add_str(&opts, (const char *)k.p) != 0 ||
+		    u_buf_add_u8(&opts, '=') != 0)
+			goto out;
+		/* In options, a space ends an argument unless escaped. */
+		for (i = 0; v.p[i] != '\0'; i++)
+			if (((v.p[i] == ' ' || v.p[i] == '\\') &&
+			    u_buf_add_u8(&opts, '\\') != 0) ||
+			    u_buf_add_u8(&opts, v.p[i]) != 0)
+				goto out;
+	}
+	if (opts.len > 0) {
+		if (u_buf_add_u8(&opts, 0) != 0 ||
+		    u_buf_add_str(&q, nq++ ? "&options=" : "?options=") != 0 ||
+		    pct_encode(&q, (const char *)opts.p) != 0)
+			goto out;
+	}
+	if (u_buf_add_u8(&q, 0) != 0)
+		goto out;
+	*out = (char *)u_buf_steal(&q, NULL);
+	r = 0;
+out:
+	if (r == DB_ERR_URI && db->errmsg[0] == '\0')
+		db__err(db, r, "postgres: URI too long");
+	PQconninfoFree(defs);
+	u_buf_free(&q);
+	u_buf_free(&opts);
+	u_buf_free(&k);
+	u_buf_free(&v);
+	return r;
+}
+
 int
 db__pg_open(struct db *db, const char *uri)
 {
 	const char *kw[4], *val[4];
 	PQconninfoOption *opts = NULL;
-	char *perr = NULL, timeout[16];
+	char *perr = NULL, *fixed = NULL, timeout[16];
 	int r = DB_ERR_INTERNAL;
 
 	if (strlen(uri) > PG_URI_MAX)
@@ -142,8 +318,10 @@ db__pg_open(struct db *db, const char *uri)
 	    strncmp(uri, "postgresql://", 13) != 0 && strchr(uri, '=') == NULL)
 		return db__err(db, DB_ERR_URI, "postgres: '%.64s' is neither a "
 		    "postgres:// URI nor a key=value connection string", uri);
+	if ((r = rewrite_uri(db, uri, &fixed)) != 0)
+		return r;
 	/* Parse alone first, so a malformed URI is DB_ERR_URI, not CONNECT. */
-	opts = PQconninfoParse(uri, &perr);
+	opts = PQconninfoParse(fixed, &perr);
 	if (opts == NULL) {
 		r = pg_err(db, DB_ERR_URI, "malformed URI", perr != NULL ? perr :
 		    "out of memory");
@@ -154,7 +332,7 @@ db__pg_open(struct db *db, const char *uri)
 	/* Earlier keywords are defaults that the expanded dbname overrides. */
 	kw[0] = "connect_timeout";		val[0] = timeout;
 	kw[1] = "fallback_application_name";	val[1] = "ponton";
-	kw[2] = "dbname";			val[2] = uri;
+	kw[2] = "dbname";			val[2] = fixed;
 	kw[3] = NULL;				val[3] = NULL;
 	db->pg = (struct pg_conn *)PQconnectdbParams(kw, val, 1);
 	if (db->pg == NULL) {
@@ -175,6 +353,7 @@ db__pg_open(struct db *db, const char *uri)
 out:
 	PQconninfoFree(opts);
 	PQfreemem(perr);
+	free(fixed);
 	return r;
 }
 
@@ -417,18 +596,6 @@ db__pg_int64(struct db_stmt *st, int col, int64_t *out)
 	    (size_t)PQgetlength(RES(st), st->row, col), out);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const void *
 db__pg_blob(struct db_stmt *st, int col, size_t *len)
 {
@@ -447,8 +614,8 @@ db__pg_blob(struct db_stmt *st, int col, size_t *len)
 	if (st->blobs[col] == NULL) {
 		o = u_malloc((n - 2) / 2 + 1);
 		for (i = 0; i < (n - 2) / 2; i++) {
-			h = hexval((unsigned char)v[2 + 2 * i]);
-			l = hexval((unsigned char)v[3 + 2 * i]);
+			h = hexdig((unsigned char)v[2 + 2 * i]);
+			l = hexdig((unsigned char)v[3 + 2 * i]);
 			if (h < 0 || l < 0) {
 				free(o);
 				return NULL;

@@ -104,7 +104,8 @@ TEST(test_db_pg_malformed_uris_rejected)
 		"nonsense",
 		"postgres:/missing-slash",
 		"postgresql://[::1",
-		"postgresql://host/db?bogus_option=1",
+		"postgresql://host/db?search_path=%zz",
+		"postgresql://host/db?%00=1",
 		"postgresql://%zz@host/db",
 		"host=x bogus_key=1",
 		"host='unterminated",
@@ -219,6 +220,57 @@ TEST(test_db_pg_server_bytea_and_text_params)
 	CHECK_EQ_INT(db_column_bool(st, 2), 1);
 	CHECK_EQ_INT(db_column_check(st), 0);
 	db_stmt_free(st);
+	tdb_done(&t);
+}
+
+static char *
+show(struct db *db, const char *sql)
+{
+	struct db_stmt *st = NULL;
+	char *v = NULL;
+
+	if (db_prepare(db, sql, &st) == 0 && db_step(st) == DB_ROW)
+		v = u_strdup(db_column_text(st, 0));
+	db_stmt_free(st);
+	return v != NULL ? v : u_strdup("(error)");
+}
+
+TEST(test_db_pg_server_uri_runtime_params_like_lib_pq)
+{
+	struct tdb t;
+	struct db *db = NULL;
+	char *uri, *v;
+
+	REQUIRE(tdb_create(&t) == 0);
+	/*
+	 * lib/pq sends unknown URI parameters as settings; libpq's own
+	 * keywords (application_name) stay keywords; lib/pq-only ones are
+	 * dropped; a value with a space and a backslash survives.
+	 */
+	uri = u_asprintf("%s&search_path=s1%%2C%%20public&application_name=pt"
+	    "&binary_parameters=yes&options=-c%%20work_mem%%3D5MB"
+	    "&lock_timeout=1234", t.uri);
+	REQUIRE(db_open(&db, "postgres", uri, NULL) == 0);
+	v = show(db, "SHOW search_path");
+	CHECK_EQ_STR(v, "s1, public");
+	free(v);
+	v = show(db, "SELECT current_setting('application_name')");
+	CHECK_EQ_STR(v, "pt");
+	free(v);
+	v = show(db, "SHOW work_mem");
+	CHECK_EQ_STR(v, "5MB");
+	free(v);
+	v = show(db, "SHOW lock_timeout");
+	CHECK_EQ_STR(v, "1234ms");
+	free(v);
+	db_close(db);
+	db = NULL;
+	free(uri);
+	/* A setting the server does not know: its own error, at connect. */
+	uri = u_asprintf("%s&no_such_setting=1", t.uri);
+	CHECK_EQ_INT(db_open(&db, "postgres", uri, NULL), DB_ERR_CONNECT);
+	CHECK(strstr(db_open_errmsg(), "no_such_setting") != NULL);
+	free(uri);
 	tdb_done(&t);
 }
 
