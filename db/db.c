@@ -319,8 +319,9 @@ db_step(struct db_stmt *st)
 	struct db *db = st->db;
 	int i, r;
 
+	/* Finished or failed: the same answer until db_reset. */
 	if (st->state == DB__ST_DONE)
-		return DB_DONE;
+		return st->step_err != 0 ? st->step_err : DB_DONE;
 	if (st->state == DB__ST_READY) {
 		db__clear_err(db);
 		for (i = 1; i <= st->nparams; i++)
@@ -333,10 +334,12 @@ db_step(struct db_stmt *st)
 		r = db__sq_step(st);
 	else
 		r = db__pg_step(st);
-	if (r == DB_ROW)
+	if (r == DB_ROW) {
 		st->state = DB__ST_ROW;
-	else
+	} else {
 		st->state = DB__ST_DONE;
+		st->step_err = r < 0 ? r : 0;
+	}
 	return r;
 }
 
@@ -364,6 +367,7 @@ db_reset(struct db_stmt *st)
 	else
 		db__pg_reset(st);
 	st->bound = 0;
+	st->step_err = 0;
 	st->state = DB__ST_READY;
 	st->col_err = 0;
 	st->changes = 0;

@@ -130,7 +130,10 @@ int db_bind_bool(struct db_stmt *st, int idx, int v);
 int db_bind_text(struct db_stmt *st, int idx, const char *s);
 int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n);
 
-/* Returns DB_ROW (a row is available), DB_DONE, or a negative error. */
+/*
+ * Returns DB_ROW (a row is available), DB_DONE, or a negative error.  After
+ * DB_DONE or an error, further calls return the same until db_reset.
+ */
 #define DB_ROW 1
 #define DB_DONE 0
 int db_step(struct db_stmt *st);

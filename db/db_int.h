@@ -59,6 +59,7 @@ struct db_stmt {
 	uint64_t		 bound;		/* bit i-1: $i bound (SQLite) */
 	int			 state;		/* ST_* in db.c */
 	int			 col_err;	/* first getter error since step */
+	int			 step_err;	/* the failed step's code, kept */
 	int64_t			 changes;
 
 	/* SQLite */

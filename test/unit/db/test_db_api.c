@@ -260,6 +260,20 @@ TEST(test_db_constraint_violation_has_its_code)
 	CHECK_EQ_INT(tdb_exec2(t.db, "INSERT INTO c VALUES ($1)", "a", NULL), 0);
 	CHECK_EQ_INT(tdb_exec2(t.db, "INSERT INTO c VALUES ($1)", NULL, NULL),
 	    DB_ERR_PARAM);
+	/* A failed step keeps failing until reset, then works again. */
+	{
+		struct db_stmt *st = NULL;
+
+		REQUIRE(db_prepare(t.db, "INSERT INTO p VALUES ($1)", &st) == 0);
+		CHECK_EQ_INT(db_bind_text(st, 1, "a"), 0);
+		CHECK_EQ_INT(db_step(st), DB_ERR_CONSTRAINT);
+		CHECK_EQ_INT(db_step(st), DB_ERR_CONSTRAINT);
+		db_reset(st);
+		CHECK_EQ_INT(db_bind_text(st, 1, "b"), 0);
+		CHECK_EQ_INT(db_step(st), DB_DONE);
+		CHECK_EQ_INT(db_stmt_changes(st), 1);
+		db_stmt_free(st);
+	}
 	tdb_done(&t);
 }
 
