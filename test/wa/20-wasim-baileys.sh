@@ -7,6 +7,8 @@
 #   wasim_started                port file written, /health answers
 #   baileys_qr_received          Baileys showed a QR from wasim's refs
 #   wasim_scan_qr                POST /admin/mock-phone/scan-qr accepted it
+#                                (sent to the websocket port, as Baileys'
+#                                own e2e harness does)
 #   baileys_paired               Baileys verified pair-success and got 515
 #   baileys_open                 ... logged in again and reached 'open'
 #   baileys_offline_marker       ... and handled <ib><offline/>
@@ -24,43 +26,14 @@
 set -u
 : "${BUILD:=build}"
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
-WASIM=$TOP/$BUILD/san/wasim
-D=$TOP/test/peers/baileys
-mkdir -p "$TOP/$BUILD/test-work"
-W=$(mktemp -d "$TOP/$BUILD/test-work/wasim-baileys.XXXXXX")
-status=0
-wpid=""
-dpid=""
-
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1${2:+ ($2)}"; status=1; }
-cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null
-	wait 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# Wait up to $2 tenths of a second for a line matching $1 in file $3.
-wait_line() {
-	i=0
-	while [ $i -lt "$2" ]; do
-		grep -q "$1" "$3" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$TOP/test/wasim/harness.sh"
+wh_init wasim-baileys
+WASIM=$WH_WASIM
+D=$WH_PEER
+wait_line() { wh_wait_line "$@"; }
 has() { grep -q "$1" "$2"; }
-
-if ! sh "$D/install.sh"; then
-	echo "FAIL: baileys-install"
-	exit 1
-fi
-[ -x "$WASIM" ] || { echo "FAIL: wasim not built ($WASIM)"; exit 1; }
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+driver() { wh_baileys "$@"; }
+driver_wait() { wh_baileys_wait; }
 
 # --- Loopback only -------------------------------------------------------------
 "$WASIM" --host 0.0.0.0 --port-file "$W/nope" > "$W/nope.log" 2>&1
@@ -72,32 +45,12 @@ else
 fi
 
 # --- Start ------------------------------------------------------------------------
-"$WASIM" --port-file "$W/ports" --log-level debug --offline-delay-ms 500 \
-    > "$W/wasim.log" 2>&1 &
-wpid=$!
-wait_line WASIM_PID 100 "$W/ports" || { fail wasim_started "no port file"; exit 1; }
-. "$W/ports"
-if curl -sf "$WASIM_ADMIN_URL/health" | grep -q '"ok":true'; then
+if wh_start "$W" --offline-delay-ms 500; then
 	pass wasim_started
 else
-	fail wasim_started "health"
-	exit 1
+	fail wasim_started "no port file or no health"
+	wh_finish
 fi
-
-driver() {
-	# driver <out-file> <args...>: run pair.mjs in the background.
-	out=$1
-	shift
-	node "$D/pair.mjs" --url "$WASIM_WS_URL" --root "$WASIM_ROOT_PUB" "$@" \
-	    > "$out" 2> "$out.err" &
-	dpid=$!
-}
-driver_wait() {
-	wait "$dpid"
-	rc=$?
-	dpid=""
-	return $rc
-}
 
 # --- QR pairing -----------------------------------------------------------------
 driver "$W/run1.out" --auth "$W/auth1" --timeout-ms 60000 \
@@ -105,8 +58,10 @@ driver "$W/run1.out" --auth "$W/auth1" --timeout-ms 60000 \
 if wait_line '^QR https://wa.me/settings/linked_devices#2@' 300 "$W/run1.out"; then
 	pass baileys_qr_received
 	qr=$(sed -n 's/^QR //p' "$W/run1.out" | head -1)
+	# On the websocket's own port, as Baileys' e2e harness posts it.
 	code=$(curl -s -o "$W/scan.json" -w '%{http_code}' -X POST \
-	    --data-binary "$qr" "$WASIM_ADMIN_URL/admin/mock-phone/scan-qr")
+	    --data-binary "$qr" \
+	    "http://127.0.0.1:$WASIM_WS_PORT/admin/mock-phone/scan-qr")
 	if [ "$code" = 200 ] && grep -q '"device":1' "$W/scan.json"; then
 		pass wasim_scan_qr
 	else
@@ -218,21 +173,12 @@ else
 fi
 
 # --- Shutdown --------------------------------------------------------------------------
-kill -TERM "$wpid"
-wait "$wpid"
+wh_stop
 rc=$?
-wpid=""
-if [ $rc -eq 0 ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W/wasim.log"; then
+if [ $rc -eq 0 ] && wh_logs_clean; then
 	pass wasim_clean_exit
 else
 	fail wasim_clean_exit "exit $rc"
 	grep -A20 -E 'Sanitizer|runtime error' "$W/wasim.log" | head -40
 fi
-
-if [ $status -ne 0 ]; then
-	echo "# wasim log (tail):"
-	tail -40 "$W/wasim.log" | sed 's/^/#   /'
-else
-	rm -rf "$W"
-fi
-exit $status
+wh_finish

@@ -382,6 +382,43 @@ stream_error(struct sim *s, const char *body, size_t len, int *status)
 	return reply(o, 200, status);
 }
 
+/*
+ * POST /admin/login-failure  {"phone": "...", "reason": "405", "count"?: 1}
+ * The next count logins of that account get <failure reason=...> instead
+ * of <success> (405 client outdated, 403, 406 banned, 503...).
+ */
+static char *
+login_failure(struct sim *s, const char *body, size_t len, int *status)
+{
+	json_t *in = parse_body(body, len), *o;
+	const char *phone, *reason;
+	struct sim_account *a;
+	json_int_t count = 1;
+
+	if (in == NULL)
+		return fail(400, "body must be a JSON object", status);
+	phone = jstr(in, "phone");
+	reason = jstr(in, "reason");
+	if (json_is_integer(json_object_get(in, "count")))
+		count = json_integer_value(json_object_get(in, "count"));
+	if (phone == NULL || reason == NULL || strlen(reason) == 0 ||
+	    strlen(reason) > 8 || count < 0 || count > 1000) {
+		json_decref(in);
+		return fail(400, "need \"phone\", \"reason\" (<= 8 chars), "
+		    "\"count\" 0..1000", status);
+	}
+	if ((a = sim_account_find(s, phone)) == NULL) {
+		json_decref(in);
+		return fail(404, "no such account", status);
+	}
+	snprintf(a->login_failure, sizeof(a->login_failure), "%s", reason);
+	a->login_failures = (unsigned)count;
+	json_decref(in);
+	o = json_object();
+	json_object_set_new(o, "pending", json_integer(count));
+	return reply(o, 200, status);
+}
+
 char *
 sim_admin_handle(struct sim *s, const char *method, const char *path,
     const char *query, const char *body, size_t body_len, int *status)
@@ -414,6 +451,8 @@ sim_admin_handle(struct sim *s, const char *method, const char *path,
 		return conn_list(s, status);
 	if (post && strcmp(path, "/admin/stream-error") == 0)
 		return stream_error(s, body, body_len, status);
+	if (post && strcmp(path, "/admin/login-failure") == 0)
+		return login_failure(s, body, body_len, status);
 	if (get && sscanf(path, "/admin/accounts/%31[0-9]/devices", phone) == 1) {
 		char expect[64];
 

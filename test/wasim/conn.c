@@ -108,6 +108,7 @@ sim_conn_free(struct sim_conn *c)
 	}
 	u_timer_free(c->offline_timer);
 	u_timer_free(c->close_timer);
+	u_timer_free(c->pair_timer);
 	u_buf_free(&c->out);
 	free(c->pair_details);
 	cry_keypair_wipe(&c->paircode.phone_eph);
@@ -340,6 +341,12 @@ handle_login(struct sim_conn *c, const Wa__ClientPayload *cp)
 	snprintf(phone, sizeof(phone), "%llu",
 	    (unsigned long long)cp->username);
 	a = sim_account_find(c->sim, phone);
+	if (a != NULL && a->login_failures > 0) {
+		a->login_failures--;
+		logp_info(c->prefix, "injected login failure");
+		sim_conn_failure(c, a->login_failure);
+		return;
+	}
 	d = a != NULL && cp->has_device && cp->device <= UINT16_MAX ?
 	    sim_device_find(a, (uint16_t)cp->device) : NULL;
 	if (d == NULL || d->removed) {

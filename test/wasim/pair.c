@@ -54,6 +54,20 @@ server_jid(struct wa_jid *j)
 		abort();
 }
 
+static void
+pair_timeout(void *arg)
+{
+	struct sim_conn *c = arg;
+
+	if (c->state != SIM_CONN_PAIRING || c->close_after_flush)
+		return;
+	logp_info(c->prefix, "no QR scanned before the refs expired: closing");
+	c->close_after_flush = true;
+	c->close_now = true;
+	sim_conn_set_state(c, SIM_CONN_CLOSING);
+	sim_server_want_write(c);
+}
+
 void
 sim_pair_start(struct sim_conn *c)
 {
@@ -86,6 +100,11 @@ sim_pair_start(struct sim_conn *c)
 	wa_node_add_child(iq, pd);
 	c->refs_issued_ms = u_loop_now(c->sim->loop);
 	sim_conn_set_state(c, SIM_CONN_PAIRING);
+	/* Nobody scanned any ref in time: the real server hangs up too. */
+	c->pair_timer = u_timer_new(c->sim->loop, pair_timeout, c);
+	u_timer_start(c->pair_timer, c->sim->opts.qr_first_ms +
+	    (SIM_QR_REFS - 1) * c->sim->opts.qr_next_ms + REF_GRACE_MS +
+	    SIM_PAIR_SLACK_MS, 0);
 	logp_info(c->prefix, "registration: sent pair-device with %d refs",
 	    SIM_QR_REFS);
 	sim_conn_send(c, iq);
@@ -243,6 +262,35 @@ out:
 	return r;
 }
 
+/*
+ * Like the mock server Baileys' e2e suite was written against, a client
+ * that registers with a push name gets a phone number derived from it, so
+ * a test can pair the "same person" again: 1555 and 7 digits of
+ * SHA-256(push name).
+ */
+static struct sim_account *
+account_for_push_name(struct sim *s, const char *name)
+{
+	uint8_t h[CRY_SHA256_LEN];
+	uint64_t v = 0;
+	char phone[32];
+	struct sim_account *a;
+	int i;
+
+	cry_sha256(name, strlen(name), h);
+	for (i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	snprintf(phone, sizeof(phone), "1555%07llu",
+	    (unsigned long long)(v % 10000000ULL));
+	if ((a = sim_account_find(s, phone)) != NULL)
+		return a;
+	if ((a = sim_account_new(s, phone)) != NULL) {
+		free(a->push_name);
+		a->push_name = u_strdup(name);
+	}
+	return a;
+}
+
 int
 sim_pair_scan(struct sim *s, const char *qr, struct sim_account *account,
     struct sim_conn **out_conn, const char **why)
@@ -311,6 +359,8 @@ sim_pair_scan(struct sim *s, const char *qr, struct sim_account *account,
 	}
 	memcpy(c->adv_secret, adv, sizeof(adv));
 	sodium_memzero(adv, sizeof(adv));
+	if (account == NULL && c->reg.push_name[0] != '\0')
+		account = account_for_push_name(s, c->reg.push_name);
 	if (account == NULL)
 		account = sim_account_new(s, NULL);
 	if (account == NULL) {

@@ -6,7 +6,9 @@
  *          no extensions offered (clients must cope without
  *          permessage-deflate, and both do).
  *   admin  plain HTTP/1.1 for the admin API (admin.c); bodies are capped at
- *          SIM_ADMIN_BODY_MAX before they are buffered.
+ *          SIM_ADMIN_BODY_MAX before they are buffered.  Plain HTTP
+ *          requests on the ws port reach the same API (Baileys' e2e
+ *          harness posts its QR to the socket's host and port).
  *
  * Does not: know anything about WhatsApp (conn.c and admin.c do).
  * Invariants: lws calls us on the loop thread only; output is written only
@@ -39,62 +41,16 @@ struct admin_pss {
 	int		 status;
 };
 
+/* The websocket port serves both: one pss holds either kind of state. */
+struct chat_pss {
+	struct ws_pss		ws;
+	struct admin_pss	admin;
+};
+
 static struct sim *
 sim_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
-}
-
-static int
-ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len)
-{
-	struct ws_pss *pss = user;
-	struct sim *s;
-	char uri[64];
-	unsigned n;
-	struct sim_conn *c;
-
-	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		s = sim_of(wsi);
-		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
-		    strcmp(uri, WS_PATH) != 0) {
-			log_warnx("wasim: refusing websocket on another path");
-			return -1;
-		}
-		n = 0;
-		for (c = s->conns; c != NULL; c = c->next)
-			n++;
-		if (n >= SIM_MAX_CONNS || s->stopping) {
-			log_warnx("wasim: too many connections");
-			return -1;
-		}
-		return 0;
-	case LWS_CALLBACK_ESTABLISHED:
-		pss->conn = sim_conn_new(sim_of(wsi), wsi);
-		return 0;
-	case LWS_CALLBACK_RECEIVE:
-		if (pss->conn == NULL)
-			return -1;
-		return sim_conn_on_data(pss->conn, in, len) < 0 ? -1 : 0;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (pss->conn == NULL)
-			return -1;
-		return sim_conn_on_writable(pss->conn);
-	case LWS_CALLBACK_CLOSED:
-		if (pss->conn != NULL)
-			sim_conn_on_closed(pss->conn);
-		pss->conn = NULL;
-		return 0;
-	case LWS_CALLBACK_HTTP:
-		/* Plain HTTP on the websocket port: nothing here. */
-		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
-		return -1;
-	default:
-		break;
-	}
-	return 0;
 }
 
 void
@@ -174,6 +130,8 @@ admin_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	char cl[32];
 	long want;
 
+	if (p == NULL)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		admin_reset(p);
@@ -229,8 +187,70 @@ admin_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+static int
+ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct chat_pss *cp = user;
+	struct ws_pss *pss = cp != NULL ? &cp->ws : NULL;
+	struct sim *s;
+	char uri[64];
+	unsigned n;
+	struct sim_conn *c;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		s = sim_of(wsi);
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+		    strcmp(uri, WS_PATH) != 0) {
+			log_warnx("wasim: refusing websocket on another path");
+			return -1;
+		}
+		n = 0;
+		for (c = s->conns; c != NULL; c = c->next)
+			n++;
+		if (n >= SIM_MAX_CONNS || s->stopping) {
+			log_warnx("wasim: too many connections");
+			return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		pss->conn = sim_conn_new(sim_of(wsi), wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (pss->conn == NULL)
+			return -1;
+		return sim_conn_on_data(pss->conn, in, len) < 0 ? -1 : 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (pss->conn == NULL)
+			return -1;
+		return sim_conn_on_writable(pss->conn);
+	case LWS_CALLBACK_CLOSED:
+		if (pss->conn != NULL)
+			sim_conn_on_closed(pss->conn);
+		pss->conn = NULL;
+		return 0;
+	case LWS_CALLBACK_HTTP:
+	case LWS_CALLBACK_HTTP_BODY:
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		/*
+		 * Plain HTTP on the websocket port is the admin API too:
+		 * Baileys' e2e harness posts scan-qr to the socket's own
+		 * host and port.
+		 */
+		return admin_cb(wsi, reason, cp != NULL ? &cp->admin : NULL,
+		    in, len);
+	default:
+		break;
+	}
+	return 0;
+}
+
 static const struct lws_protocols ws_protocols[] = {
-	{ "wasim-chat", ws_cb, sizeof(struct ws_pss), 65536, 0, NULL, 0 },
+	{ "wasim-chat", ws_cb, sizeof(struct chat_pss), 65536, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 

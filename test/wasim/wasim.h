@@ -68,6 +68,8 @@ struct lws_vhost;
  * of the last frame (Baileys then sees a plain close instead of the 515).
  */
 #define SIM_CLOSE_LINGER_MS	2000
+/* A registering connection is closed this long after its last ref expired. */
+#define SIM_PAIR_SLACK_MS	5000
 /* Live connections. */
 #define SIM_MAX_CONNS		1024
 
@@ -124,6 +126,9 @@ struct sim_account {
 	int64_t			 created;
 	struct sim_device	*devices[SIM_MAX_DEVICES];	/* owned */
 	size_t			 ndevices;
+	/* Admin-injected: the next login_failures logins get <failure>. */
+	char			 login_failure[9];
+	unsigned		 login_failures;
 };
 
 /* --- Connections ------------------------------------------------------------ */
@@ -183,6 +188,7 @@ struct sim_conn {
 	struct sim_reg		 reg;
 	char			 refs[SIM_QR_REFS][SIM_REF_LEN + 1];
 	uint64_t		 refs_issued_ms;
+	struct u_timer		*pair_timer;	/* owned: all refs expired */
 	uint8_t			 adv_secret[32];
 	struct sim_account	*pair_account;	/* borrowed */
 	uint16_t		 pair_device;

@@ -15,7 +15,7 @@
 //   node pair.mjs --url ws://127.0.0.1:P/ws/chat --root <hex> --auth <dir>
 //        [--timeout-ms 60000] [--pair-code <phone digits>] [--query-unknown]
 //        [--expect-new-login | --expect-saved-login] [--expect-close]
-//        [--stay-ms N]
+//        [--stay-ms N] [--push-name NAME]
 //
 // --root is wasim's test root public key: Baileys checks the server's
 // certificate chain against WA_CERT_DETAILS.PUBLIC_KEY, an exported,
@@ -45,6 +45,7 @@ const authDir = opt('--auth')
 const timeoutMs = +opt('--timeout-ms', '60000')
 const pairPhone = opt('--pair-code')
 const stayMs = +opt('--stay-ms', '0')
+const pushName = opt('--push-name')
 if (!url || !rootHex || !authDir || !/^[0-9a-f]{64}$/.test(rootHex)) {
 	console.error('usage: pair.mjs --url WS --root HEX64 --auth DIR [...]')
 	process.exit(2)
@@ -98,6 +99,7 @@ const start = () => {
 		syncFullHistory: false,
 		shouldSyncHistoryMessage: () => false,
 		connectTimeoutMs: 15000,
+		...(pushName ? { pushName } : {}),
 	})
 	sock.ev.on('creds.update', async () => {
 		await saveCreds()

@@ -1,0 +1,121 @@
+#!/bin/sh
+# wasim's state dir, QR ref expiry, push-name accounts, injected login
+# failures, with the pinned Baileys:
+#
+#   wasim_push_name_account      a client registering with a push name gets
+#                                the phone number derived from it
+#   wasim_second_device          pairing again with the same push name adds
+#                                device 2 (key index 2) to that account
+#   wasim_state_persists         after a wasim restart on the same state dir,
+#                                Baileys logs in with its saved creds
+#   wasim_login_failure_405      POST /admin/login-failure: the next login
+#                                gets <failure reason="405">
+#   wasim_login_after_failure    ... and the one after succeeds again
+#   wasim_ref_expired            a QR scanned after its ref's window is 404
+#   wasim_pairing_timeout_closes an unscanned registration is closed after
+#                                the last ref expired
+#   wasim_clean_exits            every wasim exited 0 with no sanitizer report
+set -u
+: "${BUILD:=build}"
+: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$TOP/test/wasim/harness.sh"
+wh_init wasim-state
+exits_ok=1
+
+# Pair a fresh auth dir with push name $2 on the running wasim; the scan's
+# JSON answer goes to $1.json, the driver's output to $1.out.
+pair() {
+	wh_baileys "$W/$1.out" --auth "$W/$1.auth" --push-name "$2" \
+	    --timeout-ms 60000 --expect-new-login
+	if wh_wait_line '^QR ' 300 "$W/$1.out"; then
+		wh_post /admin/mock-phone/scan-qr \
+		    "$(sed -n 's/^QR //p' "$W/$1.out" | head -1)" "$W/$1.json" >/dev/null
+	fi
+	wh_baileys_wait
+}
+
+# --- Push-name accounts, on a state dir -----------------------------------------
+wh_start "$W/a" --state-dir "$W/state" || { fail wasim_start; wh_finish; }
+pair alice1 "Alice Example"
+rc=$?
+phone=$(sed -n 's/.*"phone":"\([0-9]*\)".*/\1/p' "$W/alice1.json")
+if [ $rc -eq 0 ] && [ -n "$phone" ] && echo "$phone" | grep -q '^1555[0-9]\{7\}$' &&
+    grep -q "^MILESTONE open $phone:1@" "$W/alice1.out"; then
+	pass wasim_push_name_account
+else
+	fail wasim_push_name_account "exit $rc, phone '$phone'"
+fi
+pair alice2 "Alice Example"
+rc=$?
+curl -s "$WASIM_ADMIN_URL/admin/accounts/$phone/devices" > "$W/devs.json"
+if [ $rc -eq 0 ] && grep -q "^MILESTONE open $phone:2@" "$W/alice2.out" &&
+    grep -q '"id":2,' "$W/devs.json" && grep -q '"key_index":2,' "$W/devs.json"; then
+	pass wasim_second_device
+else
+	fail wasim_second_device "exit $rc"
+fi
+wh_stop || exits_ok=0
+
+# --- Restart on the same state dir -----------------------------------------------
+wh_start "$W/b" --state-dir "$W/state" || { fail wasim_restart; wh_finish; }
+wh_baileys "$W/saved.out" --auth "$W/alice1.auth" --timeout-ms 30000 \
+    --expect-saved-login
+wh_baileys_wait
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^MILESTONE open $phone:1@" "$W/saved.out"; then
+	pass wasim_state_persists
+else
+	fail wasim_state_persists "exit $rc: $(tail -1 "$W/saved.out")"
+fi
+
+# --- Injected login failure --------------------------------------------------------
+code=$(wh_post /admin/login-failure "{\"phone\":\"$phone\",\"reason\":\"405\"}" "$W/lf.json")
+wh_baileys "$W/lf.out" --auth "$W/alice1.auth" --timeout-ms 30000 --expect-close
+wh_baileys_wait
+if [ "$code" = 200 ] && grep -q '^MILESTONE closed 405' "$W/lf.out" &&
+    ! grep -q '^MILESTONE open' "$W/lf.out"; then
+	pass wasim_login_failure_405
+else
+	fail wasim_login_failure_405 "HTTP $code: $(tail -1 "$W/lf.out")"
+fi
+wh_baileys "$W/after.out" --auth "$W/alice1.auth" --timeout-ms 30000
+wh_baileys_wait
+if [ $? -eq 0 ] && grep -q '^MILESTONE open' "$W/after.out"; then
+	pass wasim_login_after_failure
+else
+	fail wasim_login_after_failure
+fi
+wh_stop || exits_ok=0
+
+# --- Ref windows (short timings) ---------------------------------------------------
+# Ref 1 is valid for 300 ms (+1 s grace), then 5 more refs of 200 ms; the
+# registration is closed 5 s after the last one.
+wh_start "$W/c" --qr-first-ms 300 --qr-next-ms 200 || { fail wasim_start_c; wh_finish; }
+wh_baileys "$W/exp.out" --auth "$W/exp.auth" --timeout-ms 30000 --expect-close
+if wh_wait_line '^QR ' 300 "$W/exp.out"; then
+	sleep 2
+	code=$(wh_post /admin/mock-phone/scan-qr \
+	    "$(sed -n 's/^QR //p' "$W/exp.out" | head -1)" "$W/exp.json")
+	if [ "$code" = 404 ] && grep -q 'expired' "$W/exp.json"; then
+		pass wasim_ref_expired
+	else
+		fail wasim_ref_expired "HTTP $code $(cat "$W/exp.json")"
+	fi
+else
+	fail wasim_ref_expired "no QR"
+fi
+wh_baileys_wait
+if grep -q '^MILESTONE closed' "$W/exp.out" && ! grep -q '^MILESTONE open' "$W/exp.out" &&
+    grep -q 'no QR scanned before the refs expired' "$W/c/wasim.log"; then
+	pass wasim_pairing_timeout_closes
+else
+	fail wasim_pairing_timeout_closes "$(tail -1 "$W/exp.out")"
+fi
+wh_stop || exits_ok=0
+
+if [ $exits_ok -eq 1 ] && wh_logs_clean; then
+	pass wasim_clean_exits
+else
+	fail wasim_clean_exits
+fi
+wh_finish
