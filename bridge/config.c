@@ -127,6 +127,10 @@ static const struct key keys[] = {
 	{ "network.history_sync.media_requests.request_local_time", I, K_INT, O(network.hs_request_local_time), 0 },
 	{ "network.history_sync.media_requests.max_async_handle", I, K_INT, O(network.hs_max_async_handle), 0 },
 	{ "network.history_sync.backwards_on_demand", B, K_BOOL, O(network.hs_backwards_on_demand), 0 },
+	/* ponton's own keys (read with br_config_get by `ponton login`). */
+	{ "network.ponton_websocket_url", S|N, K_STR, NOOFF, 0 },
+	{ "network.ponton_trust_root", S|N, K_STR, NOOFF, 0 },
+	{ "network.ponton_web_version", S|N, K_STR, NOOFF, 0 },
 
 	{ "bridge.command_prefix", S, K_STR, O(bridge.command_prefix), 0 },
 	{ "bridge.personal_filtering_spaces", B, K_BOOL, O(bridge.personal_filtering_spaces), 0 },

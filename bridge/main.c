@@ -29,6 +29,14 @@
 #include "util/log.h"
 #include "util/mem.h"
 
+/* `ponton login` lives in its own file, written separately. */
+#if defined(__has_include)
+#if __has_include("bridge/login_cli.h")
+#include "bridge/login_cli.h"
+#define HAVE_LOGIN_CLI 1
+#endif
+#endif
+
 /* zeroconfig's default file size before rotation, in MB. */
 #define LOG_DEFAULT_MAX_SIZE_MB	100
 /* lumberjack keeps every backup when max_backups is 0; log.c needs a number. */
@@ -78,7 +86,14 @@ print_help(FILE *f)
 	    "      --ignore-foreign-tables    Run even if the database contains "
 	    "tables from other programs (like Synapse)\n"
 	    "      --ignore-unsupported-server  Run even if the Matrix "
-	    "homeserver is outdated\n");
+	    "homeserver is outdated\n"
+#ifdef HAVE_LOGIN_CLI
+	    "\n"
+	    "Subcommands:\n"
+	    "  login                          Log in to WhatsApp from the "
+	    "terminal (ponton login -h).\n"
+#endif
+	    );
 }
 
 static int
@@ -553,5 +568,9 @@ out:
 int
 main(int argc, char **argv)
 {
+#ifdef HAVE_LOGIN_CLI
+	if (argc > 1 && strcmp(argv[1], "login") == 0)
+		return br_login_cli(argc - 1, argv + 1);
+#endif
 	return run(argc, argv);
 }
