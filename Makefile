@@ -24,7 +24,7 @@ DEB_BUILD := build-essential pkg-config xxd \
 	libqrencode-dev libpng-dev zlib1g-dev
 # Debian packages needed only by the tests: clang + compiler-rt for libFuzzer,
 # a PostgreSQL server for the storage suite, curl for the HTTP checks.
-DEB_TEST := clang libclang-rt-14-dev postgresql curl ca-certificates
+DEB_TEST := clang libclang-rt-14-dev postgresql curl ca-certificates sqlite3
 
 PKGS := libsignal-protocol-c libwebsockets libuv libprotobuf-c libsodium libpq \
 	jansson libcurl sqlite3 yaml-0.1 openssl libqrencode libpng zlib
