@@ -376,6 +376,7 @@ mx_appservice_new(struct u_loop *loop, const struct mx_config *cfg,
 	as->timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms :
 	    MX_REQUEST_TIMEOUT_MS;
 	as->ping_attempts = cfg->ping_attempts ? cfg->ping_attempts : 6;
+	as->retry_base_ms = cfg->retry_base_ms ? cfg->retry_base_ms : 500;
 	as->bridge_state_key = u_asprintf("%s/%s", cfg->domain, cfg->as_id);
 	if (cfg->dp_nsecrets > 0) {
 		as->dp = u_calloc(cfg->dp_nsecrets, sizeof(*as->dp));
@@ -588,8 +589,8 @@ start_reply(void *arg, int rc, int status, json_t *resp)
 				return;
 			}
 			as->start_timer = u_timer_new(as->loop, start_next, as);
-			u_timer_start(as->start_timer,
-			    u_backoff_ms(as->ping_try, 1000, 5000), 0);
+			u_timer_start(as->start_timer, u_backoff_ms(as->ping_try,
+			    2 * as->retry_base_ms, 5000), 0);
 			return;
 		}
 		logp_info(LOGP, "appservice ping ok (%lld ms)", (long long)

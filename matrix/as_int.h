@@ -40,6 +40,7 @@ struct mx_appservice {
 	int			 skip_ping;
 	unsigned		 timeout_ms;
 	unsigned		 ping_attempts;
+	unsigned		 retry_base_ms;
 	struct mx_dp_secret_own	*dp;		/* owned array */
 	size_t			 ndp;
 	struct mx_ns		 ns;

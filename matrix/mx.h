@@ -94,7 +94,7 @@ struct mx_config {
 	size_t		 dp_nsecrets;
 	unsigned	 request_timeout_ms;	/* per call incl. retries; 0: MX_REQUEST_TIMEOUT_MS */
 	unsigned	 ping_attempts;	/* 0: 6, as mautrix */
-	unsigned	 retry_base_ms;	/* 0: 500 */
+	unsigned	 retry_base_ms;	/* first backoff step (ping: twice it); 0: 500 */
 };
 
 #define MX_REQUEST_TIMEOUT_MS	120000u

@@ -25,9 +25,9 @@ import urllib.request
 import zlib
 
 E = os.environ
-SYN_URL = E["SYN_URL"]
+SYN_URL = E.get("SYN_URL", "")
 SERVER = E.get("SERVER_NAME", "localhost")
-AS_PORT = int(E["AS_PORT"])
+AS_PORT = int(E.get("AS_PORT", "0"))
 AS_URL = "http://127.0.0.1:%d" % AS_PORT
 BOT = "@whatsappbot:" + SERVER
 GHOST = "@whatsapp_15551234567:" + SERVER

@@ -90,4 +90,12 @@ WORK=$WORK HARNESS=$HARNESS SERVER_NAME=localhost \
     python3 "$TOP/test/matrix/driver.py" 2> "$WORK/harness.log"
 rc=$?
 tail -n 60 "$WORK/harness.log"
-exit $rc
+syn_stop
+
+# A stub homeserver for what Synapse will not do on demand (wrong whoami,
+# old spec, failing ping, 429/5xx, small upload limit).
+WORK=$WORK HARNESS=$HARNESS STUB_PORT=19010 \
+    python3 "$TOP/test/matrix/stub_cases.py" 2> "$WORK/stub.log"
+rc2=$?
+tail -n 30 "$WORK/stub.log"
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ]

@@ -4,6 +4,7 @@
  *
  *   mx_harness --hs URL --domain D --as-id ID --as-token T --hs-token T
  *              --port P [--bot LOCALPART] [--template TPL] [--dp SERVER=SECRET]
+ *              [--bot-name NAME] [--timeout-ms MS] [--retry-base-ms MS]
  *
  * Out: {"ready":port} once listening; {"event":{...}} for each event the
  * appservice delivers (already echo-filtered); {"ephemeral":{...}};
@@ -472,6 +473,8 @@ main(int argc, char **argv)
 		{ "template", required_argument, NULL, 't' },
 		{ "dp", required_argument, NULL, 'D' },
 		{ "bot-name", required_argument, NULL, 'n' },
+		{ "timeout-ms", required_argument, NULL, 'T' },
+		{ "retry-base-ms", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -492,6 +495,8 @@ main(int argc, char **argv)
 		case 'b': cfg.bot_localpart = optarg; break;
 		case 't': cfg.username_template = optarg; break;
 		case 'n': cfg.bot_displayname = optarg; break;
+		case 'T': cfg.request_timeout_ms = (unsigned)atoi(optarg); break;
+		case 'R': cfg.retry_base_ms = (unsigned)atoi(optarg); break;
 		case 'D': {
 			char *eq = strchr(optarg, '=');
 
