@@ -23,8 +23,9 @@ DEB_BUILD := build-essential pkg-config xxd \
 	libjansson-dev libcurl4-openssl-dev libsqlite3-dev libyaml-dev libssl-dev \
 	libqrencode-dev libpng-dev zlib1g-dev
 # Debian packages needed only by the tests: clang + compiler-rt for libFuzzer,
-# a PostgreSQL server for the storage suite, curl for the HTTP checks.
-DEB_TEST := clang libclang-rt-14-dev postgresql curl ca-certificates sqlite3
+# a PostgreSQL server for the storage suite, curl for the HTTP checks,
+# nodejs (>= 20, with npm) for the Baileys test peer.
+DEB_TEST := clang libclang-rt-14-dev postgresql curl ca-certificates sqlite3 nodejs
 
 PKGS := libsignal-protocol-c libwebsockets libuv libprotobuf-c libsodium libpq \
 	jansson libcurl sqlite3 yaml-0.1 openssl libqrencode libpng zlib
