@@ -38,10 +38,31 @@ HS_TOKEN=$(rand 64)
 DP_TOKEN=$(rand 64)
 export AS_ID AS_TOKEN HS_TOKEN DP_TOKEN
 
-# The registration, with the fields `ponton -g` writes (mautrix-whatsapp's
-# layout: random sender_localpart, the bot and the ghost template as
-# exclusive user namespaces, rate_limited false, ephemeral on).
-cat > "$WORK/registration.yaml" <<REGEOF
+# The registration comes from `ponton -g` (tokens, random sender_localpart,
+# the bot and the ghost template as exclusive user namespaces, rate_limited
+# false, ephemeral on), made from the example config pointed at this
+# Synapse.  If that fails, say so and fall back to writing the same fields
+# here so the rest of the suite still runs.
+PONTON=$TOP/$BUILD/san/ponton
+gen_ok=0
+if [ -x "$PONTON" ] && (cd "$WORK" && "$PONTON" -e -c config.yaml > ponton-e.log 2>&1); then
+	sed -i "s#^    address: http://example.localhost:8008\$#    address: $SYN_URL#;
+	    s#^    domain: example.com\$#    domain: localhost#;
+	    s#^    address: http://localhost:29318\$#    address: http://127.0.0.1:$AS_PORT#;
+	    s#^    id: whatsapp\$#    id: $AS_ID#" "$WORK/config.yaml"
+	if (cd "$WORK" && "$PONTON" -g -c config.yaml -r registration.yaml > ponton-g.log 2>&1) &&
+	    grep -q "^url: http://127.0.0.1:$AS_PORT\$" "$WORK/registration.yaml" &&
+	    grep -q "^id: $AS_ID\$" "$WORK/registration.yaml"; then
+		gen_ok=1
+	fi
+fi
+if [ $gen_ok -eq 1 ]; then
+	AS_TOKEN=$(sed -n 's/^as_token: *//p' "$WORK/registration.yaml" | tr -d "\"'")
+	HS_TOKEN=$(sed -n 's/^hs_token: *//p' "$WORK/registration.yaml" | tr -d "\"'")
+	echo "PASS: registration_from_ponton_g"
+else
+	echo "FAIL: registration_from_ponton_g (see $WORK/ponton-*.log); using a generated one"
+	cat > "$WORK/registration.yaml" <<REGEOF
 id: $AS_ID
 url: http://127.0.0.1:$AS_PORT
 as_token: $AS_TOKEN
@@ -57,6 +78,8 @@ namespaces:
 de.sorunome.msc2409.push_ephemeral: true
 receive_ephemeral: true
 REGEOF
+fi
+export AS_TOKEN HS_TOKEN
 # The double-puppet registration (mautrix docs): no URL, nobody exclusive.
 cat > "$WORK/doublepuppet.yaml" <<REGEOF
 id: doublepuppet
