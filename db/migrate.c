@@ -477,6 +477,12 @@ check_owner(struct db *db)
 	}
 	if (r != DB_ROW)
 		return r;
+	if (strcmp(owner, db->owner) != 0 &&
+	    strcmp(owner, "mautrix-whatsapp") == 0)
+		return db__err(db, DB_ERR_NOT_OWNED, "the database is owned by "
+		    "'%s': a legacy (v0.10) mautrix-whatsapp database; let "
+		    "mautrix-whatsapp v0.11 or later migrate it once, then "
+		    "give it to ponton", owner);
 	if (strcmp(owner, db->owner) != 0)
 		return db__err(db, DB_ERR_NOT_OWNED, "the database is owned by "
 		    "'%s', not '%s'; refusing to share it with another "

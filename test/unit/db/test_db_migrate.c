@@ -351,6 +351,7 @@ TEST(test_db_migrate_refuses_foreign_owner)
 	    "mautrix-whatsapp", NULL), 0);
 	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_NOT_OWNED);
 	CHECK(strstr(db_errmsg(t.db), "'mautrix-whatsapp'") != NULL);
+	CHECK(strstr(db_errmsg(t.db), "legacy") != NULL);
 	tdb_done(&t);
 }
 
