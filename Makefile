@@ -24,8 +24,10 @@ DEB_BUILD := build-essential pkg-config xxd \
 	libqrencode-dev libpng-dev zlib1g-dev
 # Debian packages needed only by the tests: clang + compiler-rt for libFuzzer,
 # a PostgreSQL server for the storage suite, curl for the HTTP checks,
-# nodejs (>= 20, with npm) for the Baileys test peer.
-DEB_TEST := clang libclang-rt-14-dev postgresql curl ca-certificates sqlite3 nodejs
+# nodejs (>= 20, with npm) for the Baileys test peer, python3 + venv for the
+# Synapse the Matrix suite installs from PyPI (test/synapse/).
+DEB_TEST := clang libclang-rt-14-dev postgresql curl ca-certificates sqlite3 nodejs \
+	python3 python3-venv
 
 PKGS := libsignal-protocol-c libwebsockets libuv libprotobuf-c libsodium libpq \
 	jansson libcurl sqlite3 yaml-0.1 openssl libqrencode libpng zlib
