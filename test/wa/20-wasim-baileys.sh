@@ -16,6 +16,9 @@
 #   wasim_device_listed          the admin API lists the device with key
 #                                index 1 and the uploaded prekeys
 #   baileys_reconnects_with_saved_creds   second run: no QR, straight to 'open'
+#   wasim_bad_stanzas            malformed iqs after login get their errors,
+#                                a frame that is not a node closes the
+#                                connection (test/peers/baileys/abuse.mjs)
 #   wasim_scan_stale_ref_refused a QR whose connection is gone is refused (404)
 #   baileys_pair_code_open       pairing code flow through /admin/mock-phone/pair-code
 #   wasim_stream_error_401       injected 401 device_removed closes Baileys with 401
@@ -112,6 +115,34 @@ if [ $rc -eq 0 ] && ! has '^QR ' "$W/run2.out" &&
 	pass baileys_reconnects_with_saved_creds
 else
 	fail baileys_reconnects_with_saved_creds "exit $rc"
+fi
+
+# Hostile stanzas after login: each gets its error (or an empty answer), a
+# frame that is not a node closes the connection, wasim keeps serving.
+node "$D/abuse.mjs" --url "$WASIM_WS_URL" --root "$WASIM_ROOT_PUB" \
+    --auth "$W/auth1" > "$W/abuse.out" 2> "$W/abuse.err"
+cat > "$W/abuse.want" <<'WANT'
+CASE upload-key-without-id 400
+CASE upload-short-registration 400
+CASE upload-too-many-keys 406
+CASE fetch-too-many-users 400
+CASE fetch-string-jid ok
+CASE usync-no-query 400
+CASE usync-odd-users ok
+CASE app-state-too-many 400
+CASE remove-other-device 404
+CASE remove-bad-jid 404
+CASE link-code-after-login 501
+CASE weird-type 400
+CASE empty-xmlns 501
+CASE not-a-node closed
+RESULT ok
+WANT
+if diff "$W/abuse.want" "$W/abuse.out" > "$W/abuse.diff" &&
+    curl -sf "$WASIM_ADMIN_URL/health" | grep -q '"ok":true'; then
+	pass wasim_bad_stanzas
+else
+	fail wasim_bad_stanzas "$(head -5 "$W/abuse.diff" | tr '\n' ' ')"
 fi
 
 # The first run's QR belongs to a connection that is gone.
