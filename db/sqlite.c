@@ -263,8 +263,8 @@ db__sq_open(struct db *db, const char *type, const char *uri)
 	 */
 	if ((r = db__sq_exec(db, "PRAGMA foreign_keys = ON")) != 0)
 		goto out;
-	if ((r = pragma_text(db, "PRAGMA journal_mode = WAL", val,
-	    sizeof(val))) != 0) {
+	if (pragma_text(db, "PRAGMA journal_mode = WAL", val,
+	    sizeof(val)) != 0) {
 		r = DB_ERR_CONNECT;
 		goto out;
 	}
