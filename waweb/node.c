@@ -509,8 +509,10 @@ put_jid(struct u_buf *b, const struct wa_jid *j)
 
 	if (j->server[0] == '\0')
 		return WA_ERR_INVALID;
-	if (strcmp(srv, WA_SERVER_MSGR) == 0 ||
-	    strcmp(srv, WA_SERVER_INTEROP) == 0) {
+	/* A bare "msgr" / "interop" server JID has no user: JID_PAIR below. */
+	if ((strcmp(srv, WA_SERVER_MSGR) == 0 ||
+	    strcmp(srv, WA_SERVER_INTEROP) == 0) && (j->user[0] != '\0' ||
+	    j->device != 0 || j->integrator != 0)) {
 		bool interop = srv[0] == 'i';
 
 		if (j->agent != 0 || (!interop && j->integrator != 0) ||
