@@ -243,9 +243,9 @@ cfg_opt(const struct br_config *cfg, const char *path)
 }
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr, "usage: ponton login [-c config.yaml] [--phone "
+	fprintf(f, "usage: ponton login [-c config.yaml] [--phone "
 	    "+33612345678] [--qr-file PATH]\n"
 	    "                    [--url URL] [--trust-root HEX | "
 	    "--trust-root-file PATH]\n"
@@ -295,12 +295,12 @@ br_login_cli(int argc, char **argv)
 		case 'r': root_file = optarg; break;
 		case 'V': o.web_version = optarg; break;
 		case 't': timeout = strtol(optarg, NULL, 10); break;
-		case 'h': usage(); return BR_EXIT_OK;
-		default: usage(); return BR_EXIT_USAGE;
+		case 'h': usage(stdout); return BR_EXIT_OK;
+		default: usage(stderr); return BR_EXIT_USAGE;
 		}
 	}
 	if (optind != argc || timeout <= 0 || timeout > 86400) {
-		usage();
+		usage(stderr);
 		return BR_EXIT_USAGE;
 	}
 

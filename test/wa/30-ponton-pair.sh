@@ -12,9 +12,7 @@ set -u
 cd "$TOP" || exit 2
 WASIM=$BUILD/san/wasim
 CLIENT=$BUILD/san/tools/wa_client
-# `ponton login` (bridge/login_cli.c) as a binary of its own until
-# bridge/main.c dispatches the subcommand.
-LOGIN=$BUILD/san/tools/ponton_login
+PONTON=$BUILD/san/ponton
 T=$(mktemp -d /tmp/ponton-wa30.XXXXXX)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 WS1=18121 AD1=18122 WS2=18123 AD2=18124
@@ -23,7 +21,16 @@ status=0
 
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.2
+	# Wait for them to be gone (ASan's exit checks take a moment) so
+	# that the ports are free for the next run.
+	i=0
+	while [ $i -lt 50 ]; do
+		alive=0
+		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive -eq 0 ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	rm -rf "$T"
 }
@@ -98,7 +105,7 @@ client() {
 	PIDS="$PIDS $CPID"
 }
 
-for b in "$WASIM" "$CLIENT" "$LOGIN"; do
+for b in "$WASIM" "$CLIENT" "$PONTON"; do
 	if [ ! -x "$b" ]; then
 		echo "FAIL: wa30: $b is missing (make test-bins)"
 		exit 1
@@ -274,18 +281,20 @@ else
 	fail wa30_conflict_replaced "$T/srep.out" "$T/srep.err"
 fi
 
-# 7. `ponton login` with the bridge config: QR (--qr-file), then a second
-# run finds the stored session; pairing code with --phone.
+# 7. `ponton login` with the bridge config (network.ponton_websocket_url and
+# network.ponton_trust_root): QR (--qr-file), then a second run finds the
+# stored session; pairing code with --phone (and the flags instead).
 cat > "$T/config.yaml" <<EOF
 network:
     os_name: ponton-test
     browser_name: firefox
+    ponton_websocket_url: $URL1
+    ponton_trust_root: $(cat "$T/sim1.root")
 database:
     type: sqlite3-fk-wal
     uri: file:$T/login.db?_txlock=immediate
 EOF
-"$LOGIN" -c "$T/config.yaml" --url "$URL1" --trust-root-file "$T/sim1.root" \
-    --qr-file "$T/qr.txt" --timeout 40 > "$T/login.out" 2> "$T/login.err" &
+"$PONTON" login -c "$T/config.yaml" --qr-file "$T/qr.txt" --timeout 40 > "$T/login.out" 2> "$T/login.err" &
 LPID=$!
 PIDS="$PIDS $LPID"
 if wait_line "$T/qr.txt" '^https://wa\.me/settings/linked_devices#.*,3$' 15 &&
@@ -301,7 +310,7 @@ if wait_line "$T/qr.txt" '^https://wa\.me/settings/linked_devices#.*,3$' 15 &&
 else
 	fail wa30_ponton_login_qr "$T/login.out" "$T/login.err"
 fi
-"$LOGIN" -c "$T/config.yaml" --url "$URL1" --trust-root-file "$T/sim1.root" \
+"$PONTON" login -c "$T/config.yaml" --url "$URL1" --trust-root-file "$T/sim1.root" \
     --timeout 20 > "$T/login2.out" 2> "$T/login2.err"
 if [ $? -eq 0 ] && grep -q '^LOGGED-IN 33611110004:' "$T/login2.out" &&
     ! grep -q '^QR-TEXT' "$T/login2.out"; then
@@ -310,7 +319,7 @@ else
 	fail wa30_ponton_login_reuses_session "$T/login2.out" "$T/login2.err"
 fi
 sed -i "s#login.db#login-code.db#" "$T/config.yaml"
-"$LOGIN" -c "$T/config.yaml" --url "$URL1" --trust-root-file "$T/sim1.root" \
+"$PONTON" login -c "$T/config.yaml" --url "$URL1" --trust-root-file "$T/sim1.root" \
     --phone +33611110005 --timeout 40 > "$T/login3.out" 2> "$T/login3.err" &
 LPID=$!
 PIDS="$PIDS $LPID"
