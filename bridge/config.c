@@ -288,7 +288,10 @@ static const struct key keys[] = {
 
 	/* Read by upstream's structs but absent from its example, so its
 	 * rewrite drops them; ponton drops them too, without a warning. */
-	{ "management_room_texts", M, K_MAP, NOOFF, F_HIDDEN },
+	{ "management_room_texts.welcome", S|N, K_STR, NOOFF, F_HIDDEN },
+	{ "management_room_texts.welcome_connected", S|N, K_STR, NOOFF, F_HIDDEN },
+	{ "management_room_texts.welcome_unconnected", S|N, K_STR, NOOFF, F_HIDDEN },
+	{ "management_room_texts.additional_help", S|N, K_STR, NOOFF, F_HIDDEN },
 	{ "bridge.outgoing_message_re_id", B, K_BOOL, NOOFF, F_HIDDEN },
 	{ "bridge.backfill", M, K_MAP, NOOFF, F_HIDDEN },
 	{ "homeserver.websocket_proxy", S|N, K_STR, NOOFF, F_HIDDEN },
@@ -584,7 +587,10 @@ merge_map(struct ctx *c, const struct br__ynode *ex, struct br__ynode *usr,
 		if (path_push(path, &plen, k->val) < 0)
 			continue;
 		spec = find_key(path);
-		if (spec != NULL && (spec->flags & F_HIDDEN))
+		/* Hidden keys, or a section holding only hidden keys (any
+		 * section of the example was matched above). */
+		if ((spec != NULL && (spec->flags & F_HIDDEN)) ||
+		    (spec == NULL && is_section(path)))
 			continue;
 		warn(cfg, "%s:%d: unknown key %s is ignored and will be "
 		    "dropped when the config is rewritten", user_line_name(k),
@@ -1347,6 +1353,7 @@ typed(struct ctx *c)
 {
 	struct br_config *cfg = c->cfg;
 	const struct br__ynode *root = cfg->priv->eff, *n;
+	const char *v;
 	size_t i;
 	int r;
 
@@ -1443,6 +1450,23 @@ typed(struct ctx *c)
 	if ((n = lookup(root, "logging")) != NULL &&
 	    (r = typed_logging(c, n)) < 0)
 		return r;
+	/* Checks upstream makes while decoding: the port is a uint16 and the
+	 * bot avatar must be an mxc:// URI (or "" / "remove"). */
+	if (cfg->appservice.port < 0 || cfg->appservice.port > 65535) {
+		n = lookup(root, "appservice.port");
+		return type_error(c, "appservice.port", n,
+		    "a port number (0-65535)");
+	}
+	v = cfg->appservice.bot_avatar;
+	if (v[0] != '\0' && strcmp(v, "remove") != 0 &&
+	    (strncmp(v, "mxc://", 6) != 0 || strchr(v + 6, '/') == NULL ||
+	    strchr(v + 6, '/')[1] == '\0')) {
+		n = lookup(root, "appservice.bot.avatar");
+		seterr(c->err, c->errsz, "%s:%d:%d: appservice.bot.avatar: "
+		    "invalid content URI %s (expected mxc://server/id, \"\" or "
+		    "\"remove\")", user_line_name(n), n->line, n->col, v);
+		return BR_ERR_CONFIG_TYPE;
+	}
 	return 0;
 }
 

@@ -287,6 +287,18 @@ TEST(test_br_config_type_errors_name_key_and_line)
 	    sizeof(err)), BR_ERR_CONFIG_TYPE);
 	CHECK_EQ_INT(load_str("- a\n- b\n", &c, err, sizeof(err)),
 	    BR_ERR_CONFIG_TYPE);
+	CHECK_EQ_INT(load_str("appservice:\n  port: 70000\n", &c, err,
+	    sizeof(err)), BR_ERR_CONFIG_TYPE);
+	CHECK(strstr(err, "appservice.port: expected a port number") != NULL);
+	CHECK_EQ_INT(load_str("appservice:\n  bot:\n    avatar: http://x/y\n",
+	    &c, err, sizeof(err)), BR_ERR_CONFIG_TYPE);
+	CHECK(strstr(err, "t.yaml:3:13: appservice.bot.avatar") != NULL);
+	/* Hidden upstream keys are accepted silently and dropped. */
+	REQUIRE(load_str("management_room_texts:\n  welcome: hi\n"
+	    "bridge:\n  outgoing_message_re_id: true\n", &c, err,
+	    sizeof(err)) == 0);
+	CHECK_EQ_INT(c->n_warnings, 0);
+	br_config_free(c);
 	/* An explicit null keeps the default, with a warning. */
 	REQUIRE(load_str("appservice:\n  id:\n", &c, err, sizeof(err)) == 0);
 	CHECK_EQ_STR(c->appservice.id, "whatsapp");
