@@ -77,6 +77,7 @@ EMBED(whatsmeow_12_privacy_token_sender_ts_sql)
 EMBED(whatsmeow_13_retry_buffer_sql)
 EMBED(whatsmeow_14_nct_salt_sql)
 EMBED(whatsmeow_15_companion_meta_nonce_sql)
+EMBED(whatsapp_00_latest_sql)
 
 /*
  * bridgev2 core: the latest schema plus the steps from v20, so a database
@@ -119,11 +120,22 @@ static const struct mig_file whatsmeow_files[] = {
 	    "whatsmeow-15-companion-meta-nonce.sql"),
 };
 
+/*
+ * mautrix-whatsapp's connector tables: the latest schema only.  v10 is the
+ * LID-keyed DM revision; older databases need mautrix-whatsapp's own
+ * (Go-side) LID migration, so they are refused rather than stepped up.
+ */
+static const struct mig_file whatsapp_files[] = {
+	FILE_ANY(whatsapp_00_latest_sql, "whatsapp-00-latest.sql"),
+};
+
 /* In the order mautrix-whatsapp upgrades them at start-up. */
 static const struct mig_section sections[] = {
 	{ "bridgev2 core", "version", 1, core_files, NFILES(core_files) },
 	{ "whatsmeow", "whatsmeow_version", 0, whatsmeow_files,
 	    NFILES(whatsmeow_files) },
+	{ "whatsapp connector", "whatsapp_version", 0, whatsapp_files,
+	    NFILES(whatsapp_files) },
 };
 
 struct mig_step {

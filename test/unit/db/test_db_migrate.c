@@ -64,7 +64,23 @@ static const struct { const char *table, *cols; } schema[] = {
 	    "server_timestamp,insert_timestamp" },
 	{ "whatsmeow_retry_buffer", "our_jid,chat_jid,message_id,format,"
 	    "plaintext,timestamp" },
+	{ "whatsapp_poll_option_id", "bridge_id,msg_mxid,opt_id,opt_hash" },
+	{ "whatsapp_history_sync_conversation", "bridge_id,user_login_id,"
+	    "chat_jid,last_message_timestamp,archived,pinned,mute_end_time,"
+	    "end_of_history_transfer_type,ephemeral_expiration,"
+	    "ephemeral_setting_timestamp,marked_as_unread,unread_count,"
+	    "synced_login_ts" },
+	{ "whatsapp_history_sync_message", "bridge_id,user_login_id,chat_jid,"
+	    "sender_jid,message_id,timestamp,data,inserted_time" },
+	{ "whatsapp_media_backfill_request", "bridge_id,user_login_id,"
+	    "message_id,_part_id,portal_id,portal_receiver,media_key,status,"
+	    "error" },
+	{ "whatsapp_history_sync_notification", "rowid,bridge_id,"
+	    "user_login_id,data" },
+	{ "whatsapp_avatar_cache", "entity_jid,avatar_id,direct_path,expiry,"
+	    "gone" },
 	{ "version", "version,compat" },
+	{ "whatsapp_version", "version,compat" },
 	{ "whatsmeow_version", "version,compat" },
 	{ "database_owner", "key,owner" },
 };
@@ -253,6 +269,9 @@ TEST(test_db_migrate_writes_version_rows_and_owner)
 	CHECK_EQ_INT(version_row(t.db, "whatsmeow_version", &v, &c), 1);
 	CHECK_EQ_INT(v, 15);
 	CHECK_EQ_INT(c, 8);
+	CHECK_EQ_INT(version_row(t.db, "whatsapp_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 10);
+	CHECK_EQ_INT(c, 3);
 	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM database_owner WHERE "
 	    "key=0 AND owner=$1", "megabridge/mautrix-whatsapp"), 1);
 	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM database_owner", NULL),
@@ -461,6 +480,13 @@ TEST(test_db_migrate_refuses_version_without_a_step)
 	CHECK(strstr(db_errmsg(t.db), "mautrix-whatsapp") != NULL);
 	CHECK_EQ_INT(version_row(t.db, "version", &v, &c), 1);
 	CHECK_EQ_INT(v, 19);
+	/* The connector section is only taken over from its LID era (v10). */
+	REQUIRE(db_exec(t.db, "UPDATE version SET version=29, compat=9") == 0);
+	REQUIRE(db_exec(t.db, "UPDATE whatsapp_version SET version=9, "
+	    "compat=3") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), DB_ERR_MIGRATION);
+	CHECK(strstr(db_errmsg(t.db), "whatsapp_version") != NULL);
+	CHECK(strstr(db_errmsg(t.db), "v9") != NULL);
 	tdb_done(&t);
 }
 
