@@ -56,7 +56,7 @@ void u_log_close(void);
 void u_log_set_stdout_fd(int fd);
 
 void u_logv(enum u_log_level lvl, const char *prefix, int with_errno,
-    const char *fmt, va_list ap);
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 void u_log(enum u_log_level lvl, const char *prefix, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void u_logerr(enum u_log_level lvl, const char *prefix, const char *fmt, ...)
