@@ -41,10 +41,14 @@
 #define WA_NODE_MAX_LIST 65535
 /* Attributes on one node; real nodes carry fewer than 20. */
 #define WA_NODE_MAX_ATTRS 128
-/* Nodes in one decoded tree: big groups and usync replies stay far below. */
-#define WA_NODE_MAX_NODES 200000
-/* Attributes in one decoded tree (bounds memory with MAX_NODES). */
-#define WA_NODE_MAX_TOTAL_ATTRS 400000
+/*
+ * Nodes and attributes in one decoded tree.  A usync reply for 1000 contacts
+ * or a 1024-member group is ~5k nodes / ~10k attributes; these leave a wide
+ * margin while bounding what a hostile frame can make us allocate (each
+ * node or attribute costs ~250 bytes for two bytes of input: ~50 MB worst).
+ */
+#define WA_NODE_MAX_NODES 100000
+#define WA_NODE_MAX_TOTAL_ATTRS 200000
 /* One string or byte run; the WebSocket frame limit is 2^24 - 1. */
 #define WA_NODE_MAX_BINARY ((size_t)16 << 20)
 /* Size a compressed frame may inflate to (decompression bombs). */

@@ -297,15 +297,16 @@ TEST(test_wa_node_rejects_excessive_depth)
 
 TEST(test_wa_node_rejects_too_many_nodes)
 {
-	/* Root with 4 children, each a list of 60000 leaves: > MAX_NODES. */
+	/* Root with k children, each a list of 60000 leaves. */
 	size_t per = 60000, n = 0, i, k;
-	uint8_t *p = malloc(16 + 4 * (6 + per * 3));
+	uint8_t *p = malloc(16 + 2 * (6 + per * 3));
 	int r;
 
 	REQUIRE(p != NULL);
+	REQUIRE(2 * per + 3 > WA_NODE_MAX_NODES && per + 2 < WA_NODE_MAX_NODES);
 	p[n++] = 0xf8; p[n++] = 0x02; p[n++] = 0x19;
-	p[n++] = 0xf8; p[n++] = 0x04;
-	for (k = 0; k < 4; k++) {
+	p[n++] = 0xf8; p[n++] = 0x02;
+	for (k = 0; k < 2; k++) {
 		p[n++] = 0xf8; p[n++] = 0x02; p[n++] = 0x19;
 		p[n++] = 0xf9; p[n++] = (uint8_t)(per >> 8);
 		p[n++] = (uint8_t)per;
@@ -315,10 +316,34 @@ TEST(test_wa_node_rejects_too_many_nodes)
 	}
 	r = decode_bytes(p, n);
 	CHECK_EQ_INT(r, WA_ERR_TOO_BIG);
-	/* Three of them (180005 nodes) are within the limit. */
-	p[4] = 0x03;
+	/* One of them (60002 nodes) is within the limit. */
+	p[4] = 0x01;
 	r = decode_bytes(p, n - (6 + per * 3));
 	CHECK_EQ_INT(r, 0);
+	free(p);
+}
+
+TEST(test_wa_node_rejects_too_many_attrs_in_total)
+{
+	/* 2000 nodes of 127 attributes (token key/value pairs). */
+	size_t nodes = 2000, n = 0, i, a;
+	uint8_t *p = malloc(16 + nodes * (5 + 127 * 2));
+	int r;
+
+	REQUIRE(p != NULL);
+	REQUIRE(nodes * 127 > WA_NODE_MAX_TOTAL_ATTRS);
+	p[n++] = 0xf8; p[n++] = 0x02; p[n++] = 0x19;
+	p[n++] = 0xf9; p[n++] = (uint8_t)(nodes >> 8);
+	p[n++] = (uint8_t)nodes;
+	for (i = 0; i < nodes; i++) {
+		p[n++] = 0xf8; p[n++] = 0xff; p[n++] = 0x19;
+		for (a = 0; a < 127; a++) {
+			p[n++] = (uint8_t)(1 + a);	/* distinct keys */
+			p[n++] = 0x04;
+		}
+	}
+	r = decode_bytes(p, n);
+	CHECK_EQ_INT(r, WA_ERR_TOO_BIG);
 	free(p);
 }
 
