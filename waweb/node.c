@@ -18,9 +18,13 @@
  * stays a JID_PAIR, as Baileys writes it (whatsmeow would use AD_JID; both
  * decode the two forms to the same JID).  Tags and attribute keys are
  * never written as JIDs (Baileys would for a tag containing '@'; whatsmeow
- * cannot read that).  Where Baileys would write a
- * string as a JID that no decoder gives back (a ':' device on a group, an
- * '_' agent, a nested '@', a device over 255), we write the raw string.
+ * cannot read that).  Where Baileys would write a string as a JID that no
+ * decoder gives back unchanged (a ':' device on a non-user server, an '_'
+ * agent, a nested '@', a device over 255, parts over jid.h's limits), we
+ * write the raw string; and names of JavaScript Object.prototype members
+ * ("constructor", "toString", ...) are raw strings here while Baileys' token
+ * lookup writes them as byte 0.  test/data/waweb/node-vectors.json pins all
+ * of this against Baileys.
  *
  * Decoder: one pass through a bounded reader (util/buf.h); every count and
  * length is checked against the named limits in node.h and against the input
