@@ -840,9 +840,11 @@ handle_pair_success(struct wa_client *c, const struct wa_node *iq,
 	wa__pair_result_clear(&res);
 	u_timer_stop(c->t_qr);
 	{
-		char red[WA_JID_STR_MAX];
-		u_log_redact(c->dev.jid, red, sizeof(red));
-		logp_info(c->prefix, "paired as %s; waiting for the restart", red);
+		/* Only the phone number is personal: hide its middle. */
+		char red[WA_JID_STR_MAX * 2];
+		u_log_redact(j.user, red, sizeof(red));
+		logp_info(c->prefix, "paired as %s:%u@%s; waiting for the restart",
+		    red, j.device, j.server);
 	}
 	if (c->cbs.on_paired != NULL)
 		c->cbs.on_paired(c->cbarg, c->dev.jid, c->dev.lid ? c->dev.lid : "",
