@@ -11,6 +11,11 @@
 #   wasim_login_failure_405      POST /admin/login-failure: the next login
 #                                gets <failure reason="405">
 #   wasim_login_after_failure    ... and the one after succeeds again
+#   wasim_stream_error_replaced  POST /admin/stream-error conflict replaced:
+#                                Baileys closes with 440
+#   wasim_stream_error_503 / _515   code 503 / 515: Baileys closes with it
+#   wasim_second_login_replaces  a second login of the same device takes
+#                                over; the first gets conflict replaced (440)
 #   wasim_ref_expired            a QR scanned after its ref's window is 404
 #   wasim_pairing_timeout_closes an unscanned registration is closed after
 #                                the last ref expired
@@ -84,6 +89,52 @@ if [ $? -eq 0 ] && grep -q '^MILESTONE open' "$W/after.out"; then
 	pass wasim_login_after_failure
 else
 	fail wasim_login_after_failure
+fi
+
+# Injected stream errors as Baileys classifies them (wa-protocol.md §4.5).
+stream_err() {	# stream_err NAME BODY-EXTRA WANT-CODE
+	wh_baileys "$W/$1.out" --auth "$W/alice1.auth" --timeout-ms 30000 --expect-close
+	if wh_wait_line '^MILESTONE open' 300 "$W/$1.out"; then
+		wh_post /admin/stream-error "{\"phone\":\"$phone\",\"device\":1,$2}" \
+		    "$W/$1.json" > /dev/null
+	fi
+	wh_baileys_wait
+	if grep -q "^MILESTONE closed $3\$" "$W/$1.out" && grep -q '"sent":1' "$W/$1.json"; then
+		pass "$1"
+	else
+		fail "$1" "$(grep closed "$W/$1.out")"
+	fi
+}
+stream_err wasim_stream_error_replaced '"conflict":"replaced"' 440
+stream_err wasim_stream_error_503 '"code":"503"' 503
+# 515 is "restart": Baileys' app (our driver) reconnects and is open again.
+wh_baileys "$W/r515.out" --auth "$W/alice1.auth" --timeout-ms 30000 --stay-ms 3000
+if wh_wait_line '^MILESTONE open' 300 "$W/r515.out"; then
+	wh_post /admin/stream-error "{\"phone\":\"$phone\",\"code\":\"515\"}" \
+	    "$W/r515.json" > /dev/null
+fi
+wh_baileys_wait
+if grep -q '^MILESTONE restart 515' "$W/r515.out" &&
+    [ "$(grep -c '^MILESTONE open' "$W/r515.out")" -ge 2 ]; then
+	pass wasim_stream_error_515
+else
+	fail wasim_stream_error_515 "$(tr '\n' ' ' < "$W/r515.out")"
+fi
+
+# A second login of the same device replaces the first connection.
+cp -r "$W/alice1.auth" "$W/alice1b.auth"
+wh_baileys "$W/first.out" --auth "$W/alice1.auth" --timeout-ms 30000 --expect-close
+first=$wh_dpid
+wh_wait_line '^MILESTONE open' 300 "$W/first.out"
+node "$WH_PEER/pair.mjs" --url "$WASIM_WS_URL" --root "$WASIM_ROOT_PUB" \
+    --auth "$W/alice1b.auth" --timeout-ms 30000 > "$W/second.out" 2>&1
+rc=$?
+wh_baileys_wait
+if [ $rc -eq 0 ] && grep -q '^MILESTONE open' "$W/second.out" &&
+    grep -q '^MILESTONE closed 440$' "$W/first.out"; then
+	pass wasim_second_login_replaces
+else
+	fail wasim_second_login_replaces "$(grep closed "$W/first.out")"
 fi
 wh_stop || exits_ok=0
 

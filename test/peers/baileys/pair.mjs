@@ -90,6 +90,7 @@ const start = () => {
 		finish(false, 'too many reconnects')
 		return
 	}
+	let stayTimer
 	const sock = makeWASocket({
 		waWebSocketUrl: url,
 		auth: state,
@@ -140,12 +141,13 @@ const start = () => {
 			}
 			if (flag('--query-unknown')) await unknownIq(sock)
 			if (flag('--expect-close')) return
-			setTimeout(() => {
+			stayTimer = setTimeout(() => {
 				sock.end(undefined)
 				finish(true)
 			}, stayMs)
 		}
 		if (connection === 'close') {
+			clearTimeout(stayTimer)
 			const code = lastDisconnect?.error?.output?.statusCode
 			if (code === DisconnectReason.restartRequired) {
 				say(`MILESTONE restart ${code}`)
