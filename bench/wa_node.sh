@@ -9,7 +9,8 @@ TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 V=$TOP/test/data/waweb/node-vectors.json
 SECS=${BENCH_SECONDS:-1}
 sh "$TOP/test/peers/baileys/install.sh"
-p=$("$TOP/$BUILD/rel/bench/wa_node" "$V" "$SECS")
+case $BUILD in /*) B=$BUILD ;; *) B=$TOP/$BUILD ;; esac
+p=$("$B/rel/bench/wa_node" "$V" "$SECS")
 b=$(node "$TOP/test/peers/baileys/vectors.mjs" bench "$V" "$SECS")
 node -e '
 const p = JSON.parse(process.argv[1]), b = JSON.parse(process.argv[2])

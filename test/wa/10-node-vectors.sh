@@ -10,10 +10,11 @@
 set -u
 : "${BUILD:=build}"
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+case $BUILD in /*) B=$BUILD ;; *) B=$TOP/$BUILD ;; esac
 V=$TOP/test/data/waweb/node-vectors.json
-T=$TOP/$BUILD/san/tools/wa_node_vectors
+T=$B/san/tools/wa_node_vectors
 D=$TOP/test/peers/baileys
-W=$TOP/$BUILD/test-work/wa-node-vectors
+W=$B/test-work/wa-node-vectors
 mkdir -p "$W"
 status=0
 
