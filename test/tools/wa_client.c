@@ -24,6 +24,7 @@
 
 #include "bridge/wa_store_db.h"
 #include "db/db.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "waweb/client.h"
