@@ -54,6 +54,9 @@ check "--version-json is valid JSON" python3 -c 'import json,sys; d=json.load(op
 run 1 "unknown flag exits 1" --bogus
 check "unknown flag prints usage on stderr" grep -q "Usage:" err
 run 1 "-c without value exits 1" -c
+run 1 "stray argument exits 1" -c x.yaml extra
+run 0 "login subcommand dispatches" login -h
+check "login subcommand prints its own usage" grep -q "usage: ponton login" out
 
 # --- -e ----------------------------------------------------------------------
 run 0 "-e writes the example" -e -c x.yaml
