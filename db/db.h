@@ -98,9 +98,9 @@ void db_close(struct db *db);
 
 /*
  * Bring every schema section up to date, in order: bridgev2 core ("version",
- * with the database_owner and foreign-table guards), whatsmeow
- * ("whatsmeow_version"), mautrix-whatsapp's connector tables
- * ("whatsapp_version").  A fresh database gets each section's latest schema
+ * with the database_owner and foreign-table guards), the Matrix state store
+ * ("mx_version"), whatsmeow ("whatsmeow_version"), mautrix-whatsapp's
+ * connector tables ("whatsapp_version").  A fresh database gets each section's latest schema
  * in one step.  Errors: DB_ERR_NOT_OWNED, DB_ERR_FOREIGN_TABLES,
  * DB_ERR_UNSUPPORTED_VERSION, DB_ERR_MIGRATION, or an engine error; the
  * text of db_errmsg() names the cause and the flag that overrides it.

@@ -78,6 +78,12 @@ EMBED(whatsmeow_13_retry_buffer_sql)
 EMBED(whatsmeow_14_nct_salt_sql)
 EMBED(whatsmeow_15_companion_meta_nonce_sql)
 EMBED(whatsapp_00_latest_sql)
+EMBED(mx_00_latest_sql)
+EMBED(mx_07_members_fetched_sql)
+EMBED(mx_08_create_event_sql)
+EMBED(mx_09_clear_empty_ids_sql)
+EMBED(mx_10_join_rules_sql)
+EMBED(mx_11_history_visibility_sql)
 
 /*
  * bridgev2 core: the latest schema plus the steps from v20, so a database
@@ -121,6 +127,19 @@ static const struct mig_file whatsmeow_files[] = {
 };
 
 /*
+ * mautrix-go's Matrix state store: latest plus the steps from v6 (upstream's
+ * v5 and v6 are Go code, not SQL).
+ */
+static const struct mig_file mx_files[] = {
+	FILE_ANY(mx_00_latest_sql, "mx-00-latest.sql"),
+	FILE_ANY(mx_07_members_fetched_sql, "mx-07-members-fetched.sql"),
+	FILE_ANY(mx_08_create_event_sql, "mx-08-create-event.sql"),
+	FILE_ANY(mx_09_clear_empty_ids_sql, "mx-09-clear-empty-ids.sql"),
+	FILE_ANY(mx_10_join_rules_sql, "mx-10-join-rules.sql"),
+	FILE_ANY(mx_11_history_visibility_sql, "mx-11-history-visibility.sql"),
+};
+
+/*
  * mautrix-whatsapp's connector tables: the latest schema only.  v10 is the
  * LID-keyed DM revision; older databases need mautrix-whatsapp's own
  * (Go-side) LID migration, so they are refused rather than stepped up.
@@ -129,9 +148,14 @@ static const struct mig_file whatsapp_files[] = {
 	FILE_ANY(whatsapp_00_latest_sql, "whatsapp-00-latest.sql"),
 };
 
-/* In the order mautrix-whatsapp upgrades them at start-up. */
+/*
+ * In the order mautrix-whatsapp upgrades them at start-up: the bridge core,
+ * then the Matrix side, then the network side.  (crypto_version, the
+ * end-to-bridge encryption store, is not managed yet.)
+ */
 static const struct mig_section sections[] = {
 	{ "bridgev2 core", "version", 1, core_files, NFILES(core_files) },
+	{ "matrix state store", "mx_version", 0, mx_files, NFILES(mx_files) },
 	{ "whatsmeow", "whatsmeow_version", 0, whatsmeow_files,
 	    NFILES(whatsmeow_files) },
 	{ "whatsapp connector", "whatsapp_version", 0, whatsapp_files,

@@ -79,6 +79,12 @@ static const struct { const char *table, *cols; } schema[] = {
 	    "user_login_id,data" },
 	{ "whatsapp_avatar_cache", "entity_jid,avatar_id,direct_path,expiry,"
 	    "gone" },
+	{ "mx_registrations", "user_id" },
+	{ "mx_user_profile", "room_id,user_id,membership,displayname,"
+	    "avatar_url,name_skeleton" },
+	{ "mx_room_state", "room_id,power_levels,encryption,create_event,"
+	    "join_rules,history_visibility,members_fetched" },
+	{ "mx_version", "version,compat" },
 	{ "version", "version,compat" },
 	{ "whatsapp_version", "version,compat" },
 	{ "whatsmeow_version", "version,compat" },
@@ -253,6 +259,18 @@ TEST(test_db_migrate_fresh_creates_upstream_schema)
 	ty = type_of(t.db, "portal", "metadata");
 	CHECK_EQ_STR(ty, "jsonb");
 	free(ty);
+	/* An enum on PostgreSQL (data_type says so), the name on SQLite. */
+	ty = type_of(t.db, "mx_user_profile", "membership");
+	CHECK_EQ_STR(ty, tdb_is_pg() ? "USER-DEFINED" : "membership");
+	free(ty);
+	if (tdb_is_pg()) {
+		CHECK_EQ_INT(tdb_exec2(t.db, "INSERT INTO mx_user_profile (room_id,"
+		    " user_id, membership) VALUES ('!r:x', '@u:x', $1)", "knock",
+		    NULL), 0);
+		CHECK(tdb_exec2(t.db, "INSERT INTO mx_user_profile (room_id, "
+		    "user_id, membership) VALUES ('!r:x', '@v:x', $1)", "lurk",
+		    NULL) != 0);
+	}
 	tdb_done(&t);
 }
 
@@ -271,6 +289,9 @@ TEST(test_db_migrate_writes_version_rows_and_owner)
 	CHECK_EQ_INT(c, 8);
 	CHECK_EQ_INT(version_row(t.db, "whatsapp_version", &v, &c), 1);
 	CHECK_EQ_INT(v, 10);
+	CHECK_EQ_INT(c, 3);
+	CHECK_EQ_INT(version_row(t.db, "mx_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 11);
 	CHECK_EQ_INT(c, 3);
 	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM database_owner WHERE "
 	    "key=0 AND owner=$1", "megabridge/mautrix-whatsapp"), 1);
@@ -623,6 +644,31 @@ TEST(test_db_migrate_core_steps_from_v20)
 	CHECK_EQ_INT(db_exec(t.db, "INSERT INTO disappearing_message (bridge_id,"
 	    " mx_room, mxid, type, timer) VALUES ('', '!nope:x', '$x', 'a', 1)"),
 	    DB_ERR_CONSTRAINT);
+	tdb_done(&t);
+}
+
+TEST(test_db_migrate_mx_steps_from_v6)
+{
+	struct tdb t;
+	int64_t v = 0, c = 0;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	REQUIRE(db_exec(t.db,
+	    "ALTER TABLE mx_room_state DROP COLUMN history_visibility;"
+	    "ALTER TABLE mx_room_state DROP COLUMN join_rules;"
+	    "ALTER TABLE mx_room_state DROP COLUMN create_event;"
+	    "ALTER TABLE mx_room_state DROP COLUMN members_fetched;"
+	    "INSERT INTO mx_room_state (room_id) VALUES (''), ('!ok:x');"
+	    "UPDATE mx_version SET version=6, compat=3;") == 0);
+	CHECK_EQ_INT(db_upgrade(t.db), 0);
+	CHECK_EQ_INT(version_row(t.db, "mx_version", &v, &c), 1);
+	CHECK_EQ_INT(v, 11);
+	CHECK_EQ_INT(c, 3);
+	CHECK(schema_matches_as_sets(t.db));
+	/* v9 removed the row with an empty room ID. */
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM mx_room_state", NULL),
+	    1);
 	tdb_done(&t);
 }
 
