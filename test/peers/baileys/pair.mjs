@@ -124,8 +124,8 @@ const start = () => {
 		}
 		if (isNewLogin) {
 			paired = true
-			await saveCreds()
 			say(`MILESTONE paired ${state.creds.me?.id} ${state.creds.me?.lid}`)
+			await saveCreds()
 		}
 		if (receivedPendingNotifications) say('MILESTONE offline')
 		if (connection === 'open') {
