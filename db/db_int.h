@@ -41,7 +41,24 @@ struct db {
 
 	/* PostgreSQL */
 	struct pg_conn		*pg;		/* owned (PGconn) */
+	struct db_pg_shape	*shapes;	/* owned, DB_PG_SHAPES entries */
+	uint64_t		 shape_clock;
+	uint64_t		 pg_describes;	/* server round trips (tests) */
 };
+
+/*
+ * PostgreSQL statement cache: what the server told us about an SQL text
+ * (parameter count and types), so preparing it again costs no round trip.
+ */
+#define DB_PG_SHAPES 64
+struct db_pg_shape {
+	char		*sql;		/* owned; NULL: free slot */
+	int		 nparams;
+	unsigned int	 types[DB_MAX_PARAMS];
+	uint64_t	 used;		/* shape_clock at last use, for LRU */
+};
+/* Forget every cached shape (after DDL through db_exec). */
+void db__pg_shapes_clear(struct db *db);
 
 /* One bound parameter, kept for PostgreSQL (SQLite binds at once). */
 struct db_param {

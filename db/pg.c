@@ -8,9 +8,11 @@
  *
  * Statements: db_prepare asks the server to parse the SQL once (an unnamed
  * prepared statement) to learn the parameter count and types and to report
- * syntax errors early; each execution then sends the SQL with its
- * parameters (PQexecParams), so no named statement lives on the server and
- * nothing needs cleaning up after a failed transaction or a reconnect.
+ * syntax errors early, and remembers the answer per SQL text (a small LRU
+ * cache, cleared by db_exec, which carries DDL).  Each execution then sends
+ * the SQL with its parameters (PQexecParams), so no named statement lives
+ * on the server and nothing needs cleaning up after a failed transaction or
+ * a reconnect.
  * Parameters go as text, except for bytea parameters, which go in binary
  * so bytes with NULs need no escaping.  Results come back as text; bytea
  * columns are decoded from PostgreSQL's hex form by db_column_blob.
@@ -360,9 +362,25 @@ out:
 void
 db__pg_close(struct db *db)
 {
+	db__pg_shapes_clear(db);
+	free(db->shapes);
+	db->shapes = NULL;
 	if (db->pg != NULL)
 		PQfinish(CONN(db));
 	db->pg = NULL;
+}
+
+static int
+is_txn_control(const char *sql)
+{
+	static const char *ctl[] = { "BEGIN", "COMMIT", "ROLLBACK",
+	    "SAVEPOINT ", "RELEASE SAVEPOINT " };
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++)
+		if (strncmp(sql, ctl[i], strlen(ctl[i])) == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -377,6 +395,9 @@ db__pg_exec(struct db *db, const char *sql)
 		return 0;
 	if ((r = ensure_conn(db)) != 0)
 		return r;
+	/* db_exec carries DDL, which may change parameter types. */
+	if (!is_txn_control(sql))
+		db__pg_shapes_clear(db);
 	res = PQexec(CONN(db), sql);
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
@@ -390,15 +411,78 @@ db__pg_exec(struct db *db, const char *sql)
 	return r;
 }
 
+void
+db__pg_shapes_clear(struct db *db)
+{
+	int i;
+
+	for (i = 0; db->shapes != NULL && i < DB_PG_SHAPES; i++) {
+		free(db->shapes[i].sql);
+		db->shapes[i].sql = NULL;
+	}
+}
+
+static struct db_pg_shape *
+shape_find(struct db *db, const char *sql)
+{
+	int i;
+
+	for (i = 0; db->shapes != NULL && i < DB_PG_SHAPES; i++)
+		if (db->shapes[i].sql != NULL &&
+		    strcmp(db->shapes[i].sql, sql) == 0) {
+			db->shapes[i].used = ++db->shape_clock;
+			return &db->shapes[i];
+		}
+	return NULL;
+}
+
+static void
+shape_add(struct db *db, const char *sql, int nparams,
+    const unsigned int *types)
+{
+	struct db_pg_shape *victim;
+	int i;
+
+	if (db->shapes == NULL)
+		db->shapes = u_calloc(DB_PG_SHAPES, sizeof(*db->shapes));
+	victim = &db->shapes[0];
+	for (i = 0; i < DB_PG_SHAPES; i++) {
+		if (db->shapes[i].sql == NULL) {
+			victim = &db->shapes[i];
+			break;
+		}
+		if (db->shapes[i].used < victim->used)
+			victim = &db->shapes[i];
+	}
+	free(victim->sql);
+	victim->sql = u_strdup(sql);
+	victim->nparams = nparams;
+	memcpy(victim->types, types, (size_t)nparams * sizeof(*types));
+	victim->used = ++db->shape_clock;
+}
+
 int
 db__pg_prepare(struct db_stmt *st, const char *sql)
 {
 	struct db *db = st->db;
+	struct db_pg_shape *sh;
 	PGresult *res;
 	int i, r;
 
+	if ((sh = shape_find(db, sql)) != NULL) {
+		st->nparams = sh->nparams;
+		st->ptypes = u_calloc((size_t)st->nparams + 1,
+		    sizeof(*st->ptypes));
+		st->params = u_calloc((size_t)st->nparams + 1,
+		    sizeof(*st->params));
+		memcpy(st->ptypes, sh->types, (size_t)st->nparams *
+		    sizeof(*st->ptypes));
+		st->sql = u_strdup(sql);
+		return 0;
+	}
 	if ((r = ensure_conn(db)) != 0)
 		return r;
+	db->pg_describes++;
 	res = PQprepare(CONN(db), "", sql, 0, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		r = map_result(db, res, "prepare");
@@ -424,6 +508,7 @@ db__pg_prepare(struct db_stmt *st, const char *sql)
 		st->ptypes[i] = PQparamtype(res, i);
 	PQclear(res);
 	st->sql = u_strdup(sql);
+	shape_add(db, sql, st->nparams, st->ptypes);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "test/unit/test.h"
 #include "test/unit/db/dbtest.h"
+#include "db/db_int.h"
 
 static double
 now(void)
@@ -271,6 +272,46 @@ TEST(test_db_pg_server_uri_runtime_params_like_lib_pq)
 	CHECK_EQ_INT(db_open(&db, "postgres", uri, NULL), DB_ERR_CONNECT);
 	CHECK(strstr(db_open_errmsg(), "no_such_setting") != NULL);
 	free(uri);
+	tdb_done(&t);
+}
+
+TEST(test_db_pg_server_statement_shapes_are_cached)
+{
+	struct tdb t;
+	uint64_t before;
+	int i;
+
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_exec(t.db, "CREATE TABLE c (v TEXT)") == 0);
+	before = t.db->pg_describes;
+	CHECK_EQ_INT(db_begin(t.db), 0);
+	for (i = 0; i < 20; i++)
+		CHECK_EQ_INT(tdb_exec2(t.db, "INSERT INTO c VALUES ($1)", "x",
+		    NULL), 0);
+	CHECK_EQ_INT(db_commit(t.db), 0);
+	/* One round trip to learn the shape, none for the other 19. */
+	CHECK_EQ_INT(t.db->pg_describes - before, 1);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM c", NULL), 20);
+	/* DDL clears the cache: a changed column type is picked up. */
+	REQUIRE(db_exec(t.db, "ALTER TABLE c ADD COLUMN d bytea") == 0);
+	before = t.db->pg_describes;
+	{
+		struct db_stmt *st = NULL;
+
+		REQUIRE(db_prepare(t.db, "INSERT INTO c (d) VALUES ($1)",
+		    &st) == 0);
+		CHECK_EQ_INT(db_bind_blob(st, 1, "\0\1", 2), 0);
+		CHECK_EQ_INT(db_stmt_exec(st), 0);
+		db_stmt_free(st);
+	}
+	CHECK_EQ_INT(t.db->pg_describes - before, 1);
+	/* More distinct statements than the cache holds: still correct. */
+	for (i = 0; i < DB_PG_SHAPES + 10; i++) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "SELECT %d + $1::int", i);
+		CHECK_EQ_INT(tdb_int(t.db, sql, "1"), i + 1);
+	}
 	tdb_done(&t);
 }
 
