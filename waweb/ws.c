@@ -233,6 +233,12 @@ ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	}
 }
 
+static void
+lws_log_line(int level, const char *line)
+{
+	log_debug("lws: %.*s", (int)strcspn(line, "\n"), line);
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "ponton-wa", ws_cb, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
@@ -245,6 +251,9 @@ wa__ws_new(struct u_loop *loop, const struct wa__ws_cbs *cbs, void *arg)
 	struct wa__ws *ws = u_calloc(1, sizeof(*ws));
 	void *loops[1];
 
+	/* lws' own notices go to our debug log, errors and warnings too:
+	 * what matters is reported by the callbacks. */
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
 	ws->loop = loop;
 	ws->cbs = *cbs;
 	ws->arg = arg;
