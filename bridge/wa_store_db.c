@@ -365,6 +365,60 @@ out:
 }
 
 static int
+db_identity_put(void *arg, const char *our_jid, const char *their,
+    const uint8_t key[WA_KEY_LEN])
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, "INSERT INTO whatsmeow_identity_keys (our_jid, "
+	    "their_id, identity) VALUES ($1, $2, $3) ON CONFLICT (our_jid, "
+	    "their_id) DO UPDATE SET identity = excluded.identity", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, our_jid)) != 0 ||
+	    (r = db_bind_text(st, 2, their)) != 0 ||
+	    (r = db_bind_blob(st, 3, key, WA_KEY_LEN)) != 0)
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot store an identity: %s: %s",
+		    u_strerror(r), db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_lid_map_put(void *arg, const char *lid, const char *pn)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	/* As whatsmeow: a phone number maps to one LID; drop a stale pair. */
+	if ((r = db_prepare(db, "DELETE FROM whatsmeow_lid_map WHERE lid <> $1 "
+	    "AND pn = $2", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, lid)) != 0 ||
+	    (r = db_bind_text(st, 2, pn)) != 0 ||
+	    (r = db_stmt_exec(st)) != 0)
+		goto out;
+	db_stmt_free(st);
+	st = NULL;
+	if ((r = db_prepare(db, "INSERT INTO whatsmeow_lid_map (lid, pn) VALUES "
+	    "($1, $2) ON CONFLICT (lid) DO UPDATE SET pn = excluded.pn", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, lid)) != 0 ||
+	    (r = db_bind_text(st, 2, pn)) != 0)
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot store a LID mapping: %s: %s",
+		    u_strerror(r), db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
 db_kv_get(void *arg, const char *key, char **out)
 {
 	struct db *db = arg;
@@ -422,6 +476,8 @@ const struct wa_store_ops br_wa_store_db_ops = {
 	.prekeys_mark_uploaded = db_prekeys_mark_uploaded,
 	.prekeys_count_uploaded = db_prekeys_count_uploaded,
 	.prekeys_pending = db_prekeys_pending,
+	.identity_put = db_identity_put,
+	.lid_map_put = db_lid_map_put,
 	.kv_get = db_kv_get,
 	.kv_set = db_kv_set,
 };

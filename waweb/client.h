@@ -162,5 +162,12 @@ int wa_client_send_iq(struct wa_client *c, struct wa_node *iq,
     unsigned timeout_ms, wa_iq_cb cb, void *arg);
 /* Send any stanza; the client takes ownership.  Errors as above. */
 int wa_client_send_node(struct wa_client *c, struct wa_node *n);
+/*
+ * <ack id class=<tag> [type] to=<from>> for a received notification,
+ * message or receipt (borrowed).  Stanzas handed to on_node are not acked
+ * by the client: the caller acks them once handled.  Errors as above;
+ * U_ERR_INVALID if n has no id or from.
+ */
+int wa_client_send_ack(struct wa_client *c, const struct wa_node *n);
 
 #endif

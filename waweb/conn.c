@@ -757,6 +757,30 @@ attr_jid_string(const struct wa_node *n, const char *key)
 	return NULL;
 }
 
+/*
+ * What whatsmeow records at pairing besides the device: the phone's
+ * identity key as the Signal identity of our LID's device 0, and the
+ * LID <-> phone number mapping.  Optional store slots; failures are
+ * logged, the pairing stands (the identity is also in adv_account_sig_key).
+ */
+static void
+record_phone_identity(struct wa_client *c, const struct wa_jid *pn,
+    const uint8_t key[WA_KEY_LEN])
+{
+	char addr[WA_JID_STR_MAX + 16];
+	struct wa_jid lid;
+
+	if (c->dev.lid == NULL || wa_jid_parse(c->dev.lid, &lid) != 0 ||
+	    !wa_jid_is_lid(&lid))
+		return;
+	lid.device = 0;
+	if (c->ops->identity_put != NULL &&
+	    wa_jid_signal_address(&lid, addr, sizeof(addr)) != NULL)
+		c->ops->identity_put(c->sarg, c->dev.jid, addr, key);
+	if (c->ops->lid_map_put != NULL)
+		c->ops->lid_map_put(c->sarg, lid.user, pn->user);
+}
+
 static void
 handle_pair_success(struct wa_client *c, const struct wa_node *iq,
     const struct wa_node *ps)
@@ -824,6 +848,7 @@ handle_pair_success(struct wa_client *c, const struct wa_node *iq,
 		fail_transport(c, "cannot save the session");
 		goto out;
 	}
+	record_phone_identity(c, &j, res.account_sig_key);
 	reply = wa_node_new("iq");
 	set_server_to(reply);
 	wa_node_set_attr(reply, "type", "result");
@@ -1086,6 +1111,13 @@ handle_success(struct wa_client *c, const struct wa_node *n)
 		lid = NULL;
 		if ((r = c->ops->device_save(c->sarg, &c->dev)) != 0)
 			logp_warnx(c->prefix, "cannot save the LID: %s", u_strerror(r));
+		{
+			struct wa_jid pn, l;
+			if (c->ops->lid_map_put != NULL &&
+			    wa_jid_parse(c->dev.jid, &pn) == 0 &&
+			    wa_jid_parse(c->dev.lid, &l) == 0 && wa_jid_is_lid(&l))
+				c->ops->lid_map_put(c->sarg, l.user, pn.user);
+		}
 	}
 	free(lid);
 	/* The server accepted this version: remember it for next time. */
@@ -1166,17 +1198,17 @@ handle_iq(struct wa_client *c, const struct wa_node *n)
 		c->cbs.on_node(c->cbarg, n);
 }
 
-static void
-send_ack(struct wa_client *c, const struct wa_node *n)
+int
+wa_client_send_ack(struct wa_client *c, const struct wa_node *n)
 {
-	struct wa_node *ack = wa_node_new("ack");
+	struct wa_node *ack;
 	const struct wa_attr *from = wa_node_attr_get(n, "from");
 	const char *id = wa_node_attr(n, "id"), *type = wa_node_attr(n, "type");
+	int r;
 
-	if (id == NULL || from == NULL) {
-		wa_node_free(ack);
-		return;
-	}
+	if (id == NULL || from == NULL)
+		return U_ERR_INVALID;
+	ack = wa_node_new("ack");
 	wa_node_set_attr(ack, "id", id);
 	wa_node_set_attr(ack, "class", n->tag);
 	if (type != NULL)
@@ -1185,8 +1217,15 @@ send_ack(struct wa_client *c, const struct wa_node *n)
 		wa_node_set_attr_jid(ack, "to", &from->jid);
 	else
 		wa_node_set_attr(ack, "to", from->str);
-	send_node_raw(c, ack);
+	r = send_node_raw(c, ack);
 	wa_node_free(ack);
+	return r;
+}
+
+static void
+send_ack(struct wa_client *c, const struct wa_node *n)
+{
+	wa_client_send_ack(c, n);
 }
 
 static void

@@ -94,6 +94,18 @@ struct wa_store_ops {
 	int	(*prekeys_pending)(void *arg, const char *jid, unsigned max,
 		    uint32_t *ids, uint8_t (*privs)[WA_KEY_LEN], unsigned *n);
 
+	/*
+	 * Optional (NULL: not kept).  At pairing the phone's identity key is
+	 * the Signal identity of our account's LID device 0 ("<lid>_1:0"),
+	 * and the account's LID and phone number map to each other, as
+	 * whatsmeow records them (whatsmeow_identity_keys, whatsmeow_lid_map).
+	 * lid_user/pn_user are bare users (digits, no server or device).
+	 */
+	int	(*identity_put)(void *arg, const char *our_jid,
+		    const char *their_address, const uint8_t key[WA_KEY_LEN]);
+	int	(*lid_map_put)(void *arg, const char *lid_user,
+		    const char *pn_user);
+
 	/* Small process-wide settings (kv_store).  *out is owned by the caller. */
 	int	(*kv_get)(void *arg, const char *key, char **out);
 	int	(*kv_set)(void *arg, const char *key, const char *value);

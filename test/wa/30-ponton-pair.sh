@@ -138,10 +138,13 @@ fi
 n=$(sqlite3 "$T/a.db" "SELECT COUNT(*) FROM whatsmeow_device WHERE jid LIKE '33611110001:%'" 2>&1)
 k=$(sqlite3 "$T/a.db" "SELECT COUNT(*) FROM whatsmeow_pre_keys WHERE uploaded" 2>&1)
 v=$(sqlite3 "$T/a.db" "SELECT value FROM kv_store WHERE key = 'whatsapp_web_version'" 2>&1)
-if [ "$n" = 1 ] && [ "$k" -ge 812 ] 2>/dev/null && [ -n "$v" ]; then
+i=$(sqlite3 "$T/a.db" "SELECT COUNT(*) FROM whatsmeow_identity_keys WHERE their_id LIKE '%_1:0' AND length(identity) = 32" 2>&1)
+m=$(sqlite3 "$T/a.db" "SELECT COUNT(*) FROM whatsmeow_lid_map WHERE pn = '33611110001'" 2>&1)
+if [ "$n" = 1 ] && [ "$k" -ge 812 ] 2>/dev/null && [ -n "$v" ] && [ "$i" = 1 ] &&
+    [ "$m" = 1 ]; then
 	pass wa30_session_stored_in_whatsmeow_tables
 else
-	echo "device rows: $n, uploaded prekeys: $k, version: $v"
+	echo "device rows: $n, uploaded prekeys: $k, version: $v, phone identity: $i, lid map: $m"
 	fail wa30_session_stored_in_whatsmeow_tables
 fi
 
