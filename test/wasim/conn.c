@@ -279,15 +279,18 @@ send_offline(struct sim_conn *c)
 {
 	struct wa_node *ib, *off;
 	struct wa_jid server;
+	unsigned n;
 
 	if (c->offline_sent || c->state != SIM_CONN_LOGGED_IN)
 		return;
+	/* What arrived while the device was away, then the marker. */
+	n = sim_route_flush(c);
 	c->offline_sent = true;
 	ib = wa_node_new("ib");
 	if (wa_jid_make(&server, NULL, WA_SERVER_USER, 0) == 0)
 		wa_node_set_attr_jid(ib, "from", &server);
 	off = wa_node_new("offline");
-	wa_node_set_attr(off, "count", "0");
+	wa_node_set_attr_u64(off, "count", n);
 	wa_node_add_child(ib, off);
 	sim_conn_send(c, ib);
 	wa_node_free(ib);
@@ -505,8 +508,13 @@ dispatch(struct sim_conn *c, const struct wa_node *n)
 		sim_iq_handle(c, n);
 		return;
 	}
+	if (strcmp(n->tag, "receipt") == 0) {
+		sim_route_receipt(c, n);
+		return;
+	}
 	if (strcmp(n->tag, "message") == 0) {
-		/* No routing yet: acknowledge so the client does not retry. */
+		/* Acknowledge at once (the client retries otherwise), then
+		 * deliver. */
 		struct wa_node *ack = wa_node_new("ack");
 		const char *id = wa_node_attr(n, "id");
 		const struct wa_attr *to = wa_node_attr_get(n, "to");
@@ -519,10 +527,11 @@ dispatch(struct sim_conn *c, const struct wa_node *n)
 		wa_node_set_attr_u64(ack, "t", (uint64_t)sim_now());
 		sim_conn_send(c, ack);
 		wa_node_free(ack);
+		sim_route_message(c, n);
 		return;
 	}
-	/* presence, chatstate, ib (unified_session, offline_batch), ack,
-	 * receipt: accepted without a reply. */
+	/* presence, chatstate, ib (unified_session, offline_batch), ack:
+	 * accepted without a reply. */
 	logp_debug(c->prefix, "ignoring <%s>", n->tag);
 }
 

@@ -133,6 +133,9 @@ sim_device_free(struct sim_device *d)
 {
 	if (d == NULL)
 		return;
+	for (size_t i = 0; i < d->nqueue; i++)
+		wa_node_free(d->queue[i]);
+	free(d->queue);
 	free(d->prekeys);
 	free(d->push_name);
 	free(d->platform);

@@ -11,8 +11,9 @@
  * that tests use to scan QR codes, enter pairing codes, create accounts,
  * list devices and inject stream errors.  See test/wasim/README.md.
  *
- * What it is not: a message router (yet), a media server, a Signal peer.
- * The phone never decrypts anything.
+ * What it is not: a group router (yet), a media server, a Signal peer.
+ * 1:1 messages are routed as opaque <enc> copies; the phone never decrypts
+ * anything.
  *
  * Files:
  *   main.c    command line, start-up, port and root-key files
@@ -21,6 +22,7 @@
  *   iq.c      answers to the iqs clients send (wa-protocol.md §14.3)
  *   pair.c    QR and pairing-code pairing, pair-success, pair-device-sign
  *   dir.c     accounts (simulated phones) and their devices
+ *   route.c   1:1 message and receipt delivery, offline queues
  *   admin.c   the admin HTTP API
  *
  * Invariants: one thread, everything on the u_loop; every server socket is
@@ -60,6 +62,8 @@ struct lws_vhost;
 #define SIM_MAX_DEVICES		64
 /* One-time prekeys kept per device (Baileys uploads 812 at first). */
 #define SIM_MAX_PREKEYS		2048
+/* Stanzas queued for a device that is not connected. */
+#define SIM_MAX_QUEUE		1000
 /* Accounts in one simulator. */
 #define SIM_MAX_ACCOUNTS	4096
 /*
@@ -108,6 +112,8 @@ struct sim_device {
 	char			*platform;	/* owned; companion platform id */
 	struct sim_conn		*conn;		/* borrowed: live connection */
 	bool			 removed;
+	struct wa_node		**queue;	/* owned: stanzas for the next login */
+	size_t			 nqueue;
 };
 
 struct sim_account {
@@ -296,6 +302,13 @@ void sim_pair_code_iq(struct sim_conn *c, const struct wa_node *iq);
 /* Admin: the phone of account enters code for phone's waiting connection. */
 int sim_pair_code_enter(struct sim *s, struct sim_account *account,
     const char *code, const char **why);
+
+/* route.c */
+/* A client's <message> / <receipt> (borrowed); the ack is sent by the caller. */
+void sim_route_message(struct sim_conn *c, const struct wa_node *msg);
+void sim_route_receipt(struct sim_conn *c, const struct wa_node *rc);
+/* Send what was queued for c's device; returns how many stanzas. */
+unsigned sim_route_flush(struct sim_conn *c);
 
 /* dir.c */
 struct sim_account *sim_account_new(struct sim *s, const char *phone);

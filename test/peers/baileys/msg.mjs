@@ -1,0 +1,127 @@
+// msg.mjs: two Baileys clients, already paired with wasim (pair.mjs), send
+// each other a 1:1 text through it.  Milestones on stdout:
+//
+//   MILESTONE open a|b
+//   MILESTONE received b <text>        B decrypted A's message
+//   MILESTONE read a                   A saw B's read receipt
+//   MILESTONE received a <text>        A decrypted B's reply
+//   RESULT ok | RESULT fail <why>
+//
+// Usage: node msg.mjs --url WS --root HEX64 --auth-a DIR --auth-b DIR
+//        [--text T] [--b-late-ms N]
+// --b-late-ms: connect B only N ms after A sent (B gets it from its
+// offline queue at login).
+
+import makeWASocket, { WA_CERT_DETAILS, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
+import P from 'pino'
+
+const args = process.argv.slice(2)
+const opt = (name, def) => {
+	const i = args.indexOf(name)
+	return i >= 0 && i + 1 < args.length ? args[i + 1] : def
+}
+const url = opt('--url')
+const root = opt('--root')
+const authA = opt('--auth-a')
+const authB = opt('--auth-b')
+const text = opt('--text', 'hello from A via wasim')
+const bLate = +opt('--b-late-ms', '-1')
+if (!url || !root || !authA || !authB) {
+	console.error('usage: msg.mjs --url WS --root HEX64 --auth-a DIR --auth-b DIR')
+	process.exit(2)
+}
+WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(root, 'hex')
+const say = l => process.stdout.write(l + '\n')
+const finish = (ok, why) => {
+	say(ok ? 'RESULT ok' : `RESULT fail ${why}`)
+	setTimeout(() => process.exit(ok ? 0 : 1), 50)
+}
+setTimeout(() => finish(false, 'timeout'), +opt('--timeout-ms', '60000')).unref()
+const logger = P({ level: process.env.BAILEYS_LOG || 'silent' }, P.destination(2))
+
+const connect = async (name, dir) => {
+	const { state, saveCreds } = await useMultiFileAuthState(dir)
+	const sock = makeWASocket({
+		waWebSocketUrl: url,
+		auth: state,
+		logger: logger.child({ peer: name }),
+		markOnlineOnConnect: false,
+		shouldSyncHistoryMessage: () => false,
+	})
+	sock.ev.on('creds.update', saveCreds)
+	await new Promise((resolve, reject) => {
+		sock.ev.on('connection.update', ({ connection, lastDisconnect }) => {
+			if (connection === 'open') resolve()
+			if (connection === 'close') reject(new Error(`${name} closed: ${lastDisconnect?.error?.message}`))
+		})
+	})
+	say(`MILESTONE open ${name}`)
+	return { sock, state }
+}
+
+const textOf = m => m.message?.conversation ?? m.message?.extendedTextMessage?.text
+
+const waitText = (peer, name, want) =>
+	new Promise(resolve => {
+		peer.sock.ev.on('messages.upsert', ({ messages }) => {
+			for (const m of messages) {
+				if (!m.key.fromMe && textOf(m) === want) {
+					say(`MILESTONE received ${name} ${want}`)
+					resolve(m)
+				}
+			}
+		})
+	})
+
+try {
+	const a = await connect('a', authA)
+	const aDelivered = new Promise(resolve => {
+		a.sock.ev.on('messages.update', updates => {
+			for (const u of updates) {
+				if (u.update?.status >= 4) {
+					resolve()
+				}
+			}
+		})
+	})
+	let b
+	let bGot
+	const bState = (await useMultiFileAuthState(authB)).state
+	const bJid = jidNormalizedUser(bState.creds.me.id)
+	if (bLate < 0) {
+		b = await connect('b', authB)
+		bGot = waitText(b, 'b', text)
+	}
+	await a.sock.sendMessage(bJid, { text })
+	if (bLate >= 0) {
+		await new Promise(r => setTimeout(r, bLate))
+		// Listen before the offline queue is flushed at login.
+		const { state, saveCreds } = await useMultiFileAuthState(authB)
+		const sock = makeWASocket({
+			waWebSocketUrl: url,
+			auth: state,
+			logger: logger.child({ peer: 'b' }),
+			markOnlineOnConnect: false,
+			shouldSyncHistoryMessage: () => false,
+		})
+		sock.ev.on('creds.update', saveCreds)
+		b = { sock, state }
+		bGot = waitText(b, 'b', text)
+	}
+	const got = await bGot
+	// B is "inactive" (no presence), so its delivery receipt has type
+	// inactive, which Baileys does not turn into a status; a read receipt
+	// does (status 4 = READ).
+	await b.sock.readMessages([got.key])
+	await aDelivered
+	say('MILESTONE read a')
+	const reply = 'reply from B'
+	const aGot = waitText(a, 'a', reply)
+	await b.sock.sendMessage(jidNormalizedUser(a.state.creds.me.id), { text: reply })
+	await aGot
+	a.sock.end(undefined)
+	b.sock.end(undefined)
+	finish(true)
+} catch (err) {
+	finish(false, err?.message ?? String(err))
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# 1:1 messages between two Baileys clients through wasim (test/wasim/route.c):
+#
+#   wasim_msg_pair_two           two clients pair (different accounts)
+#   baileys_msg_delivered        A's text reaches B, who decrypts it
+#   baileys_msg_read_receipt     B's read receipt reaches A (status READ)
+#   baileys_msg_reply            B's reply reaches A
+#   baileys_msg_offline_queue    a text sent while B is offline is delivered
+#                                at B's next login, before the offline marker
+#   wasim_msg_clean_exit         wasim exits 0 with no sanitizer report
+set -u
+: "${BUILD:=build}"
+: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$TOP/test/wasim/harness.sh"
+wh_init wasim-msg
+
+wh_start "$W" || { fail wasim_msg_start; wh_finish; }
+ok=1
+for p in a b; do
+	wh_baileys "$W/pair-$p.out" --auth "$W/auth-$p" --push-name "Msg User $p" \
+	    --timeout-ms 60000 --expect-new-login
+	if wh_wait_line '^QR ' 300 "$W/pair-$p.out"; then
+		wh_post /admin/mock-phone/scan-qr \
+		    "$(sed -n 's/^QR //p' "$W/pair-$p.out" | head -1)" "$W/scan-$p.json" >/dev/null
+	fi
+	wh_baileys_wait || ok=0
+done
+if [ $ok -eq 1 ] && ! cmp -s "$W/scan-a.json" "$W/scan-b.json"; then
+	pass wasim_msg_pair_two
+else
+	fail wasim_msg_pair_two
+	wh_finish
+fi
+
+msg() {	# msg OUT ARGS...
+	out=$1
+	shift
+	node "$WH_PEER/msg.mjs" --url "$WASIM_WS_URL" --root "$WASIM_ROOT_PUB" \
+	    --auth-a "$W/auth-a" --auth-b "$W/auth-b" --timeout-ms 60000 "$@" \
+	    > "$out" 2> "$out.err"
+}
+msg "$W/live.out" --text "hello through wasim"
+grep -q '^MILESTONE received b hello through wasim$' "$W/live.out" &&
+    pass baileys_msg_delivered || fail baileys_msg_delivered "$(grep RESULT "$W/live.out")"
+grep -q '^MILESTONE read a$' "$W/live.out" &&
+    pass baileys_msg_read_receipt || fail baileys_msg_read_receipt
+grep -q '^MILESTONE received a reply from B$' "$W/live.out" && grep -q '^RESULT ok' "$W/live.out" &&
+    pass baileys_msg_reply || fail baileys_msg_reply
+
+msg "$W/late.out" --text "while you were away" --b-late-ms 1500
+if grep -q '^MILESTONE received b while you were away$' "$W/late.out" &&
+    grep -q '^RESULT ok' "$W/late.out" &&
+    grep -q 'send <ib from="s.whatsapp.net"><offline count="[1-9]' "$W/wasim.log"; then
+	pass baileys_msg_offline_queue
+else
+	fail baileys_msg_offline_queue "$(grep RESULT "$W/late.out")"
+fi
+
+if wh_stop && wh_logs_clean; then
+	pass wasim_msg_clean_exit
+else
+	fail wasim_msg_clean_exit
+fi
+wh_finish
