@@ -47,16 +47,16 @@ enum txn_mode {
 	TXN_SQLITE_FKEY_OFF,
 };
 
-
+/* The Makefile turns db/embed/<file> into embed_db_embed_<file, . - as _>. */
 #define EMBED(sym)							\
 	extern const unsigned char embed_db_embed_##sym[];		\
 	extern const unsigned long embed_db_embed_##sym##_len;
+/* A file for both engines, or (split pair) for one. */
 #define FILE_ANY(sym, name)						\
 	{ name, embed_db_embed_##sym, &embed_db_embed_##sym##_len, 0 }
-#define NFILES(a) (sizeof(a) / sizeof((a)[0]))
-
 #define FILE_ONLY(sym, name, dialect)					\
 	{ name, embed_db_embed_##sym, &embed_db_embed_##sym##_len, dialect }
+#define NFILES(a) (sizeof(a) / sizeof((a)[0]))
 
 EMBED(core_00_latest_sql)
 EMBED(core_21_disappearing_fkey_postgres_sql)
