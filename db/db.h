@@ -93,15 +93,20 @@ int db_open(struct db **out, const char *type, const char *uri,
     const struct db_open_opts *opts);
 /* Why the last failed db_open failed; borrowed, "" if none. */
 const char *db_open_errmsg(void);
-/* NULL is a no-op.  Frees every statement still prepared on the handle. */
+/*
+ * NULL is a no-op.  Statements should be freed first; one still prepared is
+ * a caller bug: it is logged and freed here, and its pointer is dead.
+ */
 void db_close(struct db *db);
 
 /*
  * Bring every schema section up to date, in order: bridgev2 core ("version",
  * with the database_owner and foreign-table guards), the Matrix state store
  * ("mx_version"), whatsmeow ("whatsmeow_version"), mautrix-whatsapp's
- * connector tables ("whatsapp_version").  A fresh database gets each section's latest schema
- * in one step.  Errors: DB_ERR_NOT_OWNED, DB_ERR_FOREIGN_TABLES,
+ * connector tables ("whatsapp_version").  A fresh database gets each
+ * section's latest schema in one step; an older one is upgraded step by
+ * step, each step in a transaction.  Must not be called inside a
+ * transaction (DB_ERR_TXN).  Errors: DB_ERR_NOT_OWNED, DB_ERR_FOREIGN_TABLES,
  * DB_ERR_UNSUPPORTED_VERSION, DB_ERR_MIGRATION, or an engine error; the
  * text of db_errmsg() names the cause and the flag that overrides it.
  */
@@ -111,7 +116,11 @@ enum db_dialect db_dialect(const struct db *db);
 /* Last error text on this handle ("" if none); borrowed until the next call. */
 const char *db_errmsg(const struct db *db);
 
-/* Run one or more statements without parameters (schema, PRAGMA). */
+/*
+ * Run one or more statements without parameters (schema, PRAGMA), never
+ * with data in the text.  On PostgreSQL it also drops the statement-shape
+ * cache, as DDL may change parameter types.
+ */
 int db_exec(struct db *db, const char *sql);
 
 /*
@@ -124,7 +133,13 @@ int db_exec(struct db *db, const char *sql);
 int db_prepare(struct db *db, const char *sql, struct db_stmt **out);
 void db_stmt_free(struct db_stmt *st);
 
-/* idx is 1-based: idx 1 binds $1.  s == NULL / p == NULL bind NULL. */
+/*
+ * idx is 1-based: idx 1 binds $1.  s == NULL / p == NULL bind NULL.
+ * bool is 0/1 on SQLite, a boolean on PostgreSQL (1/0 for an integer
+ * parameter).  Text bound to a PostgreSQL bytea parameter is its bytes.
+ * Errors: DB_ERR_PARAM (no such $idx, or bound after a step without
+ * db_reset).
+ */
 int db_bind_null(struct db_stmt *st, int idx);
 int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
 int db_bind_bool(struct db_stmt *st, int idx, int v);
@@ -150,7 +165,9 @@ void db_reset(struct db_stmt *st);
  * the statement stay valid until the next db_step/db_reset/db_stmt_free.
  * Getters on NULL: text/blob give NULL (len 0), int64/bool give 0; use
  * db_column_is_null to tell.  A value that does not convert (e.g. "abc" as
- * int64) gives 0 and db_column_check() then reports DB_ERR_TYPE.
+ * int64) gives 0 and db_column_check() then reports DB_ERR_TYPE.  Read
+ * booleans with db_column_bool (text is "t"/"f" on PostgreSQL, "1"/"0" on
+ * SQLite) and bytea/BLOB with db_column_blob.
  */
 int db_column_count(const struct db_stmt *st);
 const char *db_column_name(struct db_stmt *st, int col);
