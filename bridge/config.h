@@ -29,7 +29,7 @@
 enum {
 	BR_ERR_CONFIG_READ = -500,	/* file cannot be read */
 	BR_ERR_CONFIG_PARSE = -501,	/* not YAML, or a limit passed */
-	BR_ERR_CONFIG_TYPE = -502,	/* a key has a value of the wrong type */
+	BR_ERR_CONFIG_TYPE = -502,	/* a value of the wrong type */
 	BR_ERR_CONFIG_ENV = -503,	/* bad environment override */
 	BR_ERR_CONFIG_INVALID = -504,	/* validation failed (exit 11) */
 	BR_ERR_CONFIG_LEGACY = -505,	/* pre-bridgev2 layout */
@@ -84,7 +84,7 @@ struct br_strlist {
 /* One zeroconfig writer. */
 struct br_log_writer {
 	const char	*type;		/* stdout, stderr, file, ... */
-	const char	*format;	/* json (default), pretty, pretty-colored */
+	const char	*format;	/* json (default), pretty(-colored) */
 	int		 min_level;	/* enum u_log_level, -1: not set */
 	int		 max_level;	/* -1: not set */
 	const char	*filename;
@@ -174,7 +174,7 @@ struct br_config {
 			int		 allow_bridge;
 			struct br_strlist default_relays;
 			struct br_strlist user_distinguishers;
-			struct br_kv	*message_formats;	/* owned array */
+			struct br_kv	*message_formats;	/* owned */
 			size_t		 n_message_formats;
 			const char	*displayname_format;
 		} relay;
@@ -305,7 +305,7 @@ struct br_config {
 	} encryption;
 	const char	*env_config_prefix;
 	struct {
-		int			 min_level;	/* enum u_log_level; -1 unset */
+		int			 min_level;	/* -1: unset */
 		struct br_log_writer	*writers;	/* owned array */
 		size_t			 n_writers;
 	} logging;

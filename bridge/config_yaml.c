@@ -39,8 +39,11 @@ struct anchor {
 
 struct frame {
 	struct br__ynode	*node;
-	struct br__ynode	*pending_key;	/* maps: key waiting for value */
+	struct br__ynode	*pending_key;	/* key waiting for its value */
 };
+
+static void seterr(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 seterr(char *err, size_t errsz, const char *fmt, ...)
@@ -272,7 +275,7 @@ br__yparse_int(const char *s, int64_t *out)
 		base = 2;
 		s += 2;
 	} else if (s[0] == '0' && s[1] != '\0') {
-		base = 8;	/* 0777: YAML 1.1 octal, still read by yaml.v3 */
+		base = 8;	/* 0777: YAML 1.1 octal, read by yaml.v3 */
 		s += 1;
 	}
 	if (*s == '_' || parse_digits(s, base, &v) < 0)
@@ -440,6 +443,9 @@ add_anchor(struct pstate *ps, const char *name, struct br__ynode *n)
 	ps->nanchors++;
 	return 0;
 }
+
+static int perr(struct pstate *ps, const yaml_mark_t *m, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static int
 perr(struct pstate *ps, const yaml_mark_t *m, const char *fmt, ...)
@@ -854,6 +860,13 @@ emit_scalar_node(struct u_buf *b, const struct br__ynode *n)
 	return br__yemit_scalar(b, n->val);
 }
 
+int
+br__yinline(const struct br__ynode *n)
+{
+	return n->kind == BR_Y_SCALAR || n->nkids == 0 ||
+	    (n->verbatim && n->flow);
+}
+
 static int
 indent_to(struct u_buf *b, int indent)
 {
@@ -923,10 +936,7 @@ emit_block(struct u_buf *b, const struct br__ynode *n, int indent, int depth)
 				return r;
 			r = emit_inline_or_block(b, n->kids[i + 1],
 			    indent + 4, depth);
-			if (r == 0 && (n->kids[i + 1]->kind == BR_Y_SCALAR ||
-			    n->kids[i + 1]->nkids == 0 ||
-			    (n->kids[i + 1]->verbatim &&
-			    n->kids[i + 1]->flow)))
+			if (r == 0 && br__yinline(n->kids[i + 1]))
 				r = u_buf_add_u8(b, '\n');
 		}
 		return r;
@@ -947,22 +957,19 @@ emit_block(struct u_buf *b, const struct br__ynode *n, int indent, int depth)
 					r = u_buf_add_u8(b, ' ');
 				else
 					r = indent_to(b, indent + 2);
-				if (r < 0 || (r = emit_key(b, it->kids[j])) < 0 ||
+				if (r < 0 ||
+				    (r = emit_key(b, it->kids[j])) < 0 ||
 				    (r = u_buf_add_u8(b, ':')) < 0)
 					return r;
 				r = emit_inline_or_block(b, it->kids[j + 1],
 				    indent + 6, depth + 1);
-				if (r == 0 && (it->kids[j + 1]->kind ==
-				    BR_Y_SCALAR || it->kids[j + 1]->nkids == 0 ||
-				    (it->kids[j + 1]->verbatim &&
-				    it->kids[j + 1]->flow)))
+				if (r == 0 && br__yinline(it->kids[j + 1]))
 					r = u_buf_add_u8(b, '\n');
 			}
 			continue;
 		}
 		r = emit_inline_or_block(b, it, indent + 4, depth + 1);
-		if (r == 0 && (it->kind == BR_Y_SCALAR || it->nkids == 0 ||
-		    (it->verbatim && it->flow)))
+		if (r == 0 && br__yinline(it))
 			r = u_buf_add_u8(b, '\n');
 	}
 	return r;

@@ -83,8 +83,8 @@ print_help(FILE *f)
 	    "the bridge version and quit.\n"
 	    "      --ignore-unsupported-database  Run even if the database "
 	    "schema is too new\n"
-	    "      --ignore-foreign-tables    Run even if the database contains "
-	    "tables from other programs (like Synapse)\n"
+	    "      --ignore-foreign-tables    Run even if the database "
+	    "contains tables from other programs (like Synapse)\n"
 	    "      --ignore-unsupported-server  Run even if the Matrix "
 	    "homeserver is outdated\n"
 #ifdef HAVE_LOGIN_CLI
@@ -166,12 +166,13 @@ parse_cli(int argc, char **argv, struct cli *c)
 			if (f == nflags) {
 				snprintf(namebuf, sizeof(namebuf), "%.*s",
 				    (int)(nlen < 60 ? nlen : 60), name);
-				fprintf(stderr, "unknown flag: --%s\n", namebuf);
+				fprintf(stderr, "unknown flag: --%s\n",
+				    namebuf);
 				return -1;
 			}
 			goto apply;
 		}
-		/* Short flags, possibly grouped; a value flag ends the group. */
+		/* Short flags, maybe grouped; a value flag ends the group. */
 		for (name = a + 1; *name != '\0'; name++) {
 			for (f = 0; f < nflags; f++)
 				if (flags[f].s == *name)
@@ -198,13 +199,14 @@ apply:
 		if (flags[f].is_str) {
 			if (val == NULL) {
 				if (i + 1 >= argc) {
-					fprintf(stderr, "flag -%s needs a value\n",
-					    flags[f].l);
+					fprintf(stderr, "flag -%s needs a "
+					    "value\n", flags[f].l);
 					return -1;
 				}
 				val = argv[++i];
 			}
-			*(const char **)(void *)((char *)c + flags[f].off) = val;
+			*(const char **)(void *)((char *)c +
+			    flags[f].off) = val;
 		} else if (parse_bool_arg(val, (int *)(void *)((char *)c +
 		    flags[f].off)) < 0) {
 			fprintf(stderr, "invalid value for --%s: %s\n",

@@ -58,7 +58,8 @@ br_regex_quote(const char *s)
 static char *
 user_regex(const struct br_config *cfg)
 {
-	char *ph = br_config_random_string(16), *p, *local, *full, *q, *at, *out;
+	char *ph = br_config_random_string(16), *p, *local, *full, *q, *at;
+	char *out;
 
 	for (p = ph; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
