@@ -123,6 +123,9 @@ struct wa_client_opts {
 	/* Tests shorten the QR rotation; 0: WA_QR_FIRST_MS / WA_QR_NEXT_MS. */
 	unsigned	 qr_first_ms;
 	unsigned	 qr_next_ms;
+	/* Tests shorten keepalives: ping interval and reply deadline;
+	 * 0: every WA_KEEPALIVE_MIN_MS..MAX_MS, WA_KEEPALIVE_DEADLINE_MS. */
+	unsigned	 keepalive_ms;
 	/* Tests shorten reconnects; 0: WA_BACKOFF_BASE_MS / WA_BACKOFF_MAX_MS. */
 	unsigned	 backoff_base_ms;
 	unsigned	 backoff_max_ms;

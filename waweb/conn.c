@@ -78,6 +78,7 @@ struct wa_client {
 	char			*device_jid, *pair_phone;
 	unsigned		 qr_first_ms, qr_next_ms;
 	unsigned		 backoff_base_ms, backoff_max_ms;
+	unsigned		 keepalive_ms;	/* 0: production timings */
 
 	struct wa_device	 dev;
 	int			 have_dev;
@@ -279,7 +280,9 @@ wa_client_send_iq(struct wa_client *c, struct wa_node *iq, unsigned timeout_ms,
 	w->next = c->iqs;
 	c->iqs = w;
 	c->niqs++;
-	u_timer_start(c->t_iq, 1000, 1000);
+	/* Deadlines are checked 4 times a second: precise enough for
+	 * 10-60 s deadlines, and a timer per iq would cost more. */
+	u_timer_start(c->t_iq, 250, 250);
 	return 0;
 }
 
@@ -336,6 +339,9 @@ keepalive_schedule(struct wa_client *c)
 	uint64_t ms = WA_KEEPALIVE_MIN_MS +
 	    randombytes_uniform(WA_KEEPALIVE_MAX_MS - WA_KEEPALIVE_MIN_MS);
 
+	if (c->keepalive_ms != 0)
+		ms = c->keepalive_ms;
+
 	u_timer_start(c->t_keepalive, ms, 0);
 }
 
@@ -348,8 +354,8 @@ keepalive_reply(void *arg, const struct wa_node *res, int err)
 	if (err == WA_ERR_NOT_CONNECTED)
 		return;
 	if (res == NULL) {
-		logp_warnx(c->prefix, "keepalive: no answer in %d s",
-		    WA_KEEPALIVE_DEADLINE_MS / 1000);
+		logp_warnx(c->prefix, "keepalive: no answer in %u ms",
+		    c->keepalive_ms ? c->keepalive_ms : WA_KEEPALIVE_DEADLINE_MS);
 		fail_transport(c, "keepalive timeout");
 		return;
 	}
@@ -366,7 +372,8 @@ keepalive_fire(void *arg)
 		return;
 	c->keepalive_out = 1;
 	if (wa_client_send_iq(c, new_iq("w:p", "get", wa_node_new("ping")),
-	    WA_KEEPALIVE_DEADLINE_MS, keepalive_reply, c) != 0)
+	    c->keepalive_ms ? c->keepalive_ms : WA_KEEPALIVE_DEADLINE_MS,
+	    keepalive_reply, c) != 0)
 		c->keepalive_out = 0;
 }
 
@@ -1342,6 +1349,7 @@ wa_client_new(struct u_loop *loop, const struct wa_client_opts *o,
 	c->qr_next_ms = o->qr_next_ms ? o->qr_next_ms : WA_QR_NEXT_MS;
 	c->backoff_base_ms = o->backoff_base_ms;
 	c->backoff_max_ms = o->backoff_max_ms;
+	c->keepalive_ms = o->keepalive_ms;
 	c->ws = wa__ws_new(loop, &wcbs, c);
 	c->t_reconnect = u_timer_new(loop, reconnect_fire, c);
 	c->t_keepalive = u_timer_new(loop, keepalive_fire, c);

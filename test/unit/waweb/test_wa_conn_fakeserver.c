@@ -4,7 +4,9 @@
  * handshake, then misbehaves: a frame that does not decrypt, a node that
  * does not decode, a reply to an iq nobody sent, a login failure 405.
  * The client must drop and reconnect (or stop in CLIENT_OUTDATED), never
- * crash.  Also: a server whose chain leads to another root is refused
+ * crash.  With a stored session: after <success> a server that answers
+ * nothing makes the keepalive time out (reconnect); one that answers every
+ * iq gets the prekey upload, passive/active and keepalive pings.  Also: a server whose chain leads to another root is refused
  * before any payload is sent.
  */
 #include <string.h>
@@ -21,13 +23,15 @@
 #include "waweb/node.h"
 #include "waweb/noise.h"
 
-enum mode { M_BAD_CIPHER, M_BAD_NODE, M_UNKNOWN_IQ_THEN_405, M_OTHER_ROOT };
+enum mode { M_BAD_CIPHER, M_BAD_NODE, M_UNKNOWN_IQ_THEN_405, M_OTHER_ROOT,
+    M_SUCCESS_SILENT, M_SUCCESS_ANSWERS };
 
 struct fs {
 	enum mode		 mode;
 	struct cry_keypair	 root, other_root, stat;
 	struct u_buf		 chain;
 	int			 conns, finished, sent;
+	int			 pings, uploaded, active;
 };
 
 struct pss {
@@ -80,10 +84,45 @@ misbehave(struct pss *p)
 		wa_node_set_attr(n, "reason", "405");
 		queue_node(p, n);
 		break;
+	case M_SUCCESS_SILENT:
+	case M_SUCCESS_ANSWERS:
+		n = wa_node_new("success");
+		wa_node_set_attr(n, "t", "1700000000");
+		wa_node_set_attr(n, "lid", "100000000000042:3@lid");
+		queue_node(p, n);
+		break;
 	default:
 		break;
 	}
 	fs.sent++;
+}
+
+/* M_SUCCESS_ANSWERS: answer each iq like a tolerant server. */
+static void
+answer(struct pss *p, const struct wa_node *req)
+{
+	const char *xmlns = wa_node_attr(req, "xmlns");
+	struct wa_node *res, *cnt;
+
+	if (strcmp(req->tag, "iq") != 0 || wa_node_attr(req, "id") == NULL)
+		return;
+	if (xmlns != NULL && strcmp(xmlns, "w:p") == 0)
+		fs.pings++;
+	if (xmlns != NULL && strcmp(xmlns, "encrypt") == 0 &&
+	    wa_node_child(req, "list") != NULL)
+		fs.uploaded = (int)wa_node_child(req, "list")->nchildren;
+	if (xmlns != NULL && strcmp(xmlns, "passive") == 0)
+		fs.active++;
+	res = wa_node_new("iq");
+	wa_node_set_attr(res, "type", "result");
+	wa_node_set_attr(res, "id", wa_node_attr(req, "id"));
+	wa_node_set_attr(res, "from", "s.whatsapp.net");
+	if (wa_node_child(req, "count") != NULL) {
+		cnt = wa_node_new("count");
+		wa_node_set_attr(cnt, "value", "0");
+		wa_node_add_child(res, cnt);
+	}
+	queue_node(p, res);
 }
 
 static int
@@ -122,7 +161,18 @@ on_frame(void *arg, const uint8_t *f, size_t len)
 		misbehave(p);
 		return 0;
 	}
-	return 0;	/* whatever the client sends next is ignored */
+	if (fs.mode == M_SUCCESS_ANSWERS) {
+		struct u_buf pt;
+		struct wa_node *n = NULL;
+
+		u_buf_init(&pt, 0);
+		if (wa_noise_decrypt(p->t, f, len, &pt) == 0 &&
+		    wa_node_decode_frame(pt.p, pt.len, &n) == 0)
+			answer(p, n);
+		wa_node_free(n);
+		u_buf_free(&pt);
+	}
+	return 0;	/* M_SUCCESS_SILENT: ignore everything */
 }
 
 static int
@@ -240,6 +290,18 @@ run(enum mode mode, unsigned ms, struct watch *w)
 	o.trust_root = fs.root.pub;
 	o.backoff_base_ms = 20;
 	o.backoff_max_ms = 80;
+	o.keepalive_ms = 300;
+	if (mode == M_SUCCESS_SILENT || mode == M_SUCCESS_ANSWERS) {
+		/* A stored session, so that the client logs in. */
+		struct wa_device d;
+
+		wa_device_generate(&d);
+		d.jid = strdup("33600000042:3@s.whatsapp.net");
+		d.adv_details = (uint8_t *)strdup("x");
+		d.adv_details_len = 1;
+		wa_store_mem_ops.device_save(m, &d);
+		wa_device_clear(&d);
+	}
 	c = wa_client_new(loop, &o, &wa_store_mem_ops, m, &cbs, w);
 	if (wa_client_start(c) == 0) {
 		t = u_timer_new(loop, stop_loop, loop);
@@ -303,6 +365,30 @@ TEST(test_wa_conn_other_root_refused_before_payload)
 	CHECK_EQ_INT(fs.finished, 0);	/* never got a ClientFinish */
 	CHECK_EQ_INT(w.pairing, 0);
 	CHECK(strstr(w.reason, "untrusted server certificate") != NULL);
+}
+
+TEST(test_wa_conn_keepalive_timeout_reconnects)
+{
+	struct watch w;
+
+	run(M_SUCCESS_SILENT, 2500, &w);
+	CHECK(fs.finished >= 2);
+	CHECK(w.waits >= 1);
+	CHECK_EQ_INT(w.connected, 0);
+	CHECK(strstr(w.reason, "keepalive") != NULL);
+}
+
+TEST(test_wa_conn_login_uploads_prekeys_goes_active_and_pings)
+{
+	struct watch w;
+
+	run(M_SUCCESS_ANSWERS, 1500, &w);
+	CHECK_EQ_INT(fs.conns, 1);
+	CHECK_EQ_INT(w.connected, 1);
+	CHECK_EQ_INT(w.waits, 0);
+	CHECK_EQ_INT(fs.uploaded, 812);	/* server and store both empty */
+	CHECK_EQ_INT(fs.active, 1);
+	CHECK(fs.pings >= 2);		/* every 300 ms, answered */
 }
 
 TEST_MAIN()
