@@ -29,7 +29,11 @@ DEB_BUILD := build-essential pkg-config xxd \
 DEB_TEST := clang libclang-rt-14-dev postgresql curl ca-certificates sqlite3 nodejs \
 	python3 python3-venv
 
-PKGS := libsignal-protocol-c libwebsockets libuv libprotobuf-c libsodium libpq \
+# libprotobuf-c comes first on purpose: Debian's libsignal-protocol-c.so
+# exports its bundled protobuf-c 1.1.1 (protobuf_c_* symbols), and whichever
+# library is linked first provides them to the whole process.  1.1.1 crashes
+# on some malformed input (test/unit/waweb/test_wa_noise_proto.c).
+PKGS := libprotobuf-c libsignal-protocol-c libwebsockets libuv libsodium libpq \
 	jansson libcurl sqlite3 yaml-0.1 openssl libqrencode libpng zlib
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

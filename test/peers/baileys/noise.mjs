@@ -4,6 +4,8 @@
 // test/wa/20-noise-baileys.sh.
 //
 //   node noise.mjs PEER_BINARY
+//   node noise.mjs bench SECONDS   transport throughput per payload size, one
+//                                  JSON line (bench/wa_noise.sh)
 //
 // For a registration and a login ClientPayload built by Baileys itself:
 // handshake (Baileys verifies ponton's certificate chain against the test
@@ -29,18 +31,57 @@ const { proto } = await import(join(pkgDir, 'WAProto/index.js'))
 // Baileys' Curve.verify, which only fails on malformed input.
 const signalCurve = require('libsignal/src/curve.js')
 
+const logger = {
+	level: 'info',
+	child () { return logger },
+	trace () {}, debug () {}, info () {}, warn () {}, error () {}
+}
 const peerBin = process.argv[2]
+
+if (peerBin === 'bench') {
+	// Baileys' transport as a connection uses it: a handler switched to
+	// transport mode (finishInit), encodeFrame to write, decrypt to read.
+	// Without a handshake the keys come from the initial chaining key (the
+	// protocol name), so frames for the read side can be made up front
+	// with Baileys' own AES-GCM helper and the read key derived the same way.
+	const { aesEncryptGCM, hkdf } = await import(join(pkgDir, 'lib/Utils/crypto.js'))
+	const secs = Number(process.argv[3] || 1)
+	const noise = makeNoiseHandler({ keyPair: Curve.generateKeyPair(), NOISE_HEADER: Defaults.NOISE_WA_HEADER, logger })
+	await noise.finishInit()
+	noise.encodeFrame(Buffer.alloc(1))	// the intro header goes out with the first frame
+	const readKey = hkdf(Buffer.alloc(0), 64, { salt: Buffer.from(Defaults.NOISE_MODE), info: '' }).subarray(32)
+	const iv = c => { const b = Buffer.alloc(12); b.writeUInt32BE(c, 8); return b }
+	const now = () => Number(process.hrtime.bigint()) / 1e9
+	let rcounter = 0
+	const rows = []
+	for (const size of [64, 1024, 16384, 262144]) {
+		const payload = createHash('sha512').update(String(size)).digest()
+		const data = Buffer.alloc(size)
+		for (let i = 0; i < size; i += payload.length) payload.copy(data, i)
+		let encBytes = 0, t0 = now(), encS
+		do {
+			for (let k = 0; k < 64; k++) { noise.encodeFrame(data); encBytes += size }
+		} while ((encS = now() - t0) < secs)
+		const nb = Math.max(1, Math.floor((4 << 20) / (size + 16)))
+		let decBytes = 0, decS = 0
+		while (decS < secs) {
+			const batch = []
+			for (let k = 0; k < nb; k++) batch.push(aesEncryptGCM(data, readKey, iv(rcounter++), Buffer.alloc(0)))
+			t0 = now()
+			for (const f of batch) { noise.decrypt(f); decBytes += size }
+			decS += now() - t0
+		}
+		rows.push({ size, enc_bytes: encBytes, enc_s: encS, dec_bytes: decBytes, dec_s: decS })
+	}
+	console.log(JSON.stringify({ rows }))
+	process.exit(0)
+}
 let failed = 0
 const result = (ok, name, why) => {
 	console.log(`${ok ? 'PASS' : 'FAIL'}: noise-baileys: ${name}${!ok && why ? ': ' + why : ''}`)
 	if (!ok) failed++
 }
 const hex = b => Buffer.from(b).toString('hex')
-const logger = {
-	level: 'info',
-	child () { return logger },
-	trace () {}, debug () {}, info () {}, warn () {}, error () {}
-}
 
 // Frames from the peer: 3-byte big-endian length + payload, cut anywhere.
 function framesOf (stream) {
