@@ -770,20 +770,49 @@ br_config_set_tokens(struct br_config *cfg, const char *as_token,
 
 /* --- Validation and helpers --------------------------------------------- */
 
+/*
+ * Length of a Go template action that prints the argument, "{{.}}" with
+ * optional spaces and trim markers ("{{ . }}", "{{- . -}}"), at t; 0 if
+ * t does not start with one.  Other template actions are not supported.
+ */
+static size_t
+dot_action(const char *t)
+{
+	const char *p = t;
+
+	if (strncmp(p, "{{", 2) != 0)
+		return 0;
+	p += 2;
+	if (p[0] == '-' && p[1] == ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '.')
+		return 0;
+	while (*p == ' ')
+		p++;
+	if (p[0] == '-' && p[-1] == ' ' && p[1] == '}')
+		p++;
+	if (strncmp(p, "}}", 2) != 0)
+		return 0;
+	return (size_t)(p + 2 - t);
+}
+
 char *
 br_config_format_username(const struct br_config *cfg, const char *id)
 {
-	const char *t = cfg->appservice.username_template, *at;
+	const char *t = cfg->appservice.username_template;
 	struct u_buf b;
-	size_t len;
+	size_t len, n;
 
 	u_buf_init(&b, 0);
-	while ((at = strstr(t, "{{.}}")) != NULL) {
-		(void)u_buf_add(&b, t, (size_t)(at - t));
-		(void)u_buf_add_str(&b, id);
-		t = at + 5;
+	while (*t != '\0') {
+		if ((n = dot_action(t)) > 0) {
+			(void)u_buf_add_str(&b, id);
+			t += n;
+		} else
+			(void)u_buf_add_u8(&b, (uint8_t)*t++);
 	}
-	(void)u_buf_add_str(&b, t);
 	(void)u_buf_add_u8(&b, '\0');
 	return (char *)u_buf_steal(&b, &len);
 }
@@ -795,6 +824,8 @@ br_config_validate(const struct br_config *cfg, char *err, size_t errsz)
 	    "sqlite3-fk-wal-fullsync", "litestream" };
 	const char *sw = cfg->homeserver.software;
 	size_t i, ex = 0;
+	char *u;
+	int ok;
 
 	if (strcmp(cfg->homeserver.address, EXAMPLE_HS_ADDRESS) == 0) {
 		br__cfg_err(err, errsz, "homeserver.address not configured");
@@ -834,7 +865,10 @@ br_config_validate(const struct br_config *cfg, char *err, size_t errsz)
 		br__cfg_err(err, errsz, "bridge.permissions not configured");
 		return BR_ERR_CONFIG_INVALID;
 	}
-	if (strstr(cfg->appservice.username_template, "{{.}}") == NULL) {
+	u = br_config_format_username(cfg, "1234567890");
+	ok = strstr(u, "1234567890") != NULL;
+	free(u);
+	if (!ok) {
 		br__cfg_err(err, errsz, "username template is missing user ID "
 		    "placeholder");
 		return BR_ERR_CONFIG_INVALID;

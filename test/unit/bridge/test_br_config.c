@@ -487,6 +487,13 @@ TEST(test_br_config_get_and_username)
 	CHECK_EQ_STR(u, "whatsapp_lid-123");
 	free(u);
 	br_config_free(c);
+	/* Spaced and trimmed forms of the Go template action. */
+	REQUIRE(load_str("appservice:\n  username_template: 'wa_{{ . }}_{{- . -}}'"
+	    "\n", &c, err, sizeof(err)) == 0);
+	u = br_config_format_username(c, "1");
+	CHECK_EQ_STR(u, "wa_1_1");
+	free(u);
+	br_config_free(c);
 }
 
 TEST(test_br_config_set_tokens_are_saved)
