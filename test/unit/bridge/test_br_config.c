@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bridge/config.h"
+#include "bridge/config_int.h"
 #include "test/unit/test.h"
 
 static char *const noenv[] = { NULL };
@@ -537,6 +538,32 @@ TEST(test_br_config_quoting_round_trips)
 		free(out);
 		br_config_free(c);
 	}
+}
+
+TEST(test_br_config_key_table_matches_example)
+{
+	struct br_config *c = NULL;
+	char err[256];
+	size_t n, i;
+	const char *ex = br_config_example(&n), *v;
+
+	/* Every example key is in the table (else loading fails) and every
+	 * visible scalar table key is in the example. */
+	REQUIRE(br_config_load_mem("ex", ex, n, NULL, &c, err,
+	    sizeof(err)) == 0);
+	for (i = 0; i < br__config_nkeys; i++) {
+		const struct br__ckey *k = &br__config_keys[i];
+
+		if ((k->flags & BR__F_HIDDEN) || k->kind == BR__K_LIST ||
+		    k->kind == BR__K_MAP)
+			continue;
+		if (br_config_get(c, k->path, &v) != 0) {
+			fprintf(stderr, "  missing from the example: %s\n",
+			    k->path);
+			CHECK(0);
+		}
+	}
+	br_config_free(c);
 }
 
 TEST_MAIN()
