@@ -12,8 +12,9 @@
  * Encoder: strings go through Baileys' order (token, nibble, hex, JID when
  * the text is one, raw), so our bytes equal Baileys' for the same node; typed
  * JIDs are written the way whatsmeow writes them (AD_JID for devices of
- * s.whatsapp.net, lid, hosted and hosted.lid, FB_JID for msgr, INTEROP_JID
- * for interop), plus an AD_JID for a device 0 that was explicitly given (as
+ * s.whatsapp.net, lid, hosted and hosted.lid with the domain byte taken
+ * from the server, so a raw agent is not written; FB_JID for msgr,
+ * INTEROP_JID for interop), plus an AD_JID for a device 0 that was explicitly given (as
  * Baileys writes "user:0@s.whatsapp.net"); a hosted JID without a device
  * stays a JID_PAIR, as Baileys writes it (whatsmeow would use AD_JID; both
  * decode the two forms to the same JID).  Tags and attribute keys are
@@ -538,21 +539,23 @@ put_jid(struct u_buf *b, const struct wa_jid *j)
 	 * one that arrived as JID_PAIR a JID_PAIR (as Baileys writes it).
 	 * Both decode to the same JID everywhere.
 	 */
-	if ((user_srv || lid || hosted) &&
-	    (j->device > 0 || j->ad || j->agent > 0)) {
-		/* AD_JID: domain type, device, user.  One byte of device. */
-		if (j->device > 255 || j->user[0] == '\0' ||
-		    (!user_srv && j->agent != 0))
+	if ((user_srv || lid || hosted) && (j->device > 0 || j->ad)) {
+		/*
+		 * AD_JID: domain type, one byte of device, user.  Like
+		 * whatsmeow (ActualAgent), the domain byte comes from the
+		 * server, so a raw agent on s.whatsapp.net is written as 0.
+		 */
+		if (j->device > 255 || j->user[0] == '\0')
 			return WA_ERR_INVALID;
 		hdr[0] = T_AD_JID;
-		hdr[1] = user_srv ? j->agent : wa_jid_domain(j);
+		hdr[1] = wa_jid_domain(j);
 		hdr[2] = (uint8_t)j->device;
 		if ((r = u_buf_add(b, hdr, 3)) != 0)
 			return r;
 		return put_plain(b, j->user, strlen(j->user));
 	}
-	if (j->device != 0 || j->agent != 0)
-		return WA_ERR_INVALID;	/* JID_PAIR has no room for them */
+	if (j->device != 0)
+		return WA_ERR_INVALID;	/* JID_PAIR has no room for it */
 	if ((r = u_buf_add_u8(b, T_JID_PAIR)) != 0)
 		return r;
 	if (j->user[0] == '\0')

@@ -226,6 +226,14 @@ TEST(test_wa_node_encodes_every_tag_kind)
 	    "11f5ff02555100010007fc07696e7465726f70");
 	wa_node_free(n);
 
+	/* A raw agent is not written (whatsmeow's ActualAgent). */
+	n = wa_node_new("x");
+	REQUIRE(wa_jid_parse("5551.5:2@s.whatsapp.net", &j) == 0);
+	wa_node_set_attr_jid(n, "to", &j);
+	CHECK_EQ_INT(encode_hex(n, hex, sizeof(hex)), 0);
+	CHECK_EQ_STR(hex, "f803fc017811f70002ff025551");
+	wa_node_free(n);
+
 	/* A bare msgr server JID (found by fuzz_wa_node): JID_PAIR. */
 	n = wa_node_new("x");
 	REQUIRE(wa_jid_parse("msgr", &j) == 0);
