@@ -540,6 +540,36 @@ TEST(test_br_config_quoting_round_trips)
 	}
 }
 
+TEST(test_br_config_reads_upstream_layout)
+{
+	struct br_config *c = NULL, *c2 = NULL;
+	char err[256], *out, *out2;
+	size_t olen, olen2;
+
+	REQUIRE(load_file("test/data/config/upstream-style.yaml", &c, err,
+	    sizeof(err)) == 0);
+	CHECK_EQ_STR(c->appservice.id, "mautrix_whatsapp");
+	CHECK_EQ_INT(c->appservice.port, 8449);
+	CHECK_EQ_STR(c->homeserver.address, "https://matrix.example.net");
+	CHECK_EQ_STR(c->encryption.pickle_key, "maunium.net/go/mautrix-whatsapp");
+	CHECK_EQ_INT(c->encryption.allow, 1);
+	CHECK_EQ_INT(c->bridge.relay.enabled, 1);
+	CHECK_EQ_INT(c->logging.min_level, 2);
+	CHECK_EQ_INT(br_config_permissions(c, "@admin:example.net").flags,
+	    BR_PERM_LEVEL_ADMIN);
+	/* Null double_puppet maps fall back to the example's, as upstream. */
+	CHECK_EQ_INT(c->double_puppet.n_servers, 1);
+	CHECK_EQ_INT(c->n_warnings, 2);
+	REQUIRE(br_config_render(c, &out, &olen) == 0);
+	REQUIRE(load_str(out, &c2, err, sizeof(err)) == 0);
+	REQUIRE(br_config_render(c2, &out2, &olen2) == 0);
+	CHECK_EQ_STR(out, out2);
+	free(out);
+	free(out2);
+	br_config_free(c);
+	br_config_free(c2);
+}
+
 TEST(test_br_config_key_table_matches_example)
 {
 	struct br_config *c = NULL;
