@@ -11,6 +11,7 @@
  * Exit codes: bridge/exitcodes.h (mautrix's numbers).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,30 @@
 #define LOG_DEFAULT_MAX_SIZE_MB	100
 /* lumberjack keeps every backup when max_backups is 0; log.c needs a number. */
 #define LOG_BACKUPS_UNLIMITED	1000
+
+/* Set by setup_logging: fatal lines also go to stderr when no console
+ * writer would show them (upstream stays silent then). */
+static int console_logging = 1;
+
+static void fatal_line(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void
+fatal_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	u_logv(U_LOG_FATAL, NULL, 0, fmt, ap);
+	va_end(ap);
+	if (!console_logging) {
+		va_start(ap, fmt);
+		fprintf(stderr, "ponton: ");
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
+}
 
 struct cli {
 	const char	*config;
@@ -393,6 +418,8 @@ setup_logging(const struct br_config *cfg, char *why, size_t whysz,
 	}
 	if (to_stderr)
 		u_log_set_stdout_fd(2);
+	console_logging = lc.stdout_enabled && lc.min_level <= U_LOG_FATAL &&
+	    lc.stdout_level <= U_LOG_FATAL;
 	return 0;
 }
 
@@ -416,14 +443,13 @@ open_database(const struct br_config *cfg, const struct cli *cli)
 		    "recommended");
 	r = db_open(&db, cfg->database.type, cfg->database.uri, &o);
 	if (r < 0) {
-		u_log(U_LOG_FATAL, NULL, "Failed to initialize database "
-		    "connection: %s", db_open_errmsg());
+		fatal_line("Failed to initialize database connection: %s",
+		    db_open_errmsg());
 		return BR_EXIT_DB;
 	}
 	r = db_upgrade(db);
 	if (r < 0) {
-		u_log(U_LOG_FATAL, NULL, "Failed to initialize database: %s",
-		    db_errmsg(db));
+		fatal_line("Failed to initialize database: %s", db_errmsg(db));
 		if (r == DB_ERR_FOREIGN_TABLES)
 			log_info("See https://docs.mau.fi/faq/foreign-tables "
 			    "for more info");
@@ -540,15 +566,14 @@ run(int argc, char **argv)
 		log_warnx("%s", notes);
 	r = br_config_validate(cfg, err, sizeof(err));
 	if (r == BR_ERR_CONFIG_INVALID) {
-		u_log(U_LOG_FATAL, NULL, "Configuration error: %s", err);
+		fatal_line("Configuration error: %s", err);
 		log_info("See https://docs.mau.fi/faq/field-unconfigured for "
 		    "more info");
 		rc = BR_EXIT_CONFIG_INVALID;
 		goto out;
 	}
 	if (r < 0) {
-		u_log(U_LOG_FATAL, NULL, "Invalid database configuration: %s",
-		    err);
+		fatal_line("Invalid database configuration: %s", err);
 		rc = BR_EXIT_DB;
 		goto out;
 	}

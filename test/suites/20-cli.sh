@@ -152,6 +152,10 @@ check "exit message says the runtime is missing" grep -q "no Matrix/WhatsApp run
 sed -i -e 's|^    min_level: debug$|    min_level: warn|' full.yaml
 run 69 "min_level warn start" -c full.yaml
 check "min_level warn hides info lines" sh -c '! grep -q "INF" out'
+cp fresh.yaml quiet.yaml
+sed -i 's|^    min_level: debug$|    min_level: disabled|' quiet.yaml
+run 11 "validation error with logging disabled exits 11" -c quiet.yaml
+check "validation error still reaches stderr" grep -q "Configuration error: homeserver.address not configured" err
 cp full.yaml lg.yaml
 sed -i 's|^        - type: stdout$|        - type: carrier-pigeon|' lg.yaml
 run 12 "unknown log writer type exits 12" -c lg.yaml
