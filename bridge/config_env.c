@@ -29,6 +29,8 @@
 
 /* A secret file named by an env variable: a token or a key, never more. */
 #define ENV_FILE_MAX		(64 * 1024)
+/* Levels in one variable name; the deepest key has 5. */
+#define ENV_MAX_PARTS		64
 
 /* Go's strconv.ParseBool. */
 static int
@@ -151,7 +153,8 @@ env_apply_one(struct br__cctx *c, const char *name, const char *rawkey,
     const char *rawval, int is_file)
 {
 	struct br__config_priv *p = c->cfg->priv;
-	char *key = u_strdup(rawkey), *val = NULL, *parts[64], *q, *s;
+	char *parts[ENV_MAX_PARTS];
+	char *key = u_strdup(rawkey), *val = NULL, *q, *s;
 	char arrow[BR_CONFIG_PATH_MAX], path[BR_CONFIG_PATH_MAX], why[128];
 	const struct br__ckey *spec = NULL;
 	size_t nparts = 0, i, plen = 0, keyparts = 0;
@@ -174,7 +177,12 @@ env_apply_one(struct br__cctx *c, const char *name, const char *rawkey,
 		*q = '\0';
 	}
 	arrow[0] = '\0';
-	for (s = key; nparts < 64; ) {
+	for (s = key; ; ) {
+		if (nparts == ENV_MAX_PARTS) {
+			br__cfg_err(c->err, c->errsz, "%s: name has more than "
+			    "%d levels", name, ENV_MAX_PARTS);
+			goto out;
+		}
 		parts[nparts++] = s;
 		if ((q = strchr(s, '.')) == NULL)
 			break;

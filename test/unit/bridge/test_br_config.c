@@ -403,6 +403,20 @@ TEST(test_br_config_env_overrides)
 		CHECK(strstr(err, "failed to read file") != NULL);
 	}
 	{
+		char name[300], *env[] = { name, NULL };
+		struct br_config_opts o = { env };
+		const char *text = "env_config_prefix: B_\n";
+		size_t k;
+
+		strcpy(name, "B_double_puppet.secrets");
+		for (k = 0; k < 70; k++)
+			strcat(name, ".x");
+		strcat(name, "=1");
+		CHECK_EQ_INT(br_config_load_mem("t", text, strlen(text), &o, &c,
+		    err, sizeof(err)), BR_ERR_CONFIG_ENV);
+		CHECK(strstr(err, "more than 64 levels") != NULL);
+	}
+	{
 		/* Without a prefix nothing is read from the environment. */
 		char *env[] = { "BRIDGE_APPSERVICE__AS_TOKN=x", NULL };
 		struct br_config_opts o = { env };
