@@ -429,6 +429,7 @@ mx_appservice_free(struct mx_appservice *as)
 	while ((in = as->intents) != NULL) {
 		as->intents = in->next;
 		free(in->user_id);
+		free(in->device_id);
 		u_free_secret(in->token, strlen(in->token));
 		free(in);
 	}

@@ -11,6 +11,7 @@ struct mx_intent {
 	struct mx_appservice	*as;		/* borrowed */
 	char			*user_id;	/* owned */
 	char			*token;		/* owned; wiped on free */
+	char			*device_id;	/* owned or NULL: device_id= on calls */
 	int			 dp;		/* double puppet */
 	struct mx_intent	*next;
 };

@@ -73,14 +73,18 @@ call(struct mx_intent *in, const struct call *c)
 {
 	struct mx_appservice *as = in->as;
 	struct mx_http_opts o = { 0 };
-	char *uid = NULL, *url, *body = NULL;
+	char *uid = NULL, *dev = NULL, *url, *body = NULL;
 
 	if (!c->as_sender)
 		uid = mx__esc(in->user_id);
-	url = u_asprintf("%s%s%s%s%s%s%s", as->hs_address, c->path,
+	if (!c->as_sender && in->device_id != NULL)
+		dev = mx__esc(in->device_id);
+	url = u_asprintf("%s%s%s%s%s%s%s%s%s", as->hs_address, c->path,
 	    (c->query || uid) ? "?" : "", c->query ? c->query : "",
-	    (c->query && uid) ? "&" : "", uid ? "user_id=" : "", uid ? uid : "");
+	    (c->query && uid) ? "&" : "", uid ? "user_id=" : "", uid ? uid : "",
+	    dev ? "&device_id=" : "", dev ? dev : "");
 	free(uid);
+	free(dev);
 	if (c->json != NULL) {
 		body = json_dumps(c->json, JSON_COMPACT);
 		if (body == NULL) {
@@ -181,6 +185,81 @@ mx_intent_ensure_registered(struct mx_intent *in, mx_done_fn done, void *arg)
 		free(w);
 	json_decref(body);
 	free(lp);
+	return r;
+}
+
+/* --- a device, for txnIds that survive a homeserver restart --- */
+
+struct dev_wrap {
+	struct mx_intent	*in;
+	char			*device_id;	/* owned */
+	mx_done_fn		 done;
+	void			*arg;
+};
+
+static void
+dev_wrap_free(void *p)
+{
+	struct dev_wrap *w = p;
+
+	free(w->device_id);
+	free(w);
+}
+
+static void
+device_made(void *arg, int rc, int status, json_t *resp)
+{
+	struct dev_wrap *w = arg;
+
+	if (rc == 0) {
+		free(w->in->device_id);
+		w->in->device_id = w->device_id;
+		w->device_id = NULL;
+	}
+	w->done(w->arg, rc, status, resp);
+	dev_wrap_free(w);
+}
+
+int
+mx_intent_ensure_device(struct mx_intent *in, const char *device_id,
+    const char *display_name, mx_done_fn done, void *arg)
+{
+	struct call c = { 0 };
+	struct dev_wrap *w;
+	char *d, *path;
+	json_t *body;
+	int r;
+
+	if (in->dp)
+		return MX_ERR_NOT_OURS;
+	if (device_id == NULL || *device_id == '\0' || strlen(device_id) > 64)
+		return MX_ERR_INVALID;
+	w = u_calloc(1, sizeof(*w));
+	w->in = in;
+	w->device_id = u_strdup(device_id);
+	w->done = done;
+	w->arg = arg;
+	d = mx__esc(device_id);
+	path = u_asprintf("/_matrix/client/v3/devices/%s", d);
+	body = display_name != NULL ? json_pack("{s:s}", "display_name",
+	    display_name) : json_object();
+	/* Not yet device_id= on this very call: the device may not exist. */
+	free(in->device_id);
+	in->device_id = NULL;
+	c.method = "PUT";
+	c.path = path;
+	c.json = body;
+	c.idempotent = 1;	/* an upsert */
+	c.done = device_made;
+	c.arg = w;
+	c.owner = arg;
+	c.free_arg = dev_wrap_free;
+	r = call(in, &c);
+	if (r != 0)
+		dev_wrap_free(w);
+	json_decref(body);
+	free(path);
+	free(d);
 	return r;
 }
 

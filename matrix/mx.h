@@ -203,6 +203,17 @@ int mx_intent_request(struct mx_intent *in, const char *method,
 /* POST /register as an appservice user; M_USER_IN_USE is success. */
 int mx_intent_ensure_registered(struct mx_intent *in, mx_done_fn done, void *arg);
 int mx_intent_whoami(struct mx_intent *in, mx_done_fn done, void *arg);
+/*
+ * Create (upsert, PUT /devices/{id}, MSC4190) a device for a bot/ghost
+ * intent and send every later call with device_id=.  Why: Synapse keeps
+ * client txnIds of device-less appservice users in memory only, so a send
+ * that reached the homeserver just before it went down is repeated by the
+ * retry after the restart; with a device the txnId -> event mapping is
+ * persisted (event_txn_id_device_id) and the retry returns the first
+ * event.  MX_ERR_NOT_OURS for double puppets.
+ */
+int mx_intent_ensure_device(struct mx_intent *in, const char *device_id,
+    const char *display_name, mx_done_fn done, void *arg);
 int mx_intent_set_displayname(struct mx_intent *in, const char *name,
     mx_done_fn done, void *arg);
 int mx_intent_set_avatar_url(struct mx_intent *in, const char *mxc,

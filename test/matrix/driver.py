@@ -484,8 +484,19 @@ def main():
     result("routes_404_405_health", st == 404 and st2 == 404 and st3 == 200 and st4 == 200
            and st5 == 405, "%s %s %s %s %s" % (st, st2, st3, st4, st5))
 
-    # 6. Synapse restarts in the middle of a stream of ghost messages.
+    # 6. Synapse restarts in the middle of a stream of ghost messages.  The
+    # ghost sends with a device (MSC4190) so that Synapse persists its
+    # txnIds: a send that reached Synapse just before it went down is then
+    # answered with the first event when the client retries it.
     if portal:
+        rdev = h.cmd("device", device="PONTON", name="ponton", **{"as": GHOST})
+        rdev2 = h.cmd("device", device="PONTON", name="ponton", **{"as": GHOST})
+        st, devs, _ = http("GET", SYN_URL + "/_matrix/client/v3/devices?user_id=%s" % q(GHOST),
+                           None, E["AS_TOKEN"])
+        result("ghost_device_upsert", rdev["rc"] == 0 and rdev["status"] == 201 and
+               rdev2["rc"] == 0 and rdev2["status"] == 200 and
+               [d["device_id"] for d in devs.get("devices", [])] == ["PONTON"],
+               "%s %s %s" % (rdev, rdev2, devs))
         n = 20
         tag = "restart-%d" % int(time.time())
         i = h.next_id

@@ -314,6 +314,9 @@ run_cmd(json_t *cmd)
 		    str(cmd, "query"), json_object_get(cmd, "body"), done_cb, c);
 	else if (strcmp(op, "register") == 0)
 		r = mx_intent_ensure_registered(in, done_cb, c);
+	else if (strcmp(op, "device") == 0)
+		r = mx_intent_ensure_device(in, str(cmd, "device"),
+		    str(cmd, "name"), done_cb, c);
 	else if (strcmp(op, "whoami") == 0)
 		r = mx_intent_whoami(in, done_cb, c);
 	else if (strcmp(op, "displayname") == 0)
