@@ -7,6 +7,11 @@
 #   baileys_msg_reply            B's reply reaches A
 #   baileys_msg_offline_queue    a text sent while B is offline is delivered
 #                                at B's next login, before the offline marker
+#   baileys_group_create         A creates a group with B (w:g2 create)
+#   baileys_group_message        A's group text (sender key + skmsg fan-out)
+#                                reaches B; B's read receipt reaches A
+#   baileys_group_reply          B's group reply (after a metadata query)
+#                                reaches A
 #   wasim_msg_clean_exit         wasim exits 0 with no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -55,6 +60,15 @@ if grep -q '^MILESTONE received b while you were away$' "$W/late.out" &&
 else
 	fail baileys_msg_offline_queue "$(grep RESULT "$W/late.out")"
 fi
+
+msg "$W/group.out" --group --text "hello group"
+grep -q '^MILESTONE group [0-9]*@g.us 2$' "$W/group.out" &&
+    pass baileys_group_create || fail baileys_group_create "$(grep RESULT "$W/group.out")"
+grep -q '^MILESTONE received b hello group$' "$W/group.out" &&
+    grep -q '^MILESTONE read a$' "$W/group.out" &&
+    pass baileys_group_message || fail baileys_group_message
+grep -q '^MILESTONE received a reply from B$' "$W/group.out" && grep -q '^RESULT ok' "$W/group.out" &&
+    pass baileys_group_reply || fail baileys_group_reply
 
 if wh_stop && wh_logs_clean; then
 	pass wasim_msg_clean_exit

@@ -7,7 +7,7 @@
  * not know gets 501 feature-not-implemented: a client must never wait for
  * an answer that does not come.
  *
- * Does not: route messages or groups (not implemented yet: they get 501).
+ * Does not: route messages (route.c) or answer group iqs (group.c).
  * Invariants: iqs before login (other than the pairing ones) are refused
  * with 401 not-authorized; all sizes read from the client are checked.
  */
@@ -80,8 +80,8 @@ reply_err(struct sim_conn *c, const struct wa_node *iq, int code,
 	send_free(c, sim_iq_error(iq, code, text));
 }
 
-static void
-not_implemented(struct sim_conn *c, const struct wa_node *iq,
+void
+sim_iq_not_implemented(struct sim_conn *c, const struct wa_node *iq,
     const char *xmlns)
 {
 	const struct wa_node *ch = wa_node_child_at(iq, 0);
@@ -342,7 +342,7 @@ iq_encrypt(struct sim_conn *c, const struct wa_node *iq, const char *type)
 	else if (strcmp(type, "get") == 0 && wa_node_child(iq, "key"))
 		encrypt_fetch(c, iq);
 	else
-		not_implemented(c, iq, "encrypt");
+		sim_iq_not_implemented(c, iq, "encrypt");
 }
 
 /* --- usync -------------------------------------------------------------------- */
@@ -631,21 +631,6 @@ iq_app_state(struct sim_conn *c, const struct wa_node *iq)
 	send_free(c, r);
 }
 
-static void
-iq_groups(struct sim_conn *c, const struct wa_node *iq, const char *type)
-{
-	struct wa_node *r;
-
-	if (strcmp(type, "get") == 0 && wa_node_child(iq, "participating")) {
-		/* No groups yet. */
-		r = sim_iq_result(iq);
-		wa_node_add_child(r, wa_node_new("groups"));
-		send_free(c, r);
-		return;
-	}
-	not_implemented(c, iq, "w:g2");
-}
-
 void
 sim_iq_handle(struct sim_conn *c, const struct wa_node *iq)
 {
@@ -714,7 +699,7 @@ sim_iq_handle(struct sim_conn *c, const struct wa_node *iq)
 	else if (strcmp(xmlns, "w:profile:picture") == 0)
 		reply_err(c, iq, 404, "item-not-found");
 	else if (strcmp(xmlns, "w:g2") == 0)
-		iq_groups(c, iq, type);
+		sim_group_iq(c, iq, type);
 	else
-		not_implemented(c, iq, xmlns);
+		sim_iq_not_implemented(c, iq, xmlns);
 }

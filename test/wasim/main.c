@@ -278,6 +278,8 @@ out:
 		sim_conn_free(c);
 	}
 	u_loop_free(s->loop);
+	for (size_t i = 0; i < s->ngroups; i++)
+		sim_group_free(s->groups[i]);
 	for (size_t i = 0; i < s->naccounts; i++)
 		sim_account_free(s->accounts[i]);
 	u_buf_free(&s->cert_chain);

@@ -19,7 +19,8 @@
  * queued devices of U's account other than the sender, rewritten with
  * from=<reader device as LID>.
  *
- * Does not: route groups, status, newsletters, calls (acked, dropped).
+ * Groups are fanned out by group.c.
+ * Does not: route status, newsletters, calls (acked, dropped).
  * Invariants: the sender's address on delivery is always its LID device
  * JID, so each receiver sees one Signal address per sender device.
  */
@@ -48,9 +49,8 @@ attr_jid(const struct wa_node *n, const char *key, struct wa_jid *out)
 	return wa_jid_parse(a->str, out) == 0 ? 0 : -1;
 }
 
-/* Deliver n (borrowed) to device d now, or queue a copy. */
-static void
-deliver(struct sim *s, struct sim_device *d, const struct wa_node *n)
+void
+sim_route_deliver(struct sim *s, struct sim_device *d, const struct wa_node *n)
 {
 	if (d->conn != NULL && !d->conn->dead &&
 	    d->conn->state == SIM_CONN_LOGGED_IN && d->conn->offline_sent) {
@@ -150,7 +150,7 @@ route_to(struct sim_conn *c, const struct wa_node *msg,
 		wa_node_add_child(n, wa_node_dup(encs[i]));
 	if (di != NULL)
 		wa_node_add_child(n, wa_node_dup(di));
-	deliver(s, d, n);
+	sim_route_deliver(s, d, n);
 	wa_node_free(n);
 }
 
@@ -164,8 +164,12 @@ sim_route_message(struct sim_conn *c, const struct wa_node *msg)
 
 	if (c->state != SIM_CONN_LOGGED_IN || attr_jid(msg, "to", &to) != 0)
 		return;
+	if (wa_jid_is_group(&to)) {
+		sim_group_message(c, msg, &to);
+		return;
+	}
 	if (!wa_jid_is_pn(&to) && !wa_jid_is_lid(&to))
-		return;	/* groups, status, newsletters: not routed yet */
+		return;	/* status, newsletters, broadcasts: not routed */
 	if (parts != NULL) {
 		for (i = 0; i < parts->nchildren; i++) {
 			const struct wa_node *t = parts->children[i];
@@ -212,14 +216,28 @@ sim_route_receipt(struct sim_conn *c, const struct wa_node *rc)
 	sim_conn_send(c, ack);
 	wa_node_free(ack);
 
-	if (attr_jid(rc, "to", &to) != 0 ||
-	    (a = sim_account_by_jid(c->sim, &to)) == NULL)
+	if (attr_jid(rc, "to", &to) != 0)
 		return;
 	if (wa_jid_make(&from, c->account->lid, WA_SERVER_LID,
 	    c->device->id) != 0)
 		return;
 	n = wa_node_new("receipt");
-	wa_node_set_attr_jid(n, "from", &from);
+	if (wa_jid_is_group(&to)) {
+		/* from=group participant=reader, to the original sender. */
+		struct wa_jid sender;
+
+		if (sim_group_receipt_target(c->sim, &to, rc, &a, &sender) != 0) {
+			wa_node_free(n);
+			return;
+		}
+		wa_node_set_attr_jid(n, "from", &to);
+		wa_node_set_attr_jid(n, "participant", &from);
+		to = sender;
+	} else if ((a = sim_account_by_jid(c->sim, &to)) == NULL) {
+		wa_node_free(n);
+		return;
+	} else
+		wa_node_set_attr_jid(n, "from", &from);
 	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		if ((v = wa_node_attr(rc, keep[i])) != NULL)
 			wa_node_set_attr(n, keep[i], v);
@@ -240,7 +258,7 @@ sim_route_receipt(struct sim_conn *c, const struct wa_node *rc)
 			continue;
 		if (to.device != 0 && to.device != d->id)
 			continue;
-		deliver(c->sim, d, n);
+		sim_route_deliver(c->sim, d, n);
 	}
 	wa_node_free(n);
 }

@@ -23,6 +23,7 @@
  *   pair.c    QR and pairing-code pairing, pair-success, pair-device-sign
  *   dir.c     accounts (simulated phones) and their devices
  *   route.c   1:1 message and receipt delivery, offline queues
+ *   group.c   groups: create, metadata, group message fan-out
  *   admin.c   the admin HTTP API
  *
  * Invariants: one thread, everything on the u_loop; every server socket is
@@ -64,6 +65,9 @@ struct lws_vhost;
 #define SIM_MAX_PREKEYS		2048
 /* Stanzas queued for a device that is not connected. */
 #define SIM_MAX_QUEUE		1000
+/* Groups, and members per group (real groups allow 1024). */
+#define SIM_MAX_GROUPS		1024
+#define SIM_MAX_GROUP_MEMBERS	256
 /* Accounts in one simulator. */
 #define SIM_MAX_ACCOUNTS	4096
 /*
@@ -135,6 +139,21 @@ struct sim_account {
 	/* Admin-injected: the next login_failures logins get <failure>. */
 	char			 login_failure[9];
 	unsigned		 login_failures;
+};
+
+/* --- Groups ---------------------------------------------------------------- */
+struct sim_member {
+	struct sim_account	*account;	/* borrowed */
+	const char		*admin;		/* static: NULL, "admin", "superadmin" */
+};
+
+struct sim_group {
+	char			 id[40];	/* user part of <id>@g.us */
+	char			*subject;	/* owned */
+	struct sim_account	*creator;	/* borrowed */
+	int64_t			 creation;
+	struct sim_member	 members[SIM_MAX_GROUP_MEMBERS];
+	size_t			 nmembers;
 };
 
 /* --- Connections ------------------------------------------------------------ */
@@ -230,6 +249,9 @@ struct sim {
 	size_t			 naccounts;
 	uint64_t		 next_phone;	/* for auto-created accounts */
 	uint64_t		 next_lid;
+	struct sim_group	*groups[SIM_MAX_GROUPS];	/* owned */
+	size_t			 ngroups;
+	unsigned		 next_group;
 	struct sim_conn		*conns;		/* owned list */
 	unsigned		 next_conn_serial;
 	unsigned		 next_iq;	/* server-generated iq ids */
@@ -283,6 +305,23 @@ void sim_iq_handle(struct sim_conn *c, const struct wa_node *iq);
 struct wa_node *sim_iq_result(const struct wa_node *iq);
 struct wa_node *sim_iq_error(const struct wa_node *iq, int code,
     const char *text);
+/* Answer 501 feature-not-implemented (and count it). */
+void sim_iq_not_implemented(struct sim_conn *c, const struct wa_node *iq,
+    const char *xmlns);
+
+/* group.c */
+void sim_group_iq(struct sim_conn *c, const struct wa_node *iq,
+    const char *type);
+/* A <message to=GID> from c; to is its destination. */
+void sim_group_message(struct sim_conn *c, const struct wa_node *msg,
+    const struct wa_jid *to);
+/*
+ * For a group receipt (to = group): the account of its participant attr
+ * (the original sender) and that JID.  -1 if not a known group receipt.
+ */
+int sim_group_receipt_target(struct sim *s, const struct wa_jid *to,
+    const struct wa_node *rc, struct sim_account **out, struct wa_jid *pj);
+void sim_group_free(struct sim_group *g);
 
 /* pair.c */
 /* After a registration handshake: send pair-device with fresh refs. */
@@ -307,6 +346,9 @@ int sim_pair_code_enter(struct sim *s, struct sim_account *account,
 /* A client's <message> / <receipt> (borrowed); the ack is sent by the caller. */
 void sim_route_message(struct sim_conn *c, const struct wa_node *msg);
 void sim_route_receipt(struct sim_conn *c, const struct wa_node *rc);
+/* Send n (borrowed) to device d now if it is online, else queue a copy. */
+void sim_route_deliver(struct sim *s, struct sim_device *d,
+    const struct wa_node *n);
 /* Send what was queued for c's device; returns how many stanzas. */
 unsigned sim_route_flush(struct sim_conn *c);
 

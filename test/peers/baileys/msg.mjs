@@ -11,6 +11,8 @@
 //        [--text T] [--b-late-ms N]
 // --b-late-ms: connect B only N ms after A sent (B gets it from its
 // offline queue at login).
+// --group: A creates a group with B, then the same exchange happens in the
+// group (milestones: MILESTONE group <jid>, received b/a as above).
 
 import makeWASocket, { WA_CERT_DETAILS, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
 import P from 'pino'
@@ -83,6 +85,18 @@ try {
 				}
 			}
 		})
+		// In groups, receipts are per participant; Baileys may also fold
+		// one into the buffered upsert of our own message.
+		a.sock.ev.on('message-receipt.update', updates => {
+			for (const u of updates) {
+				if (u.receipt?.readTimestamp) resolve()
+			}
+		})
+		a.sock.ev.on('messages.upsert', ({ messages }) => {
+			for (const m of messages) {
+				if (m.key.fromMe && m.userReceipt?.some(r => r.readTimestamp)) resolve()
+			}
+		})
 	})
 	let b
 	let bGot
@@ -92,7 +106,13 @@ try {
 		b = await connect('b', authB)
 		bGot = waitText(b, 'b', text)
 	}
-	await a.sock.sendMessage(bJid, { text })
+	let chat = bJid
+	if (args.includes('--group')) {
+		const meta = await a.sock.groupCreate('wasim group', [bJid])
+		say(`MILESTONE group ${meta.id} ${meta.participants.length}`)
+		chat = meta.id
+	}
+	await a.sock.sendMessage(chat, { text })
 	if (bLate >= 0) {
 		await new Promise(r => setTimeout(r, bLate))
 		// Listen before the offline queue is flushed at login.
@@ -117,7 +137,7 @@ try {
 	say('MILESTONE read a')
 	const reply = 'reply from B'
 	const aGot = waitText(a, 'a', reply)
-	await b.sock.sendMessage(jidNormalizedUser(a.state.creds.me.id), { text: reply })
+	await b.sock.sendMessage(chat === bJid ? jidNormalizedUser(a.state.creds.me.id) : chat, { text: reply })
 	await aGot
 	a.sock.end(undefined)
 	b.sock.end(undefined)
