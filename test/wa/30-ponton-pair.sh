@@ -148,6 +148,21 @@ else
 	fail wa30_session_stored_in_whatsmeow_tables
 fi
 
+# QR refs rotate (6 distinct codes, same keys) and run out: PAIR_TIMEOUT.
+client qrto q.db --url "$URL1" --root-file "$T/sim1.root" --qr-first-ms 400 \
+    --qr-next-ms 150 --timeout 15
+wait_exit $CPID 20
+nq=$(grep -c '^QR ' "$T/qrto.out")
+nd=$(grep '^QR ' "$T/qrto.out" | sort -u | wc -l)
+nk=$(grep '^QR ' "$T/qrto.out" | cut -d, -f2-5 | sort -u | wc -l)
+if [ "$rc" -ne 0 ] && [ "$nq" = 6 ] && [ "$nd" = 6 ] && [ "$nk" = 1 ] &&
+    grep -q '^STATE PAIRING PAIR_TIMEOUT ' "$T/qrto.out"; then
+	pass wa30_qr_rotates_then_times_out
+else
+	echo "QR lines: $nq, distinct: $nd, distinct key fields: $nk"
+	fail wa30_qr_rotates_then_times_out "$T/qrto.out" "$T/qrto.err"
+fi
+
 # 2. A restarted client logs in with the stored session, no pairing.
 client relogin a.db --url "$URL1" --root-file "$T/sim1.root" --exit-on connected \
     --timeout 20
