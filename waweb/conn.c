@@ -500,7 +500,10 @@ connect_now(struct wa_client *c)
 	snprintf(c->iq_prefix, sizeof(c->iq_prefix), "%u.%u-",
 	    randombytes_uniform(65536), randombytes_uniform(65536));
 	c->iq_counter = 0;
-	if (wa__ws_connect(c->ws, &c->url) != 0)
+	/* lws may report the failure synchronously (through ws_close, which
+	 * already moved us to WAIT_RECONNECT); count it once. */
+	if (wa__ws_connect(c->ws, &c->url) != 0 &&
+	    c->state == WA_STATE_CONNECTING)
 		fail_transport(c, "cannot start the websocket connection");
 }
 

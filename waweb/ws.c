@@ -7,8 +7,8 @@
  * nothing and do nothing.
  *
  * Headers: Origin https://web.whatsapp.com (sent raw, not "http://"-
- * prefixed), Cache-Control and Pragma no-cache, as whatsmeow sends; no
- * websocket subprotocol.
+ * prefixed); lws itself adds Cache-Control and Pragma no-cache, which
+ * whatsmeow sends too; no websocket subprotocol.
  *
  * Limits: WS_SENDQ_MAX bytes may wait to be written; past it the
  * connection is dropped (the server stopped reading).
@@ -164,18 +164,9 @@ ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 {
 	struct conn *c = wsi != NULL ? lws_get_opaque_user_data(wsi) : NULL;
 	struct out_msg *m;
-	char **pp;
 	int n;
 
 	switch (reason) {
-	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-		pp = (char **)in;
-		if (len < 64)
-			return -1;
-		n = lws_snprintf(*pp, len, "Cache-Control: no-cache\x0d\x0a"
-		    "Pragma: no-cache\x0d\x0a");
-		*pp += n;
-		return 0;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		if (c == NULL || c->ws == NULL)
 			return -1;
