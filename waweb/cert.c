@@ -26,22 +26,18 @@
 #include "waweb/cert.h"
 #include "waweb/errors.h"
 
-typedef Wa__CertChain Chain;
-typedef Wa__CertChain__NoiseCertificate Cert;
-typedef Wa__CertChain__NoiseCertificate__Details Details;
-
 /* protobuf-c generates pack/unpack only for top-level messages. */
 #define DETAILS_DESC	(&wa__cert_chain__noise_certificate__details__descriptor)
 
-static Details *
+static Wa__CertChain__NoiseCertificate__Details *
 details_unpack(const ProtobufCBinaryData *b)
 {
-	return (Details *)protobuf_c_message_unpack(DETAILS_DESC, NULL, b->len,
-	    b->data);
+	return (Wa__CertChain__NoiseCertificate__Details *)
+	    protobuf_c_message_unpack(DETAILS_DESC, NULL, b->len, b->data);
 }
 
 static void
-details_free(Details *d)
+details_free(Wa__CertChain__NoiseCertificate__Details *d)
 {
 	if (d != NULL)
 		protobuf_c_message_free_unpacked(&d->base, NULL);
@@ -60,14 +56,14 @@ const uint8_t wa_cert_whatsapp_root[CRY_KEY_LEN] = {
 #define ISSUE_LIFETIME		((int64_t)10 * 365 * 24 * 3600)
 
 static int
-cert_complete(const Cert *c)
+cert_complete(const Wa__CertChain__NoiseCertificate *c)
 {
 	return c != NULL && c->has_details && c->has_signature &&
 	    c->signature.len == CRY_SIG_LEN;
 }
 
 static int
-valid_at(const Details *d, int64_t now)
+valid_at(const Wa__CertChain__NoiseCertificate__Details *d, int64_t now)
 {
 	/* Absent times read as 0, as whatsmeow's getters return. */
 	uint64_t nb = d->has_not_before ? d->not_before : 0;
@@ -83,8 +79,8 @@ wa_cert_verify_chain(const uint8_t *data, size_t len,
     const uint8_t root[CRY_KEY_LEN], const uint8_t server_static[CRY_KEY_LEN],
     int64_t now)
 {
-	Chain *chain = NULL;
-	Details *inter = NULL, *leaf = NULL;
+	Wa__CertChain *chain = NULL;
+	Wa__CertChain__NoiseCertificate__Details *inter = NULL, *leaf = NULL;
 	uint32_t inter_serial;
 	int r = WA_ERR_CERT_MALFORMED;
 
@@ -146,7 +142,9 @@ out:
 
 /* Serialize details and sign them with priv; both outputs owned by c. */
 static int
-make_cert(Cert *c, const Details *d, const uint8_t priv[CRY_KEY_LEN])
+make_cert(Wa__CertChain__NoiseCertificate *c,
+    const Wa__CertChain__NoiseCertificate__Details *d,
+    const uint8_t priv[CRY_KEY_LEN])
 {
 	size_t n = protobuf_c_message_get_packed_size(&d->base);
 	int r;
@@ -164,8 +162,9 @@ make_cert(Cert *c, const Details *d, const uint8_t priv[CRY_KEY_LEN])
 }
 
 static void
-details_init(Details *d, uint32_t serial, uint32_t issuer,
-    const uint8_t key[CRY_KEY_LEN], const struct wa_cert_params *p)
+details_init(Wa__CertChain__NoiseCertificate__Details *d, uint32_t serial,
+    uint32_t issuer, const uint8_t key[CRY_KEY_LEN],
+    const struct wa_cert_params *p)
 {
 	wa__cert_chain__noise_certificate__details__init(d);
 	d->has_serial = 1;
@@ -189,9 +188,9 @@ wa_cert_issue_chain(const struct cry_keypair *root,
 {
 	struct wa_cert_params defaults;
 	struct cry_keypair inter_kp;
-	Details inter_d, leaf_d;
-	Cert inter, leaf;
-	Chain chain;
+	Wa__CertChain__NoiseCertificate__Details inter_d, leaf_d;
+	Wa__CertChain__NoiseCertificate inter, leaf;
+	Wa__CertChain chain;
 	size_t n;
 	int r;
 

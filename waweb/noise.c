@@ -33,9 +33,6 @@
 #include "waweb/frame.h"
 #include "waweb/noise.h"
 
-/* Short names for the generated protobuf-c types. */
-typedef Wa__HandshakeMessage HsMsg;
-
 #define KEY		CRY_KEY_LEN
 #define TAG		CRY_GCM_TAG_LEN
 /* The transport nonce holds a 32-bit counter. */
@@ -174,7 +171,7 @@ decrypt_and_hash(struct wa_noise_hs *hs, const ProtobufCBinaryData *ct,
 }
 
 static int
-pack_msg(const HsMsg *m, struct u_buf *out)
+pack_msg(const Wa__HandshakeMessage *m, struct u_buf *out)
 {
 	size_t n = wa__handshake_message__get_packed_size(m);
 	int r;
@@ -187,9 +184,9 @@ pack_msg(const HsMsg *m, struct u_buf *out)
 }
 
 static int
-unpack_msg(const uint8_t *msg, size_t len, HsMsg **out)
+unpack_msg(const uint8_t *msg, size_t len, Wa__HandshakeMessage **out)
 {
-	HsMsg *m;
+	Wa__HandshakeMessage *m;
 
 	if (len > WA_NOISE_MSG_MAX)
 		return WA_ERR_TOO_BIG;
@@ -275,7 +272,7 @@ int
 wa_noise_write_client_hello(struct wa_noise_hs *hs, struct u_buf *out)
 {
 	Wa__HandshakeMessage__ClientHello hello;
-	HsMsg m;
+	Wa__HandshakeMessage m;
 	int r;
 
 	if ((r = enter(hs, WA_NOISE_INITIATOR, ST_START)) != 0)
@@ -297,7 +294,7 @@ wa_noise_read_server_hello(struct wa_noise_hs *hs, const uint8_t *msg,
     size_t len, const uint8_t root[CRY_KEY_LEN], int64_t now)
 {
 	Wa__HandshakeMessage__ServerHello *sh;
-	HsMsg *m = NULL;
+	Wa__HandshakeMessage *m = NULL;
 	uint8_t *st = NULL, *cert = NULL;
 	size_t stlen = 0, certlen = 0;
 	int r;
@@ -342,7 +339,7 @@ wa_noise_write_client_finish(struct wa_noise_hs *hs, const void *payload,
     size_t len, struct u_buf *out)
 {
 	Wa__HandshakeMessage__ClientFinish fin;
-	HsMsg m;
+	Wa__HandshakeMessage m;
 	uint8_t *cs = NULL, *cp = NULL;
 	int r;
 
@@ -380,7 +377,7 @@ int
 wa_noise_read_client_hello(struct wa_noise_hs *hs, const uint8_t *msg,
     size_t len)
 {
-	HsMsg *m = NULL;
+	Wa__HandshakeMessage *m = NULL;
 	int r;
 
 	if ((r = enter(hs, WA_NOISE_RESPONDER, ST_START)) != 0)
@@ -405,7 +402,7 @@ wa_noise_write_server_hello(struct wa_noise_hs *hs, const void *cert,
     size_t len, struct u_buf *out)
 {
 	Wa__HandshakeMessage__ServerHello sh;
-	HsMsg m;
+	Wa__HandshakeMessage m;
 	uint8_t *cs = NULL, *cp = NULL;
 	int r;
 
@@ -448,7 +445,7 @@ wa_noise_read_client_finish(struct wa_noise_hs *hs, const uint8_t *msg,
     size_t len, uint8_t **payload, size_t *payload_len)
 {
 	Wa__HandshakeMessage__ClientFinish *fin;
-	HsMsg *m = NULL;
+	Wa__HandshakeMessage *m = NULL;
 	uint8_t *st = NULL, *pl = NULL;
 	size_t stlen = 0, pllen = 0;
 	int r;
@@ -485,7 +482,7 @@ out:
 	return leave(hs, r, ST_DONE);
 }
 
-/* --- Split and transport --------------------------------------------------- */
+/* --- Split and transport ------------------------------------------------ */
 
 int
 wa_noise_hs_split(struct wa_noise_hs *hs, struct wa_noise_transport **out)
