@@ -13,8 +13,13 @@
  * Does not: serve TLS, thirdparty routes (404 M_UNRECOGNIZED, as mautrix),
  * legacy unprefixed paths, or ?access_token=.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -245,6 +250,12 @@ cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
 	struct pss *p = user;
 
+	/* lws may call with no per-request data (after the request was
+	 * completed or on a closing connection). */
+	if (p == NULL)
+		return reason == LWS_CALLBACK_HTTP_BODY ||
+		    reason == LWS_CALLBACK_HTTP_BODY_COMPLETION ? -1 :
+		    lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		p->srv = lws_context_user(lws_get_context(wsi));
@@ -280,6 +291,60 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
+/*
+ * lws can come up without a listening socket and not say so through its
+ * API; a homeserver would then get "connection refused" on every push.
+ * For a numeric IPv4 address, knock once: the kernel completes a connect
+ * to a listening socket at once (lws then sees an empty connection).
+ */
+static int
+listening(const char *host, int port)
+{
+	struct sockaddr_in sa;
+	int fd, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return 1;	/* a name or IPv6: trust lws */
+	if (sa.sin_addr.s_addr == htonl(INADDR_ANY))
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r != 0)
+		logp_warn("mx-as", "nothing listens on %s:%d", host, port);
+	close(fd);
+	return r == 0;
+}
+
+/*
+ * Before handing the port to lws: can it be bound?  lws 4.1 survives a
+ * failed bind with a context that has no vhost and then crashes while
+ * destroying it, so a taken port must be caught here.
+ */
+static int
+bindable(const char *host, int port)
+{
+	struct sockaddr_in sa;
+	int fd, one = 1, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (port == 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return 1;
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r != 0)
+		logp_warn("mx-as", "cannot bind %s:%d", host, port);
+	close(fd);
+	return r == 0;
+}
+
 int
 mx__server_new(struct mx_appservice *as, struct u_loop *loop,
     const char *host, int port, struct mx_server **out)
@@ -291,6 +356,8 @@ mx__server_new(struct mx_appservice *as, struct u_loop *loop,
 
 	s->as = as;
 	s->loop = loop;
+	if (!bindable(host, port))
+		goto out;
 	foreign[0] = u_loop_uv(loop);
 	memset(&info, 0, sizeof(info));
 	info.port = port;
@@ -305,9 +372,18 @@ mx__server_new(struct mx_appservice *as, struct u_loop *loop,
 	s->ctx = lws_create_context(&info);
 	if (s->ctx == NULL)
 		goto out;
+	/* lws 4.1 returns a context even when binding failed ("Failed to
+	 * create default vhost"): no vhost means no listener. */
 	s->vh = lws_get_vhost_by_name(s->ctx, "default");
-	s->port = s->vh != NULL ? lws_get_vhost_listen_port(s->vh) : port;
-	if (s->port <= 0)
+	if (s->vh == NULL) {
+		/* Lost a race for the port after bindable(): destroying
+		 * this half-made context crashes lws 4.1, so leak it. */
+		logp_warnx("mx-as", "libwebsockets could not listen on port %d", port);
+		s->ctx = NULL;
+		goto out;
+	}
+	s->port = lws_get_vhost_listen_port(s->vh);
+	if (s->port <= 0 || !listening(host, s->port))
 		goto out;
 	*out = s;
 	s = NULL;

@@ -2,6 +2,10 @@
  * body mautrix-whatsapp sends, ghost ids, double-puppet secrets.  Creates
  * an appservice listening on a free loopback port; sends nothing. */
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "matrix/mx.h"
 #include "test/unit/test.h"
@@ -154,6 +158,28 @@ TEST(test_mx_appservice_rejects_bad_config)
 	cfg.username_template = "wa_";
 	CHECK_EQ_INT(mx_appservice_new(loop, &cfg, NULL, &as), MX_ERR_INVALID);
 	CHECK(as == NULL);
+	u_loop_free(loop);
+}
+
+TEST(test_mx_appservice_port_in_use_is_listen_error)
+{
+	struct u_loop *loop = u_loop_new();
+	struct mx_appservice *as = make(loop), *as2 = NULL;
+	struct mx_config cfg = { 0 };
+
+	REQUIRE(as != NULL);
+	cfg.hs_address = "http://127.0.0.1:1";
+	cfg.domain = "example.org";
+	cfg.as_id = "x";
+	cfg.as_token = "a";
+	cfg.hs_token = "h";
+	cfg.listen_host = "127.0.0.1";
+	cfg.listen_port = mx_appservice_port(as);
+	cfg.bot_localpart = "bot";
+	cfg.username_template = "wa_{{.}}";
+	CHECK_EQ_INT(mx_appservice_new(loop, &cfg, NULL, &as2), MX_ERR_LISTEN);
+	CHECK(as2 == NULL);
+	mx_appservice_free(as);
 	u_loop_free(loop);
 }
 
