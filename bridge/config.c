@@ -100,10 +100,6 @@ const struct br__ckey br__config_keys[] = {
 	{ "network.history_sync.media_requests.request_local_time", I, BR__K_INT, O(network.hs_request_local_time), 0 },
 	{ "network.history_sync.media_requests.max_async_handle", I, BR__K_INT, O(network.hs_max_async_handle), 0 },
 	{ "network.history_sync.backwards_on_demand", B, BR__K_BOOL, O(network.hs_backwards_on_demand), 0 },
-	/* ponton's own keys (read with br_config_get by `ponton login`). */
-	{ "network.ponton_websocket_url", S|N, BR__K_STR, BR__NOOFF, 0 },
-	{ "network.ponton_trust_root", S|N, BR__K_STR, BR__NOOFF, 0 },
-	{ "network.ponton_web_version", S|N, BR__K_STR, BR__NOOFF, 0 },
 
 	{ "bridge.command_prefix", S, BR__K_STR, O(bridge.command_prefix), 0 },
 	{ "bridge.personal_filtering_spaces", B, BR__K_BOOL, O(bridge.personal_filtering_spaces), 0 },
@@ -258,6 +254,13 @@ const struct br__ckey br__config_keys[] = {
 
 	{ "env_config_prefix", S|N, BR__K_STR, O(env_config_prefix), 0 },
 	{ "logging", M, BR__K_MAP, BR__NOOFF, 0 },
+
+	/* ponton's own section (mautrix-whatsapp has no such key).  The
+	 * whatsapp.* keys are read with br_config_get by `ponton login`. */
+	{ "ponton.language", S, BR__K_STR, O(ponton.language), 0 },
+	{ "ponton.whatsapp.websocket_url", S|N, BR__K_STR, BR__NOOFF, 0 },
+	{ "ponton.whatsapp.trust_root", S|N, BR__K_STR, BR__NOOFF, 0 },
+	{ "ponton.whatsapp.web_version", S|N, BR__K_STR, BR__NOOFF, 0 },
 
 	/* Read by upstream's structs but absent from its example, so its
 	 * rewrite drops them; ponton drops them too, without a warning. */
@@ -871,6 +874,11 @@ br_config_validate(const struct br_config *cfg, char *err, size_t errsz)
 	if (!ok) {
 		br__cfg_err(err, errsz, "username template is missing user ID "
 		    "placeholder");
+		return BR_ERR_CONFIG_INVALID;
+	}
+	if (strcmp(cfg->ponton.language, "en") != 0 &&
+	    strcmp(cfg->ponton.language, "fr") != 0) {
+		br__cfg_err(err, errsz, "ponton.language must be en or fr");
 		return BR_ERR_CONFIG_INVALID;
 	}
 	for (i = 0; i < sizeof(dbtypes) / sizeof(dbtypes[0]); i++)

@@ -309,6 +309,10 @@ struct br_config {
 		struct br_log_writer	*writers;	/* owned array */
 		size_t			 n_writers;
 	} logging;
+	/* ponton's own section. */
+	struct {
+		const char	*language;	/* "en" or "fr": bot texts */
+	} ponton;
 
 	/* Messages for the operator (unknown keys, corrections); owned. */
 	char		**warnings;

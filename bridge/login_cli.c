@@ -122,7 +122,7 @@ on_state(void *arg, enum wa_state old, enum wa_state cur, const char *reason)
 		break;
 	case WA_STATE_CLIENT_OUTDATED:
 		fprintf(stderr, "WhatsApp refused this client version: %s.\n"
-		    "Set network.ponton_web_version (or --web-version) to the "
+		    "Set ponton.whatsapp.web_version (or --web-version) to the "
 		    "current WhatsApp Web version.\n", reason);
 		finish(l, 4);
 		break;
@@ -310,11 +310,11 @@ br_login_cli(int argc, char **argv)
 		return BR_EXIT_CONFIG_READ;
 	}
 	if (o.url == NULL)
-		o.url = cfg_opt(cfg, "network.ponton_websocket_url");
+		o.url = cfg_opt(cfg, "ponton.whatsapp.websocket_url");
 	if (o.web_version == NULL)
-		o.web_version = cfg_opt(cfg, "network.ponton_web_version");
+		o.web_version = cfg_opt(cfg, "ponton.whatsapp.web_version");
 	if (root_hex == NULL && root_file == NULL)
-		root_hex = cfg_opt(cfg, "network.ponton_trust_root");
+		root_hex = cfg_opt(cfg, "ponton.whatsapp.trust_root");
 	if (root_file != NULL) {
 		if (read_hex_file(root_file, root) != 0) {
 			fprintf(stderr, "ponton login: %s does not hold a 64-hex-"

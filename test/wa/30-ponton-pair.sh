@@ -299,18 +299,20 @@ else
 	fail wa30_conflict_replaced "$T/srep.out" "$T/srep.err"
 fi
 
-# 7. `ponton login` with the bridge config (network.ponton_websocket_url and
-# network.ponton_trust_root): QR (--qr-file), then a second run finds the
+# 7. `ponton login` with the bridge config (ponton.whatsapp.websocket_url and
+# ponton.whatsapp.trust_root): QR (--qr-file), then a second run finds the
 # stored session; pairing code with --phone (and the flags instead).
 cat > "$T/config.yaml" <<EOF
 network:
     os_name: ponton-test
     browser_name: firefox
-    ponton_websocket_url: $URL1
-    ponton_trust_root: $(cat "$T/sim1.root")
 database:
     type: sqlite3-fk-wal
     uri: file:$T/login.db?_txlock=immediate
+ponton:
+    whatsapp:
+        websocket_url: $URL1
+        trust_root: $(cat "$T/sim1.root")
 EOF
 "$PONTON" login -c "$T/config.yaml" --qr-file "$T/qr.txt" --timeout 40 > "$T/login.out" 2> "$T/login.err" &
 LPID=$!
