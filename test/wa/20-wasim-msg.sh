@@ -2,6 +2,9 @@
 # 1:1 messages between two Baileys clients through wasim (test/wasim/route.c):
 #
 #   wasim_msg_pair_two           two clients pair (different accounts)
+#   baileys_presence_subscribe   A subscribes to B's presence and sees B
+#                                become available
+#   baileys_chatstate            B sees A composing
 #   baileys_msg_delivered        A's text reaches B, who decrypts it
 #   baileys_msg_read_receipt     B's read receipt reaches A (status READ)
 #   baileys_msg_reply            B's reply reaches A
@@ -44,7 +47,11 @@ msg() {	# msg OUT ARGS...
 	    --auth-a "$W/auth-a" --auth-b "$W/auth-b" --timeout-ms 60000 "$@" \
 	    > "$out" 2> "$out.err"
 }
-msg "$W/live.out" --text "hello through wasim"
+msg "$W/live.out" --text "hello through wasim" --presence
+grep -q '^MILESTONE presence a available$' "$W/live.out" &&
+    pass baileys_presence_subscribe || fail baileys_presence_subscribe
+grep -q '^MILESTONE chatstate b composing$' "$W/live.out" &&
+    pass baileys_chatstate || fail baileys_chatstate
 grep -q '^MILESTONE received b hello through wasim$' "$W/live.out" &&
     pass baileys_msg_delivered || fail baileys_msg_delivered "$(grep RESULT "$W/live.out")"
 grep -q '^MILESTONE read a$' "$W/live.out" &&

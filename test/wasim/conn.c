@@ -137,6 +137,8 @@ sim_conn_on_closed(struct sim_conn *c)
 	logp_info(c->prefix, "closed (%s)", state_names[c->state]);
 	c->wsi = NULL;
 	c->dead = true;
+	if (!c->sim->stopping && c->state == SIM_CONN_LOGGED_IN)
+		sim_presence_conn_gone(c);
 	if (c->device != NULL && c->device->conn == c)
 		c->device->conn = NULL;
 	if (!c->sim->reap_scheduled) {
@@ -512,6 +514,14 @@ dispatch(struct sim_conn *c, const struct wa_node *n)
 		sim_route_receipt(c, n);
 		return;
 	}
+	if (strcmp(n->tag, "presence") == 0) {
+		sim_presence(c, n);
+		return;
+	}
+	if (strcmp(n->tag, "chatstate") == 0) {
+		sim_chatstate(c, n);
+		return;
+	}
 	if (strcmp(n->tag, "message") == 0) {
 		/* Acknowledge at once (the client retries otherwise), then
 		 * deliver. */
@@ -530,8 +540,8 @@ dispatch(struct sim_conn *c, const struct wa_node *n)
 		sim_route_message(c, n);
 		return;
 	}
-	/* presence, chatstate, ib (unified_session, offline_batch), ack:
-	 * accepted without a reply. */
+	/* ib (unified_session, offline_batch), ack: accepted without a
+	 * reply. */
 	logp_debug(c->prefix, "ignoring <%s>", n->tag);
 }
 

@@ -24,6 +24,7 @@
  *   dir.c     accounts (simulated phones) and their devices
  *   route.c   1:1 message and receipt delivery, offline queues
  *   group.c   groups: create, metadata, group message fan-out
+ *   presence.c  presence (available, subscribe) and chat states
  *   admin.c   the admin HTTP API
  *
  * Invariants: one thread, everything on the u_loop; every server socket is
@@ -63,6 +64,8 @@ struct lws_vhost;
 #define SIM_MAX_DEVICES		64
 /* One-time prekeys kept per device (Baileys uploads 812 at first). */
 #define SIM_MAX_PREKEYS		2048
+/* Presence subscriptions per connection. */
+#define SIM_MAX_SUBS		256
 /* Stanzas queued for a device that is not connected. */
 #define SIM_MAX_QUEUE		1000
 /* Groups, and members per group (real groups allow 1024). */
@@ -136,6 +139,8 @@ struct sim_account {
 	int64_t			 created;
 	struct sim_device	*devices[SIM_MAX_DEVICES];	/* owned */
 	size_t			 ndevices;
+	bool			 available;	/* presence */
+	int64_t			 last_seen;
 	/* Admin-injected: the next login_failures logins get <failure>. */
 	char			 login_failure[9];
 	unsigned		 login_failures;
@@ -227,6 +232,8 @@ struct sim_conn {
 	struct sim_device	*device;	/* borrowed */
 	bool			 offline_sent;
 	struct u_timer		*offline_timer;	/* owned */
+	struct sim_account	*subs[SIM_MAX_SUBS];	/* borrowed: presence subscriptions */
+	size_t			 nsubs;
 	/* Counters the admin API shows (tests assert on them). */
 	unsigned		 iq_count;
 	unsigned		 unknown_iq_count;
@@ -351,6 +358,12 @@ void sim_route_deliver(struct sim *s, struct sim_device *d,
     const struct wa_node *n);
 /* Send what was queued for c's device; returns how many stanzas. */
 unsigned sim_route_flush(struct sim_conn *c);
+
+/* presence.c */
+void sim_presence(struct sim_conn *c, const struct wa_node *p);
+void sim_chatstate(struct sim_conn *c, const struct wa_node *cs);
+/* c is going away: its account may become unavailable. */
+void sim_presence_conn_gone(struct sim_conn *c);
 
 /* dir.c */
 struct sim_account *sim_account_new(struct sim *s, const char *phone);

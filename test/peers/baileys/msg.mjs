@@ -5,6 +5,9 @@
 //   MILESTONE received b <text>        B decrypted A's message
 //   MILESTONE read a                   A saw B's read receipt
 //   MILESTONE received a <text>        A decrypted B's reply
+//   MILESTONE presence a available     (--presence) A subscribed to B and
+//                                      saw B come online
+//   MILESTONE chatstate b composing    (--presence) B saw A typing
 //   RESULT ok | RESULT fail <why>
 //
 // Usage: node msg.mjs --url WS --root HEX64 --auth-a DIR --auth-b DIR
@@ -105,6 +108,31 @@ try {
 	if (bLate < 0) {
 		b = await connect('b', authB)
 		bGot = waitText(b, 'b', text)
+	}
+	if (args.includes('--presence') && b) {
+		const online = new Promise(resolve => {
+			a.sock.ev.on('presence.update', ({ presences }) => {
+				for (const p of Object.values(presences)) {
+					if (p.lastKnownPresence === 'available') resolve()
+				}
+			})
+		})
+		const typing = new Promise(resolve => {
+			b.sock.ev.on('presence.update', ({ presences }) => {
+				for (const p of Object.values(presences)) {
+					if (p.lastKnownPresence === 'composing') resolve()
+				}
+			})
+		})
+		await a.sock.presenceSubscribe(bJid)
+		// Baileys only sends 'available' once it knows a push name.
+		b.sock.authState.creds.me.name = 'User B'
+		await b.sock.sendPresenceUpdate('available')
+		await online
+		say('MILESTONE presence a available')
+		await a.sock.sendPresenceUpdate('composing', bJid)
+		await typing
+		say('MILESTONE chatstate b composing')
 	}
 	let chat = bJid
 	if (args.includes('--group')) {
