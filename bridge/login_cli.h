@@ -13,8 +13,8 @@
  * login works.
  *
  * Config keys read (besides database.* and network.os_name/browser_name):
- * network.ponton_websocket_url, network.ponton_trust_root (64 hex digits)
- * and network.ponton_web_version; the command-line flags override them.
+ * ponton.whatsapp.websocket_url, ponton.whatsapp.trust_root (64 hex digits)
+ * and ponton.whatsapp.web_version; the command-line flags override them.
  *
  * Machine-readable lines for scripts: "QR-TEXT <qr string>" and
  * "PAIR-CODE <code>" on stdout; --qr-file keeps the current QR text in a

@@ -30,7 +30,7 @@
  *                   session was wiped from the store; pair again
  *   STREAM_REPLACED another connection took this session over; not retried
  *   CLIENT_OUTDATED the server refused our WhatsApp Web version (405); set a
- *                   newer network.ponton_web_version and restart
+ *                   newer ponton.whatsapp.web_version and restart
  *   BANNED          temporary ban (402): not retried
  *   PAIR_TIMEOUT    the QR codes ran out without a scan; start again
  */

@@ -87,7 +87,7 @@ wa__classify_stream_error(const char *code, const char *conflict_type,
 	else if (strcmp(code, "405") == 0)
 		set(out, WA_STATE_CLIENT_OUTDATED, 0, 0,
 		    "stream error 405: WhatsApp Web version too old; set a "
-		    "newer network.ponton_web_version");
+		    "newer ponton.whatsapp.web_version");
 	else if (strcmp(code, "503") == 0)
 		set(out, WA_STATE_WAIT_RECONNECT, 0, 0,
 		    "stream error 503: service unavailable");
@@ -118,7 +118,7 @@ wa__classify_failure(unsigned reason, struct wa__disconnect *out)
 	case 405:
 		set(out, WA_STATE_CLIENT_OUTDATED, 0, 0,
 		    "login failure 405: WhatsApp Web version too old; set a "
-		    "newer network.ponton_web_version");
+		    "newer ponton.whatsapp.web_version");
 		break;
 	case 409:
 		set(out, WA_STATE_CLIENT_OUTDATED, 0, 0,

@@ -312,7 +312,7 @@ database:
 ponton:
     whatsapp:
         websocket_url: $URL1
-        trust_root: $(cat "$T/sim1.root")
+        trust_root: "$(cat "$T/sim1.root")"
 EOF
 "$PONTON" login -c "$T/config.yaml" --qr-file "$T/qr.txt" --timeout 40 > "$T/login.out" 2> "$T/login.err" &
 LPID=$!
