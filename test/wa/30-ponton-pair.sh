@@ -165,13 +165,25 @@ fi
 
 # 2. A restarted client logs in with the stored session, no pairing.
 client relogin a.db --url "$URL1" --root-file "$T/sim1.root" --exit-on connected \
-    --timeout 20
+    --web-version 2.3000.1234567 --timeout 20
 if wait_exit $CPID 25 && [ $rc -eq 0 ] && grep -q '^CONNECTED$' "$T/relogin.out" &&
     ! grep -q -E '^(QR|PAIRED) ' "$T/relogin.out" &&
     grep -q '^STATE CONNECTING LOGGING_IN' "$T/relogin.out"; then
 	pass wa30_restart_logs_in_without_pairing
 else
 	fail wa30_restart_logs_in_without_pairing "$T/relogin.out" "$T/relogin.err"
+fi
+
+# The version the server accepted is cached (kv_store) and used next time.
+v=$(sqlite3 "$T/a.db" "SELECT value FROM kv_store WHERE key = 'whatsapp_web_version'" 2>&1)
+client vcache a.db --url "$URL1" --root-file "$T/sim1.root" --exit-on connected \
+    --timeout 20
+if [ "$v" = 2.3000.1234567 ] && wait_exit $CPID 25 && [ $rc -eq 0 ] &&
+    grep -q 'WhatsApp Web 2\.3000\.1234567' "$T/vcache.err"; then
+	pass wa30_web_version_cached
+else
+	echo "kv whatsapp_web_version: $v"
+	fail wa30_web_version_cached "$T/vcache.out" "$T/vcache.err"
 fi
 
 # 3. A server whose certificate chains to another root is refused.
