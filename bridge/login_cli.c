@@ -53,20 +53,16 @@ finish(struct login *l, int status)
 	u_loop_stop(l->loop);
 }
 
-static void
-print_qr(struct login *l, const char *text)
+int
+br_login_render_qr(const char *text, FILE *out)
 {
 	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
-	const int quiet = 2;
+	const int quiet = BR_LOGIN_QR_QUIET;
 	int x, y, w, top, bot;
 
-	if (q == NULL) {
-		fprintf(stderr, "cannot render the QR code: %s\n", strerror(errno));
-		return;
-	}
+	if (q == NULL)
+		return -1;
 	w = q->width;
-	if (l->tty)
-		fputs("\033[2J\033[H", stdout);
 	/* Rows in pairs; outside the code (the quiet zone) is light. */
 	for (y = -quiet; y < w + quiet; y += 2) {
 		for (x = -quiet; x < w + quiet; x++) {
@@ -75,17 +71,29 @@ print_qr(struct login *l, const char *text)
 			bot = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w &&
 			    (q->data[(y + 1) * w + x] & 1);
 			if (!top && !bot)
-				fputs("\xe2\x96\x88", stdout);	/* full block */
+				fputs("\xe2\x96\x88", out);	/* full block */
 			else if (!top)
-				fputs("\xe2\x96\x80", stdout);	/* upper half */
+				fputs("\xe2\x96\x80", out);	/* upper half */
 			else if (!bot)
-				fputs("\xe2\x96\x84", stdout);	/* lower half */
+				fputs("\xe2\x96\x84", out);	/* lower half */
 			else
-				fputc(' ', stdout);
+				fputc(' ', out);
 		}
-		fputc('\n', stdout);
+		fputc('\n', out);
 	}
 	QRcode_free(q);
+	return 0;
+}
+
+static void
+print_qr(struct login *l, const char *text)
+{
+	if (l->tty)
+		fputs("\033[2J\033[H", stdout);
+	if (br_login_render_qr(text, stdout) != 0) {
+		fprintf(stderr, "cannot render the QR code: %s\n", strerror(errno));
+		return;
+	}
 	printf("\nScan this code with WhatsApp on your phone: Settings > "
 	    "Linked devices > Link a device.\nIt changes every 20 seconds; "
 	    "this screen follows.\n");

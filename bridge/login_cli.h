@@ -23,7 +23,18 @@
 #ifndef PONTON_BRIDGE_LOGIN_CLI_H
 #define PONTON_BRIDGE_LOGIN_CLI_H
 
+#include <stdio.h>
+
 /* argv[0] is "login".  Returns a process exit status (0: logged in). */
 int br_login_cli(int argc, char **argv);
+
+/* Light modules around the code (the spec asks 4; terminals pad too). */
+#define BR_LOGIN_QR_QUIET 2
+/*
+ * Write text as a QR code (error correction L, smallest version) to out:
+ * UTF-8 half blocks, two module rows per line, light modules drawn as
+ * blocks.  Returns 0, or -1 if libqrencode cannot encode it (errno set).
+ */
+int br_login_render_qr(const char *text, FILE *out);
 
 #endif
