@@ -139,6 +139,8 @@ query_done(void *key, int status)
 	    "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"no such user\"}"));
 }
 
+static int on_body_done(struct lws *, struct pss *);
+
 static int
 on_request(struct lws *wsi, struct pss *p, const char *path)
 {
@@ -198,9 +200,15 @@ on_request(struct lws *wsi, struct pss *p, const char *path)
 	default:
 		break;
 	}
-	/* TXN and PING carry a body: check its announced size first. */
-	len = 0;
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+	/* TXN and PING carry a body: check its announced size first.
+	 * Homeservers send Content-Length; lws 4.1 does not decode chunked
+	 * request bodies, so those get 411.  No length at all means no
+	 * body (RFC 9112), handled at once rather than waited for. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+			return respond_err(wsi, p, 411, "M_UNKNOWN", "Length required", 1);
+		len = 0;
+	} else {
 		if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
 			return respond_err(wsi, p, 413, "M_TOO_LARGE", "Body too large", 1);
 		rc = mx__content_length(cl, mx__route_body_max(p->route), &len);
@@ -211,7 +219,9 @@ on_request(struct lws *wsi, struct pss *p, const char *path)
 	}
 	u_buf_init(&p->body, mx__route_body_max(p->route));
 	p->body_on = 1;
-	if (len > 0 && u_buf_reserve(&p->body, len) != 0)
+	if (len == 0)
+		return on_body_done(wsi, p);
+	if (u_buf_reserve(&p->body, len) != 0)
 		return respond_err(wsi, p, 413, "M_TOO_LARGE", "Body too large", 1);
 	return 0;
 }

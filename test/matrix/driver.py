@@ -11,6 +11,7 @@ AS_ID, DP_TOKEN, HARNESS, TOP, SERVER_NAME.
 """
 import hashlib
 import hmac
+import http.client as httpclient
 import json
 import os
 import queue
@@ -491,6 +492,31 @@ def main():
     except (ConnectionError, urllib.error.URLError) as e:
         st, js = 413, {"errcode": "M_TOO_LARGE", "note": "connection closed after 413: %s" % e}
     result("oversized_body_413", st == 413, "%s %s" % (st, js))
+    # one kept-alive connection: several requests in a row, then an empty
+    # body (400), then a chunked body (411: lws 4.1 cannot decode it).
+    conn = httpclient.HTTPConnection("127.0.0.1", AS_PORT, timeout=10)
+    sts = []
+    for k in range(3):
+        conn.request("PUT", "/_matrix/app/v1/transactions/9100%d" % k, json.dumps({"events": []}),
+                     {"Authorization": "Bearer " + hs, "Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        sts.append(r.status)
+    conn.request("PUT", "/_matrix/app/v1/transactions/91009", b"", {"Authorization": "Bearer " + hs})
+    r = conn.getresponse()
+    r.read()
+    sts.append(r.status)
+    conn.close()
+    # raw socket: the server answers 411 as soon as it sees the headers
+    import socket
+    sk = socket.create_connection(("127.0.0.1", AS_PORT), timeout=10)
+    sk.sendall(("PUT /_matrix/app/v1/transactions/91010 HTTP/1.1\r\nHost: x\r\n"
+                "Authorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "d\r\n{\"events\":[]}\r\n0\r\n\r\n" % hs).encode())
+    line = sk.makefile("rb").readline().decode()
+    sk.close()
+    sts.append(int(line.split()[1]) if line.startswith("HTTP/1.1 ") else line)
+    result("keepalive_empty_and_chunked_bodies", sts == [200, 200, 200, 400, 411], str(sts))
     st, js, _ = http("GET", AS_URL + "/_matrix/app/v1/users/%s" % q("@whatsapp_4477:" + SERVER), None, hs)
     st2, js2, _ = http("GET", AS_URL + "/_matrix/app/v1/users/%s" % q("@someone:" + SERVER), None, hs)
     st3, prof, _ = alice.call("GET", "/_matrix/client/v3/profile/%s" % q("@whatsapp_4477:" + SERVER))
