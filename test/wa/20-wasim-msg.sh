@@ -15,6 +15,12 @@
 #                                reaches B; B's read receipt reaches A
 #   baileys_group_reply          B's group reply (after a metadata query)
 #                                reaches A
+#   baileys_group_{add,promote,subject,received,add_409,remove,
+#     not_received,leave_seen,query_403}   group administration with
+#                                test/peers/baileys/grp.mjs: A adds,
+#                                promotes, renames, removes B; B leaves;
+#                                removed members get nothing and cannot
+#                                read the metadata
 #   wasim_msg_clean_exit         wasim exits 0 with no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -76,6 +82,18 @@ grep -q '^MILESTONE received b hello group$' "$W/group.out" &&
     pass baileys_group_message || fail baileys_group_message
 grep -q '^MILESTONE received a reply from B$' "$W/group.out" && grep -q '^RESULT ok' "$W/group.out" &&
     pass baileys_group_reply || fail baileys_group_reply
+
+node "$WH_PEER/grp.mjs" --url "$WASIM_WS_URL" --root "$WASIM_ROOT_PUB" \
+    --auth-a "$W/auth-a" --auth-b "$W/auth-b" > "$W/admin.out" 2> "$W/admin.out.err"
+for m in 'b add' 'b promote' 'b subject renamed' 'b received members only' \
+    'a add-409' 'b remove' 'b not-received' 'a leave-seen' 'b query-403'; do
+	name=baileys_group_$(echo "$m" | cut -d' ' -f2 | tr -- '-' '_')
+	if grep -q "^MILESTONE $m\$" "$W/admin.out"; then
+		pass "$name"
+	else
+		fail "$name" "$(grep RESULT "$W/admin.out")"
+	fi
+done
 
 if wh_stop && wh_logs_clean; then
 	pass wasim_msg_clean_exit

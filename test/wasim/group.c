@@ -16,7 +16,14 @@
  *          participant=<sender LID device> participant_pn=<sender PN>
  *          addressing_mode=lid id t type notify>[its pkmsg]<enc skmsg/>
  *
- * Does not: add, remove, promote, leave, invites, settings (501).
+ *   set on GID: add / remove / promote / demote (<participant jid/>…;
+ *       admins only; per-participant error 404/409 in the answer) and
+ *       subject; set on @g.us: leave.  Each change is announced to the
+ *       members (and the removed) as <notification type=w:gp2> with
+ *       <add|remove|promote|demote><participant jid phone_number/>… or
+ *       <subject subject s_t s_o/>.
+ *
+ * Does not: descriptions, invites, settings, approvals (501).
  * Invariants: at most SIM_MAX_GROUPS groups of SIM_MAX_GROUP_MEMBERS.
  */
 #include <stdio.h>
@@ -110,6 +117,56 @@ to_members(struct sim *s, const struct sim_group *g,
 				sim_route_deliver(s, d, n);
 		}
 	}
+}
+
+/* <notification from=GID type=w:gp2 participant=<actor>…> with child
+ * (owned), to every member device but the actor's, and to the nextra
+ * accounts in extra (members just removed). */
+static void
+notify(struct sim_conn *c, const struct sim_group *g, struct wa_node *child,
+    struct sim_account *const *extra, size_t nextra)
+{
+	struct wa_node *nt = wa_node_new("notification");
+	struct wa_jid gid, from, pn;
+	char id[32];
+	size_t i, j;
+
+	if (wa_jid_make(&gid, g->id, WA_SERVER_GROUP, 0) != 0 ||
+	    wa_jid_make(&from, c->account->lid, WA_SERVER_LID, 0) != 0 ||
+	    wa_jid_make(&pn, c->account->phone, WA_SERVER_USER, 0) != 0) {
+		wa_node_free(nt);
+		wa_node_free(child);
+		return;
+	}
+	wa_node_set_attr_jid(nt, "from", &gid);
+	wa_node_set_attr(nt, "type", "w:gp2");
+	sim_next_id(c->sim, id, sizeof(id));
+	wa_node_set_attr(nt, "id", id);
+	wa_node_set_attr_u64(nt, "t", (uint64_t)sim_now());
+	wa_node_set_attr_jid(nt, "participant", &from);
+	wa_node_set_attr_jid(nt, "participant_pn", &pn);
+	wa_node_set_attr(nt, "notify", c->account->push_name);
+	wa_node_add_child(nt, child);
+	to_members(c->sim, g, c->device, nt);
+	for (i = 0; i < nextra; i++)
+		for (j = 0; j < extra[i]->ndevices; j++)
+			if (!extra[i]->devices[j]->removed &&
+			    extra[i]->devices[j] != c->device)
+				sim_route_deliver(c->sim, extra[i]->devices[j], nt);
+	wa_node_free(nt);
+}
+
+static struct wa_node *
+participant_node(const struct sim_account *a)
+{
+	struct wa_node *p = wa_node_new("participant");
+	struct wa_jid lid, pn;
+
+	if (wa_jid_make(&lid, a->lid, WA_SERVER_LID, 0) == 0)
+		wa_node_set_attr_jid(p, "jid", &lid);
+	if (wa_jid_make(&pn, a->phone, WA_SERVER_USER, 0) == 0)
+		wa_node_set_attr_jid(p, "phone_number", &pn);
+	return p;
 }
 
 static void
@@ -209,6 +266,152 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 	notify_create(c, g);
 }
 
+static void
+member_remove(struct sim_group *g, int i)
+{
+	memmove(&g->members[i], &g->members[i + 1],
+	    (g->nmembers - (size_t)i - 1) * sizeof(g->members[0]));
+	g->nmembers--;
+}
+
+/* add / remove / promote / demote on group g by c (an admin). */
+static void
+group_members(struct sim_conn *c, const struct wa_node *iq,
+    struct sim_group *g, const struct wa_node *act)
+{
+	struct sim *s = c->sim;
+	struct wa_node *r = sim_iq_result(iq), *ra = wa_node_new(act->tag);
+	struct wa_node *nchild = wa_node_new(act->tag), *p;
+	struct sim_account *removed[SIM_MAX_GROUP_MEMBERS];
+	size_t nremoved = 0, i, nok = 0;
+	int mi;
+
+	if (act->nchildren > SIM_MAX_GROUP_MEMBERS) {
+		wa_node_free(r);
+		wa_node_free(ra);
+		wa_node_free(nchild);
+		reply_err(c, iq, 400, "bad-request");
+		return;
+	}
+	for (i = 0; i < act->nchildren; i++) {
+		const struct wa_attr *ja =
+		    wa_node_attr_get(act->children[i], "jid");
+		struct sim_account *a = ja != NULL && ja->kind == WA_VAL_JID ?
+		    sim_account_by_jid(s, &ja->jid) : NULL;
+		const char *err = NULL;
+
+		if (strcmp(act->children[i]->tag, "participant") != 0 ||
+		    ja == NULL || ja->kind != WA_VAL_JID)
+			continue;
+		mi = a != NULL ? member_index(g, a) : -1;
+		if (a == NULL)
+			err = "404";
+		else if (strcmp(act->tag, "add") == 0) {
+			if (mi >= 0)
+				err = "409";
+			else if (g->nmembers >= SIM_MAX_GROUP_MEMBERS)
+				err = "500";
+			else {
+				g->members[g->nmembers].account = a;
+				g->members[g->nmembers++].admin = NULL;
+			}
+		} else if (mi < 0)
+			err = "404";
+		else if (strcmp(act->tag, "remove") == 0) {
+			member_remove(g, mi);
+			removed[nremoved++] = a;
+		} else if (strcmp(act->tag, "promote") == 0)
+			g->members[mi].admin = "admin";
+		else
+			g->members[mi].admin = NULL;
+		p = wa_node_new("participant");
+		wa_node_set_attr_jid(p, "jid", &ja->jid);
+		if (err != NULL)
+			wa_node_set_attr(p, "error", err);
+		wa_node_add_child(ra, p);
+		if (err == NULL) {
+			wa_node_add_child(nchild, participant_node(a));
+			nok++;
+		}
+	}
+	wa_node_add_child(r, ra);
+	send_free(c, r);
+	logp_info(c->prefix, "group %s: %s %zu", g->id, act->tag, nok);
+	if (nok == 0) {
+		wa_node_free(nchild);
+		return;
+	}
+	/* The removed hear about it too. */
+	notify(c, g, nchild, removed, nremoved);
+}
+
+static void
+group_leave(struct sim_conn *c, const struct wa_node *iq,
+    const struct wa_node *lv)
+{
+	const struct wa_node *gn = wa_node_child(lv, "group");
+	const struct wa_attr *ida = gn != NULL ? wa_node_attr_get(gn, "id") :
+	    NULL;
+	struct wa_jid gid;
+	struct sim_group *g = NULL;
+	struct wa_node *r, *x, *y, *rm;
+	int mi;
+
+	/* "1203…@g.us" (a JID on the wire) or the bare id. */
+	if (ida != NULL && ida->kind == WA_VAL_JID)
+		g = group_find(c->sim, &ida->jid);
+	else if (ida != NULL && wa_jid_parse(ida->str, &gid) == 0 &&
+	    wa_jid_is_group(&gid))
+		g = group_find(c->sim, &gid);
+	else if (ida != NULL &&
+	    wa_jid_make(&gid, ida->str, WA_SERVER_GROUP, 0) == 0)
+		g = group_find(c->sim, &gid);
+	if (g == NULL) {
+		reply_err(c, iq, 404, "item-not-found");
+		return;
+	}
+	if ((mi = member_index(g, c->account)) < 0) {
+		reply_err(c, iq, 403, "forbidden");
+		return;
+	}
+	member_remove(g, mi);
+	r = sim_iq_result(iq);
+	x = wa_node_new("leave");
+	y = wa_node_new("group");
+	wa_node_set_attr(y, "id", g->id);
+	wa_node_add_child(x, y);
+	wa_node_add_child(r, x);
+	send_free(c, r);
+	/* Members see a remove of the actor, i.e. a leave. */
+	rm = wa_node_new("remove");
+	wa_node_add_child(rm, participant_node(c->account));
+	notify(c, g, rm, &c->account, 1);
+}
+
+static void
+group_subject(struct sim_conn *c, const struct wa_node *iq,
+    struct sim_group *g, const struct wa_node *sub)
+{
+	struct wa_node *n;
+	struct wa_jid lid;
+
+	if ((sub->kind != WA_CONTENT_BYTES && sub->kind != WA_CONTENT_STRING) ||
+	    sub->len == 0 || sub->len > 100 ||
+	    memchr(sub->bytes, '\0', sub->len) != NULL) {
+		reply_err(c, iq, 400, "bad-request");
+		return;
+	}
+	free(g->subject);
+	g->subject = u_strndup((const char *)sub->bytes, sub->len);
+	send_free(c, sim_iq_result(iq));
+	n = wa_node_new("subject");
+	wa_node_set_attr(n, "subject", g->subject);
+	wa_node_set_attr_u64(n, "s_t", (uint64_t)sim_now());
+	if (wa_jid_make(&lid, c->account->lid, WA_SERVER_LID, 0) == 0)
+		wa_node_set_attr_jid(n, "s_o", &lid);
+	notify(c, g, n, NULL, 0);
+}
+
 void
 sim_group_iq(struct sim_conn *c, const struct wa_node *iq, const char *type)
 {
@@ -225,6 +428,32 @@ sim_group_iq(struct sim_conn *c, const struct wa_node *iq, const char *type)
 	}
 	if (strcmp(type, "set") == 0 && strcmp(ch->tag, "create") == 0) {
 		group_create(c, iq, ch);
+		return;
+	}
+	if (strcmp(type, "set") == 0 && strcmp(ch->tag, "leave") == 0) {
+		group_leave(c, iq, ch);
+		return;
+	}
+	if (strcmp(type, "set") == 0 && (strcmp(ch->tag, "add") == 0 ||
+	    strcmp(ch->tag, "remove") == 0 || strcmp(ch->tag, "promote") == 0 ||
+	    strcmp(ch->tag, "demote") == 0 || strcmp(ch->tag, "subject") == 0)) {
+		int mi;
+
+		if (to == NULL || to->kind != WA_VAL_JID ||
+		    (g = group_find(s, &to->jid)) == NULL) {
+			reply_err(c, iq, 404, "item-not-found");
+			return;
+		}
+		mi = member_index(g, c->account);
+		if (mi < 0 || (strcmp(ch->tag, "subject") != 0 &&
+		    g->members[mi].admin == NULL)) {
+			reply_err(c, iq, 403, "forbidden");
+			return;
+		}
+		if (strcmp(ch->tag, "subject") == 0)
+			group_subject(c, iq, g, ch);
+		else
+			group_members(c, iq, g, ch);
 		return;
 	}
 	if (strcmp(type, "get") == 0 && strcmp(ch->tag, "participating") == 0) {
