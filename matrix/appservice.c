@@ -461,6 +461,20 @@ enum {
 	ST_NAME, ST_AVATAR, ST_DONE,
 };
 
+static const char *const st_names[] = {
+	"register-bot", "versions", "whoami", "capabilities", "media-config",
+	"ping", "bot-displayname", "bot-avatar", "done",
+};
+
+/* The one place the start-up state changes. */
+static void
+start_set(struct mx_appservice *as, int st)
+{
+	logp_debug(LOGP, "start-up %s -> %s", st_names[as->start_state],
+	    st_names[st]);
+	as->start_state = st;
+}
+
 static void
 start_finish(struct mx_appservice *as, int rc)
 {
@@ -604,7 +618,7 @@ start_reply(void *arg, int rc, int status, json_t *resp)
 			    mx_strerror(rc));
 		break;
 	}
-	as->start_state++;
+	start_set(as, as->start_state + 1);
 	start_step(as);
 }
 
@@ -640,7 +654,7 @@ start_step(struct mx_appservice *as)
 			break;
 		case ST_PING:
 			if (as->skip_ping) {
-				as->start_state++;
+				start_set(as, ST_NAME);
 				continue;
 			}
 			body = mx__esc(as->as_id);
@@ -654,7 +668,7 @@ start_step(struct mx_appservice *as)
 			break;
 		case ST_NAME:
 			if (as->bot_displayname == NULL) {
-				as->start_state++;
+				start_set(as, ST_AVATAR);
 				continue;
 			}
 			r = mx_intent_set_displayname(bot, as->bot_displayname,
@@ -662,7 +676,7 @@ start_step(struct mx_appservice *as)
 			break;
 		case ST_AVATAR:
 			if (as->bot_avatar == NULL) {
-				as->start_state++;
+				start_set(as, ST_DONE);
 				continue;
 			}
 			r = mx_intent_set_avatar_url(bot, as->bot_avatar,
@@ -685,5 +699,6 @@ mx_appservice_start(struct mx_appservice *as, mx_start_fn done, void *arg)
 	as->start_arg = arg;
 	as->start_state = ST_REGISTER;
 	as->ping_try = 0;
+	as->ready = 0;
 	start_step(as);
 }
