@@ -1,7 +1,8 @@
 /*
  * conn.c: the WhatsApp client connection (client.h): websocket -> frames ->
- * Noise -> binary nodes, login and pairing, iq table, keepalive, stream
- * errors and reconnects.
+ * Noise -> binary nodes, login, iq table, keepalive, dispatch, stream
+ * errors and reconnects.  Linking a new device (QR refs, pair-success,
+ * pairing code) is login.c; prekeys are prekeys.c.
  *
  * Layers, bottom up, each owned by struct wa_client per connection:
  *   ws.c (lws on the u_loop)  bytes in/out
@@ -39,85 +40,7 @@
 #include "waweb/jid.h"
 #include "waweb/node.h"
 #include "waweb/noise.h"
-#include "waweb/pair.h"
 #include "waweb/ws.h"
-
-/*
- * Largest frame we accept from the server.  History sync blobs come by
- * media download, not inline; the biggest inline stanzas (group metadata,
- * offline batches) stay well under 4 MiB.  16 MiB - 1 is the wire limit.
- */
-#define CONN_FRAME_MAX ((size_t)16 << 20)
-/* How many QR refs we keep from one pair-device (the server sends 6). */
-#define CONN_QR_REFS_MAX 16
-/* Outstanding iqs: far above what the client has in flight. */
-#define CONN_IQ_MAX 4096
-
-struct iq_wait {
-	struct iq_wait	*next;
-	char		 id[32];
-	uint64_t	 deadline;	/* u_loop_now ms */
-	wa_iq_cb	 cb;
-	void		*arg;
-};
-
-struct wa_client {
-	struct u_loop		*loop;		/* borrowed */
-	const struct wa_store_ops *ops;		/* borrowed */
-	void			*sarg;
-	struct wa_client_cbs	 cbs;
-	void			*cbarg;
-	char			 prefix[48];
-
-	/* options (owned copies) */
-	char			*url_s;
-	struct wa__url		 url;
-	uint8_t			 root[CRY_KEY_LEN];
-	int			 has_root;
-	char			*os_name, *browser_name, *web_version;
-	char			*device_jid, *pair_phone;
-	unsigned		 qr_first_ms, qr_next_ms;
-	unsigned		 backoff_base_ms, backoff_max_ms;
-	unsigned		 keepalive_ms;	/* 0: production timings */
-
-	struct wa_device	 dev;
-	int			 have_dev;
-	uint32_t		 version[3];
-	char			 version_s[40];
-
-	enum wa_state		 state;
-	unsigned		 attempt;	/* reconnects since the last success */
-	int			 started;
-	struct wa__ws		*ws;		/* owned */
-	struct u_timer		*t_reconnect, *t_keepalive, *t_qr, *t_iq;
-
-	/* Per connection. */
-	int			 connected;	/* websocket open */
-	struct wa_frame_dec	 dec;
-	int			 dec_init;
-	struct wa_noise_hs	*hs;		/* owned, during the handshake */
-	struct wa_noise_transport *tr;		/* owned, after it */
-	int			 in_feed;
-	int			 has_pending;
-	struct wa__disconnect	 pending;
-	int			 stop_pending;
-	struct iq_wait		*iqs;		/* owned list */
-	unsigned		 niqs;
-	unsigned		 iq_counter;
-	char			 iq_prefix[24];
-	int			 keepalive_out;
-	int			 logged_in;
-	/* QR */
-	char			*refs[CONN_QR_REFS_MAX];	/* owned */
-	size_t			 nrefs, ref_idx;
-	/* Pairing code */
-	int			 pc_sent;
-	struct cry_keypair	 pc_eph;
-	char			 pc_code[WA_PAIRCODE_LEN + 1];
-	uint8_t			*pc_ref;	/* owned */
-	size_t			 pc_ref_len;
-	char			 pc_jid[WA_JID_STR_MAX];
-};
 
 static void handle_node(struct wa_client *c, struct wa_node *n);
 static void conn_teardown(struct wa_client *c);
@@ -156,8 +79,8 @@ wa_client_device(const struct wa_client *c)
 }
 
 /* Record a disconnect decision; applied now or after the current feed. */
-static void
-request_disconnect(struct wa_client *c, const struct wa__disconnect *d)
+void
+wa__request_disconnect(struct wa_client *c, const struct wa__disconnect *d)
 {
 	if (c->in_feed) {
 		if (!c->has_pending) {
@@ -169,19 +92,19 @@ request_disconnect(struct wa_client *c, const struct wa__disconnect *d)
 	apply_disconnect(c, d);
 }
 
-static void
-fail_transport(struct wa_client *c, const char *why)
+void
+wa__fail_transport(struct wa_client *c, const char *why)
 {
 	struct wa__disconnect d;
 
 	wa__classify_transport(why, &d);
-	request_disconnect(c, &d);
+	wa__request_disconnect(c, &d);
 }
 
 /* --- Sending ---------------------------------------------------------- */
 
-static int
-send_node_raw(struct wa_client *c, const struct wa_node *n)
+int
+wa__send_node(struct wa_client *c, const struct wa_node *n)
 {
 	struct u_buf plain, enc;
 	int r;
@@ -209,14 +132,14 @@ send_node_raw(struct wa_client *c, const struct wa_node *n)
 int
 wa_client_send_node(struct wa_client *c, struct wa_node *n)
 {
-	int r = send_node_raw(c, n);
+	int r = wa__send_node(c, n);
 
 	wa_node_free(n);
 	return r;
 }
 
-static void
-set_server_to(struct wa_node *n)
+void
+wa__set_server_to(struct wa_node *n)
 {
 	struct wa_jid j;
 
@@ -267,7 +190,7 @@ wa_client_send_iq(struct wa_client *c, struct wa_node *iq, unsigned timeout_ms,
 	w = u_calloc(1, sizeof(*w));
 	snprintf(w->id, sizeof(w->id), "%s%u", c->iq_prefix, ++c->iq_counter);
 	wa_node_set_attr(iq, "id", w->id);
-	if ((r = send_node_raw(c, iq)) != 0) {
+	if ((r = wa__send_node(c, iq)) != 0) {
 		free(w);
 		wa_node_free(iq);
 		return r;
@@ -287,14 +210,14 @@ wa_client_send_iq(struct wa_client *c, struct wa_node *iq, unsigned timeout_ms,
 }
 
 /* <iq xmlns=... type=... to=s.whatsapp.net> with one optional child. */
-static struct wa_node *
-new_iq(const char *xmlns, const char *type, struct wa_node *child)
+struct wa_node *
+wa__new_iq(const char *xmlns, const char *type, struct wa_node *child)
 {
 	struct wa_node *iq = wa_node_new("iq");
 
 	wa_node_set_attr(iq, "xmlns", xmlns);
 	wa_node_set_attr(iq, "type", type);
-	set_server_to(iq);
+	wa__set_server_to(iq);
 	if (child != NULL)
 		wa_node_add_child(iq, child);
 	return iq;
@@ -317,8 +240,8 @@ fail_iqs(struct wa_client *c)
 }
 
 /* Send <iq type=result id=.. to=..> answering a server iq. */
-static void
-ack_iq(struct wa_client *c, const struct wa_node *req)
+void
+wa__ack_iq(struct wa_client *c, const struct wa_node *req)
 {
 	struct wa_node *res = wa_node_new("iq");
 	const char *id = wa_node_attr(req, "id");
@@ -326,8 +249,8 @@ ack_iq(struct wa_client *c, const struct wa_node *req)
 	wa_node_set_attr(res, "type", "result");
 	if (id != NULL)
 		wa_node_set_attr(res, "id", id);
-	set_server_to(res);
-	send_node_raw(c, res);
+	wa__set_server_to(res);
+	wa__send_node(c, res);
 	wa_node_free(res);
 }
 
@@ -356,7 +279,7 @@ keepalive_reply(void *arg, const struct wa_node *res, int err)
 	if (res == NULL) {
 		logp_warnx(c->prefix, "keepalive: no answer in %u ms",
 		    c->keepalive_ms ? c->keepalive_ms : WA_KEEPALIVE_DEADLINE_MS);
-		fail_transport(c, "keepalive timeout");
+		wa__fail_transport(c, "keepalive timeout");
 		return;
 	}
 	if (c->state == WA_STATE_CONNECTED || c->state == WA_STATE_LOGGING_IN)
@@ -371,23 +294,13 @@ keepalive_fire(void *arg)
 	if (c->keepalive_out || c->tr == NULL)
 		return;
 	c->keepalive_out = 1;
-	if (wa_client_send_iq(c, new_iq("w:p", "get", wa_node_new("ping")),
+	if (wa_client_send_iq(c, wa__new_iq("w:p", "get", wa_node_new("ping")),
 	    c->keepalive_ms ? c->keepalive_ms : WA_KEEPALIVE_DEADLINE_MS,
 	    keepalive_reply, c) != 0)
 		c->keepalive_out = 0;
 }
 
 /* --- Connection lifecycle --------------------------------------------- */
-
-static void
-clear_refs(struct wa_client *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nrefs; i++)
-		free(c->refs[i]);
-	c->nrefs = c->ref_idx = 0;
-}
 
 static void
 conn_teardown(struct wa_client *c)
@@ -407,13 +320,7 @@ conn_teardown(struct wa_client *c)
 	fail_iqs(c);
 	c->keepalive_out = 0;
 	u_timer_stop(c->t_keepalive);
-	u_timer_stop(c->t_qr);
-	clear_refs(c);
-	c->pc_sent = 0;
-	free(c->pc_ref);
-	c->pc_ref = NULL;
-	c->pc_ref_len = 0;
-	cry_keypair_wipe(&c->pc_eph);
+	wa__pairing_reset(c);
 }
 
 static void
@@ -483,7 +390,7 @@ connect_now(struct wa_client *c)
 	conn_teardown(c);
 	if ((r = load_device(c)) != 0) {
 		logp_warnx(c->prefix, "cannot load the device: %s", u_strerror(r));
-		fail_transport(c, "store unavailable");
+		wa__fail_transport(c, "store unavailable");
 		return;
 	}
 	set_state(c, WA_STATE_CONNECTING, c->dev.jid != NULL ? "logging in" :
@@ -494,7 +401,7 @@ connect_now(struct wa_client *c)
 	    (const struct cry_keypair *)&c->dev.noise, wa_frame_intro,
 	    WA_FRAME_INTRO_LEN);
 	if (c->hs == NULL) {
-		fail_transport(c, "cannot start the handshake");
+		wa__fail_transport(c, "cannot start the handshake");
 		return;
 	}
 	snprintf(c->iq_prefix, sizeof(c->iq_prefix), "%u.%u-",
@@ -504,7 +411,7 @@ connect_now(struct wa_client *c)
 	 * already moved us to WAIT_RECONNECT); count it once. */
 	if (wa__ws_connect(c->ws, &c->url) != 0 &&
 	    c->state == WA_STATE_CONNECTING)
-		fail_transport(c, "cannot start the websocket connection");
+		wa__fail_transport(c, "cannot start the websocket connection");
 }
 
 /* --- Handshake -------------------------------------------------------- */
@@ -525,7 +432,7 @@ ws_open(void *arg)
 	    (r = wa__ws_send(c->ws, out.p, out.len)) != 0) {
 		logp_warnx(c->prefix, "cannot send the client hello: %s",
 		    u_strerror(r));
-		fail_transport(c, "handshake failed");
+		wa__fail_transport(c, "handshake failed");
 	}
 	u_buf_free(&out);
 	u_buf_free(&hello);
@@ -544,10 +451,10 @@ handshake_step(struct wa_client *c, const uint8_t *p, size_t len)
 		if (r <= WA_ERR_CERT_MALFORMED && r >= WA_ERR_CERT_EXPIRED) {
 			logp_warnx(c->prefix, "the server's certificate does not "
 			    "chain to the trusted root: %s", u_strerror(r));
-			fail_transport(c, "untrusted server certificate");
+			wa__fail_transport(c, "untrusted server certificate");
 		} else {
 			logp_warnx(c->prefix, "bad server hello: %s", u_strerror(r));
-			fail_transport(c, "handshake failed");
+			wa__fail_transport(c, "handshake failed");
 		}
 		return -1;
 	}
@@ -567,7 +474,7 @@ handshake_step(struct wa_client *c, const uint8_t *p, size_t len)
 	    (r = wa_noise_hs_split(c->hs, &c->tr)) != 0) {
 		logp_warnx(c->prefix, "cannot finish the handshake: %s",
 		    u_strerror(r));
-		fail_transport(c, "handshake failed");
+		wa__fail_transport(c, "handshake failed");
 		r = -1;
 	}
 	u_buf_free(&payload);
@@ -600,7 +507,7 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 	if ((r = wa_noise_decrypt(c->tr, p, len, &pt)) != 0) {
 		logp_warnx(c->prefix, "cannot decrypt a frame: %s", u_strerror(r));
 		u_buf_free(&pt);
-		fail_transport(c, "undecryptable frame");
+		wa__fail_transport(c, "undecryptable frame");
 		return 1;
 	}
 	r = wa_node_decode_frame(pt.p, pt.len, &n);
@@ -608,7 +515,7 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 	if (r != 0) {
 		logp_warnx(c->prefix, "malformed node from the server: %s",
 		    u_strerror(r));
-		fail_transport(c, "malformed node");
+		wa__fail_transport(c, "malformed node");
 		return 1;
 	}
 	if (u_log_enabled(U_LOG_TRACE)) {
@@ -649,7 +556,7 @@ ws_data(void *arg, const uint8_t *p, size_t n)
 	}
 	if (r < 0) {
 		logp_warnx(c->prefix, "bad frame from the server: %s", u_strerror(r));
-		fail_transport(c, "malformed frame");
+		wa__fail_transport(c, "malformed frame");
 	}
 }
 
@@ -662,413 +569,7 @@ ws_close(void *arg, const char *why)
 	if (c->state == WA_STATE_IDLE || wa_state_is_terminal(c->state))
 		return;
 	logp_info(c->prefix, "connection lost: %s", why);
-	fail_transport(c, why);
-}
-
-/* --- QR pairing ------------------------------------------------------- */
-
-static void
-qr_show(struct wa_client *c)
-{
-	char *qr;
-
-	if (c->ref_idx >= c->nrefs) {
-		struct wa__disconnect d = {
-			.next = WA_STATE_PAIR_TIMEOUT,
-			.reason = "no phone scanned the QR code in time",
-		};
-		request_disconnect(c, &d);
-		return;
-	}
-	if (c->pair_phone == NULL) {
-		qr = wa__qr_string((const uint8_t *)c->refs[c->ref_idx],
-		    strlen(c->refs[c->ref_idx]), &c->dev,
-		    wa__qr_platform_id(c->browser_name));
-		if (qr != NULL && c->cbs.on_qr != NULL)
-			c->cbs.on_qr(c->cbarg, qr);
-		free(qr);
-	}
-	u_timer_start(c->t_qr, c->ref_idx == 0 ? c->qr_first_ms : c->qr_next_ms, 0);
-	c->ref_idx++;
-}
-
-static void
-qr_fire(void *arg)
-{
-	qr_show(arg);
-}
-
-static void pair_code_hello(struct wa_client *c);
-
-static void
-handle_pair_device(struct wa_client *c, const struct wa_node *iq,
-    const struct wa_node *pd)
-{
-	const struct wa_node *ref;
-	size_t i;
-
-	ack_iq(c, iq);
-	clear_refs(c);
-	for (i = 0; (ref = wa_node_child_at(pd, i)) != NULL; i++) {
-		if (strcmp(ref->tag, "ref") != 0 || c->nrefs >= CONN_QR_REFS_MAX)
-			continue;
-		if ((ref->kind != WA_CONTENT_BYTES && ref->kind != WA_CONTENT_STRING) ||
-		    ref->len == 0 || ref->len > WA_QR_REF_MAX ||
-		    memchr(ref->bytes, 0, ref->len) != NULL) {
-			logp_warnx(c->prefix, "pair-device: unusable ref ignored");
-			continue;
-		}
-		c->refs[c->nrefs++] = u_strndup((const char *)ref->bytes, ref->len);
-	}
-	if (c->nrefs == 0) {
-		logp_warnx(c->prefix, "pair-device without refs");
-		fail_transport(c, "pair-device without refs");
-		return;
-	}
-	logp_info(c->prefix, "got %zu QR refs", c->nrefs);
-	qr_show(c);
-	if (c->pair_phone != NULL && !c->pc_sent)
-		pair_code_hello(c);
-}
-
-static void
-send_pair_error(struct wa_client *c, const char *id, int err)
-{
-	struct wa_node *iq = wa_node_new("iq"), *e = wa_node_new("error");
-	const char *text;
-	unsigned code;
-	char buf[16];
-
-	wa__pair_error_reply(err, &code, &text);
-	set_server_to(iq);
-	wa_node_set_attr(iq, "type", "error");
-	wa_node_set_attr(iq, "id", id);
-	snprintf(buf, sizeof(buf), "%u", code);
-	wa_node_set_attr(e, "code", buf);
-	wa_node_set_attr(e, "text", text);
-	wa_node_add_child(iq, e);
-	send_node_raw(c, iq);
-	wa_node_free(iq);
-}
-
-static char *
-attr_jid_string(const struct wa_node *n, const char *key)
-{
-	char buf[WA_JID_STR_MAX];
-	struct wa_jid j;
-	const char *s;
-
-	if (n == NULL)
-		return NULL;
-	if (wa_node_attr_jid(n, key, &j) == 0)
-		return u_strdup(wa_jid_format(&j, buf, sizeof(buf)));
-	if ((s = wa_node_attr(n, key)) != NULL && wa_jid_parse(s, &j) == 0)
-		return u_strdup(wa_jid_format(&j, buf, sizeof(buf)));
-	return NULL;
-}
-
-/*
- * What whatsmeow records at pairing besides the device: the phone's
- * identity key as the Signal identity of our LID's device 0, and the
- * LID <-> phone number mapping.  Optional store slots; failures are
- * logged, the pairing stands (the identity is also in adv_account_sig_key).
- */
-static void
-record_phone_identity(struct wa_client *c, const struct wa_jid *pn,
-    const uint8_t key[WA_KEY_LEN])
-{
-	char addr[WA_JID_STR_MAX + 16];
-	struct wa_jid lid;
-
-	if (c->dev.lid == NULL || wa_jid_parse(c->dev.lid, &lid) != 0 ||
-	    !wa_jid_is_lid(&lid))
-		return;
-	lid.device = 0;
-	if (c->ops->identity_put != NULL &&
-	    wa_jid_signal_address(&lid, addr, sizeof(addr)) != NULL)
-		c->ops->identity_put(c->sarg, c->dev.jid, addr, key);
-	if (c->ops->lid_map_put != NULL)
-		c->ops->lid_map_put(c->sarg, lid.user, pn->user);
-}
-
-static void
-handle_pair_success(struct wa_client *c, const struct wa_node *iq,
-    const struct wa_node *ps)
-{
-	const struct wa_node *di = wa_node_child(ps, "device-identity");
-	const struct wa_node *dn = wa_node_child(ps, "device");
-	const struct wa_node *pl = wa_node_child(ps, "platform");
-	const struct wa_node *biz = wa_node_child(ps, "biz");
-	const char *id = wa_node_attr(iq, "id");
-	struct wa__pair_result res;
-	struct wa_node *reply, *sign, *dev_id;
-	struct wa_jid j;
-	char *jid = NULL, *lid = NULL, ki[16];
-	int r;
-
-	if (id == NULL)
-		return;
-	if (di == NULL || di->kind != WA_CONTENT_BYTES) {
-		logp_warnx(c->prefix, "pair-success without a device identity");
-		send_pair_error(c, id, WA_ERR_PAIR_MALFORMED);
-		fail_transport(c, "bad pair-success");
-		return;
-	}
-	jid = attr_jid_string(dn, "jid");
-	lid = attr_jid_string(dn, "lid");
-	if (jid == NULL || wa_jid_parse(jid, &j) != 0 || !wa_jid_is_pn(&j)) {
-		logp_warnx(c->prefix, "pair-success without a usable device JID");
-		send_pair_error(c, id, WA_ERR_PAIR_MALFORMED);
-		fail_transport(c, "bad pair-success");
-		goto out;
-	}
-	if ((r = wa__pair_verify(&c->dev, di->bytes, di->len, &res)) != 0) {
-		logp_warnx(c->prefix, "refusing pair-success: %s", u_strerror(r));
-		send_pair_error(c, id, r);
-		fail_transport(c, "pairing verification failed");
-		goto out;
-	}
-	free(c->dev.jid);
-	c->dev.jid = jid;
-	jid = NULL;
-	free(c->dev.lid);
-	c->dev.lid = lid;
-	lid = NULL;
-	free(c->dev.adv_details);
-	c->dev.adv_details = res.adv_details;
-	c->dev.adv_details_len = res.adv_details_len;
-	res.adv_details = NULL;
-	memcpy(c->dev.adv_account_sig, res.account_sig, WA_SIG_LEN);
-	memcpy(c->dev.adv_account_sig_key, res.account_sig_key, WA_KEY_LEN);
-	memcpy(c->dev.adv_device_sig, res.device_sig, WA_SIG_LEN);
-	free(c->dev.platform);
-	c->dev.platform = u_strdup(pl != NULL && wa_node_attr(pl, "name") ?
-	    wa_node_attr(pl, "name") : "");
-	free(c->dev.business_name);
-	c->dev.business_name = u_strdup(biz != NULL && wa_node_attr(biz, "name") ?
-	    wa_node_attr(biz, "name") : "");
-	if ((r = c->ops->device_save(c->sarg, &c->dev)) != 0) {
-		logp_warnx(c->prefix, "cannot save the new session: %s",
-		    u_strerror(r));
-		send_pair_error(c, id, WA_ERR_INTERNAL);
-		wa__pair_result_clear(&res);
-		/* Start over with the same keys; the phone will fail too. */
-		free(c->dev.jid);
-		c->dev.jid = NULL;
-		fail_transport(c, "cannot save the session");
-		goto out;
-	}
-	record_phone_identity(c, &j, res.account_sig_key);
-	reply = wa_node_new("iq");
-	set_server_to(reply);
-	wa_node_set_attr(reply, "type", "result");
-	wa_node_set_attr(reply, "id", id);
-	sign = wa_node_new("pair-device-sign");
-	dev_id = wa_node_new("device-identity");
-	snprintf(ki, sizeof(ki), "%u", res.key_index);
-	wa_node_set_attr(dev_id, "key-index", ki);
-	wa_node_set_bytes(dev_id, res.reply, res.reply_len);
-	wa_node_add_child(sign, dev_id);
-	wa_node_add_child(reply, sign);
-	send_node_raw(c, reply);
-	wa_node_free(reply);
-	wa__pair_result_clear(&res);
-	u_timer_stop(c->t_qr);
-	{
-		/* Only the phone number is personal: hide its middle. */
-		char red[WA_JID_STR_MAX * 2];
-		u_log_redact(j.user, red, sizeof(red));
-		logp_info(c->prefix, "paired as %s:%u@%s; waiting for the restart",
-		    red, j.device, j.server);
-	}
-	if (c->cbs.on_paired != NULL)
-		c->cbs.on_paired(c->cbarg, c->dev.jid, c->dev.lid ? c->dev.lid : "",
-		    c->dev.platform);
-out:
-	free(jid);
-	free(lid);
-}
-
-/* --- Pairing code ----------------------------------------------------- */
-
-static void
-pair_code_hello_reply(void *arg, const struct wa_node *res, int err)
-{
-	struct wa_client *c = arg;
-	const struct wa_node *reg, *ref;
-	char shown[WA_PAIRCODE_LEN + 2];
-
-	if (res == NULL || strcmp(wa_node_attr(res, "type") ? wa_node_attr(res,
-	    "type") : "", "result") != 0) {
-		logp_warnx(c->prefix, "the server refused the pairing code request");
-		if (res != NULL)
-			fail_transport(c, "pairing code refused");
-		return;
-	}
-	reg = wa_node_child(res, "link_code_companion_reg");
-	ref = reg != NULL ? wa_node_child(reg, "link_code_pairing_ref") : NULL;
-	if (ref == NULL || (ref->kind != WA_CONTENT_BYTES &&
-	    ref->kind != WA_CONTENT_STRING) || ref->len == 0 || ref->len > 1024) {
-		logp_warnx(c->prefix, "pairing code reply without a ref");
-		fail_transport(c, "bad pairing code reply");
-		return;
-	}
-	free(c->pc_ref);
-	c->pc_ref = u_memdup(ref->bytes, ref->len);
-	c->pc_ref_len = ref->len;
-	memcpy(shown, c->pc_code, 4);
-	shown[4] = '-';
-	memcpy(shown + 5, c->pc_code + 4, 4);
-	shown[9] = '\0';
-	if (c->cbs.on_pair_code != NULL)
-		c->cbs.on_pair_code(c->cbarg, shown);
-}
-
-static struct wa_node *
-bytes_node(const char *tag, const void *p, size_t n)
-{
-	struct wa_node *x = wa_node_new(tag);
-
-	wa_node_set_bytes(x, p, n);
-	return x;
-}
-
-static void
-pair_code_hello(struct wa_client *c)
-{
-	uint8_t rnd[5], salt[32], iv[16], wrapped[WA_PAIRCODE_WRAPPED_LEN], zero = 0;
-	struct wa_node *reg, *x;
-	struct wa_jid j;
-	char digits[32];
-	size_t i, k = 0;
-
-	for (i = 0; c->pair_phone[i] != '\0' && k < sizeof(digits) - 1; i++)
-		if (c->pair_phone[i] >= '0' && c->pair_phone[i] <= '9')
-			digits[k++] = c->pair_phone[i];
-	digits[k] = '\0';
-	if (k <= 6 || digits[0] == '0' ||
-	    wa_jid_make(&j, digits, WA_SERVER_USER, 0) != 0) {
-		logp_warnx(c->prefix, "the phone number must be international, "
-		    "e.g. +33612345678");
-		struct wa__disconnect d = { .next = WA_STATE_PAIR_TIMEOUT,
-		    .reason = "invalid phone number for the pairing code" };
-		request_disconnect(c, &d);
-		return;
-	}
-	wa_jid_format(&j, c->pc_jid, sizeof(c->pc_jid));
-	cry_random(rnd, sizeof(rnd));
-	wa__paircode_encode(rnd, c->pc_code);
-	cry_keypair_generate(&c->pc_eph);
-	cry_random(salt, sizeof(salt));
-	cry_random(iv, sizeof(iv));
-	if (wa__paircode_wrap(c->pc_code, salt, iv, c->pc_eph.pub, wrapped) != 0) {
-		fail_transport(c, "pairing code crypto failed");
-		return;
-	}
-	c->pc_sent = 1;
-	reg = wa_node_new("link_code_companion_reg");
-	wa_node_set_attr_jid(reg, "jid", &j);
-	wa_node_set_attr(reg, "stage", "companion_hello");
-	wa_node_set_attr(reg, "should_show_push_notification", "true");
-	wa_node_add_child(reg, bytes_node(
-	    "link_code_pairing_wrapped_companion_ephemeral_pub", wrapped,
-	    sizeof(wrapped)));
-	wa_node_add_child(reg, bytes_node("companion_server_auth_key_pub",
-	    c->dev.noise.pub, WA_KEY_LEN));
-	/* As mautrix-whatsapp does: the server checks "Browser (OS)". */
-	x = wa_node_new("companion_platform_id");
-	wa_node_set_string(x, "1");
-	wa_node_add_child(reg, x);
-	x = wa_node_new("companion_platform_display");
-	wa_node_set_string(x, "Chrome (Linux)");
-	wa_node_add_child(reg, x);
-	wa_node_add_child(reg, bytes_node("link_code_pairing_nonce", &zero, 1));
-	wa_client_send_iq(c, new_iq("md", "set", reg), 0, pair_code_hello_reply, c);
-}
-
-static const struct wa_node *
-bytes_child(const struct wa_node *n, const char *tag, size_t min, size_t max)
-{
-	const struct wa_node *x = wa_node_child(n, tag);
-
-	if (x == NULL || x->kind != WA_CONTENT_BYTES || x->len < min ||
-	    x->len > max)
-		return NULL;
-	return x;
-}
-
-static void
-handle_pair_code_notification(struct wa_client *c, const struct wa_node *reg)
-{
-	const struct wa_node *ref, *wpub, *ppub;
-	uint8_t peph[32], shared[32], idshared[32], advrand[32], bsalt[32];
-	uint8_t nonce[12], bkey[32], bundle[96], wrapped_bundle[32 + 12 + 96 + 16];
-	uint8_t advin[96];
-	struct wa_node *fin;
-	struct wa_jid j;
-	int r;
-
-	if (c->pc_ref == NULL) {
-		logp_warnx(c->prefix, "pairing code notification without a request");
-		return;
-	}
-	ref = wa_node_child(reg, "link_code_pairing_ref");
-	wpub = bytes_child(reg, "link_code_pairing_wrapped_primary_ephemeral_pub",
-	    WA_PAIRCODE_WRAPPED_LEN, 1024);
-	ppub = bytes_child(reg, "primary_identity_pub", 32, 32);
-	if (ref == NULL || ref->len != c->pc_ref_len ||
-	    memcmp(ref->bytes, c->pc_ref, c->pc_ref_len) != 0 || wpub == NULL ||
-	    ppub == NULL) {
-		logp_warnx(c->prefix, "malformed pairing code notification");
-		return;
-	}
-	if ((r = wa__paircode_unwrap(c->pc_code, wpub->bytes, peph)) != 0 ||
-	    (r = cry_dh(shared, c->pc_eph.priv, peph)) != 0 ||
-	    (r = cry_dh(idshared, c->dev.identity.priv, ppub->bytes)) != 0) {
-		logp_warnx(c->prefix, "pairing code: key agreement failed: %s",
-		    u_strerror(r));
-		fail_transport(c, "pairing code failed");
-		return;
-	}
-	cry_random(advrand, sizeof(advrand));
-	cry_random(bsalt, sizeof(bsalt));
-	cry_random(nonce, sizeof(nonce));
-	memcpy(bundle, c->dev.identity.pub, 32);
-	memcpy(bundle + 32, ppub->bytes, 32);
-	memcpy(bundle + 64, advrand, 32);
-	memcpy(wrapped_bundle, bsalt, 32);
-	memcpy(wrapped_bundle + 32, nonce, 12);
-	memcpy(advin, shared, 32);
-	memcpy(advin + 32, idshared, 32);
-	memcpy(advin + 64, advrand, 32);
-	if ((r = cry_hkdf_sha256(bsalt, 32, shared, 32,
-	    "link_code_pairing_key_bundle_encryption_key", 43, bkey, 32)) != 0 ||
-	    (r = cry_aes_gcm_encrypt(bkey, nonce, NULL, 0, bundle, sizeof(bundle),
-	    wrapped_bundle + 44)) != 0 ||
-	    (r = cry_hkdf_sha256(NULL, 0, advin, sizeof(advin), "adv_secret", 10,
-	    c->dev.adv_secret, 32)) != 0) {
-		logp_warnx(c->prefix, "pairing code: %s", u_strerror(r));
-		fail_transport(c, "pairing code failed");
-		goto out;
-	}
-	fin = wa_node_new("link_code_companion_reg");
-	if (wa_jid_parse(c->pc_jid, &j) == 0)
-		wa_node_set_attr_jid(fin, "jid", &j);
-	wa_node_set_attr(fin, "stage", "companion_finish");
-	wa_node_add_child(fin, bytes_node("link_code_pairing_wrapped_key_bundle",
-	    wrapped_bundle, sizeof(wrapped_bundle)));
-	wa_node_add_child(fin, bytes_node("companion_identity_public",
-	    c->dev.identity.pub, 32));
-	wa_node_add_child(fin, bytes_node("link_code_pairing_ref", c->pc_ref,
-	    c->pc_ref_len));
-	wa_client_send_iq(c, new_iq("md", "set", fin), 0, NULL, NULL);
-	logp_info(c->prefix, "pairing code accepted on the phone; finishing");
-out:
-	sodium_memzero(shared, sizeof(shared));
-	sodium_memzero(idshared, sizeof(idshared));
-	sodium_memzero(bkey, sizeof(bkey));
-	sodium_memzero(advin, sizeof(advin));
-	sodium_memzero(bundle, sizeof(bundle));
+	wa__fail_transport(c, why);
 }
 
 /* --- After <success> -------------------------------------------------- */
@@ -1080,7 +581,7 @@ active_reply(void *arg, const struct wa_node *res, int err)
 
 	if (res == NULL) {
 		if (err != WA_ERR_NOT_CONNECTED)
-			fail_transport(c, "no answer to passive/active");
+			wa__fail_transport(c, "no answer to passive/active");
 		return;
 	}
 	c->attempt = 0;
@@ -1098,14 +599,14 @@ prekeys_done(void *arg, int err)
 		return;
 	if (err != 0)
 		logp_warnx(c->prefix, "prekey upload failed: %s", u_strerror(err));
-	wa_client_send_iq(c, new_iq("passive", "set", wa_node_new("active")), 0,
+	wa_client_send_iq(c, wa__new_iq("passive", "set", wa_node_new("active")), 0,
 	    active_reply, c);
 }
 
 static void
 handle_success(struct wa_client *c, const struct wa_node *n)
 {
-	char *lid = attr_jid_string(n, "lid");
+	char *lid = wa__attr_jid_string(n, "lid");
 	char *cached = NULL;
 	int r;
 
@@ -1191,17 +692,17 @@ handle_iq(struct wa_client *c, const struct wa_node *n)
 	if (child != NULL && strcmp(type, "set") == 0 && from_server(n) &&
 	    n->nchildren == 1) {
 		if (strcmp(child->tag, "pair-device") == 0) {
-			handle_pair_device(c, n, child);
+			wa__handle_pair_device(c, n, child);
 			return;
 		}
 		if (strcmp(child->tag, "pair-success") == 0) {
-			handle_pair_success(c, n, child);
+			wa__handle_pair_success(c, n, child);
 			return;
 		}
 	}
 	if (strcmp(type, "get") == 0 && child != NULL &&
 	    strcmp(child->tag, "ping") == 0) {
-		ack_iq(c, n);
+		wa__ack_iq(c, n);
 		return;
 	}
 	if (c->cbs.on_node != NULL)
@@ -1227,7 +728,7 @@ wa_client_send_ack(struct wa_client *c, const struct wa_node *n)
 		wa_node_set_attr_jid(ack, "to", &from->jid);
 	else
 		wa_node_set_attr(ack, "to", from->str);
-	r = send_node_raw(c, ack);
+	r = wa__send_node(c, ack);
 	wa_node_free(ack);
 	return r;
 }
@@ -1248,7 +749,7 @@ handle_notification(struct wa_client *c, const struct wa_node *n)
 	if (type != NULL && strcmp(type, "link_code_companion_reg") == 0) {
 		send_ack(c, n);
 		if ((x = wa_node_child(n, "link_code_companion_reg")) != NULL)
-			handle_pair_code_notification(c, x);
+			wa__handle_pair_code_notification(c, x);
 		return;
 	}
 	if (type != NULL && strcmp(type, "encrypt") == 0 && from_server(n) &&
@@ -1280,7 +781,7 @@ handle_node(struct wa_client *c, struct wa_node *n)
 		logp_warnx(c->prefix, "login failed with reason %llu",
 		    (unsigned long long)v);
 		wa__classify_failure((unsigned)v, &d);
-		request_disconnect(c, &d);
+		wa__request_disconnect(c, &d);
 	} else if (strcmp(n->tag, "stream:error") == 0) {
 		x = wa_node_child(n, "conflict");
 		logp_warnx(c->prefix, "stream error %s%s%s",
@@ -1289,9 +790,9 @@ handle_node(struct wa_client *c, struct wa_node *n)
 		    x != NULL && wa_node_attr(x, "type") ? wa_node_attr(x, "type") : "");
 		wa__classify_stream_error(wa_node_attr(n, "code"),
 		    x != NULL ? wa_node_attr(x, "type") : NULL, &d);
-		request_disconnect(c, &d);
+		wa__request_disconnect(c, &d);
 	} else if (strcmp(n->tag, "xmlstreamend") == 0) {
-		fail_transport(c, "server closed the stream");
+		wa__fail_transport(c, "server closed the stream");
 	} else if (strcmp(n->tag, "ib") == 0) {
 		if ((x = wa_node_child(n, "offline")) != NULL) {
 			if (wa_node_attr_u64(x, "count", &v) != 0 || v > 0xffffffffu)
@@ -1356,7 +857,7 @@ wa_client_new(struct u_loop *loop, const struct wa_client_opts *o,
 	c->ws = wa__ws_new(loop, &wcbs, c);
 	c->t_reconnect = u_timer_new(loop, reconnect_fire, c);
 	c->t_keepalive = u_timer_new(loop, keepalive_fire, c);
-	c->t_qr = u_timer_new(loop, qr_fire, c);
+	c->t_qr = u_timer_new(loop, wa__qr_fire, c);
 	c->t_iq = u_timer_new(loop, iq_tick, c);
 	return c;
 }
@@ -1452,8 +953,3 @@ wa__client_prefix(struct wa_client *c)
 	return c->prefix;
 }
 
-struct wa_node *
-wa__new_iq(const char *xmlns, const char *type, struct wa_node *child)
-{
-	return new_iq(xmlns, type, child);
-}

@@ -9,9 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/cry.h"
 #include "util/buf.h"
+#include "util/loop.h"
 #include "waweb/client.h"
+#include "waweb/frame.h"
+#include "waweb/jid.h"
+#include "waweb/noise.h"
 #include "waweb/store.h"
+#include "waweb/ws.h"
 
 /* What to do when the server ends the stream or refuses the login. */
 struct wa__disconnect {
@@ -111,5 +117,107 @@ int wa__paircode_wrap(const char *code, const uint8_t salt[32],
     uint8_t out[WA_PAIRCODE_WRAPPED_LEN]);
 int wa__paircode_unwrap(const char *code,
     const uint8_t wrapped[WA_PAIRCODE_WRAPPED_LEN], uint8_t pub[32]);
+
+/* --- The client (conn.c owns it; login.c and prekeys.c reach in) ------ */
+
+/*
+ * Largest frame we accept from the server.  History sync blobs come by
+ * media download, not inline; the biggest inline stanzas (group metadata,
+ * offline batches) stay well under 4 MiB.  16 MiB - 1 is the wire limit.
+ */
+#define CONN_FRAME_MAX ((size_t)16 << 20)
+/* How many QR refs we keep from one pair-device (the server sends 6). */
+#define CONN_QR_REFS_MAX 16
+/* Outstanding iqs: far above what the client has in flight. */
+#define CONN_IQ_MAX 4096
+
+struct iq_wait {
+	struct iq_wait	*next;
+	char		 id[32];
+	uint64_t	 deadline;	/* u_loop_now ms */
+	wa_iq_cb	 cb;
+	void		*arg;
+};
+
+struct wa_client {
+	struct u_loop		*loop;		/* borrowed */
+	const struct wa_store_ops *ops;		/* borrowed */
+	void			*sarg;
+	struct wa_client_cbs	 cbs;
+	void			*cbarg;
+	char			 prefix[48];
+
+	/* options (owned copies) */
+	char			*url_s;
+	struct wa__url		 url;
+	uint8_t			 root[CRY_KEY_LEN];
+	int			 has_root;
+	char			*os_name, *browser_name, *web_version;
+	char			*device_jid, *pair_phone;
+	unsigned		 qr_first_ms, qr_next_ms;
+	unsigned		 backoff_base_ms, backoff_max_ms;
+	unsigned		 keepalive_ms;	/* 0: production timings */
+
+	struct wa_device	 dev;
+	int			 have_dev;
+	uint32_t		 version[3];
+	char			 version_s[40];
+
+	enum wa_state		 state;
+	unsigned		 attempt;	/* reconnects since the last success */
+	int			 started;
+	struct wa__ws		*ws;		/* owned */
+	struct u_timer		*t_reconnect, *t_keepalive, *t_qr, *t_iq;
+
+	/* Per connection. */
+	int			 connected;	/* websocket open */
+	struct wa_frame_dec	 dec;
+	int			 dec_init;
+	struct wa_noise_hs	*hs;		/* owned, during the handshake */
+	struct wa_noise_transport *tr;		/* owned, after it */
+	int			 in_feed;
+	int			 has_pending;
+	struct wa__disconnect	 pending;
+	int			 stop_pending;
+	struct iq_wait		*iqs;		/* owned list */
+	unsigned		 niqs;
+	unsigned		 iq_counter;
+	char			 iq_prefix[24];
+	int			 keepalive_out;
+	int			 logged_in;
+	/* QR */
+	char			*refs[CONN_QR_REFS_MAX];	/* owned */
+	size_t			 nrefs, ref_idx;
+	/* Pairing code */
+	int			 pc_sent;
+	struct cry_keypair	 pc_eph;
+	char			 pc_code[WA_PAIRCODE_LEN + 1];
+	uint8_t			*pc_ref;	/* owned */
+	size_t			 pc_ref_len;
+	char			 pc_jid[WA_JID_STR_MAX];
+};
+
+/* conn.c: sending and giving up, for login.c and prekeys.c. */
+int wa__send_node(struct wa_client *c, const struct wa_node *n);
+void wa__set_server_to(struct wa_node *n);
+/* <iq type=result id=<req id> to=s.whatsapp.net>. */
+void wa__ack_iq(struct wa_client *c, const struct wa_node *req);
+/* Drop the connection and reconnect with backoff (why: static text). */
+void wa__fail_transport(struct wa_client *c, const char *why);
+/* Apply d now, or after the current frame feed when inside one. */
+void wa__request_disconnect(struct wa_client *c, const struct wa__disconnect *d);
+
+/* login.c */
+void wa__qr_fire(void *arg);
+void wa__handle_pair_device(struct wa_client *c, const struct wa_node *iq,
+    const struct wa_node *pd);
+void wa__handle_pair_success(struct wa_client *c, const struct wa_node *iq,
+    const struct wa_node *ps);
+void wa__handle_pair_code_notification(struct wa_client *c,
+    const struct wa_node *reg);
+/* Forget refs, timers and pairing-code state of the connection. */
+void wa__pairing_reset(struct wa_client *c);
+/* The JID value of key (JID- or string-typed), formatted; owned or NULL. */
+char *wa__attr_jid_string(const struct wa_node *n, const char *key);
 
 #endif
