@@ -425,6 +425,38 @@ member_call(struct mx_intent *in, const char *room_id, const char *verb,
 	return r;
 }
 
+/* A membership call made on behalf of an ensure-joined chain: cancelling
+ * the caller's arg drops it and frees the chain. */
+struct ej;
+static void ej_next(void *, int, int, json_t *);
+static void ej_free(void *);
+static void *ej_owner(struct ej *);
+
+static int
+member_call_owned(struct mx_intent *in, const char *room_id, const char *verb,
+    const char *user_id, struct ej *e)
+{
+	struct call c = { 0 };
+	char *r = mx__esc(room_id), *path;
+	json_t *b = member_body(user_id, NULL);
+	int rc;
+
+	path = u_asprintf("/_matrix/client/v3/rooms/%s/%s", r, verb);
+	c.method = "POST";
+	c.path = path;
+	c.json = b;
+	c.idempotent = strcmp(verb, "join") == 0;
+	c.done = ej_next;
+	c.arg = e;
+	c.owner = ej_owner(e);
+	c.free_arg = ej_free;
+	rc = call(in, &c);
+	json_decref(b);
+	free(path);
+	free(r);
+	return rc;
+}
+
 int
 mx_intent_invite(struct mx_intent *in, const char *room_id,
     const char *user_id, const char *reason, mx_done_fn done, void *arg)
@@ -439,6 +471,77 @@ mx_intent_join(struct mx_intent *in, const char *room_id, mx_done_fn done,
     void *arg)
 {
 	return member_call(in, room_id, "join", NULL, NULL, 1, done, arg);
+}
+
+/* --- ensure joined: join; on 403 the bot invites, then join again --- */
+
+struct ej {
+	struct mx_intent	*in;
+	char			*room;		/* owned */
+	int			 step;		/* 0 join, 1 invite, 2 join again */
+	mx_done_fn		 done;
+	void			*arg;
+};
+
+static void *
+ej_owner(struct ej *e)
+{
+	return e->arg;
+}
+
+static void
+ej_free(void *p)
+{
+	struct ej *e = p;
+
+	free(e->room);
+	free(e);
+}
+
+static void
+ej_next(void *arg, int rc, int status, json_t *resp)
+{
+	struct ej *e = arg;
+	struct mx_appservice *as = e->in->as;
+	int r;
+
+	if (e->step == 0 && rc == MX_ERR_HTTP && status == 403 &&
+	    e->in != as->bot) {
+		e->step = 1;
+		r = member_call_owned(as->bot, e->room, "invite", e->in->user_id,
+		    e);
+	} else if (e->step == 1 && rc == 0) {
+		e->step = 2;
+		r = member_call_owned(e->in, e->room, "join", NULL, e);
+	} else {
+		e->done(e->arg, rc, status, resp);
+		ej_free(e);
+		return;
+	}
+	if (r != 0) {
+		e->done(e->arg, r, 0, NULL);
+		ej_free(e);
+	}
+}
+
+int
+mx_intent_ensure_joined(struct mx_intent *in, const char *room_id,
+    mx_done_fn done, void *arg)
+{
+	struct ej *e;
+	int r;
+
+	if (room_id == NULL)
+		return MX_ERR_INVALID;
+	e = u_calloc(1, sizeof(*e));
+	e->in = in;
+	e->room = u_strdup(room_id);
+	e->done = done;
+	e->arg = arg;
+	r = member_call_owned(in, room_id, "join", NULL, e);
+	if (r != 0)
+		ej_free(e);
+	return r;
 }
 
 int

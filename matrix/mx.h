@@ -228,6 +228,11 @@ int mx_intent_invite(struct mx_intent *in, const char *room_id,
     const char *user_id, const char *reason, mx_done_fn done, void *arg);
 int mx_intent_join(struct mx_intent *in, const char *room_id, mx_done_fn done,
     void *arg);
+/* Join; if that is refused (403) have the bot invite the user and join
+ * again (mautrix's EnsureJoined).  mx_appservice_cancel(as, arg) drops
+ * the whole chain. */
+int mx_intent_ensure_joined(struct mx_intent *in, const char *room_id,
+    mx_done_fn done, void *arg);
 int mx_intent_leave(struct mx_intent *in, const char *room_id,
     const char *reason, mx_done_fn done, void *arg);
 int mx_intent_kick(struct mx_intent *in, const char *room_id,

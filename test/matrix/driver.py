@@ -392,6 +392,27 @@ def main():
         h.cmd("register", **{"as": g2})
         h.cmd("invite", room=portal, user=g2)
         h.cmd("join", room=portal, **{"as": g2})
+        g3 = "@whatsapp_15550000003:" + SERVER
+        h.cmd("register", **{"as": g3})
+        rej = h.cmd("ensure_joined", room=portal, **{"as": g3})
+        st, mem3, _ = alice.state(portal, "m.room.member", g3)
+        result("ensure_joined_invites_then_joins", rej["rc"] == 0 and
+               mem3.get("membership") == "join", "%s %s" % (rej, mem3))
+        # a send cancelled right after it was queued never calls back
+        # and never leaves a second reply for its id
+        rcx = h.cmd("send_cancel", room=portal, content={"msgtype": "m.text", "body": "cancelled"},
+                    **{"as": g3})
+        time.sleep(1.0)
+        dup = []
+        while True:
+            try:
+                m = h.q.get_nowait()
+            except queue.Empty:
+                break
+            if m and m.get("id") == rcx["id"]:
+                dup.append(m)
+        result("cancelled_call_never_completes", rcx["rc"] == 0 and
+               rcx.get("resp", {}).get("cancelled") is True and not dup, "%s %s" % (rcx, dup))
         rk = h.cmd("kick", room=portal, user=g2, reason="left WhatsApp group")
         h.cmd("invite", room=portal, user=g2)
         h.cmd("join", room=portal, **{"as": g2})

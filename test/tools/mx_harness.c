@@ -351,7 +351,23 @@ run_cmd(json_t *cmd)
 	} else if (strcmp(op, "invite") == 0)
 		r = mx_intent_invite(in, str(cmd, "room"), str(cmd, "user"),
 		    str(cmd, "reason"), done_cb, c);
-	else if (strcmp(op, "join") == 0)
+	else if (strcmp(op, "ensure_joined") == 0)
+		r = mx_intent_ensure_joined(in, str(cmd, "room"), done_cb, c);
+	else if (strcmp(op, "send_cancel") == 0) {
+		/* queue a send and drop it at once: its callback must never
+		 * run (the reply below is the only one for this id) */
+		r = mx_intent_send(in, str(cmd, "room"), "m.room.message",
+		    json_object_get(cmd, "content"), 0, done_cb, c);
+		if (r == 0) {
+			json_t *j = json_pack("{s:b}", "cancelled", 1);
+
+			mx_appservice_cancel(as, c);
+			reply(id, 0, 0, j);
+			json_decref(j);
+			cmd_free(c);
+			return;
+		}
+	} else if (strcmp(op, "join") == 0)
 		r = mx_intent_join(in, str(cmd, "room"), done_cb, c);
 	else if (strcmp(op, "leave") == 0)
 		r = mx_intent_leave(in, str(cmd, "room"), str(cmd, "reason"),
