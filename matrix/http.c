@@ -302,8 +302,10 @@ complete(struct mx_req *r, CURLcode cc)
 
 	curl_multi_remove_handle(r->h->multi, r->easy);
 	if (r->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-		logp_warnx("mx-http", "%s %s: reply exceeds its size limit",
-		    r->method, r->url);
+		/* Up to the query only: user_id= holds ghost ids, i.e.
+		 * phone numbers, which stay out of warnings. */
+		logp_warnx("mx-http", "%s %.*s: reply exceeds its size limit",
+		    r->method, (int)strcspn(r->url, "?"), r->url);
 		finish(r, MX_ERR_TOO_BIG, 0, NULL, NULL);
 		return;
 	}
