@@ -671,16 +671,19 @@ start_step(struct mx_appservice *as)
 				start_set(as, ST_AVATAR);
 				continue;
 			}
-			r = mx_intent_set_displayname(bot, as->bot_displayname,
-			    start_reply, as);
+			/* mautrix's config: "remove" clears it */
+			r = mx_intent_set_displayname(bot,
+			    strcmp(as->bot_displayname, "remove") == 0 ? "" :
+			    as->bot_displayname, start_reply, as);
 			break;
 		case ST_AVATAR:
 			if (as->bot_avatar == NULL) {
 				start_set(as, ST_DONE);
 				continue;
 			}
-			r = mx_intent_set_avatar_url(bot, as->bot_avatar,
-			    start_reply, as);
+			r = mx_intent_set_avatar_url(bot,
+			    strcmp(as->bot_avatar, "remove") == 0 ? "" :
+			    as->bot_avatar, start_reply, as);
 			break;
 		default:
 			start_finish(as, 0);

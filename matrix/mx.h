@@ -83,8 +83,8 @@ struct mx_config {
 	const char	*listen_host;	/* appservice.hostname, e.g. "127.0.0.1" */
 	int		 listen_port;	/* 0: any free port (see mx_appservice_port) */
 	const char	*bot_localpart;	/* "whatsappbot" */
-	const char	*bot_displayname;	/* NULL or "": leave unchanged */
-	const char	*bot_avatar;	/* mxc:// or NULL */
+	const char	*bot_displayname;	/* NULL or "": leave unchanged; "remove": clear */
+	const char	*bot_avatar;	/* mxc://, "remove", or NULL/"": unchanged */
 	const char	*username_template;	/* "whatsapp_{{.}}" */
 	int		 ephemeral;	/* deliver ephemeral events (typing, receipts) */
 	int		 ignore_spec_version;	/* skip the >= v1.4 check */

@@ -28,6 +28,7 @@ BOT = "@whatsappbot:stub.test"
 class Stub:
     def __init__(self):
         self.log = []          # (method, path) of every request
+        self.bodies = []       # (method, path, body)
         self.whoami = BOT
         self.versions = ["v1.4", "v1.7", "v1.11"]
         self.ping_status = 200
@@ -56,11 +57,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        body = self.rfile.read(n) if n else b""
         path = self.path.split("?")[0]
         with stub.lock:
             stub.log.append((self.command, path))
+            stub.bodies.append((self.command, path, body))
         if path == "/_matrix/client/v3/register":
             return self.reply(400, {"errcode": "M_USER_IN_USE", "error": "taken"})
         if path == "/_matrix/client/versions":
@@ -71,6 +72,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"capabilities": {"m.room_versions": {"default": "10"}}})
         if path == "/_matrix/client/v1/media/config":
             return self.reply(200, {"m.upload.size": stub.upload_max})
+        if path.startswith("/_matrix/client/v3/profile/"):
+            return self.reply(200, {})
         if "/appservice/" in path and path.endswith("/ping"):
             if stub.ping_status == 200:
                 return self.reply(200, {"duration_ms": 1})
@@ -139,9 +142,14 @@ def main():
     result("start_unreachable_is_exit16_code", r["rc"] == -420, json.dumps(r))
     hh.close()
 
-    h = harness()
+    h = Harness([os.environ["HARNESS"], "--hs", "http://127.0.0.1:%d" % STUB_PORT,
+                 "--domain", "stub.test", "--as-id", "stub", "--as-token", "ast",
+                 "--hs-token", "hst", "--port", str(AS_PORT), "--bot-name", "remove"])
     r = h.cmd("start")
+    with stub.lock:
+        names = [b for m, p, b in stub.bodies if p.endswith("/displayname")]
     result("start_ok_against_stub", r["rc"] == 0, json.dumps(r))
+    result("bot_displayname_remove_clears_it", names == [b'{"displayname":""}'], str(names))
     # 429 (retry_after_ms) then 503 then success: same txnId every time.
     stub.send_plan = [429, 503]
     with stub.lock:
