@@ -1,5 +1,6 @@
 #!/bin/sh
-# Storage suite: the db/ unit tests on both backends.
+# Storage suite: the db/ unit tests and the bridge's data-access layer
+# (bridge/store.h) on both backends.
 #
 #   sqlite:   test_db_api and test_db_migrate on fresh SQLite files, plus
 #             the SQLite-only tests (pragmas, URI parameters, txlock)
@@ -7,6 +8,7 @@
 #             PostgreSQL cluster started here (test/pg.sh) and removed
 #             afterwards, plus test_db_pg: PostgreSQL-only tests
 #             (unreachable server, malformed URIs, reconnection, bytea)
+#   both:     test_br_store (bridge/store.h on the migrated schema)
 #
 # Each line names its backend: "PASS: sqlite: test_db_...".
 set -u
@@ -16,13 +18,14 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_erro
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 . "$TOP/test/pg.sh"
 
-bin=$BUILD/san/test/unit/db
+bin=$BUILD/san/test/unit
 status=0
 tmp=$(mktemp /tmp/ponton-db-suite-XXXXXX)
 trap 'pg_stop; rm -f "$tmp"' EXIT
 trap 'exit 1' INT TERM
 
-# run BACKEND TEST-BINARY: prefixes each PASS/FAIL line with the backend.
+# run BACKEND MODULE/TEST-BINARY: prefixes each PASS/FAIL line with the
+# backend.
 run() {
 	backend=$1
 	t=$bin/$2
@@ -44,20 +47,22 @@ run() {
 
 PONTON_TEST_DB=sqlite
 export PONTON_TEST_DB
-run sqlite test_db_api
-run sqlite test_db_migrate
-run sqlite test_db_sqlite
+run sqlite db/test_db_api
+run sqlite db/test_db_migrate
+run sqlite db/test_db_sqlite
+run sqlite bridge/test_br_store
 
 if pg_start; then
 	PONTON_TEST_DB=postgres
 	PONTON_TEST_PG_URI=$PG_URI
 	export PONTON_TEST_DB PONTON_TEST_PG_URI
-	run postgres test_db_api
-	run postgres test_db_migrate
-	run postgres test_db_pg
+	run postgres db/test_db_api
+	run postgres db/test_db_migrate
+	run postgres db/test_db_pg
+	run postgres bridge/test_br_store
 else
 	echo "FAIL: postgres: server did not start (see above)"
-	run postgres test_db_pg
+	run postgres db/test_db_pg
 	status=1
 fi
 exit $status
