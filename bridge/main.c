@@ -2,11 +2,14 @@
  * main.c: ponton's entry point.  Parses the command line (the same flags
  * as mautrix-whatsapp), loads and rewrites the config, writes the
  * registration for -g, sets up logging, validates the config and opens and
- * upgrades the database.  It is the only file that wires modules together.
+ * upgrades the database, then runs the bridge: the loop, the Matrix side
+ * (bridge/mx_as.c) with mautrix's start-up checks, the core
+ * (bridge/bridge.c) until SIGINT/SIGTERM.  It is the only file that wires
+ * modules together.
  *
- * What it does not do (yet): there is no Matrix or WhatsApp runtime in this
- * build, so after the database step it says so and exits non-zero instead
- * of pretending to run.
+ * What it does not do (yet): the WhatsApp side is not wired; the bridge
+ * answers on Matrix (management room, commands) and logs that no network
+ * side runs.
  *
  * Exit codes: bridge/exitcodes.h (mautrix's numbers).
  */
@@ -22,12 +25,15 @@
 
 #include <jansson.h>
 
+#include "bridge/bridge.h"
 #include "bridge/config.h"
 #include "bridge/exitcodes.h"
+#include "bridge/mx.h"
 #include "bridge/registration.h"
 #include "bridge/version.h"
 #include "db/db.h"
 #include "util/log.h"
+#include "util/loop.h"
 #include "util/mem.h"
 
 /* `ponton login` lives in its own file, written separately. */
@@ -424,7 +430,8 @@ setup_logging(const struct br_config *cfg, char *why, size_t whysz,
 }
 
 static int
-open_database(const struct br_config *cfg, const struct cli *cli)
+open_database(const struct br_config *cfg, const struct cli *cli,
+    struct db **out)
 {
 	struct db_open_opts o;
 	struct db *db = NULL;
@@ -462,7 +469,7 @@ open_database(const struct br_config *cfg, const struct cli *cli)
 		return BR_EXIT_DB_UPGRADE;
 	}
 	log_info("Database is up to date");
-	db_close(db);
+	*out = db;
 	return BR_EXIT_OK;
 }
 
@@ -506,10 +513,100 @@ out:
 	return rc;
 }
 
+struct runtime {
+	struct u_loop	*loop;		/* borrowed */
+	int		 code;		/* exit code once stopped */
+	int		 started;
+};
+
+static void
+on_started(void *arg, int code)
+{
+	struct runtime *rt = arg;
+
+	if (code != BR_EXIT_OK) {
+		switch (code) {
+		case BR_EXIT_WHOAMI:
+			fatal_line("The homeserver says the appservice token "
+			    "belongs to someone else than the bridge bot");
+			break;
+		case BR_EXIT_HS_PING:
+			fatal_line("Homeserver -> bridge connection is not "
+			    "working (the appservice ping failed)");
+			break;
+		default:
+			fatal_line("Failed to connect to the homeserver, or it "
+			    "is too old or refused the appservice token");
+			break;
+		}
+		rt->code = code;
+		u_loop_stop(rt->loop);
+		return;
+	}
+	rt->started = 1;
+	log_info("Bridge started; the WhatsApp side is not wired in this "
+	    "build, only the Matrix side (commands, management rooms) runs");
+}
+
+static void
+on_signal(void *arg)
+{
+	struct runtime *rt = arg;
+
+	log_info("Shutting down bridge");
+	rt->code = BR_EXIT_OK;
+	u_loop_stop(rt->loop);
+}
+
+/*
+ * The running bridge: loop, core, Matrix side; start-up checks, then the
+ * loop until a signal.  Returns the exit code.  Teardown order: the Matrix
+ * side first (it completes pending calls, whose arguments the core owns),
+ * then the core, then the loop.
+ */
+static int
+run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
+{
+	struct br_mx_handlers h;
+	struct br_bridge *br;
+	struct br_mx *mx = NULL;
+	struct runtime rt;
+	int rc;
+
+	memset(&rt, 0, sizeof(rt));
+	rt.loop = u_loop_new();
+	br = br_bridge_new(cfg, db);
+	br_bridge_handlers(br, &h);
+	rc = br_mx_as_new(rt.loop, cfg, cli->ignore_unsupported_server, &h,
+	    &mx);
+	if (rc != BR_EXIT_OK) {
+		fatal_line("Failed to start the appservice HTTP listener on "
+		    "%s:%lld", cfg->appservice.hostname,
+		    (long long)cfg->appservice.port);
+		goto out;
+	}
+	br_bridge_set_mx(br, mx);
+	log_info("Appservice listening on %s:%d", cfg->appservice.hostname,
+	    br_mx_as_port(mx));
+	u_loop_on_signal(rt.loop, on_signal, &rt);
+	log_debug("Checking connection to homeserver");
+	br_mx_as_start(mx, on_started, &rt);
+	u_loop_run(rt.loop);
+	rc = rt.code;
+	if (rc == BR_EXIT_OK)
+		log_info("Bridge stopped");
+out:
+	br_mx_as_free(mx);
+	br_bridge_free(br);
+	u_loop_free(rt.loop);
+	return rc;
+}
+
 static int
 run(int argc, char **argv)
 {
 	struct br_config *cfg = NULL;
+	struct db *db = NULL;
 	struct cli cli;
 	char err[1024], notes[256];
 	size_t i;
@@ -579,14 +676,11 @@ run(int argc, char **argv)
 	}
 	log_info("Initializing bridge (name=%s, version=%s)", PONTON_NAME,
 	    PONTON_VERSION);
-	if ((rc = open_database(cfg, &cli)) != BR_EXIT_OK)
+	if ((rc = open_database(cfg, &cli, &db)) != BR_EXIT_OK)
 		goto out;
-	log_info("The Matrix and WhatsApp sides are not implemented in this "
-	    "build of ponton; stopping after the database check");
-	fprintf(stderr, "ponton: config, logging and database are ready, but "
-	    "this build has no Matrix/WhatsApp runtime yet; exiting\n");
-	rc = BR_EXIT_NOT_IMPLEMENTED;
+	rc = run_bridge(cfg, db, &cli);
 out:
+	db_close(db);
 	br_config_free(cfg);
 	u_log_close();
 	return rc;

@@ -1,6 +1,8 @@
 #!/bin/sh
 # CLI suite: drives $BUILD/san/ponton (ASan build) end to end: flags, exit
-# codes, -e / -g / config rewrite, environment overrides, logging, database.
+# codes, -e / -g / config rewrite, environment overrides, logging, database,
+# and the Matrix start-up checks against stand-in homeservers
+# (test/bridge/hs_stub.py; the real Synapse is in 55-bridge-matrix).
 set -u
 : "${BUILD:=build}"
 : "${TOP:=$(pwd)}"
@@ -11,9 +13,23 @@ case $BUILD in /*) P=$BUILD/san/ponton ;; esac
 DATA=$TOP/test/data/config
 [ -x "$P" ] || { echo "FAIL: cli: $P not built"; exit 1; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/ponton-cli.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+STUBPIDS=""
+trap 'kill $STUBPIDS 2>/dev/null; rm -rf "$W"' EXIT
 cd "$W" || exit 1
 status=0
+
+# stub MODE: start a stand-in homeserver, set STUB_<MODE> to its URL.
+stub() {
+	python3 "$TOP/test/bridge/hs_stub.py" "$1" "$W/stub-$1.port" > /dev/null 2>&1 &
+	STUBPIDS="$STUBPIDS $!"
+	i=0
+	while [ ! -s "$W/stub-$1.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	eval "STUB_$1=http://127.0.0.1:$(cat "$W/stub-$1.port" 2>/dev/null)"
+}
+stub refuse
+stub oldspec
+stub whoami
+stub ok
 
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1"; status=1; }
@@ -33,8 +49,9 @@ run() {
 # A config that passes validation (SQLite database in the work dir).
 ready_config() {
 	"$P" -e -c "$1" > /dev/null
-	sed -i -e 's|address: http://example.localhost:8008|address: http://127.0.0.1:8008|' \
+	sed -i -e "s|address: http://example.localhost:8008|address: $STUB_refuse|" \
 	    -e 's|^    domain: example.com$|    domain: cli.test|' \
+	    -e 's|^    port: 29318$|    port: 0|' \
 	    -e 's|^    type: postgres$|    type: sqlite3-fk-wal|' \
 	    -e 's|^    uri: postgres://user:password@host/database?sslmode=disable$|    uri: file:bridge.db?_txlock=immediate|' \
 	    -e 's|^        "example.com": user$|        "cli.test": user|' \
@@ -137,7 +154,7 @@ check "-n left the file as it was" grep -q "^    type: sqlite3$" s3.yaml
 ready_config full.yaml
 run 0 "-g on a filled-in config" -g -c full.yaml -r full-reg.yaml
 sed -i 's|^    type: sqlite3-fk-wal$|    type: sqlite3|' full.yaml
-run 69 "start reaches the database, then says it has no runtime" -c full.yaml
+run 16 "start reaches the database, then the homeserver refuses the token (16)" -c full.yaml
 check "sqlite3 corrected in the rewritten config" grep -q "^    type: sqlite3-fk-wal$" full.yaml
 check "the database was created and upgraded" sh -c '[ -s bridge.db ] && python3 -c "import sqlite3; c=sqlite3.connect(\"bridge.db\"); assert c.execute(\"select count(*) from version\").fetchone()[0] >= 1"'
 check "stdout log is pretty-colored" grep -q "$(printf '\033')\[" out
@@ -146,11 +163,11 @@ import json
 lines = open("logs/cli.log").read().splitlines()
 assert lines
 for l in lines: json.loads(l)
-assert any("not implemented" in json.loads(l)["message"] for l in lines)'
+assert any("Database is up to date" in json.loads(l)["message"] for l in lines)'
 check "no secret in the logs" sh -c "! grep -q '$(sed -n 's/^    as_token: //p' full.yaml)' logs/cli.log out err"
-check "exit message says the runtime is missing" grep -q "no Matrix/WhatsApp runtime" err
+check "fatal line names the homeserver failure" grep -q "Failed to connect to the homeserver" out
 sed -i -e 's|^    min_level: debug$|    min_level: warn|' full.yaml
-run 69 "min_level warn start" -c full.yaml
+run 16 "min_level warn start" -c full.yaml
 check "min_level warn hides info lines" sh -c '! grep -q "INF" out'
 cp fresh.yaml quiet.yaml
 sed -i 's|^    min_level: debug$|    min_level: disabled|' quiet.yaml
@@ -165,17 +182,79 @@ ready_config env.yaml
 "$P" -g -c env.yaml -r env-reg.yaml > /dev/null
 sed -i 's|^env_config_prefix: null$|env_config_prefix: PONTON_|' env.yaml
 cp env.yaml env-before.yaml
-PONTON_DATABASE__URI="file:envdb.db?_txlock=immediate" run 69 "env override of database.uri" -c env.yaml
+PONTON_DATABASE__URI="file:envdb.db?_txlock=immediate" run 16 "env override of database.uri" -c env.yaml
 check "env override used" [ -s envdb.db ]
 check "env override not written to the file" sh -c '! grep -q envdb env.yaml'
 printf 'file:envfile.db?_txlock=immediate\n' > uri.txt
-PONTON_DATABASE__URI_FILE=uri.txt run 69 "env _FILE override" -c env.yaml
+PONTON_DATABASE__URI_FILE=uri.txt run 16 "env _FILE override" -c env.yaml
 check "env _FILE value used" [ -s envfile.db ]
-RUNENV="PONTON_database.uri=file:dot.db?_txlock=immediate" run 69 "env dotted name" -c env.yaml
+RUNENV="PONTON_database.uri=file:dot.db?_txlock=immediate" run 16 "env dotted name" -c env.yaml
 check "env dotted name used" [ -s dot.db ]
 PONTON_APPSERVICE__NO_SUCH=1 run 10 "env unknown key exits 10" -c env.yaml
 check "env unknown key is named" grep -q "appservice->no_such not found" err
 PONTON_APPSERVICE__PORT=abc run 10 "env bad integer exits 10" -c env.yaml
 PONTON_DATABASE__URI_FILE=missing.txt run 10 "env missing _FILE exits 10" -c env.yaml
+
+# --- Matrix start-up checks (mautrix's exit codes) ---------------------------
+ready_config hs.yaml
+"$P" -g -c hs.yaml -r hs-reg.yaml > /dev/null
+cp hs.yaml hs-base.yaml
+sed -i "s|address: $STUB_refuse|address: $STUB_oldspec|" hs.yaml
+run 16 "homeserver older than v1.4 exits 16" -c hs.yaml
+cp hs-base.yaml hs.yaml
+sed -i "s|address: $STUB_refuse|address: $STUB_whoami|" hs.yaml
+run 17 "whoami answering another user exits 17" -c hs.yaml
+check "whoami failure named" grep -q "belongs to someone else" out
+cp hs-base.yaml hs.yaml
+sed -i -e "s|address: $STUB_refuse|address: $STUB_ok|" \
+    -e "s|^    port: 0$|    port: $(cat "$W/stub-ok.port")|" hs.yaml
+run 23 "appservice port already in use exits 23" -c hs.yaml
+cp hs-base.yaml hs.yaml
+sed -i 's|^    language: en$|    language: de|' hs.yaml
+run 11 "ponton.language other than en/fr exits 11" -c hs.yaml
+check "language error named" grep -q "ponton.language must be en or fr" out
+
+# runbg NAME ARGS...: start ponton, wait for "Bridge started", SIGTERM it;
+# PASS if it exits 0 without a sanitizer report.
+runbg() {
+	n=$1; shift
+	"$P" "$@" > out 2> err &
+	pid=$!
+	i=0
+	while ! grep -q "Bridge started" out 2>/dev/null && [ $i -lt 300 ] &&
+	    kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	started=0
+	grep -q "Bridge started" out && started=1
+	kill -TERM $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	if [ $started -eq 1 ] && [ $rc -eq 0 ] &&
+	    ! grep -q "ERROR: AddressSanitizer\|runtime error\|LeakSanitizer" err; then
+		pass "$n"
+	else
+		fail "$n (started=$started, exit $rc)"; sed 's/^/    /' err | head -5
+	fi
+}
+cp hs-base.yaml hs.yaml
+sed -i "s|address: $STUB_refuse|address: $STUB_ok|" hs.yaml
+: > "$W/stub-ok.port.log"
+runbg "start-up checks pass, SIGTERM stops with exit 0" -c hs.yaml
+check "start-up order: register, versions, whoami, ping, then the bot's profile" python3 -c '
+import sys
+seen = [l.split()[1] for l in open(sys.argv[1])]
+want = ["/register", "/versions", "/account/whoami", "/ping", "/displayname"]
+pos = []
+for w in want:
+    hits = [i for i, p in enumerate(seen) if p.endswith(w)]
+    assert hits, (w, seen)
+    pos.append(hits[0])
+assert pos == sorted(pos), seen' "$W/stub-ok.port.log"
+check "stop is logged" grep -q "Bridge stopped" out
+cp hs-base.yaml hs.yaml
+sed -i "s|address: $STUB_refuse|address: $STUB_oldspec|" hs.yaml
+runbg "--ignore-unsupported-server runs against an old homeserver" -c hs.yaml --ignore-unsupported-server
 
 exit $status

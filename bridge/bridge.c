@@ -1,0 +1,328 @@
+/*
+ * bridge.c: the core's event entry points (QueueMatrixEvent in upstream):
+ * sender permissions, commands, bot invites and management-room leaves;
+ * plus the op and notice helpers the core's files share.  See bridge.h.
+ *
+ * Order of checks, as upstream: an event from a user without send_events
+ * is dropped (a bot invite from them is rejected with "You don't have
+ * permission to interact with this bridge"); a bot invite from a user
+ * without commands is rejected ("... send commands to this bridge"); a
+ * message starting with the prefix or in the sender's management room is
+ * a command (dropped without the commands permission); then bot invites;
+ * then leaves in a management room.  Portal events come later.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge/bridge.h"
+#include "bridge/cmd.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+const char *
+br_mx_strerror(int code)
+{
+	switch (code) {
+	case BR_ERR_MX_FAILED:
+		return "the homeserver refused or failed the request";
+	case BR_ERR_MX_CANCELLED:
+		return "cancelled by shutdown";
+	case BR_ERR_MX_UNSUPPORTED:
+		return "not supported by this Matrix side";
+	case BR_ERR_MX_INVALID:
+		return "invalid Matrix request";
+	case BR_ERR_MX_TOO_BIG:
+		return "file too big for the homeserver";
+	default:
+		return "unknown bridge error";
+	}
+}
+
+int
+br_mx_joined_count(json_t *resp)
+{
+	json_t *j = json_object_get(resp, "joined");
+
+	return json_is_object(j) ? (int)json_object_size(j) : -1;
+}
+
+int
+br_mx_joined_has(json_t *resp, const char *user_id)
+{
+	return json_object_get(json_object_get(resp, "joined"), user_id) !=
+	    NULL;
+}
+
+/* ---- ops ---- */
+
+struct br_op *
+br_op_new(struct br_bridge *br, void (*fn)(struct br_op *, int, json_t *),
+    const char *room_id, const char *user_id)
+{
+	struct br_op *op = u_calloc(1, sizeof(*op));
+
+	op->br = br;
+	op->fn = fn;
+	op->room_id = room_id != NULL ? u_strdup(room_id) : NULL;
+	op->user_id = user_id != NULL ? u_strdup(user_id) : NULL;
+	return op;
+}
+
+void
+br_op_free(struct br_op *op)
+{
+	if (op == NULL)
+		return;
+	free(op->room_id);
+	free(op->user_id);
+	free(op->text);
+	free(op);
+}
+
+void
+br_op_done(void *arg, int rc, json_t *resp)
+{
+	struct br_op *op = arg;
+
+	op->again = 0;
+	if (op->fn != NULL)
+		op->fn(op, rc, resp);
+	if (!op->again)
+		br_op_free(op);
+}
+
+static void
+sent(struct br_op *op, int rc, json_t *resp)
+{
+	if (rc != 0 && rc != BR_ERR_MX_CANCELLED)
+		log_warnx("Failed to send a bot message to %s: %s",
+		    op->room_id, br_mx_strerror(rc));
+}
+
+static void
+send_md(struct br_bridge *br, const char *room_id, const char *msgtype,
+    const char *md)
+{
+	struct br_mx *mx = br->mx;
+	struct br_op *op;
+	char *html;
+	int r;
+
+	if (mx == NULL || mx->ops->send_message == NULL)
+		return;
+	html = br_text_md_html(md);
+	op = br_op_new(br, sent, room_id, NULL);
+	r = mx->ops->send_message(mx, mx->ops->bot(mx), room_id, msgtype, md,
+	    html, br_op_done, op);
+	free(html);
+	if (r < 0) {
+		log_warnx("Failed to send a bot message to %s: %s", room_id,
+		    br_mx_strerror(r));
+		br_op_free(op);
+	}
+}
+
+void
+br_bridge_notice(struct br_bridge *br, const char *room_id, const char *md)
+{
+	send_md(br, room_id, "m.notice", md);
+}
+
+void
+br_bridge_text(struct br_bridge *br, const char *room_id, const char *md)
+{
+	send_md(br, room_id, "m.text", md);
+}
+
+void
+br_bridge_notice_id(struct br_bridge *br, const char *room_id,
+    enum br_text_id id, const char *a0, const char *a1)
+{
+	char *t = br_text_fmt(br->lang, id, a0, a1);
+
+	br_bridge_notice(br, room_id, t);
+	free(t);
+}
+
+/* ---- life cycle ---- */
+
+struct br_bridge *
+br_bridge_new(const struct br_config *cfg, struct db *db)
+{
+	struct br_bridge *br = u_calloc(1, sizeof(*br));
+
+	br->cfg = cfg;
+	br->db = db;
+	if (br_lang_parse(cfg->ponton.language, &br->lang) < 0)
+		br->lang = BR_LANG_EN;
+	return br;
+}
+
+void
+br_bridge_free(struct br_bridge *br)
+{
+	struct br_cmd_state *st;
+
+	if (br == NULL)
+		return;
+	while (br->states != NULL) {
+		st = br->states;
+		br->states = st->next_state;
+		if (st->cancel != NULL)
+			st->cancel(st->arg);
+		br_cmd_state_free(st);
+	}
+	free(br);
+}
+
+void
+br_bridge_set_mx(struct br_bridge *br, struct br_mx *mx)
+{
+	br->mx = mx;
+}
+
+void
+br_bridge_handlers(struct br_bridge *br, struct br_mx_handlers *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->on_message = br_bridge_on_message;
+	h->on_member = br_bridge_on_member;
+	h->arg = br;
+}
+
+/* ---- events ---- */
+
+static int
+from_us(struct br_bridge *br, const char *sender)
+{
+	return br->mx != NULL && br->mx->ops->is_ours(br->mx, sender);
+}
+
+/* msg.RemoveReplyFallback(): a reply's body starts with "> " quote lines
+ * and one empty line; drop them. */
+static const char *
+strip_reply_fallback(const char *body)
+{
+	const char *p = body, *nl;
+
+	if (strncmp(p, "> ", 2) != 0)
+		return body;
+	while (strncmp(p, "> ", 2) == 0 || strncmp(p, ">\n", 2) == 0) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			return body;
+		p = nl + 1;
+	}
+	if (*p == '\n')
+		p++;
+	return p;
+}
+
+void
+br_bridge_on_message(void *arg, const struct br_mx_message *m)
+{
+	struct br_bridge *br = arg;
+	struct br_cmd_event ce;
+	struct br_perm perm;
+	const char *body;
+	char *mgmt = NULL, *message;
+	int r;
+
+	if (m->sender == NULL || m->room_id == NULL || from_us(br, m->sender))
+		return;
+	perm = br_config_permissions(br->cfg, m->sender);
+	if (!(perm.flags & BR_PERM_SEND_EVENTS)) {
+		log_debug("Dropping a message from %s: no permission to "
+		    "interact with the bridge", m->sender);
+		return;
+	}
+	if ((r = br_mgmt_db_get(br->db, m->sender, &mgmt)) < 0)
+		log_warnx("Failed to read the management room of %s: %s",
+		    m->sender, u_strerror(r));
+	body = m->reply_to != NULL ? strip_reply_fallback(m->body) : m->body;
+	if (!br_cmd_recognise(body, br->cfg->bridge.command_prefix,
+	    mgmt != NULL && strcmp(mgmt, m->room_id) == 0, &message)) {
+		/* Portal messages are relayed here once portals exist. */
+		free(mgmt);
+		return;
+	}
+	if (!(perm.flags & BR_PERM_COMMANDS)) {
+		log_debug("Ignoring a command from %s: no permission to use "
+		    "commands", m->sender);
+		free(message);
+		free(mgmt);
+		return;
+	}
+	memset(&ce, 0, sizeof(ce));
+	ce.br = br;
+	ce.room_id = m->room_id;
+	ce.event_id = m->event_id;
+	ce.sender = m->sender;
+	ce.perm = perm;
+	ce.mgmt_room = mgmt;
+	ce.in_portal = br_db_room_is_portal(br->db, m->room_id) == 1;
+	ce.logged_in = br_db_user_has_login(br->db, m->sender) == 1;
+	br_cmd_event_parse(&ce, message);
+	br_cmd_run(&ce);
+	br_cmd_event_clear(&ce);
+	free(mgmt);
+}
+
+static void
+rejected(struct br_op *op, int rc, json_t *resp)
+{
+	if (rc != 0 && rc != BR_ERR_MX_CANCELLED)
+		log_warnx("Failed to reject the invite to %s: %s",
+		    op->room_id, br_mx_strerror(rc));
+}
+
+static void
+reject_invite(struct br_bridge *br, const struct br_mx_member *m,
+    enum br_text_id why)
+{
+	struct br_mx *mx = br->mx;
+	struct br_mx_intent *in = mx->ops->bot(mx);
+	struct br_op *op;
+	char *reason;
+
+	if (!m->target_is_bot)
+		return;	/* ghost invites: handled with portals */
+	reason = br_text_fmt(br->lang, why, NULL, NULL);
+	op = br_op_new(br, rejected, m->room_id, NULL);
+	log_info("Rejecting the bot invite to %s from %s: no permission",
+	    m->room_id, m->sender);
+	if (mx->ops->leave(mx, in, m->room_id, reason, br_op_done, op) < 0)
+		br_op_free(op);
+	free(reason);
+}
+
+void
+br_bridge_on_member(void *arg, const struct br_mx_member *m)
+{
+	struct br_bridge *br = arg;
+	struct br_perm perm;
+	int invite;
+
+	if (m->sender == NULL || m->room_id == NULL || br->mx == NULL ||
+	    from_us(br, m->sender))
+		return;
+	invite = strcmp(m->membership, "invite") == 0;
+	perm = br_config_permissions(br->cfg, m->sender);
+	if (!(perm.flags & BR_PERM_SEND_EVENTS)) {
+		if (invite && (m->target_is_bot || m->target_is_ghost))
+			reject_invite(br, m, BR_TXT_NO_PERM_INTERACT);
+		return;
+	}
+	if (!(perm.flags & BR_PERM_COMMANDS) && invite &&
+	    (m->target_is_bot || m->target_is_ghost)) {
+		reject_invite(br, m, BR_TXT_NO_PERM_COMMANDS);
+		return;
+	}
+	if (invite && m->target_is_bot) {
+		br_mgmt_on_bot_invite(br, m, &perm);
+		return;
+	}
+	if (strcmp(m->membership, "leave") == 0)
+		br_mgmt_on_leave(br, m);
+}

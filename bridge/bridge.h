@@ -1,0 +1,103 @@
+/*
+ * bridge.h: the bridge core (mautrix-go bridgev2's Bridge): receives the
+ * Matrix side's events, applies permissions, runs commands and keeps
+ * management rooms.  Talks to Matrix only through bridge/mx.h; the
+ * WhatsApp side (bridge/net.h) is not wired yet.
+ *
+ * What it does now: bot invites (join, welcome, management room), leaving
+ * a management room, command recognition and dispatch (bridge/cmd.c).
+ * What it does not do yet: portals, ghosts, relaying messages.
+ *
+ * Invariants: one thread (the loop's).  Every asynchronous step carries a
+ * struct br_op; the Matrix side completes every call exactly once (with
+ * BR_ERR_MX_CANCELLED at shutdown), and the op is freed there, so nothing
+ * is pending once br_mx_as_free returned.  Events from our bot and ghosts
+ * never arrive (mx.h) and are also ignored here if they do.
+ */
+#ifndef PONTON_BRIDGE_BRIDGE_H
+#define PONTON_BRIDGE_BRIDGE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "bridge/config.h"
+#include "bridge/mx.h"
+#include "bridge/texts.h"
+
+struct db;
+struct br_cmd_state;
+
+struct br_bridge {
+	const struct br_config	*cfg;	/* borrowed */
+	struct db		*db;	/* borrowed */
+	struct br_mx		*mx;	/* borrowed; NULL until set */
+	enum br_lang		 lang;	/* ponton.language */
+	struct br_cmd_state	*states;	/* owned list: pending multi-step
+						 * commands, one per user */
+	uint64_t		 n_commands;	/* handled, for logs and tests */
+};
+
+/* Owned bridge on borrowed config and database (lang from the config;
+ * en if unknown). */
+struct br_bridge *br_bridge_new(const struct br_config *cfg, struct db *db);
+/* After the Matrix side is freed.  NULL is a no-op. */
+void br_bridge_free(struct br_bridge *br);
+/* The handlers to give the Matrix side (arg is br). */
+void br_bridge_handlers(struct br_bridge *br, struct br_mx_handlers *h);
+void br_bridge_set_mx(struct br_bridge *br, struct br_mx *mx);
+
+/* The handlers themselves (also called directly by unit tests). */
+void br_bridge_on_message(void *arg, const struct br_mx_message *m);
+void br_bridge_on_member(void *arg, const struct br_mx_member *m);
+
+/* ---- for the core's own files (cmd.c, mgmt.c) ---- */
+
+/*
+ * One asynchronous step.  fn runs when the Matrix call completes; it may
+ * start another call with the same op and set op->again, otherwise the op
+ * is freed after fn returns.  On BR_ERR_MX_CANCELLED fn must only log.
+ */
+struct br_op {
+	struct br_bridge	*br;		/* borrowed */
+	void			(*fn)(struct br_op *op, int rc, json_t *resp);
+	int			 again;
+	char			*room_id;	/* owned */
+	char			*user_id;	/* owned */
+	char			*text;		/* owned, step-specific */
+};
+struct br_op *br_op_new(struct br_bridge *br,
+    void (*fn)(struct br_op *, int, json_t *), const char *room_id,
+    const char *user_id);
+void br_op_free(struct br_op *op);
+/* The br_mx_done_fn to pass with an op. */
+void br_op_done(void *arg, int rc, json_t *resp);
+
+/* Send Markdown as the bot: a notice (command replies) or text (the
+ * welcome, as upstream).  Failures are logged. */
+void br_bridge_notice(struct br_bridge *br, const char *room_id,
+    const char *md);
+void br_bridge_text(struct br_bridge *br, const char *room_id,
+    const char *md);
+/* A text from the table, filled, as a notice. */
+void br_bridge_notice_id(struct br_bridge *br, const char *room_id,
+    enum br_text_id id, const char *a0, const char *a1);
+
+/* The user's management room: 0 and *room (owned, NULL if none), or a
+ * negative db code.  Set: room NULL clears it. */
+int br_mgmt_db_get(struct db *db, const char *mxid, char **room);
+int br_mgmt_db_set(struct db *db, const char *mxid, const char *room);
+
+/* 1 / 0, or a negative db code. */
+int br_db_room_is_portal(struct db *db, const char *room_id);
+int br_db_user_has_login(struct db *db, const char *mxid);
+
+/* Management room events (mgmt.c). */
+void br_mgmt_on_bot_invite(struct br_bridge *br, const struct br_mx_member *m,
+    const struct br_perm *perm);
+void br_mgmt_on_leave(struct br_bridge *br, const struct br_mx_member *m);
+/* set-management-room: checks members, then stores and replies. */
+void br_mgmt_set_from_command(struct br_bridge *br, const char *room_id,
+    const char *user_id);
+
+#endif

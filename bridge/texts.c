@@ -1,0 +1,287 @@
+/*
+ * texts.c: the bot's texts in English and French, placeholder filling and
+ * the Markdown subset renderer (see texts.h for the contract).
+ *
+ * The English texts are upstream's (mautrix-go bridgev2 and its commands
+ * package) word for word, Markdown included, because users compare them
+ * with mautrix-whatsapp's documentation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge/texts.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+/* Texts are short; a filled or rendered text past this is our bug (a
+ * runaway argument), and is cut rather than grown without bound. */
+#define TEXT_OUT_MAX	((size_t)64 << 10)
+
+struct text {
+	const char	*t[BR_LANG_COUNT];
+};
+
+static const struct text texts[BR_TXT_COUNT] = {
+	[BR_TXT_WELCOME_NEW] = { {
+	    "Hello, I'm a WhatsApp bridge bot.\n\nUse `help` for help or "
+	    "`login` to log in.\n\nThis room has been marked as your "
+	    "management room.",
+	    "Bonjour, je suis le robot de la passerelle WhatsApp.\n\n"
+	    "Utilisez `help` pour l'aide ou `login` pour vous connecter.\n\n"
+	    "Ce salon est désormais votre salon de gestion." } },
+	[BR_TXT_WELCOME_EXISTING] = { {
+	    "Hello, I'm a WhatsApp bridge bot.\n\nUse `{0} help` for help.",
+	    "Bonjour, je suis le robot de la passerelle WhatsApp.\n\n"
+	    "Utilisez `{0} help` pour l'aide." } },
+	[BR_TXT_NO_PERM_INTERACT] = { {
+	    "You don't have permission to interact with this bridge",
+	    "Vous n'avez pas la permission d'utiliser cette passerelle" } },
+	[BR_TXT_NO_PERM_COMMANDS] = { {
+	    "You don't have permission to send commands to this bridge",
+	    "Vous n'avez pas la permission d'envoyer des commandes à cette "
+	    "passerelle" } },
+	[BR_TXT_UNKNOWN_COMMAND] = { {
+	    "Unknown command, use the `help` command for help.",
+	    "Commande inconnue, utilisez la commande `help` pour l'aide." } },
+	[BR_TXT_ADMIN_ONLY] = { {
+	    "That command is limited to bridge administrators.",
+	    "Cette commande est réservée aux administrateurs de la "
+	    "passerelle." } },
+	[BR_TXT_NO_LOGIN_PERM] = { {
+	    "You do not have permissions to log into this bridge.",
+	    "Vous n'avez pas la permission de vous connecter à cette "
+	    "passerelle." } },
+	[BR_TXT_NEEDS_ROOM_ADMIN] = { {
+	    "That command requires room admin rights.",
+	    "Cette commande demande les droits d'administration du salon." } },
+	[BR_TXT_NEEDS_PORTAL] = { {
+	    "That command can only be ran in portal rooms.",
+	    "Cette commande ne fonctionne que dans un salon portail." } },
+	[BR_TXT_NEEDS_LOGIN] = { {
+	    "That command requires you to be logged in.",
+	    "Cette commande demande que vous soyez connecté." } },
+	[BR_TXT_CANCELLED] = { {
+	    "{0} cancelled.",
+	    "{0} : annulé." } },
+	[BR_TXT_UNKNOWN_ACTION] = { {
+	    "Unknown action",
+	    "Action inconnue" } },
+	[BR_TXT_NO_ONGOING] = { {
+	    "No ongoing command.",
+	    "Aucune commande en cours." } },
+	[BR_TXT_HELP_PREFIX_MGMT] = { {
+	    "This is your management room: prefixing commands with `{0}` is "
+	    "not required.",
+	    "Ceci est votre salon de gestion : le préfixe `{0}` devant les "
+	    "commandes n'est pas nécessaire." } },
+	[BR_TXT_HELP_PREFIX_PORTAL] = { {
+	    "**This is a portal room**: you must always prefix commands with "
+	    "`{0}`. Management commands will not be bridged.",
+	    "**Ceci est un salon portail** : préfixez toujours les commandes "
+	    "par `{0}`. Les commandes de gestion ne seront pas relayées." } },
+	[BR_TXT_HELP_PREFIX_OTHER] = { {
+	    "This is not your management room: prefixing commands with `{0}` "
+	    "is required.",
+	    "Ceci n'est pas votre salon de gestion : préfixez les commandes "
+	    "par `{0}`." } },
+	[BR_TXT_HELP_PARAMS] = { {
+	    "Parameters in [square brackets] are optional, while parameters "
+	    "in <angle brackets> are required.",
+	    "Les paramètres entre [crochets] sont facultatifs, ceux entre "
+	    "<chevrons> sont obligatoires." } },
+	[BR_TXT_SEC_GENERAL] = { { "General", "Général" } },
+	[BR_TXT_SEC_AUTH] = { { "Authentication", "Authentification" } },
+	[BR_TXT_SEC_CHATS] = { { "Starting and managing chats",
+	    "Démarrer et gérer les discussions" } },
+	[BR_TXT_SEC_MISC] = { { "Miscellaneous", "Divers" } },
+	[BR_TXT_SEC_ADMIN] = { { "Administration", "Administration" } },
+	[BR_TXT_DESC_HELP] = { {
+	    "Show this help message.",
+	    "Afficher ce message d'aide." } },
+	[BR_TXT_DESC_CANCEL] = { {
+	    "Cancel an ongoing action.",
+	    "Annuler une action en cours." } },
+	[BR_TXT_DESC_VERSION] = { {
+	    "Get the bridge version.",
+	    "Afficher la version de la passerelle." } },
+	[BR_TXT_DESC_SET_MGMT] = { {
+	    "Mark this room as your management room",
+	    "Faire de ce salon votre salon de gestion" } },
+	[BR_TXT_VERSION] = { {
+	    "ponton {0} (mautrix-whatsapp {1} compatible)",
+	    "ponton {0} (compatible avec mautrix-whatsapp {1})" } },
+	[BR_TXT_MEMBERS_FAILED] = { {
+	    "Failed to get room members",
+	    "Impossible d'obtenir la liste des membres du salon" } },
+	[BR_TXT_MGMT_BOT_MISSING] = { {
+	    "The bridge bot must be in the room to set it as your management "
+	    "room",
+	    "Le robot de la passerelle doit être dans le salon pour en faire "
+	    "votre salon de gestion" } },
+	[BR_TXT_MGMT_NOT_TWO] = { {
+	    "Your management room must not have any members other than you "
+	    "and the bridge bot",
+	    "Votre salon de gestion ne doit avoir aucun autre membre que vous "
+	    "et le robot de la passerelle" } },
+	[BR_TXT_MGMT_SAVE_FAILED] = { {
+	    "Failed to save management room",
+	    "Impossible d'enregistrer le salon de gestion" } },
+	[BR_TXT_MGMT_UPDATED] = { {
+	    "Management room updated",
+	    "Salon de gestion mis à jour" } },
+};
+
+int
+br_lang_parse(const char *s, enum br_lang *out)
+{
+	if (s != NULL && strcmp(s, "en") == 0) {
+		*out = BR_LANG_EN;
+		return 0;
+	}
+	if (s != NULL && strcmp(s, "fr") == 0) {
+		*out = BR_LANG_FR;
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+br_text(enum br_lang lang, enum br_text_id id)
+{
+	if ((unsigned)id >= BR_TXT_COUNT)
+		return "";
+	if ((unsigned)lang >= BR_LANG_COUNT)
+		lang = BR_LANG_EN;
+	return texts[id].t[lang] != NULL ? texts[id].t[lang] : "";
+}
+
+char *
+br_text_fmt(enum br_lang lang, enum br_text_id id, const char *a0,
+    const char *a1)
+{
+	const char *p = br_text(lang, id), *arg;
+	struct u_buf b;
+	size_t len;
+
+	u_buf_init(&b, TEXT_OUT_MAX);
+	for (; *p != '\0'; p++) {
+		if (p[0] == '{' && (p[1] == '0' || p[1] == '1') &&
+		    p[2] == '}') {
+			arg = p[1] == '0' ? a0 : a1;
+			(void)u_buf_add_str(&b, arg != NULL ? arg : "");
+			p += 2;
+			continue;
+		}
+		(void)u_buf_add_u8(&b, (uint8_t)*p);
+	}
+	(void)u_buf_add_u8(&b, 0);
+	return (char *)u_buf_steal(&b, &len);
+}
+
+static void
+add_escaped(struct u_buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&':
+			(void)u_buf_add_str(b, "&amp;");
+			break;
+		case '<':
+			(void)u_buf_add_str(b, "&lt;");
+			break;
+		case '>':
+			(void)u_buf_add_str(b, "&gt;");
+			break;
+		case '"':
+			(void)u_buf_add_str(b, "&quot;");
+			break;
+		default:
+			(void)u_buf_add_u8(b, (uint8_t)s[i]);
+		}
+	}
+}
+
+/* Inline: `code` and **bold**; an unclosed marker is literal text. */
+static void
+add_inline(struct u_buf *b, const char *s, size_t n)
+{
+	const char *end = s + n, *close;
+	size_t i;
+
+	while (s < end) {
+		if (*s == '`') {
+			close = memchr(s + 1, '`', (size_t)(end - s - 1));
+			if (close != NULL) {
+				(void)u_buf_add_str(b, "<code>");
+				add_escaped(b, s + 1, (size_t)(close - s - 1));
+				(void)u_buf_add_str(b, "</code>");
+				s = close + 1;
+				continue;
+			}
+		} else if (*s == '*' && s + 1 < end && s[1] == '*') {
+			close = NULL;
+			for (i = 2; s + i + 1 < end; i++)
+				if (s[i] == '*' && s[i + 1] == '*') {
+					close = s + i;
+					break;
+				}
+			if (close != NULL) {
+				(void)u_buf_add_str(b, "<strong>");
+				add_inline(b, s + 2, (size_t)(close - s - 2));
+				(void)u_buf_add_str(b, "</strong>");
+				s = close + 2;
+				continue;
+			}
+		}
+		add_escaped(b, s, 1);
+		s++;
+	}
+}
+
+char *
+br_text_md_html(const char *md)
+{
+	struct u_buf b;
+	const char *line = md, *nl;
+	size_t n, len;
+	int in_p = 0, first = 1;
+
+	u_buf_init(&b, TEXT_OUT_MAX);
+	while (*line != '\0') {
+		nl = strchr(line, '\n');
+		n = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		if (n == 0) {
+			if (in_p)
+				(void)u_buf_add_str(&b, "</p>");
+			in_p = 0;
+		} else if (n > 5 && strncmp(line, "#### ", 5) == 0) {
+			if (in_p)
+				(void)u_buf_add_str(&b, "</p>");
+			in_p = 0;
+			if (!first)
+				(void)u_buf_add_str(&b, "\n");
+			(void)u_buf_add_str(&b, "<h4>");
+			add_inline(&b, line + 5, n - 5);
+			(void)u_buf_add_str(&b, "</h4>");
+			first = 0;
+		} else {
+			if (in_p) {
+				(void)u_buf_add_str(&b, "<br>\n");
+			} else {
+				if (!first)
+					(void)u_buf_add_str(&b, "\n");
+				(void)u_buf_add_str(&b, "<p>");
+				in_p = 1;
+			}
+			add_inline(&b, line, n);
+			first = 0;
+		}
+		line += n + (nl != NULL);
+	}
+	if (in_p)
+		(void)u_buf_add_str(&b, "</p>");
+	(void)u_buf_add_u8(&b, 0);
+	return (char *)u_buf_steal(&b, &len);
+}

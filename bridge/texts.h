@@ -1,0 +1,74 @@
+/*
+ * texts.h: every text the bridge bot sends to people, in English (the
+ * upstream wording, so users and documentation written for mautrix-whatsapp
+ * still match) and French.  One table, bridge/texts.c.
+ *
+ * What it does: look texts up by id and language, fill numbered
+ * placeholders ({0}, {1}), and render the small Markdown subset the texts
+ * use (paragraphs, line breaks, **bold**, `code`, #### headings) to the
+ * HTML that goes into formatted_body.
+ *
+ * What it does not do: choose the language (ponton.language does, for
+ * everyone) or send anything.
+ *
+ * Invariants: every id has a non-empty text in every language with the
+ * same placeholders (checked by test_br_cmd_texts); placeholders are
+ * filled by substitution, never by printf, so a text cannot misread its
+ * arguments.
+ */
+#ifndef PONTON_BRIDGE_TEXTS_H
+#define PONTON_BRIDGE_TEXTS_H
+
+enum br_lang {
+	BR_LANG_EN = 0,
+	BR_LANG_FR,
+	BR_LANG_COUNT
+};
+
+enum br_text_id {
+	BR_TXT_WELCOME_NEW = 0,		/* bot invited, room becomes mgmt */
+	BR_TXT_WELCOME_EXISTING,	/* {0}: command prefix */
+	BR_TXT_NO_PERM_INTERACT,	/* invite rejected: no send_events */
+	BR_TXT_NO_PERM_COMMANDS,	/* invite rejected: no commands */
+	BR_TXT_UNKNOWN_COMMAND,
+	BR_TXT_ADMIN_ONLY,
+	BR_TXT_NO_LOGIN_PERM,
+	BR_TXT_NEEDS_ROOM_ADMIN,
+	BR_TXT_NEEDS_PORTAL,
+	BR_TXT_NEEDS_LOGIN,
+	BR_TXT_CANCELLED,		/* {0}: the action */
+	BR_TXT_UNKNOWN_ACTION,
+	BR_TXT_NO_ONGOING,
+	BR_TXT_HELP_PREFIX_MGMT,	/* {0}: command prefix */
+	BR_TXT_HELP_PREFIX_PORTAL,	/* {0}: command prefix */
+	BR_TXT_HELP_PREFIX_OTHER,	/* {0}: command prefix */
+	BR_TXT_HELP_PARAMS,
+	BR_TXT_SEC_GENERAL,
+	BR_TXT_SEC_AUTH,
+	BR_TXT_SEC_CHATS,
+	BR_TXT_SEC_MISC,
+	BR_TXT_SEC_ADMIN,
+	BR_TXT_DESC_HELP,
+	BR_TXT_DESC_CANCEL,
+	BR_TXT_DESC_VERSION,
+	BR_TXT_DESC_SET_MGMT,
+	BR_TXT_VERSION,			/* {0}: version, {1}: upstream version */
+	BR_TXT_MEMBERS_FAILED,
+	BR_TXT_MGMT_BOT_MISSING,
+	BR_TXT_MGMT_NOT_TWO,
+	BR_TXT_MGMT_SAVE_FAILED,
+	BR_TXT_MGMT_UPDATED,
+	BR_TXT_COUNT
+};
+
+/* "en" / "fr" -> 0 and *out; -1 for anything else. */
+int br_lang_parse(const char *s, enum br_lang *out);
+/* The raw text (borrowed, static). */
+const char *br_text(enum br_lang lang, enum br_text_id id);
+/* The text with {0} and {1} replaced by a0 and a1 (NULL: ""); owned. */
+char *br_text_fmt(enum br_lang lang, enum br_text_id id, const char *a0,
+    const char *a1);
+/* Markdown subset -> HTML (escaped); owned.  See the file comment. */
+char *br_text_md_html(const char *md);
+
+#endif
