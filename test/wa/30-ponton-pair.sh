@@ -15,7 +15,7 @@ CLIENT=$BUILD/san/tools/wa_client
 PONTON=$BUILD/san/ponton
 T=$(mktemp -d /tmp/ponton-wa30.XXXXXX)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-WS1=18121 AD1=18122 WS2=18123 AD2=18124
+WS1=18121 AD1=18122 WS2=18123 AD2=18124 WS3=18125
 PIDS=""
 status=0
 
@@ -213,6 +213,54 @@ if [ $? -ne 0 ] && grep -q '^REFUSED' "$T/plain.out"; then
 	pass wa30_plain_ws_only_to_loopback
 else
 	fail wa30_plain_ws_only_to_loopback "$T/plain.out"
+fi
+
+# wss:// is TLS checked against the system CAs: a server with a self-signed
+# certificate never sees the websocket request (while a client told to
+# trust that certificate does reach it, so the server really works).
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
+    -out "$T/tls.crt" > /dev/null 2>&1
+python3 - "$T" $WS3 > "$T/tls.log" 2>&1 <<'PYEOF' &
+import socket, ssl, sys
+d, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(d + "/tls.crt", d + "/tls.key")
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(8)
+open(d + "/tls.ready", "w").close()
+s.settimeout(20)
+while True:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        t.settimeout(3)
+        data = t.recv(4096)
+        with open(d + "/tls.requests", "a") as f:
+            f.write(data.split(b"\r\n")[0].decode(errors="replace") + "\n")
+        t.close()
+    except Exception as e:
+        print("handshake failed:", e, flush=True)
+PYEOF
+PIDS="$PIDS $!"
+i=0
+while [ ! -f "$T/tls.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+"$CLIENT" --db "$T/tls.db" --url "wss://127.0.0.1:$WS3/ws/chat" --timeout 3 \
+    > "$T/tls.out" 2> "$T/tls.err"
+curl -s -m 5 --cacert "$T/tls.crt" "https://127.0.0.1:$WS3/control" > /dev/null 2>&1
+sleep 0.5
+if grep -q 'WAIT_RECONNECT' "$T/tls.out" && ! grep -q '^QR ' "$T/tls.out" &&
+    ! grep -q '/ws/chat' "$T/tls.requests" 2>/dev/null &&
+    grep -q 'GET /control' "$T/tls.requests" 2>/dev/null; then
+	pass wa30_wss_refuses_untrusted_tls_certificate
+else
+	fail wa30_wss_refuses_untrusted_tls_certificate "$T/tls.out" "$T/tls.log" \
+	    "$T/tls.requests"
 fi
 
 # 4. Pairing with a phone number and an 8-character code.
