@@ -38,6 +38,17 @@ wa_strerror(int code)
 	case WA_ERR_NOT_CONNECTED:	return "waweb: not connected";
 	case WA_ERR_TIMEOUT:	return "waweb: no reply before the deadline";
 	case WA_ERR_IQ:	return "waweb: server answered with an error";
+	case WA_ERR_SIG_NO_SESSION:	return "waweb: no Signal session";
+	case WA_ERR_SIG_UNTRUSTED:	return "waweb: Signal identity key changed";
+	case WA_ERR_SIG_INVALID_MESSAGE:	return "waweb: invalid Signal message";
+	case WA_ERR_SIG_DUPLICATE:	return "waweb: duplicate Signal message";
+	case WA_ERR_SIG_BAD_SIGNATURE:	return "waweb: signed prekey signature invalid";
+	case WA_ERR_SIG_KEY_ID:	return "waweb: unknown prekey id";
+	case WA_ERR_SIG_BAD_KEY:	return "waweb: invalid Signal public key";
+	case WA_ERR_SIG_PADDING:	return "waweb: invalid plaintext padding";
+	case WA_ERR_SIG_BAD_BUNDLE:	return "waweb: malformed prekey bundle";
+	case WA_ERR_SIGNAL:	return "waweb: Signal protocol error";
+	case WA_ERR_SIG_NO_SENDER_KEY:	return "waweb: no sender key";
 	}
 	return "waweb: unknown error";
 }

@@ -48,6 +48,18 @@ enum {
 	WA_ERR_NOT_CONNECTED = -326,	/* no logged-in connection to send on */
 	WA_ERR_TIMEOUT = -327,		/* an iq got no reply before its deadline */
 	WA_ERR_IQ = -328,		/* the server answered an iq with an error */
+	/* Signal layer (signal.c). */
+	WA_ERR_SIG_NO_SESSION = -329,	/* no session with that address */
+	WA_ERR_SIG_UNTRUSTED = -330,	/* identity key differs from the stored one */
+	WA_ERR_SIG_INVALID_MESSAGE = -331,	/* malformed, bad MAC, wrong version */
+	WA_ERR_SIG_DUPLICATE = -332,	/* message key already used (replay) */
+	WA_ERR_SIG_BAD_SIGNATURE = -333,	/* signed prekey signature invalid */
+	WA_ERR_SIG_KEY_ID = -334,	/* message names a prekey we do not hold */
+	WA_ERR_SIG_BAD_KEY = -335,	/* malformed public key */
+	WA_ERR_SIG_PADDING = -336,	/* plaintext padding invalid */
+	WA_ERR_SIG_BAD_BUNDLE = -337,	/* prekey bundle node malformed */
+	WA_ERR_SIGNAL = -338,		/* other libsignal failure */
+	WA_ERR_SIG_NO_SENDER_KEY = -339,	/* no sender key for group+sender */
 	/* Others: append new codes here. */
 };
 

@@ -1,0 +1,1194 @@
+/*
+ * signal.c: Signal sessions and sender keys for WhatsApp (waweb/signal.h)
+ * over libsignal-protocol-c, with the state behind wa_signal_store_ops.
+ *
+ * The libsignal store callbacks translate between libsignal's types and
+ * the store's: addresses become whatsmeow's "<name>:<device>" strings,
+ * prekeys travel as raw private keys (whatsmeow_pre_keys keeps only those)
+ * and are rebuilt into libsignal records here, sessions and sender keys
+ * stay libsignal's serialized records.
+ *
+ * Does not: build stanzas, fetch bundles, upload prekeys.
+ * Invariants: a store failure inside a libsignal callback is kept in
+ * s->store_err and returned instead of libsignal's generic error; every
+ * libsignal object is released on every path; a changed identity is
+ * reported once per occurrence and processed again at most once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <signal/curve.h>
+#include <signal/group_cipher.h>
+#include <signal/group_session_builder.h>
+#include <signal/protocol.h>
+#include <signal/session_builder.h>
+#include <signal/session_cipher.h>
+#include <signal/session_pre_key.h>
+#include <signal/signal_protocol.h>
+#include <sodium.h>
+
+#include "crypto/cry.h"
+#include "crypto/cry_signal.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "waweb/errors.h"
+#include "waweb/jid.h"
+#include "waweb/node.h"
+#include "waweb/signal.h"
+
+struct wa_signal {
+	const struct wa_signal_store_ops *ops;	/* borrowed */
+	void			*arg;		/* borrowed */
+	signal_protocol_store_context *sc;	/* owned */
+	int			 store_err;	/* first store failure of an op */
+	wa_signal_identity_fn	 id_fn;
+	void			*id_arg;
+};
+
+/* One parsed address; name points into buf. */
+struct addr {
+	signal_protocol_address	sa;
+	char			buf[WA_SIGNAL_ADDR_MAX];
+};
+
+const char *
+wa_signal_type_name(int type)
+{
+	switch (type) {
+	case WA_SIGNAL_MSG:	return "msg";
+	case WA_SIGNAL_PKMSG:	return "pkmsg";
+	case WA_SIGNAL_SKMSG:	return "skmsg";
+	}
+	return NULL;
+}
+
+/* --- addresses ----------------------------------------------------------- */
+
+int
+wa_signal_address(const struct wa_jid *jid, char *out, size_t cap)
+{
+	unsigned agent;
+	int n;
+
+	if (strcmp(jid->server, WA_SERVER_USER) == 0)
+		agent = WA_DOMAIN_WHATSAPP;
+	else if (strcmp(jid->server, WA_SERVER_LID) == 0)
+		agent = WA_DOMAIN_LID;
+	else if (strcmp(jid->server, WA_SERVER_HOSTED) == 0)
+		agent = WA_DOMAIN_HOSTED;
+	else if (strcmp(jid->server, WA_SERVER_HOSTED_LID) == 0)
+		agent = WA_DOMAIN_HOSTED_LID;
+	else
+		agent = jid->agent;
+	if (jid->user[0] == '\0')
+		return WA_ERR_BAD_JID;
+	if (agent != 0)
+		n = snprintf(out, cap, "%s_%u:%u", jid->user, agent,
+		    (unsigned)jid->device);
+	else
+		n = snprintf(out, cap, "%s:%u", jid->user, (unsigned)jid->device);
+	if (n < 0 || (size_t)n >= cap)
+		return WA_ERR_BAD_JID;
+	return 0;
+}
+
+/* "<name>:<device>" into a libsignal address. */
+static int
+addr_parse(const char *s, struct addr *a)
+{
+	const char *colon;
+	char *end;
+	unsigned long dev;
+	size_t n = strlen(s);
+
+	if (n >= sizeof(a->buf) || (colon = strrchr(s, ':')) == NULL ||
+	    colon == s || colon[1] < '0' || colon[1] > '9')
+		return WA_ERR_INVALID;
+	dev = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || dev > INT32_MAX)
+		return WA_ERR_INVALID;
+	memcpy(a->buf, s, (size_t)(colon - s));
+	a->buf[colon - s] = '\0';
+	a->sa.name = a->buf;
+	a->sa.name_len = (size_t)(colon - s);
+	a->sa.device_id = (int32_t)dev;
+	return 0;
+}
+
+/* A libsignal address back into the store's string. */
+static int
+addr_str(const signal_protocol_address *sa, char *out, size_t cap)
+{
+	int n;
+
+	if (sa->name_len > WA_SIGNAL_ADDR_MAX)
+		return SG_ERR_INVAL;
+	n = snprintf(out, cap, "%.*s:%u", (int)sa->name_len, sa->name,
+	    (unsigned)sa->device_id);
+	return n < 0 || (size_t)n >= cap ? SG_ERR_INVAL : 0;
+}
+
+/* --- store callbacks ------------------------------------------------------ */
+
+static int
+store_fail(struct wa_signal *s, int r)
+{
+	if (s->store_err == 0)
+		s->store_err = r;
+	return SG_ERR_UNKNOWN;
+}
+
+static int
+cb_load_session(signal_buffer **record, signal_buffer **user_record,
+    const signal_protocol_address *address, void *ud)
+{
+	struct wa_signal *s = ud;
+	char a[WA_SIGNAL_ADDR_MAX + 16];
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	int r;
+
+	(void)user_record;
+	if (addr_str(address, a, sizeof(a)) != 0)
+		return SG_ERR_INVAL;
+	r = s->ops->session_load(s->arg, a, &rec, &len);
+	if (r == U_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return store_fail(s, r);
+	*record = signal_buffer_create(rec, len);
+	free(rec);
+	return *record != NULL ? 1 : SG_ERR_NOMEM;
+}
+
+static int
+cb_sub_device_sessions(signal_int_list **sessions, const char *name,
+    size_t name_len, void *ud)
+{
+	struct wa_signal *s = ud;
+	char nm[WA_SIGNAL_ADDR_MAX];
+	signal_int_list *l;
+	uint32_t *ids = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (name_len >= sizeof(nm))
+		return SG_ERR_INVAL;
+	memcpy(nm, name, name_len);
+	nm[name_len] = '\0';
+	if (s->ops->session_devices != NULL &&
+	    (r = s->ops->session_devices(s->arg, nm, &ids, &n)) != 0)
+		return store_fail(s, r);
+	if ((l = signal_int_list_alloc()) == NULL) {
+		free(ids);
+		return SG_ERR_NOMEM;
+	}
+	for (i = 0; i < n; i++)
+		signal_int_list_push_back(l, (int)ids[i]);
+	free(ids);
+	*sessions = l;
+	return (int)n;
+}
+
+static int
+cb_store_session(const signal_protocol_address *address, uint8_t *record,
+    size_t record_len, uint8_t *user_record, size_t user_record_len,
+    void *ud)
+{
+	struct wa_signal *s = ud;
+	char a[WA_SIGNAL_ADDR_MAX + 16];
+	int r;
+
+	(void)user_record;
+	(void)user_record_len;
+	if (addr_str(address, a, sizeof(a)) != 0)
+		return SG_ERR_INVAL;
+	if ((r = s->ops->session_store(s->arg, a, record, record_len)) != 0)
+		return store_fail(s, r);
+	return 0;
+}
+
+static int
+cb_contains_session(const signal_protocol_address *address, void *ud)
+{
+	struct wa_signal *s = ud;
+	char a[WA_SIGNAL_ADDR_MAX + 16];
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	int r;
+
+	if (addr_str(address, a, sizeof(a)) != 0)
+		return SG_ERR_INVAL;
+	r = s->ops->session_load(s->arg, a, &rec, &len);
+	free(rec);
+	if (r == U_ERR_NOT_FOUND)
+		return 0;
+	return r == 0 ? 1 : store_fail(s, r);
+}
+
+static int
+cb_delete_session(const signal_protocol_address *address, void *ud)
+{
+	struct wa_signal *s = ud;
+	char a[WA_SIGNAL_ADDR_MAX + 16];
+	int r;
+
+	if (addr_str(address, a, sizeof(a)) != 0)
+		return SG_ERR_INVAL;
+	if ((r = s->ops->session_delete(s->arg, a)) != 0)
+		return store_fail(s, r);
+	return 1;
+}
+
+static int
+cb_delete_all_sessions(const char *name, size_t name_len, void *ud)
+{
+	struct wa_signal *s = ud;
+	char nm[WA_SIGNAL_ADDR_MAX];
+	int r;
+
+	if (name_len >= sizeof(nm))
+		return SG_ERR_INVAL;
+	memcpy(nm, name, name_len);
+	nm[name_len] = '\0';
+	if ((r = s->ops->session_delete_all(s->arg, nm)) != 0)
+		return store_fail(s, r);
+	return 0;
+}
+
+/* Raw private key -> libsignal key pair. */
+static int
+keypair_from_priv(const uint8_t priv[WA_SIGNAL_KEY_LEN], ec_key_pair **out)
+{
+	signal_context *g = cry_signal_context();
+	uint8_t pub[WA_SIGNAL_KEY_LEN], pre[CRY_PUB_PREFIXED_LEN];
+	ec_private_key *pk = NULL;
+	ec_public_key *pu = NULL;
+	int r;
+
+	if (cry_public_from_private(pub, priv) != 0)
+		return SG_ERR_INVALID_KEY;
+	cry_pub_prefix(pre, pub);
+	if ((r = curve_decode_private_point(&pk, priv, WA_SIGNAL_KEY_LEN, g)) < 0)
+		goto out;
+	if ((r = curve_decode_point(&pu, pre, sizeof(pre), g)) < 0)
+		goto out;
+	r = ec_key_pair_create(out, pu, pk);
+out:
+	SIGNAL_UNREF(pk);
+	SIGNAL_UNREF(pu);
+	return r;
+}
+
+/* The raw private key out of a serialized libsignal key pair's private. */
+static int
+priv_raw(ec_key_pair *kp, uint8_t priv[WA_SIGNAL_KEY_LEN])
+{
+	signal_buffer *b = NULL;
+	int r;
+
+	if ((r = ec_private_key_serialize(&b, ec_key_pair_get_private(kp))) < 0)
+		return r;
+	if (signal_buffer_len(b) != WA_SIGNAL_KEY_LEN) {
+		signal_buffer_bzero_free(b);
+		return SG_ERR_INVALID_KEY;
+	}
+	memcpy(priv, signal_buffer_data(b), WA_SIGNAL_KEY_LEN);
+	signal_buffer_bzero_free(b);
+	return 0;
+}
+
+static int
+cb_load_pre_key(signal_buffer **record, uint32_t id, void *ud)
+{
+	struct wa_signal *s = ud;
+	uint8_t priv[WA_SIGNAL_KEY_LEN];
+	ec_key_pair *kp = NULL;
+	session_pre_key *pk = NULL;
+	int r;
+
+	r = s->ops->prekey_load(s->arg, id, priv);
+	if (r == U_ERR_NOT_FOUND)
+		return SG_ERR_INVALID_KEY_ID;
+	if (r != 0)
+		return store_fail(s, r);
+	if ((r = keypair_from_priv(priv, &kp)) < 0)
+		goto out;
+	if ((r = session_pre_key_create(&pk, id, kp)) < 0)
+		goto out;
+	r = session_pre_key_serialize(record, pk);
+out:
+	sodium_memzero(priv, sizeof(priv));
+	SIGNAL_UNREF(kp);
+	SIGNAL_UNREF(pk);
+	return r < 0 ? r : 0;
+}
+
+static int
+cb_store_pre_key(uint32_t id, uint8_t *record, size_t record_len, void *ud)
+{
+	struct wa_signal *s = ud;
+	uint8_t priv[WA_SIGNAL_KEY_LEN];
+	session_pre_key *pk = NULL;
+	int r;
+
+	if ((r = session_pre_key_deserialize(&pk, record, record_len,
+	    cry_signal_context())) < 0)
+		return r;
+	r = priv_raw(session_pre_key_get_key_pair(pk), priv);
+	SIGNAL_UNREF(pk);
+	if (r < 0)
+		return r;
+	r = s->ops->prekey_store(s->arg, id, priv);
+	sodium_memzero(priv, sizeof(priv));
+	return r != 0 ? store_fail(s, r) : 0;
+}
+
+static int
+cb_contains_pre_key(uint32_t id, void *ud)
+{
+	struct wa_signal *s = ud;
+	uint8_t priv[WA_SIGNAL_KEY_LEN];
+	int r;
+
+	r = s->ops->prekey_load(s->arg, id, priv);
+	sodium_memzero(priv, sizeof(priv));
+	if (r == U_ERR_NOT_FOUND)
+		return 0;
+	return r == 0 ? 1 : store_fail(s, r);
+}
+
+static int
+cb_remove_pre_key(uint32_t id, void *ud)
+{
+	struct wa_signal *s = ud;
+	int r;
+
+	if ((r = s->ops->prekey_remove(s->arg, id)) != 0)
+		return store_fail(s, r);
+	return 0;
+}
+
+static int
+cb_load_signed_pre_key(signal_buffer **record, uint32_t id, void *ud)
+{
+	struct wa_signal *s = ud;
+	uint8_t priv[WA_SIGNAL_KEY_LEN], sig[WA_SIGNAL_SIG_LEN];
+	ec_key_pair *kp = NULL;
+	session_signed_pre_key *spk = NULL;
+	int r;
+
+	r = s->ops->signed_prekey_load(s->arg, id, priv, sig);
+	if (r == U_ERR_NOT_FOUND)
+		return SG_ERR_INVALID_KEY_ID;
+	if (r != 0)
+		return store_fail(s, r);
+	if ((r = keypair_from_priv(priv, &kp)) < 0)
+		goto out;
+	if ((r = session_signed_pre_key_create(&spk, id, 0, kp, sig,
+	    sizeof(sig))) < 0)
+		goto out;
+	r = session_signed_pre_key_serialize(record, spk);
+out:
+	sodium_memzero(priv, sizeof(priv));
+	SIGNAL_UNREF(kp);
+	SIGNAL_UNREF(spk);
+	return r < 0 ? r : 0;
+}
+
+/* Our signed prekey is the device's; libsignal never stores one. */
+static int
+cb_store_signed_pre_key(uint32_t id, uint8_t *record, size_t record_len,
+    void *ud)
+{
+	(void)id;
+	(void)record;
+	(void)record_len;
+	(void)ud;
+	return SG_ERR_INVAL;
+}
+
+static int
+cb_contains_signed_pre_key(uint32_t id, void *ud)
+{
+	struct wa_signal *s = ud;
+	uint8_t priv[WA_SIGNAL_KEY_LEN], sig[WA_SIGNAL_SIG_LEN];
+	int r;
+
+	r = s->ops->signed_prekey_load(s->arg, id, priv, sig);
+	sodium_memzero(priv, sizeof(priv));
+	if (r == U_ERR_NOT_FOUND)
+		return 0;
+	return r == 0 ? 1 : store_fail(s, r);
+}
+
+static int
+cb_remove_signed_pre_key(uint32_t id, void *ud)
+{
+	(void)id;
+	(void)ud;
+	return 0;
+}
+
+static int
+cb_get_identity_key_pair(signal_buffer **public_data,
+    signal_buffer **private_data, void *ud)
+{
+	struct wa_signal *s = ud;
+	uint8_t pub[WA_SIGNAL_KEY_LEN], priv[WA_SIGNAL_KEY_LEN];
+	uint8_t pre[CRY_PUB_PREFIXED_LEN];
+	uint32_t reg;
+	int r;
+
+	if ((r = s->ops->local_identity(s->arg, pub, priv, &reg)) != 0)
+		return store_fail(s, r);
+	cry_pub_prefix(pre, pub);
+	*public_data = signal_buffer_create(pre, sizeof(pre));
+	*private_data = signal_buffer_create(priv, sizeof(priv));
+	sodium_memzero(priv, sizeof(priv));
+	if (*public_data == NULL || *private_data == NULL)
+		return SG_ERR_NOMEM;
+	return 0;
+}
+
+static int
+cb_get_local_registration_id(void *ud, uint32_t *registration_id)
+{
+	struct wa_signal *s = ud;
+	uint8_t pub[WA_SIGNAL_KEY_LEN], priv[WA_SIGNAL_KEY_LEN];
+	int r;
+
+	r = s->ops->local_identity(s->arg, pub, priv, registration_id);
+	sodium_memzero(priv, sizeof(priv));
+	return r != 0 ? store_fail(s, r) : 0;
+}
+
+static int
+cb_save_identity(const signal_protocol_address *address, uint8_t *key_data,
+    size_t key_len, void *ud)
+{
+	struct wa_signal *s = ud;
+	char a[WA_SIGNAL_ADDR_MAX + 16];
+	uint8_t key[WA_SIGNAL_KEY_LEN];
+	int r;
+
+	if (addr_str(address, a, sizeof(a)) != 0)
+		return SG_ERR_INVAL;
+	if (key_data == NULL || key_len == 0)
+		r = s->ops->identity_delete(s->arg, a);
+	else if (cry_pub_unprefix(key, key_data, key_len) != 0)
+		return SG_ERR_INVALID_KEY;
+	else
+		r = s->ops->identity_save(s->arg, a, key);
+	return r != 0 ? store_fail(s, r) : 0;
+}
+
+/* Trust on first use; a different key is untrusted (the caller decides). */
+static int
+cb_is_trusted_identity(const signal_protocol_address *address,
+    uint8_t *key_data, size_t key_len, void *ud)
+{
+	struct wa_signal *s = ud;
+	char a[WA_SIGNAL_ADDR_MAX + 16];
+	uint8_t key[WA_SIGNAL_KEY_LEN], have[WA_SIGNAL_KEY_LEN];
+	int r;
+
+	if (addr_str(address, a, sizeof(a)) != 0)
+		return SG_ERR_INVAL;
+	if (cry_pub_unprefix(key, key_data, key_len) != 0)
+		return SG_ERR_INVALID_KEY;
+	r = s->ops->identity_load(s->arg, a, have);
+	if (r == U_ERR_NOT_FOUND)
+		return 1;
+	if (r != 0)
+		return store_fail(s, r);
+	return sodium_memcmp(key, have, sizeof(key)) == 0 ? 1 : 0;
+}
+
+/* group_id is not NUL-terminated in libsignal's name. */
+static int
+skname_strs(const signal_protocol_sender_key_name *name, char **group,
+    char *sender, size_t cap)
+{
+	if (name->group_id_len > WA_JID_STR_MAX)
+		return SG_ERR_INVAL;
+	if (addr_str(&name->sender, sender, cap) != 0)
+		return SG_ERR_INVAL;
+	*group = u_malloc(name->group_id_len + 1);
+	memcpy(*group, name->group_id, name->group_id_len);
+	(*group)[name->group_id_len] = '\0';
+	return 0;
+}
+
+static int
+cb_store_sender_key(const signal_protocol_sender_key_name *name,
+    uint8_t *record, size_t record_len, uint8_t *user_record,
+    size_t user_record_len, void *ud)
+{
+	struct wa_signal *s = ud;
+	char sender[WA_SIGNAL_ADDR_MAX + 16], *group;
+	int r;
+
+	(void)user_record;
+	(void)user_record_len;
+	if (skname_strs(name, &group, sender, sizeof(sender)) != 0)
+		return SG_ERR_INVAL;
+	r = s->ops->sender_key_store(s->arg, group, sender, record, record_len);
+	free(group);
+	return r != 0 ? store_fail(s, r) : 0;
+}
+
+static int
+cb_load_sender_key(signal_buffer **record, signal_buffer **user_record,
+    const signal_protocol_sender_key_name *name, void *ud)
+{
+	struct wa_signal *s = ud;
+	char sender[WA_SIGNAL_ADDR_MAX + 16], *group;
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	int r;
+
+	(void)user_record;
+	if (skname_strs(name, &group, sender, sizeof(sender)) != 0)
+		return SG_ERR_INVAL;
+	r = s->ops->sender_key_load(s->arg, group, sender, &rec, &len);
+	free(group);
+	if (r == U_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return store_fail(s, r);
+	*record = signal_buffer_create(rec, len);
+	free(rec);
+	return *record != NULL ? 1 : SG_ERR_NOMEM;
+}
+
+/* --- object --------------------------------------------------------------- */
+
+struct wa_signal *
+wa_signal_new(const struct wa_signal_store_ops *ops, void *arg)
+{
+	struct wa_signal *s = u_calloc(1, sizeof(*s));
+	signal_context *g = cry_signal_context();
+
+	s->ops = ops;
+	s->arg = arg;
+	if (g == NULL || signal_protocol_store_context_create(&s->sc, g) != 0)
+		fatalx("signal: cannot create the libsignal store context");
+
+	signal_protocol_session_store ss = {
+		.load_session_func = cb_load_session,
+		.get_sub_device_sessions_func = cb_sub_device_sessions,
+		.store_session_func = cb_store_session,
+		.contains_session_func = cb_contains_session,
+		.delete_session_func = cb_delete_session,
+		.delete_all_sessions_func = cb_delete_all_sessions,
+		.user_data = s,
+	};
+	signal_protocol_pre_key_store ps = {
+		.load_pre_key = cb_load_pre_key,
+		.store_pre_key = cb_store_pre_key,
+		.contains_pre_key = cb_contains_pre_key,
+		.remove_pre_key = cb_remove_pre_key,
+		.user_data = s,
+	};
+	signal_protocol_signed_pre_key_store sps = {
+		.load_signed_pre_key = cb_load_signed_pre_key,
+		.store_signed_pre_key = cb_store_signed_pre_key,
+		.contains_signed_pre_key = cb_contains_signed_pre_key,
+		.remove_signed_pre_key = cb_remove_signed_pre_key,
+		.user_data = s,
+	};
+	signal_protocol_identity_key_store is = {
+		.get_identity_key_pair = cb_get_identity_key_pair,
+		.get_local_registration_id = cb_get_local_registration_id,
+		.save_identity = cb_save_identity,
+		.is_trusted_identity = cb_is_trusted_identity,
+		.user_data = s,
+	};
+	signal_protocol_sender_key_store sks = {
+		.store_sender_key = cb_store_sender_key,
+		.load_sender_key = cb_load_sender_key,
+		.user_data = s,
+	};
+	signal_protocol_store_context_set_session_store(s->sc, &ss);
+	signal_protocol_store_context_set_pre_key_store(s->sc, &ps);
+	signal_protocol_store_context_set_signed_pre_key_store(s->sc, &sps);
+	signal_protocol_store_context_set_identity_key_store(s->sc, &is);
+	signal_protocol_store_context_set_sender_key_store(s->sc, &sks);
+	return s;
+}
+
+void
+wa_signal_free(struct wa_signal *s)
+{
+	if (s == NULL)
+		return;
+	signal_protocol_store_context_destroy(s->sc);
+	free(s);
+}
+
+void
+wa_signal_on_identity_change(struct wa_signal *s, wa_signal_identity_fn fn,
+    void *arg)
+{
+	s->id_fn = fn;
+	s->id_arg = arg;
+}
+
+/* libsignal's code (or a kept store failure) as a WA_ERR_*. */
+static int
+map_err(struct wa_signal *s, int r)
+{
+	if (s->store_err != 0)
+		return s->store_err;
+	switch (r) {
+	case SG_ERR_NO_SESSION:		return WA_ERR_SIG_NO_SESSION;
+	case SG_ERR_UNTRUSTED_IDENTITY:	return WA_ERR_SIG_UNTRUSTED;
+	case SG_ERR_DUPLICATE_MESSAGE:	return WA_ERR_SIG_DUPLICATE;
+	case SG_ERR_INVALID_KEY_ID:	return WA_ERR_SIG_KEY_ID;
+	case SG_ERR_INVALID_KEY:	return WA_ERR_SIG_BAD_KEY;
+	case SG_ERR_INVALID_MESSAGE:
+	case SG_ERR_INVALID_MAC:
+	case SG_ERR_INVALID_VERSION:
+	case SG_ERR_LEGACY_MESSAGE:
+	case SG_ERR_INVALID_PROTO_BUF:
+	case SG_ERR_STALE_KEY_EXCHANGE:
+		return WA_ERR_SIG_INVALID_MESSAGE;
+	case SG_ERR_VRF_SIG_VERIF_FAILED:
+		return WA_ERR_SIG_BAD_SIGNATURE;
+	}
+	return WA_ERR_SIGNAL;
+}
+
+/* whatsmeow's clearUntrustedIdentity: drop identity and session, report. */
+static int
+clear_untrusted(struct wa_signal *s, const char *addr)
+{
+	int r;
+
+	if ((r = s->ops->identity_delete(s->arg, addr)) != 0)
+		return r;
+	if ((r = s->ops->session_delete(s->arg, addr)) != 0)
+		return r;
+	log_info("signal: identity key of %s changed; trusting the new one",
+	    addr);
+	if (s->id_fn != NULL)
+		s->id_fn(s->id_arg, addr);
+	return 0;
+}
+
+static void
+buf_out(signal_buffer *b, uint8_t **out, size_t *outlen)
+{
+	size_t n = signal_buffer_len(b);
+
+	*out = u_malloc(n ? n : 1);
+	memcpy(*out, signal_buffer_data(b), n);
+	*outlen = n;
+}
+
+/* --- padding -------------------------------------------------------------- */
+
+void
+wa_signal_pad(const uint8_t *p, size_t n, uint8_t **out, size_t *outlen)
+{
+	uint8_t pad;
+
+	cry_random(&pad, 1);
+	pad &= 0x0f;
+	if (pad == 0)
+		pad = WA_SIGNAL_PAD_MAX;
+	*out = u_malloc(n + pad);
+	if (n > 0)
+		memcpy(*out, p, n);
+	memset(*out + n, pad, pad);
+	*outlen = n + pad;
+}
+
+/*
+ * Like whatsmeow's unpadMessage: the last byte N says how many bytes of
+ * value N end the plaintext.  N = 0 passes with nothing removed (whatsmeow
+ * accepts it too); v=3 plaintexts carry no padding.
+ */
+int
+wa_signal_unpad(const uint8_t *p, size_t n, int version, size_t *outlen)
+{
+	size_t pad, i;
+
+	if (version == 3) {
+		*outlen = n;
+		return 0;
+	}
+	if (n == 0)
+		return WA_ERR_SIG_PADDING;
+	pad = p[n - 1];
+	if (pad > n)
+		return WA_ERR_SIG_PADDING;
+	for (i = n - pad; i < n; i++)
+		if (p[i] != pad)
+			return WA_ERR_SIG_PADDING;
+	*outlen = n - pad;
+	return 0;
+}
+
+/* --- bundles and sessions ------------------------------------------------- */
+
+static const struct wa_node *
+child(const struct wa_node *n, const char *tag)
+{
+	return n != NULL ? wa_node_child(n, tag) : NULL;
+}
+
+/* Content bytes of exactly len bytes, else NULL. */
+static const uint8_t *
+exact(const struct wa_node *n, size_t len)
+{
+	if (n == NULL || (n->kind != WA_CONTENT_BYTES &&
+	    n->kind != WA_CONTENT_STRING) || n->len != len)
+		return NULL;
+	return n->bytes;
+}
+
+static uint32_t
+be(const uint8_t *p, size_t n)
+{
+	uint32_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | *p++;
+	return v;
+}
+
+static int
+prekey_node(const struct wa_node *n, uint32_t *id, uint8_t pub[32],
+    uint8_t *sig)
+{
+	const uint8_t *i, *v, *g = NULL;
+
+	if ((i = exact(child(n, "id"), 3)) == NULL ||
+	    (v = exact(child(n, "value"), WA_SIGNAL_KEY_LEN)) == NULL)
+		return WA_ERR_SIG_BAD_BUNDLE;
+	if (sig != NULL &&
+	    (g = exact(child(n, "signature"), WA_SIGNAL_SIG_LEN)) == NULL)
+		return WA_ERR_SIG_BAD_BUNDLE;
+	*id = be(i, 3);
+	memcpy(pub, v, WA_SIGNAL_KEY_LEN);
+	if (sig != NULL)
+		memcpy(sig, g, WA_SIGNAL_SIG_LEN);
+	return 0;
+}
+
+int
+wa_signal_bundle_from_node(const struct wa_node *n, uint32_t device_id,
+    struct wa_signal_bundle *out)
+{
+	struct wa_signal_bundle b;
+	const struct wa_node *keys, *k;
+	const uint8_t *reg, *id;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	if (child(n, "error") != NULL)
+		return WA_ERR_IQ;
+	if ((reg = exact(child(n, "registration"), 4)) == NULL)
+		return WA_ERR_SIG_BAD_BUNDLE;
+	b.registration_id = be(reg, 4);
+	b.device_id = device_id;
+	if ((keys = child(n, "keys")) == NULL)
+		keys = n;
+	if ((id = exact(child(keys, "identity"), WA_SIGNAL_KEY_LEN)) == NULL)
+		return WA_ERR_SIG_BAD_BUNDLE;
+	memcpy(b.identity, id, WA_SIGNAL_KEY_LEN);
+	if ((k = child(keys, "key")) != NULL) {
+		if ((r = prekey_node(k, &b.prekey_id, b.prekey, NULL)) != 0)
+			return r;
+		b.has_prekey = true;
+	}
+	if ((k = child(keys, "skey")) == NULL)
+		return WA_ERR_SIG_BAD_BUNDLE;
+	if ((r = prekey_node(k, &b.signed_prekey_id, b.signed_prekey,
+	    b.signature)) != 0)
+		return r;
+	*out = b;
+	return 0;
+}
+
+static int
+decode_pub(const uint8_t raw[WA_SIGNAL_KEY_LEN], ec_public_key **out)
+{
+	uint8_t pre[CRY_PUB_PREFIXED_LEN];
+
+	cry_pub_prefix(pre, raw);
+	return curve_decode_point(out, pre, sizeof(pre), cry_signal_context());
+}
+
+int
+wa_signal_session_from_bundle(struct wa_signal *s, const char *addr,
+    const struct wa_signal_bundle *b)
+{
+	struct addr a;
+	uint8_t pre[CRY_PUB_PREFIXED_LEN];
+	ec_public_key *ik = NULL, *spk = NULL, *pk = NULL;
+	session_pre_key_bundle *bundle = NULL;
+	session_builder *sb = NULL;
+	int r, retried = 0;
+
+	s->store_err = 0;
+	if ((r = addr_parse(addr, &a)) != 0)
+		return r;
+	/* Checked here too so a bad bundle never touches the store. */
+	cry_pub_prefix(pre, b->signed_prekey);
+	if (cry_xeddsa_verify(b->identity, pre, sizeof(pre), b->signature) != 0)
+		return WA_ERR_SIG_BAD_SIGNATURE;
+	r = WA_ERR_SIG_BAD_KEY;
+	if (decode_pub(b->identity, &ik) < 0 ||
+	    decode_pub(b->signed_prekey, &spk) < 0 ||
+	    (b->has_prekey && decode_pub(b->prekey, &pk) < 0))
+		goto out;
+	if ((r = session_pre_key_bundle_create(&bundle, b->registration_id,
+	    (int)b->device_id, b->has_prekey ? b->prekey_id : 0, pk,
+	    b->signed_prekey_id, spk, b->signature, WA_SIGNAL_SIG_LEN, ik)) < 0 ||
+	    (r = session_builder_create(&sb, s->sc, &a.sa,
+	    cry_signal_context())) < 0) {
+		r = map_err(s, r);
+		goto out;
+	}
+again:
+	r = session_builder_process_pre_key_bundle(sb, bundle);
+	if (r == SG_ERR_UNTRUSTED_IDENTITY && !retried && s->store_err == 0) {
+		retried = 1;
+		if ((r = clear_untrusted(s, addr)) != 0)
+			goto out;
+		goto again;
+	}
+	r = r < 0 ? map_err(s, r) : 0;
+out:
+	session_builder_free(sb);
+	SIGNAL_UNREF(bundle);
+	SIGNAL_UNREF(ik);
+	SIGNAL_UNREF(spk);
+	SIGNAL_UNREF(pk);
+	return r;
+}
+
+int
+wa_signal_has_session(struct wa_signal *s, const char *addr)
+{
+	struct addr a;
+	int r;
+
+	s->store_err = 0;
+	if ((r = addr_parse(addr, &a)) != 0)
+		return r;
+	r = signal_protocol_session_contains_session(s->sc, &a.sa);
+	return r < 0 ? map_err(s, r) : r;
+}
+
+int
+wa_signal_delete_session(struct wa_signal *s, const char *addr)
+{
+	struct addr a;
+	int r;
+
+	s->store_err = 0;
+	if ((r = addr_parse(addr, &a)) != 0)
+		return r;
+	return s->ops->session_delete(s->arg, addr);
+}
+
+int
+wa_signal_encrypt(struct wa_signal *s, const char *addr, const uint8_t *pt,
+    size_t n, int *type, uint8_t **out, size_t *outlen)
+{
+	struct addr a;
+	session_cipher *c = NULL;
+	ciphertext_message *m = NULL;
+	uint8_t *padded = NULL;
+	size_t plen;
+	int r;
+
+	if ((r = addr_parse(addr, &a)) != 0)
+		return r;
+	if (n > WA_SIGNAL_CIPHERTEXT_MAX)
+		return WA_ERR_TOO_BIG;
+	if ((r = wa_signal_has_session(s, addr)) <= 0)
+		return r < 0 ? r : WA_ERR_SIG_NO_SESSION;
+	s->store_err = 0;
+	wa_signal_pad(pt, n, &padded, &plen);
+	if ((r = session_cipher_create(&c, s->sc, &a.sa,
+	    cry_signal_context())) < 0 ||
+	    (r = session_cipher_encrypt(c, padded, plen, &m)) < 0) {
+		r = map_err(s, r);
+		goto out;
+	}
+	switch (ciphertext_message_get_type(m)) {
+	case CIPHERTEXT_PREKEY_TYPE:
+		*type = WA_SIGNAL_PKMSG;
+		break;
+	case CIPHERTEXT_SIGNAL_TYPE:
+		*type = WA_SIGNAL_MSG;
+		break;
+	default:
+		r = WA_ERR_INTERNAL;
+		goto out;
+	}
+	buf_out(ciphertext_message_get_serialized(m), out, outlen);
+	r = 0;
+out:
+	sodium_memzero(padded, plen);
+	free(padded);
+	SIGNAL_UNREF(m);
+	session_cipher_free(c);
+	return r;
+}
+
+/* Strip the padding off a decrypted buffer into an owned output. */
+static int
+unpad_out(signal_buffer *b, int version, uint8_t **out, size_t *outlen)
+{
+	size_t n;
+	int r;
+
+	if ((r = wa_signal_unpad(signal_buffer_data(b), signal_buffer_len(b),
+	    version, &n)) != 0)
+		return r;
+	*out = u_malloc(n ? n : 1);
+	memcpy(*out, signal_buffer_data(b), n);
+	*outlen = n;
+	return 0;
+}
+
+int
+wa_signal_decrypt(struct wa_signal *s, const char *addr, int type,
+    int version, const uint8_t *ct, size_t n, uint8_t **out, size_t *outlen)
+{
+	struct addr a;
+	session_cipher *c = NULL;
+	pre_key_signal_message *pm = NULL;
+	signal_message *sm = NULL;
+	signal_buffer *pt = NULL;
+	int r, retried = 0;
+
+	s->store_err = 0;
+	if ((r = addr_parse(addr, &a)) != 0)
+		return r;
+	if (n > WA_SIGNAL_CIPHERTEXT_MAX)
+		return WA_ERR_TOO_BIG;
+	if (n == 0 || ct == NULL)
+		return WA_ERR_SIG_INVALID_MESSAGE;
+	if ((r = session_cipher_create(&c, s->sc, &a.sa,
+	    cry_signal_context())) < 0) {
+		r = map_err(s, r);
+		goto out;
+	}
+	if (type == WA_SIGNAL_PKMSG) {
+		if (pre_key_signal_message_deserialize(&pm, ct, n,
+		    cry_signal_context()) < 0) {
+			r = WA_ERR_SIG_INVALID_MESSAGE;
+			goto out;
+		}
+again:
+		r = session_cipher_decrypt_pre_key_signal_message(c, pm, NULL,
+		    &pt);
+		if (r == SG_ERR_UNTRUSTED_IDENTITY && !retried &&
+		    s->store_err == 0) {
+			retried = 1;
+			if ((r = clear_untrusted(s, addr)) != 0)
+				goto out;
+			goto again;
+		}
+	} else if (type == WA_SIGNAL_MSG) {
+		if (signal_message_deserialize(&sm, ct, n,
+		    cry_signal_context()) < 0) {
+			r = WA_ERR_SIG_INVALID_MESSAGE;
+			goto out;
+		}
+		r = session_cipher_decrypt_signal_message(c, sm, NULL, &pt);
+	} else {
+		r = WA_ERR_INVALID;
+		goto out;
+	}
+	if (r < 0) {
+		r = map_err(s, r);
+		goto out;
+	}
+	r = unpad_out(pt, version, out, outlen);
+out:
+	if (pt != NULL)
+		signal_buffer_bzero_free(pt);
+	SIGNAL_UNREF(pm);
+	SIGNAL_UNREF(sm);
+	session_cipher_free(c);
+	return r;
+}
+
+/* --- groups --------------------------------------------------------------- */
+
+static int
+skname(const char *group, const char *sender, struct addr *a,
+    signal_protocol_sender_key_name *name)
+{
+	int r;
+
+	if (group == NULL || group[0] == '\0' ||
+	    strlen(group) > WA_JID_STR_MAX)
+		return WA_ERR_INVALID;
+	if ((r = addr_parse(sender, a)) != 0)
+		return r;
+	name->group_id = group;
+	name->group_id_len = strlen(group);
+	name->sender = a->sa;
+	return 0;
+}
+
+static int
+group_err(struct wa_signal *s, int r)
+{
+	r = map_err(s, r);
+	return r == WA_ERR_SIG_NO_SESSION ? WA_ERR_SIG_NO_SENDER_KEY : r;
+}
+
+int
+wa_signal_group_skdm(struct wa_signal *s, const char *group, const char *self,
+    uint8_t **out, size_t *outlen)
+{
+	signal_protocol_sender_key_name name;
+	struct addr a;
+	group_session_builder *gb = NULL;
+	sender_key_distribution_message *m = NULL;
+	int r;
+
+	s->store_err = 0;
+	if ((r = skname(group, self, &a, &name)) != 0)
+		return r;
+	if ((r = group_session_builder_create(&gb, s->sc,
+	    cry_signal_context())) < 0 ||
+	    (r = group_session_builder_create_session(gb, &m, &name)) < 0) {
+		r = group_err(s, r);
+		goto out;
+	}
+	buf_out(ciphertext_message_get_serialized((ciphertext_message *)m),
+	    out, outlen);
+	r = 0;
+out:
+	SIGNAL_UNREF(m);
+	group_session_builder_free(gb);
+	return r;
+}
+
+int
+wa_signal_group_process_skdm(struct wa_signal *s, const char *group,
+    const char *sender, const uint8_t *skdm, size_t n)
+{
+	signal_protocol_sender_key_name name;
+	struct addr a;
+	group_session_builder *gb = NULL;
+	sender_key_distribution_message *m = NULL;
+	int r;
+
+	s->store_err = 0;
+	if ((r = skname(group, sender, &a, &name)) != 0)
+		return r;
+	if (n == 0 || skdm == NULL || n > WA_SIGNAL_CIPHERTEXT_MAX)
+		return WA_ERR_SIG_INVALID_MESSAGE;
+	if (sender_key_distribution_message_deserialize(&m, skdm, n,
+	    cry_signal_context()) < 0)
+		return WA_ERR_SIG_INVALID_MESSAGE;
+	if ((r = group_session_builder_create(&gb, s->sc,
+	    cry_signal_context())) < 0 ||
+	    (r = group_session_builder_process_session(gb, &name, m)) < 0) {
+		r = group_err(s, r);
+		goto out;
+	}
+	r = 0;
+out:
+	SIGNAL_UNREF(m);
+	group_session_builder_free(gb);
+	return r;
+}
+
+int
+wa_signal_group_encrypt(struct wa_signal *s, const char *group,
+    const char *self, const uint8_t *pt, size_t n, uint8_t **out,
+    size_t *outlen)
+{
+	signal_protocol_sender_key_name name;
+	struct addr a;
+	group_cipher *gc = NULL;
+	ciphertext_message *m = NULL;
+	group_session_builder *gb = NULL;
+	sender_key_distribution_message *skdm = NULL;
+	uint8_t *padded = NULL;
+	size_t plen = 0;
+	int r;
+
+	s->store_err = 0;
+	if ((r = skname(group, self, &a, &name)) != 0)
+		return r;
+	if (n > WA_SIGNAL_CIPHERTEXT_MAX)
+		return WA_ERR_TOO_BIG;
+	/* Our sender key is created on first use, as by wa_signal_group_skdm
+	 * (libsignal's builder only creates it when the record is empty). */
+	if ((r = group_session_builder_create(&gb, s->sc,
+	    cry_signal_context())) < 0 ||
+	    (r = group_session_builder_create_session(gb, &skdm, &name)) < 0) {
+		r = group_err(s, r);
+		goto out;
+	}
+	wa_signal_pad(pt, n, &padded, &plen);
+	if ((r = group_cipher_create(&gc, s->sc, &name,
+	    cry_signal_context())) < 0 ||
+	    (r = group_cipher_encrypt(gc, padded, plen, &m)) < 0) {
+		r = group_err(s, r);
+		goto out;
+	}
+	buf_out(ciphertext_message_get_serialized(m), out, outlen);
+	r = 0;
+out:
+	if (padded != NULL)
+		sodium_memzero(padded, plen);
+	free(padded);
+	SIGNAL_UNREF(m);
+	SIGNAL_UNREF(skdm);
+	group_session_builder_free(gb);
+	group_cipher_free(gc);
+	return r;
+}
+
+int
+wa_signal_group_decrypt(struct wa_signal *s, const char *group,
+    const char *sender, int version, const uint8_t *ct, size_t n,
+    uint8_t **out, size_t *outlen)
+{
+	signal_protocol_sender_key_name name;
+	struct addr a;
+	group_cipher *gc = NULL;
+	sender_key_message *m = NULL;
+	signal_buffer *pt = NULL;
+	int r;
+
+	s->store_err = 0;
+	if ((r = skname(group, sender, &a, &name)) != 0)
+		return r;
+	if (n > WA_SIGNAL_CIPHERTEXT_MAX)
+		return WA_ERR_TOO_BIG;
+	if (n == 0 || ct == NULL)
+		return WA_ERR_SIG_INVALID_MESSAGE;
+	if (sender_key_message_deserialize(&m, ct, n, cry_signal_context()) < 0)
+		return WA_ERR_SIG_INVALID_MESSAGE;
+	if ((r = group_cipher_create(&gc, s->sc, &name,
+	    cry_signal_context())) < 0 ||
+	    (r = group_cipher_decrypt(gc, m, NULL, &pt)) < 0) {
+		r = group_err(s, r);
+		goto out;
+	}
+	r = unpad_out(pt, version, out, outlen);
+out:
+	if (pt != NULL)
+		signal_buffer_bzero_free(pt);
+	SIGNAL_UNREF(m);
+	group_cipher_free(gc);
+	return r;
+}

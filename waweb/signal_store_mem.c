@@ -1,0 +1,382 @@
+/*
+ * signal_store_mem.c: an in-memory `struct wa_signal_store_ops`
+ * (waweb/signal_store.h) for tests and the Signal peer tool.
+ *
+ * Does not: persist anything, or scale (linear lists; a test holds a few
+ * dozen entries).
+ * Invariants: every entry owns its strings and record bytes; private keys
+ * are wiped when freed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "crypto/cry.h"
+#include "util/err.h"
+#include "util/mem.h"
+#include "waweb/signal_store.h"
+
+struct ent {
+	struct ent	*next;
+	char		*k1;		/* owned; address or group */
+	char		*k2;		/* owned; sender, or NULL */
+	uint32_t	 id;		/* prekey id */
+	uint8_t		*rec;		/* owned */
+	size_t		 len;
+};
+
+struct wa_signal_store_mem {
+	struct cry_keypair	 identity;
+	uint32_t		 registration_id;
+	struct cry_keypair	 spk;
+	uint32_t		 spk_id;
+	uint8_t			 spk_sig[WA_SIGNAL_SIG_LEN];
+	struct ent		*identities;
+	struct ent		*prekeys;
+	struct ent		*sessions;
+	struct ent		*sender_keys;
+};
+
+static void
+ent_free(struct ent *e)
+{
+	free(e->k1);
+	free(e->k2);
+	if (e->rec != NULL)
+		sodium_memzero(e->rec, e->len);
+	free(e->rec);
+	free(e);
+}
+
+static void
+list_free(struct ent *e)
+{
+	struct ent *n;
+
+	for (; e != NULL; e = n) {
+		n = e->next;
+		ent_free(e);
+	}
+}
+
+static int
+same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static struct ent **
+find(struct ent **l, const char *k1, const char *k2, uint32_t id)
+{
+	for (; *l != NULL; l = &(*l)->next)
+		if (same((*l)->k1, k1) && same((*l)->k2, k2) && (*l)->id == id)
+			return l;
+	return l;
+}
+
+static void
+put(struct ent **l, const char *k1, const char *k2, uint32_t id,
+    const void *rec, size_t len)
+{
+	struct ent **p = find(l, k1, k2, id), *e = *p;
+
+	if (e == NULL) {
+		e = u_calloc(1, sizeof(*e));
+		e->k1 = k1 != NULL ? u_strdup(k1) : NULL;
+		e->k2 = k2 != NULL ? u_strdup(k2) : NULL;
+		e->id = id;
+		*p = e;
+	} else {
+		sodium_memzero(e->rec, e->len);
+		free(e->rec);
+	}
+	e->rec = u_malloc(len ? len : 1);
+	memcpy(e->rec, rec, len);
+	e->len = len;
+}
+
+static int
+get(struct ent **l, const char *k1, const char *k2, uint32_t id,
+    uint8_t **rec, size_t *len)
+{
+	struct ent *e = *find(l, k1, k2, id);
+
+	if (e == NULL)
+		return U_ERR_NOT_FOUND;
+	*rec = u_malloc(e->len ? e->len : 1);
+	memcpy(*rec, e->rec, e->len);
+	*len = e->len;
+	return 0;
+}
+
+static int
+del(struct ent **l, const char *k1, const char *k2, uint32_t id)
+{
+	struct ent **p = find(l, k1, k2, id), *e = *p;
+
+	if (e == NULL)
+		return 0;
+	*p = e->next;
+	ent_free(e);
+	return 0;
+}
+
+static int
+get_fixed(struct ent **l, const char *k1, uint32_t id, uint8_t *out,
+    size_t n)
+{
+	struct ent *e = *find(l, k1, NULL, id);
+
+	if (e == NULL)
+		return U_ERR_NOT_FOUND;
+	if (e->len != n)
+		return U_ERR_INVALID;
+	memcpy(out, e->rec, n);
+	return 0;
+}
+
+struct wa_signal_store_mem *
+wa_signal_store_mem_new(uint32_t spk_id)
+{
+	struct wa_signal_store_mem *m = u_calloc(1, sizeof(*m));
+	uint8_t pre[CRY_PUB_PREFIXED_LEN];
+
+	cry_keypair_generate(&m->identity);
+	cry_keypair_generate(&m->spk);
+	/* 14 bits like libsignal's key helper (and whatsmeow's device). */
+	m->registration_id = (cry_random_u32() & 0x3fff) + 1;
+	m->spk_id = spk_id;
+	cry_pub_prefix(pre, m->spk.pub);
+	if (cry_xeddsa_sign(m->spk_sig, m->identity.priv, pre, sizeof(pre)) != 0)
+		abort();
+	return m;
+}
+
+void
+wa_signal_store_mem_free(struct wa_signal_store_mem *m)
+{
+	if (m == NULL)
+		return;
+	list_free(m->identities);
+	list_free(m->prekeys);
+	list_free(m->sessions);
+	list_free(m->sender_keys);
+	sodium_memzero(m, sizeof(*m));
+	free(m);
+}
+
+void
+wa_signal_store_mem_keys(const struct wa_signal_store_mem *m,
+    uint8_t identity_pub[WA_SIGNAL_KEY_LEN], uint32_t *registration_id,
+    uint8_t spk_pub[WA_SIGNAL_KEY_LEN], uint8_t spk_sig[WA_SIGNAL_SIG_LEN])
+{
+	memcpy(identity_pub, m->identity.pub, WA_SIGNAL_KEY_LEN);
+	*registration_id = m->registration_id;
+	memcpy(spk_pub, m->spk.pub, WA_SIGNAL_KEY_LEN);
+	memcpy(spk_sig, m->spk_sig, WA_SIGNAL_SIG_LEN);
+}
+
+size_t
+wa_signal_store_mem_prekey_count(const struct wa_signal_store_mem *m)
+{
+	const struct ent *e;
+	size_t n = 0;
+
+	for (e = m->prekeys; e != NULL; e = e->next)
+		n++;
+	return n;
+}
+
+static int
+m_local_identity(void *arg, uint8_t pub[WA_SIGNAL_KEY_LEN],
+    uint8_t priv[WA_SIGNAL_KEY_LEN], uint32_t *registration_id)
+{
+	struct wa_signal_store_mem *m = arg;
+
+	memcpy(pub, m->identity.pub, WA_SIGNAL_KEY_LEN);
+	memcpy(priv, m->identity.priv, WA_SIGNAL_KEY_LEN);
+	*registration_id = m->registration_id;
+	return 0;
+}
+
+static int
+m_identity_load(void *arg, const char *addr, uint8_t key[WA_SIGNAL_KEY_LEN])
+{
+	struct wa_signal_store_mem *m = arg;
+
+	return get_fixed(&m->identities, addr, 0, key, WA_SIGNAL_KEY_LEN);
+}
+
+static int
+m_identity_save(void *arg, const char *addr,
+    const uint8_t key[WA_SIGNAL_KEY_LEN])
+{
+	struct wa_signal_store_mem *m = arg;
+
+	put(&m->identities, addr, NULL, 0, key, WA_SIGNAL_KEY_LEN);
+	return 0;
+}
+
+static int
+m_identity_delete(void *arg, const char *addr)
+{
+	struct wa_signal_store_mem *m = arg;
+
+	return del(&m->identities, addr, NULL, 0);
+}
+
+static int
+m_prekey_load(void *arg, uint32_t id, uint8_t priv[WA_SIGNAL_KEY_LEN])
+{
+	struct wa_signal_store_mem *m = arg;
+
+	return get_fixed(&m->prekeys, NULL, id, priv, WA_SIGNAL_KEY_LEN);
+}
+
+static int
+m_prekey_store(void *arg, uint32_t id, const uint8_t priv[WA_SIGNAL_KEY_LEN])
+{
+	struct wa_signal_store_mem *m = arg;
+
+	put(&m->prekeys, NULL, NULL, id, priv, WA_SIGNAL_KEY_LEN);
+	return 0;
+}
+
+static int
+m_prekey_remove(void *arg, uint32_t id)
+{
+	struct wa_signal_store_mem *m = arg;
+
+	return del(&m->prekeys, NULL, NULL, id);
+}
+
+static int
+m_signed_prekey_load(void *arg, uint32_t id, uint8_t priv[WA_SIGNAL_KEY_LEN],
+    uint8_t sig[WA_SIGNAL_SIG_LEN])
+{
+	struct wa_signal_store_mem *m = arg;
+
+	if (id != m->spk_id)
+		return U_ERR_NOT_FOUND;
+	memcpy(priv, m->spk.priv, WA_SIGNAL_KEY_LEN);
+	memcpy(sig, m->spk_sig, WA_SIGNAL_SIG_LEN);
+	return 0;
+}
+
+static int
+m_session_load(void *arg, const char *addr, uint8_t **rec, size_t *len)
+{
+	struct wa_signal_store_mem *m = arg;
+
+	return get(&m->sessions, addr, NULL, 0, rec, len);
+}
+
+static int
+m_session_store(void *arg, const char *addr, const uint8_t *rec, size_t len)
+{
+	struct wa_signal_store_mem *m = arg;
+
+	put(&m->sessions, addr, NULL, 0, rec, len);
+	return 0;
+}
+
+static int
+m_session_delete(void *arg, const char *addr)
+{
+	struct wa_signal_store_mem *m = arg;
+
+	return del(&m->sessions, addr, NULL, 0);
+}
+
+/* The device part of "<name>:<device>" when the address belongs to name. */
+static int
+addr_device(const char *addr, const char *name, uint32_t *dev)
+{
+	size_t n = strlen(name);
+	char *end;
+	unsigned long v;
+
+	if (strncmp(addr, name, n) != 0 || addr[n] != ':')
+		return 0;
+	v = strtoul(addr + n + 1, &end, 10);
+	if (*end != '\0' || v > UINT32_MAX)
+		return 0;
+	*dev = (uint32_t)v;
+	return 1;
+}
+
+static int
+m_session_delete_all(void *arg, const char *name)
+{
+	struct wa_signal_store_mem *m = arg;
+	struct ent **p = &m->sessions, *e;
+	uint32_t dev;
+
+	while ((e = *p) != NULL) {
+		if (addr_device(e->k1, name, &dev)) {
+			*p = e->next;
+			ent_free(e);
+		} else
+			p = &e->next;
+	}
+	return 0;
+}
+
+static int
+m_session_devices(void *arg, const char *name, uint32_t **ids, size_t *n)
+{
+	struct wa_signal_store_mem *m = arg;
+	const struct ent *e;
+	uint32_t dev, *v = NULL;
+	size_t k = 0;
+
+	for (e = m->sessions; e != NULL; e = e->next) {
+		if (!addr_device(e->k1, name, &dev) || dev == 1)
+			continue;
+		v = u_realloc(v, (k + 1) * sizeof(*v));
+		v[k++] = dev;
+	}
+	*ids = v;
+	*n = k;
+	return 0;
+}
+
+static int
+m_sender_key_load(void *arg, const char *group, const char *sender,
+    uint8_t **rec, size_t *len)
+{
+	struct wa_signal_store_mem *m = arg;
+
+	return get(&m->sender_keys, group, sender, 0, rec, len);
+}
+
+static int
+m_sender_key_store(void *arg, const char *group, const char *sender,
+    const uint8_t *rec, size_t len)
+{
+	struct wa_signal_store_mem *m = arg;
+
+	put(&m->sender_keys, group, sender, 0, rec, len);
+	return 0;
+}
+
+const struct wa_signal_store_ops wa_signal_store_mem_ops = {
+	.local_identity = m_local_identity,
+	.identity_load = m_identity_load,
+	.identity_save = m_identity_save,
+	.identity_delete = m_identity_delete,
+	.prekey_load = m_prekey_load,
+	.prekey_store = m_prekey_store,
+	.prekey_remove = m_prekey_remove,
+	.signed_prekey_load = m_signed_prekey_load,
+	.session_load = m_session_load,
+	.session_store = m_session_store,
+	.session_delete = m_session_delete,
+	.session_delete_all = m_session_delete_all,
+	.session_devices = m_session_devices,
+	.sender_key_load = m_sender_key_load,
+	.sender_key_store = m_sender_key_store,
+};
