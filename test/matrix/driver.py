@@ -597,6 +597,21 @@ def main():
 
     rc = h.close()
     result("harness_exits_cleanly", rc == 0, "exit %s" % rc)
+
+    # Misconfigured appservices against the real Synapse: a wrong hs_token
+    # makes Synapse's ping fail (our 403 -> its 502 M_BAD_STATUS): exit 13;
+    # a wrong as_token is refused at the first call: exit 16.
+    def misconf(as_tok, hs_tok):
+        hh = Harness([E["HARNESS"], "--hs", SYN_URL, "--domain", SERVER, "--as-id", E["AS_ID"],
+                      "--as-token", as_tok, "--hs-token", hs_tok, "--port", str(AS_PORT),
+                      "--retry-base-ms", "50", "--timeout-ms", "5000"])
+        r = hh.cmd("start", timeout=60)
+        hh.close()
+        return r
+    r = misconf(E["AS_TOKEN"], "not-the-hs-token")
+    result("synapse_ping_with_wrong_hs_token_is_exit13_code", r["rc"] == -423, json.dumps(r))
+    r = misconf("not-the-as-token", E["HS_TOKEN"])
+    result("synapse_refuses_wrong_as_token_exit16_code", r["rc"] == -420, json.dumps(r))
     return 1 if failures else 0
 
 
