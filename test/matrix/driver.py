@@ -598,6 +598,24 @@ def main():
     rc = h.close()
     result("harness_exits_cleanly", rc == 0, "exit %s" % rc)
 
+    # The appservice is down while alice writes: Synapse queues the events
+    # and retries; the next appservice process gets them all, in order.
+    if portal:
+        bodies = ["while down %d" % k for k in range(3)]
+        for k, b in enumerate(bodies):
+            alice.ok("PUT", "/_matrix/client/v3/rooms/%s/send/m.room.message/down%d" % (q(portal), k),
+                     {"msgtype": "m.text", "body": b})
+        time.sleep(0.5)
+        h2 = Harness(args)
+        got = wait_for(lambda: len([e for e in list(h2.events)
+                                    if e.get("content", {}).get("body", "").startswith("while down")]) >= 3,
+                       timeout=60)
+        with h2.lock:
+            seen = [e["content"]["body"] for e in h2.events
+                    if e.get("content", {}).get("body", "").startswith("while down")]
+        result("events_sent_while_as_down_arrive_in_order", bool(got) and seen == bodies, str(seen))
+        h2.close()
+
     # Misconfigured appservices against the real Synapse: a wrong hs_token
     # makes Synapse's ping fail (our 403 -> its 502 M_BAD_STATUS): exit 13;
     # a wrong as_token is refused at the first call: exit 16.
