@@ -371,6 +371,7 @@ br_login_cli(int argc, char **argv)
 		rc = l.status;
 	}
 	wa_client_free(l.client);
+	wa_client_shutdown(l.loop);
 	u_loop_free(l.loop);
 out:
 	db_close(db);

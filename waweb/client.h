@@ -138,8 +138,16 @@ struct wa_client_opts {
 struct wa_client *wa_client_new(struct u_loop *loop,
     const struct wa_client_opts *opts, const struct wa_store_ops *ops,
     void *store_arg, const struct wa_client_cbs *cbs, void *cb_arg);
-/* Stop (if running) and free; NULL is a no-op.  Not from a callback. */
+/* Stop (if running) and free; NULL is a no-op.  Not from the client's
+ * own callbacks (u_loop_defer it); any other loop callback is fine. */
 void wa_client_free(struct wa_client *c);
+/*
+ * Release what all clients on loop share (the libwebsockets context).
+ * Call once at exit, after the last wa_client_free and before u_loop_free,
+ * outside any loop callback: it runs the loop briefly so that
+ * libwebsockets can close its handles.
+ */
+void wa_client_shutdown(struct u_loop *loop);
 /*
  * Connect (and keep reconnecting).  Errors: U_ERR_INVALID for a URL that is
  * not wss://, or ws:// to a non-loopback host; a store error.

@@ -884,6 +884,12 @@ wa_client_free(struct wa_client *c)
 	free(c);
 }
 
+void
+wa_client_shutdown(struct u_loop *loop)
+{
+	wa__ws_shutdown(loop);
+}
+
 int
 wa_client_start(struct wa_client *c)
 {

@@ -47,7 +47,7 @@ struct conn {
 
 struct wa__ws {
 	struct u_loop		*loop;		/* borrowed */
-	struct lws_context	*ctx;		/* owned */
+	struct lws_context	*ctx;		/* borrowed: the shared context */
 	struct wa__ws_cbs	 cbs;
 	void			*arg;
 	struct conn		*cur;		/* owned; NULL when not connected */
@@ -235,19 +235,32 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-struct wa__ws *
-wa__ws_new(struct u_loop *loop, const struct wa__ws_cbs *cbs, void *arg)
+/*
+ * One lws client context for every client on the loop: each context loads
+ * the CA bundle into its own TLS context, which a bridge with many logins
+ * should not repeat.  Created with the first client, destroyed by
+ * wa__ws_shutdown outside the loop (see there).
+ */
+static struct {
+	struct lws_context	*ctx;
+	struct u_loop		*loop;		/* borrowed */
+	unsigned		 users;
+} shared;
+
+static struct lws_context *
+shared_ctx(struct u_loop *loop)
 {
 	struct lws_context_creation_info info;
-	struct wa__ws *ws = u_calloc(1, sizeof(*ws));
 	void *loops[1];
 
+	if (shared.ctx != NULL) {
+		if (shared.loop != loop)
+			fatalx("wa ws: clients on two event loops");
+		return shared.ctx;
+	}
 	/* lws' own notices go to our debug log, errors and warnings too:
 	 * what matters is reported by the callbacks. */
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
-	ws->loop = loop;
-	ws->cbs = *cbs;
-	ws->arg = arg;
 	loops[0] = u_loop_uv(loop);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -258,9 +271,23 @@ wa__ws_new(struct u_loop *loop, const struct wa__ws_cbs *cbs, void *arg)
 	info.foreign_loops = loops;
 	/* Debian's CA bundle: TLS to web.whatsapp.com is checked against it. */
 	info.client_ssl_ca_filepath = "/etc/ssl/certs/ca-certificates.crt";
-	ws->ctx = lws_create_context(&info);
-	if (ws->ctx == NULL)
+	shared.ctx = lws_create_context(&info);
+	if (shared.ctx == NULL)
 		fatalx("wa ws: cannot create the libwebsockets context");
+	shared.loop = loop;
+	return shared.ctx;
+}
+
+struct wa__ws *
+wa__ws_new(struct u_loop *loop, const struct wa__ws_cbs *cbs, void *arg)
+{
+	struct wa__ws *ws = u_calloc(1, sizeof(*ws));
+
+	ws->loop = loop;
+	ws->cbs = *cbs;
+	ws->arg = arg;
+	ws->ctx = shared_ctx(loop);
+	shared.users++;
 	return ws;
 }
 
@@ -270,19 +297,34 @@ wa__ws_free(struct wa__ws *ws)
 	if (ws == NULL)
 		return;
 	wa__ws_disconnect(ws);
-	lws_context_destroy(ws->ctx);
+	shared.users--;
+	free(ws);
+}
+
+void
+wa__ws_shutdown(struct u_loop *loop)
+{
+	if (shared.ctx == NULL || shared.loop != loop)
+		return;
+	if (shared.users != 0) {
+		log_warnx("wa ws: %u clients still alive at shutdown", shared.users);
+		return;
+	}
+	lws_context_destroy(shared.ctx);
 	/*
 	 * On a foreign loop lws closes its libuv handles asynchronously and
 	 * closes some more from those close callbacks.  Let it finish now:
 	 * if the loop's owner closed everything still open first (as
 	 * u_loop_free does), lws would close a handle twice and abort.  Once
 	 * its handles are down, lws 4.1 only frees the context (vhosts, TLS
-	 * contexts) on a second lws_context_destroy call.
+	 * contexts) on a second lws_context_destroy call.  Running the loop
+	 * here is why this must not be called from a loop callback.
 	 */
 	for (int i = 0; i < 64; i++)
-		uv_run(u_loop_uv(ws->loop), UV_RUN_NOWAIT);
-	lws_context_destroy(ws->ctx);
-	free(ws);
+		uv_run(u_loop_uv(loop), UV_RUN_NOWAIT);
+	lws_context_destroy(shared.ctx);
+	shared.ctx = NULL;
+	shared.loop = NULL;
 }
 
 int

@@ -49,9 +49,11 @@ struct wa__ws;
 
 struct wa__ws *wa__ws_new(struct u_loop *loop, const struct wa__ws_cbs *cbs,
     void *arg);
-/* Tear down the lws context; the loop must run afterwards so libuv can
- * close its handles (u_loop_free does).  NULL is a no-op. */
+/* Drop the connection and free; safe from loop callbacks.  NULL: no-op. */
 void wa__ws_free(struct wa__ws *ws);
+/* Destroy the lws context all clients share (after the last wa__ws_free,
+ * outside any loop callback: it runs the loop briefly). */
+void wa__ws_shutdown(struct u_loop *loop);
 /* Start connecting; on_open or on_close follows.  Errors: U_ERR_IO. */
 int wa__ws_connect(struct wa__ws *ws, const struct wa__url *url);
 /* Queue one binary message (copied).  Errors: U_ERR_IO if not open. */

@@ -227,6 +227,7 @@ main(int argc, char **argv)
 		u_timer_free(t.timeout);
 	}
 	wa_client_free(t.client);
+	wa_client_shutdown(t.loop);
 	u_loop_free(t.loop);
 	db_close(db);
 	return t.status;

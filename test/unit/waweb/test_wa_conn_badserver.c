@@ -159,6 +159,7 @@ run(enum mode mode, unsigned ms, struct watch *w)
 		u_timer_free(t);
 	}
 	wa_client_free(c);
+	wa_client_shutdown(loop);
 	lws_context_destroy(ctx);
 	for (int i = 0; i < 64; i++)
 		uv_run(u_loop_uv(loop), UV_RUN_NOWAIT);
