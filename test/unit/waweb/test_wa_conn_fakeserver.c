@@ -32,6 +32,7 @@ struct fs {
 	struct u_buf		 chain;
 	int			 conns, finished, sent;
 	int			 pings, uploaded, active;
+	int			 freed, pings_after_free;
 };
 
 struct pss {
@@ -106,8 +107,10 @@ answer(struct pss *p, const struct wa_node *req)
 
 	if (strcmp(req->tag, "iq") != 0 || wa_node_attr(req, "id") == NULL)
 		return;
-	if (xmlns != NULL && strcmp(xmlns, "w:p") == 0)
+	if (xmlns != NULL && strcmp(xmlns, "w:p") == 0) {
 		fs.pings++;
+		fs.pings_after_free += fs.freed;
+	}
 	if (xmlns != NULL && strcmp(xmlns, "encrypt") == 0 &&
 	    wa_node_child(req, "list") != NULL)
 		fs.uploaded = (int)wa_node_child(req, "list")->nchildren;
@@ -390,6 +393,103 @@ TEST(test_wa_conn_login_uploads_prekeys_goes_active_and_pings)
 	CHECK_EQ_INT(fs.uploaded, 812);	/* server and store both empty */
 	CHECK_EQ_INT(fs.active, 1);
 	CHECK(fs.pings >= 2);		/* every 300 ms, answered */
+}
+
+struct two {
+	struct u_loop		*loop;
+	struct wa_client	*a;
+};
+
+static void
+free_a(void *arg)
+{
+	struct two *t = arg;
+
+	/* From a loop callback (not a's own): must not re-enter the loop. */
+	wa_client_free(t->a);
+	t->a = NULL;
+	fs.freed = 1;
+}
+
+TEST(test_wa_conn_two_clients_share_a_context_and_free_from_a_callback)
+{
+	struct lws_context_creation_info info;
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	struct wa_client *b;
+	struct u_timer *t1, *t2;
+	struct wa_store_mem *ma = wa_store_mem_new(), *mb = wa_store_mem_new();
+	struct wa_client_opts o;
+	struct watch wa, wb;
+	struct wa_client_cbs cbs = { .on_state = on_state };
+	struct two two;
+	struct wa_device d;
+	char url[64];
+	void *foreign[1];
+
+	cry_init();
+	memset(&fs, 0, sizeof(fs));
+	fs.mode = M_SUCCESS_ANSWERS;
+	cry_keypair_generate(&fs.root);
+	cry_keypair_generate(&fs.stat);
+	u_buf_init(&fs.chain, 0);
+	memset(&wa, 0, sizeof(wa));
+	memset(&wb, 0, sizeof(wb));
+	two.loop = u_loop_new();
+	foreign[0] = u_loop_uv(two.loop);
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.foreign_loops = foreign;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	ctx = lws_create_context(&info);
+	memset(&info, 0, sizeof(info));
+	info.iface = "127.0.0.1";
+	info.port = 0;
+	info.protocols = srv_protocols;
+	info.options = LWS_SERVER_OPTION_LIBUV;
+	vh = lws_create_vhost(ctx, &info);
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws/chat",
+	    lws_get_vhost_listen_port(vh));
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.trust_root = fs.root.pub;
+	o.keepalive_ms = 200;
+	wa_device_generate(&d);
+	d.jid = strdup("33600000042:3@s.whatsapp.net");
+	d.adv_details = (uint8_t *)strdup("x");
+	d.adv_details_len = 1;
+	wa_store_mem_ops.device_save(ma, &d);
+	free(d.jid);
+	d.jid = strdup("33600000043:3@s.whatsapp.net");
+	wa_store_mem_ops.device_save(mb, &d);
+	wa_device_clear(&d);
+
+	two.a = wa_client_new(two.loop, &o, &wa_store_mem_ops, ma, &cbs, &wa);
+	b = wa_client_new(two.loop, &o, &wa_store_mem_ops, mb, &cbs, &wb);
+	REQUIRE(wa_client_start(two.a) == 0 && wa_client_start(b) == 0);
+	t1 = u_timer_new(two.loop, free_a, &two);
+	u_timer_start(t1, 700, 0);
+	t2 = u_timer_new(two.loop, stop_loop, two.loop);
+	u_timer_start(t2, 1500, 0);
+	u_loop_run(two.loop);
+	u_timer_free(t1);
+	u_timer_free(t2);
+	CHECK_EQ_INT(fs.conns, 2);
+	CHECK_EQ_INT(wa.connected, 1);
+	CHECK_EQ_INT(wb.connected, 1);
+	CHECK(two.a == NULL);
+	CHECK(fs.pings_after_free >= 2);	/* b goes on alone */
+	CHECK(wa_client_state(b) == WA_STATE_CONNECTED);
+	wa_client_free(b);
+	wa_client_shutdown(two.loop);
+	lws_context_destroy(ctx);
+	for (int i = 0; i < 64; i++)
+		uv_run(u_loop_uv(two.loop), UV_RUN_NOWAIT);
+	lws_context_destroy(ctx);
+	u_loop_free(two.loop);
+	wa_store_mem_free(ma);
+	wa_store_mem_free(mb);
+	u_buf_free(&fs.chain);
 }
 
 TEST_MAIN()
