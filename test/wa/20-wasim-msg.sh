@@ -21,6 +21,8 @@
 #                                promotes, renames, removes B; B leaves;
 #                                removed members get nothing and cannot
 #                                read the metadata
+#   baileys_retry_receipt        B lost its sessions: its retry receipt
+#                                reaches A, A re-sends, B decrypts
 #   wasim_msg_clean_exit         wasim exits 0 with no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -94,6 +96,18 @@ for m in 'b add' 'b promote' 'b subject renamed' 'b received members only' \
 		fail "$name" "$(grep RESULT "$W/admin.out")"
 	fi
 done
+
+# B loses its Signal sessions: A's next message cannot be decrypted, B
+# sends a retry receipt (with its keys) through wasim to A's device, A
+# re-encrypts, B decrypts.
+rm -f "$W"/auth-b/session-*.json
+msg "$W/retry.out" --text "after session loss"
+if grep -q '^MILESTONE received b after session loss$' "$W/retry.out" &&
+    grep -q 'recv <receipt [^>]*type="retry"' "$W/wasim.log"; then
+	pass baileys_retry_receipt
+else
+	fail baileys_retry_receipt "$(grep RESULT "$W/retry.out")"
+fi
 
 if wh_stop && wh_logs_clean; then
 	pass wasim_msg_clean_exit

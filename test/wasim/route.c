@@ -15,15 +15,17 @@
  * queued (at most SIM_MAX_QUEUE) and delivered at their next login, before
  * the <ib><offline count=N/> marker.
  *
- * Receipts (<receipt to=U id [type] [participant]>) go to the live and
- * queued devices of U's account other than the sender, rewritten with
- * from=<reader device as LID>.
+ * Receipts (<receipt to=U id [type] [participant]>) go to the devices of
+ * U's account other than the sender (only U's device when U names one, as
+ * retry receipts do), rewritten with from=<reader device as LID> and all
+ * children kept (<list>, and <retry>/<registration>/<keys> of retries).
  *
  * Groups are fanned out by group.c.
  * Does not: route status, newsletters, calls (acked, dropped).
  * Invariants: the sender's address on delivery is always its LID device
  * JID, so each receiver sees one Signal address per sender device.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +156,32 @@ route_to(struct sim_conn *c, const struct wa_node *msg,
 	wa_node_free(n);
 }
 
+static void
+remember(struct sim *s, struct sim_account *sender, const char *id, bool pn)
+{
+	struct sim_sent *e;
+
+	if (id == NULL || strlen(id) > SIM_MSG_ID_MAX)
+		return;
+	e = &s->sent[s->sent_next++ % SIM_SENT_RING];
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->sender = sender;
+	e->pn = pn;
+}
+
+/* Did `sender` address message `id` by phone number? */
+static bool
+sent_by_pn(struct sim *s, const struct sim_account *sender, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < SIM_SENT_RING; i++)
+		if (s->sent[i].sender == sender &&
+		    strcmp(s->sent[i].id, id) == 0)
+			return s->sent[i].pn;
+	return false;
+}
+
 void
 sim_route_message(struct sim_conn *c, const struct wa_node *msg)
 {
@@ -170,6 +198,8 @@ sim_route_message(struct sim_conn *c, const struct wa_node *msg)
 	}
 	if (!wa_jid_is_pn(&to) && !wa_jid_is_lid(&to))
 		return;	/* status, newsletters, broadcasts: not routed */
+	remember(c->sim, c->account, wa_node_attr(msg, "id"),
+	    wa_jid_is_pn(&to));
 	if (parts != NULL) {
 		for (i = 0; i < parts->nchildren; i++) {
 			const struct wa_node *t = parts->children[i];
@@ -236,8 +266,16 @@ sim_route_receipt(struct sim_conn *c, const struct wa_node *rc)
 	} else if ((a = sim_account_by_jid(c->sim, &to)) == NULL) {
 		wa_node_free(n);
 		return;
-	} else
+	} else {
+		/* In the form the sender addressed us (its cache key). */
+		if (sent_by_pn(c->sim, a, id) &&
+		    wa_jid_make(&from, c->account->phone, WA_SERVER_USER,
+		    c->device->id) != 0) {
+			wa_node_free(n);
+			return;
+		}
 		wa_node_set_attr_jid(n, "from", &from);
+	}
 	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		if ((v = wa_node_attr(rc, keep[i])) != NULL)
 			wa_node_set_attr(n, keep[i], v);
@@ -248,9 +286,10 @@ sim_route_receipt(struct sim_conn *c, const struct wa_node *rc)
 		if (r != NULL && r->kind == WA_VAL_JID)
 			wa_node_set_attr_jid(n, "recipient", &r->jid);
 	}
-	for (i = 0; i < rc->nchildren; i++)
-		if (strcmp(rc->children[i]->tag, "list") == 0)
-			wa_node_add_child(n, wa_node_dup(rc->children[i]));
+	/* All children: <list> of more ids; for retry receipts <retry>,
+	 * <registration> and <keys>, which the sender needs to re-encrypt. */
+	for (i = 0; i < rc->nchildren && i < 16; i++)
+		wa_node_add_child(n, wa_node_dup(rc->children[i]));
 	for (i = 0; i < a->ndevices; i++) {
 		struct sim_device *d = a->devices[i];
 

@@ -240,6 +240,19 @@ struct sim_conn {
 	struct sim_conn		*next;		/* list in struct sim */
 };
 
+/*
+ * Recently routed 1:1 message ids and how their sender addressed the chat
+ * (PN or LID): receipts for them come back in the same form, as clients
+ * key their message caches by the JID they sent to.
+ */
+#define SIM_SENT_RING		4096
+#define SIM_MSG_ID_MAX		64
+struct sim_sent {
+	char			 id[SIM_MSG_ID_MAX + 1];
+	struct sim_account	*sender;	/* borrowed */
+	bool			 pn;
+};
+
 /* --- The simulator ----------------------------------------------------------- */
 struct sim {
 	struct sim_opts		 opts;
@@ -256,6 +269,8 @@ struct sim {
 	size_t			 naccounts;
 	uint64_t		 next_phone;	/* for auto-created accounts */
 	uint64_t		 next_lid;
+	struct sim_sent		 sent[SIM_SENT_RING];
+	size_t			 sent_next;
 	struct sim_group	*groups[SIM_MAX_GROUPS];	/* owned */
 	size_t			 ngroups;
 	unsigned		 next_group;

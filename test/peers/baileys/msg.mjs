@@ -44,6 +44,11 @@ const finish = (ok, why) => {
 setTimeout(() => finish(false, 'timeout'), +opt('--timeout-ms', '60000')).unref()
 const logger = P({ level: process.env.BAILEYS_LOG || 'silent' }, P.destination(2))
 
+// Sent messages by id: an app's message store, which Baileys asks
+// (getMessage) when a peer sends a retry receipt.
+const sent = new Map()
+const getMessage = async key => sent.get(key.id)
+
 const connect = async (name, dir) => {
 	const { state, saveCreds } = await useMultiFileAuthState(dir)
 	const sock = makeWASocket({
@@ -52,6 +57,10 @@ const connect = async (name, dir) => {
 		logger: logger.child({ peer: name }),
 		markOnlineOnConnect: false,
 		shouldSyncHistoryMessage: () => false,
+		getMessage,
+	})
+	sock.ev.on('messages.upsert', ({ messages }) => {
+		for (const m of messages) if (m.key.fromMe && m.message) sent.set(m.key.id, m.message)
 	})
 	sock.ev.on('creds.update', saveCreds)
 	await new Promise((resolve, reject) => {
@@ -140,7 +149,8 @@ try {
 		say(`MILESTONE group ${meta.id} ${meta.participants.length}`)
 		chat = meta.id
 	}
-	await a.sock.sendMessage(chat, { text })
+	const first = await a.sock.sendMessage(chat, { text })
+	sent.set(first.key.id, first.message)
 	if (bLate >= 0) {
 		await new Promise(r => setTimeout(r, bLate))
 		// Listen before the offline queue is flushed at login.
@@ -151,6 +161,7 @@ try {
 			logger: logger.child({ peer: 'b' }),
 			markOnlineOnConnect: false,
 			shouldSyncHistoryMessage: () => false,
+			getMessage,
 		})
 		sock.ev.on('creds.update', saveCreds)
 		b = { sock, state }
