@@ -174,6 +174,18 @@ int db__migrate_section(struct db *db, const struct mig_section *sec);
 /* The dialect filter alone (for tests): *out is an owned string. */
 int db__mig_filter(const char *body, size_t len, int dialect, char **out);
 
+/*
+ * The URI front ends alone, with no file or server touched (unit tests and
+ * test/fuzz/fuzz_db_uri.c).  db__sq_parse_uri: the go-sqlite3 style URI
+ * into what sqlite3_open_v2 gets (*sqlite_uri, owned) plus the _txlock and
+ * busy timeout it sets.  db__pg_rewrite_uri: the lib/pq style URI into
+ * what libpq accepts (*out, owned).  Both return 0 or DB_ERR_URI and leave
+ * the reason in err (errsz bytes, may be 0).
+ */
+int db__sq_parse_uri(const char *uri, char **sqlite_uri, int *txlock,
+    int *busy_timeout, char *err, size_t errsz);
+int db__pg_rewrite_uri(const char *uri, char **out, char *err, size_t errsz);
+
 /* Strict decimal int64 parse of a whole string; 0 or DB_ERR_TYPE. */
 int db__parse_int64(const char *s, size_t len, int64_t *out);
 

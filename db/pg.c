@@ -306,6 +306,20 @@ out:
 }
 
 int
+db__pg_rewrite_uri(const char *uri, char **out, char *err, size_t errsz)
+{
+	struct db *db = u_calloc(1, sizeof(*db));
+	int r;
+
+	db->dialect = DB_POSTGRES;
+	r = rewrite_uri(db, uri, out);
+	if (errsz > 0)
+		snprintf(err, errsz, "%s", db->errmsg);
+	free(db);
+	return r;
+}
+
+int
 db__pg_open(struct db *db, const char *uri)
 {
 	const char *kw[4], *val[4];

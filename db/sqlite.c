@@ -237,6 +237,26 @@ pragma_text(struct db *db, const char *sql, char *buf, size_t bufsz)
 }
 
 int
+db__sq_parse_uri(const char *uri, char **sqlite_uri, int *txlock,
+    int *busy_timeout, char *err, size_t errsz)
+{
+	struct sq_params sp = { .busy_timeout = DB_SQLITE_BUSY_TIMEOUT_DEFAULT };
+	struct db *db = u_calloc(1, sizeof(*db));
+	int r;
+
+	db->dialect = DB_SQLITE;
+	if ((r = parse_uri(db, uri, &sp)) == 0) {
+		*sqlite_uri = sp.sqlite_uri;
+		*txlock = (int)db->txlock;
+		*busy_timeout = sp.busy_timeout;
+	}
+	if (errsz > 0)
+		snprintf(err, errsz, "%s", db->errmsg);
+	free(db);
+	return r;
+}
+
+int
 db__sq_open(struct db *db, const char *type, const char *uri)
 {
 	struct sq_params sp = { .busy_timeout = DB_SQLITE_BUSY_TIMEOUT_DEFAULT };
