@@ -613,8 +613,9 @@ def main():
         with h2.lock:
             seen = [e["content"]["body"] for e in h2.events
                     if e.get("content", {}).get("body", "").startswith("while down")]
-        result("events_sent_while_as_down_arrive_in_order", bool(got) and seen == bodies, str(seen))
-        h2.close()
+        rc2 = h2.close()
+        result("events_sent_while_as_down_arrive_in_order", bool(got) and seen == bodies and rc2 == 0,
+               "%s exit %s" % (seen, rc2))
 
     # Misconfigured appservices against the real Synapse: a wrong hs_token
     # makes Synapse's ping fail (our 403 -> its 502 M_BAD_STATUS): exit 13;
@@ -624,12 +625,14 @@ def main():
                       "--as-token", as_tok, "--hs-token", hs_tok, "--port", str(AS_PORT),
                       "--retry-base-ms", "50", "--timeout-ms", "5000"])
         r = hh.cmd("start", timeout=60)
-        hh.close()
+        r["exit"] = hh.close()
         return r
     r = misconf(E["AS_TOKEN"], "not-the-hs-token")
-    result("synapse_ping_with_wrong_hs_token_is_exit13_code", r["rc"] == -423, json.dumps(r))
+    result("synapse_ping_with_wrong_hs_token_is_exit13_code", r["rc"] == -423 and r["exit"] == 0,
+           json.dumps(r))
     r = misconf("not-the-as-token", E["HS_TOKEN"])
-    result("synapse_refuses_wrong_as_token_exit16_code", r["rc"] == -420, json.dumps(r))
+    result("synapse_refuses_wrong_as_token_exit16_code", r["rc"] == -420 and r["exit"] == 0,
+           json.dumps(r))
     return 1 if failures else 0
 
 

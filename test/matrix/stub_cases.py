@@ -116,31 +116,31 @@ def main():
     stub.whoami = "@someone_else:stub.test"
     h = harness()
     r = h.cmd("start")
-    result("start_whoami_mismatch_is_exit17_code", r["rc"] == -422, json.dumps(r))
-    h.close()
+    ex = h.close()
+    result("start_whoami_mismatch_is_exit17_code", r["rc"] == -422 and ex == 0, json.dumps(r))
     stub.whoami = BOT
     stub.versions = ["r0.6.1", "v1.1"]
     h = harness()
     r = h.cmd("start")
-    result("start_old_spec_is_exit16_code", r["rc"] == -421, json.dumps(r))
-    h.close()
+    ex = h.close()
+    result("start_old_spec_is_exit16_code", r["rc"] == -421 and ex == 0, json.dumps(r))
     stub.versions = ["v1.4", "v1.7", "v1.11"]
     stub.ping_status = 502
     h = harness()
     t0 = time.time()
     r = h.cmd("start", timeout=120)
     npings = len(paths(lambda p: p[1].endswith("/ping")))
-    result("start_ping_failure_retried_then_exit13_code", r["rc"] == -423 and npings == 6,
-           "%s pings=%d %.1fs" % (r, npings, time.time() - t0))
-    h.close()
+    ex = h.close()
+    result("start_ping_failure_retried_then_exit13_code", r["rc"] == -423 and npings == 6
+           and ex == 0, "%s pings=%d %.1fs" % (r, npings, time.time() - t0))
     stub.ping_status = 200
     # nothing listens on this port: connection refused until the deadline
     hh = Harness([os.environ["HARNESS"], "--hs", "http://127.0.0.1:1", "--domain", "stub.test",
                   "--as-id", "stub", "--as-token", "ast", "--hs-token", "hst",
                   "--port", str(AS_PORT), "--timeout-ms", "2000"])
     r = hh.cmd("start")
-    result("start_unreachable_is_exit16_code", r["rc"] == -420, json.dumps(r))
-    hh.close()
+    ex = hh.close()
+    result("start_unreachable_is_exit16_code", r["rc"] == -420 and ex == 0, json.dumps(r))
 
     h = Harness([os.environ["HARNESS"], "--hs", "http://127.0.0.1:%d" % STUB_PORT,
                  "--domain", "stub.test", "--as-id", "stub", "--as-token", "ast",
@@ -190,9 +190,10 @@ def main():
     with stub.lock:
         stub.log.clear()
     r = h.cmd("upload", file=big, content_type="application/octet-stream")
-    result("upload_over_media_config_limit_refused", r["rc"] == -407 and
-           not paths(lambda p: "upload" in p[1]), json.dumps(r))
-    h.close()
+    sent = paths(lambda p: "upload" in p[1])
+    ex = h.close()
+    result("upload_over_media_config_limit_refused", r["rc"] == -407 and not sent and ex == 0,
+           json.dumps(r))
     srv.shutdown()
     return 1 if driver.failures else 0
 
