@@ -82,6 +82,10 @@ struct wa_signal_store_mem;
 /* A store with a fresh identity key pair and registration id, and a signed
  * prekey with id `spk_id` signed by that identity. */
 struct wa_signal_store_mem *wa_signal_store_mem_new(uint32_t spk_id);
+/* The same from fixed private keys (fuzzers, reproducible seeds). */
+struct wa_signal_store_mem *wa_signal_store_mem_new_fixed(
+    const uint8_t identity_priv[WA_SIGNAL_KEY_LEN], uint32_t registration_id,
+    const uint8_t spk_priv[WA_SIGNAL_KEY_LEN], uint32_t spk_id);
 void wa_signal_store_mem_free(struct wa_signal_store_mem *m);
 /* Public halves of the identity and signed prekey, the signature. */
 void wa_signal_store_mem_keys(const struct wa_signal_store_mem *m,

@@ -155,6 +155,25 @@ wa_signal_store_mem_new(uint32_t spk_id)
 	return m;
 }
 
+struct wa_signal_store_mem *
+wa_signal_store_mem_new_fixed(const uint8_t identity_priv[WA_SIGNAL_KEY_LEN],
+    uint32_t registration_id, const uint8_t spk_priv[WA_SIGNAL_KEY_LEN],
+    uint32_t spk_id)
+{
+	struct wa_signal_store_mem *m = u_calloc(1, sizeof(*m));
+	uint8_t pre[CRY_PUB_PREFIXED_LEN];
+
+	if (cry_keypair_from_private(&m->identity, identity_priv) != 0 ||
+	    cry_keypair_from_private(&m->spk, spk_priv) != 0)
+		abort();
+	m->registration_id = registration_id;
+	m->spk_id = spk_id;
+	cry_pub_prefix(pre, m->spk.pub);
+	if (cry_xeddsa_sign(m->spk_sig, m->identity.priv, pre, sizeof(pre)) != 0)
+		abort();
+	return m;
+}
+
 void
 wa_signal_store_mem_free(struct wa_signal_store_mem *m)
 {
