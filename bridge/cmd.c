@@ -182,6 +182,13 @@ cmp_cmd(const void *a, const void *b)
 char *
 br_cmd_help(const struct br_cmd_event *ce)
 {
+	return br_cmd_help_table(ce, br_cmds, br_ncmds);
+}
+
+char *
+br_cmd_help_table(const struct br_cmd_event *ce, const struct br_cmd *cmds,
+    size_t ncmds)
+{
 	const struct br_cmd *list[64];
 	enum br_lang lang = ce->br->lang;
 	const char *prefix = ce->br->cfg->bridge.command_prefix;
@@ -206,15 +213,15 @@ br_cmd_help(const struct br_cmd_event *ce)
 	(void)u_buf_add_str(&b, "\n\n");
 	for (s = 0; s < BR_CMD_SEC_COUNT; s++) {
 		n = 0;
-		for (i = 0; i < br_ncmds && n < sizeof(list) / sizeof(list[0]);
+		for (i = 0; i < ncmds && n < sizeof(list) / sizeof(list[0]);
 		    i++) {
-			if ((int)br_cmds[i].section != s)
+			if ((int)cmds[i].section != s)
 				continue;
 			/* ShowInHelp: admin-only commands only for admins. */
-			if ((br_cmds[i].gates & BR_CMD_REQ_ADMIN) &&
+			if ((cmds[i].gates & BR_CMD_REQ_ADMIN) &&
 			    !(ce->perm.flags & BR_PERM_ADMIN))
 				continue;
-			list[n++] = &br_cmds[i];
+			list[n++] = &cmds[i];
 		}
 		if (n == 0)
 			continue;

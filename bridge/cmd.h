@@ -100,6 +100,9 @@ enum br_text_id br_cmd_gate(const struct br_cmd *c,
     const struct br_cmd_event *ce);
 /* The help text (Markdown), sectioned; owned. */
 char *br_cmd_help(const struct br_cmd_event *ce);
+/* The same over another table (tests; at most 64 commands a section). */
+char *br_cmd_help_table(const struct br_cmd_event *ce,
+    const struct br_cmd *cmds, size_t ncmds);
 /* Run: gates, handler, pending state or the unknown-command reply. */
 void br_cmd_run(struct br_cmd_event *ce);
 
