@@ -13,7 +13,7 @@
  *          [--phone NUMBER] [--web-version V] [--qr-first-ms MS]
  *          [--qr-next-ms MS] [--backoff-ms MS] [--exit-on EVENT]
  *          [--timeout S]
- * EVENT: connected, paired, or a state name (LOGGED_OUT...).  The tool
+ * EVENT: connected, paired, offline, or a state name (LOGGED_OUT...).  The tool
  * also exits on a terminal state.  Exit status: 0 if --exit-on was seen
  * (or, without --exit-on, on SIGTERM), 1 otherwise, 2 on usage errors.
  */
@@ -92,7 +92,11 @@ on_connected(void *arg)
 static void
 on_offline(void *arg, unsigned n)
 {
+	struct tool *t = arg;
+
 	printf("OFFLINE %u\n", n);
+	if (t->exit_on != NULL && strcmp(t->exit_on, "offline") == 0)
+		quit(t, 0);
 }
 
 static void

@@ -163,6 +163,17 @@ else
 	fail wa30_qr_rotates_then_times_out "$T/qrto.out" "$T/qrto.err"
 fi
 
+# After login the server delivers its (empty) offline queue with
+# <ib><offline count="0"/></ib>, reported as an event.
+client offline a.db --url "$URL1" --root-file "$T/sim1.root" --exit-on offline \
+    --timeout 20
+if wait_exit $CPID 25 && [ $rc -eq 0 ] && grep -q '^OFFLINE 0$' "$T/offline.out" &&
+    grep -q '^CONNECTED$' "$T/offline.out"; then
+	pass wa30_offline_queue_reported
+else
+	fail wa30_offline_queue_reported "$T/offline.out" "$T/offline.err"
+fi
+
 # 2. A restarted client logs in with the stored session, no pairing.
 client relogin a.db --url "$URL1" --root-file "$T/sim1.root" --exit-on connected \
     --web-version 2.3000.1234567 --timeout 20

@@ -24,7 +24,7 @@
 #include "waweb/noise.h"
 
 enum mode { M_BAD_CIPHER, M_BAD_NODE, M_UNKNOWN_IQ_THEN_405, M_OTHER_ROOT,
-    M_SUCCESS_SILENT, M_SUCCESS_ANSWERS };
+    M_SUCCESS_SILENT, M_SUCCESS_ANSWERS, M_LOW_PREKEYS };
 
 struct fs {
 	enum mode		 mode;
@@ -33,6 +33,7 @@ struct fs {
 	int			 conns, finished, sent;
 	int			 pings, uploaded, active;
 	int			 freed, pings_after_free;
+	int			 uploads, acks;
 };
 
 struct pss {
@@ -87,6 +88,7 @@ misbehave(struct pss *p)
 		break;
 	case M_SUCCESS_SILENT:
 	case M_SUCCESS_ANSWERS:
+	case M_LOW_PREKEYS:
 		n = wa_node_new("success");
 		wa_node_set_attr(n, "t", "1700000000");
 		wa_node_set_attr(n, "lid", "100000000000042:3@lid");
@@ -105,6 +107,9 @@ answer(struct pss *p, const struct wa_node *req)
 	const char *xmlns = wa_node_attr(req, "xmlns");
 	struct wa_node *res, *cnt;
 
+	if (strcmp(req->tag, "ack") == 0 && wa_node_attr(req, "id") != NULL &&
+	    strcmp(wa_node_attr(req, "id"), "n-low-1") == 0)
+		fs.acks++;
 	if (strcmp(req->tag, "iq") != 0 || wa_node_attr(req, "id") == NULL)
 		return;
 	if (xmlns != NULL && strcmp(xmlns, "w:p") == 0) {
@@ -112,8 +117,10 @@ answer(struct pss *p, const struct wa_node *req)
 		fs.pings_after_free += fs.freed;
 	}
 	if (xmlns != NULL && strcmp(xmlns, "encrypt") == 0 &&
-	    wa_node_child(req, "list") != NULL)
+	    wa_node_child(req, "list") != NULL) {
 		fs.uploaded = (int)wa_node_child(req, "list")->nchildren;
+		fs.uploads++;
+	}
 	if (xmlns != NULL && strcmp(xmlns, "passive") == 0)
 		fs.active++;
 	res = wa_node_new("iq");
@@ -126,6 +133,19 @@ answer(struct pss *p, const struct wa_node *req)
 		wa_node_add_child(res, cnt);
 	}
 	queue_node(p, res);
+	if (fs.mode == M_LOW_PREKEYS && xmlns != NULL &&
+	    strcmp(xmlns, "passive") == 0) {
+		/* Logged in: the server says it is running out of prekeys. */
+		struct wa_node *nt = wa_node_new("notification");
+
+		wa_node_set_attr(nt, "type", "encrypt");
+		wa_node_set_attr(nt, "id", "n-low-1");
+		wa_node_set_attr(nt, "from", "s.whatsapp.net");
+		cnt = wa_node_new("count");
+		wa_node_set_attr(cnt, "value", "2");
+		wa_node_add_child(nt, cnt);
+		queue_node(p, nt);
+	}
 }
 
 static int
@@ -164,7 +184,7 @@ on_frame(void *arg, const uint8_t *f, size_t len)
 		misbehave(p);
 		return 0;
 	}
-	if (fs.mode == M_SUCCESS_ANSWERS) {
+	if (fs.mode == M_SUCCESS_ANSWERS || fs.mode == M_LOW_PREKEYS) {
 		struct u_buf pt;
 		struct wa_node *n = NULL;
 
@@ -294,7 +314,8 @@ run(enum mode mode, unsigned ms, struct watch *w)
 	o.backoff_base_ms = 20;
 	o.backoff_max_ms = 80;
 	o.keepalive_ms = 300;
-	if (mode == M_SUCCESS_SILENT || mode == M_SUCCESS_ANSWERS) {
+	if (mode == M_SUCCESS_SILENT || mode == M_SUCCESS_ANSWERS ||
+	    mode == M_LOW_PREKEYS) {
 		/* A stored session, so that the client logs in. */
 		struct wa_device d;
 
@@ -393,6 +414,17 @@ TEST(test_wa_conn_login_uploads_prekeys_goes_active_and_pings)
 	CHECK_EQ_INT(fs.uploaded, 812);	/* server and store both empty */
 	CHECK_EQ_INT(fs.active, 1);
 	CHECK(fs.pings >= 2);		/* every 300 ms, answered */
+}
+
+TEST(test_wa_conn_low_prekey_notification_tops_up)
+{
+	struct watch w;
+
+	run(M_LOW_PREKEYS, 1500, &w);
+	CHECK_EQ_INT(w.connected, 1);
+	CHECK_EQ_INT(fs.acks, 1);	/* the notification was acked */
+	CHECK_EQ_INT(fs.uploads, 2);	/* 812 at login, then a batch */
+	CHECK_EQ_INT(fs.uploaded, 50);
 }
 
 struct two {
