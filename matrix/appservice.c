@@ -420,12 +420,18 @@ mx_appservice_free(struct mx_appservice *as)
 
 	if (as == NULL)
 		return;
-	mx__server_free(as->srv);
-	mx__http_free(as->http);
+	/* Drop every call first: the server's teardown turns the loop, and
+	 * no callback may reach a caller that is shutting down. */
+	u_timer_free(as->start_timer);
+	as->start_timer = NULL;
+	if (as->http != NULL)
+		mx__http_cancel_all(as->http);
 	while ((q = as->queries) != NULL) {
 		as->queries = q->next;
 		free(q);
 	}
+	mx__server_free(as->srv);
+	mx__http_free(as->http);
 	while ((in = as->intents) != NULL) {
 		as->intents = in->next;
 		free(in->user_id);
@@ -438,7 +444,6 @@ mx_appservice_free(struct mx_appservice *as)
 		u_free_secret(as->dp[i].secret, strlen(as->dp[i].secret));
 	}
 	free(as->dp);
-	u_timer_free(as->start_timer);
 	mx__txn_cache_clear(&as->cache);
 	mx__ns_clear(&as->ns);
 	free(as->hs_address);

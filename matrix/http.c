@@ -461,6 +461,13 @@ mx__http_cancel_arg(struct mx_http *h, void *arg)
 	}
 }
 
+void
+mx__http_cancel_all(struct mx_http *h)
+{
+	while (h->head != NULL)
+		drop(h, h->head);
+}
+
 size_t
 mx__http_pending(const struct mx_http *h)
 {
@@ -502,8 +509,7 @@ mx__http_free(struct mx_http *h)
 {
 	if (h == NULL)
 		return;
-	while (h->head != NULL)
-		drop(h, h->head);
+	mx__http_cancel_all(h);
 	curl_multi_cleanup(h->multi);
 	uv_timer_stop(h->timer);
 	uv_close((uv_handle_t *)h->timer, timer_closed);

@@ -167,6 +167,8 @@ void mx__http_free(struct mx_http *h);
  * once, later, unless cancelled. */
 uint64_t mx__http_start(struct mx_http *h, const struct mx_http_opts *o);
 void mx__http_cancel_arg(struct mx_http *h, void *arg);
+/* Drop every request without calling back. */
+void mx__http_cancel_all(struct mx_http *h);
 size_t mx__http_pending(const struct mx_http *h);
 
 /* --- the appservice HTTP server (server.c) and what it calls --- */
