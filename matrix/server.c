@@ -233,7 +233,6 @@ on_body_done(struct lws *wsi, struct pss *p)
 	char *reply = NULL;
 	json_t *js;
 
-
 	if (!p->body_on)
 		return respond_err(wsi, p, 400, "M_NOT_JSON", "No body", 1);
 	if (p->route == MX_ROUTE_TXN) {
