@@ -428,6 +428,16 @@ TEST(test_br_store_ghost_crud)
 	CHECK_EQ_INT(got->is_bot, 0);
 	br_ghost_free(got);
 	got = NULL;
+
+	/* mautrix-go writes a nil slice or map as JSON null: read as null. */
+	REQUIRE(tdb_exec2(db, "UPDATE ghost SET identifiers='null', "
+	    "extra_profile='null' WHERE id=$1", g.id, NULL) == 0);
+	REQUIRE(br_store_ghost_get(db, g.id, &got) == 0);
+	CHECK(got->identifiers != NULL && json_is_null(got->identifiers));
+	CHECK(got->extra_profile != NULL && json_is_null(got->extra_profile));
+	br_ghost_free(got);
+	got = NULL;
+
 	CHECK_EQ_INT(br_store_ghost_delete(db, g.id), 0);
 	CHECK_EQ_INT(br_store_ghost_get(db, g.id, &got), U_ERR_NOT_FOUND);
 	CHECK_EQ_INT(br_store_ghost_update(db, &g), U_ERR_NOT_FOUND);
