@@ -23,6 +23,9 @@
 #                                read the metadata
 #   baileys_retry_receipt        B lost its sessions: its retry receipt
 #                                reaches A, A re-sends, B decrypts
+#   baileys_second_device_gets_messages   a device paired while a peer is
+#                                online gets the peer's next message
+#                                (devices notification, multidev.mjs)
 #   wasim_msg_clean_exit         wasim exits 0 with no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -107,6 +110,19 @@ if grep -q '^MILESTONE received b after session loss$' "$W/retry.out" &&
 	pass baileys_retry_receipt
 else
 	fail baileys_retry_receipt "$(grep RESULT "$W/retry.out")"
+fi
+
+# A second device joins A's account while B is online: wasim's devices
+# notification makes B include it in its next send.
+node "$WH_PEER/multidev.mjs" --url "$WASIM_WS_URL" --admin "$WASIM_ADMIN_URL" \
+    --root "$WASIM_ROOT_PUB" --auth-a "$W/auth-a" --auth-b "$W/auth-b" \
+    --auth-a2 "$W/auth-a2" --push-name "Msg User a" > "$W/multi.out" 2> "$W/multi.out.err"
+if grep -q '^MILESTONE b cached$' "$W/multi.out" &&
+    grep -q '^MILESTONE a2 received second$' "$W/multi.out" &&
+    grep -q 'type="devices"' "$W/wasim.log"; then
+	pass baileys_second_device_gets_messages
+else
+	fail baileys_second_device_gets_messages "$(grep RESULT "$W/multi.out")"
 fi
 
 if wh_stop && wh_logs_clean; then

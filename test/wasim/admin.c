@@ -365,8 +365,11 @@ stream_error(struct sim *s, const char *body, size_t len, int *status)
 
 		if (dev >= 0 && d->id != dev)
 			continue;
-		if (conflict != NULL && strcmp(conflict, "device_removed") == 0)
+		if (conflict != NULL && strcmp(conflict, "device_removed") == 0 &&
+		    !d->removed) {
 			d->removed = true;
+			sim_devices_notify(s, a, d, false);
+		}
 		if (d->conn == NULL || d->conn->dead)
 			continue;
 		if (failure != NULL)

@@ -598,6 +598,7 @@ iq_remove_companion(struct sim_conn *c, const struct wa_node *iq)
 	d->removed = true;
 	logp_info(c->prefix, "device %u removed (logout)", d->id);
 	sim_state_save(c->sim);
+	sim_devices_notify(c->sim, c->account, d, false);
 	if (d->conn != NULL)
 		sim_conn_stream_error(d->conn, "401", "device_removed");
 }

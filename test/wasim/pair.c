@@ -456,6 +456,7 @@ sim_pair_on_sign(struct sim_conn *c, const struct wa_node *iq)
 	logp_info(c->prefix, "paired: device %u of account %s; restarting "
 	    "the stream (515)", d->id, a->phone);
 	sim_state_save(c->sim);
+	sim_devices_notify(c->sim, a, d, true);
 	sim_conn_stream_error(c, "515", NULL);
 out:
 	free(msg);

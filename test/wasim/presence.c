@@ -195,3 +195,50 @@ sim_presence_conn_gone(struct sim_conn *c)
 	}
 	set_available(c, false);
 }
+
+/*
+ * <notification from=<user> type=devices id t><add|remove><device jid
+ * key-index/></…></notification>, once from the PN and once from the LID
+ * user JID (clients key their device caches by the JID they queried), to
+ * every other device of every account: the simulator has no contact lists,
+ * and a client that never queried this user just ignores it.
+ */
+void
+sim_devices_notify(struct sim *s, struct sim_account *a,
+    const struct sim_device *changed, bool add)
+{
+	static const char *const servers[2] = { WA_SERVER_USER, WA_SERVER_LID };
+	const char *users[2] = { a->phone, a->lid };
+	struct wa_node *nt, *ch, *dv;
+	struct wa_jid from, dj;
+	char id[32];
+	size_t i, j, k;
+
+	for (k = 0; k < 2; k++) {
+		if (wa_jid_make(&from, users[k], servers[k], 0) != 0 ||
+		    wa_jid_make(&dj, users[k], servers[k], changed->id) != 0)
+			continue;
+		nt = wa_node_new("notification");
+		wa_node_set_attr_jid(nt, "from", &from);
+		wa_node_set_attr(nt, "type", "devices");
+		sim_next_id(s, id, sizeof(id));
+		wa_node_set_attr(nt, "id", id);
+		wa_node_set_attr_u64(nt, "t", (uint64_t)sim_now());
+		ch = wa_node_new(add ? "add" : "remove");
+		dv = wa_node_new("device");
+		wa_node_set_attr_jid(dv, "jid", &dj);
+		wa_node_set_attr_u64(dv, "key-index", changed->key_index);
+		wa_node_add_child(ch, dv);
+		wa_node_add_child(nt, ch);
+		for (i = 0; i < s->naccounts; i++)
+			for (j = 0; j < s->accounts[i]->ndevices; j++) {
+				struct sim_device *d = s->accounts[i]->devices[j];
+
+				/* Live devices only: a device that logs in later
+				 * asks for fresh lists anyway. */
+				if (d != changed && !d->removed && live(d->conn))
+					sim_conn_send(d->conn, nt);
+			}
+		wa_node_free(nt);
+	}
+}

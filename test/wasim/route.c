@@ -54,15 +54,25 @@ attr_jid(const struct wa_node *n, const char *key, struct wa_jid *out)
 void
 sim_route_deliver(struct sim *s, struct sim_device *d, const struct wa_node *n)
 {
+	struct u_buf enc;
+	size_t room = SIM_MAX_QUEUE_BYTES - d->queue_bytes;
+
 	if (d->conn != NULL && !d->conn->dead &&
 	    d->conn->state == SIM_CONN_LOGGED_IN && d->conn->offline_sent) {
 		sim_conn_send(d->conn, n);
 		return;
 	}
-	if (d->nqueue >= SIM_MAX_QUEUE) {
+	/* Measure before keeping: the byte budget bounds what a sender can
+	 * make us hold for an absent device. */
+	u_buf_init(&enc, room > 0 ? room : 1);
+	if (d->nqueue >= SIM_MAX_QUEUE || room == 0 ||
+	    wa_node_encode(n, &enc) != 0) {
+		u_buf_free(&enc);
 		logp_warnx("route", "queue of device %u full: dropping", d->id);
 		return;
 	}
+	d->queue_bytes += enc.len;
+	u_buf_free(&enc);
 	d->queue = u_reallocarray(d->queue, d->nqueue + 1, sizeof(*d->queue));
 	d->queue[d->nqueue++] = wa_node_dup(n);
 }
@@ -85,6 +95,7 @@ sim_route_flush(struct sim_conn *c)
 	free(d->queue);
 	d->queue = NULL;
 	d->nqueue = 0;
+	d->queue_bytes = 0;
 	return n;
 }
 

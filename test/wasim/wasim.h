@@ -24,7 +24,8 @@
  *   dir.c     accounts (simulated phones) and their devices
  *   route.c   1:1 message and receipt delivery, offline queues
  *   group.c   groups: create, metadata, group message fan-out
- *   presence.c  presence (available, subscribe) and chat states
+ *   presence.c  presence (available, subscribe), chat states, devices
+ *             notifications
  *   admin.c   the admin HTTP API
  *
  * Invariants: one thread, everything on the u_loop; every server socket is
@@ -66,8 +67,9 @@ struct lws_vhost;
 #define SIM_MAX_PREKEYS		2048
 /* Presence subscriptions per connection. */
 #define SIM_MAX_SUBS		256
-/* Stanzas queued for a device that is not connected. */
+/* Stanzas queued for a device that is not connected, and their bytes. */
 #define SIM_MAX_QUEUE		1000
+#define SIM_MAX_QUEUE_BYTES	((size_t)32 << 20)
 /* Groups, and members per group (real groups allow 1024). */
 #define SIM_MAX_GROUPS		1024
 #define SIM_MAX_GROUP_MEMBERS	256
@@ -121,6 +123,7 @@ struct sim_device {
 	bool			 removed;
 	struct wa_node		**queue;	/* owned: stanzas for the next login */
 	size_t			 nqueue;
+	size_t			 queue_bytes;	/* their encoded size */
 };
 
 struct sim_account {
@@ -379,6 +382,9 @@ void sim_presence(struct sim_conn *c, const struct wa_node *p);
 void sim_chatstate(struct sim_conn *c, const struct wa_node *cs);
 /* c is going away: its account may become unavailable. */
 void sim_presence_conn_gone(struct sim_conn *c);
+/* A device of a was added (paired) or removed: tell the live devices. */
+void sim_devices_notify(struct sim *s, struct sim_account *a,
+    const struct sim_device *changed, bool add);
 
 /* dir.c */
 struct sim_account *sim_account_new(struct sim *s, const char *phone);
