@@ -207,6 +207,18 @@ struct br_mx {
 	void			*impl;	/* owned by the implementation */
 };
 
+/*
+ * Decode one appservice event (room event, or ephemeral m.typing /
+ * m.receipt) into h's callbacks; mx answers bot_id and is_ours.  Events
+ * of other types, and malformed ones (missing or mistyped fields), are
+ * dropped silently: the appservice already checked type, sender, room_id
+ * and event_id.  ev borrowed.  Used by mx_as.c; public for tests.
+ */
+void br_mx_decode_event(const struct br_mx_handlers *h,
+    const struct br_mx *mx, json_t *ev);
+void br_mx_decode_ephemeral(const struct br_mx_handlers *h,
+    const struct br_mx *mx, json_t *ev);
+
 /* Count of user ids in a joined_members answer, -1 if malformed. */
 int br_mx_joined_count(json_t *resp);
 /* 1 if user_id is in a joined_members answer. */

@@ -396,12 +396,13 @@ str_or(json_t *o, const char *key, const char *def)
 }
 
 static void
-on_message(struct mx_as *as, json_t *ev, json_t *content)
+on_message(const struct br_mx_handlers *h, const struct br_mx *mx,
+    json_t *ev, json_t *content)
 {
 	struct br_mx_message m;
 	json_t *rel = json_object_get(content, "m.relates_to"), *ts;
 
-	if (as->h.on_message == NULL)
+	if (h->on_message == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
 	m.room_id = str_at(ev, "room_id");
@@ -421,16 +422,17 @@ on_message(struct mx_as *as, json_t *ev, json_t *content)
 	m.ts_ms = json_is_integer(ts) && json_integer_value(ts) > 0 ?
 	    (uint64_t)json_integer_value(ts) : 0;
 	m.content = content;
-	as->h.on_message(as->h.arg, &m);
+	h->on_message(h->arg, &m);
 }
 
 static void
-on_member(struct mx_as *as, json_t *ev, json_t *content)
+on_member(const struct br_mx_handlers *h, const struct br_mx *mx,
+    json_t *ev, json_t *content)
 {
 	struct br_mx_member m;
 	json_t *prev;
 
-	if (as->h.on_member == NULL)
+	if (h->on_member == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
 	m.room_id = str_at(ev, "room_id");
@@ -446,18 +448,19 @@ on_member(struct mx_as *as, json_t *ev, json_t *content)
 	m.reason = str_or(content, "reason", "");
 	m.is_direct = json_is_true(json_object_get(content, "is_direct"));
 	m.target_is_bot = strcmp(m.state_key,
-	    mx_appservice_bot_id(as->as)) == 0;
+	    mx->ops->bot_id(mx)) == 0;
 	m.target_is_ghost = !m.target_is_bot &&
-	    mx_appservice_is_ours(as->as, m.state_key);
-	as->h.on_member(as->h.arg, &m);
+	    mx->ops->is_ours(mx, m.state_key);
+	h->on_member(h->arg, &m);
 }
 
 static void
-on_redaction(struct mx_as *as, json_t *ev, json_t *content)
+on_redaction(const struct br_mx_handlers *h, const struct br_mx *mx,
+    json_t *ev, json_t *content)
 {
 	struct br_mx_redaction r;
 
-	if (as->h.on_redaction == NULL)
+	if (h->on_redaction == NULL)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.room_id = str_at(ev, "room_id");
@@ -470,16 +473,17 @@ on_redaction(struct mx_as *as, json_t *ev, json_t *content)
 		r.redacts = str_at(ev, "redacts");
 	r.reason = str_or(content, "reason", "");
 	if (r.redacts != NULL)
-		as->h.on_redaction(as->h.arg, &r);
+		h->on_redaction(h->arg, &r);
 }
 
 static void
-on_reaction(struct mx_as *as, json_t *ev, json_t *content)
+on_reaction(const struct br_mx_handlers *h, const struct br_mx *mx,
+    json_t *ev, json_t *content)
 {
 	struct br_mx_reaction r;
 	json_t *rel = json_object_get(content, "m.relates_to");
 
-	if (as->h.on_reaction == NULL ||
+	if (h->on_reaction == NULL ||
 	    strcmp(str_or(rel, "rel_type", ""), "m.annotation") != 0)
 		return;
 	memset(&r, 0, sizeof(r));
@@ -489,38 +493,39 @@ on_reaction(struct mx_as *as, json_t *ev, json_t *content)
 	r.target = str_at(rel, "event_id");
 	r.key = str_at(rel, "key");
 	if (r.target != NULL && r.key != NULL)
-		as->h.on_reaction(as->h.arg, &r);
+		h->on_reaction(h->arg, &r);
 }
 
-/* matrix/ guarantees type, sender, room_id and event_id are strings. */
-static void
-as_on_event(void *arg, json_t *ev)
+void
+br_mx_decode_event(const struct br_mx_handlers *h, const struct br_mx *mx,
+    json_t *ev)
 {
-	struct mx_as *as = arg;
 	const char *type = str_or(ev, "type", "");
 	json_t *content = json_object_get(ev, "content");
 
-	if (!json_is_object(content))
+	if (!json_is_object(content) || str_at(ev, "room_id") == NULL ||
+	    str_at(ev, "sender") == NULL || str_at(ev, "event_id") == NULL)
 		return;
 	if (strcmp(type, "m.room.message") == 0)
-		on_message(as, ev, content);
+		on_message(h, mx, ev, content);
 	else if (strcmp(type, "m.room.member") == 0)
-		on_member(as, ev, content);
+		on_member(h, mx, ev, content);
 	else if (strcmp(type, "m.room.redaction") == 0)
-		on_redaction(as, ev, content);
+		on_redaction(h, mx, ev, content);
 	else if (strcmp(type, "m.reaction") == 0)
-		on_reaction(as, ev, content);
+		on_reaction(h, mx, ev, content);
 }
 
 static void
-on_typing(struct mx_as *as, const char *room_id, json_t *content)
+on_typing(const struct br_mx_handlers *h, const struct br_mx *mx,
+     const char *room_id, json_t *content)
 {
 	const char *ids[TYPING_MAX];
 	struct br_mx_typing t;
 	json_t *list = json_object_get(content, "user_ids"), *v;
 	size_t i, n = 0;
 
-	if (as->h.on_typing == NULL || !json_is_array(list))
+	if (h->on_typing == NULL || !json_is_array(list))
 		return;
 	json_array_foreach(list, i, v) {
 		if (json_is_string(v) && n < TYPING_MAX)
@@ -529,18 +534,19 @@ on_typing(struct mx_as *as, const char *room_id, json_t *content)
 	t.room_id = room_id;
 	t.user_ids = ids;
 	t.n = n;
-	as->h.on_typing(as->h.arg, &t);
+	h->on_typing(h->arg, &t);
 }
 
 /* {"$event": {"m.read": {"@user": {"ts": 1}}}} */
 static void
-on_receipts(struct mx_as *as, const char *room_id, json_t *content)
+on_receipts(const struct br_mx_handlers *h, const struct br_mx *mx,
+     const char *room_id, json_t *content)
 {
 	const char *eid, *rtype, *uid;
 	json_t *byev, *bytype, *info, *ts;
 	struct br_mx_receipt r;
 
-	if (as->h.on_receipt == NULL)
+	if (h->on_receipt == NULL)
 		return;
 	json_object_foreach(content, eid, byev) {
 		json_object_foreach(byev, rtype, bytype) {
@@ -554,16 +560,16 @@ on_receipts(struct mx_as *as, const char *room_id, json_t *content)
 				r.ts_ms = json_is_integer(ts) &&
 				    json_integer_value(ts) > 0 ?
 				    (uint64_t)json_integer_value(ts) : 0;
-				as->h.on_receipt(as->h.arg, &r);
+				h->on_receipt(h->arg, &r);
 			}
 		}
 	}
 }
 
-static void
-as_on_ephemeral(void *arg, json_t *ev)
+void
+br_mx_decode_ephemeral(const struct br_mx_handlers *h, const struct br_mx *mx,
+    json_t *ev)
 {
-	struct mx_as *as = arg;
 	const char *type = str_or(ev, "type", "");
 	const char *room_id = str_at(ev, "room_id");
 	json_t *content = json_object_get(ev, "content");
@@ -571,9 +577,25 @@ as_on_ephemeral(void *arg, json_t *ev)
 	if (room_id == NULL || !json_is_object(content))
 		return;
 	if (strcmp(type, "m.typing") == 0)
-		on_typing(as, room_id, content);
+		on_typing(h, mx, room_id, content);
 	else if (strcmp(type, "m.receipt") == 0)
-		on_receipts(as, room_id, content);
+		on_receipts(h, mx, room_id, content);
+}
+
+static void
+as_on_event(void *arg, json_t *ev)
+{
+	struct mx_as *as = arg;
+
+	br_mx_decode_event(&as->h, &as->mx, ev);
+}
+
+static void
+as_on_ephemeral(void *arg, json_t *ev)
+{
+	struct mx_as *as = arg;
+
+	br_mx_decode_ephemeral(&as->h, &as->mx, ev);
 }
 
 /* ---- life cycle ---- */
