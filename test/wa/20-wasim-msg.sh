@@ -26,6 +26,8 @@
 #   baileys_second_device_gets_messages   a device paired while a peer is
 #                                online gets the peer's next message
 #                                (devices notification, multidev.mjs)
+#   wasim_groups_persist         groups (members, admins, subject) survive a
+#                                restart on the same --state-dir
 #   wasim_msg_clean_exit         wasim exits 0 with no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -33,7 +35,7 @@ set -u
 . "$TOP/test/wasim/harness.sh"
 wh_init wasim-msg
 
-wh_start "$W" || { fail wasim_msg_start; wh_finish; }
+wh_start "$W" --state-dir "$W/state" || { fail wasim_msg_start; wh_finish; }
 ok=1
 for p in a b; do
 	wh_baileys "$W/pair-$p.out" --auth "$W/auth-$p" --push-name "Msg User $p" \
@@ -125,7 +127,23 @@ else
 	fail baileys_second_device_gets_messages "$(grep RESULT "$W/multi.out")"
 fi
 
-if wh_stop && wh_logs_clean; then
+curl -s "$WASIM_ADMIN_URL/admin/groups" > "$W/groups1.json"
+stop_ok=1
+wh_stop || stop_ok=0
+# Groups survive a restart on the same state dir.
+if wh_start "$W/r" --state-dir "$W/state"; then
+	curl -s "$WASIM_ADMIN_URL/admin/groups" > "$W/groups2.json"
+	if cmp -s "$W/groups1.json" "$W/groups2.json" &&
+	    grep -q '"subject":"renamed"' "$W/groups2.json"; then
+		pass wasim_groups_persist
+	else
+		fail wasim_groups_persist "$(cat "$W/groups2.json")"
+	fi
+	wh_stop || stop_ok=0
+else
+	fail wasim_groups_persist "restart"
+fi
+if [ $stop_ok -eq 1 ] && wh_logs_clean; then
 	pass wasim_msg_clean_exit
 else
 	fail wasim_msg_clean_exit

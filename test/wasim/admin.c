@@ -422,6 +422,35 @@ login_failure(struct sim *s, const char *body, size_t len, int *status)
 	return reply(o, 200, status);
 }
 
+static char *
+group_list(struct sim *s, int *status)
+{
+	json_t *o = json_object(), *arr = json_array();
+	size_t i, k;
+
+	for (i = 0; i < s->ngroups; i++) {
+		const struct sim_group *g = s->groups[i];
+		json_t *jg = json_object(), *jm = json_array();
+
+		json_object_set_new(jg, "jid", json_sprintf("%s@g.us", g->id));
+		json_object_set_new(jg, "subject", json_string(g->subject));
+		json_object_set_new(jg, "creator", json_string(g->creator->phone));
+		for (k = 0; k < g->nmembers; k++) {
+			json_t *m = json_object();
+
+			json_object_set_new(m, "phone",
+			    json_string(g->members[k].account->phone));
+			json_object_set_new(m, "admin", g->members[k].admin ?
+			    json_string(g->members[k].admin) : json_null());
+			json_array_append_new(jm, m);
+		}
+		json_object_set_new(jg, "members", jm);
+		json_array_append_new(arr, jg);
+	}
+	json_object_set_new(o, "groups", arr);
+	return reply(o, 200, status);
+}
+
 char *
 sim_admin_handle(struct sim *s, const char *method, const char *path,
     const char *query, const char *body, size_t body_len, int *status)
@@ -452,6 +481,8 @@ sim_admin_handle(struct sim *s, const char *method, const char *path,
 		return account_list(s, status);
 	if (get && strcmp(path, "/admin/conns") == 0)
 		return conn_list(s, status);
+	if (get && strcmp(path, "/admin/groups") == 0)
+		return group_list(s, status);
 	if (post && strcmp(path, "/admin/stream-error") == 0)
 		return stream_error(s, body, body_len, status);
 	if (post && strcmp(path, "/admin/login-failure") == 0)

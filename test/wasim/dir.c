@@ -8,8 +8,8 @@
  * the ADV raw id and the next key index / device id to hand out.
  *
  * State dir: <dir>/state.json holds the test root and Noise static private
- * keys and every account and device (not one-time prekeys: clients upload
- * new ones when the count is low).  Written atomically on each pairing and
+ * keys, every account and device (not one-time prekeys: clients upload
+ * new ones when the count is low) and the groups (not offline queues).  Written atomically on each pairing and
  * logout and at exit; without a state dir everything is fresh at start.
  *
  * Does not: talk to connections (conn.c, pair.c do).
@@ -321,6 +321,49 @@ load_account(struct sim *s, json_t *ja)
 	return 0;
 }
 
+/* The static admin strings a member may carry. */
+static const char *
+admin_str(const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	if (strcmp(v, "superadmin") == 0)
+		return "superadmin";
+	if (strcmp(v, "admin") == 0)
+		return "admin";
+	return NULL;
+}
+
+static int
+load_group(struct sim *s, json_t *jg)
+{
+	struct sim_group *g;
+	const char *creator = json_string_value(json_object_get(jg, "creator"));
+	json_t *jm;
+	size_t i;
+
+	if (s->ngroups >= SIM_MAX_GROUPS)
+		return U_ERR_TOO_BIG;
+	g = u_calloc(1, sizeof(*g));
+	s->groups[s->ngroups++] = g;
+	if (getstr(jg, "id", g->id, sizeof(g->id)) != 0 ||
+	    (g->subject = dupstr(jg, "subject")) == NULL || creator == NULL ||
+	    (g->creator = sim_account_find(s, creator)) == NULL)
+		return U_ERR_INVALID;
+	g->creation = (int64_t)getint(jg, "creation");
+	json_array_foreach(json_object_get(jg, "members"), i, jm) {
+		const char *ph = json_string_value(json_object_get(jm, "phone"));
+		struct sim_account *a = ph != NULL ? sim_account_find(s, ph) : NULL;
+
+		if (a == NULL || g->nmembers >= SIM_MAX_GROUP_MEMBERS)
+			return U_ERR_INVALID;
+		g->members[g->nmembers].account = a;
+		g->members[g->nmembers++].admin = admin_str(
+		    json_string_value(json_object_get(jm, "admin")));
+	}
+	return 0;
+}
+
 static char *
 state_path(struct sim *s)
 {
@@ -380,7 +423,14 @@ sim_state_load(struct sim *s)
 			log_warnx("wasim: %s: bad account #%zu", path, i);
 			goto out;
 		}
-	log_info("wasim: loaded %zu accounts from %s", s->naccounts, path);
+	s->next_group = (unsigned)getint(root, "next_group");
+	json_array_foreach(json_object_get(root, "groups"), i, ja)
+		if (load_group(s, ja) != 0) {
+			log_warnx("wasim: %s: bad group #%zu", path, i);
+			goto out;
+		}
+	log_info("wasim: loaded %zu accounts and %zu groups from %s",
+	    s->naccounts, s->ngroups, path);
 	r = 0;
 out:
 	sodium_memzero(priv, sizeof(priv));
@@ -441,7 +491,7 @@ dump_account(const struct sim_account *a)
 int
 sim_state_save(struct sim *s)
 {
-	json_t *root, *jas;
+	json_t *root, *jas, *jgs;
 	char *path, *tmp;
 	size_t i;
 	int r = 0;
@@ -459,6 +509,30 @@ sim_state_save(struct sim *s)
 	for (i = 0; i < s->naccounts; i++)
 		json_array_append_new(jas, dump_account(s->accounts[i]));
 	json_object_set_new(root, "accounts", jas);
+	json_object_set_new(root, "next_group", json_integer(s->next_group));
+	jgs = json_array();
+	for (i = 0; i < s->ngroups; i++) {
+		const struct sim_group *g = s->groups[i];
+		json_t *jg = json_object(), *jm = json_array();
+
+		json_object_set_new(jg, "id", json_string(g->id));
+		json_object_set_new(jg, "subject", json_string(g->subject));
+		json_object_set_new(jg, "creator", json_string(g->creator->phone));
+		json_object_set_new(jg, "creation", json_integer(g->creation));
+		for (size_t k = 0; k < g->nmembers; k++) {
+			json_t *m = json_object();
+
+			json_object_set_new(m, "phone",
+			    json_string(g->members[k].account->phone));
+			if (g->members[k].admin != NULL)
+				json_object_set_new(m, "admin",
+				    json_string(g->members[k].admin));
+			json_array_append_new(jm, m);
+		}
+		json_object_set_new(jg, "members", jm);
+		json_array_append_new(jgs, jg);
+	}
+	json_object_set_new(root, "groups", jgs);
 	path = state_path(s);
 	tmp = u_asprintf("%s.tmp", path);
 	umask(077);

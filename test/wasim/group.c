@@ -260,6 +260,7 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 	s->groups[s->ngroups++] = g;
 	logp_info(c->prefix, "group %s created with %zu members", g->id,
 	    g->nmembers);
+	sim_state_save(s);
 	r = sim_iq_result(iq);
 	wa_node_add_child(r, group_node(g));
 	send_free(c, r);
@@ -337,6 +338,7 @@ group_members(struct sim_conn *c, const struct wa_node *iq,
 	wa_node_add_child(r, ra);
 	send_free(c, r);
 	logp_info(c->prefix, "group %s: %s %zu", g->id, act->tag, nok);
+	sim_state_save(s);
 	if (nok == 0) {
 		wa_node_free(nchild);
 		return;
@@ -375,6 +377,7 @@ group_leave(struct sim_conn *c, const struct wa_node *iq,
 		return;
 	}
 	member_remove(g, mi);
+	sim_state_save(c->sim);
 	r = sim_iq_result(iq);
 	x = wa_node_new("leave");
 	y = wa_node_new("group");
@@ -403,6 +406,7 @@ group_subject(struct sim_conn *c, const struct wa_node *iq,
 	}
 	free(g->subject);
 	g->subject = u_strndup((const char *)sub->bytes, sub->len);
+	sim_state_save(c->sim);
 	send_free(c, sim_iq_result(iq));
 	n = wa_node_new("subject");
 	wa_node_set_attr(n, "subject", g->subject);
