@@ -126,6 +126,9 @@ int br_store_portal_list_by_relay(struct db *db, const char *login_id,
     struct br_portal ***out);
 int br_store_portal_list_children(struct db *db, struct br_portal_key parent,
     struct br_portal ***out);
+/* Every DM portal with ghost other_user_id, any receiver [GetAllDMsWith]. */
+int br_store_portal_list_dms_with(struct db *db, const char *other_user_id,
+    struct br_portal ***out);
 /* The DM portal of login receiver with ghost other_user_id. */
 int br_store_portal_get_dm(struct db *db, const char *receiver,
     const char *other_user_id, struct br_portal **out);
@@ -212,6 +215,18 @@ int br_store_message_get_last_before(struct db *db, struct br_portal_key key,
 /* Parts with start < timestamp <= end (read receipts), any order. */
 int br_store_message_list_between(struct db *db, struct br_portal_key key,
     int64_t start, int64_t end, struct br_message ***out);
+/* Newest part at or before ts / oldest after ts whose mxid is not a
+ * placeholder ("~fake:..."), for read receipts both ways. */
+int br_store_message_get_last_real_before(struct db *db,
+    struct br_portal_key key, int64_t ts, struct br_message **out);
+int br_store_message_get_first_real_after(struct db *db,
+    struct br_portal_key key, int64_t ts, struct br_message **out);
+/* First / last message of a thread: the root or a part whose
+ * thread_root_id is root_id. */
+int br_store_message_get_thread_first(struct db *db, struct br_portal_key key,
+    const char *root_id, struct br_message **out);
+int br_store_message_get_thread_last(struct db *db, struct br_portal_key key,
+    const char *root_id, struct br_message **out);
 int br_store_message_count_in_portal(struct db *db, struct br_portal_key key,
     int64_t *out);
 /* Inserts and sets m->rowid.  DB_ERR_CONSTRAINT on a duplicate (receiver,
@@ -258,6 +273,9 @@ int br_store_reaction_get_by_mxid(struct db *db, const char *mxid,
 int br_store_reaction_list_to_message(struct db *db, const char *receiver,
     const char *message_id, const char *sender_id,
     struct br_reaction ***out);
+/* All reactions to one part of a message. */
+int br_store_reaction_list_to_part(struct db *db, const char *receiver,
+    const char *message_id, const char *part_id, struct br_reaction ***out);
 /* Insert, or replace emoji/mxid/timestamp/metadata of the same key. */
 int br_store_reaction_upsert(struct db *db, const struct br_reaction *r);
 /* message_part_id must be set.  U_ERR_NOT_FOUND if nothing was deleted. */
@@ -294,6 +312,12 @@ int br_store_user_portal_list_for_user(struct db *db, const char *user_mxid,
 /* Every login's row in the portal. */
 int br_store_user_portal_list_in_portal(struct db *db, struct br_portal_key key,
     struct br_user_portal ***out);
+/* Every portal row of one login of a user [GetAllForLogin]. */
+int br_store_user_portal_list_for_login(struct db *db, const char *user_mxid,
+    const char *login_id, struct br_user_portal ***out);
+/* Clears in_space for every row of the portal (space membership reset). */
+int br_store_user_portal_mark_all_not_in_space(struct db *db,
+    struct br_portal_key key);
 int br_store_user_portal_delete(struct db *db, const char *user_mxid,
     const char *login_id, struct br_portal_key key);
 

@@ -202,6 +202,51 @@ br_store_message_list_between(struct db *db, struct br_portal_key key,
 	    msg_free_v, (void ***)out);
 }
 
+/* Bridge-made placeholder events have "~fake:" event IDs (upstream). */
+#define REAL "AND mxid NOT LIKE '~fake:%' "
+
+int
+br_store_message_get_last_real_before(struct db *db, struct br_portal_key key,
+    int64_t ts, struct br_message **out)
+{
+	return br__st_get(db, MSG_IN_PORTAL "AND timestamp<=$3 " REAL NEWEST
+	    "LIMIT 1", BR__ARGS(BR__T(key.id), BR__T(key.receiver),
+	    BR__I(ts)), scan_msg, (void **)out);
+}
+
+int
+br_store_message_get_first_real_after(struct db *db, struct br_portal_key key,
+    int64_t ts, struct br_message **out)
+{
+	return br__st_get(db, MSG_IN_PORTAL "AND timestamp>$3 " REAL OLDEST
+	    "LIMIT 1", BR__ARGS(BR__T(key.id), BR__T(key.receiver),
+	    BR__I(ts)), scan_msg, (void **)out);
+}
+
+int
+br_store_message_get_thread_first(struct db *db, struct br_portal_key key,
+    const char *root_id, struct br_message **out)
+{
+	/* The root itself (thread_root_id NULL) sorts first. */
+	return br__st_get(db, MSG_IN_PORTAL "AND (id=$3 OR thread_root_id=$3) "
+	    "ORDER BY thread_root_id IS NOT NULL, thread_root_id, "
+	    "timestamp ASC, id ASC, part_id ASC LIMIT 1",
+	    BR__ARGS(BR__T(key.id), BR__T(key.receiver), BR__T(root_id)),
+	    scan_msg, (void **)out);
+}
+
+int
+br_store_message_get_thread_last(struct db *db, struct br_portal_key key,
+    const char *root_id, struct br_message **out)
+{
+	/* Replies (thread_root_id set) before the root. */
+	return br__st_get(db, MSG_IN_PORTAL "AND (id=$3 OR thread_root_id=$3) "
+	    "ORDER BY thread_root_id IS NULL, thread_root_id, "
+	    "timestamp DESC, id DESC, part_id DESC LIMIT 1",
+	    BR__ARGS(BR__T(key.id), BR__T(key.receiver), BR__T(root_id)),
+	    scan_msg, (void **)out);
+}
+
 int
 br_store_message_count_in_portal(struct db *db, struct br_portal_key key,
     int64_t *out)
@@ -375,6 +420,16 @@ br_store_reaction_list_to_message(struct db *db, const char *receiver,
 	    "message_id=$2 ORDER BY timestamp, sender_id",
 	    BR__ARGS(BR__T(nz(receiver)), BR__T(message_id)), scan_react,
 	    react_free_v, (void ***)out);
+}
+
+int
+br_store_reaction_list_to_part(struct db *db, const char *receiver,
+    const char *message_id, const char *part_id, struct br_reaction ***out)
+{
+	return br__st_list(db, REACT_SELECT "AND room_receiver=$1 AND "
+	    "message_id=$2 AND message_part_id=$3 ORDER BY timestamp, "
+	    "sender_id", BR__ARGS(BR__T(nz(receiver)), BR__T(message_id),
+	    BR__T(nz(part_id))), scan_react, react_free_v, (void ***)out);
 }
 
 int

@@ -166,6 +166,24 @@ br_store_user_portal_list_in_portal(struct db *db, struct br_portal_key key,
 }
 
 int
+br_store_user_portal_list_for_login(struct db *db, const char *user_mxid,
+    const char *login_id, struct br_user_portal ***out)
+{
+	return br__st_list(db, UP_SELECT "AND user_mxid=$1 AND login_id=$2 "
+	    "ORDER BY portal_id, portal_receiver", BR__ARGS(BR__T(user_mxid),
+	    BR__T(login_id)), scan_up, up_free_v, (void ***)out);
+}
+
+int
+br_store_user_portal_mark_all_not_in_space(struct db *db,
+    struct br_portal_key key)
+{
+	return br__st_exec(db, "UPDATE user_portal SET in_space=false WHERE "
+	    "bridge_id='' AND portal_id=$1 AND portal_receiver=$2",
+	    BR__ARGS(BR__T(key.id), BR__T(key.receiver)), NULL);
+}
+
+int
 br_store_user_portal_delete(struct db *db, const char *user_mxid,
     const char *login_id, struct br_portal_key key)
 {

@@ -177,6 +177,16 @@ br_store_portal_list_children(struct db *db, struct br_portal_key parent,
 }
 
 int
+br_store_portal_list_dms_with(struct db *db, const char *other_user_id,
+    struct br_portal ***out)
+{
+	return br__st_list(db, PORTAL_SELECT "AND room_type='dm' AND "
+	    "other_user_id=$1 ORDER BY id, receiver",
+	    BR__ARGS(BR__T(other_user_id)), scan_portal, portal_free_v,
+	    (void ***)out);
+}
+
+int
 br_store_portal_get_dm(struct db *db, const char *receiver,
     const char *other_user_id, struct br_portal **out)
 {

@@ -378,6 +378,16 @@ TEST(test_br_store_portal_lookups)
 	got = NULL;
 	CHECK_EQ_INT(br_store_portal_get_dm(db, LOGIN_B, GHOST, &got),
 	    U_ERR_NOT_FOUND);
+	REQUIRE(br_store_portal_list_dms_with(db, GHOST, &v) == 0);
+	CHECK(v[0] && !v[1]);
+	if (v[0])
+		CHECK_EQ_STR(v[0]->receiver, LOGIN_A);
+	br_portal_list_free(v);
+	v = NULL;
+	REQUIRE(br_store_portal_list_dms_with(db, GHOST2, &v) == 0);
+	CHECK(v[0] == NULL);
+	br_portal_list_free(v);
+	v = NULL;
 
 	/* Deleting the relay login nulls relay_login_id (SET NULL). */
 	CHECK_EQ_INT(br_store_login_delete(db, LOGIN_B), 0);
@@ -690,6 +700,74 @@ TEST(test_br_store_message_portal_queries)
 	tdb_done(&t);
 }
 
+/* A raw message row in the group for the thread and fake-mxid cases. */
+static int
+put_msg(struct db *db, const char *id, const char *mxid, int64_t ts,
+    const char *thread_root)
+{
+	struct br_message m = { .id = (char *)id, .part_id = "",
+	    .mxid = (char *)mxid, .room_id = GROUP, .room_receiver = "",
+	    .sender_id = GHOST, .sender_mxid = "", .timestamp = ts,
+	    .double_puppeted = -1, .thread_root_id = (char *)thread_root };
+
+	return br_store_message_insert(db, &m);
+}
+
+TEST(test_br_store_message_real_and_threads)
+{
+	struct br_message *got = NULL;
+
+	SETUP(t, db);
+	REQUIRE(put_msg(db, "root", "$root", 1000, NULL) == 0);
+	REQUIRE(put_msg(db, "r1", "$r1", 2000, "root") == 0);
+	REQUIRE(put_msg(db, "r2", "~fake:$r2", 3000, "root") == 0);
+	REQUIRE(put_msg(db, "other", "$other", 2500, NULL) == 0);
+
+	/* Placeholders are skipped for read receipts. */
+	REQUIRE(br_store_message_get_last_before(db, group_key, 3000, &got)
+	    == 0);
+	CHECK_EQ_STR(got->mxid, "~fake:$r2");
+	br_message_free(got);
+	got = NULL;
+	REQUIRE(br_store_message_get_last_real_before(db, group_key, 3000,
+	    &got) == 0);
+	CHECK_EQ_STR(got->mxid, "$other");
+	br_message_free(got);
+	got = NULL;
+	REQUIRE(br_store_message_get_first_real_after(db, group_key, 1000,
+	    &got) == 0);
+	CHECK_EQ_STR(got->mxid, "$r1");
+	br_message_free(got);
+	got = NULL;
+	CHECK_EQ_INT(br_store_message_get_first_real_after(db, group_key,
+	    2500, &got), U_ERR_NOT_FOUND);
+	CHECK_EQ_INT(br_store_message_get_last_real_before(db, group_key,
+	    999, &got), U_ERR_NOT_FOUND);
+
+	/* Threads: the root first, the newest reply last. */
+	REQUIRE(br_store_message_get_thread_first(db, group_key, "root", &got)
+	    == 0);
+	CHECK_EQ_STR(got->mxid, "$root");
+	br_message_free(got);
+	got = NULL;
+	REQUIRE(br_store_message_get_thread_last(db, group_key, "root", &got)
+	    == 0);
+	CHECK_EQ_STR(got->mxid, "~fake:$r2");
+	br_message_free(got);
+	got = NULL;
+	/* A root without replies is its own first and last. */
+	REQUIRE(br_store_message_get_thread_last(db, group_key, "other", &got)
+	    == 0);
+	CHECK_EQ_STR(got->mxid, "$other");
+	br_message_free(got);
+	got = NULL;
+	CHECK_EQ_INT(br_store_message_get_thread_first(db, group_key, "none",
+	    &got), U_ERR_NOT_FOUND);
+	CHECK_EQ_INT(br_store_message_get_thread_first(db, dm_key, "root",
+	    &got), U_ERR_NOT_FOUND);
+	tdb_done(&t);
+}
+
 TEST(test_br_store_reactions)
 {
 	struct br_reaction x = { .message_part_id = "", .sender_id = GHOST2,
@@ -748,6 +826,14 @@ TEST(test_br_store_reactions)
 	v = NULL;
 	REQUIRE(br_store_reaction_list_to_message(db, "", id1, GHOST, &v) == 0);
 	CHECK(v[0] && !v[1]);
+	br_reaction_list_free(v);
+	v = NULL;
+	REQUIRE(br_store_reaction_list_to_part(db, "", id1, "", &v) == 0);
+	CHECK(v[0] && v[1] && !v[2]);
+	br_reaction_list_free(v);
+	v = NULL;
+	REQUIRE(br_store_reaction_list_to_part(db, "", id1, "p9", &v) == 0);
+	CHECK(v[0] == NULL);
 	br_reaction_list_free(v);
 	v = NULL;
 	/* A reaction needs its message (FK). */
@@ -866,6 +952,25 @@ TEST(test_br_store_user_portal)
 	CHECK(v[0] && v[1] && v[2] && !v[3]);
 	br_user_portal_list_free(v);
 	v = NULL;
+
+	CHECK_EQ_INT(br_store_user_portal_set_last_read(db, ALICE, LOGIN_A,
+	    dm_key, 7), 0);
+	REQUIRE(br_store_user_portal_list_for_login(db, ALICE, LOGIN_A, &v)
+	    == 0);
+	REQUIRE(v[0] && v[1]);
+	CHECK(v[2] == NULL);
+	CHECK_EQ_STR(v[0]->portal_id, GROUP);
+	CHECK_EQ_STR(v[1]->portal_id, DM);
+	br_user_portal_list_free(v);
+	v = NULL;
+	CHECK_EQ_INT(br_store_user_portal_delete(db, ALICE, LOGIN_A, dm_key),
+	    0);
+	CHECK_EQ_INT(br_store_user_portal_mark_all_not_in_space(db, group_key),
+	    0);
+	CHECK_EQ_INT(tdb_int(db, "SELECT COUNT(*) FROM user_portal WHERE "
+	    "in_space AND portal_id=$1", GROUP), 0);
+	CHECK_EQ_INT(tdb_int(db, "SELECT COUNT(*) FROM user_portal WHERE "
+	    "portal_id=$1", GROUP), 3);
 	REQUIRE(br_store_login_list_in_portal(db, group_key, &lv) == 0);
 	REQUIRE(lv[0] && lv[1] && lv[2]);
 	CHECK(lv[3] == NULL);
