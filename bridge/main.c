@@ -525,18 +525,26 @@ on_started(void *arg, int code)
 	struct runtime *rt = arg;
 
 	if (code != BR_EXIT_OK) {
+		/* Upstream's fatal lines (mautrix-go bridgev2/matrix
+		 * connector.go); matrix/ does not say which errcode made
+		 * the start fail, so 16 has one line for both causes. */
 		switch (code) {
 		case BR_EXIT_WHOAMI:
-			fatal_line("The homeserver says the appservice token "
-			    "belongs to someone else than the bridge bot");
+			fatal_line("Unexpected user ID in whoami call");
 			break;
 		case BR_EXIT_HS_PING:
 			fatal_line("Homeserver -> bridge connection is not "
-			    "working (the appservice ping failed)");
+			    "working");
+			break;
+		case BR_EXIT_HS_OUTDATED:
+			fatal_line("The homeserver is outdated (supported spec "
+			    "versions are below minimum required by bridge)");
 			break;
 		default:
-			fatal_line("Failed to connect to the homeserver, or it "
-			    "is too old or refused the appservice token");
+			fatal_line("Failed to connect to the homeserver, or "
+			    "the as_token was not accepted. Is the "
+			    "registration file installed in your homeserver "
+			    "correctly?");
 			break;
 		}
 		rt->code = code;

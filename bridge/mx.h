@@ -238,7 +238,7 @@ int br_mx_as_new(struct u_loop *loop, const struct br_config *cfg,
 /* The port the appservice listens on (for logs and tests). */
 int br_mx_as_port(const struct br_mx *mx);
 /* Start-up checks (versions, whoami, ping, bot profile); done(arg, code)
- * once with an exit code: 0, 13, 16 or 17. */
+ * once with an exit code: 0, 13, 16, 17 or 18 (spec older than v1.4). */
 void br_mx_as_start(struct br_mx *mx, void (*done)(void *arg, int code),
     void *arg);
 /* Completes every pending call with BR_ERR_MX_CANCELLED, then frees the

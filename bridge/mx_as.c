@@ -684,7 +684,12 @@ start_done(void *arg, int rc)
 	case MX_ERR_START_PING:
 		code = BR_EXIT_HS_PING;
 		break;
-	default:	/* CONNECT, VERSION and anything unexpected */
+	case MX_ERR_START_VERSION:
+		/* mautrix-go's connector exits 18 here (docs/matrix.md says
+		 * 16; the upstream code wins). */
+		code = BR_EXIT_HS_OUTDATED;
+		break;
+	default:	/* CONNECT and anything unexpected */
 		code = BR_EXIT_HS_CONNECT;
 		break;
 	}

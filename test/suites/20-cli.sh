@@ -165,7 +165,7 @@ assert lines
 for l in lines: json.loads(l)
 assert any("Database is up to date" in json.loads(l)["message"] for l in lines)'
 check "no secret in the logs" sh -c "! grep -q '$(sed -n 's/^    as_token: //p' full.yaml)' logs/cli.log out err"
-check "fatal line names the homeserver failure" grep -q "Failed to connect to the homeserver" out
+check "fatal line names the homeserver failure" grep -q "the as_token was not accepted" out
 sed -i -e 's|^    min_level: debug$|    min_level: warn|' full.yaml
 run 16 "min_level warn start" -c full.yaml
 check "min_level warn hides info lines" sh -c '! grep -q "INF" out'
@@ -200,11 +200,12 @@ ready_config hs.yaml
 "$P" -g -c hs.yaml -r hs-reg.yaml > /dev/null
 cp hs.yaml hs-base.yaml
 sed -i "s|address: $STUB_refuse|address: $STUB_oldspec|" hs.yaml
-run 16 "homeserver older than v1.4 exits 16" -c hs.yaml
+run 18 "homeserver older than v1.4 exits 18" -c hs.yaml
+check "outdated homeserver named" grep -q "The homeserver is outdated" out
 cp hs-base.yaml hs.yaml
 sed -i "s|address: $STUB_refuse|address: $STUB_whoami|" hs.yaml
 run 17 "whoami answering another user exits 17" -c hs.yaml
-check "whoami failure named" grep -q "belongs to someone else" out
+check "whoami failure named" grep -q "Unexpected user ID in whoami call" out
 cp hs-base.yaml hs.yaml
 sed -i -e "s|address: $STUB_refuse|address: $STUB_ok|" \
     -e "s|^    port: 0$|    port: $(cat "$W/stub-ok.port")|" hs.yaml
