@@ -11,6 +11,8 @@
 #   wasim_login_failure_405      POST /admin/login-failure: the next login
 #                                gets <failure reason="405">
 #   wasim_login_after_failure    ... and the one after succeeds again
+#   wasim_prekey_low_refill      POST /admin/prekeys leaves 2: wasim sends the
+#                                encrypt count notification, Baileys uploads
 #   wasim_stream_error_replaced  POST /admin/stream-error conflict replaced:
 #                                Baileys closes with 440
 #   wasim_stream_error_503 / _515   code 503 / 515: Baileys closes with it
@@ -89,6 +91,22 @@ if [ $? -eq 0 ] && grep -q '^MILESTONE open' "$W/after.out"; then
 	pass wasim_login_after_failure
 else
 	fail wasim_login_after_failure
+fi
+
+# Prekeys running low: wasim notifies, Baileys uploads more.
+wh_baileys "$W/low.out" --auth "$W/alice1.auth" --timeout-ms 30000 --stay-ms 3000
+if wh_wait_line '^MILESTONE open' 300 "$W/low.out"; then
+	wh_post /admin/prekeys "{\"phone\":\"$phone\",\"device\":1,\"keep\":2}" \
+	    "$W/low.json" > /dev/null
+fi
+wh_baileys_wait
+n=$(curl -s "$WASIM_ADMIN_URL/admin/accounts/$phone/devices" |
+    sed -n 's/.*"id":1,[^}]*"prekeys":\([0-9]*\).*/\1/p')
+if grep -q '"prekeys":2' "$W/low.json" && [ "${n:-0}" -ge 5 ] &&
+    grep -q 'prekeys low (2): notifying' "$W/b/wasim.log"; then
+	pass wasim_prekey_low_refill
+else
+	fail wasim_prekey_low_refill "prekeys now ${n:-?}"
 fi
 
 # Injected stream errors as Baileys classifies them (wa-protocol.md §4.5).

@@ -422,6 +422,43 @@ login_failure(struct sim *s, const char *body, size_t len, int *status)
 	return reply(o, 200, status);
 }
 
+/*
+ * POST /admin/prekeys {"phone": "...", "device": N, "keep": K}
+ * Drop all but K one-time prekeys of that device (as if peers had fetched
+ * them); below 5 the device is told to upload more, as the server does.
+ */
+static char *
+prekeys_trim(struct sim *s, const char *body, size_t len, int *status)
+{
+	json_t *in = parse_body(body, len), *o;
+	const char *phone;
+	struct sim_account *a;
+	struct sim_device *d;
+	json_int_t dev, keep;
+
+	if (in == NULL)
+		return fail(400, "body must be a JSON object", status);
+	phone = jstr(in, "phone");
+	dev = json_integer_value(json_object_get(in, "device"));
+	keep = json_integer_value(json_object_get(in, "keep"));
+	if (phone == NULL || dev <= 0 || dev > UINT16_MAX || keep < 0) {
+		json_decref(in);
+		return fail(400, "need \"phone\", \"device\" >= 1, \"keep\" >= 0",
+		    status);
+	}
+	a = sim_account_find(s, phone);
+	d = a != NULL ? sim_device_find(a, (uint16_t)dev) : NULL;
+	json_decref(in);
+	if (d == NULL)
+		return fail(404, "no such device", status);
+	if ((size_t)keep < d->nprekeys)
+		d->nprekeys = (size_t)keep;
+	sim_prekeys_low(s, d);
+	o = json_object();
+	json_object_set_new(o, "prekeys", json_integer((json_int_t)d->nprekeys));
+	return reply(o, 200, status);
+}
+
 static char *
 group_list(struct sim *s, int *status)
 {
@@ -483,6 +520,8 @@ sim_admin_handle(struct sim *s, const char *method, const char *path,
 		return conn_list(s, status);
 	if (get && strcmp(path, "/admin/groups") == 0)
 		return group_list(s, status);
+	if (post && strcmp(path, "/admin/prekeys") == 0)
+		return prekeys_trim(s, body, body_len, status);
 	if (post && strcmp(path, "/admin/stream-error") == 0)
 		return stream_error(s, body, body_len, status);
 	if (post && strcmp(path, "/admin/login-failure") == 0)

@@ -253,6 +253,31 @@ encrypt_digest(struct sim_conn *c, const struct wa_node *iq)
 	send_free(c, r);
 }
 
+void
+sim_prekeys_low(struct sim *s, struct sim_device *d)
+{
+	struct wa_node *nt, *cnt;
+	struct wa_jid server;
+	char id[32];
+
+	if (d->nprekeys >= SIM_PREKEY_LOW || d->conn == NULL ||
+	    d->conn->dead || d->conn->state != SIM_CONN_LOGGED_IN)
+		return;
+	nt = wa_node_new("notification");
+	server_jid(&server);
+	wa_node_set_attr_jid(nt, "from", &server);
+	wa_node_set_attr(nt, "type", "encrypt");
+	sim_next_id(s, id, sizeof(id));
+	wa_node_set_attr(nt, "id", id);
+	wa_node_set_attr_u64(nt, "t", (uint64_t)sim_now());
+	cnt = wa_node_new("count");
+	wa_node_set_attr_u64(cnt, "value", d->nprekeys);
+	wa_node_add_child(nt, cnt);
+	logp_info(d->conn->prefix, "prekeys low (%zu): notifying", d->nprekeys);
+	sim_conn_send(d->conn, nt);
+	wa_node_free(nt);
+}
+
 /* One <user> of a prekey fetch, or NULL to omit an unknown device. */
 static struct wa_node *
 bundle_for(struct sim *s, const struct wa_attr *jattr)
@@ -298,6 +323,7 @@ bundle_for(struct sim *s, const struct wa_attr *jattr)
 		wa_node_add_child(k, be_node("id", pk.id, 3));
 		wa_node_add_child(k, bytes_node("value", pk.pub, CRY_KEY_LEN));
 		wa_node_add_child(u, k);
+		sim_prekeys_low(s, d);
 	}
 	return u;
 }

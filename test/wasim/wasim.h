@@ -330,6 +330,10 @@ void sim_iq_handle(struct sim_conn *c, const struct wa_node *iq);
 struct wa_node *sim_iq_result(const struct wa_node *iq);
 struct wa_node *sim_iq_error(const struct wa_node *iq, int code,
     const char *text);
+/* Below this many one-time prekeys the device is told to upload more. */
+#define SIM_PREKEY_LOW 5
+/* <notification type=encrypt><count value=N/> to d if it is low and online. */
+void sim_prekeys_low(struct sim *s, struct sim_device *d);
 /* Answer 501 feature-not-implemented (and count it). */
 void sim_iq_not_implemented(struct sim_conn *c, const struct wa_node *iq,
     const char *xmlns);
