@@ -54,7 +54,8 @@ party_fini(struct party *p)
 
 /* A bundle of p with a fresh one-time prekey (stored in p). */
 static void
-party_bundle(int *test_failed_, struct party *p, struct wa_signal_bundle *b, int with_prekey)
+party_bundle(int *test_failed_, struct party *p, struct wa_signal_bundle *b,
+    int with_prekey)
 {
 	struct cry_keypair kp;
 
@@ -422,8 +423,8 @@ TEST(test_wa_signal_no_session_errors)
 }
 
 static void
-gsend(int *test_failed_, struct party *from, struct party **to, int nto, const char *group,
-    const char *text)
+gsend(int *test_failed_, struct party *from, struct party **to, int nto,
+    const char *group, const char *text)
 {
 	uint8_t *ct = NULL, *pt;
 	size_t ctn, ptn;
@@ -442,7 +443,8 @@ gsend(int *test_failed_, struct party *from, struct party **to, int nto, const c
 }
 
 static void
-distribute(int *test_failed_, struct party *from, struct party **to, int nto, const char *group)
+distribute(int *test_failed_, struct party *from, struct party **to, int nto,
+    const char *group)
 {
 	uint8_t *skdm;
 	size_t n;
@@ -630,8 +632,8 @@ TEST(test_wa_signal_bundle_from_node)
 
 /* Every truncation and many bit flips of real messages fail cleanly. */
 static void
-mangle(int *test_failed_, struct wa_signal *s, const char *from, int type, const uint8_t *ct,
-    size_t n, const char *group)
+mangle(int *test_failed_, struct wa_signal *s, const char *from, int type,
+    const uint8_t *ct, size_t n, const char *group)
 {
 	uint8_t *x = malloc(n), *pt;
 	size_t len, ptn;
