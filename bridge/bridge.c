@@ -231,15 +231,16 @@ br_bridge_on_message(void *arg, const struct br_mx_message *m)
 
 	if (m->sender == NULL || m->room_id == NULL || from_us(br, m->sender))
 		return;
+	if ((r = br_user_db_load(br->db, m->sender, &mgmt)) < 0)
+		log_warnx("Failed to load the user %s: %s", m->sender,
+		    u_strerror(r));
 	perm = br_config_permissions(br->cfg, m->sender);
 	if (!(perm.flags & BR_PERM_SEND_EVENTS)) {
 		log_debug("Dropping a message from %s: no permission to "
 		    "interact with the bridge", m->sender);
+		free(mgmt);
 		return;
 	}
-	if ((r = br_mgmt_db_get(br->db, m->sender, &mgmt)) < 0)
-		log_warnx("Failed to read the management room of %s: %s",
-		    m->sender, u_strerror(r));
 	body = m->reply_to != NULL ? strip_reply_fallback(m->body) : m->body;
 	if (!br_cmd_recognise(body, br->cfg->bridge.command_prefix,
 	    mgmt != NULL && strcmp(mgmt, m->room_id) == 0, &message)) {
@@ -302,12 +303,17 @@ br_bridge_on_member(void *arg, const struct br_mx_member *m)
 {
 	struct br_bridge *br = arg;
 	struct br_perm perm;
-	int invite;
+	char *mgmt = NULL;
+	int invite, r;
 
 	if (m->sender == NULL || m->room_id == NULL || br->mx == NULL ||
 	    from_us(br, m->sender))
 		return;
 	invite = strcmp(m->membership, "invite") == 0;
+	if ((r = br_user_db_load(br->db, m->sender, &mgmt)) < 0)
+		log_warnx("Failed to load the user %s: %s", m->sender,
+		    u_strerror(r));
+	free(mgmt);
 	perm = br_config_permissions(br->cfg, m->sender);
 	if (!(perm.flags & BR_PERM_SEND_EVENTS)) {
 		if (invite && (m->target_is_bot || m->target_is_ghost))

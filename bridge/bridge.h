@@ -87,6 +87,9 @@ void br_bridge_notice_id(struct br_bridge *br, const char *room_id,
  * negative db code.  Set: room NULL clears it. */
 int br_mgmt_db_get(struct db *db, const char *mxid, char **room);
 int br_mgmt_db_set(struct db *db, const char *mxid, const char *room);
+/* As br_mgmt_db_get, and the row is created if the user has none yet
+ * (upstream's GetUserByMXID). */
+int br_user_db_load(struct db *db, const char *mxid, char **room);
 
 /* 1 / 0, or a negative db code. */
 int br_db_room_is_portal(struct db *db, const char *room_id);

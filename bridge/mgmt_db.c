@@ -5,7 +5,8 @@
  * it and nothing else changes.
  *
  * Rows are mautrix-go bridgev2's: bridge_id '' (mautrix-whatsapp's), the
- * MXID, management_room NULL when there is none.
+ * MXID, management_room NULL when there is none; like upstream, a row is
+ * created for every Matrix user whose event the bridge looks at.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,43 @@ br_mgmt_db_get(struct db *db, const char *mxid, char **room)
 	v = r == DB_ROW ? db_column_text(st, 0) : NULL;
 	*room = v != NULL && v[0] != '\0' ? u_strdup(v) : NULL;
 	r = 0;
+out:
+	db_stmt_free(st);
+	return r;
+}
+
+int
+br_user_db_load(struct db *db, const char *mxid, char **room)
+{
+	struct db_stmt *st = NULL;
+	const char *v;
+	int r, found;
+
+	r = db_prepare(db, "SELECT management_room FROM \"user\" WHERE "
+	    "bridge_id='' AND mxid=$1", &st);
+	if (r < 0)
+		goto out;
+	if ((r = db_bind_text(st, 1, mxid)) < 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	found = r == DB_ROW;
+	v = found ? db_column_text(st, 0) : NULL;
+	*room = v != NULL && v[0] != '\0' ? u_strdup(v) : NULL;
+	db_stmt_free(st);
+	st = NULL;
+	r = 0;
+	if (found)
+		goto out;
+	/* Upstream's GetUserByMXID inserts the row for any new sender. */
+	r = db_prepare(db, "INSERT INTO \"user\" (bridge_id, mxid) VALUES "
+	    "('', $1) ON CONFLICT (bridge_id, mxid) DO NOTHING", &st);
+	if (r < 0 || (r = db_bind_text(st, 1, mxid)) < 0 ||
+	    (r = db_stmt_exec(st)) < 0) {
+		free(*room);
+		*room = NULL;
+		goto out;
+	}
 out:
 	db_stmt_free(st);
 	return r;

@@ -697,6 +697,42 @@ TEST(test_br_cmd_set_management_room_and_leave)
 	fx_close(&x);
 }
 
+static int
+user_rows(struct fx *x, const char *mxid)
+{
+	struct db_stmt *st = NULL;
+	int n = -1;
+
+	if (db_prepare(x->db, "SELECT count(*) FROM \"user\" WHERE "
+	    "bridge_id='' AND mxid=$1", &st) == 0 &&
+	    db_bind_text(st, 1, mxid) == 0 && db_step(st) == DB_ROW)
+		n = (int)db_column_int64(st, 0);
+	db_stmt_free(st);
+	return n;
+}
+
+TEST(test_br_cmd_every_sender_gets_a_user_row)
+{
+	struct fx x;
+
+	REQUIRE(fx_open(&x, "en") == 0);
+	CHECK_EQ_INT(user_rows(&x, "@new:t.test"), 0);
+	say(&x, "@new:t.test", "!r:t.test", "just chatting");
+	CHECK_EQ_INT(user_rows(&x, "@new:t.test"), 1);
+	say(&x, "@new:t.test", "!r:t.test", "again");
+	CHECK_EQ_INT(user_rows(&x, "@new:t.test"), 1);
+	/* Blocked users too (upstream loads the sender first), but never
+	 * our own bot or ghosts. */
+	say(&x, "@blocked:t.test", "!r:t.test", "hi");
+	CHECK_EQ_INT(user_rows(&x, "@blocked:t.test"), 1);
+	say(&x, BOT_ID, "!r:t.test", "hi");
+	CHECK_EQ_INT(user_rows(&x, BOT_ID), 0);
+	invite_bot(&x, "@inviter:t.test", "!i:t.test");
+	CHECK_EQ_INT(user_rows(&x, "@inviter:t.test"), 1);
+	CHECK(mgmt(&x, "@new:t.test") == NULL);
+	fx_close(&x);
+}
+
 TEST(test_br_cmd_french_replies)
 {
 	struct fx x;
