@@ -55,13 +55,54 @@ mx__auth_check(const char *header, const char *hs_token)
 	return 0;
 }
 
-/* A path parameter: one non-empty segment, no control bytes, bounded. */
+/* Well-formed UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
+static int
+utf8_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+	uint32_t cp;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+/* A path parameter (already percent-decoded by lws): one non-empty
+ * segment, valid UTF-8, no control bytes, bounded. */
 static int
 param_ok(const char *s)
 {
 	size_t n = strnlen(s, MX_PARAM_MAX + 1);
 
-	if (n == 0 || n > MX_PARAM_MAX)
+	if (n == 0 || n > MX_PARAM_MAX || !utf8_ok((const unsigned char *)s, n))
 		return 0;
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/')

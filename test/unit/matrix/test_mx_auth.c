@@ -64,6 +64,14 @@ TEST(test_mx_routes)
 	CHECK_EQ_INT(mx__route("PUT", "/_matrix/app/v1/transactions/1/2", &p), MX_ROUTE_NONE);
 	CHECK_EQ_INT(mx__route("PUT", "/_matrix/app/v1/transactions/a\x01", &p), MX_ROUTE_NONE);
 	CHECK_EQ_INT(mx__route("PUT", "/transactions/1", &p), MX_ROUTE_NONE);
+	/* decoded parameters must be UTF-8 */
+	CHECK_EQ_INT(mx__route("GET", "/_matrix/app/v1/rooms/#caf\xc3\xa9:b", &p), MX_ROUTE_ROOM);
+	free(p);
+	p = NULL;
+	CHECK_EQ_INT(mx__route("GET", "/_matrix/app/v1/rooms/#\xff:b", &p), MX_ROUTE_NONE);
+	CHECK_EQ_INT(mx__route("GET", "/_matrix/app/v1/rooms/#\xc3:b", &p), MX_ROUTE_NONE);
+	CHECK_EQ_INT(mx__route("GET", "/_matrix/app/v1/rooms/#\xc0\xaf", &p), MX_ROUTE_NONE);
+	CHECK_EQ_INT(mx__route("GET", "/_matrix/app/v1/rooms/#\xed\xa0\x80", &p), MX_ROUTE_NONE);
 	CHECK_EQ_INT(mx__route("GET", "/_matrix/app/v1/thirdparty/protocol/wa", &p), MX_ROUTE_NONE);
 	CHECK(p == NULL);
 }
