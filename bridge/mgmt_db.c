@@ -1,8 +1,9 @@
 /*
- * mgmt_db.c: the management room column of the "user" table, read and
- * written with db/ directly.  Small on purpose: when the typed store
- * (bridge/store*.c, br_store_user_*) lands, these two functions switch to
- * it and nothing else changes.
+ * mgmt_db.c: what the core reads about users and rooms, on the typed
+ * store (bridge/store.h): the management room of a user, the "user" row
+ * every sender gets, whether a room is a portal, whether a user has a
+ * login.  One small file so that the core's files never see the store's
+ * structs for these few questions.
  *
  * Rows are mautrix-go bridgev2's: bridge_id '' (mautrix-whatsapp's), the
  * MXID, management_room NULL when there is none; like upstream, a row is
@@ -12,121 +13,101 @@
 #include <string.h>
 
 #include "bridge/bridge.h"
-#include "db/db.h"
+#include "bridge/store.h"
+#include "util/err.h"
 #include "util/mem.h"
+
+static char *
+room_of(const struct br_user *u)
+{
+	return u->management_room != NULL && u->management_room[0] != '\0' ?
+	    u_strdup(u->management_room) : NULL;
+}
 
 int
 br_mgmt_db_get(struct db *db, const char *mxid, char **room)
 {
-	struct db_stmt *st = NULL;
-	const char *v;
-	int r;
+	struct br_user *u = NULL;
+	int r = br_store_user_get(db, mxid, &u);
 
-	r = db_prepare(db, "SELECT management_room FROM \"user\" WHERE "
-	    "bridge_id='' AND mxid=$1", &st);
+	if (r == U_ERR_NOT_FOUND) {
+		*room = NULL;
+		return 0;
+	}
 	if (r < 0)
-		goto out;
-	if ((r = db_bind_text(st, 1, mxid)) < 0)
-		goto out;
-	r = db_step(st);
-	if (r < 0)
-		goto out;
-	v = r == DB_ROW ? db_column_text(st, 0) : NULL;
-	*room = v != NULL && v[0] != '\0' ? u_strdup(v) : NULL;
-	r = 0;
-out:
-	db_stmt_free(st);
-	return r;
+		return r;
+	*room = room_of(u);
+	br_user_free(u);
+	return 0;
 }
 
 int
 br_user_db_load(struct db *db, const char *mxid, char **room)
 {
-	struct db_stmt *st = NULL;
-	const char *v;
-	int r, found;
+	struct br_user *u = NULL, nu;
+	int r = br_store_user_get(db, mxid, &u);
 
-	r = db_prepare(db, "SELECT management_room FROM \"user\" WHERE "
-	    "bridge_id='' AND mxid=$1", &st);
-	if (r < 0)
-		goto out;
-	if ((r = db_bind_text(st, 1, mxid)) < 0)
-		goto out;
-	if ((r = db_step(st)) < 0)
-		goto out;
-	found = r == DB_ROW;
-	v = found ? db_column_text(st, 0) : NULL;
-	*room = v != NULL && v[0] != '\0' ? u_strdup(v) : NULL;
-	db_stmt_free(st);
-	st = NULL;
-	r = 0;
-	if (found)
-		goto out;
-	/* Upstream's GetUserByMXID inserts the row for any new sender. */
-	r = db_prepare(db, "INSERT INTO \"user\" (bridge_id, mxid) VALUES "
-	    "('', $1) ON CONFLICT (bridge_id, mxid) DO NOTHING", &st);
-	if (r < 0 || (r = db_bind_text(st, 1, mxid)) < 0 ||
-	    (r = db_stmt_exec(st)) < 0) {
-		free(*room);
+	if (r == U_ERR_NOT_FOUND) {
+		/* Upstream's GetUserByMXID inserts the row for any new
+		 * sender. */
+		memset(&nu, 0, sizeof(nu));
+		nu.mxid = (char *)(uintptr_t)mxid;	/* borrowed by insert */
+		if ((r = br_store_user_insert(db, &nu)) < 0)
+			return r;
 		*room = NULL;
-		goto out;
+		return 0;
 	}
-out:
-	db_stmt_free(st);
-	return r;
+	if (r < 0)
+		return r;
+	*room = room_of(u);
+	br_user_free(u);
+	return 0;
 }
 
 int
 br_mgmt_db_set(struct db *db, const char *mxid, const char *room)
 {
-	struct db_stmt *st = NULL;
-	int r;
+	struct br_user *u = NULL, nu;
+	int r = br_store_user_get(db, mxid, &u);
 
-	r = db_prepare(db, "INSERT INTO \"user\" (bridge_id, mxid, "
-	    "management_room) VALUES ('', $1, $2) ON CONFLICT (bridge_id, "
-	    "mxid) DO UPDATE SET management_room=excluded.management_room",
-	    &st);
+	if (r == U_ERR_NOT_FOUND) {
+		memset(&nu, 0, sizeof(nu));
+		nu.mxid = (char *)(uintptr_t)mxid;
+		nu.management_room = (char *)(uintptr_t)room;
+		return br_store_user_insert(db, &nu);
+	}
 	if (r < 0)
-		goto out;
-	if ((r = db_bind_text(st, 1, mxid)) < 0 ||
-	    (r = db_bind_text(st, 2, room)) < 0)
-		goto out;
-	r = db_stmt_exec(st);
-out:
-	db_stmt_free(st);
-	return r;
-}
-
-/* 1 if the query returns a row, 0 if not, negative on error. */
-static int
-exists(struct db *db, const char *sql, const char *arg)
-{
-	struct db_stmt *st = NULL;
-	int r;
-
-	r = db_prepare(db, sql, &st);
-	if (r < 0)
-		goto out;
-	if ((r = db_bind_text(st, 1, arg)) < 0)
-		goto out;
-	r = db_step(st);
-	if (r >= 0)
-		r = r == DB_ROW;
-out:
-	db_stmt_free(st);
+		return r;
+	free(u->management_room);
+	u->management_room = room != NULL ? u_strdup(room) : NULL;
+	r = br_store_user_update(db, u);
+	br_user_free(u);
 	return r;
 }
 
 int
 br_db_room_is_portal(struct db *db, const char *room_id)
 {
-	return exists(db, "SELECT 1 FROM portal WHERE bridge_id='' AND "
-	    "mxid=$1", room_id);
+	struct br_portal *p = NULL;
+	int r = br_store_portal_get_by_mxid(db, room_id, &p);
+
+	if (r == U_ERR_NOT_FOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	br_portal_free(p);
+	return 1;
 }
 
 int
 br_db_user_has_login(struct db *db, const char *mxid)
 {
-	return exists(db, "SELECT 1 FROM user_login WHERE bridge_id='' AND "
-	    "user_mxid=$1", mxid);
+	struct br_login **v = NULL;
+	int r = br_store_login_list_by_user(db, mxid, &v), has;
+
+	if (r < 0)
+		return r;
+	has = v != NULL && v[0] != NULL;
+	br_login_list_free(v);
+	return has;
 }

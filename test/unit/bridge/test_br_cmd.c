@@ -13,6 +13,7 @@
 #include "bridge/cmd.h"
 #include "bridge/config.h"
 #include "bridge/mx.h"
+#include "bridge/store.h"
 #include "bridge/texts.h"
 #include "db/db.h"
 #include "test/unit/test.h"
@@ -730,6 +731,29 @@ TEST(test_br_cmd_every_sender_gets_a_user_row)
 	invite_bot(&x, "@inviter:t.test", "!i:t.test");
 	CHECK_EQ_INT(user_rows(&x, "@inviter:t.test"), 1);
 	CHECK(mgmt(&x, "@new:t.test") == NULL);
+	fx_close(&x);
+}
+
+TEST(test_br_cmd_help_in_portal_room)
+{
+	struct fx x;
+	struct br_portal p;
+
+	REQUIRE(fx_open(&x, "en") == 0);
+	memset(&p, 0, sizeof(p));
+	p.id = "120363000000000001@g.us";
+	p.receiver = "";
+	p.mxid = "!portal:t.test";
+	p.parent_receiver = "";
+	p.name = p.topic = p.avatar_id = p.avatar_hash = p.avatar_mxc = "";
+	p.room_type = "";
+	REQUIRE(br_store_portal_insert(x.db, &p) == 0);
+	CHECK_EQ_INT(br_db_room_is_portal(x.db, "!portal:t.test"), 1);
+	CHECK_EQ_INT(br_db_room_is_portal(x.db, "!other:t.test"), 0);
+	CHECK_EQ_INT(br_db_user_has_login(x.db, "@alice:t.test"), 0);
+	say(&x, "@alice:t.test", "!portal:t.test", "!wa help");
+	CHECK(strncmp(last_body(), "**This is a portal room**: you must "
+	    "always prefix commands with `!wa`.", 60) == 0);
 	fx_close(&x);
 }
 
