@@ -178,7 +178,9 @@ static int
 op_ensure_joined(struct br_mx *mx, struct br_mx_intent *in, const char *room_id,
     br_mx_done_fn done, void *arg)
 {
-	WRAP(in, done, arg, mx_intent_join(IN(in), room_id, call_done, c));
+	/* Join; on 403 the bot invites the intent first (ghosts). */
+	WRAP(in, done, arg, mx_intent_ensure_joined(IN(in), room_id, call_done,
+	    c));
 }
 
 static int
@@ -625,12 +627,11 @@ br_mx_as_new(struct u_loop *loop, const struct br_config *cfg,
 	mc.listen_host = cfg->appservice.hostname;
 	mc.listen_port = (int)cfg->appservice.port;
 	mc.bot_localpart = cfg->appservice.bot_username;
-	/* "remove" (upstream: clear the field) is not passed on: matrix/
-	 * leaves the profile unchanged for NULL. */
-	mc.bot_displayname = strcmp(cfg->appservice.bot_displayname,
-	    "remove") == 0 ? NULL : cfg->appservice.bot_displayname;
-	mc.bot_avatar = strncmp(cfg->appservice.bot_avatar, "mxc://", 6) == 0 ?
-	    cfg->appservice.bot_avatar : NULL;
+	/* mautrix semantics, handled by matrix/: "" leaves the profile
+	 * field alone, "remove" clears it (the config validated the avatar
+	 * as "", "remove" or an mxc:// URI). */
+	mc.bot_displayname = cfg->appservice.bot_displayname;
+	mc.bot_avatar = cfg->appservice.bot_avatar;
 	mc.username_template = cfg->appservice.username_template;
 	mc.ephemeral = cfg->appservice.ephemeral_events;
 	mc.ignore_spec_version = ignore_unsupported_server;

@@ -8,7 +8,8 @@ Modes:
   oldspec  /versions says v1.1 only (spec too old)
   whoami   whoami answers another user than the bot
   ok       every start-up step succeeds (versions v1.11 with ping)
-Every request is appended to PORTFILE.log as "METHOD PATH".
+Every request is appended to PORTFILE.log as "METHOD PATH", followed by
+" BODY" for profile changes.
 """
 import json
 import sys
@@ -33,11 +34,13 @@ class H(BaseHTTPRequestHandler):
 
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        body = self.rfile.read(n) if n else b""
         u = urlparse(self.path)
+        extra = ""
+        if "/profile/" in u.path:
+            extra = " " + body.decode("utf-8", "replace")
         with open(PORTFILE + ".log", "a") as f:
-            f.write("%s %s\n" % (self.command, u.path))
+            f.write("%s %s%s\n" % (self.command, u.path, extra))
         if MODE == "refuse":
             return self.answer(401, {"errcode": "M_UNKNOWN_TOKEN", "error": "Unknown token"})
         p = u.path

@@ -254,6 +254,16 @@ for w in want:
     pos.append(hits[0])
 assert pos == sorted(pos), seen' "$W/stub-ok.port.log"
 check "stop is logged" grep -q "Bridge stopped" out
+check "bot profile from appservice.bot" sh -c 'grep -q "/displayname {\"displayname\": *\"WhatsApp bridge bot\"}" "$1" &&
+    grep -q "/avatar_url {\"avatar_url\": *\"mxc://maunium.net/NeXNQarUbrlYBiPCpprYsRqr\"}" "$1"' - "$W/stub-ok.port.log"
+cp hs-base.yaml hs.yaml
+sed -i -e "s|address: $STUB_refuse|address: $STUB_ok|" \
+    -e 's|^        displayname: WhatsApp bridge bot$|        displayname: remove|' \
+    -e 's|^        avatar: mxc://maunium.net/NeXNQarUbrlYBiPCpprYsRqr$|        avatar: remove|' hs.yaml
+: > "$W/stub-ok.port.log"
+runbg "bot profile remove: start-up passes" -c hs.yaml
+check "bot profile remove clears both fields" sh -c 'grep -q "/displayname {\"displayname\": *\"\"}" "$1" &&
+    grep -q "/avatar_url {\"avatar_url\": *\"\"}" "$1"' - "$W/stub-ok.port.log"
 cp hs-base.yaml hs.yaml
 sed -i "s|address: $STUB_refuse|address: $STUB_oldspec|" hs.yaml
 runbg "--ignore-unsupported-server runs against an old homeserver" -c hs.yaml --ignore-unsupported-server
