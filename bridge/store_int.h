@@ -53,9 +53,10 @@ typedef void (*br__free_fn)(void *obj);
  * affected row count. */
 int br__st_exec(struct db *db, const char *sql, const struct br__arg *a,
     int n, int64_t *changes);
-/* First row through scan; U_ERR_NOT_FOUND when there is none. */
+/* First row through scan (fr frees it if the row turns out unreadable);
+ * U_ERR_NOT_FOUND when there is none. */
 int br__st_get(struct db *db, const char *sql, const struct br__arg *a, int n,
-    br__scan_fn scan, void **out);
+    br__scan_fn scan, br__free_fn fr, void **out);
 /* Every row through scan into a NULL-terminated array (freed with fr on
  * error). */
 int br__st_list(struct db *db, const char *sql, const struct br__arg *a,

@@ -97,7 +97,7 @@ br_store_message_get_part(struct db *db, const char *receiver, const char *id,
 	return br__st_get(db, MSG_SELECT "AND (room_receiver=$1 OR "
 	    "room_receiver='') AND id=$2 AND part_id=$3",
 	    BR__ARGS(BR__T(receiver), BR__T(id), BR__T(nz(part_id))),
-	    scan_msg, (void **)out);
+	    scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -116,7 +116,8 @@ br_store_message_get_first_part(struct db *db, const char *receiver,
 {
 	return br__st_get(db, MSG_SELECT "AND (room_receiver=$1 OR "
 	    "room_receiver='') AND id=$2 ORDER BY part_id ASC LIMIT 1",
-	    BR__ARGS(BR__T(receiver), BR__T(id)), scan_msg, (void **)out);
+	    BR__ARGS(BR__T(receiver), BR__T(id)), scan_msg,
+	    msg_free_v, (void **)out);
 }
 
 int
@@ -125,7 +126,8 @@ br_store_message_get_last_part(struct db *db, const char *receiver,
 {
 	return br__st_get(db, MSG_SELECT "AND (room_receiver=$1 OR "
 	    "room_receiver='') AND id=$2 ORDER BY part_id DESC LIMIT 1",
-	    BR__ARGS(BR__T(receiver), BR__T(id)), scan_msg, (void **)out);
+	    BR__ARGS(BR__T(receiver), BR__T(id)), scan_msg,
+	    msg_free_v, (void **)out);
 }
 
 int
@@ -133,7 +135,7 @@ br_store_message_get_by_mxid(struct db *db, const char *mxid,
     struct br_message **out)
 {
 	return br__st_get(db, MSG_SELECT "AND mxid=$1", BR__ARGS(BR__T(mxid)),
-	    scan_msg, (void **)out);
+	    scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -141,7 +143,7 @@ br_store_message_get_by_rowid(struct db *db, int64_t rowid,
     struct br_message **out)
 {
 	return br__st_get(db, MSG_SELECT "AND rowid=$1", BR__ARGS(BR__I(rowid)),
-	    scan_msg, (void **)out);
+	    scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -151,7 +153,7 @@ br_store_message_get_by_txn(struct db *db, const char *receiver,
 	return br__st_get(db, MSG_SELECT "AND (room_receiver=$1 OR "
 	    "room_receiver='') AND (mxid=$2 OR send_txn_id=$3)",
 	    BR__ARGS(BR__T(receiver), BR__T(nz(mxid)), BR__T(nz(txn_id))),
-	    scan_msg, (void **)out);
+	    scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -159,7 +161,7 @@ br_store_message_get_last_in_portal(struct db *db, struct br_portal_key key,
     struct br_message **out)
 {
 	return br__st_get(db, MSG_IN_PORTAL NEWEST "LIMIT 1",
-	    BR__ARGS(BR__T(key.id), BR__T(key.receiver)), scan_msg,
+	    BR__ARGS(BR__T(key.id), BR__T(key.receiver)), scan_msg, msg_free_v,
 	    (void **)out);
 }
 
@@ -179,7 +181,7 @@ br_store_message_get_first_in_portal(struct db *db, struct br_portal_key key,
     struct br_message **out)
 {
 	return br__st_get(db, MSG_IN_PORTAL OLDEST "LIMIT 1",
-	    BR__ARGS(BR__T(key.id), BR__T(key.receiver)), scan_msg,
+	    BR__ARGS(BR__T(key.id), BR__T(key.receiver)), scan_msg, msg_free_v,
 	    (void **)out);
 }
 
@@ -189,7 +191,7 @@ br_store_message_get_last_before(struct db *db, struct br_portal_key key,
 {
 	return br__st_get(db, MSG_IN_PORTAL "AND timestamp<=$3 " NEWEST
 	    "LIMIT 1", BR__ARGS(BR__T(key.id), BR__T(key.receiver),
-	    BR__I(ts)), scan_msg, (void **)out);
+	    BR__I(ts)), scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -211,7 +213,7 @@ br_store_message_get_last_real_before(struct db *db, struct br_portal_key key,
 {
 	return br__st_get(db, MSG_IN_PORTAL "AND timestamp<=$3 " REAL NEWEST
 	    "LIMIT 1", BR__ARGS(BR__T(key.id), BR__T(key.receiver),
-	    BR__I(ts)), scan_msg, (void **)out);
+	    BR__I(ts)), scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -220,7 +222,7 @@ br_store_message_get_first_real_after(struct db *db, struct br_portal_key key,
 {
 	return br__st_get(db, MSG_IN_PORTAL "AND timestamp>$3 " REAL OLDEST
 	    "LIMIT 1", BR__ARGS(BR__T(key.id), BR__T(key.receiver),
-	    BR__I(ts)), scan_msg, (void **)out);
+	    BR__I(ts)), scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -232,7 +234,7 @@ br_store_message_get_thread_first(struct db *db, struct br_portal_key key,
 	    "ORDER BY thread_root_id IS NOT NULL, thread_root_id, "
 	    "timestamp ASC, id ASC, part_id ASC LIMIT 1",
 	    BR__ARGS(BR__T(key.id), BR__T(key.receiver), BR__T(root_id)),
-	    scan_msg, (void **)out);
+	    scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -244,7 +246,7 @@ br_store_message_get_thread_last(struct db *db, struct br_portal_key key,
 	    "ORDER BY thread_root_id IS NULL, thread_root_id, "
 	    "timestamp DESC, id DESC, part_id DESC LIMIT 1",
 	    BR__ARGS(BR__T(key.id), BR__T(key.receiver), BR__T(root_id)),
-	    scan_msg, (void **)out);
+	    scan_msg, msg_free_v, (void **)out);
 }
 
 int
@@ -390,12 +392,13 @@ br_store_reaction_get(struct db *db, struct br_reaction_key k,
 		    "ORDER BY message_part_id ASC LIMIT 1",
 		    BR__ARGS(BR__T(nz(k.room_receiver)), BR__T(k.message_id),
 		    BR__T(k.sender_id), BR__T(nz(k.emoji_id))), scan_react,
+	    react_free_v,
 		    (void **)out);
 	return br__st_get(db, REACT_SELECT "AND room_receiver=$1 AND "
 	    "message_id=$2 AND message_part_id=$3 AND sender_id=$4 AND "
 	    "emoji_id=$5", BR__ARGS(BR__T(nz(k.room_receiver)),
 	    BR__T(k.message_id), BR__T(k.message_part_id), BR__T(k.sender_id),
-	    BR__T(nz(k.emoji_id))), scan_react, (void **)out);
+	    BR__T(nz(k.emoji_id))), scan_react, react_free_v, (void **)out);
 }
 
 int
@@ -403,7 +406,7 @@ br_store_reaction_get_by_mxid(struct db *db, const char *mxid,
     struct br_reaction **out)
 {
 	return br__st_get(db, REACT_SELECT "AND mxid=$1", BR__ARGS(BR__T(mxid)),
-	    scan_react, (void **)out);
+	    scan_react, react_free_v, (void **)out);
 }
 
 int

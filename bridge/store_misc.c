@@ -66,6 +66,7 @@ br_store_user_portal_get(struct db *db, const char *user_mxid,
 	return br__st_get(db, UP_SELECT "AND user_mxid=$1 AND login_id=$2 AND "
 	    "portal_id=$3 AND portal_receiver=$4", BR__ARGS(BR__T(user_mxid),
 	    BR__T(login_id), BR__T(key.id), BR__T(key.receiver)), scan_up,
+	    up_free_v,
 	    (void **)out);
 }
 
@@ -81,7 +82,7 @@ br_store_user_portal_get_or_create(struct db *db, const char *user_mxid,
 	    "user_mxid, login_id, portal_id, portal_receiver) DO UPDATE SET "
 	    "portal_id=user_portal.portal_id RETURNING " UP_COLS,
 	    BR__ARGS(BR__T(user_mxid), BR__T(login_id), BR__T(key.id),
-	    BR__T(key.receiver)), scan_up, (void **)out);
+	    BR__T(key.receiver)), scan_up, up_free_v, (void **)out);
 }
 
 int
@@ -209,7 +210,7 @@ int
 br_store_kv_get(struct db *db, const char *key, char **out)
 {
 	return br__st_get(db, "SELECT value FROM kv_store WHERE bridge_id='' "
-	    "AND key=$1", BR__ARGS(BR__T(key)), scan_str, (void **)out);
+	    "AND key=$1", BR__ARGS(BR__T(key)), scan_str, free, (void **)out);
 }
 
 int
@@ -280,6 +281,7 @@ br_store_disappearing_get(struct db *db, const char *mxid,
 {
 	return br__st_get(db, "SELECT " DM_COLS " FROM disappearing_message "
 	    "WHERE bridge_id='' AND mxid=$1", BR__ARGS(BR__T(mxid)), scan_dm,
+	    dm_free_v,
 	    (void **)out);
 }
 

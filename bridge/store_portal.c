@@ -120,6 +120,7 @@ br_store_portal_get(struct db *db, struct br_portal_key key,
 {
 	return br__st_get(db, PORTAL_SELECT "AND id=$1 AND receiver=$2",
 	    BR__ARGS(BR__T(key.id), BR__T(key.receiver)), scan_portal,
+	    portal_free_v,
 	    (void **)out);
 }
 
@@ -131,6 +132,7 @@ br_store_portal_get_any_receiver(struct db *db, struct br_portal_key key,
 	return br__st_get(db, PORTAL_SELECT "AND id=$1 AND "
 	    "(receiver=$2 OR receiver='') ORDER BY receiver DESC",
 	    BR__ARGS(BR__T(key.id), BR__T(key.receiver)), scan_portal,
+	    portal_free_v,
 	    (void **)out);
 }
 
@@ -139,7 +141,7 @@ br_store_portal_get_by_mxid(struct db *db, const char *mxid,
     struct br_portal **out)
 {
 	return br__st_get(db, PORTAL_SELECT "AND mxid=$1",
-	    BR__ARGS(BR__T(mxid)), scan_portal, (void **)out);
+	    BR__ARGS(BR__T(mxid)), scan_portal, portal_free_v, (void **)out);
 }
 
 int
@@ -193,6 +195,7 @@ br_store_portal_get_dm(struct db *db, const char *receiver,
 	return br__st_get(db, PORTAL_SELECT "AND room_type='dm' AND "
 	    "receiver=$1 AND other_user_id=$2 ORDER BY id",
 	    BR__ARGS(BR__T(receiver), BR__T(other_user_id)), scan_portal,
+	    portal_free_v,
 	    (void **)out);
 }
 
@@ -291,6 +294,12 @@ br_ghost_free(struct br_ghost *g)
 	free(g);
 }
 
+static void
+ghost_free_v(void *p)
+{
+	br_ghost_free(p);
+}
+
 static int
 scan_ghost(struct db_stmt *st, void **out)
 {
@@ -321,6 +330,7 @@ br_store_ghost_get(struct db *db, const char *id, struct br_ghost **out)
 {
 	return br__st_get(db, "SELECT " GHOST_COLS " FROM ghost WHERE "
 	    "bridge_id='' AND id=$1", BR__ARGS(BR__T(id)), scan_ghost,
+	    ghost_free_v,
 	    (void **)out);
 }
 

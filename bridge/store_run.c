@@ -160,23 +160,16 @@ br__st_list(struct db *db, const char *sql, const struct br__arg *a, int n,
 	return collect(db, sql, a, n, scan, fr, 0, out, &count);
 }
 
-static void
-free_noop(void *p)
-{
-	(void)p;
-}
-
 int
 br__st_get(struct db *db, const char *sql, const struct br__arg *a, int n,
-    br__scan_fn scan, void **out)
+    br__scan_fn scan, br__free_fn fr, void **out)
 {
 	void **v = NULL;
 	size_t count = 0;
 	int r;
 
-	/* The scan's objects are freed by the caller's type only; with
-	 * max 1 there is never more than one, handed over below. */
-	if ((r = collect(db, sql, a, n, scan, free_noop, 1, &v, &count)) != 0)
+	/* With max 1 there is at most one object, handed over below. */
+	if ((r = collect(db, sql, a, n, scan, fr, 1, &v, &count)) != 0)
 		return r;
 	if (count == 0) {
 		free(v);
@@ -204,7 +197,7 @@ br__st_int(struct db *db, const char *sql, const struct br__arg *a, int n,
 	void *p = NULL;
 	int r;
 
-	if ((r = br__st_get(db, sql, a, n, scan_int, &p)) != 0)
+	if ((r = br__st_get(db, sql, a, n, scan_int, free, &p)) != 0)
 		return r;
 	*out = *(int64_t *)p;
 	free(p);

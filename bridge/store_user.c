@@ -23,6 +23,12 @@ br_user_free(struct br_user *u)
 	free(u);
 }
 
+static void
+user_free_v(void *p)
+{
+	br_user_free(p);
+}
+
 static int
 scan_user(struct db_stmt *st, void **out)
 {
@@ -40,7 +46,7 @@ br_store_user_get(struct db *db, const char *mxid, struct br_user **out)
 {
 	return br__st_get(db, "SELECT mxid, management_room, access_token "
 	    "FROM \"user\" WHERE bridge_id='' AND mxid=$1",
-	    BR__ARGS(BR__T(mxid)), scan_user, (void **)out);
+	    BR__ARGS(BR__T(mxid)), scan_user, user_free_v, (void **)out);
 }
 
 int
@@ -129,7 +135,7 @@ br_store_login_get(struct db *db, const char *id, struct br_login **out)
 {
 	return br__st_get(db, "SELECT " LOGIN_COLS " FROM user_login ul "
 	    "WHERE ul.bridge_id='' AND ul.id=$1", BR__ARGS(BR__T(id)),
-	    scan_login, (void **)out);
+	    scan_login, login_free_v, (void **)out);
 }
 
 int
