@@ -4,6 +4,8 @@
 // both from the pinned npm package.  Run by test/wa/25-signal-baileys.sh.
 //
 //   node signal.mjs PEER_BINARY
+//   node signal.mjs bench SECONDS   operations per second through Baileys'
+//                                   repository, one JSON line (bench/wa_signal.sh)
 //
 // Checks: Signal addresses for the same JIDs; ponton builds a session from
 // a prekey bundle Baileys encodes as a binary <iq> result (its own
@@ -29,7 +31,7 @@ const { parseAndInjectE2ESessions, xmppPreKey, xmppSignedPreKey } =
 const { writeRandomPadMax16, unpadRandomMax16, encodeBigEndian } =
 	await import(join(pkgDir, 'lib/Utils/generics.js'))
 const { initAuthCreds } = await import(join(pkgDir, 'lib/Utils/auth-utils.js'))
-const { Curve } = await import(join(pkgDir, 'lib/Utils/crypto.js'))
+const { Curve, generateSignalPubKey } = await import(join(pkgDir, 'lib/Utils/crypto.js'))
 const { encodeBinaryNode } = await import(join(pkgDir, 'lib/WABinary/encode.js'))
 const { KEY_BUNDLE_TYPE } = await import(join(pkgDir, 'lib/Defaults/index.js'))
 
@@ -46,11 +48,10 @@ const check = (n, cond, why) => cond ? pass(n) : fail(n, why)
 const hex = b => Buffer.from(b).toString('hex')
 const unhex = s => Buffer.from(s, 'hex')
 
-// The C peer: one command, one answer line.
-const peer = spawn(peerBin, [], { stdio: ['pipe', 'pipe', 'inherit'] })
-const lines = createInterface({ input: peer.stdout })
+// The C peer: one command, one answer line (not started for the bench).
+const peer = peerBin === 'bench' ? null : spawn(peerBin, [], { stdio: ['pipe', 'pipe', 'inherit'] })
 const waiting = []
-lines.on('line', l => { const w = waiting.shift(); if (w) w(l) })
+if (peer) createInterface({ input: peer.stdout }).on('line', l => { const w = waiting.shift(); if (w) w(l) })
 const cmd = line => new Promise(resolve => {
 	waiting.push(resolve)
 	peer.stdin.write(line + '\n')
@@ -245,6 +246,81 @@ async function main () {
 		}
 	}
 	check('skmsg-baileys-to-ponton', gok)
+}
+
+// Benchmark: the operations of bench/wa_signal.c, 100-byte plaintexts with
+// Baileys' padding, parties with in-memory key stores.
+async function bench (secs) {
+	const now = () => Number(process.hrtime.bigint()) / 1e9
+	const pt = Buffer.alloc(100, 'x')
+	const AJ = '100000000000001:1@lid', BJ = '100000000000002:1@lid'
+	const pair = async () => {
+		const a = party(), b = party()
+		const pk = Curve.generateKeyPair()
+		b.data['pre-key'] = { 1: pk }
+		await a.repo.injectE2ESession({
+			jid: BJ,
+			session: {
+				registrationId: b.creds.registrationId,
+				identityKey: generateSignalPubKey(b.creds.signedIdentityKey.public),
+				signedPreKey: {
+					keyId: b.creds.signedPreKey.keyId,
+					publicKey: generateSignalPubKey(b.creds.signedPreKey.keyPair.public),
+					signature: b.creds.signedPreKey.signature
+				},
+				preKey: { keyId: 1, publicKey: generateSignalPubKey(pk.public) }
+			}
+		})
+		return { a, b }
+	}
+	const rows = []
+	let ops = 0, t0 = now(), t
+	do {
+		const { a, b } = await pair()
+		const { type, ciphertext } = await a.repo.encryptMessage({ jid: BJ, data: writeRandomPadMax16(pt) })
+		unpadRandomMax16(await b.repo.decryptMessage({ jid: AJ, type, ciphertext }))
+		ops++
+	} while ((t = now() - t0) < secs)
+	rows.push({ name: 'session-setup', ops, s: t })
+	const { a, b } = await pair()
+	let r = await a.repo.encryptMessage({ jid: BJ, data: writeRandomPadMax16(pt) })
+	await b.repo.decryptMessage({ jid: AJ, type: r.type, ciphertext: r.ciphertext })
+	r = await b.repo.encryptMessage({ jid: AJ, data: writeRandomPadMax16(pt) })
+	await a.repo.decryptMessage({ jid: BJ, type: r.type, ciphertext: r.ciphertext })
+	let enc = 0, dec = 0, k = 0
+	while (enc + dec < 2 * secs) {
+		const cts = []
+		t0 = now()
+		for (let i = 0; i < 256; i++) cts.push(await a.repo.encryptMessage({ jid: BJ, data: writeRandomPadMax16(pt) }))
+		enc += now() - t0
+		t0 = now()
+		for (const c of cts) unpadRandomMax16(await b.repo.decryptMessage({ jid: AJ, type: c.type, ciphertext: c.ciphertext }))
+		dec += now() - t0
+		k += 256
+	}
+	rows.push({ name: 'msg-encrypt', ops: k, s: enc }, { name: 'msg-decrypt', ops: k, s: dec })
+	const skdm = await a.repo.getSenderKeyDistributionMessage({ group: GROUP, meId: AJ })
+	await b.repo.processSenderKeyDistributionMessage({
+		item: { groupId: GROUP, axolotlSenderKeyDistributionMessage: skdm }, authorJid: AJ
+	})
+	enc = dec = k = 0
+	while (enc + dec < 2 * secs) {
+		const cts = []
+		t0 = now()
+		for (let i = 0; i < 256; i++) cts.push((await a.repo.encryptGroupMessage({ group: GROUP, meId: AJ, data: writeRandomPadMax16(pt) })).ciphertext)
+		enc += now() - t0
+		t0 = now()
+		for (const c of cts) unpadRandomMax16(await b.repo.decryptGroupMessage({ group: GROUP, authorJid: AJ, msg: c }))
+		dec += now() - t0
+		k += 256
+	}
+	rows.push({ name: 'skmsg-encrypt', ops: k, s: enc }, { name: 'skmsg-decrypt', ops: k, s: dec })
+	console.log(JSON.stringify({ rows }))
+}
+
+if (peerBin === 'bench') {
+	await bench(Number(process.argv[3] || 1))
+	process.exit(0)
 }
 
 try {
