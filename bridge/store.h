@@ -172,7 +172,10 @@ struct br_message {
 	char	*sender_mxid;		/* owned, "" if none */
 	int64_t	 timestamp;		/* ns */
 	int	 edit_count;
-	int	 double_puppeted;	/* -1: NULL, else 0/1 */
+	/* -1: NULL, else 0/1.  mautrix-go reads any non-NULL value as
+	 * "double puppeted" (it tests validity, not the value), so write -1
+	 * for a message that was not. */
+	int	 double_puppeted;
 	char	*thread_root_id;	/* owned, NULL if none */
 	char	*reply_to_id;		/* owned, NULL if none */
 	char	*reply_to_part_id;	/* owned, NULL if none */
