@@ -10,6 +10,11 @@
  *
  *   mx_as [SECONDS]   prints one JSON line:
  *   {"txn_per_s":..,"events_in_per_s":..,"sends_per_s":..}
+ *
+ *   mx_as SECONDS HS_URL AS_TOKEN DOMAIN ROOM_ID GHOST_MXID
+ *     only step 2, against a real homeserver (bench/mx_as.sh starts a
+ *     Synapse from test/synapse/, registers GHOST_MXID and has it create
+ *     ROOM_ID); prints {"sends_per_s":..,"in_flight":..}.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +120,7 @@ static const struct lws_protocols stub_protocols[] = {
 
 static struct mx_intent *ghost;
 static json_t *content;
+static const char *room_id = "!room:bench";
 
 static void send_one(void);
 
@@ -135,9 +141,53 @@ static void
 send_one(void)
 {
 	in_flight++;
-	if (mx_intent_send(ghost, "!room:bench", "m.room.message", content, 0,
+	if (mx_intent_send(ghost, room_id, "m.room.message", content, 0,
 	    sent, NULL) != 0)
 		fatalx("bench: send refused");
+}
+
+/* Step 2 alone, against a real homeserver: the ghost must already be a
+ * member of the room. */
+static int
+bench_homeserver(double secs, const char *hs, const char *as_token,
+    const char *domain, const char *room, const char *ghost_mxid)
+{
+	struct mx_config cfg = { 0 };
+	struct mx_callbacks cb = { 0 };
+	uint64_t t0, t1;
+	int i, r;
+
+	loop = u_loop_new();
+	cfg.hs_address = hs;
+	cfg.domain = domain;
+	cfg.as_id = "bench";
+	cfg.as_token = as_token;
+	cfg.hs_token = "hst";
+	cfg.listen_host = "127.0.0.1";
+	cfg.bot_localpart = "bot";
+	cfg.username_template = "wa_{{.}}";
+	cb.on_event = on_event;
+	if ((r = mx_appservice_new(loop, &cfg, &cb, &as)) != 0)
+		fatalx("bench: appservice: %s", mx_strerror(r));
+	room_id = room;
+	ghost = mx_intent_for(as, ghost_mxid);
+	content = json_pack("{s:s,s:s}", "msgtype", "m.text", "body", "hello");
+	t0 = u_loop_now(loop);
+	deadline = t0 + (uint64_t)(secs * 1000);
+	for (i = 0; i < CONC; i++)
+		send_one();
+	u_loop_run(loop);
+	t1 = u_loop_now(loop);
+	printf("{\"sends_per_s\":%.0f,\"sends\":%llu,\"in_flight\":%d}\n",
+	    sends_done / ((t1 - t0) / 1000.0), (unsigned long long)sends_done,
+	    CONC);
+	json_decref(content);
+	mx_appservice_free(as);
+	for (i = 0; i < 64; i++)
+		if (uv_run(u_loop_uv(loop), UV_RUN_NOWAIT) == 0)
+			break;
+	u_loop_free(loop);
+	return 0;
 }
 
 int
@@ -155,6 +205,9 @@ main(int argc, char **argv)
 	int i, r, stub_port;
 
 	lws_set_log_level(LLL_ERR, NULL);
+	if (argc == 7)
+		return bench_homeserver(secs, argv[2], argv[3], argv[4], argv[5],
+		    argv[6]);
 	loop = u_loop_new();
 	foreign[0] = u_loop_uv(loop);
 	memset(&info, 0, sizeof(info));

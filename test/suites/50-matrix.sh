@@ -4,6 +4,8 @@
 # The driver (test/matrix/driver.py) acts as a Matrix user and drives the
 # appservice harness (test/tools/mx_harness.c).  Synapse is started here
 # on 127.0.0.1:$SYN_PORT with a fresh data directory and stopped on exit.
+# Every port is probed free at start (test/synapse/lib.sh), so two runs on
+# one machine do not collide.
 set -u
 : "${BUILD:=build}"
 : "${TOP:=$(pwd)}"
@@ -11,10 +13,12 @@ export BUILD TOP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-SYN_PORT=19008
-AS_PORT=19009
-export SYN_PORT AS_PORT
+# SYN_PORT from the environment is a preference (lib.sh).
 . "$TOP/test/synapse/lib.sh"
+AS_PORT=$(syn_free_port "" "$SYN_PORT") || { echo "FAIL: free_port"; exit 1; }
+STUB_PORT=$(syn_free_port "" "$SYN_PORT" "$AS_PORT") || { echo "FAIL: free_port"; exit 1; }
+export AS_PORT STUB_PORT
+echo "# ports: synapse $SYN_PORT, appservice $AS_PORT, stub homeserver $STUB_PORT"
 
 WORK=$TOP/$BUILD/test-matrix
 rm -rf "$WORK"
@@ -117,7 +121,7 @@ syn_stop
 
 # A stub homeserver for what Synapse will not do on demand (wrong whoami,
 # old spec, failing ping, 429/5xx, small upload limit).
-WORK=$WORK HARNESS=$HARNESS STUB_PORT=19010 \
+WORK=$WORK HARNESS=$HARNESS STUB_PORT=$STUB_PORT \
     python3 "$TOP/test/matrix/stub_cases.py" 2> "$WORK/stub.log"
 rc2=$?
 tail -n 30 "$WORK/stub.log"

@@ -11,6 +11,18 @@
 # here, SQLite database, media store, signing key.  Synapse listens on
 # 127.0.0.1:$SYN_PORT with the client resource only (no federation).
 #
+# Ports: several runs of the suites may share this machine (developers, a
+# fresh-clone check), so no port is fixed.  When this file is sourced,
+# $SYN_PORT is taken as a preference only: kept when it can be bound on
+# 127.0.0.1, otherwise (or when unset) replaced by a free port the kernel
+# picks (bind to port 0).  The choice is exported as SYN_PORT and SYN_URL
+# and, once syn_configure has run, written to $SYN_DIR/port and
+# $SYN_DIR/url; start.sh / stop.sh read the port from there (SYN_KEEP_PORT=1
+# turns the probe off).  syn_free_port gives suites more free ports (the
+# appservice, stub servers).  A port is free when probed; another process
+# may still take it before Synapse binds it: syn_start then fails loudly,
+# it never talks to a stranger's server.
+#
 # Functions: syn_install, syn_configure <dir> <registration file>...,
 # syn_start, syn_stop, syn_wait (start.sh / stop.sh wrap the last ones for
 # other processes).  Users are created by the driver through the
@@ -18,9 +30,48 @@
 # nonce, user, password, admin flag with $SYN_SECRET).
 
 : "${TOP:=$(pwd)}"
-: "${SYN_PORT:=19008}"
 : "${SYN_SERVER_NAME:=localhost}"
+
+# syn_free_port [PREFERRED [EXCLUDED...]]: print PREFERRED if it can be bound
+# on 127.0.0.1 (with SO_REUSEADDR, as Twisted and libuv bind), else a port
+# the kernel picks, never one of EXCLUDED.
+syn_free_port() {
+	python3 - "$@" <<'PYEOF'
+import socket, sys
+pref = sys.argv[1] if len(sys.argv) > 1 else ""
+excl = set(int(x) for x in sys.argv[2:] if x.isdigit())
+def probe(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+        return s.getsockname()[1]
+    except OSError:
+        return 0
+    finally:
+        s.close()
+if pref.isdigit() and 0 < int(pref) < 65536 and int(pref) not in excl and probe(int(pref)):
+    print(int(pref))
+    sys.exit(0)
+for _ in range(50):
+    p = probe(0)
+    if p and p not in excl:
+        print(p)
+        sys.exit(0)
+sys.exit(1)
+PYEOF
+}
+
+if [ "${SYN_KEEP_PORT:-0}" != 1 ]; then
+	_syn_want=${SYN_PORT:-}
+	SYN_PORT=$(syn_free_port "$_syn_want") || SYN_PORT=${_syn_want:-19008}
+	if [ -n "$_syn_want" ] && [ "$SYN_PORT" != "$_syn_want" ]; then
+		echo "# synapse: port $_syn_want is taken; using $SYN_PORT" >&2
+	fi
+	unset _syn_want
+fi
 SYN_URL=http://127.0.0.1:$SYN_PORT
+export SYN_PORT SYN_URL
 SYN_SECRET=ponton_test_shared_secret
 SYN_LOCK=$TOP/test/synapse/requirements.txt
 
@@ -115,6 +166,8 @@ rc_admin_redaction: $rl
 rc_room_creation: $rl
 rc_media_create: $rl
 CFGEOF
+	echo "$SYN_PORT" > "$SYN_DIR/port"
+	echo "$SYN_URL" > "$SYN_DIR/url"
 	"$SYN_VENV/bin/python" -m synapse.app.homeserver -c "$SYN_DIR/homeserver.yaml" \
 	    --generate-keys > "$SYN_DIR/genkeys.log" 2>&1
 }
