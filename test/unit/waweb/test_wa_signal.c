@@ -616,6 +616,33 @@ TEST(test_wa_signal_bundle_from_node)
 	wa_node_free(n);
 	wa_node_free(e);
 
+	/* A retry receipt (whatsmeow's sendRetryReceipt, §8.5): <retry> and
+	 * <registration> at the top, the bundle in <keys> with <type> and
+	 * <device-identity> next to it. */
+	n = wa_node_new("receipt");
+	wa_node_set_attr(n, "type", "retry");
+	wa_node_add_child(n, wa_node_new("retry"));
+	wa_node_add_child(n, bytes_node("registration", "\0\0\x30\x39", 4));
+	{
+		struct wa_node *keys = wa_node_new("keys");
+
+		wa_node_add_child(keys, bytes_node("type", "\x05", 1));
+		wa_node_add_child(keys, bytes_node("identity", bb.identity, 32));
+		wa_node_add_child(keys, key_node("key", 0x000102, bb.prekey, 32,
+		    NULL));
+		wa_node_add_child(keys, key_node("skey", 7, bb.signed_prekey, 32,
+		    bb.signature));
+		wa_node_add_child(keys, bytes_node("device-identity", "\x0a\x00",
+		    2));
+		wa_node_add_child(n, keys);
+	}
+	REQUIRE(wa_signal_bundle_from_node(n, 4, &got) == 0);
+	CHECK_EQ_INT((int)got.registration_id, 12345);
+	CHECK(got.has_prekey);
+	CHECK_EQ_INT((int)got.prekey_id, 0x102);
+	CHECK(memcmp(got.signature, bb.signature, 64) == 0);
+	wa_node_free(n);
+
 	for (drop = 1; drop <= 5; drop++) {
 		n = bundle_node(&bb, drop);
 		CHECK_EQ_INT(wa_signal_bundle_from_node(n, 0, &got),
@@ -723,6 +750,52 @@ TEST(test_wa_signal_malformed_never_crashes)
 	party_fini(&a);
 	party_fini(&b);
 	party_fini(&c);
+}
+
+/* A store whose writes fail: the failure comes back, not libsignal's. */
+static int fail_writes;
+
+static int
+failing_session_store(void *arg, const char *addr, const uint8_t *rec,
+    size_t len)
+{
+	if (fail_writes)
+		return U_ERR_IO;
+	return wa_signal_store_mem_ops.session_store(arg, addr, rec, len);
+}
+
+TEST(test_wa_signal_store_failure_reported)
+{
+	struct wa_signal_store_ops ops = wa_signal_store_mem_ops;
+	struct party a, b;
+	struct wa_signal *fs;
+	struct wa_signal_bundle bb;
+	uint8_t *ct = NULL;
+	size_t ctn;
+	int type;
+
+	ops.session_store = failing_session_store;
+	party_init(&a, "111:0");
+	party_init(&b, "222:0");
+	fs = wa_signal_new(&ops, a.m);
+	party_bundle(test_failed_, &b, &bb, 1);
+	fail_writes = 1;
+	CHECK_EQ_INT(wa_signal_session_from_bundle(fs, b.addr, &bb), U_ERR_IO);
+	CHECK_EQ_INT(wa_signal_has_session(fs, b.addr), 0);
+	fail_writes = 0;
+	REQUIRE(wa_signal_session_from_bundle(fs, b.addr, &bb) == 0);
+	fail_writes = 1;
+	CHECK_EQ_INT(wa_signal_encrypt(fs, b.addr, (const uint8_t *)"x", 1,
+	    &type, &ct, &ctn), U_ERR_IO);
+	CHECK(ct == NULL);
+	fail_writes = 0;
+	/* The next operation starts clean. */
+	REQUIRE(wa_signal_encrypt(fs, b.addr, (const uint8_t *)"x", 1, &type,
+	    &ct, &ctn) == 0);
+	free(ct);
+	wa_signal_free(fs);
+	party_fini(&a);
+	party_fini(&b);
 }
 
 TEST_MAIN()
