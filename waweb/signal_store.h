@@ -86,6 +86,19 @@ struct wa_signal_store_mem *wa_signal_store_mem_new(uint32_t spk_id);
 struct wa_signal_store_mem *wa_signal_store_mem_new_fixed(
     const uint8_t identity_priv[WA_SIGNAL_KEY_LEN], uint32_t registration_id,
     const uint8_t spk_priv[WA_SIGNAL_KEY_LEN], uint32_t spk_id);
+/*
+ * The same backed by the client's device and store for what they already
+ * hold (waweb/store.h): our identity, registration id and signed prekey
+ * come from dev, one-time prekeys go through ops (prekey_load/put/remove
+ * keyed by dev->jid, as waweb/prekeys.c stores and uploads them); only
+ * remote identities, sessions and sender keys stay in memory.  dev, ops
+ * and arg are borrowed and must outlive the store.  For tests and
+ * in-memory clients; the bridge uses bridge/wa_signal_db.c instead.
+ */
+struct wa_device;
+struct wa_store_ops;
+struct wa_signal_store_mem *wa_signal_store_mem_new_device(
+    const struct wa_device *dev, const struct wa_store_ops *ops, void *arg);
 void wa_signal_store_mem_free(struct wa_signal_store_mem *m);
 /* Public halves of the identity and signed prekey, the signature. */
 void wa_signal_store_mem_keys(const struct wa_signal_store_mem *m,

@@ -3,7 +3,8 @@
  * (waweb/signal_store.h) for tests and the Signal peer tool.
  *
  * Does not: persist anything, or scale (linear lists; a test holds a few
- * dozen entries).
+ * dozen entries).  The device-backed variant leaves our keys and one-time
+ * prekeys where the client keeps them (struct wa_device, wa_store_ops).
  * Invariants: every entry owns its strings and record bytes; private keys
  * are wiped when freed.
  */
@@ -16,6 +17,7 @@
 #include "util/err.h"
 #include "util/mem.h"
 #include "waweb/signal_store.h"
+#include "waweb/store.h"
 
 struct ent {
 	struct ent	*next;
@@ -36,6 +38,10 @@ struct wa_signal_store_mem {
 	struct ent		*prekeys;
 	struct ent		*sessions;
 	struct ent		*sender_keys;
+	/* device-backed (wa_signal_store_mem_new_device); all borrowed */
+	const struct wa_device	*dev;
+	const struct wa_store_ops *ops;
+	void			*ops_arg;
 };
 
 static void
@@ -174,6 +180,18 @@ wa_signal_store_mem_new_fixed(const uint8_t identity_priv[WA_SIGNAL_KEY_LEN],
 	return m;
 }
 
+struct wa_signal_store_mem *
+wa_signal_store_mem_new_device(const struct wa_device *dev,
+    const struct wa_store_ops *ops, void *arg)
+{
+	struct wa_signal_store_mem *m = u_calloc(1, sizeof(*m));
+
+	m->dev = dev;
+	m->ops = ops;
+	m->ops_arg = arg;
+	return m;
+}
+
 void
 wa_signal_store_mem_free(struct wa_signal_store_mem *m)
 {
@@ -215,6 +233,12 @@ m_local_identity(void *arg, uint8_t pub[WA_SIGNAL_KEY_LEN],
 {
 	struct wa_signal_store_mem *m = arg;
 
+	if (m->dev != NULL) {
+		memcpy(pub, m->dev->identity.pub, WA_SIGNAL_KEY_LEN);
+		memcpy(priv, m->dev->identity.priv, WA_SIGNAL_KEY_LEN);
+		*registration_id = m->dev->registration_id;
+		return 0;
+	}
 	memcpy(pub, m->identity.pub, WA_SIGNAL_KEY_LEN);
 	memcpy(priv, m->identity.priv, WA_SIGNAL_KEY_LEN);
 	*registration_id = m->registration_id;
@@ -252,6 +276,9 @@ m_prekey_load(void *arg, uint32_t id, uint8_t priv[WA_SIGNAL_KEY_LEN])
 {
 	struct wa_signal_store_mem *m = arg;
 
+	if (m->dev != NULL)
+		return m->dev->jid == NULL ? U_ERR_NOT_FOUND :
+		    m->ops->prekey_load(m->ops_arg, m->dev->jid, id, priv);
 	return get_fixed(&m->prekeys, NULL, id, priv, WA_SIGNAL_KEY_LEN);
 }
 
@@ -260,6 +287,9 @@ m_prekey_store(void *arg, uint32_t id, const uint8_t priv[WA_SIGNAL_KEY_LEN])
 {
 	struct wa_signal_store_mem *m = arg;
 
+	if (m->dev != NULL)
+		return m->dev->jid == NULL ? U_ERR_INVALID :
+		    m->ops->prekey_put(m->ops_arg, m->dev->jid, id, priv, 0);
 	put(&m->prekeys, NULL, NULL, id, priv, WA_SIGNAL_KEY_LEN);
 	return 0;
 }
@@ -269,6 +299,9 @@ m_prekey_remove(void *arg, uint32_t id)
 {
 	struct wa_signal_store_mem *m = arg;
 
+	if (m->dev != NULL)
+		return m->dev->jid == NULL ? 0 :
+		    m->ops->prekey_remove(m->ops_arg, m->dev->jid, id);
 	return del(&m->prekeys, NULL, NULL, id);
 }
 
@@ -278,6 +311,13 @@ m_signed_prekey_load(void *arg, uint32_t id, uint8_t priv[WA_SIGNAL_KEY_LEN],
 {
 	struct wa_signal_store_mem *m = arg;
 
+	if (m->dev != NULL) {
+		if (id != m->dev->signed_prekey_id)
+			return U_ERR_NOT_FOUND;
+		memcpy(priv, m->dev->signed_prekey.priv, WA_SIGNAL_KEY_LEN);
+		memcpy(sig, m->dev->signed_prekey_sig, WA_SIGNAL_SIG_LEN);
+		return 0;
+	}
 	if (id != m->spk_id)
 		return U_ERR_NOT_FOUND;
 	memcpy(priv, m->spk.priv, WA_SIGNAL_KEY_LEN);

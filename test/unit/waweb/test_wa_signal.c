@@ -11,10 +11,12 @@
 #include "crypto/cry.h"
 #include "test/unit/test.h"
 #include "util/err.h"
+#include "util/mem.h"
 #include "waweb/errors.h"
 #include "waweb/jid.h"
 #include "waweb/node.h"
 #include "waweb/signal.h"
+#include "waweb/store.h"
 
 struct party {
 	struct wa_signal_store_mem	*m;
@@ -796,6 +798,65 @@ TEST(test_wa_signal_store_failure_reported)
 	wa_signal_free(fs);
 	party_fini(&a);
 	party_fini(&b);
+}
+
+/* The device-backed store: our keys from struct wa_device, one-time
+ * prekeys through the client's wa_store_ops (as prekeys.c keeps them). */
+TEST(test_wa_signal_device_backed_store)
+{
+	struct wa_store_mem *sm = wa_store_mem_new();
+	struct wa_device dev;
+	struct wa_signal_store_mem *m;
+	struct wa_signal *s;
+	struct wa_signal_bundle bb;
+	struct cry_keypair pk;
+	struct party b;
+	uint8_t *ct, *pt, k[32];
+	size_t ctn, ptn;
+	int type;
+
+	memset(&dev, 0, sizeof(dev));
+	REQUIRE(wa_device_generate(&dev) == 0);
+	dev.jid = u_strdup("33600000005:2@s.whatsapp.net");
+	REQUIRE(wa_store_mem_ops.device_save(sm, &dev) == 0);
+	cry_keypair_generate(&pk);
+	REQUIRE(wa_store_mem_ops.prekey_put(sm, dev.jid, 3, pk.priv, 1) == 0);
+	m = wa_signal_store_mem_new_device(&dev, &wa_store_mem_ops, sm);
+	s = wa_signal_new(&wa_signal_store_mem_ops, m);
+	party_init(&b, "222:0");
+
+	memset(&bb, 0, sizeof(bb));
+	bb.registration_id = dev.registration_id;
+	memcpy(bb.identity, dev.identity.pub, 32);
+	bb.signed_prekey_id = dev.signed_prekey_id;
+	memcpy(bb.signed_prekey, dev.signed_prekey.pub, 32);
+	memcpy(bb.signature, dev.signed_prekey_sig, 64);
+	bb.has_prekey = true;
+	bb.prekey_id = 3;
+	memcpy(bb.prekey, pk.pub, 32);
+	REQUIRE(wa_signal_session_from_bundle(b.s, "33600000005:2", &bb) == 0);
+	REQUIRE(wa_signal_encrypt(b.s, "33600000005:2", (const uint8_t *)"dev",
+	    3, &type, &ct, &ctn) == 0);
+	CHECK_EQ_INT(type, WA_SIGNAL_PKMSG);
+	REQUIRE(wa_signal_decrypt(s, b.addr, type, 2, ct, ctn, &pt, &ptn) == 0);
+	CHECK(ptn == 3 && memcmp(pt, "dev", 3) == 0);
+	free(ct);
+	free(pt);
+	CHECK_EQ_INT(wa_store_mem_ops.prekey_load(sm, dev.jid, 3, k),
+	    U_ERR_NOT_FOUND);
+	REQUIRE(wa_signal_encrypt(s, b.addr, (const uint8_t *)"back", 4, &type,
+	    &ct, &ctn) == 0);
+	CHECK_EQ_INT(type, WA_SIGNAL_MSG);
+	REQUIRE(wa_signal_decrypt(b.s, "33600000005:2", type, 2, ct, ctn, &pt,
+	    &ptn) == 0);
+	CHECK(ptn == 4 && memcmp(pt, "back", 4) == 0);
+	free(ct);
+	free(pt);
+	party_fini(&b);
+	wa_signal_free(s);
+	wa_signal_store_mem_free(m);
+	wa_device_clear(&dev);
+	wa_store_mem_free(sm);
 }
 
 TEST_MAIN()
