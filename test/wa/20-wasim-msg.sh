@@ -21,6 +21,9 @@
 #                                promotes, renames, removes B; B leaves;
 #                                removed members get nothing and cannot
 #                                read the metadata
+#   baileys_media_document       a document goes through wasim's HTTPS media
+#                                server (upload, media_conn, download)
+#   wasim_media_refuses          wrong upload auth 401, unknown blob 404
 #   baileys_retry_receipt        B lost its sessions: its retry receipt
 #                                reaches A, A re-sends, B decrypts
 #   baileys_second_device_gets_messages   a device paired while a peer is
@@ -101,6 +104,24 @@ for m in 'b add' 'b promote' 'b subject renamed' 'b received members only' \
 		fail "$name" "$(grep RESULT "$W/admin.out")"
 	fi
 done
+
+# Media: A sends a 200 KiB document; it is uploaded to wasim's HTTPS media
+# server (self-signed), routed, downloaded and decrypted by B.
+msg "$W/media.out" --document
+if grep -q '^MILESTONE media b ok 204800$' "$W/media.out" &&
+    grep -q 'media: stored' "$W/wasim.log"; then
+	pass baileys_media_document
+else
+	fail baileys_media_document "$(grep RESULT "$W/media.out")"
+fi
+mu=$(curl -s "$WASIM_ADMIN_URL/health" | sed -n 's/.*"media_url":"\([^"]*\)".*/\1/p')
+c1=$(curl -sk -o /dev/null -w '%{http_code}' --data-binary x "$mu/mms/document/x?auth=wrong&token=x")
+c2=$(curl -sk -o /dev/null -w '%{http_code}' "$mu/wasim/m/00000000000000000000000000000000.enc")
+if [ "$c1" = 401 ] && [ "$c2" = 404 ]; then
+	pass wasim_media_refuses
+else
+	fail wasim_media_refuses "upload $c1, download $c2"
+fi
 
 # B loses its Signal sessions: A's next message cannot be decrypted, B
 # sends a retry receipt (with its keys) through wasim to A's device, A

@@ -506,6 +506,9 @@ sim_admin_handle(struct sim *s, const char *method, const char *path,
 		    "ws://127.0.0.1:%d/ws/chat", s->ws_port));
 		json_object_set_new(o, "accounts",
 		    json_integer((json_int_t)s->naccounts));
+		json_object_set_new(o, "media_url", json_sprintf(
+		    "https://127.0.0.1:%d", s->media_port));
+		json_object_set_new(o, "media_auth", json_string(s->media_auth));
 		return reply(o, 200, status);
 	}
 	if (post && strcmp(path, "/admin/mock-phone/scan-qr") == 0)

@@ -723,6 +723,8 @@ sim_iq_handle(struct sim_conn *c, const struct wa_node *iq)
 		iq_remove_companion(c, iq);
 	else if (strcmp(xmlns, "w:sync:app:state") == 0)
 		iq_app_state(c, iq);
+	else if (strcmp(xmlns, "w:m") == 0 && wa_node_child(iq, "media_conn"))
+		sim_media_conn_iq(c, iq);
 	else if (strcmp(xmlns, "w:profile:picture") == 0)
 		reply_err(c, iq, 404, "item-not-found");
 	else if (strcmp(xmlns, "w:g2") == 0)

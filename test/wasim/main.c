@@ -1,7 +1,7 @@
 /*
  * main.c: wasim's command line and start-up.
  *
- *   wasim [--host 127.0.0.1] [--port N] [--admin-port N]
+ *   wasim [--host 127.0.0.1] [--port N] [--admin-port N] [--media-port N]
  *         [--port-file PATH] [--root-pub-file PATH] [--state-dir DIR]
  *         [--qr-first-ms MS] [--qr-next-ms MS] [--offline-delay-ms MS]
  *         [--log-level LEVEL]
@@ -118,7 +118,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: wasim [--host 127.0.0.1] [--port N] [--admin-port N]\n"
+	    "usage: wasim [--host 127.0.0.1] [--port N] [--admin-port N] [--media-port N]\n"
 	    "             [--port-file PATH] [--root-pub-file PATH] [--state-dir DIR]\n"
 	    "             [--qr-first-ms MS] [--qr-next-ms MS] [--offline-delay-ms MS]\n"
 	    "             [--log-level trace|debug|info|warn|error]\n");
@@ -155,6 +155,7 @@ main(int argc, char **argv)
 		{ "host", required_argument, NULL, 'h' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "admin-port", required_argument, NULL, 'a' },
+		{ "media-port", required_argument, NULL, 'm' },
 		{ "port-file", required_argument, NULL, 'f' },
 		{ "root-pub-file", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
@@ -179,6 +180,7 @@ main(int argc, char **argv)
 		case 'h': s->opts.host = optarg; break;
 		case 'p': s->opts.port = parse_port(optarg); break;
 		case 'a': s->opts.admin_port = parse_port(optarg); break;
+		case 'm': s->opts.media_port = parse_port(optarg); break;
 		case 'f': s->opts.port_file = optarg; break;
 		case 'r': s->opts.root_pub_file = optarg; break;
 		case 's': s->opts.state_dir = optarg; break;
@@ -248,10 +250,11 @@ main(int argc, char **argv)
 		    "WASIM_ADMIN_PORT=%d\n"
 		    "WASIM_WS_URL=ws://127.0.0.1:%d/ws/chat\n"
 		    "WASIM_ADMIN_URL=http://127.0.0.1:%d\n"
+		    "WASIM_MEDIA_PORT=%d\n"
 		    "WASIM_ROOT_PUB=%s\n"
 		    "WASIM_PID=%ld\n",
-		    s->ws_port, s->admin_port, s->ws_port, s->admin_port, hex,
-		    (long)getpid());
+		    s->ws_port, s->admin_port, s->ws_port, s->admin_port,
+		    s->media_port, hex, (long)getpid());
 		r = write_file_atomic(s->opts.port_file, text);
 		free(text);
 		if (r != 0)
@@ -283,6 +286,7 @@ out:
 	for (size_t i = 0; i < s->naccounts; i++)
 		sim_account_free(s->accounts[i]);
 	u_buf_free(&s->cert_chain);
+	sim_media_free(s);
 	cry_keypair_wipe(&s->root);
 	cry_keypair_wipe(&s->server_static);
 	free(s);

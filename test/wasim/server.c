@@ -274,7 +274,8 @@ sim_server_start(struct sim *s)
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_LIBUV |
-	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	foreign[0] = u_loop_uv(s->loop);
 	info.foreign_loops = foreign;
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -316,7 +317,7 @@ sim_server_start(struct sim *s)
 		log_warnx("wasim: no listen port");
 		return -1;
 	}
-	return 0;
+	return sim_media_start(s);
 }
 
 void

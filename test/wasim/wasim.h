@@ -11,7 +11,7 @@
  * that tests use to scan QR codes, enter pairing codes, create accounts,
  * list devices and inject stream errors.  See test/wasim/README.md.
  *
- * What it is not: a group router (yet), a media server, a Signal peer.
+ * What it is not: a Signal peer.
  * 1:1 messages are routed as opaque <enc> copies; the phone never decrypts
  * anything.
  *
@@ -26,6 +26,7 @@
  *   group.c   groups: create, metadata, group message fan-out
  *   presence.c  presence (available, subscribe), chat states, devices
  *             notifications
+ *   media.c   HTTPS media upload/download, media_conn
  *   admin.c   the admin HTTP API
  *
  * Invariants: one thread, everything on the u_loop; every server socket is
@@ -65,6 +66,11 @@ struct lws_vhost;
 #define SIM_MAX_DEVICES		64
 /* One-time prekeys kept per device (Baileys uploads 812 at first). */
 #define SIM_MAX_PREKEYS		2048
+/* One media blob, and all of them (media.c; tests send small files). */
+#define SIM_MEDIA_MAX		((size_t)16 << 20)
+#define SIM_MEDIA_TOTAL		((size_t)256 << 20)
+/* Uploads whose sockets get a forced read in one loop turn (media.c). */
+#define SIM_MEDIA_KICK_MAX	64
 /* Presence subscriptions per connection. */
 #define SIM_MAX_SUBS		256
 /* Stanzas queued for a device that is not connected, and their bytes. */
@@ -91,6 +97,7 @@ struct sim_opts {
 	const char	*host;		/* borrowed; loopback only */
 	int		 port;		/* 0: any free port */
 	int		 admin_port;	/* 0: any free port */
+	int		 media_port;	/* 0: any free port (HTTPS) */
 	const char	*port_file;	/* borrowed; NULL: none */
 	const char	*root_pub_file;	/* borrowed; NULL: none */
 	const char	*state_dir;	/* borrowed; NULL: keys are fresh */
@@ -175,6 +182,7 @@ enum sim_conn_state {
 };
 
 struct sim_noise;
+struct sim_blob;
 
 /* Registration data from ClientPayload.devicePairingData. */
 struct sim_reg {
@@ -263,8 +271,18 @@ struct sim {
 	struct lws_context	*lws;		/* owned */
 	struct lws_vhost	*vh_ws;		/* borrowed from lws */
 	struct lws_vhost	*vh_admin;	/* borrowed from lws */
+	struct lws_vhost	*vh_media;	/* borrowed from lws */
 	int			 ws_port;
 	int			 admin_port;
+	int			 media_port;
+	char			*media_cert_pem;	/* owned */
+	char			*media_key_pem;		/* owned */
+	char			 media_auth[48];
+	struct sim_blob		*blobs;		/* owned list */
+	size_t			 media_bytes;
+	bool			 media_kick;	/* a forced lws service is queued */
+	int			 media_kick_fds[SIM_MEDIA_KICK_MAX];
+	size_t			 nmedia_kick;
 	struct cry_keypair	 root;		/* test root of the cert chain */
 	struct cry_keypair	 server_static;	/* Noise static key */
 	struct u_buf		 cert_chain;	/* serialized CertChain */
@@ -389,6 +407,12 @@ void sim_presence_conn_gone(struct sim_conn *c);
 /* A device of a was added (paired) or removed: tell the live devices. */
 void sim_devices_notify(struct sim *s, struct sim_account *a,
     const struct sim_device *changed, bool add);
+
+/* media.c */
+/* Self-signed certificate + the HTTPS media vhost (after sim_server_start). */
+int sim_media_start(struct sim *s);
+void sim_media_free(struct sim *s);
+void sim_media_conn_iq(struct sim_conn *c, const struct wa_node *iq);
 
 /* dir.c */
 struct sim_account *sim_account_new(struct sim *s, const char *phone);

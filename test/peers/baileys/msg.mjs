@@ -8,6 +8,8 @@
 //   MILESTONE presence a available     (--presence) A subscribed to B and
 //                                      saw B come online
 //   MILESTONE chatstate b composing    (--presence) B saw A typing
+//   MILESTONE media b ok <bytes>       (--document) B downloaded and decrypted
+//                                      A's document from wasim's media server
 //   RESULT ok | RESULT fail <why>
 //
 // Usage: node msg.mjs --url WS --root HEX64 --auth-a DIR --auth-b DIR
@@ -17,7 +19,8 @@
 // --group: A creates a group with B, then the same exchange happens in the
 // group (milestones: MILESTONE group <jid>, received b/a as above).
 
-import makeWASocket, { WA_CERT_DETAILS, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
+import makeWASocket, { WA_CERT_DETAILS, downloadMediaMessage, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
+import { createHash, randomBytes } from 'node:crypto'
 import P from 'pino'
 
 const args = process.argv.slice(2)
@@ -142,6 +145,22 @@ try {
 		await a.sock.sendPresenceUpdate('composing', bJid)
 		await typing
 		say('MILESTONE chatstate b composing')
+	}
+	if (args.includes('--document') && b) {
+		// wasim's media server has a self-signed certificate.
+		process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
+		const doc = randomBytes(200 * 1024)
+		const digest = createHash('sha256').update(doc).digest('hex')
+		const bDoc = new Promise(resolve => {
+			b.sock.ev.on('messages.upsert', ({ messages }) => {
+				for (const m of messages) if (m.message?.documentMessage) resolve(m)
+			})
+		})
+		await a.sock.sendMessage(bJid, { document: doc, mimetype: 'application/octet-stream', fileName: 'blob.bin' })
+		const m = await bDoc
+		const got = await downloadMediaMessage(m, 'buffer', {})
+		if (createHash('sha256').update(got).digest('hex') === digest) say(`MILESTONE media b ok ${got.length}`)
+		else say('MILESTONE media b mismatch')
 	}
 	let chat = bJid
 	if (args.includes('--group')) {

@@ -1,0 +1,444 @@
+/*
+ * media.c: wasim's media server (wa-protocol.md §9): an HTTPS vhost on
+ * loopback with a self-signed certificate made at start, holding encrypted
+ * blobs in memory.
+ *
+ *   <iq xmlns=w:m type=set><media_conn/></iq>
+ *     -> <media_conn auth ttl auth_ttl max_buckets><host hostname=
+ *        "127.0.0.1:PORT" maxContentLengthBytes/></media_conn>
+ *   POST /mms/<type>/<token>?auth=<auth>&token=<token>   (body: the blob)
+ *     -> {"url": "https://127.0.0.1:PORT/wasim/m/<hex>.enc",
+ *         "direct_path": "/wasim/m/<hex>.enc"}
+ *   GET /wasim/m/<hex>.enc  -> the blob
+ *
+ * Clients must accept the self-signed certificate (Baileys:
+ * NODE_TLS_REJECT_UNAUTHORIZED=0 or a fetchAgent; ponton: its test TLS
+ * option).  The server never decrypts media.
+ *
+ * Invariants: a blob is at most SIM_MEDIA_MAX bytes and all blobs together
+ * at most SIM_MEDIA_TOTAL (checked from Content-Length before buffering and
+ * again as bytes arrive); responses are written in chunks from writable
+ * callbacks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
+
+#include "test/wasim/wasim.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define MEDIA_PATH_PREFIX "/wasim/m/"
+#define MEDIA_CHUNK ((size_t)32 << 10)
+
+struct sim_blob {
+	char		 name[40];	/* hex id */
+	uint8_t		*data;		/* owned */
+	size_t		 len;
+	struct sim_blob	*next;
+};
+
+struct media_pss {
+	bool		 post;
+	bool		 too_big;
+	char		 path[256];
+	char		 auth[128];	/* the ?auth= argument */
+	struct u_buf	 body;		/* owned */
+	int		 status;
+	char		*hdr_type;	/* static */
+	uint8_t		*resp;		/* owned or borrowed (blob) */
+	bool		 resp_owned;
+	size_t		 resp_len, off;
+	bool		 headers_sent;
+};
+
+/* --- Self-signed certificate ------------------------------------------------- */
+
+static char *
+bio_string(BIO *b)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+
+	return n > 0 ? u_strndup(p, (size_t)n) : NULL;
+}
+
+static int
+make_cert(struct sim *s)
+{
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	X509_NAME *name;
+	X509_EXTENSION *ext = NULL;
+	X509V3_CTX ctx;
+	BIO *bc = NULL, *bk = NULL;
+	int r = -1;
+
+	if ((key = EVP_EC_gen("P-256")) == NULL || (x = X509_new()) == NULL)
+		goto out;
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(cry_random_u32() >> 1));
+	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 86400);
+	X509_set_pubkey(x, key);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"127.0.0.1", -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
+	    "IP:127.0.0.1,DNS:localhost");
+	if (ext == NULL || !X509_add_ext(x, ext, -1) ||
+	    !X509_sign(x, key, EVP_sha256()))
+		goto out;
+	bc = BIO_new(BIO_s_mem());
+	bk = BIO_new(BIO_s_mem());
+	if (bc == NULL || bk == NULL || !PEM_write_bio_X509(bc, x) ||
+	    !PEM_write_bio_PrivateKey(bk, key, NULL, NULL, 0, NULL, NULL))
+		goto out;
+	s->media_cert_pem = bio_string(bc);
+	s->media_key_pem = bio_string(bk);
+	if (s->media_cert_pem == NULL || s->media_key_pem == NULL)
+		goto out;
+	r = 0;
+out:
+	X509_EXTENSION_free(ext);
+	BIO_free(bc);
+	BIO_free(bk);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+/* --- Blobs ----------------------------------------------------------------------- */
+
+static struct sim_blob *
+blob_find(struct sim *s, const char *name)
+{
+	struct sim_blob *b;
+
+	for (b = s->blobs; b != NULL; b = b->next)
+		if (strcmp(b->name, name) == 0)
+			return b;
+	return NULL;
+}
+
+void
+sim_media_free(struct sim *s)
+{
+	struct sim_blob *b;
+
+	while ((b = s->blobs) != NULL) {
+		s->blobs = b->next;
+		free(b->data);
+		free(b);
+	}
+	free(s->media_cert_pem);
+	free(s->media_key_pem);
+	s->media_cert_pem = s->media_key_pem = NULL;
+}
+
+/* --- HTTP ---------------------------------------------------------------------- */
+
+static void
+respond(struct lws *wsi, struct media_pss *p, int status, const char *type,
+    uint8_t *body, size_t len, bool owned)
+{
+	p->status = status;
+	p->hdr_type = (char *)type;
+	p->resp = body;
+	p->resp_len = len;
+	p->resp_owned = owned;
+	p->off = 0;
+	p->headers_sent = false;
+	lws_callback_on_writable(wsi);
+}
+
+static void
+respond_json(struct lws *wsi, struct media_pss *p, int status, char *json)
+{
+	respond(wsi, p, status, "application/json", (uint8_t *)json,
+	    strlen(json), true);
+}
+
+static void
+upload_done(struct lws *wsi, struct media_pss *p)
+{
+	struct sim *s = lws_context_user(lws_get_context(wsi));
+	struct sim_blob *b;
+	uint8_t rnd[16];
+
+	if (p->too_big) {
+		respond_json(wsi, p, 413, u_strdup("{\"error\":\"too large\"}"));
+		return;
+	}
+	if (strcmp(p->auth, s->media_auth) != 0) {
+		respond_json(wsi, p, 401, u_strdup("{\"error\":\"bad auth\"}"));
+		return;
+	}
+	b = u_calloc(1, sizeof(*b));
+	cry_random(rnd, sizeof(rnd));
+	sim_hex(rnd, sizeof(rnd), b->name);
+	b->len = p->body.len;
+	b->data = u_buf_steal(&p->body, &b->len);
+	b->next = s->blobs;
+	s->blobs = b;
+	s->media_bytes += b->len;
+	log_info("media: stored %zu bytes as %s", b->len, b->name);
+	respond_json(wsi, p, 200, u_asprintf(
+	    "{\"url\":\"https://127.0.0.1:%d" MEDIA_PATH_PREFIX "%s.enc\","
+	    "\"direct_path\":\"" MEDIA_PATH_PREFIX "%s.enc\"}",
+	    s->media_port, b->name, b->name));
+}
+
+static int
+write_some(struct lws *wsi, struct media_pss *p)
+{
+	uint8_t hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *q = start;
+	uint8_t *buf;
+	size_t n;
+	int w;
+
+	if (p->resp == NULL && p->status == 0)
+		return 0;
+	if (!p->headers_sent) {
+		if (lws_add_http_common_headers(wsi, (unsigned)p->status,
+		    p->hdr_type, (lws_filepos_t)p->resp_len, &q,
+		    hdr + sizeof(hdr)) ||
+		    lws_finalize_write_http_header(wsi, start, &q,
+		    hdr + sizeof(hdr)))
+			return -1;
+		p->headers_sent = true;
+		if (p->resp_len > 0) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	n = p->resp_len - p->off;
+	if (n > MEDIA_CHUNK)
+		n = MEDIA_CHUNK;
+	buf = u_malloc(LWS_PRE + n + 1);
+	if (n > 0)
+		memcpy(buf + LWS_PRE, p->resp + p->off, n);
+	w = lws_write(wsi, buf + LWS_PRE, n, p->off + n == p->resp_len ?
+	    LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+	free(buf);
+	if (w < (int)n)
+		return -1;
+	p->off += n;
+	if (p->off < p->resp_len) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (p->resp_owned)
+		free(p->resp);
+	p->resp = NULL;
+	p->status = 0;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static void
+kick_add(struct sim *s, int fd)
+{
+	size_t i;
+
+	/* HTTP/2 streams (curl offers h2) have no socket of their own. */
+	if (fd < 0)
+		return;
+	for (i = 0; i < s->nmedia_kick; i++)
+		if (s->media_kick_fds[i] == fd)
+			return;
+	if (s->nmedia_kick < SIM_MEDIA_KICK_MAX)
+		s->media_kick_fds[s->nmedia_kick++] = fd;
+}
+
+static void
+media_kick(void *arg)
+{
+	struct sim *s = arg;
+
+	struct lws_pollfd pfd;
+	size_t i, n = s->nmedia_kick;
+
+	s->media_kick = false;
+	s->nmedia_kick = 0;
+	if (s->lws == NULL || s->stopping)
+		return;
+	/* Service each socket as if readable: lws then drains OpenSSL.  By
+	 * fd, not wsi: if the connection is gone, lws finds nothing. */
+	for (i = 0; i < n; i++) {
+		pfd.fd = s->media_kick_fds[i];
+		pfd.events = POLLIN;
+		pfd.revents = POLLIN;
+		lws_service_fd(s->lws, &pfd);
+	}
+}
+
+static void
+pss_reset(struct media_pss *p)
+{
+	u_buf_free(&p->body);
+	if (p->resp_owned)
+		free(p->resp);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+media_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct media_pss *p = user;
+	struct sim *s;
+	struct sim_blob *b;
+	char cl[32], name[48];
+	long want;
+
+	if (p == NULL)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		s = lws_context_user(lws_get_context(wsi));
+		pss_reset(p);
+		snprintf(p->path, sizeof(p->path), "%s", (const char *)in);
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
+			if (sscanf(p->path, MEDIA_PATH_PREFIX "%32[0-9a-f].enc",
+			    name) == 1 && (b = blob_find(s, name)) != NULL) {
+				respond(wsi, p, 200, "application/octet-stream",
+				    b->data, b->len, false);
+				return 0;
+			}
+			respond_json(wsi, p, 404,
+			    u_strdup("{\"error\":\"not found\"}"));
+			return 0;
+		}
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0 ||
+		    strncmp(p->path, "/mms/", 5) != 0) {
+			respond_json(wsi, p, 404,
+			    u_strdup("{\"error\":\"not found\"}"));
+			return 0;
+		}
+		p->post = true;
+		/* lws keeps each argument as its own url-decoded fragment;
+		 * buf gets "auth=<value>", the result points at the value. */
+		{
+			char arg[sizeof(p->auth) + 8];
+			const char *v = lws_get_urlarg_by_name(wsi, "auth=",
+			    arg, (int)sizeof(arg));
+
+			snprintf(p->auth, sizeof(p->auth), "%s",
+			    v != NULL ? v : "");
+		}
+		want = 0;
+		if (lws_hdr_copy(wsi, cl, sizeof(cl),
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+			want = strtol(cl, NULL, 10);
+		if (want <= 0 || (size_t)want > SIM_MEDIA_MAX ||
+		    s->media_bytes + (size_t)want > SIM_MEDIA_TOTAL) {
+			p->too_big = true;
+			upload_done(wsi, p);
+			return 0;
+		}
+		u_buf_init(&p->body, (size_t)want);
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!p->too_big && u_buf_add(&p->body, in, len) != 0)
+			p->too_big = true;
+		/*
+		 * lws 4.1 on a foreign libuv loop leaves plaintext that
+		 * OpenSSL already decrypted (the tail of the last record)
+		 * unread until the socket is readable again, which it will
+		 * not be: ask for a forced service pass at the end of this
+		 * loop turn.
+		 */
+		s = lws_context_user(lws_get_context(wsi));
+		kick_add(s, (int)lws_get_socket_fd(wsi));
+		if (!s->media_kick) {
+			s->media_kick = true;
+			u_loop_defer(s->loop, media_kick, s);
+		}
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		upload_done(wsi, p);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return write_some(wsi, p);
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		pss_reset(p);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols media_protocols[] = {
+	{ "wasim-media", media_cb, sizeof(struct media_pss), 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+int
+sim_media_start(struct sim *s)
+{
+	struct lws_context_creation_info info;
+	uint8_t rnd[24];
+
+	if (make_cert(s) != 0) {
+		log_warnx("wasim: cannot make the media certificate");
+		return -1;
+	}
+	cry_random(rnd, sizeof(rnd));
+	sodium_bin2base64(s->media_auth, sizeof(s->media_auth), rnd,
+	    sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "media";
+	info.iface = s->opts.host;
+	info.port = s->opts.media_port;
+	info.protocols = media_protocols;
+	/* lws 4.1 checks the TLS init flag on the vhost's own options. */
+	info.options = LWS_SERVER_OPTION_LIBUV |
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.ssl_options_set = SSL_OP_NO_TLSv1_3;
+	info.server_ssl_cert_mem = s->media_cert_pem;
+	info.server_ssl_cert_mem_len = (unsigned)strlen(s->media_cert_pem);
+	info.server_ssl_private_key_mem = s->media_key_pem;
+	info.server_ssl_private_key_mem_len =
+	    (unsigned)strlen(s->media_key_pem);
+	s->vh_media = lws_create_vhost(s->lws, &info);
+	if (s->vh_media == NULL) {
+		log_warnx("wasim: cannot listen on %s:%d (media)",
+		    s->opts.host, s->opts.media_port);
+		return -1;
+	}
+	s->media_port = lws_get_vhost_listen_port(s->vh_media);
+	return s->media_port > 0 ? 0 : -1;
+}
+
+void
+sim_media_conn_iq(struct sim_conn *c, const struct wa_node *iq)
+{
+	struct wa_node *r = sim_iq_result(iq), *mc, *h;
+	char host[32];
+
+	mc = wa_node_new("media_conn");
+	wa_node_set_attr(mc, "auth", c->sim->media_auth);
+	wa_node_set_attr(mc, "ttl", "300");
+	wa_node_set_attr(mc, "auth_ttl", "21600");
+	wa_node_set_attr(mc, "max_buckets", "12");
+	h = wa_node_new("host");
+	snprintf(host, sizeof(host), "127.0.0.1:%d", c->sim->media_port);
+	wa_node_set_attr(h, "hostname", host);
+	wa_node_set_attr_u64(h, "maxContentLengthBytes", SIM_MEDIA_MAX);
+	wa_node_add_child(mc, h);
+	wa_node_add_child(r, mc);
+	sim_conn_send(c, r);
+	wa_node_free(r);
+}
