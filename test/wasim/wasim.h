@@ -7,13 +7,16 @@
  * frame layer, the Noise XX responder with its own test certificate chain,
  * the binary node protocol, and enough of the server's stanzas for real
  * clients (Baileys, whatsmeow, ponton) to pair with a simulated phone, log in
- * and reach "open".  A second loopback port serves an admin HTTP API (JSON)
- * that tests use to scan QR codes, enter pairing codes, create accounts,
- * list devices and inject stream errors.  See test/wasim/README.md.
+ * and reach "open", then exchange 1:1 and group messages, receipts,
+ * presence and media through it.  A second loopback port serves an admin
+ * HTTP API (JSON) that tests use to scan QR codes, enter pairing codes,
+ * create accounts, list devices and groups and inject stream errors and
+ * login failures; a third serves media over HTTPS.  See
+ * test/wasim/README.md.
  *
- * What it is not: a Signal peer.
- * 1:1 messages are routed as opaque <enc> copies; the phone never decrypts
- * anything.
+ * What it is not: a Signal peer.  Messages are routed as opaque <enc>
+ * copies; the simulated phones never decrypt anything and send nothing but
+ * pairing stanzas (no app state, no history sync).
  *
  * Files:
  *   main.c    command line, start-up, port and root-key files
