@@ -29,9 +29,15 @@
  * records we store are whatsmeow's (test/peers/golibsignal).  Extra
  * commands:
  *   setup            -> ok <A identity priv> <A reg id> <A addr> <B addr>
+ *                       <C addr>
  *                       (device row for A; B starts a session from A's
  *                       bundle, one message each way; each side's sender
- *                       key in group GROUP distributed to the other)
+ *                       key in group GROUP distributed to the other; A
+ *                       starts a session with a third party C from C's
+ *                       bundle and sends one pkmsg C has not answered, so
+ *                       A's record for C holds a pending prekey)
+ *   c2a <pt>         -> ok <type> <ct>     (C encrypts to A)
+ *   cdec <type> <ct> -> ok <pt>            (C decrypts from A)
  *   b2a <pt>         -> ok <type> <ct>     (B encrypts to A)
  *   bdec <type> <ct> -> ok <pt>            (B decrypts from A)
  *   bgenc <pt>       -> ok <skmsg>         (B's sender key)
@@ -63,14 +69,15 @@
 #define A_JID "33600000001:7@s.whatsapp.net"
 #define A_ADDR "33600000001:7"
 #define B_ADDR "100000000000002_1:3"
+#define C_ADDR "300000000000003_1:4"
 #define GROUP "120363000000000042@g.us"
 
 static int changes;
 
 /* db mode */
 static struct db *dbh;
-static struct wa_signal *sb;
-static struct wa_signal_store_mem *mb;
+static struct wa_signal *sb, *sc;
+static struct wa_signal_store_mem *mb, *mc;
 static struct br_wa_signal_db *sta;
 
 static void
@@ -239,9 +246,23 @@ setup(struct wa_signal *sa, struct br_wa_signal_db *st)
 	    (r = distribute(sb, B_ADDR, sa)) != 0 ||
 	    (r = distribute(sa, A_ADDR, sb)) != 0)
 		goto out;
+	/* A -> C, unanswered. */
+	memset(&b, 0, sizeof(b));
+	wa_signal_store_mem_keys(mc, b.identity, &b.registration_id,
+	    b.signed_prekey, b.signature);
+	b.signed_prekey_id = 9;
+	cry_keypair_generate(&pk);
+	b.has_prekey = true;
+	b.prekey_id = 0x123456;
+	memcpy(b.prekey, pk.pub, 32);
+	if ((r = wa_signal_store_mem_ops.prekey_store(mc, b.prekey_id,
+	    pk.priv)) != 0 ||
+	    (r = wa_signal_session_from_bundle(sa, C_ADDR, &b)) != 0 ||
+	    (r = xfer(sa, C_ADDR, sc, A_ADDR, "setup 3")) != 0)
+		goto out;
 	printf("ok ");
 	put_hex(dev.identity.priv, 32);
-	printf(" %u %s %s\n", dev.registration_id, A_ADDR, B_ADDR);
+	printf(" %u %s %s %s\n", dev.registration_id, A_ADDR, B_ADDR, C_ADDR);
 out:
 	wa_device_clear(&dev);
 	return r;
@@ -298,6 +319,19 @@ db_command(struct wa_signal *sa, int argc, char **argv)
 	} else if (strcmp(argv[0], "bdec") == 0 && argc == 3 &&
 	    type_of(argv[1]) > 0 && unhex(argv[2], &in, &inn) == 0) {
 		if ((r = wa_signal_decrypt(sb, A_ADDR, type_of(argv[1]), 2, in,
+		    inn, &out, &outn)) == 0)
+			ok_hex(out, outn);
+	} else if (strcmp(argv[0], "c2a") == 0 && argc == 2 &&
+	    unhex(argv[1], &in, &inn) == 0) {
+		if ((r = wa_signal_encrypt(sc, A_ADDR, in, inn, &type, &out,
+		    &outn)) == 0) {
+			printf("ok %s ", wa_signal_type_name(type));
+			put_hex(out, outn);
+			printf("\n");
+		}
+	} else if (strcmp(argv[0], "cdec") == 0 && argc == 3 &&
+	    type_of(argv[1]) > 0 && unhex(argv[2], &in, &inn) == 0) {
+		if ((r = wa_signal_decrypt(sc, A_ADDR, type_of(argv[1]), 2, in,
 		    inn, &out, &outn)) == 0)
 			ok_hex(out, outn);
 	} else if (strcmp(argv[0], "bgenc") == 0 && argc == 2 &&
@@ -479,6 +513,8 @@ main(int argc, char **argv)
 		s = wa_signal_new(&br_wa_signal_db_ops, st);
 		mb = wa_signal_store_mem_new(9);
 		sb = wa_signal_new(&wa_signal_store_mem_ops, mb);
+		mc = wa_signal_store_mem_new(9);
+		sc = wa_signal_new(&wa_signal_store_mem_ops, mc);
 	} else
 		s = wa_signal_new(&wa_signal_store_mem_ops, m);
 	wa_signal_on_identity_change(s, on_change, NULL);
@@ -489,6 +525,8 @@ main(int argc, char **argv)
 	wa_signal_free(s);
 	wa_signal_free(sb);
 	wa_signal_store_mem_free(mb);
+	wa_signal_free(sc);
+	wa_signal_store_mem_free(mc);
 	br_wa_signal_db_free(st);
 	db_close(dbh);
 	wa_signal_store_mem_free(m);

@@ -84,8 +84,8 @@ func (m *mem) LoadPreKey(context.Context, uint32) (*record.PreKey, error) {
 	return nil, errors.New("no prekeys here")
 }
 func (m *mem) StorePreKey(context.Context, uint32, *record.PreKey) error { return nil }
-func (m *mem) ContainsPreKey(context.Context, uint32) (bool, error)     { return false, nil }
-func (m *mem) RemovePreKey(context.Context, uint32) error               { return nil }
+func (m *mem) ContainsPreKey(context.Context, uint32) (bool, error)      { return false, nil }
+func (m *mem) RemovePreKey(context.Context, uint32) error                { return nil }
 func (m *mem) LoadSignedPreKey(context.Context, uint32) (*record.SignedPreKey, error) {
 	return nil, errors.New("no signed prekeys here")
 }
@@ -183,7 +183,7 @@ func run(p *peer) error {
 	pubb, _ := curve25519.X25519(priv[:], curve25519.Basepoint)
 	copy(pub[:], pubb)
 	reg, _ := strconv.Atoi(f[1])
-	aAddr, bAddr := f[2], f[3]
+	aAddr, bAddr, cAddr := f[2], f[3], f[4]
 	m := &mem{
 		id:         identity.NewKeyPair(identity.NewKey(ecc.NewDjbECPublicKey(pub)), ecc.NewDjbECPrivateKey(priv)),
 		reg:        uint32(reg),
@@ -264,7 +264,51 @@ func run(p *peer) error {
 		return same(unhex(f[0]), "ponton answers")
 	}())
 
-	// 3. Sender keys: B's (received) and A's own, both ways.
+	// 3. A's record for C still has a pending prekey (C has not answered):
+	// whatsmeow's serializer must keep it, so its next message is again a
+	// pkmsg C accepts; then C's answer decrypts with the same record.
+	if f, err = p.cmd("export session " + cAddr); err != nil {
+		return err
+	}
+	m.sessions[cAddr] = unhex(f[0])
+	c := addr(cAddr)
+	cc := session.NewCipher(session.NewBuilderFromSignal(m, c, ser), c)
+	check("pending-prekey-from-ponton-record", func() error {
+		ct, err := cc.Encrypt(ctx, pad([]byte("pending to C")))
+		if err != nil {
+			return err
+		}
+		if ct.Type() != protocol.PREKEY_TYPE {
+			return fmt.Errorf("type %d, want a prekey message", ct.Type())
+		}
+		f, err := p.cmd(fmt.Sprintf("cdec pkmsg %x", ct.Serialize()))
+		if err != nil {
+			return err
+		}
+		if err = same(unhex(f[0]), "pending to C"); err != nil {
+			return err
+		}
+		if f, err = p.cmd("c2a " + hex.EncodeToString([]byte("C answers"))); err != nil {
+			return err
+		}
+		if f[0] != "msg" {
+			return fmt.Errorf("C answered with %s", f[0])
+		}
+		msg, err := protocol.NewSignalMessageFromBytes(unhex(f[1]), ser.SignalMessage)
+		if err != nil {
+			return err
+		}
+		pt, err := cc.Decrypt(ctx, msg)
+		if err != nil {
+			return err
+		}
+		if pt, err = unpad(pt); err != nil {
+			return err
+		}
+		return same(pt, "C answers")
+	}())
+
+	// 4. Sender keys: B's (received) and A's own, both ways.
 	if f, err = p.cmd("export sk " + group + " " + bAddr); err != nil {
 		return err
 	}
