@@ -269,7 +269,8 @@ TEST(test_wa_signal_duplicate_pkmsg_reported)
 	    &ptn) == 0);
 	free(pt);
 	/* Replayed: the one-time prekey is gone, the message key is used. */
-	CHECK(wa_signal_decrypt(b.s, a.addr, type, 2, ct, ctn, &pt, &ptn) < 0);
+	CHECK_EQ_INT(wa_signal_decrypt(b.s, a.addr, type, 2, ct, ctn, &pt, &ptn),
+	    WA_ERR_SIG_DUPLICATE);
 	free(ct);
 	party_fini(&a);
 	party_fini(&b);
