@@ -980,7 +980,7 @@ s_session_delete(void *arg, const char *addr)
  * than with LIKE, where the '_' of LID names ("123_1") is a wildcard.
  */
 static int
-for_name(struct br_wa_signal_db *s, const char *name,
+for_name(struct br_wa_signal_db *s, const char *sql, const char *name,
     int (*fn)(struct br_wa_signal_db *, const char *, uint32_t, void *),
     void *farg)
 {
@@ -991,8 +991,7 @@ for_name(struct br_wa_signal_db *s, const char *name,
 	unsigned long d;
 	int r;
 
-	for (r = run(s, "SELECT their_id FROM whatsmeow_sessions WHERE "
-	    "our_jid = $1", NULL, NULL, 0, 0, &st); r == DB_ROW;
+	for (r = run(s, sql, NULL, NULL, 0, 0, &st); r == DB_ROW;
 	    r = db_step(st)) {
 		if ((their = db_column_text(st, 0)) == NULL ||
 		    strncmp(their, name, nl) != 0 || their[nl] != ':')
@@ -1007,6 +1006,10 @@ for_name(struct br_wa_signal_db *s, const char *name,
 	db_stmt_free(st);
 	return r < 0 ? r : 0;
 }
+
+#define SESSIONS "SELECT their_id FROM whatsmeow_sessions WHERE our_jid = $1"
+#define IDENTITIES "SELECT their_id FROM whatsmeow_identity_keys WHERE " \
+	"our_jid = $1"
 
 struct addrs {
 	char		**a;
@@ -1045,9 +1048,23 @@ s_session_delete_all(void *arg, const char *name)
 	size_t i;
 	int r;
 
-	if ((r = for_name(arg, name, collect, &x)) == 0)
+	if ((r = for_name(arg, SESSIONS, name, collect, &x)) == 0)
 		for (i = 0; i < x.n && r == 0; i++)
 			r = s_session_delete(arg, x.a[i]);
+	addrs_free(&x);
+	return r;
+}
+
+static int
+s_identity_delete_all(void *arg, const char *name)
+{
+	struct addrs x = { NULL, NULL, 0 };
+	size_t i;
+	int r;
+
+	if ((r = for_name(arg, IDENTITIES, name, collect, &x)) == 0)
+		for (i = 0; i < x.n && r == 0; i++)
+			r = s_identity_delete(arg, x.a[i]);
 	addrs_free(&x);
 	return r;
 }
@@ -1060,7 +1077,7 @@ s_session_devices(void *arg, const char *name, uint32_t **ids, size_t *n)
 	size_t i, k = 0;
 	int r;
 
-	if ((r = for_name(arg, name, collect, &x)) == 0) {
+	if ((r = for_name(arg, SESSIONS, name, collect, &x)) == 0) {
 		v = u_calloc(x.n ? x.n : 1, sizeof(*v));
 		for (i = 0; i < x.n; i++)
 			if (x.dev[i] != 1)
@@ -1118,6 +1135,7 @@ const struct wa_signal_store_ops br_wa_signal_db_ops = {
 	.identity_load = s_identity_load,
 	.identity_save = s_identity_save,
 	.identity_delete = s_identity_delete,
+	.identity_delete_all = s_identity_delete_all,
 	.prekey_load = s_prekey_load,
 	.prekey_store = s_prekey_store,
 	.prekey_remove = s_prekey_remove,

@@ -899,6 +899,19 @@ wa_signal_delete_session(struct wa_signal *s, const char *addr)
 }
 
 int
+wa_signal_forget_user(struct wa_signal *s, const char *name)
+{
+	int r;
+
+	if (name == NULL || name[0] == '\0' || strchr(name, ':') != NULL ||
+	    strlen(name) >= WA_SIGNAL_ADDR_MAX)
+		return WA_ERR_INVALID;
+	if ((r = s->ops->identity_delete_all(s->arg, name)) != 0)
+		return r;
+	return s->ops->session_delete_all(s->arg, name);
+}
+
+int
 wa_signal_encrypt(struct wa_signal *s, const char *addr, const uint8_t *pt,
     size_t n, int *type, uint8_t **out, size_t *outlen)
 {

@@ -110,6 +110,13 @@ int wa_signal_session_from_bundle(struct wa_signal *s, const char *addr,
 int wa_signal_has_session(struct wa_signal *s, const char *addr);
 /* Forget the session with addr (no error if there is none). */
 int wa_signal_delete_session(struct wa_signal *s, const char *addr);
+/*
+ * Forget the identities and sessions of every device of a Signal name
+ * ("<user>[_<agent>]", the address without ":<device>"), as whatsmeow does
+ * on an <notification type=encrypt><identity/> (the next message starts
+ * over from a fresh bundle and trusts the new key).
+ */
+int wa_signal_forget_user(struct wa_signal *s, const char *name);
 
 /*
  * Pad and encrypt pt for addr.  *type is WA_SIGNAL_PKMSG until the peer

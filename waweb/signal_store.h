@@ -44,6 +44,8 @@ struct wa_signal_store_ops {
 	int	(*identity_save)(void *arg, const char *addr,
 		    const uint8_t key[WA_SIGNAL_KEY_LEN]);
 	int	(*identity_delete)(void *arg, const char *addr);
+	/* Every identity whose address starts with "<name>:". */
+	int	(*identity_delete_all)(void *arg, const char *name);
 
 	/* Our one-time prekeys (private halves). */
 	int	(*prekey_load)(void *arg, uint32_t id,

@@ -385,6 +385,23 @@ m_session_delete_all(void *arg, const char *name)
 }
 
 static int
+m_identity_delete_all(void *arg, const char *name)
+{
+	struct wa_signal_store_mem *m = arg;
+	struct ent **p = &m->identities, *e;
+	uint32_t dev;
+
+	while ((e = *p) != NULL) {
+		if (addr_device(e->k1, name, &dev)) {
+			*p = e->next;
+			ent_free(e);
+		} else
+			p = &e->next;
+	}
+	return 0;
+}
+
+static int
 m_session_devices(void *arg, const char *name, uint32_t **ids, size_t *n)
 {
 	struct wa_signal_store_mem *m = arg;
@@ -427,6 +444,7 @@ const struct wa_signal_store_ops wa_signal_store_mem_ops = {
 	.identity_load = m_identity_load,
 	.identity_save = m_identity_save,
 	.identity_delete = m_identity_delete,
+	.identity_delete_all = m_identity_delete_all,
 	.prekey_load = m_prekey_load,
 	.prekey_store = m_prekey_store,
 	.prekey_remove = m_prekey_remove,

@@ -194,9 +194,14 @@ TEST(test_br_wa_signal_db_session_survives_reopen)
 		    "100000000000002", &ids, &n) == 0);
 		CHECK_EQ_INT((int)n, 0);
 		free(ids);
-		REQUIRE(br_wa_signal_db_ops.session_delete_all(f.st,
-		    "100000000000002_1") == 0);
+		REQUIRE(br_wa_signal_db_ops.identity_save(f.st,
+		    "100000000000002_10:0", k) == 0);
+		REQUIRE(wa_signal_forget_user(f.a, "100000000000002_1") == 0);
 		CHECK_EQ_INT(wa_signal_has_session(f.a, f.baddr), 0);
+		CHECK_EQ_INT(br_wa_signal_db_ops.identity_load(f.st, f.baddr,
+		    k), U_ERR_NOT_FOUND);
+		CHECK_EQ_INT(tdb_int(f.t.db, "SELECT COUNT(*) FROM "
+		    "whatsmeow_identity_keys", NULL), 1);
 	}
 	fix_done(&f);
 }

@@ -755,6 +755,43 @@ TEST(test_wa_signal_malformed_never_crashes)
 	party_fini(&c);
 }
 
+/* An <identity/> notification: every device of one user starts over. */
+TEST(test_wa_signal_forget_user)
+{
+	struct party a, b0, b1, c;
+	uint8_t k[32];
+
+	party_init(&a, "111:0");
+	party_init(&b0, "222_1:0");
+	party_init(&b1, "222_1:5");
+	party_init(&c, "222_10:0");	/* another user, same prefix */
+	establish(test_failed_, &a, &b0);
+	establish(test_failed_, &a, &b1);
+	establish(test_failed_, &a, &c);
+	CHECK_EQ_INT(wa_signal_forget_user(a.s, "222_1:0"), WA_ERR_INVALID);
+	CHECK_EQ_INT(wa_signal_forget_user(a.s, ""), WA_ERR_INVALID);
+	REQUIRE(wa_signal_forget_user(a.s, "222_1") == 0);
+	CHECK_EQ_INT(wa_signal_has_session(a.s, b0.addr), 0);
+	CHECK_EQ_INT(wa_signal_has_session(a.s, b1.addr), 0);
+	CHECK_EQ_INT(wa_signal_has_session(a.s, c.addr), 1);
+	CHECK_EQ_INT(wa_signal_store_mem_ops.identity_load(a.m, b0.addr, k),
+	    U_ERR_NOT_FOUND);
+	CHECK_EQ_INT(wa_signal_store_mem_ops.identity_load(a.m, b1.addr, k),
+	    U_ERR_NOT_FOUND);
+	REQUIRE(wa_signal_store_mem_ops.identity_load(a.m, c.addr, k) == 0);
+	CHECK_EQ_INT(send1(test_failed_, &a, &c, "c still works"),
+	    WA_SIGNAL_MSG);
+	/* A new install of b: trusted without an identity-change report. */
+	party_fini(&b0);
+	party_init(&b0, "222_1:0");
+	establish(test_failed_, &a, &b0);
+	CHECK_EQ_INT(a.changes, 0);
+	party_fini(&a);
+	party_fini(&b0);
+	party_fini(&b1);
+	party_fini(&c);
+}
+
 /* A store whose writes fail: the failure comes back, not libsignal's. */
 static int fail_writes;
 
