@@ -17,9 +17,6 @@
 #include "util/err.h"
 #include "util/mem.h"
 
-/* The placeholder in the username template (after the config's
- * normalisation of "{{ . }}" and "{{- . -}}"). */
-#define TMPL_PLACEHOLDER "{{.}}"
 #define FAKE_PREFIX "fake:"
 #define FAKE_WA_PREFIX "FAKE::"
 
@@ -280,23 +277,62 @@ br_id_login_device_jid(const char *login_id, unsigned device, char **out)
 	return 0;
 }
 
-/* Splits tmpl around its one placeholder. */
+/*
+ * Length of the template action printing the ghost ID at t ("{{.}}", also
+ * "{{ . }}" and with trim markers "{{- . -}}", the forms the config
+ * accepts), or 0.  The trim markers have nothing to trim: the text around
+ * the action may not contain spaces.
+ */
+static size_t
+dot_action(const char *t)
+{
+	const char *p = t;
+
+	if (strncmp(p, "{{", 2) != 0)
+		return 0;
+	p += 2;
+	if (p[0] == '-' && p[1] == ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '.')
+		return 0;
+	while (*p == ' ')
+		p++;
+	if (p[0] == '-' && p[-1] == ' ' && p[1] == '}')
+		p++;
+	if (strncmp(p, "}}", 2) != 0)
+		return 0;
+	return (size_t)(p + 2 - t);
+}
+
+/* Splits tmpl around its one action: prefix length, suffix start. */
 static int
 tmpl_split(const char *tmpl, size_t *pre, const char **suf)
 {
-	const char *p;
-	size_t n;
+	const char *act = NULL, *p;
+	size_t n, alen = 0, a;
 	int r;
 
 	if ((r = bounded_len(tmpl, BR_ID_MAX, &n)) != 0)
 		return r;
-	p = strstr(tmpl, TMPL_PLACEHOLDER);
-	if (p == NULL || strstr(p + 1, TMPL_PLACEHOLDER) != NULL)
+	for (p = tmpl; *p != '\0'; p++) {
+		if ((a = dot_action(p)) == 0)
+			continue;
+		if (act != NULL)
+			return U_ERR_INVALID;	/* the ID twice */
+		act = p;
+		alen = a;
+		p += a - 1;
+	}
+	if (act == NULL)
 		return U_ERR_INVALID;
-	*pre = (size_t)(p - tmpl);
-	*suf = p + strlen(TMPL_PLACEHOLDER);
-	/* A localpart may not contain ':' or '@'; neither may the parts. */
-	if (strpbrk(tmpl, ":@") != NULL || !clean(tmpl, n))
+	*pre = (size_t)(act - tmpl);
+	*suf = act + alen;
+	/* A localpart may not contain ':' or '@' (or spaces, braces...). */
+	if (!clean(tmpl, *pre) || !clean(*suf, strlen(*suf)) ||
+	    memchr(tmpl, ':', *pre) != NULL || memchr(tmpl, '@', *pre) != NULL ||
+	    strpbrk(*suf, ":@") != NULL)
 		return U_ERR_INVALID;
 	return 0;
 }
@@ -306,6 +342,7 @@ br_id_ghost_mxid(const char *tmpl, const char *domain, const char *ghost_id,
     char **out)
 {
 	const char *suf;
+	char *mxid;
 	size_t pre, n;
 	int r;
 
@@ -319,8 +356,13 @@ br_id_ghost_mxid(const char *tmpl, const char *domain, const char *ghost_id,
 		return r;
 	if (n == 0 || !clean(ghost_id, n) || strpbrk(ghost_id, ":@") != NULL)
 		return U_ERR_INVALID;
-	*out = u_asprintf("@%.*s%s%s:%s", (int)pre, tmpl, ghost_id, suf,
+	mxid = u_asprintf("@%.*s%s%s:%s", (int)pre, tmpl, ghost_id, suf,
 	    domain);
+	if (strlen(mxid) > BR_MXID_MAX) {
+		free(mxid);
+		return U_ERR_TOO_BIG;
+	}
+	*out = mxid;
 	return 0;
 }
 

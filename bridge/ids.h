@@ -32,6 +32,8 @@
  * WA ID, so 512 leaves room without letting a stranger make us allocate.
  */
 #define BR_ID_MAX 512
+/* The Matrix spec limits a user ID to 255 bytes. */
+#define BR_MXID_MAX 255
 /* Parts of a JID: the user part (phone, LID, group ID) and the server. */
 #define BR_JID_USER_MAX 128
 #define BR_JID_SERVER_MAX 32
@@ -103,9 +105,10 @@ int br_id_login_device_jid(const char *login_id, unsigned device, char **out);
 /*
  * Ghost MXID from the username template (bridge config
  * appservice.username_template, e.g. "whatsapp_{{.}}") and the homeserver
- * domain: "@whatsapp_<ghost id>:<domain>".  The template must contain
- * "{{.}}" exactly once (the config validator already normalises "{{ . }}"
- * and trim markers).  Errors: U_ERR_INVALID.
+ * domain: "@whatsapp_<ghost id>:<domain>".  The template must print the ID
+ * exactly once, as "{{.}}", "{{ . }}" or "{{- . -}}" (what the config
+ * accepts); the rest may not hold spaces, ':' or '@'.  U_ERR_INVALID, or
+ * U_ERR_TOO_BIG if the MXID would pass BR_MXID_MAX.
  */
 int br_id_ghost_mxid(const char *tmpl, const char *domain,
     const char *ghost_id, char **out);

@@ -188,6 +188,33 @@ TEST(test_br_id_ghost_mxid_roundtrip)
 	    "@whatsapp_lid-123456789012345:example.com");
 	CHECK_ID(br_id_ghost_mxid("wa.{{.}}.x", "hs.test:8448", "1", &s_),
 	    "@wa.1.x:hs.test:8448");
+	/* The spellings of the action the config accepts. */
+	CHECK_ID(br_id_ghost_mxid("whatsapp_{{ . }}", "example.com", "1", &s_),
+	    "@whatsapp_1:example.com");
+	CHECK_ID(br_id_ghost_mxid("whatsapp_{{- . -}}", "example.com", "1",
+	    &s_), "@whatsapp_1:example.com");
+	CHECK_ID(br_id_ghost_from_mxid("whatsapp_{{ . }}", "example.com",
+	    "@whatsapp_lid-9:example.com", &s_), "lid-9");
+	CHECK_ID_ERR(br_id_ghost_mxid("whatsapp_{{ .}}{{.}}", "example.com",
+	    "1", &s_), U_ERR_INVALID);
+	CHECK_ID_ERR(br_id_ghost_mxid("whatsapp {{.}}", "example.com", "1",
+	    &s_), U_ERR_INVALID);
+	CHECK_ID_ERR(br_id_ghost_mxid("whatsapp_{{.Name}}", "example.com", "1",
+	    &s_), U_ERR_INVALID);
+	CHECK_ID_ERR(br_id_ghost_mxid("whatsapp_{{-.}}", "example.com", "1",
+	    &s_), U_ERR_INVALID);
+	{
+		char id[240];
+
+		/* 1 + 9 + 239 + 1 + 11 = 261 > 255 bytes. */
+		memset(id, '1', sizeof(id) - 1);
+		id[sizeof(id) - 1] = '\0';
+		CHECK_ID_ERR(br_id_ghost_mxid("whatsapp_{{.}}", "example.com",
+		    id, &s_), U_ERR_TOO_BIG);
+		id[sizeof(id) - 7] = '\0';
+		CHECK_ID(br_id_ghost_mxid("whatsapp_{{.}}", "example.com", id,
+		    &s_), s_ != NULL && strlen(s_) == 255 ? s_ : "length");
+	}
 
 	CHECK_ID(br_id_ghost_from_mxid("whatsapp_{{.}}", "example.com",
 	    "@whatsapp_4915123456789:example.com", &s_), "4915123456789");
