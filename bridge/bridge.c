@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "bridge/bridge.h"
+#include "bridge/portal.h"
+#include "bridge/portal_recover.h"
 #include "bridge/cmd.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -34,6 +36,8 @@ br_mx_strerror(int code)
 		return "invalid Matrix request";
 	case BR_ERR_MX_TOO_BIG:
 		return "file too big for the homeserver";
+	case BR_ERR_MX_NOT_FOUND:
+		return "not found on the homeserver";
 	default:
 		return "unknown bridge error";
 	}
@@ -154,6 +158,7 @@ br_bridge_new(const struct br_config *cfg, struct db *db)
 
 	br->cfg = cfg;
 	br->db = db;
+	br->portals = br_portals_new(db, cfg);
 	if (br_lang_parse(cfg->ponton.language, &br->lang) < 0)
 		br->lang = BR_LANG_EN;
 	return br;
@@ -173,13 +178,57 @@ br_bridge_free(struct br_bridge *br)
 			st->cancel(st->arg);
 		br_cmd_state_free(st);
 	}
+	br_portals_free(br->portals);
 	free(br);
+}
+
+void
+br_bridge_stop(struct br_bridge *br)
+{
+	if (br != NULL)
+		br_portals_close(br->portals);
+}
+
+static void
+recovered(void *arg, int rc, const struct br_recover_stats *st)
+{
+	struct br_bridge *br = arg;
+
+	(void)st;
+	if (rc == BR_ERR_MX_CANCELLED)
+		return;
+	/* Recovery failing (homeserver error) must not stop the bridge;
+	 * it is logged, and the next start tries again.  Portals may now
+	 * create rooms. */
+	if (rc < 0)
+		log_warnx("Lost-room recovery did not complete (%s); portal "
+		    "rooms are created as needed", br_portal_strerror(rc));
+	br->recovery_done = 1;
+	br_portals_set_ready(br->portals, 1);
+	if (br->on_ready != NULL)
+		br->on_ready(br->on_ready_arg);
+}
+
+void
+br_bridge_start(struct br_bridge *br, void (*on_ready)(void *), void *arg)
+{
+	int r;
+
+	br->on_ready = on_ready;
+	br->on_ready_arg = arg;
+	r = br_recover_start(br->portals, recovered, br);
+	if (r < 0) {
+		log_warnx("Lost-room recovery cannot start: %s",
+		    br_portal_strerror(r));
+		recovered(br, 0, NULL);
+	}
 }
 
 void
 br_bridge_set_mx(struct br_bridge *br, struct br_mx *mx)
 {
 	br->mx = mx;
+	br_portals_set_mx(br->portals, mx);
 }
 
 void

@@ -36,6 +36,10 @@ struct br_bridge {
 	struct br_cmd_state	*states;	/* owned list: pending multi-step
 						 * commands, one per user */
 	uint64_t		 n_commands;	/* handled, for logs and tests */
+	struct br_portals	*portals;	/* owned registry */
+	int			 recovery_done;	/* portals may create rooms */
+	void			(*on_ready)(void *);
+	void			*on_ready_arg;
 };
 
 /* Owned bridge on borrowed config and database (lang from the config;
@@ -46,6 +50,16 @@ void br_bridge_free(struct br_bridge *br);
 /* The handlers to give the Matrix side (arg is br). */
 void br_bridge_handlers(struct br_bridge *br, struct br_mx_handlers *h);
 void br_bridge_set_mx(struct br_bridge *br, struct br_mx *mx);
+/*
+ * After the Matrix side started: recover lost portal rows from the rooms
+ * the bot is in (portal_recover.c), then let portals run (and create
+ * rooms); on_ready(arg) then (may be NULL).  Recovery errors are logged,
+ * never fatal.
+ */
+void br_bridge_start(struct br_bridge *br, void (*on_ready)(void *),
+    void *arg);
+/* Before freeing the Matrix side: portals stop taking and running work. */
+void br_bridge_stop(struct br_bridge *br);
 
 /* The handlers themselves (also called directly by unit tests). */
 void br_bridge_on_message(void *arg, const struct br_mx_message *m);

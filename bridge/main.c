@@ -515,9 +515,19 @@ out:
 
 struct runtime {
 	struct u_loop	*loop;		/* borrowed */
+	struct br_bridge *br;		/* borrowed */
 	int		 code;		/* exit code once stopped */
 	int		 started;
 };
+
+static void
+on_ready(void *arg)
+{
+	(void)arg;
+	log_info("Bridge started; the WhatsApp side is not wired in this "
+	    "build, only the Matrix side (commands, management rooms, "
+	    "portal recovery) runs");
+}
 
 static void
 on_started(void *arg, int code)
@@ -552,8 +562,9 @@ on_started(void *arg, int code)
 		return;
 	}
 	rt->started = 1;
-	log_info("Bridge started; the WhatsApp side is not wired in this "
-	    "build, only the Matrix side (commands, management rooms) runs");
+	/* Before anything may create a portal room: find the rooms of a
+	 * lost database again (portal_recover.c). */
+	br_bridge_start(rt->br, on_ready, rt);
 }
 
 static void
@@ -584,6 +595,7 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	memset(&rt, 0, sizeof(rt));
 	rt.loop = u_loop_new();
 	br = br_bridge_new(cfg, db);
+	rt.br = br;
 	br_bridge_handlers(br, &h);
 	rc = br_mx_as_new(rt.loop, cfg, cli->ignore_unsupported_server, &h,
 	    &mx);
@@ -604,6 +616,7 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	if (rc == BR_EXIT_OK)
 		log_info("Bridge stopped");
 out:
+	br_bridge_stop(br);
 	br_mx_as_free(mx);
 	br_bridge_free(br);
 	u_loop_free(rt.loop);

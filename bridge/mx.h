@@ -34,11 +34,31 @@ enum {
 	BR_ERR_MX_UNSUPPORTED = -562,	/* optional slot not provided */
 	BR_ERR_MX_INVALID = -563,	/* bad argument (our bug) */
 	BR_ERR_MX_TOO_BIG = -564,	/* upload over the server's limit */
+	BR_ERR_MX_NOT_FOUND = -565,	/* 404 M_NOT_FOUND (state, rooms) */
 };
 const char *br_mx_strerror(int code);
 
 struct br_mx;
 struct br_mx_intent;	/* the bot or a ghost; owned by the Matrix side */
+
+/*
+ * What a portal room is created with (mautrix-whatsapp's §6.4 initial
+ * state is built by the Matrix side from it).  Strings and json_t
+ * borrowed.
+ */
+struct br_mx_room_spec {
+	const char	*channel_id;	/* portal ID (chat JID) */
+	const char	*name;		/* NULL: none */
+	const char	*topic;		/* NULL: none */
+	const char	*avatar_mxc;	/* NULL: none */
+	const char	*receiver;	/* fi.mau.receiver (DMs) or NULL */
+	int		 is_dm;
+	int		 announce;	/* group: only admins send */
+	int		 locked;	/* group: only admins edit metadata */
+	int		 federate;	/* 0: m.federate false */
+	const char *const *invite;	/* NULL-terminated or NULL */
+	json_t		*users_pl;	/* extra {"@ghost": level} or NULL */
+};
 
 /*
  * Completion: rc 0 or BR_ERR_MX_*; resp is the homeserver's JSON answer
@@ -199,6 +219,22 @@ struct br_mx_ops {
 	 * NULL result: none). */
 	struct br_mx_intent *(*double_puppet)(struct br_mx *mx,
 		    const char *user_id);
+
+	/* ---- portals (bridge/portal*.c) ---- */
+	/* The createRoom body mautrix-whatsapp sends for a portal (initial
+	 * state included); owned, NULL on bad spec. */
+	json_t	*(*portal_create_req)(struct br_mx *mx,
+		    const struct br_mx_room_spec *spec);
+	/* "<domain>/<appservice id>": our m.bridge state key; borrowed. */
+	const char *(*bridge_state_key)(const struct br_mx *mx);
+	/* resp: {"joined_rooms": ["!room:hs", ...]}. */
+	int	(*joined_rooms)(struct br_mx *mx, struct br_mx_intent *in,
+		    br_mx_done_fn done, void *arg);
+	/* One state event's content.  resp: the content; a missing event
+	 * is BR_ERR_MX_NOT_FOUND (404 M_NOT_FOUND). */
+	int	(*get_state)(struct br_mx *mx, struct br_mx_intent *in,
+		    const char *room_id, const char *type,
+		    const char *state_key, br_mx_done_fn done, void *arg);
 };
 
 /* The Matrix side: a vtable and its implementation's state. */

@@ -83,6 +83,16 @@ call_done(void *arg, int rc, int status, json_t *resp)
 	if (rc != 0)
 		log_debug("matrix call failed: %s (HTTP %d)", mx_strerror(rc),
 		    status);
+	/* A 404 with M_NOT_FOUND is an answer (no such state event), not a
+	 * failure: the portal recovery reads rooms without our state. */
+	if (rc == MX_ERR_HTTP && status == 404 && json_is_object(resp) &&
+	    json_is_string(json_object_get(resp, "errcode")) &&
+	    strcmp(json_string_value(json_object_get(resp, "errcode")),
+	    "M_NOT_FOUND") == 0) {
+		c->done(c->arg, BR_ERR_MX_NOT_FOUND, resp);
+		free(c);
+		return;
+	}
 	c->done(c->arg, map_rc(rc), resp);
 	free(c);
 }
@@ -354,6 +364,50 @@ op_joined_members(struct br_mx *mx, struct br_mx_intent *in, const char *room_id
 	    call_done, c));
 }
 
+static json_t *
+op_portal_create_req(struct br_mx *mx, const struct br_mx_room_spec *rs)
+{
+	struct mx_portal_spec sp;
+
+	if (rs == NULL || rs->channel_id == NULL)
+		return NULL;
+	memset(&sp, 0, sizeof(sp));
+	sp.channel_id = rs->channel_id;
+	sp.name = rs->name;
+	sp.topic = rs->topic;
+	sp.avatar_mxc = rs->avatar_mxc;
+	sp.receiver = rs->receiver;
+	sp.is_dm = rs->is_dm;
+	sp.announce = rs->announce;
+	sp.locked = rs->locked;
+	sp.federate = rs->federate;
+	sp.invite = rs->invite;
+	sp.users_pl = rs->users_pl;
+	return mx_portal_create_req(AS(mx)->as, &sp);
+}
+
+static const char *
+op_bridge_state_key(const struct br_mx *mx)
+{
+	return mx_appservice_bridge_state_key(AS(mx)->as);
+}
+
+static int
+op_joined_rooms(struct br_mx *mx, struct br_mx_intent *in, br_mx_done_fn done,
+    void *arg)
+{
+	WRAP(in, done, arg, mx_intent_request(IN(in), "GET",
+	    "/_matrix/client/v3/joined_rooms", NULL, NULL, call_done, c));
+}
+
+static int
+op_get_state(struct br_mx *mx, struct br_mx_intent *in, const char *room_id,
+    const char *type, const char *state_key, br_mx_done_fn done, void *arg)
+{
+	WRAP(in, done, arg, mx_intent_get_state(IN(in), room_id, type,
+	    state_key, call_done, c));
+}
+
 static const struct br_mx_ops as_ops = {
 	.bot = op_bot,
 	.ghost = op_ghost,
@@ -377,6 +431,10 @@ static const struct br_mx_ops as_ops = {
 	.upload = op_upload,
 	.joined_members = op_joined_members,
 	.double_puppet = op_double_puppet,
+	.portal_create_req = op_portal_create_req,
+	.bridge_state_key = op_bridge_state_key,
+	.joined_rooms = op_joined_rooms,
+	.get_state = op_get_state,
 };
 
 /* ---- incoming events ---- */

@@ -1,0 +1,737 @@
+/*
+ * portal.c: the portal object, its registry and its FIFO, room creation
+ * and the m.bridge content.  See portal.h for the contract.
+ *
+ * What it does not do: ghosts (portal_ghost.c), recovery of lost rooms
+ * (portal_recover.c), anything WhatsApp.
+ *
+ * Invariants: a cached portal is in reg->list and holds one ref from the
+ * registry; the FIFO runs only when the registry is ready and the portal
+ * is not parked; exactly one item is "current" while parked (it was
+ * already removed from the queue, so resume just runs the rest).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge/config.h"
+#include "bridge/ids.h"
+#include "bridge/mx.h"
+#include "bridge/portal.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+struct br_portal_item {
+	struct br_portal_item	*next;
+	br_portal_run_fn	 run;
+	void			(*drop)(void *);
+	void			*arg;		/* the producer's */
+};
+
+struct br_portals {
+	struct db		*db;	/* borrowed */
+	const struct br_config	*cfg;	/* borrowed */
+	struct br_mx		*mx;	/* borrowed, NULL until set */
+	struct br_portal_obj	*list;	/* cached portals (one ref each) */
+	int			 ready;
+	int			 closing;
+};
+
+const char *
+br_portal_strerror(int code)
+{
+	switch (code) {
+	case BR_ERR_PORTAL_INTERNAL:
+		return "internal portal error";
+	case BR_ERR_PORTAL_NO_ROOM:
+		return "the portal has no Matrix room";
+	case BR_ERR_PORTAL_CLOSED:
+		return "the bridge is shutting down";
+	case BR_ERR_PORTAL_EXISTS:
+		return "the room or chat is already bridged";
+	case BR_ERR_PORTAL_BAD_ID:
+		return "not a WhatsApp chat ID";
+	default:
+		return br_mx_strerror(code);
+	}
+}
+
+/* ---- registry ---- */
+
+struct br_portals *
+br_portals_new(struct db *db, const struct br_config *cfg)
+{
+	struct br_portals *reg = u_calloc(1, sizeof(*reg));
+
+	reg->db = db;
+	reg->cfg = cfg;
+	return reg;
+}
+
+void
+br_portals_set_mx(struct br_portals *reg, struct br_mx *mx)
+{
+	reg->mx = mx;
+}
+
+struct db *
+br_portals_db(const struct br_portals *reg)
+{
+	return reg->db;
+}
+
+struct br_mx *
+br_portals_mx(const struct br_portals *reg)
+{
+	return reg->mx;
+}
+
+const struct br_config *
+br_portals_cfg(const struct br_portals *reg)
+{
+	return reg->cfg;
+}
+
+int
+br_portals_ready(const struct br_portals *reg)
+{
+	return reg->ready;
+}
+
+static void pump(struct br_portal_obj *p);
+
+void
+br_portals_close(struct br_portals *reg)
+{
+	reg->closing = 1;
+	reg->ready = 0;
+}
+
+void
+br_portals_set_ready(struct br_portals *reg, int ready)
+{
+	struct br_portal_obj *p, *next;
+
+	reg->ready = ready;
+	if (!ready)
+		return;
+	/* A pump may drop a portal from the list (never the one it runs,
+	 * which the list holds): keep a ref across it. */
+	for (p = reg->list; p != NULL; p = next) {
+		br_portal_ref(p);
+		pump(p);
+		next = p->next;
+		br_portal_unref(p);
+	}
+}
+
+static void
+drop_queue(struct br_portal_obj *p)
+{
+	struct br_portal_item *it;
+
+	while ((it = p->head) != NULL) {
+		p->head = it->next;
+		if (it->drop != NULL)
+			it->drop(it->arg);
+		free(it);
+	}
+	p->tail = NULL;
+	p->queued = 0;
+}
+
+static void
+unlink_cached(struct br_portals *reg, struct br_portal_obj *p)
+{
+	struct br_portal_obj **pp;
+
+	for (pp = &reg->list; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			p->next = NULL;
+			p->cached = 0;
+			return;
+		}
+}
+
+void
+br_portals_free(struct br_portals *reg)
+{
+	struct br_portal_obj *p;
+
+	if (reg == NULL)
+		return;
+	reg->closing = 1;
+	while ((p = reg->list) != NULL) {
+		unlink_cached(reg, p);
+		drop_queue(p);
+		p->reg = NULL;		/* outliving async work sees no registry */
+		br_portal_unref(p);
+	}
+	free(reg);
+}
+
+void
+br_portals_forget(struct br_portals *reg, struct br_portal_key key)
+{
+	struct br_portal_obj *p;
+
+	for (p = reg->list; p != NULL; p = p->next)
+		if (strcmp(p->row->id, key.id) == 0 &&
+		    strcmp(p->row->receiver, key.receiver) == 0)
+			break;
+	if (p == NULL)
+		return;
+	/* Work already queued keeps its ref and its (stale) object; new
+	 * lookups load the row again. */
+	unlink_cached(reg, p);
+	br_portal_unref(p);
+}
+
+static struct br_portal_obj *
+obj_new(struct br_portals *reg, struct br_portal *row)
+{
+	struct br_portal_obj *p = u_calloc(1, sizeof(*p));
+
+	p->reg = reg;
+	p->row = row;
+	p->prefix = u_asprintf("portal[%s%s%s]", row->id,
+	    row->receiver[0] != '\0' ? "/" : "", row->receiver);
+	p->refs = 1;		/* the registry's */
+	p->cached = 1;
+	p->next = reg->list;
+	reg->list = p;
+	return p;
+}
+
+void
+br_portal_ref(struct br_portal_obj *p)
+{
+	p->refs++;
+}
+
+void
+br_portal_unref(struct br_portal_obj *p)
+{
+	if (p == NULL)
+		return;
+	if (p->refs == 0)
+		fatalx("%s: unref below zero", p->prefix);
+	if (--p->refs > 0)
+		return;
+	drop_queue(p);
+	br_portal_free(p->row);
+	free(p->prefix);
+	free(p);
+}
+
+static int
+valid_chat_id(const char *id)
+{
+	struct br_jid j;
+
+	return id != NULL && br_jid_parse(id, &j) == 0 && j.user[0] != '\0' &&
+	    j.device == 0 && j.agent == 0;
+}
+
+int
+br_portal_get(struct br_portals *reg, struct br_portal_key key, int create,
+    struct br_portal_obj **out)
+{
+	struct br_portal_obj *p;
+	struct br_portal *row = NULL;
+	int r;
+
+	if (reg->closing)
+		return BR_ERR_PORTAL_CLOSED;
+	if (!valid_chat_id(key.id) || key.receiver == NULL)
+		return BR_ERR_PORTAL_BAD_ID;
+	for (p = reg->list; p != NULL; p = p->next)
+		if (strcmp(p->row->id, key.id) == 0 &&
+		    strcmp(p->row->receiver, key.receiver) == 0) {
+			br_portal_ref(p);
+			*out = p;
+			return 0;
+		}
+	r = br_store_portal_get(reg->db, key, &row);
+	if (r == U_ERR_NOT_FOUND && create) {
+		row = u_calloc(1, sizeof(*row));
+		row->id = u_strdup(key.id);
+		row->receiver = u_strdup(key.receiver);
+		row->parent_receiver = u_strdup("");
+		row->name = u_strdup("");
+		row->topic = u_strdup("");
+		row->avatar_id = u_strdup("");
+		row->avatar_hash = u_strdup("");
+		row->avatar_mxc = u_strdup("");
+		row->room_type = u_strdup("");
+		r = br_store_portal_insert(reg->db, row);
+		if (r == 0)
+			log_info("Created portal row for %s", key.id);
+	}
+	if (r < 0) {
+		br_portal_free(row);
+		return r;
+	}
+	p = obj_new(reg, row);
+	br_portal_ref(p);
+	*out = p;
+	return 0;
+}
+
+int
+br_portal_get_by_mxid(struct br_portals *reg, const char *room_id,
+    struct br_portal_obj **out)
+{
+	struct br_portal_obj *p;
+	struct br_portal *row = NULL;
+	struct br_portal_key key;
+	int r;
+
+	if (reg->closing)
+		return BR_ERR_PORTAL_CLOSED;
+	for (p = reg->list; p != NULL; p = p->next)
+		if (p->row->mxid != NULL && strcmp(p->row->mxid, room_id) == 0) {
+			br_portal_ref(p);
+			*out = p;
+			return 0;
+		}
+	r = br_store_portal_get_by_mxid(reg->db, room_id, &row);
+	if (r < 0)
+		return r;
+	/* Cached under its key with another (stale) room? Use the cache. */
+	key.id = row->id;
+	key.receiver = row->receiver;
+	for (p = reg->list; p != NULL; p = p->next)
+		if (strcmp(p->row->id, key.id) == 0 &&
+		    strcmp(p->row->receiver, key.receiver) == 0) {
+			br_portal_free(row);
+			br_portal_ref(p);
+			*out = p;
+			return 0;
+		}
+	p = obj_new(reg, row);
+	br_portal_ref(p);
+	*out = p;
+	return 0;
+}
+
+int
+br_portal_save(struct br_portal_obj *p)
+{
+	struct db *db = p->reg != NULL ? p->reg->db : NULL;
+	int r;
+
+	if (db == NULL)
+		return BR_ERR_PORTAL_CLOSED;
+	r = br_store_portal_update(db, p->row);
+	if (r < 0)
+		logp_warnx(p->prefix, "saving the portal failed (%d)", r);
+	return r;
+}
+
+/* ---- the FIFO ---- */
+
+static void
+pump(struct br_portal_obj *p)
+{
+	struct br_portal_item *it;
+	enum br_portal_step st;
+
+	if (p->pumping || p->parked || p->reg == NULL || !p->reg->ready)
+		return;
+	p->pumping = 1;
+	br_portal_ref(p);
+	while (!p->parked && (it = p->head) != NULL && p->reg != NULL) {
+		p->head = it->next;
+		if (p->head == NULL)
+			p->tail = NULL;
+		p->queued--;
+		st = it->run(p, it->arg);
+		free(it);
+		if (st == BR_PORTAL_PARKED)
+			p->parked = 1;
+	}
+	p->pumping = 0;
+	br_portal_unref(p);
+}
+
+int
+br_portal_enqueue(struct br_portal_obj *p, br_portal_run_fn run,
+    void (*drop)(void *), void *arg)
+{
+	struct br_portal_item *it;
+
+	if (p->reg == NULL || p->reg->closing)
+		return BR_ERR_PORTAL_CLOSED;
+	if (p->queued >= BR_PORTAL_QUEUE_MAX) {
+		logp_warnx(p->prefix, "queue full (%u items), refusing work",
+		    (unsigned)BR_PORTAL_QUEUE_MAX);
+		return U_ERR_TOO_BIG;
+	}
+	it = u_calloc(1, sizeof(*it));
+	it->run = run;
+	it->drop = drop;
+	it->arg = arg;
+	if (p->tail != NULL)
+		p->tail->next = it;
+	else
+		p->head = it;
+	p->tail = it;
+	p->queued++;
+	pump(p);
+	return 0;
+}
+
+void
+br_portal_resume(struct br_portal_obj *p)
+{
+	if (!p->parked)
+		fatalx("%s: resume while not parked", p->prefix);
+	p->parked = 0;
+	pump(p);
+}
+
+/* ---- room spec, m.bridge ---- */
+
+static const char *
+nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+void
+br_portal_room_spec(const struct br_portals *reg, const struct br_portal *row,
+    struct br_mx_room_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->channel_id = row->id;
+	spec->name = nonempty(row->name);
+	spec->topic = nonempty(row->topic);
+	spec->avatar_mxc = nonempty(row->avatar_mxc);
+	spec->receiver = nonempty(row->receiver);
+	spec->is_dm = row->room_type != NULL &&
+	    strcmp(row->room_type, "dm") == 0;
+	spec->federate = reg->cfg != NULL ? reg->cfg->matrix.federate_rooms : 0;
+}
+
+json_t *
+br_portal_bridge_info(const struct br_portals *reg,
+    const struct br_portal *row)
+{
+	struct br_mx_room_spec spec;
+	json_t *req, *init, *ev, *content = NULL;
+	size_t i;
+
+	if (reg->mx == NULL || reg->mx->ops->portal_create_req == NULL)
+		return NULL;
+	br_portal_room_spec(reg, row, &spec);
+	/* One builder for both: the createRoom body's own m.bridge. */
+	req = reg->mx->ops->portal_create_req(reg->mx, &spec);
+	init = json_object_get(req, "initial_state");
+	json_array_foreach(init, i, ev) {
+		if (json_is_string(json_object_get(ev, "type")) &&
+		    strcmp(json_string_value(json_object_get(ev, "type")),
+		    "m.bridge") == 0) {
+			content = json_deep_copy(json_object_get(ev, "content"));
+			break;
+		}
+	}
+	json_decref(req);
+	return content;
+}
+
+/* ---- room creation ---- */
+
+struct create {
+	struct br_portal_obj	*p;		/* ref */
+	br_portal_room_fn	 done;
+	void			*arg;
+	char			*name, *topic, *avatar;	/* owned or NULL */
+	int			 announce, locked;
+	char			**invite;	/* owned, NULL-terminated */
+};
+
+static void
+create_free(struct create *c)
+{
+	size_t i;
+
+	free(c->name);
+	free(c->topic);
+	free(c->avatar);
+	for (i = 0; c->invite != NULL && c->invite[i] != NULL; i++)
+		free(c->invite[i]);
+	free(c->invite);
+	free(c);
+}
+
+static void
+create_drop(void *arg)
+{
+	struct create *c = arg;
+
+	c->done(c->arg, BR_ERR_PORTAL_CLOSED, NULL);
+	/* The ref is the queue's owner's: drop_queue runs from unref or
+	 * registry teardown, so the portal is not freed here. */
+	c->p->refs--;
+	create_free(c);
+}
+
+static void
+create_done(void *arg, int rc, json_t *resp)
+{
+	struct create *c = arg;
+	struct br_portal_obj *p = c->p;
+	json_t *j = json_object_get(resp, "room_id");
+
+	if (rc == 0 && !json_is_string(j)) {
+		logp_warnx(p->prefix, "createRoom answer has no room_id");
+		rc = BR_ERR_MX_FAILED;
+	}
+	if (rc == 0) {
+		free(p->row->mxid);
+		p->row->mxid = u_strdup(json_string_value(j));
+		p->row->name_set = c->name != NULL || p->row->name[0] != '\0';
+		p->row->topic_set = 1;
+		p->row->avatar_set = p->row->avatar_mxc[0] != '\0';
+		logp_info(p->prefix, "Created Matrix room %s", p->row->mxid);
+		rc = br_portal_save(p);
+	} else if (rc != BR_ERR_MX_CANCELLED)
+		logp_warnx(p->prefix, "creating the room failed: %s",
+		    br_mx_strerror(rc));
+	c->done(c->arg, rc, rc == 0 ? p->row->mxid : NULL);
+	create_free(c);
+	if (p->parked)
+		br_portal_resume(p);
+	br_portal_unref(p);
+}
+
+static void
+set_str(char **dst, const char *src)
+{
+	if (src == NULL)
+		return;
+	free(*dst);
+	*dst = u_strdup(src);
+}
+
+static enum br_portal_step
+create_run(struct br_portal_obj *p, void *arg)
+{
+	struct create *c = arg;
+	struct br_mx *mx = p->reg->mx;
+	struct br_mx_room_spec spec;
+	json_t *req;
+	int r;
+
+	if (p->row->mxid != NULL) {
+		/* Created (or recovered) meanwhile: nothing to do. */
+		c->done(c->arg, 0, p->row->mxid);
+		create_free(c);
+		br_portal_unref(p);
+		return BR_PORTAL_DONE;
+	}
+	set_str(&p->row->name, c->name);
+	set_str(&p->row->topic, c->topic);
+	set_str(&p->row->avatar_mxc, c->avatar);
+	br_portal_room_spec(p->reg, p->row, &spec);
+	spec.announce = c->announce;
+	spec.locked = c->locked;
+	spec.invite = (const char *const *)c->invite;
+	r = BR_ERR_MX_UNSUPPORTED;
+	if (mx != NULL && mx->ops->portal_create_req != NULL &&
+	    mx->ops->create_room != NULL) {
+		req = mx->ops->portal_create_req(mx, &spec);
+		r = req == NULL ? BR_ERR_PORTAL_INTERNAL :
+		    mx->ops->create_room(mx, mx->ops->bot(mx), req,
+		    create_done, c);
+		json_decref(req);
+	}
+	if (r == 0)
+		return BR_PORTAL_PARKED;
+	logp_warnx(p->prefix, "cannot create the room: %s",
+	    br_portal_strerror(r));
+	c->done(c->arg, r, NULL);
+	create_free(c);
+	br_portal_unref(p);
+	return BR_PORTAL_DONE;
+}
+
+int
+br_portal_create_room(struct br_portal_obj *p,
+    const struct br_portal_info *info, br_portal_room_fn done, void *arg)
+{
+	struct create *c = u_calloc(1, sizeof(*c));
+	size_t i, n = 0;
+	int r;
+
+	c->p = p;
+	c->done = done;
+	c->arg = arg;
+	if (info != NULL) {
+		c->name = info->name ? u_strdup(info->name) : NULL;
+		c->topic = info->topic ? u_strdup(info->topic) : NULL;
+		c->avatar = info->avatar_mxc ? u_strdup(info->avatar_mxc) :
+		    NULL;
+		c->announce = info->announce;
+		c->locked = info->locked;
+		while (info->invite != NULL && info->invite[n] != NULL)
+			n++;
+		if (n > 0) {
+			c->invite = u_calloc(n + 1, sizeof(*c->invite));
+			for (i = 0; i < n; i++)
+				c->invite[i] = u_strdup(info->invite[i]);
+		}
+	}
+	br_portal_ref(p);
+	r = br_portal_enqueue(p, create_run, create_drop, c);
+	if (r < 0) {
+		p->refs--;
+		create_free(c);
+	}
+	return r;
+}
+
+/* ---- re-sending m.bridge ---- */
+
+struct resend {
+	struct br_portal_obj	*p;	/* ref */
+	int			 step;	/* 0: m.bridge, 1: uk.half-shot.bridge */
+};
+
+static void
+resend_drop(void *arg)
+{
+	struct resend *rs = arg;
+
+	rs->p->refs--;
+	free(rs);
+}
+
+static enum br_portal_step resend_run(struct br_portal_obj *p, void *arg);
+
+static void
+resend_done(void *arg, int rc, json_t *resp)
+{
+	struct resend *rs = arg;
+	struct br_portal_obj *p = rs->p;
+
+	(void)resp;
+	if (rc != 0 && rc != BR_ERR_MX_CANCELLED)
+		logp_warnx(p->prefix, "sending bridge info failed: %s",
+		    br_mx_strerror(rc));
+	if (rc == 0 && rs->step == 0 && p->reg != NULL) {
+		rs->step = 1;
+		br_portal_ref(p);	/* resend_run may drop rs's ref */
+		if (resend_run(p, rs) != BR_PORTAL_PARKED)
+			br_portal_resume(p);
+		br_portal_unref(p);
+		return;
+	}
+	free(rs);
+	br_portal_resume(p);
+	br_portal_unref(p);
+}
+
+static enum br_portal_step
+resend_run(struct br_portal_obj *p, void *arg)
+{
+	struct resend *rs = arg;
+	struct br_mx *mx = p->reg->mx;
+	json_t *content;
+	int r = BR_ERR_MX_UNSUPPORTED;
+
+	content = br_portal_bridge_info(p->reg, p->row);
+	if (content != NULL && p->row->mxid != NULL &&
+	    mx->ops->send_state != NULL && mx->ops->bridge_state_key != NULL)
+		r = mx->ops->send_state(mx, mx->ops->bot(mx), p->row->mxid,
+		    rs->step == 0 ? "m.bridge" : "uk.half-shot.bridge",
+		    mx->ops->bridge_state_key(mx), content, resend_done, rs);
+	json_decref(content);
+	if (r == 0)
+		return BR_PORTAL_PARKED;
+	logp_warnx(p->prefix, "cannot send bridge info: %s",
+	    br_portal_strerror(r));
+	free(rs);
+	br_portal_unref(p);
+	return BR_PORTAL_DONE;
+}
+
+int
+br_portal_update_bridge_info(struct br_portal_obj *p)
+{
+	struct resend *rs;
+	int r;
+
+	if (p->row->mxid == NULL)
+		return BR_ERR_PORTAL_NO_ROOM;
+	rs = u_calloc(1, sizeof(*rs));
+	rs->p = p;
+	br_portal_ref(p);
+	r = br_portal_enqueue(p, resend_run, resend_drop, rs);
+	if (r < 0) {
+		p->refs--;
+		free(rs);
+	}
+	return r;
+}
+
+/* ---- attach (recovery, the bridge command) ---- */
+
+int
+br_portal_attach(struct br_portals *reg, struct br_portal_key key,
+    const char *room_id, const char *name, const char *topic,
+    const char *avatar_mxc, int overwrite)
+{
+	struct br_portal *other = NULL;
+	struct br_portal_obj *p = NULL;
+	int r;
+
+	if (!valid_chat_id(key.id))
+		return BR_ERR_PORTAL_BAD_ID;
+	r = br_store_portal_get_by_mxid(reg->db, room_id, &other);
+	if (r == 0 && (strcmp(other->id, key.id) != 0 ||
+	    strcmp(other->receiver, key.receiver) != 0)) {
+		if (!overwrite) {
+			br_portal_free(other);
+			return BR_ERR_PORTAL_EXISTS;
+		}
+		/* The other portal loses the room (removeMXID). */
+		free(other->mxid);
+		other->mxid = NULL;
+		other->name_set = other->topic_set = other->avatar_set = 0;
+		r = br_store_portal_update(reg->db, other);
+		if (r == 0) {
+			struct br_portal_key ok = { other->id, other->receiver };
+
+			br_portals_forget(reg, ok);
+		}
+	} else if (r == U_ERR_NOT_FOUND)
+		r = 0;
+	br_portal_free(other);
+	if (r < 0)
+		return r;
+	r = br_portal_get(reg, key, 1, &p);
+	if (r < 0)
+		return r;
+	if (p->row->mxid != NULL && strcmp(p->row->mxid, room_id) != 0 &&
+	    !overwrite) {
+		br_portal_unref(p);
+		return BR_ERR_PORTAL_EXISTS;
+	}
+	set_str(&p->row->mxid, room_id);
+	set_str(&p->row->name, name);
+	set_str(&p->row->topic, topic);
+	set_str(&p->row->avatar_mxc, avatar_mxc);
+	p->row->name_set = name != NULL;
+	p->row->topic_set = topic != NULL;
+	p->row->avatar_set = avatar_mxc != NULL;
+	if (key.receiver[0] != '\0' && strstr(key.id, "@g.us") == NULL)
+		set_str(&p->row->room_type, "dm");
+	r = br_portal_save(p);
+	if (r == 0)
+		logp_info(p->prefix, "Attached to room %s", room_id);
+	br_portal_unref(p);
+	return r;
+}
