@@ -32,6 +32,9 @@ static void cmd_set_management_room(struct br_cmd_event *ce);
 
 /* Sorted by name only for reading; help sorts by itself. */
 const struct br_cmd br_cmds[] = {
+	/* Gates checked in the handler (room power levels, async). */
+	{ "bridge", NULL, BR_CMD_SEC_CHATS, BR_TXT_DESC_BRIDGE,
+	    "[login ID] <chat ID>", 0, br_cmd_bridge },
 	{ "cancel", NULL, BR_CMD_SEC_GENERAL, BR_TXT_DESC_CANCEL, NULL, 0,
 	    cmd_cancel },
 	{ "help", NULL, BR_CMD_SEC_GENERAL, BR_TXT_DESC_HELP, NULL, 0,

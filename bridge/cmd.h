@@ -82,6 +82,9 @@ struct br_cmd {
 };
 
 extern const struct br_cmd br_cmds[];
+
+/* Handlers living in their own files. */
+void br_cmd_bridge(struct br_cmd_event *ce);	/* cmd_bridge.c */
 extern const size_t br_ncmds;
 
 /*

@@ -129,6 +129,56 @@ static const struct text texts[BR_TXT_COUNT] = {
 	[BR_TXT_MGMT_UPDATED] = { {
 	    "Management room updated",
 	    "Salon de gestion mis à jour" } },
+	[BR_TXT_DESC_BRIDGE] = { {
+	    "Bridge an existing chat on the remote network to this Matrix room",
+	    "Relier une discussion WhatsApp existante à ce salon Matrix" } },
+	[BR_TXT_BRIDGE_NO_PERM] = { {
+	    "You don't have permission to bridge this room",
+	    "Vous n'avez pas la permission de relier ce salon" } },
+	[BR_TXT_BRIDGE_ALREADY] = { {
+	    "This room is already bridged to `{0}`{1} on WhatsApp",
+	    "Ce salon est déjà relié à `{0}`{1} sur WhatsApp" } },
+	[BR_TXT_BRIDGE_USAGE] = { {
+	    "Usage: `{0} bridge [login ID] <chat ID>`",
+	    "Utilisation : `{0} bridge [ID de connexion] <ID de discussion>`" } },
+	[BR_TXT_BRIDGE_PL_FAILED] = { {
+	    "Failed to check power levels in room: {0}",
+	    "Impossible de vérifier les niveaux de pouvoir du salon : {0}" } },
+	[BR_TXT_BRIDGE_ROOM_PL_FAILED] = { {
+	    "Failed to get room power levels to see if you're allowed to use "
+	    "that command",
+	    "Impossible d'obtenir les niveaux de pouvoir du salon pour savoir "
+	    "si vous pouvez utiliser cette commande" } },
+	[BR_TXT_BRIDGE_BOT_PL] = { {
+	    "I don't have sufficient permissions for `m.bridge` events. Adjust "
+	    "power levels or use the `--ignore-permissions` flag to ignore.",
+	    "Je n'ai pas le niveau de pouvoir requis pour les événements "
+	    "`m.bridge`. Ajustez les niveaux de pouvoir ou utilisez l'option "
+	    "`--ignore-permissions` pour passer outre." } },
+	[BR_TXT_BRIDGE_BAD_CHAT] = { {
+	    "`{0}` is not a WhatsApp chat ID (for example "
+	    "`120363012345678901@g.us`)",
+	    "`{0}` n'est pas un identifiant de discussion WhatsApp (par "
+	    "exemple `120363012345678901@g.us`)" } },
+	[BR_TXT_BRIDGE_NOT_LOGGED_IN] = { {
+	    "You're not logged in",
+	    "Vous n'êtes pas connecté" } },
+	[BR_TXT_BRIDGE_CANT_OVERWRITE] = { {
+	    "That chat is already bridged to another room, and you don't have "
+	    "the permission to delete it.",
+	    "Cette discussion est déjà reliée à un autre salon, et vous n'avez "
+	    "pas la permission de le supprimer." } },
+	[BR_TXT_BRIDGE_USE_OVERWRITE] = { {
+	    "That chat is already bridged to [{0}]({1}). Use `--overwrite` to "
+	    "delete the existing room.",
+	    "Cette discussion est déjà reliée à [{0}]({1}). Utilisez "
+	    "`--overwrite` pour supprimer le salon existant." } },
+	[BR_TXT_BRIDGE_FAILED] = { {
+	    "Failed to plumb room: {0}",
+	    "Impossible de relier le salon : {0}" } },
+	[BR_TXT_BRIDGE_DONE] = { {
+	    "Successfully plumbed this room to `{0}` on WhatsApp",
+	    "Ce salon est désormais relié à `{0}` sur WhatsApp" } },
 };
 
 int

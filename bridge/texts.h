@@ -58,6 +58,19 @@ enum br_text_id {
 	BR_TXT_MGMT_NOT_TWO,
 	BR_TXT_MGMT_SAVE_FAILED,
 	BR_TXT_MGMT_UPDATED,
+	BR_TXT_DESC_BRIDGE,
+	BR_TXT_BRIDGE_NO_PERM,
+	BR_TXT_BRIDGE_ALREADY,		/* {0}: portal ID, {1}: receiver part */
+	BR_TXT_BRIDGE_USAGE,		/* {0}: command prefix */
+	BR_TXT_BRIDGE_PL_FAILED,	/* {0}: error */
+	BR_TXT_BRIDGE_ROOM_PL_FAILED,
+	BR_TXT_BRIDGE_BOT_PL,
+	BR_TXT_BRIDGE_BAD_CHAT,		/* {0}: the argument */
+	BR_TXT_BRIDGE_NOT_LOGGED_IN,
+	BR_TXT_BRIDGE_CANT_OVERWRITE,
+	BR_TXT_BRIDGE_USE_OVERWRITE,	/* {0}: name, {1}: matrix.to URL */
+	BR_TXT_BRIDGE_FAILED,		/* {0}: error */
+	BR_TXT_BRIDGE_DONE,		/* {0}: portal ID */
 	BR_TXT_COUNT
 };
 
