@@ -17,7 +17,7 @@
  * info is not fetched (name, topic, avatar stay as the portal row has
  * them, or empty), the portal row is created when missing (upstream
  * requires it to exist; after a database loss it does not), the old room
- * is tombstoned but not deleted, and a login is only needed for chats
+ * is tombstoned and left by the bot but not deleted, and a login is only needed for chats
  * whose portals have a receiver (DMs): the login ID argument, else the
  * user's first login.
  *
@@ -107,6 +107,26 @@ valid_chat(const char *s)
 	return ok;
 }
 
+/* After the tombstone: the bot leaves the old room, so neither users'
+ * commands nor a later recovery take it for the chat's room again
+ * (upstream deletes it: kicks everyone, then leaves). */
+static void
+tombstoned(struct br_op *op, int rc, json_t *resp)
+{
+	struct br_mx *mx = op->br->mx;
+
+	(void)resp;
+	if (rc == BR_ERR_MX_CANCELLED || op->text != NULL)
+		return;
+	if (rc < 0)
+		log_warnx("bridge: tombstone in %s failed: %s", op->room_id,
+		    br_mx_strerror(rc));
+	op->text = u_strdup("left");
+	if (mx->ops->leave(mx, mx->ops->bot(mx), op->room_id,
+	    "Room has been replaced.", br_op_done, op) == 0)
+		op->again = 1;
+}
+
 /* The last step: attach, write the state, tombstone the old room. */
 static void
 attach(struct plumb *pl)
@@ -147,7 +167,7 @@ attach(struct plumb *pl)
 		/* TombstoneOldRoom (upstream also deletes it). */
 		tomb = json_pack("{s:s,s:s}", "body", "Room has been replaced.",
 		    "replacement_room", pl->room_id);
-		op = br_op_new(br, NULL, pl->old_room, NULL);
+		op = br_op_new(br, tombstoned, pl->old_room, NULL);
 		if (br->mx->ops->send_state(br->mx, br->mx->ops->bot(br->mx),
 		    pl->old_room, "m.room.tombstone", "", tomb, br_op_done,
 		    op) < 0)

@@ -106,6 +106,28 @@ def portals():
     return {(r[0], r[1]): r[2:] for r in rows}
 
 
+def give_bot_power(admin, room):
+    pl = admin.ok("GET", "/_matrix/client/v3/rooms/%s/state/"
+                  "m.room.power_levels/" % q(room))
+    # Room v12 puts m.room.tombstone at 150 (creators rank above 100).
+    pl["users"][BOT] = 150
+    admin.ok("PUT", "/_matrix/client/v3/rooms/%s/state/m.room.power_levels/"
+             % q(room), pl)
+
+
+def people_room(admin, alice, name, bot_power=True):
+    room = admin.ok("POST", "/_matrix/client/v3/createRoom", {
+        "preset": "private_chat", "name": name,
+        "invite": [alice.id]})["room_id"]
+    alice.ok("POST", "/_matrix/client/v3/join/%s" % q(room), {})
+    admin.ok("POST", "/_matrix/client/v3/rooms/%s/invite" % q(room),
+             {"user_id": BOT})
+    wait(lambda: admin.member(room, BOT).get("membership") == "join")
+    if bot_power:
+        give_bot_power(admin, room)
+    return room
+
+
 def phase_setup():
     bot = Bot()
     admin = User("admin", register_user("admin"))
@@ -125,14 +147,9 @@ def phase_setup():
 
     # A room of people, the bot invited (three members: not a management
     # room); the admin bridges it to G3.
-    room = admin.ok("POST", "/_matrix/client/v3/createRoom", {
-        "preset": "private_chat", "name": "People",
-        "invite": [alice.id]})["room_id"]
-    alice.ok("POST", "/_matrix/client/v3/join/%s" % q(room), {})
-    admin.ok("POST", "/_matrix/client/v3/rooms/%s/invite" % q(room),
-             {"user_id": BOT})
-    ok = wait(lambda: admin.member(room, BOT).get("membership") == "join")
-    result("bot_joins_the_room_to_bridge", ok)
+    room = people_room(admin, alice, "People", bot_power=False)
+    result("bot_joins_the_room_to_bridge",
+           admin.member(room, BOT).get("membership") == "join")
     made["plumbed"] = room
 
     # Not enough power for m.bridge: upstream's refusal.
@@ -150,11 +167,7 @@ def phase_setup():
            c is not None and c["body"] ==
            "That command requires room admin rights.", c)
     # Bad usage and a bad chat ID.
-    pl = admin.ok("GET", "/_matrix/client/v3/rooms/%s/state/"
-                  "m.room.power_levels/" % q(room))
-    pl["users"][BOT] = 100
-    admin.ok("PUT", "/_matrix/client/v3/rooms/%s/state/m.room.power_levels/"
-             % q(room), pl)
+    give_bot_power(admin, room)
     ev = admin.say(room, "!wa bridge")
     c = wait_reply(admin, room, ev, lambda c: True)
     result("bridge_without_chat_says_usage",
@@ -184,6 +197,33 @@ def phase_setup():
     result("bridge_again_says_already_bridged",
            c is not None and c["body"] ==
            "This room is already bridged to `%s` on WhatsApp" % G3, c)
+
+    # A second room for the same chat: --overwrite needed; then the old
+    # room is tombstoned and left, the new one is the portal.
+    room2 = people_room(admin, alice, "People two")
+    ev = admin.say(room2, "!wa bridge " + G3)
+    c = wait_reply(admin, room2, ev, lambda c: "already" in c.get("body",
+                                                                  ""))
+    # The chat's name is unknown without the WhatsApp side: the room ID
+    # stands in for it.
+    result("bridge_to_a_bridged_chat_needs_overwrite",
+           c is not None and c["body"] ==
+           "That chat is already bridged to [%s](https://matrix.to/#/"
+           "%s). Use `--overwrite` to delete the existing room." % (room,
+                                                                   room), c)
+    ev = admin.say(room2, "!wa bridge %s --overwrite" % G3)
+    c = wait_reply(admin, room2, ev, lambda c: "plumbed" in c.get("body",
+                                                                  ""))
+    result("bridge_overwrite_plumbs_the_new_room", c is not None, c)
+    tomb = wait(lambda: state(admin, room, "m.room.tombstone", ""))
+    result("old_room_tombstoned",
+           tomb is not None and tomb.get("replacement_room") == room2, tomb)
+    result("bot_left_the_old_room", wait(
+        lambda: admin.member(room, BOT).get("membership") == "leave"))
+    p = portals()
+    result("overwrite_moves_the_portal",
+           p.get((G3, ""), (None,))[0] == room2, p)
+    made["plumbed"] = room2
     made["joined_before"] = joined(bot)
     with open(SAVED, "w") as f:
         json.dump(made, f)
