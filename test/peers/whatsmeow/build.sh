@@ -1,0 +1,44 @@
+#!/bin/sh
+# build.sh: build the whatsmeow test driver (main.go, vectors.go against the
+# whatsmeow pinned in go.mod/go.sum) into a cache outside the repository and
+# print the binary's path on stdout.  The cache key is the SHA-256 of go.mod,
+# go.sum and the driver's sources (and the Go version), so a fresh clone on
+# the same machine reuses the binary; a changed pin or source builds anew.
+#
+#   PONTON_CACHE   cache root (default /var/cache/ponton if writable, else
+#                  ~/.cache/ponton); the binary goes to
+#                  $PONTON_CACHE/whatsmeow-driver/<key>/whatsmeow-driver
+#
+# Modules come from the Go module proxy as the machine has it (GOPROXY);
+# -mod=readonly: go.sum must already pin everything, nothing is vendored.
+# Safe to call from several scripts at once (one flock).  Build output goes
+# to stderr; exits non-zero if Go is missing or the build fails.
+set -eu
+dir=$(cd "$(dirname "$0")" && pwd)
+if ! command -v go >/dev/null 2>&1; then
+	echo "build.sh: go not found" >&2
+	exit 1
+fi
+if [ -z "${PONTON_CACHE:-}" ]; then
+	if mkdir -p /var/cache/ponton 2>/dev/null && [ -w /var/cache/ponton ]; then
+		PONTON_CACHE=/var/cache/ponton
+	else
+		PONTON_CACHE=$HOME/.cache/ponton
+	fi
+fi
+key=$( (cd "$dir" && go version && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-16)
+out=$PONTON_CACHE/whatsmeow-driver/$key
+bin=$out/whatsmeow-driver
+if [ ! -x "$bin" ]; then
+	mkdir -p "$out"
+	(
+		flock 9
+		if [ ! -x "$bin" ]; then
+			echo "build.sh: go build in $dir -> $bin" >&2
+			(cd "$dir" && GOFLAGS="-mod=readonly -buildvcs=false" \
+			    CGO_ENABLED=1 go build -trimpath -o "$bin.tmp" . >&2)
+			mv "$bin.tmp" "$bin"
+		fi
+	) 9>"$out/.lock"
+fi
+echo "$bin"
