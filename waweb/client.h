@@ -117,6 +117,9 @@ struct wa_client_opts {
 	const char	*browser_name;	/* "chrome", "firefox", ...; NULL: unknown */
 	const char	*web_version;	/* "2.3000.N"; NULL: cached, else default */
 	const char	*device_jid;	/* stored device to use; NULL: the first */
+	/* With device_jid NULL: load no stored device, pair a new one (the
+	 * bridge adds a login while others are stored). */
+	int		 pair_new;
 	/* Pairing by phone number (digits, with or without '+'): request a
 	 * pairing code instead of showing QR codes.  NULL: QR. */
 	const char	*pair_phone;

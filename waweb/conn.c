@@ -367,7 +367,8 @@ load_device(struct wa_client *c)
 	if (c->have_dev)
 		return 0;
 	memset(&c->dev, 0, sizeof(c->dev));
-	r = c->ops->device_load(c->sarg, c->device_jid, &c->dev);
+	r = c->pair_new ? U_ERR_NOT_FOUND :
+	    c->ops->device_load(c->sarg, c->device_jid, &c->dev);
 	if (r == 0) {
 		c->have_dev = 1;
 		return 0;
@@ -849,6 +850,7 @@ wa_client_new(struct u_loop *loop, const struct wa_client_opts *o,
 	c->web_version = dup_opt(o->web_version);
 	c->device_jid = dup_opt(o->device_jid);
 	c->pair_phone = dup_opt(o->pair_phone);
+	c->pair_new = o->pair_new && o->device_jid == NULL;
 	c->qr_first_ms = o->qr_first_ms ? o->qr_first_ms : WA_QR_FIRST_MS;
 	c->qr_next_ms = o->qr_next_ms ? o->qr_next_ms : WA_QR_NEXT_MS;
 	c->backoff_base_ms = o->backoff_base_ms;

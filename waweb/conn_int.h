@@ -154,6 +154,7 @@ struct wa_client {
 	int			 has_root;
 	char			*os_name, *browser_name, *web_version;
 	char			*device_jid, *pair_phone;
+	int			 pair_new;
 	unsigned		 qr_first_ms, qr_next_ms;
 	unsigned		 backoff_base_ms, backoff_max_ms;
 	unsigned		 keepalive_ms;	/* 0: production timings */

@@ -1,0 +1,990 @@
+/*
+ * net_wa.c: the network side (bridge/net.h) on ponton's WhatsApp client
+ * (waweb/client.h); the only bridge file besides login_cli.c that
+ * includes waweb/ headers.
+ *
+ * What it does: one wa_client per login, its device in the bridge
+ * database (bridge/wa_store_db.c: whatsmeow_device, keyed by the device
+ * JID "<id>:<wa_device_id>@s.whatsapp.net"); at start-up every user_login
+ * row is loaded and connected; client states become mautrix-whatsapp's
+ * bridge states (CONNECTED, TRANSIENT_DISCONNECT wa-transient-disconnect,
+ * BAD_CREDENTIALS wa-logged-out, UNKNOWN_ERROR wa-client-outdated, ...);
+ * login flows (QR, pairing code) pair a new device and, once it is logged
+ * in, store the user_login row (and the "user" row if missing) and become
+ * a registered login; logout unlinks the device remotely
+ * (<remove-companion-device/>, as whatsmeow's Logout), forgets the session
+ * and deletes the row.
+ *
+ * What it does not do yet: messages (issues 4/6: on_node is dropped).
+ *
+ * Invariants: a login handle is created pending for a flow (not visible
+ * through login_get / logins_of) and becomes registered on success.
+ * Handles and flows are never freed from a client callback: they are
+ * marked closing and reaped by one deferred call at the end of the loop
+ * turn (reap_queued), which also reports on_login_gone.  A closing object
+ * reports nothing.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "bridge/config.h"
+#include "bridge/net.h"
+#include "bridge/net_wa.h"
+#include "bridge/store.h"
+#include "bridge/wa_store_db.h"
+#include "db/db.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/mem.h"
+#include "waweb/client.h"
+#include "waweb/node.h"
+
+/* Logins a user may list at once (list-logins, logout lookups). */
+#define NET_WA_LOGINS_MAX 64
+/* remove-companion-device gets this long before we forget it anyway. */
+#define NET_WA_LOGOUT_IQ_MS 10000
+
+struct net_wa;
+
+struct br_net_login {
+	struct br_net_login	*next;		/* list link */
+	struct net_wa		*nw;		/* borrowed */
+	struct br_net_flow	*flow;		/* borrowed: pending for it */
+	struct wa_client	*client;	/* owned */
+	struct br_net_login_info info;		/* strings below */
+	char			*id, *user_mxid, *remote_name;	/* owned */
+	char			*device_jid;	/* owned, NULL while pairing */
+	int			 paired;	/* flow: pair-success seen */
+	int			 logging_out;
+	int			 closing;
+	char			 prefix[48];
+};
+
+struct br_net_flow {
+	struct br_net_flow	*next;		/* list link */
+	struct net_wa		*nw;		/* borrowed */
+	struct br_net_login	*login;		/* owned while pending */
+	struct br_net_flow_cbs	 cbs;
+	void			*arg;
+	int			 closing;
+};
+
+struct net_wa {
+	struct br_net		 pub;
+	struct u_loop		*loop;		/* borrowed */
+	const struct br_config	*cfg;		/* borrowed, may be NULL */
+	struct db		*db;		/* borrowed */
+	struct br_net_events	 ev;
+	char			*url;		/* owned or NULL */
+	char			*web_version;	/* owned or NULL */
+	uint8_t			 root[32];
+	int			 has_root;
+	struct br_net_wa_opts	 o;
+	struct br_net_login	*logins;	/* owned list */
+	struct br_net_flow	*flows;		/* owned list */
+	int			 reap_queued;
+	int			 stopped;
+};
+
+static const struct br_net_ops net_wa_ops;
+
+/* ---- interface-wide helpers (net.h) ---- */
+
+const char *
+br_net_strerror(int code)
+{
+	switch (code) {
+	case BR_ERR_NET_FAILED: return "network side failed";
+	case BR_ERR_NET_UNSUPPORTED: return "not supported by the network";
+	case BR_ERR_NET_NOT_FOUND: return "login not found";
+	case BR_ERR_NET_PHONE_SHORT: return "Phone number too short";
+	case BR_ERR_NET_PHONE_INTL:
+		return "Phone number must be in international format";
+	case BR_ERR_NET_TIMEOUT: return "timed out";
+	case BR_ERR_NET_CANCELLED: return "cancelled";
+	case BR_ERR_NET_BUSY: return "a login is already in progress";
+	}
+	return NULL;
+}
+
+const char *
+br_net_state_event_name(enum br_net_state_event ev)
+{
+	static const char *const n[BR_NET_STATE_COUNT_] = {
+		[BR_NET_UNCONFIGURED] = "UNCONFIGURED",
+		[BR_NET_CONNECTING] = "CONNECTING",
+		[BR_NET_CONNECTED] = "CONNECTED",
+		[BR_NET_TRANSIENT_DISCONNECT] = "TRANSIENT_DISCONNECT",
+		[BR_NET_BAD_CREDENTIALS] = "BAD_CREDENTIALS",
+		[BR_NET_UNKNOWN_ERROR] = "UNKNOWN_ERROR",
+		[BR_NET_LOGGED_OUT] = "LOGGED_OUT",
+	};
+
+	if ((unsigned)ev >= BR_NET_STATE_COUNT_)
+		return "UNKNOWN_ERROR";
+	return n[ev];
+}
+
+int
+br_net_phone_clean(const char *in, char out[BR_NET_PHONE_MAX + 1])
+{
+	char buf[BR_NET_PHONE_MAX + 1];
+	size_t i, k = 0;
+	int plus = 0;
+
+	for (i = 0; in[i] != '\0'; i++) {
+		char ch = in[i];
+
+		if (ch == ' ' || ch == '-' || ch == '(' || ch == ')')
+			continue;
+		if (ch == '+' && k == 0 && !plus) {
+			plus = 1;
+			continue;
+		}
+		if (ch < '0' || ch > '9')
+			return BR_ERR_NET_PHONE_INTL;
+		if (k >= BR_NET_PHONE_MAX)
+			return BR_ERR_NET_PHONE_INTL;
+		buf[k++] = ch;
+	}
+	buf[k] = '\0';
+	if (!plus)
+		return BR_ERR_NET_PHONE_INTL;
+	if (k <= 6)
+		return BR_ERR_NET_PHONE_SHORT;
+	if (buf[0] == '0')
+		return BR_ERR_NET_PHONE_INTL;
+	memcpy(out, buf, k + 1);
+	return 0;
+}
+
+/* ---- mapping ---- */
+
+int
+br__net_wa_state_map(int wa_state, const char *reason,
+    struct br_net_state *out)
+{
+	struct br_net_state s = { BR_NET_UNKNOWN_ERROR, NULL, NULL };
+
+	switch ((enum wa_state)wa_state) {
+	case WA_STATE_IDLE:
+	case WA_STATE_COUNT_:
+		return -1;
+	case WA_STATE_CONNECTING:
+	case WA_STATE_LOGGING_IN:
+		s.event = BR_NET_CONNECTING;
+		break;
+	case WA_STATE_CONNECTED:
+		s.event = BR_NET_CONNECTED;
+		break;
+	case WA_STATE_WAIT_RECONNECT:
+		s.event = BR_NET_TRANSIENT_DISCONNECT;
+		if (reason != NULL && strstr(reason, "keepalive") != NULL) {
+			s.error = "wa-keepalive-timeout";
+			s.message = "The WhatsApp web servers are not "
+			    "responding. The bridge will try to reconnect.";
+		} else {
+			s.error = "wa-transient-disconnect";
+			s.message = "Disconnected from WhatsApp. Trying to "
+			    "reconnect.";
+		}
+		break;
+	case WA_STATE_PAIRING:
+	case WA_STATE_PAIR_TIMEOUT:
+		s.event = BR_NET_BAD_CREDENTIALS;
+		s.error = "wa-not-logged-in";
+		s.message = "You're not logged into WhatsApp. Relogin to "
+		    "continue using the bridge.";
+		break;
+	case WA_STATE_LOGGED_OUT:
+		s.event = BR_NET_BAD_CREDENTIALS;
+		s.error = "wa-logged-out";
+		s.message = "You were logged out from another device. Relogin "
+		    "to continue using the bridge.";
+		break;
+	case WA_STATE_STREAM_REPLACED:
+		s.error = "wa-stream-replaced";
+		s.message = "Stream replaced: the bridge was started in "
+		    "another location.";
+		break;
+	case WA_STATE_CLIENT_OUTDATED:
+		s.error = "wa-client-outdated";
+		s.message = "Connect failure: 405 client outdated. Bridge must "
+		    "be updated.";
+		break;
+	case WA_STATE_BANNED:
+		s.event = BR_NET_BAD_CREDENTIALS;
+		s.error = "wa-temporary-ban";
+		s.message = reason;
+		break;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+br__net_wa_jid_login(const char *jid, char id[BR_NET_WA_ID_MAX + 1],
+    unsigned *device)
+{
+	size_t n = strspn(jid, "0123456789");
+	const char *p = jid + n;
+	unsigned long dev = 0;
+
+	if (n == 0 || n > BR_NET_WA_ID_MAX || jid[0] == '0')
+		return BR_ERR_NET_FAILED;
+	if (*p == '.')		/* agent: "<user>.<agent>:<device>" */
+		p += 1 + strspn(p + 1, "0123456789");
+	if (*p == ':') {
+		size_t d = strspn(p + 1, "0123456789");
+
+		if (d == 0 || d > 5)
+			return BR_ERR_NET_FAILED;
+		dev = strtoul(p + 1, NULL, 10);
+		if (dev > 0xffff)
+			return BR_ERR_NET_FAILED;
+		p += 1 + d;
+	}
+	if (strcmp(p, "@s.whatsapp.net") != 0)
+		return BR_ERR_NET_FAILED;
+	memcpy(id, jid, n);
+	id[n] = '\0';
+	*device = (unsigned)dev;
+	return 0;
+}
+
+/* ---- reaping ---- */
+
+static void
+login_free(struct br_net_login *l)
+{
+	if (l == NULL)
+		return;
+	wa_client_free(l->client);
+	free(l->id);
+	free(l->user_mxid);
+	free(l->remote_name);
+	free(l->device_jid);
+	free(l);
+}
+
+static void
+reap(void *arg)
+{
+	struct net_wa *nw = arg;
+	struct br_net_login **lp, *l;
+	struct br_net_flow **fp, *f;
+
+	nw->reap_queued = 0;
+	for (fp = &nw->flows; (f = *fp) != NULL;) {
+		if (!f->closing) {
+			fp = &f->next;
+			continue;
+		}
+		*fp = f->next;
+		login_free(f->login);
+		free(f);
+	}
+	for (lp = &nw->logins; (l = *lp) != NULL;) {
+		if (!l->closing) {
+			lp = &l->next;
+			continue;
+		}
+		*lp = l->next;
+		if (nw->ev.on_login_gone != NULL)
+			nw->ev.on_login_gone(nw->ev.arg, l);
+		login_free(l);
+	}
+}
+
+static void
+queue_reap(struct net_wa *nw)
+{
+	if (nw->reap_queued)
+		return;
+	nw->reap_queued = 1;
+	u_loop_defer(nw->loop, reap, nw);
+}
+
+/* ---- one login's client ---- */
+
+static void
+report(struct br_net_login *l, const struct br_net_state *st)
+{
+	struct net_wa *nw = l->nw;
+
+	if (l->info.state.event == st->event &&
+	    ((l->info.state.error == NULL && st->error == NULL) ||
+	    (l->info.state.error != NULL && st->error != NULL &&
+	    strcmp(l->info.state.error, st->error) == 0)))
+		return;
+	logp_info(l->prefix, "bridge state %s -> %s%s%s",
+	    br_net_state_event_name(l->info.state.event),
+	    br_net_state_event_name(st->event), st->error ? " " : "",
+	    st->error ? st->error : "");
+	l->info.state = *st;
+	/* Keep only static texts past the call (reason is borrowed). */
+	if (st->message != NULL && st->error != NULL &&
+	    strcmp(st->error, "wa-temporary-ban") == 0)
+		l->info.state.message = NULL;
+	if (nw->ev.on_state != NULL)
+		nw->ev.on_state(nw->ev.arg, l, st);
+}
+
+static void flow_fail(struct br_net_flow *f, int err, const char *reason);
+static void flow_succeed(struct br_net_flow *f);
+
+static void
+cl_on_state(void *arg, enum wa_state old, enum wa_state cur,
+    const char *reason)
+{
+	struct br_net_login *l = arg;
+	struct br_net_state st;
+
+	(void)old;
+	if (l->closing)
+		return;
+	if (l->flow != NULL) {
+		if (cur == WA_STATE_PAIR_TIMEOUT)
+			flow_fail(l->flow, BR_ERR_NET_TIMEOUT, reason);
+		else if (wa_state_is_terminal(cur) ||
+		    (cur == WA_STATE_WAIT_RECONNECT && !l->paired))
+			flow_fail(l->flow, BR_ERR_NET_FAILED, reason);
+		return;
+	}
+	if (br__net_wa_state_map(cur, reason, &st) == 0)
+		report(l, &st);
+}
+
+static void
+cl_on_qr(void *arg, const char *qr)
+{
+	struct br_net_login *l = arg;
+
+	if (!l->closing && l->flow != NULL && l->flow->cbs.on_qr != NULL)
+		l->flow->cbs.on_qr(l->flow->arg, qr);
+}
+
+static void
+cl_on_pair_code(void *arg, const char *code)
+{
+	struct br_net_login *l = arg;
+
+	if (!l->closing && l->flow != NULL && l->flow->cbs.on_code != NULL)
+		l->flow->cbs.on_code(l->flow->arg, code);
+}
+
+static void
+cl_on_paired(void *arg, const char *jid, const char *lid,
+    const char *platform)
+{
+	struct br_net_login *l = arg;
+
+	(void)lid;
+	(void)platform;
+	if (l->closing || l->flow == NULL)
+		return;
+	l->paired = 1;
+	free(l->device_jid);
+	l->device_jid = u_strdup(jid);
+}
+
+static void
+cl_on_connected(void *arg)
+{
+	struct br_net_login *l = arg;
+	struct br_net_state st = { BR_NET_CONNECTED, NULL, NULL };
+
+	if (l->closing)
+		return;
+	if (l->flow != NULL) {
+		flow_succeed(l->flow);
+		return;
+	}
+	report(l, &st);
+}
+
+static void
+cl_on_node(void *arg, const struct wa_node *n)
+{
+	/* Messages come with issues 4/6; nothing is acked here so the
+	 * server redelivers them once they are handled. */
+	(void)arg;
+	(void)n;
+}
+
+static const struct wa_client_cbs login_cbs = {
+	.on_state = cl_on_state,
+	.on_qr = cl_on_qr,
+	.on_pair_code = cl_on_pair_code,
+	.on_paired = cl_on_paired,
+	.on_connected = cl_on_connected,
+	.on_node = cl_on_node,
+};
+
+static struct br_net_login *
+login_new(struct net_wa *nw, const char *device_jid, const char *pair_phone)
+{
+	struct br_net_login *l = u_calloc(1, sizeof(*l));
+	struct wa_client_opts o;
+
+	memset(&o, 0, sizeof(o));
+	l->nw = nw;
+	l->device_jid = device_jid ? u_strdup(device_jid) : NULL;
+	o.url = nw->url;
+	o.trust_root = nw->has_root ? nw->root : NULL;
+	o.web_version = nw->web_version;
+	if (nw->cfg != NULL) {
+		o.os_name = nw->cfg->network.os_name;
+		o.browser_name = nw->cfg->network.browser_name;
+	}
+	o.device_jid = device_jid;
+	o.pair_new = device_jid == NULL;
+	o.pair_phone = pair_phone;
+	o.qr_first_ms = nw->o.qr_first_ms;
+	o.qr_next_ms = nw->o.qr_next_ms;
+	o.backoff_base_ms = nw->o.backoff_base_ms;
+	l->client = wa_client_new(nw->loop, &o, &br_wa_store_db_ops, nw->db,
+	    &login_cbs, l);
+	l->info.state.event = BR_NET_UNCONFIGURED;
+	snprintf(l->prefix, sizeof(l->prefix), "net[new]");
+	return l;
+}
+
+/* The identity fields of a registered login. */
+static void
+login_set_id(struct br_net_login *l, const char *id, const char *user_mxid)
+{
+	char *nid = u_strdup(id), *nmx = u_strdup(user_mxid);
+
+	/* id / user_mxid may point into the fields replaced here. */
+	free(l->id);
+	free(l->user_mxid);
+	free(l->remote_name);
+	l->id = nid;
+	l->user_mxid = nmx;
+	l->remote_name = u_asprintf("+%s", nid);
+	l->info.id = l->id;
+	l->info.user_mxid = l->user_mxid;
+	l->info.remote_name = l->remote_name;
+	/* Only a prefix of the number at info level (style.md). */
+	snprintf(l->prefix, sizeof(l->prefix), "net[login=%.4s…]", id);
+}
+
+/* ---- flows ---- */
+
+static void
+flow_fail(struct br_net_flow *f, int err, const char *reason)
+{
+	if (f->closing)
+		return;
+	f->closing = 1;
+	if (f->login != NULL) {
+		f->login->closing = 1;
+		wa_client_stop(f->login->client);
+	}
+	queue_reap(f->nw);
+	log_info("login flow failed: %s (%s)", br_net_strerror(err),
+	    reason != NULL ? reason : "");
+	if (f->cbs.on_failure != NULL)
+		f->cbs.on_failure(f->arg, err, reason);
+}
+
+static int
+ensure_user(struct db *db, const char *mxid)
+{
+	struct br_user *u = NULL, nu;
+	int r;
+
+	r = br_store_user_get(db, mxid, &u);
+	if (r == 0) {
+		br_user_free(u);
+		return 0;
+	}
+	if (r != U_ERR_NOT_FOUND)
+		return r;
+	memset(&nu, 0, sizeof(nu));
+	nu.mxid = (char *)mxid;
+	return br_store_user_insert(db, &nu);
+}
+
+/* The user_login row for a login that just paired. */
+static int
+store_login(struct net_wa *nw, const char *id, const char *user_mxid,
+    unsigned device)
+{
+	struct br_login *old = NULL, row;
+	json_t *meta = NULL;
+	int r;
+
+	if ((r = ensure_user(nw->db, user_mxid)) != 0)
+		return r;
+	memset(&row, 0, sizeof(row));
+	r = br_store_login_get(nw->db, id, &old);
+	if (r != 0 && r != U_ERR_NOT_FOUND)
+		return r;
+	if (old != NULL && old->metadata != NULL &&
+	    json_is_object(old->metadata))
+		meta = json_deep_copy(old->metadata);
+	if (meta == NULL)
+		meta = json_object();
+	json_object_set_new(meta, "wa_device_id", json_integer(device));
+	row.id = (char *)id;
+	row.user_mxid = (char *)user_mxid;
+	row.remote_name = u_asprintf("+%s", id);
+	row.remote_profile = json_pack("{s:s}", "phone", row.remote_name);
+	row.space_room = old != NULL ? old->space_room : NULL;
+	row.metadata = meta;
+	r = old != NULL ? br_store_login_update(nw->db, &row) :
+	    br_store_login_insert(nw->db, &row);
+	free(row.remote_name);
+	json_decref(row.remote_profile);
+	json_decref(meta);
+	br_login_free(old);
+	return r;
+}
+
+static struct br_net_login *
+find_login(struct net_wa *nw, const char *id)
+{
+	struct br_net_login *l;
+
+	for (l = nw->logins; l != NULL; l = l->next)
+		if (!l->closing && l->id != NULL && strcmp(l->id, id) == 0)
+			return l;
+	return NULL;
+}
+
+static void
+flow_succeed(struct br_net_flow *f)
+{
+	struct net_wa *nw = f->nw;
+	struct br_net_login *l = f->login, *old;
+	struct br_net_state st = { BR_NET_CONNECTED, NULL, NULL };
+	char id[BR_NET_WA_ID_MAX + 1];
+	unsigned dev;
+	int r;
+
+	if (f->closing)
+		return;
+	if (l->device_jid == NULL ||
+	    br__net_wa_jid_login(l->device_jid, id, &dev) != 0) {
+		flow_fail(f, BR_ERR_NET_FAILED, "paired without a phone JID");
+		return;
+	}
+	if ((r = store_login(nw, id, f->login->user_mxid, dev)) != 0) {
+		log_warnx("cannot store the new login: %s", u_strerror(r));
+		flow_fail(f, BR_ERR_NET_FAILED, "cannot store the login");
+		return;
+	}
+	/* A relogin of the same number replaces the old handle. */
+	if ((old = find_login(nw, id)) != NULL) {
+		old->closing = 1;
+		wa_client_stop(old->client);
+		queue_reap(nw);
+	}
+	login_set_id(l, id, l->user_mxid);
+	l->flow = NULL;
+	l->next = nw->logins;
+	nw->logins = l;
+	f->login = NULL;
+	f->closing = 1;
+	queue_reap(nw);
+	logp_info(l->prefix, "logged in (device %u)", dev);
+	report(l, &st);
+	if (f->cbs.on_success != NULL)
+		f->cbs.on_success(f->arg, l);
+}
+
+static int
+nw_flow_start(struct br_net *n, const char *user_mxid,
+    enum br_net_flow_type type, const char *phone,
+    const struct br_net_flow_cbs *cbs, void *arg, struct br_net_flow **out)
+{
+	struct net_wa *nw = n->impl;
+	struct br_net_flow *f;
+	char digits[BR_NET_PHONE_MAX + 1];
+	int r;
+
+	if (type == BR_NET_FLOW_PHONE) {
+		if (phone == NULL)
+			return BR_ERR_NET_PHONE_INTL;
+		if ((r = br_net_phone_clean(phone, digits)) != 0)
+			return r;
+	}
+	if (nw->stopped)
+		return BR_ERR_NET_FAILED;
+	f = u_calloc(1, sizeof(*f));
+	f->nw = nw;
+	f->cbs = *cbs;
+	f->arg = arg;
+	f->login = login_new(nw, NULL,
+	    type == BR_NET_FLOW_PHONE ? digits : NULL);
+	f->login->flow = f;
+	f->login->user_mxid = u_strdup(user_mxid);
+	if ((r = wa_client_start(f->login->client)) != 0) {
+		log_warnx("cannot start a login flow: %s", u_strerror(r));
+		login_free(f->login);
+		free(f);
+		return BR_ERR_NET_FAILED;
+	}
+	f->next = nw->flows;
+	nw->flows = f;
+	*out = f;
+	return 0;
+}
+
+static void
+nw_flow_cancel(struct br_net_flow *f)
+{
+	if (f == NULL || f->closing)
+		return;
+	f->closing = 1;
+	if (f->login != NULL) {
+		f->login->closing = 1;
+		wa_client_stop(f->login->client);
+	}
+	queue_reap(f->nw);
+}
+
+/* ---- registered logins ---- */
+
+/* A handle for a stored user_login row; its client is not started. */
+static int
+load_row(struct net_wa *nw, const struct br_login *row,
+    struct br_net_login **out)
+{
+	struct br_net_login *l;
+	struct wa_device dev;
+	json_t *d = row->metadata ? json_object_get(row->metadata,
+	    "wa_device_id") : NULL;
+	char *jid;
+	int r;
+
+	if (d != NULL && (!json_is_integer(d) || json_integer_value(d) < 0 ||
+	    json_integer_value(d) > 0xffff))
+		return U_ERR_INVALID;
+	if (d == NULL || json_integer_value(d) == 0)
+		jid = u_asprintf("%s@s.whatsapp.net", row->id);
+	else
+		jid = u_asprintf("%s:%d@s.whatsapp.net", row->id,
+		    (int)json_integer_value(d));
+	l = login_new(nw, jid, NULL);
+	login_set_id(l, row->id, row->user_mxid);
+	free(jid);
+	/* A row whose device is gone (logged out elsewhere, or a database
+	 * without the whatsmeow session) is not connected: pairing anew
+	 * would be a surprise.  Upstream reports wa-not-logged-in. */
+	memset(&dev, 0, sizeof(dev));
+	r = br_wa_store_db_ops.device_load(nw->db, l->device_jid, &dev);
+	wa_device_clear(&dev);
+	if (r == U_ERR_NOT_FOUND) {
+		struct br_net_state st;
+
+		br__net_wa_state_map(WA_STATE_PAIR_TIMEOUT, NULL, &st);
+		l->info.state = st;
+		l->paired = 0;
+	} else if (r != 0) {
+		login_free(l);
+		return r;
+	} else
+		l->paired = 1;
+	l->next = nw->logins;
+	nw->logins = l;
+	*out = l;
+	return 0;
+}
+
+static int
+nw_start(struct br_net *n)
+{
+	struct net_wa *nw = n->impl;
+	char **users = NULL;
+	struct br_login **rows;
+	struct br_net_login *l;
+	size_t i, j;
+	int r, nlog = 0;
+
+	nw->stopped = 0;
+	if ((r = br_store_login_users(nw->db, &users)) != 0)
+		return r;
+	for (i = 0; users[i] != NULL; i++) {
+		rows = NULL;
+		if ((r = br_store_login_list_by_user(nw->db, users[i],
+		    &rows)) != 0) {
+			log_warnx("cannot list the logins of a user: %s",
+			    u_strerror(r));
+			continue;
+		}
+		for (j = 0; rows[j] != NULL; j++) {
+			if (find_login(nw, rows[j]->id) != NULL)
+				continue;
+			if ((r = load_row(nw, rows[j], &l)) != 0) {
+				log_warnx("cannot load a stored login: %s",
+				    u_strerror(r));
+				continue;
+			}
+			nlog++;
+			if (!l->paired) {
+				logp_warnx(l->prefix, "no WhatsApp session "
+				    "stored for this login: not connecting");
+				if (nw->ev.on_state != NULL)
+					nw->ev.on_state(nw->ev.arg, l,
+					    &l->info.state);
+				continue;
+			}
+			if ((r = wa_client_start(l->client)) != 0)
+				logp_warnx(l->prefix, "cannot connect: %s",
+				    u_strerror(r));
+		}
+		br_login_list_free(rows);
+	}
+	for (i = 0; users[i] != NULL; i++)
+		free(users[i]);
+	free(users);
+	log_info("network: %d stored login(s) loaded", nlog);
+	return 0;
+}
+
+static void
+nw_stop(struct br_net *n)
+{
+	struct net_wa *nw = n->impl;
+	struct br_net_login *l;
+	struct br_net_flow *f;
+
+	nw->stopped = 1;
+	for (f = nw->flows; f != NULL; f = f->next)
+		nw_flow_cancel(f);
+	for (l = nw->logins; l != NULL; l = l->next)
+		wa_client_stop(l->client);
+}
+
+static void
+nw_free(struct br_net *n)
+{
+	struct net_wa *nw;
+	struct br_net_login *l;
+	struct br_net_flow *f;
+
+	if (n == NULL)
+		return;
+	nw = n->impl;
+	nw_stop(n);
+	for (l = nw->logins; l != NULL; l = l->next)
+		l->closing = 1;
+	for (f = nw->flows; f != NULL; f = f->next)
+		f->closing = 1;
+	reap(nw);
+	/* The libwebsockets context all clients share; runs the loop
+	 * briefly, hence "not from a loop callback". */
+	wa_client_shutdown(nw->loop);
+	free(nw->url);
+	free(nw->web_version);
+	free(nw);
+}
+
+static struct br_net_login *
+nw_login_get(struct br_net *n, const char *id)
+{
+	return find_login(n->impl, id);
+}
+
+static int
+cmp_login(const void *a, const void *b)
+{
+	const struct br_net_login *x = *(const struct br_net_login *const *)a;
+	const struct br_net_login *y = *(const struct br_net_login *const *)b;
+
+	return strcmp(x->id, y->id);
+}
+
+static size_t
+nw_logins_of(struct br_net *n, const char *user_mxid,
+    struct br_net_login **v, size_t max)
+{
+	struct net_wa *nw = n->impl;
+	struct br_net_login *l;
+	size_t k = 0;
+
+	for (l = nw->logins; l != NULL && k < max; l = l->next)
+		if (!l->closing && l->id != NULL &&
+		    strcmp(l->user_mxid, user_mxid) == 0)
+			v[k++] = l;
+	qsort(v, k, sizeof(*v), cmp_login);
+	return k;
+}
+
+static int
+nw_connect(struct br_net_login *l)
+{
+	if (l->closing)
+		return BR_ERR_NET_NOT_FOUND;
+	return wa_client_start(l->client) == 0 ? 0 : BR_ERR_NET_FAILED;
+}
+
+static void
+nw_disconnect(struct br_net_login *l)
+{
+	wa_client_stop(l->client);
+}
+
+static void
+finish_logout(struct br_net_login *l)
+{
+	struct net_wa *nw = l->nw;
+	int r;
+
+	if (l->closing)
+		return;
+	l->closing = 1;
+	r = br_wa_store_db_ops.device_delete(nw->db, l->device_jid);
+	if (r != 0 && r != U_ERR_NOT_FOUND)
+		logp_warnx(l->prefix, "cannot delete the session: %s",
+		    u_strerror(r));
+	r = br_store_login_delete(nw->db, l->id);
+	if (r != 0 && r != U_ERR_NOT_FOUND)
+		logp_warnx(l->prefix, "cannot delete the login: %s",
+		    u_strerror(r));
+	logp_info(l->prefix, "logged out");
+	queue_reap(nw);
+}
+
+static void
+logout_iq_done(void *arg, const struct wa_node *res, int err)
+{
+	struct br_net_login *l = arg;
+
+	if (err != 0)
+		logp_info(l->prefix, "device not unlinked remotely: %s",
+		    u_strerror(err));
+	finish_logout(l);
+}
+
+static void
+logout_deferred(void *arg)
+{
+	finish_logout(arg);
+}
+
+static int
+nw_logout(struct br_net_login *l)
+{
+	struct wa_node *iq, *rc;
+
+	if (l->closing || l->logging_out)
+		return 0;
+	l->logging_out = 1;
+	if (wa_client_state(l->client) == WA_STATE_CONNECTED &&
+	    l->device_jid != NULL) {
+		iq = wa_node_new("iq");
+		wa_node_set_attr(iq, "xmlns", "md");
+		wa_node_set_attr(iq, "type", "set");
+		wa_node_set_attr(iq, "to", "s.whatsapp.net");
+		rc = wa_node_new("remove-companion-device");
+		wa_node_set_attr(rc, "jid", l->device_jid);
+		wa_node_set_attr(rc, "reason", "user_initiated");
+		wa_node_add_child(iq, rc);
+		if (wa_client_send_iq(l->client, iq, NET_WA_LOGOUT_IQ_MS,
+		    logout_iq_done, l) == 0)
+			return 0;
+	}
+	/* Not connected: forget it locally (the phone still lists the
+	 * device until it is removed there). */
+	u_loop_defer(l->nw->loop, logout_deferred, l);
+	return 0;
+}
+
+static const struct br_net_login_info *
+nw_info(const struct br_net_login *l)
+{
+	return &l->info;
+}
+
+static const struct br_net_ops net_wa_ops = {
+	.name = "WhatsApp",
+	.start = nw_start,
+	.stop = nw_stop,
+	.free = nw_free,
+	.login_get = nw_login_get,
+	.logins_of = nw_logins_of,
+	.flow_start = nw_flow_start,
+	.flow_cancel = nw_flow_cancel,
+	.connect = nw_connect,
+	.disconnect = nw_disconnect,
+	.logout = nw_logout,
+	.info = nw_info,
+	.send_message = NULL,
+};
+
+static int
+parse_hex32(const char *s, uint8_t out[32])
+{
+	unsigned v;
+	int i;
+
+	if (s == NULL || strspn(s, "0123456789abcdefABCDEF") != 64)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static const char *
+cfg_opt(const struct br_config *cfg, const char *path)
+{
+	const char *v = NULL;
+
+	if (cfg == NULL || br_config_get(cfg, path, &v) != 0 || v == NULL ||
+	    v[0] == '\0')
+		return NULL;
+	return v;
+}
+
+int
+br_net_wa_new(struct u_loop *loop, const struct br_config *cfg,
+    struct db *db, const struct br_net_wa_opts *opts,
+    const struct br_net_events *ev, struct br_net **out)
+{
+	struct net_wa *nw = u_calloc(1, sizeof(*nw));
+	const char *v;
+
+	nw->pub.ops = &net_wa_ops;
+	nw->pub.impl = nw;
+	nw->loop = loop;
+	nw->cfg = cfg;
+	nw->db = db;
+	if (ev != NULL)
+		nw->ev = *ev;
+	if (opts != NULL)
+		nw->o = *opts;
+	v = opts != NULL && opts->url != NULL ? opts->url :
+	    cfg_opt(cfg, "ponton.whatsapp.websocket_url");
+	nw->url = v != NULL ? u_strdup(v) : NULL;
+	v = cfg_opt(cfg, "ponton.whatsapp.web_version");
+	nw->web_version = v != NULL ? u_strdup(v) : NULL;
+	if (opts != NULL && opts->trust_root != NULL) {
+		memcpy(nw->root, opts->trust_root, 32);
+		nw->has_root = 1;
+	} else if ((v = cfg_opt(cfg, "ponton.whatsapp.trust_root")) != NULL) {
+		if (parse_hex32(v, nw->root) != 0) {
+			log_warnx("ponton.whatsapp.trust_root must be 64 hex "
+			    "digits");
+			free(nw->url);
+			free(nw->web_version);
+			free(nw);
+			return U_ERR_INVALID;
+		}
+		nw->has_root = 1;
+	}
+	nw->pub.impl = nw;
+	*out = &nw->pub;
+	return 0;
+}
