@@ -11,12 +11,14 @@
  * a command (dropped without the commands permission); then bot invites;
  * then leaves in a management room.  Portal events come later.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bridge/bridge.h"
 #include "bridge/portal.h"
 #include "bridge/portal_recover.h"
+#include "bridge/store.h"
 #include "bridge/cmd.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -189,6 +191,36 @@ br_bridge_stop(struct br_bridge *br)
 		br_portals_close(br->portals);
 }
 
+/* mautrix-whatsapp's GetBridgeInfoVersion: info 1 (capabilities 9,
+ * which ponton does not send yet). */
+#define BRIDGE_INFO_VERSION	1
+
+/*
+ * 1 if kv bridge_info_version ("<info>,<caps>") has another info version
+ * (or none); it is then set to the current one, keeping the stored
+ * capabilities part so that a later mautrix-whatsapp still re-sends the
+ * capabilities ponton did not.
+ */
+static int
+bridge_info_outdated(struct br_bridge *br)
+{
+	char *v = NULL, buf[48];
+	int info = 0, caps = 0, r;
+
+	r = br_store_kv_get(br->db, "bridge_info_version", &v);
+	if (r == 0 && sscanf(v, "%d,%d", &info, &caps) != 2)
+		info = caps = 0;
+	free(v);
+	if (r < 0 && r != U_ERR_NOT_FOUND)
+		return 0;
+	if (info == BRIDGE_INFO_VERSION)
+		return 0;
+	snprintf(buf, sizeof(buf), "%d,%d", BRIDGE_INFO_VERSION, caps);
+	if (br_store_kv_set(br->db, "bridge_info_version", buf) < 0)
+		log_warnx("Failed to store bridge_info_version");
+	return 1;
+}
+
 static void
 recovered(void *arg, int rc, const struct br_recover_stats *st)
 {
@@ -205,6 +237,19 @@ recovered(void *arg, int rc, const struct br_recover_stats *st)
 		    "rooms are created as needed", br_portal_strerror(rc));
 	br->recovery_done = 1;
 	br_portals_set_ready(br->portals, 1);
+	/* PostStart: every portal room gets its m.bridge again when
+	 * bridge.resend_bridge_info is set or the stored info version is
+	 * not the current one (after a database loss it is missing). */
+	if (br->cfg->bridge.resend_bridge_info || bridge_info_outdated(br)) {
+		int n = br_portals_resend_bridge_info(br->portals);
+
+		if (n < 0)
+			log_warnx("Re-sending bridge info failed: database "
+			    "error %d", n);
+		else
+			log_info("Re-sending bridge info to %d portal rooms",
+			    n);
+	}
 	if (br->on_ready != NULL)
 		br->on_ready(br->on_ready_arg);
 }

@@ -677,6 +677,31 @@ br_portal_update_bridge_info(struct br_portal_obj *p)
 	return r;
 }
 
+int
+br_portals_resend_bridge_info(struct br_portals *reg)
+{
+	struct br_portal **rows = NULL;
+	struct br_portal_obj *p;
+	struct br_portal_key key;
+	size_t i;
+	int r, n = 0;
+
+	r = br_store_portal_list_with_room(reg->db, &rows);
+	if (r < 0)
+		return r;
+	for (i = 0; rows != NULL && rows[i] != NULL; i++) {
+		key.id = rows[i]->id;
+		key.receiver = rows[i]->receiver;
+		if (br_portal_get(reg, key, 0, &p) < 0)
+			continue;	/* not a chat JID: not ours to touch */
+		if (br_portal_update_bridge_info(p) == 0)
+			n++;
+		br_portal_unref(p);
+	}
+	br_portal_list_free(rows);
+	return n;
+}
+
 /* ---- attach (recovery, the bridge command) ---- */
 
 int

@@ -154,6 +154,9 @@ json_t *br_portal_bridge_info(const struct br_portals *reg,
 /* Send m.bridge and uk.half-shot.bridge again (UpdateBridgeInfo), queued
  * in the FIFO.  0, or BR_ERR_PORTAL_NO_ROOM. */
 int br_portal_update_bridge_info(struct br_portal_obj *p);
+/* The same for every portal with a room (bridge.resend_bridge_info at
+ * start-up).  The number of portals queued, or a db code. */
+int br_portals_resend_bridge_info(struct br_portals *reg);
 
 /*
  * The user-visible name of a ghost from network.displayname_template

@@ -249,6 +249,12 @@ def phase_check():
            made["signal"] not in [v[0] for v in p.values()], p)
     result("no_room_created", joined(bot) == made["joined_before"],
            (joined(bot), made["joined_before"]))
+    # The database had no bridge_info_version: m.bridge re-sent from the
+    # recovered rows (the full content, as a portal's creation has it).
+    st = wait(lambda: (state(bot, made["g1"], "m.bridge", KEY) or {}).get(
+        "protocol", {}).get("external_url"))
+    result("bridge_info_resent_to_recovered_rooms",
+           st == "https://whatsapp.com", st)
     result("other_bridge_state_untouched",
            state(bot, made["signal"], "m.bridge", SERVER + "/signal") ==
            made["signal_content"] and

@@ -457,6 +457,39 @@ TEST(portal_create_room_failure_and_shutdown)
 	CHECK_EQ_INT(created_rc, BR_ERR_PORTAL_CLOSED);
 }
 
+TEST(portal_resend_bridge_info_to_every_room)
+{
+	struct fx x;
+	struct br_portal_key a = { GROUP, "" }, b = { GROUP2, "" },
+	    c = { DM, "4915100000001" };
+	struct br_portal_obj *p;
+	size_t i, nb = 0, nh = 0;
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	REQUIRE(br_portal_attach(x.reg, a, "!a:t.test", NULL, NULL, NULL, 0) ==
+	    0);
+	REQUIRE(br_portal_attach(x.reg, b, "!b:t.test", NULL, NULL, NULL, 0) ==
+	    0);
+	REQUIRE(br_portal_get(x.reg, c, 1, &p) == 0);	/* no room */
+	br_portal_unref(p);
+	br_portals_set_ready(x.reg, 1);
+	CHECK_EQ_INT(br_portals_resend_bridge_info(x.reg), 2);
+	/* Each portal: m.bridge, then (on completion) uk.half-shot.bridge. */
+	for (i = 0; i < F.n; i++)
+		if (F.calls[i].pending)
+			complete(i, 0, "{\"event_id\":\"$e\"}");
+	for (i = 0; i < F.n; i++)
+		if (F.calls[i].pending)
+			complete(i, 0, "{\"event_id\":\"$e\"}");
+	for (i = 0; i < F.n; i++) {
+		nb += strcmp(F.calls[i].arg1, "m.bridge") == 0;
+		nh += strcmp(F.calls[i].arg1, "uk.half-shot.bridge") == 0;
+	}
+	CHECK_EQ_INT(nb, 2);
+	CHECK_EQ_INT(nh, 2);
+	fx_close(&x);
+}
+
 /* ---- ghosts ---- */
 
 TEST(ghost_displayname_template_subset)
