@@ -15,6 +15,14 @@
  *                                         way Baileys shows nodes (attributes
  *                                         as strings, JIDs in Baileys' string
  *                                         form) equals VIEWS[name]
+ *   wa_node_vectors decode HEXES VIEWS PEER
+ *                                         the same, reported as
+ *                                         ponton-decodes-PEER
+ *   wa_node_vectors views VECTORS PEER    JSON {name: view}: ponton's own
+ *                                         encoding decoded by ponton, or the
+ *                                         vector's PEER.ponton_view where the
+ *                                         peer's bytes are documented to
+ *                                         decode to something else
  *
  * Vector format: see the comment at the top of node-vectors.json ("_doc").
  * Exits 0 when every case passed, 1 otherwise, 2 on usage or file errors.
@@ -338,9 +346,48 @@ next:
 	return 0;
 }
 
+/* Ponton's view of its own encoding of each vector (see the usage). */
 static int
-cmd_decode(const char *hexes, const char *views)
+cmd_views(json_t *root, const char *peer)
 {
+	json_t *vecs = json_object_get(root, "vectors"), *v, *all = json_object();
+	size_t i;
+	int r = 0;
+
+	json_array_foreach(vecs, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		json_t *doc = json_object_get(json_object_get(v, peer),
+		    "ponton_view");
+		struct wa_node *n = node_from_json(json_object_get(v, "node"));
+		struct wa_node *back = NULL;
+		struct u_buf b;
+
+		u_buf_init(&b, 0);
+		if (name == NULL || n == NULL ||
+		    wa_node_encode_frame(n, &b) != 0 ||
+		    wa_node_decode_frame(b.p, b.len, &back) != 0) {
+			result(0, "ponton-views", name ? name : "?", NULL);
+			r = 1;
+		} else if (doc != NULL) {
+			json_object_set(all, name, doc);
+		} else {
+			json_object_set_new(all, name, view(back));
+		}
+		wa_node_free(back);
+		wa_node_free(n);
+		u_buf_free(&b);
+	}
+	if (r == 0 && json_dumpf(all, stdout, JSON_COMPACT) != 0)
+		r = 2;
+	json_decref(all);
+	return r;
+}
+
+static int
+cmd_decode(const char *hexes, const char *views, const char *peer)
+{
+	char what[64];
+
 	json_t *vroot = load(views);
 	FILE *f = fopen(hexes, "r");
 	char *line = NULL;
@@ -350,6 +397,7 @@ cmd_decode(const char *hexes, const char *views)
 		fprintf(stderr, "cannot read %s or %s\n", hexes, views);
 		return 2;
 	}
+	snprintf(what, sizeof(what), "ponton-decodes-%s", peer);
 	while (getline(&line, &cap, f) > 0) {
 		char *sp = strchr(line, ' '), *nl;
 		struct wa_node *n = NULL;
@@ -364,23 +412,23 @@ cmd_decode(const char *hexes, const char *views)
 		if ((nl = strchr(sp, '\n')) != NULL)
 			*nl = '\0';
 		if ((p = unhex(sp, &len)) == NULL) {
-			result(0, "ponton-decodes-baileys", line, "bad hex");
+			result(0, what, line, "bad hex");
 			continue;
 		}
 		r = wa_node_decode_frame(p, len, &n);
 		free(p);
 		if (r != 0) {
-			result(0, "ponton-decodes-baileys", line, u_strerror(r));
+			result(0, what, line, u_strerror(r));
 			continue;
 		}
 		want = json_object_get(vroot, line);
 		got = view(n);
 		if (want != NULL && json_equal(want, got)) {
-			result(1, "ponton-decodes-baileys", line, NULL);
+			result(1, what, line, NULL);
 		} else {
 			char *s = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
 
-			result(0, "ponton-decodes-baileys", line,
+			result(0, what, line,
 			    want == NULL ? "no expected view" : "view differs");
 			fprintf(stderr, "  got: %.2000s\n", s);
 			free(s);
@@ -407,11 +455,18 @@ main(int argc, char **argv)
 			return 2;
 		r = cmd_encode(root, argv[1][0] == 'c');
 		json_decref(root);
-	} else if (argc == 4 && strcmp(argv[1], "decode") == 0) {
-		r = cmd_decode(argv[2], argv[3]);
+	} else if ((argc == 4 || argc == 5) &&
+	    strcmp(argv[1], "decode") == 0) {
+		r = cmd_decode(argv[2], argv[3], argc == 5 ? argv[4] : "baileys");
+	} else if (argc == 4 && strcmp(argv[1], "views") == 0) {
+		if ((root = load(argv[2])) == NULL)
+			return 2;
+		r = cmd_views(root, argv[3]);
+		json_decref(root);
 	} else {
 		fprintf(stderr, "usage: wa_node_vectors encode|check VECTORS\n"
-		    "       wa_node_vectors decode HEXES VIEWS\n");
+		    "       wa_node_vectors decode HEXES VIEWS [PEER]\n"
+		    "       wa_node_vectors views VECTORS PEER\n");
 		return 2;
 	}
 	if (r != 0)

@@ -6,6 +6,7 @@
 //	whatsmeow-driver -url WS_URL -root-file FILE -store DB [options] pair-qr
 //	whatsmeow-driver ... pair-code PHONE
 //	whatsmeow-driver ... connect
+//	whatsmeow-driver vectors encode|check ...   (see vectors.go)
 //
 // Pointing whatsmeow at wasim uses only its public API, nothing in the module
 // cache is edited: whatsmeow.WACertPubKey (an exported variable) is set to
@@ -259,6 +260,9 @@ func (d *driver) command(ctx context.Context, line string) bool {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "vectors" {
+		os.Exit(runVectors(os.Args[2:]))
+	}
 	wsURL := flag.String("url", "", "wasim's websocket URL (ws://127.0.0.1:PORT/ws/chat)")
 	rootFile := flag.String("root-file", "", "file with the test root public key (64 hex digits)")
 	storePath := flag.String("store", "", "SQLite file for whatsmeow's sqlstore (the session)")
