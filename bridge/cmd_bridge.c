@@ -47,6 +47,11 @@ struct plumb {
 	char			*login;		/* owned or NULL */
 	char			*old_room;	/* owned: the chat's other room */
 	char			*old_name;	/* owned */
+	const char		*pl_room;	/* borrowed: levels of which room */
+	json_t			*creators;	/* ref: room v12 creators of the
+						 * room whose levels we read */
+	/* The step after fetch_levels. */
+	void			(*next)(void *arg, int rc, json_t *pls);
 };
 
 static void
@@ -58,6 +63,7 @@ plumb_free(struct plumb *pl)
 	free(pl->login);
 	free(pl->old_room);
 	free(pl->old_name);
+	json_decref(pl->creators);
 	free(pl);
 }
 
@@ -68,7 +74,10 @@ reply(struct plumb *pl, enum br_text_id id, const char *a0, const char *a1)
 }
 
 /* Power levels (spec: users_default 0, events_default 0, state_default
- * 50); wrong types count as absent. */
+ * 50); wrong types count as absent.  Creators of a room v12 (the
+ * m.room.create sender and additional_creators) rank above every level. */
+#define PL_CREATOR	(1LL << 62)
+
 static long long
 pl_num(json_t *o, const char *k, long long def)
 {
@@ -78,8 +87,14 @@ pl_num(json_t *o, const char *k, long long def)
 }
 
 static long long
-pl_user(json_t *pls, const char *user)
+pl_user(const struct plumb *pl, json_t *pls, const char *user)
 {
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(pl->creators, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), user) == 0)
+			return PL_CREATOR;
 	return pl_num(json_object_get(pls, "users"), user,
 	    pl_num(pls, "users_default", 0));
 }
@@ -89,6 +104,77 @@ pl_state(json_t *pls, const char *type)
 {
 	return pl_num(json_object_get(pls, "events"), type,
 	    pl_num(pls, "state_default", 50));
+}
+
+/* Room versions where creators have unlimited power (MSC4289). */
+static int
+creators_privileged(const char *ver)
+{
+	if (ver == NULL)
+		return 0;
+	if (strcmp(ver, "org.matrix.hydra.11") == 0)
+		return 1;
+	if (ver[0] == '\0' || strspn(ver, "0123456789") != strlen(ver) ||
+	    strlen(ver) > 6)
+		return 0;
+	return atoi(ver) >= 12;
+}
+
+static void
+on_levels(void *arg, int rc, json_t *resp)
+{
+	struct plumb *pl = arg;
+
+	pl->next(pl, rc, resp);
+}
+
+/* m.room.create read: note the creators, then read the power levels. */
+static void
+on_create(void *arg, int rc, json_t *resp)
+{
+	struct plumb *pl = arg;
+	struct br_mx *mx = pl->br->mx;
+	json_t *content = json_object_get(resp, "content"), *v, *add;
+	size_t i;
+
+	if (rc == BR_ERR_MX_CANCELLED) {
+		pl->next(pl, rc, NULL);
+		return;
+	}
+	json_decref(pl->creators);
+	pl->creators = json_array();
+	if (rc == 0 && creators_privileged(json_string_value(
+	    json_object_get(content, "room_version")))) {
+		v = json_object_get(resp, "sender");
+		if (json_is_string(v))
+			json_array_append(pl->creators, v);
+		add = json_object_get(content, "additional_creators");
+		json_array_foreach(add, i, v)
+			if (json_is_string(v))
+				json_array_append(pl->creators, v);
+	}
+	if (mx->ops->get_state(mx, mx->ops->bot(mx), pl->pl_room,
+	    "m.room.power_levels", "", on_levels, pl) < 0)
+		pl->next(pl, BR_ERR_MX_FAILED, NULL);
+}
+
+/* Read a room's creators and power levels, then pl->next(pl, rc, pls). */
+static void
+fetch_levels(struct plumb *pl, const char *room,
+    void (*next)(void *, int, json_t *))
+{
+	struct br_mx *mx = pl->br->mx;
+
+	pl->next = next;
+	pl->pl_room = room;
+	if (mx == NULL || mx->ops->get_state == NULL) {
+		next(pl, BR_ERR_MX_UNSUPPORTED, NULL);
+		return;
+	}
+	if (mx->ops->get_state_event == NULL ||
+	    mx->ops->get_state_event(mx, mx->ops->bot(mx), room,
+	    "m.room.create", "", on_create, pl) < 0)
+		on_create(pl, BR_ERR_MX_UNSUPPORTED, NULL);
 }
 
 static int
@@ -187,7 +273,7 @@ old_room_pls(void *arg, int rc, json_t *resp)
 
 	if (rc == BR_ERR_MX_CANCELLED)
 		goto out;
-	if (rc < 0 || pl_user(resp, pl->sender) <
+	if (rc < 0 || pl_user(pl, resp, pl->sender) <
 	    pl_state(resp, "fi.mau.bridge.plumb")) {
 		reply(pl, BR_TXT_BRIDGE_CANT_OVERWRITE, NULL, NULL);
 		goto out;
@@ -212,7 +298,6 @@ find_portal(struct plumb *pl)
 	struct br_login **logins = NULL, *l = NULL;
 	struct br_portal *row = NULL;
 	struct br_portal_key key;
-	struct br_mx *mx = br->mx;
 	char *recv = NULL;
 	int r;
 
@@ -268,11 +353,7 @@ find_portal(struct plumb *pl)
 			json_decref(all);
 			return;
 		}
-		if (mx->ops->get_state(mx, mx->ops->bot(mx), pl->old_room,
-		    "m.room.power_levels", "", old_room_pls, pl) == 0)
-			return;
-		reply(pl, BR_TXT_BRIDGE_CANT_OVERWRITE, NULL, NULL);
-		plumb_free(pl);
+		fetch_levels(pl, pl->old_room, old_room_pls);
 		return;
 	}
 	br_portal_free(row);
@@ -299,13 +380,13 @@ room_pls(void *arg, int rc, json_t *resp)
 		goto out;
 	}
 	/* RequiresEventLevel: m.bridge. */
-	if (!admin && pl_user(resp, pl->sender) < pl_state(resp, "m.bridge")) {
+	if (!admin && pl_user(pl, resp, pl->sender) < pl_state(resp, "m.bridge")) {
 		reply(pl, BR_TXT_NEEDS_ROOM_ADMIN, NULL, NULL);
 		goto out;
 	}
 	/* canPlumb. */
 	if (!(pl->perm & BR_PERM_MANAGE_RELAY) || (!admin &&
-	    pl_user(resp, pl->sender) < pl_state(resp,
+	    pl_user(pl, resp, pl->sender) < pl_state(resp,
 	    "fi.mau.bridge.plumb"))) {
 		reply(pl, BR_TXT_BRIDGE_NO_PERM, NULL, NULL);
 		goto out;
@@ -331,7 +412,7 @@ room_pls(void *arg, int rc, json_t *resp)
 			    br_mx_strerror(rc), NULL);
 			goto out;
 		}
-		if (pl_user(resp, bot) < pl_state(resp, "m.bridge")) {
+		if (pl_user(pl, resp, bot) < pl_state(resp, "m.bridge")) {
 			reply(pl, BR_TXT_BRIDGE_BOT_PL, NULL, NULL);
 			goto out;
 		}
@@ -351,7 +432,6 @@ void
 br_cmd_bridge(struct br_cmd_event *ce)
 {
 	struct br_bridge *br = ce->br;
-	struct br_mx *mx = br->mx;
 	struct plumb *pl;
 	const char *rest[BR_CMD_ARGS_MAX];
 	size_t i, n = 0;
@@ -376,8 +456,5 @@ br_cmd_bridge(struct br_cmd_event *ce)
 		if (n == 2)
 			pl->login = u_strdup(rest[0]);
 	}
-	if (mx == NULL || mx->ops->get_state == NULL ||
-	    mx->ops->get_state(mx, mx->ops->bot(mx), ce->room_id,
-	    "m.room.power_levels", "", room_pls, pl) < 0)
-		room_pls(pl, BR_ERR_MX_UNSUPPORTED, NULL);
+	fetch_levels(pl, pl->room_id, room_pls);
 }

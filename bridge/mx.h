@@ -235,6 +235,11 @@ struct br_mx_ops {
 	int	(*get_state)(struct br_mx *mx, struct br_mx_intent *in,
 		    const char *room_id, const char *type,
 		    const char *state_key, br_mx_done_fn done, void *arg);
+	/* The same as a whole event (?format=event): resp has sender and
+	 * content (m.room.create's sender is a room v12 creator). */
+	int	(*get_state_event)(struct br_mx *mx, struct br_mx_intent *in,
+		    const char *room_id, const char *type,
+		    const char *state_key, br_mx_done_fn done, void *arg);
 };
 
 /* The Matrix side: a vtable and its implementation's state. */

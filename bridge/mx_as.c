@@ -408,6 +408,27 @@ op_get_state(struct br_mx *mx, struct br_mx_intent *in, const char *room_id,
 	    state_key, call_done, c));
 }
 
+static int
+op_get_state_event(struct br_mx *mx, struct br_mx_intent *in,
+    const char *room_id, const char *type, const char *state_key,
+    br_mx_done_fn done, void *arg)
+{
+	char r[3 * ROOM_ID_MAX + 1], t[3 * ROOM_ID_MAX + 1];
+	char k[3 * ROOM_ID_MAX + 1], path[9 * ROOM_ID_MAX + 64];
+
+	if (room_id == NULL || type == NULL || state_key == NULL ||
+	    strlen(room_id) > ROOM_ID_MAX || strlen(type) > ROOM_ID_MAX ||
+	    strlen(state_key) > ROOM_ID_MAX ||
+	    path_escape(room_id, r, sizeof(r)) < 0 ||
+	    path_escape(type, t, sizeof(t)) < 0 ||
+	    path_escape(state_key, k, sizeof(k)) < 0)
+		return BR_ERR_MX_INVALID;
+	snprintf(path, sizeof(path), "/_matrix/client/v3/rooms/%s/state/%s/%s",
+	    r, t, k);
+	WRAP(in, done, arg, mx_intent_request(IN(in), "GET", path,
+	    "format=event", NULL, call_done, c));
+}
+
 static const struct br_mx_ops as_ops = {
 	.bot = op_bot,
 	.ghost = op_ghost,
@@ -435,6 +456,7 @@ static const struct br_mx_ops as_ops = {
 	.bridge_state_key = op_bridge_state_key,
 	.joined_rooms = op_joined_rooms,
 	.get_state = op_get_state,
+	.get_state_event = op_get_state_event,
 };
 
 /* ---- incoming events ---- */

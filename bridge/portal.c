@@ -704,6 +704,30 @@ br_portals_resend_bridge_info(struct br_portals *reg)
 
 /* ---- attach (recovery, the bridge command) ---- */
 
+/*
+ * A chat with one person (s.whatsapp.net, lid, bot) is a DM: room_type
+ * "dm" and other_user_id = the person's ghost ID, as upstream's chat info
+ * sets them.  Other chats keep what the row has.
+ */
+static void
+set_dm(struct br_portal *row)
+{
+	struct br_jid j;
+	char *ghost = NULL;
+
+	if (br_jid_parse(row->id, &j) < 0 ||
+	    (strcmp(j.server, BR_SERVER_USER) != 0 &&
+	    strcmp(j.server, BR_SERVER_LID) != 0 &&
+	    strcmp(j.server, BR_SERVER_BOT) != 0))
+		return;
+	set_str(&row->room_type, "dm");
+	if (row->other_user_id == NULL && br_id_ghost(row->id, &ghost) == 0) {
+		row->other_user_id = ghost;
+		ghost = NULL;
+	}
+	free(ghost);
+}
+
 int
 br_portal_attach(struct br_portals *reg, struct br_portal_key key,
     const char *room_id, const char *name, const char *topic,
@@ -752,8 +776,7 @@ br_portal_attach(struct br_portals *reg, struct br_portal_key key,
 	p->row->name_set = name != NULL;
 	p->row->topic_set = topic != NULL;
 	p->row->avatar_set = avatar_mxc != NULL;
-	if (key.receiver[0] != '\0' && strstr(key.id, "@g.us") == NULL)
-		set_str(&p->row->room_type, "dm");
+	set_dm(p->row);
 	r = br_portal_save(p);
 	if (r == 0)
 		logp_info(p->prefix, "Attached to room %s", room_id);

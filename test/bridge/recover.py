@@ -31,6 +31,7 @@ KEY = SERVER + "/whatsapp"
 G1 = "120363000000000001@g.us"
 G2 = "120363000000000002@g.us"     # claimed by a room with another bot
 G3 = "120363000000000003@g.us"     # bridged by the command
+G4 = "120363000000000004@g.us"     # bridged by a room creator
 DMJID = "4915100000009@s.whatsapp.net"
 RECV = "4915100000001"
 
@@ -224,6 +225,30 @@ def phase_setup():
     result("overwrite_moves_the_portal",
            p.get((G3, ""), (None,))[0] == room2, p)
     made["plumbed"] = room2
+
+    # A member without bridge admin rights, in a room she created (room
+    # v12: creators rank above every power level): she may bridge her
+    # room, but not take a chat bridged in a room where she has no power.
+    room3 = alice.ok("POST", "/_matrix/client/v3/createRoom", {
+        "preset": "private_chat", "name": "Alice's",
+        "invite": [admin.id]})["room_id"]
+    admin.ok("POST", "/_matrix/client/v3/join/%s" % q(room3), {})
+    alice.ok("POST", "/_matrix/client/v3/rooms/%s/invite" % q(room3),
+             {"user_id": BOT})
+    wait(lambda: alice.member(room3, BOT).get("membership") == "join")
+    give_bot_power(alice, room3)
+    ev = alice.say(room3, "!wa bridge %s --overwrite" % G3)
+    c = wait_reply(alice, room3, ev, lambda c: True)
+    result("member_cannot_overwrite_a_room_she_has_no_power_in",
+           c is not None and c["body"] ==
+           "That chat is already bridged to another room, and you don't "
+           "have the permission to delete it.", c)
+    ev = alice.say(room3, "!wa bridge " + G4)
+    c = wait_reply(alice, room3, ev, lambda c: True)
+    result("room_creator_bridges_her_room",
+           c is not None and c["body"] ==
+           "Successfully plumbed this room to `%s` on WhatsApp" % G4, c)
+    made["alice"] = room3
     made["joined_before"] = joined(bot)
     with open(SAVED, "w") as f:
         json.dump(made, f)
@@ -243,6 +268,8 @@ def phase_check():
            p.get((DMJID, RECV), (None,))[0] == made["dm"], p)
     result("plumbed_portal_recovered",
            p.get((G3, ""), (None,))[0] == made["plumbed"], p)
+    result("member_plumbed_portal_recovered",
+           p.get((G4, ""), (None,))[0] == made["alice"], p)
     result("other_bot_room_not_taken", (G2, "") not in p and
            made["wrongbot"] not in [v[0] for v in p.values()], p)
     result("other_bridge_room_not_taken",

@@ -359,6 +359,8 @@ TEST(recover_apply_conflicts_and_known_rooms)
 	/* The registry sees the recovered room. */
 	REQUIRE(br_portal_get_by_mxid(x.reg, "!d:t", &p) == 0);
 	CHECK_EQ_STR(p->row->room_type, "dm");
+	REQUIRE(p->row->other_user_id != NULL);
+	CHECK_EQ_STR(p->row->other_user_id, "4915199999999");
 	CHECK_EQ_STR(p->row->name, "N");
 	br_portal_unref(p);
 	for (i = 0; i < 5; i++)
