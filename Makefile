@@ -180,7 +180,7 @@ fuzz-smoke: deps
 	@BUILD=$(BUILD) sh test/run.sh fuzz
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-bins
-	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-120} sh test/run.sh fuzz
+	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-120} FUZZ_SEED=$${FUZZ_SEED:-0} sh test/run.sh fuzz
 bench: deps
 	@$(MAKE) --no-print-directory bench-bins
 	@BUILD=$(BUILD) sh bench/run.sh

@@ -291,10 +291,11 @@ br__cfg_typed(struct br__cctx *c)
 
 	for (i = 0; i < br__config_nkeys; i++) {
 		const struct br__ckey *k = &br__config_keys[i];
-		char *field = (char *)cfg + k->off;
+		char *field;
 
 		if (k->off == BR__NOOFF)
 			continue;
+		field = (char *)cfg + k->off;
 		n = br__cfg_lookup(root, k->path);
 		if (n == NULL) {
 			if (k->kind == BR__K_STR || k->kind == BR__K_DUR)

@@ -518,6 +518,7 @@ handle_event(struct pstate *ps, yaml_event_t *ev, int *done)
 	struct br__ydoc *d = ps->doc;
 	struct br__ynode *n;
 	const char *anchor = NULL, *tag = NULL;
+	int block_scalar = 0;
 	size_t i;
 
 	switch (ev->type) {
@@ -561,6 +562,13 @@ handle_event(struct pstate *ps, yaml_event_t *ev, int *done)
 		anchor = (char *)ev->data.scalar.anchor;
 		tag = (char *)ev->data.scalar.tag;
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		/* A block scalar (| or >) is never copied as source text: its
+		 * meaning depends on the lines after it, which the rewrite
+		 * replaces (an empty ">-" before a comment line read back as
+		 * a different document). */
+		block_scalar = ev->data.scalar.style ==
+		    YAML_LITERAL_SCALAR_STYLE ||
+		    ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
 		if (tag != NULL && tag_type(tag) != 0)
 			n->type = tag_type(tag);
 		else if (n->quoted)
@@ -636,7 +644,7 @@ handle_event(struct pstate *ps, yaml_event_t *ev, int *done)
 	if (n->kind == BR_Y_SCALAR && n->last_line > n->line &&
 	    ev->end_mark.column == 0)
 		n->last_line--;
-	n->verbatim = anchor == NULL && tag == NULL &&
+	n->verbatim = anchor == NULL && tag == NULL && !block_scalar &&
 	    (n->kind != BR_Y_SCALAR || n->last_line == n->line);
 	if (anchor != NULL && add_anchor(ps, anchor, n) < 0)
 		return perr(ps, &ev->start_mark, "too many anchors");
