@@ -240,6 +240,11 @@ struct br_mx_ops {
 	int	(*get_state_event)(struct br_mx *mx, struct br_mx_intent *in,
 		    const char *room_id, const char *type,
 		    const char *state_key, br_mx_done_fn done, void *arg);
+	/* Optional: the room's whole current state.  resp: {"state":
+	 * [event, ...]} (from the room's /initialSync, the one endpoint
+	 * answering it as an object; homeservers without it fail). */
+	int	(*room_state_list)(struct br_mx *mx, struct br_mx_intent *in,
+		    const char *room_id, br_mx_done_fn done, void *arg);
 };
 
 /* The Matrix side: a vtable and its implementation's state. */

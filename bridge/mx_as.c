@@ -429,6 +429,22 @@ op_get_state_event(struct br_mx *mx, struct br_mx_intent *in,
 	    "format=event", NULL, call_done, c));
 }
 
+static int
+op_room_state_list(struct br_mx *mx, struct br_mx_intent *in,
+    const char *room_id, br_mx_done_fn done, void *arg)
+{
+	char esc[3 * ROOM_ID_MAX + 1], path[3 * ROOM_ID_MAX + 64];
+
+	if (room_id == NULL || strlen(room_id) > ROOM_ID_MAX ||
+	    path_escape(room_id, esc, sizeof(esc)) < 0)
+		return BR_ERR_MX_INVALID;
+	/* limit=1: the state is what we want, not the timeline. */
+	snprintf(path, sizeof(path), "/_matrix/client/v3/rooms/%s/initialSync",
+	    esc);
+	WRAP(in, done, arg, mx_intent_request(IN(in), "GET", path, "limit=1",
+	    NULL, call_done, c));
+}
+
 static const struct br_mx_ops as_ops = {
 	.bot = op_bot,
 	.ghost = op_ghost,
@@ -457,6 +473,7 @@ static const struct br_mx_ops as_ops = {
 	.joined_rooms = op_joined_rooms,
 	.get_state = op_get_state,
 	.get_state_event = op_get_state_event,
+	.room_state_list = op_room_state_list,
 };
 
 /* ---- incoming events ---- */

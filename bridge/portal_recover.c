@@ -25,10 +25,14 @@
  *     the table's room / the lexicographically smallest room ID wins;
  *   - else the row is created or its mxid, name, topic, avatar are set.
  *
- * What it does not do: read the legacy state key
- * "net.maunium.whatsapp://whatsapp/<jid>" (it embeds the JID, so finding
- * it needs the full room state, which the Matrix side does not offer:
- * GET /rooms/{id}/state answers an array); send anything to rooms.
+ * Legacy rooms (mautrix-whatsapp before bridgev2) carry m.bridge under
+ * "net.maunium.whatsapp://whatsapp/<jid>": the key embeds the JID, so a
+ * room without our key has its whole state read (mx.h room_state_list,
+ * optional) and such a state is taken under the same rules, if the JID in
+ * the key is the channel id; a legacy DM state has no receiver and is
+ * skipped (its receiver, the login, cannot be known).
+ *
+ * What it does not do: send anything to rooms.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +51,10 @@
 /* Longest room ID / name / topic we keep from a homeserver answer. */
 #define ROOM_ID_MAX		255
 #define TEXT_MAX		(64 * 1024)
+/* State events looked at in one room's state list. */
+#define STATE_LIST_MAX		100000
+
+#define LEGACY_KEY_PREFIX	"net.maunium.whatsapp://whatsapp/"
 
 const char *
 br_recover_verdict_str(enum br_recover_verdict v)
@@ -232,7 +240,7 @@ struct recover {
 	char				**rooms;	/* owned */
 	size_t				 nrooms, i;
 	int				 step;	/* 0 m.bridge, 1 name, 2 topic,
-						 * 3 avatar */
+						 * 3 avatar, 4 state list */
 	struct br_recover_claim		*claims;	/* owned */
 	size_t				 n;
 	struct br_recover_claim		 cur;
@@ -278,6 +286,91 @@ text_of(json_t *resp, const char *field)
 	return u_strdup(s);
 }
 
+static const char *
+state_text(json_t *list, const char *type, const char *field)
+{
+	json_t *ev;
+	size_t i;
+
+	json_array_foreach(list, i, ev) {
+		if (i >= STATE_LIST_MAX)
+			break;
+		if (json_is_string(json_object_get(ev, "type")) &&
+		    strcmp(json_string_value(json_object_get(ev, "type")),
+		    type) == 0 && json_is_string(json_object_get(ev,
+		    "state_key")) && json_string_value(json_object_get(ev,
+		    "state_key"))[0] == '\0')
+			return str(json_object_get(ev, "content"), field);
+	}
+	return NULL;
+}
+
+static char *
+dup_text(const char *s)
+{
+	return s != NULL && strlen(s) <= TEXT_MAX ? u_strdup(s) : NULL;
+}
+
+/* A room without our key: look for a legacy m.bridge in its state. */
+static void
+legacy(struct recover *rc, const char *room, json_t *resp)
+{
+	struct br_mx *mx = br_portals_mx(rc->reg);
+	json_t *list = json_object_get(resp, "state"), *ev;
+	const char *type, *key;
+	enum br_recover_verdict v;
+	char *id = NULL, *recv = NULL;
+	size_t i, plen = strlen(LEGACY_KEY_PREFIX);
+
+	json_array_foreach(list, i, ev) {
+		if (i >= STATE_LIST_MAX)
+			break;
+		type = str(ev, "type");
+		key = str(ev, "state_key");
+		if (type == NULL || key == NULL ||
+		    strcmp(type, "m.bridge") != 0 ||
+		    strncmp(key, LEGACY_KEY_PREFIX, plen) != 0)
+			continue;
+		rc->st.with_state++;
+		v = br_recover_parse(json_object_get(ev, "content"),
+		    mx->ops->bot_id(mx), &id, &recv);
+		if (v == BR_RECOVER_OK && strcmp(key + plen, id) != 0)
+			v = BR_RECOVER_MALFORMED;	/* key and id disagree */
+		if (v == BR_RECOVER_OK && recv[0] == '\0' &&
+		    strstr(id, "@" BR_SERVER_USER) != NULL) {
+			log_warnx("recovery: legacy DM room %s has no receiver; "
+			    "attach it with the bridge command", room);
+			v = BR_RECOVER_NOT_OURS;
+		}
+		if (v != BR_RECOVER_OK) {
+			if (v != BR_RECOVER_NOT_OURS)
+				log_warnx("recovery: ignoring legacy state in "
+				    "room %s: %s", room,
+				    br_recover_verdict_str(v));
+			rc->st.ignored++;
+			free(id);
+			free(recv);
+			return;
+		}
+		rc->cur.room_id = u_strdup(room);
+		rc->cur.id = id;
+		rc->cur.receiver = recv;
+		rc->cur.name = dup_text(state_text(list, "m.room.name", "name"));
+		if (rc->cur.name == NULL)
+			rc->cur.name = dup_text(str(json_object_get(json_object_get(
+			    ev, "content"), "channel"), "displayname"));
+		rc->cur.topic = dup_text(state_text(list, "m.room.topic",
+		    "topic"));
+		rc->cur.avatar = dup_text(state_text(list, "m.room.avatar",
+		    "url"));
+		rc->claims[rc->n++] = rc->cur;
+		memset(&rc->cur, 0, sizeof(rc->cur));
+		log_info("recovery: room %s has a legacy m.bridge for %s",
+		    room, rc->claims[rc->n - 1].id);
+		return;
+	}
+}
+
 static void
 on_state(void *arg, int r, json_t *resp)
 {
@@ -293,7 +386,10 @@ on_state(void *arg, int r, json_t *resp)
 	switch (rc->step) {
 	case 0:
 		if (r == BR_ERR_MX_NOT_FOUND) {
-			rc->i++;
+			if (mx->ops->room_state_list != NULL)
+				rc->step = 4;
+			else
+				rc->i++;
 			break;
 		}
 		if (r < 0) {
@@ -346,6 +442,15 @@ on_state(void *arg, int r, json_t *resp)
 		rc->step = 0;
 		rc->i++;
 		break;
+	case 4:
+		if (r == 0)
+			legacy(rc, room, resp);
+		else
+			log_debug("recovery: no state list for %s: %s", room,
+			    br_mx_strerror(r));
+		rc->step = 0;
+		rc->i++;
+		break;
 	}
 	walk(rc);
 }
@@ -362,9 +467,13 @@ walk(struct recover *rc)
 		finish(rc, 0);
 		return;
 	}
-	r = mx->ops->get_state(mx, mx->ops->bot(mx), rc->rooms[rc->i],
-	    types[rc->step], rc->step == 0 ? mx->ops->bridge_state_key(mx) :
-	    "", on_state, rc);
+	if (rc->step == 4)
+		r = mx->ops->room_state_list(mx, mx->ops->bot(mx),
+		    rc->rooms[rc->i], on_state, rc);
+	else
+		r = mx->ops->get_state(mx, mx->ops->bot(mx), rc->rooms[rc->i],
+		    types[rc->step], rc->step == 0 ?
+		    mx->ops->bridge_state_key(mx) : "", on_state, rc);
 	if (r < 0)
 		finish(rc, r);
 }

@@ -32,6 +32,7 @@ G1 = "120363000000000001@g.us"
 G2 = "120363000000000002@g.us"     # claimed by a room with another bot
 G3 = "120363000000000003@g.us"     # bridged by the command
 G4 = "120363000000000004@g.us"     # bridged by a room creator
+G5 = "120363000000000005@g.us"     # a legacy (pre-bridgev2) room
 DMJID = "4915100000009@s.whatsapp.net"
 RECV = "4915100000001"
 
@@ -140,6 +141,9 @@ def phase_setup():
                                                        receiver=RECV))
     made["wrongbot"] = bot_room(bot, "Not ours", KEY, bridge_info(
         G2, "Not ours", bot="@someotherbot:" + SERVER))
+    made["legacy"] = bot_room(bot, "Legacy club",
+                              "net.maunium.whatsapp://whatsapp/" + G5,
+                              bridge_info(G5, "Legacy club"))
     signal = {"bridgebot": "@signalbot:" + SERVER, "channel": {
         "id": "group.c2lnbmFs"}, "protocol": {"id": "signal"}}
     made["signal"] = bot_room(bot, "Signal group", SERVER + "/signal",
@@ -268,6 +272,9 @@ def phase_check():
            p.get((DMJID, RECV), (None,))[0] == made["dm"], p)
     result("plumbed_portal_recovered",
            p.get((G3, ""), (None,))[0] == made["plumbed"], p)
+    result("legacy_state_key_room_recovered",
+           p.get((G5, ""), (None, None))[:2] == (made["legacy"],
+                                                 "Legacy club"), p)
     result("member_plumbed_portal_recovered",
            p.get((G4, ""), (None,))[0] == made["alice"], p)
     result("other_bot_room_not_taken", (G2, "") not in p and

@@ -121,6 +121,8 @@ struct froom {
 	const char	*id;
 	const char	*bridge;	/* m.bridge content under KEY or NULL */
 	const char	*name;		/* m.room.name or NULL */
+	const char	*state;		/* the state list (JSON array) or NULL:
+					 * room_state_list fails */
 };
 
 #define PENDING_MAX 8
@@ -244,12 +246,33 @@ f_get_state(struct br_mx *mx, struct br_mx_intent *in, const char *room,
 	return 0;
 }
 
+static int
+f_state_list(struct br_mx *mx, struct br_mx_intent *in, const char *room,
+    br_mx_done_fn done, void *arg)
+{
+	size_t i;
+
+	(void)mx;
+	(void)in;
+	for (i = 0; i < F.nrooms; i++)
+		if (strcmp(F.rooms[i].id, room) == 0) {
+			if (F.rooms[i].state == NULL)
+				later(done, arg, BR_ERR_MX_FAILED, NULL);
+			else
+				later(done, arg, 0, json_pack("{s:o}", "state",
+				    js(F.rooms[i].state)));
+			return 0;
+		}
+	abort();
+}
+
 static const struct br_mx_ops fake_ops = {
 	.bot = f_bot,
 	.bot_id = f_bot_id,
 	.bridge_state_key = f_key,
 	.joined_rooms = f_joined,
 	.get_state = f_get_state,
+	.room_state_list = f_state_list,
 };
 
 static int
@@ -415,7 +438,9 @@ static const struct froom rooms[] = {
 	    GROUP "\"}}", NULL },
 	/* Another bridge's room: its m.bridge has another state key, so
 	 * ours is 404. */
-	{ "!signal:t", NULL, "Signal room" },
+	{ "!signal:t", NULL, "Signal room", "[{\"type\":\"m.bridge\","
+	    "\"state_key\":\"t.test/signal\",\"content\":{\"bridgebot\":"
+	    "\"@signalbot:t.test\",\"channel\":{\"id\":\"" GROUP2 "\"}}}]" },
 	{ "!wrongbot:t", "{\"bridgebot\":\"@other:t.test\",\"channel\":"
 	    "{\"id\":\"" GROUP2 "\"}}", NULL },
 	{ "!junk:t", "{\"bridgebot\":\"" BOT_ID "\",\"channel\":[1]}", NULL },
@@ -485,6 +510,53 @@ TEST(recover_name_from_bridge_info)
 	CHECK_EQ_STR(row->name, "From m.bridge");
 	CHECK(row->name_set);
 	br_portal_free(row);
+	fx_close(&x);
+}
+
+#define LEGACY(jid, chan, extra) "{\"type\":\"m.bridge\",\"state_key\":" \
+	"\"net.maunium.whatsapp://whatsapp/" jid "\",\"content\":{" \
+	"\"bridgebot\":\"" BOT_ID "\",\"channel\":{\"id\":\"" chan "\"" \
+	extra "}}}"
+
+TEST(recover_legacy_state_key)
+{
+	struct fx x;
+	static const struct froom legacy[] = {
+		{ "!leg:t", NULL, NULL, "[{\"type\":\"m.room.name\","
+		    "\"state_key\":\"\",\"content\":{\"name\":\"Old club\"}},"
+		    LEGACY(GROUP, GROUP, "") "]" },
+		/* A legacy DM: no receiver, cannot be placed. */
+		{ "!legdm:t", NULL, NULL, "[" LEGACY(DM, DM, "") "]" },
+		/* Key and channel disagree. */
+		{ "!legbad:t", NULL, NULL, "[" LEGACY(GROUP2, GROUP, "") "]" },
+		/* A DM with a receiver is fine. */
+		{ "!legdm2:t", NULL, NULL, "[" LEGACY("4915100000002@s.whatsapp.net",
+		    "4915100000002@s.whatsapp.net",
+		    ",\"fi.mau.receiver\":\"4915100000001\"") "]" },
+		/* No state list (homeserver without /initialSync). */
+		{ "!nolist:t", NULL, NULL, NULL },
+	};
+	struct br_portal_key kg = { GROUP, "" };
+	struct br_portal *row = NULL;
+	char *m;
+
+	REQUIRE(fx_open(&x) == 0);
+	F.rooms = legacy;
+	F.nrooms = sizeof(legacy) / sizeof(legacy[0]);
+	REQUIRE(br_recover_start(x.reg, on_done, NULL) == 0);
+	drain();
+	CHECK_EQ_INT(done_rc, 0);
+	CHECK_EQ_INT(done_st.with_state, 4);
+	CHECK_EQ_INT(done_st.recovered, 2);
+	CHECK_EQ_INT(done_st.ignored, 2);
+	REQUIRE(br_store_portal_get(x.db, kg, &row) == 0);
+	CHECK_EQ_STR(row->mxid, "!leg:t");
+	CHECK_EQ_STR(row->name, "Old club");
+	br_portal_free(row);
+	m = mxid_of(x.db, "4915100000002@s.whatsapp.net", "4915100000001");
+	CHECK_EQ_STR(m, "!legdm2:t");
+	free(m);
+	CHECK(mxid_of(x.db, DM, "") == NULL);
 	fx_close(&x);
 }
 
