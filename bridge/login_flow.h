@@ -1,0 +1,49 @@
+/*
+ * login_flow.h: the login commands of the management room, as mautrix-go
+ * bridgev2's commands/login.go runs them over mautrix-whatsapp's flows.
+ *
+ *   login [qr|phone]   QR: the QR code is sent as an m.image `qr.png`
+ *                      with the QR text as body (and <pre><code> HTML),
+ *                      edited (m.replace) when the code rotates, redacted
+ *                      when the flow ends.  phone: asks for the number
+ *                      (pending command state), then sends the
+ *                      8-character pairing code.  "Successfully logged in
+ *                      as +<number>" on success; `cancel` aborts.
+ *   logout <login ID>  unlinks the device and forgets the login.
+ *   list-logins        "* `<id>` (+<number>) - `<STATE>`" per login.
+ *
+ * The handlers have br_cmd's signature; each needs one entry in br_cmds[]
+ * (bridge/cmd.c) with upstream's gates: login and list-logins
+ * BR_CMD_REQ_LOGIN_PERM, logout none.
+ *
+ * What it does not do: `relogin`, max_logins (permissions), the passkey
+ * step.  Texts are in English and French in a table of this file until
+ * they move to bridge/texts.c.
+ *
+ * Invariants: one thread.  A login in progress holds a reference to its
+ * process record for each Matrix call in flight, so a flow that ends (or
+ * is cancelled) while a QR upload is pending is freed only after the call
+ * completes; nothing is sent to Matrix after br_login_attach(NULL) or from
+ * a cancel at shutdown.
+ */
+#ifndef PONTON_BRIDGE_LOGIN_FLOW_H
+#define PONTON_BRIDGE_LOGIN_FLOW_H
+
+#include "bridge/cmd.h"
+#include "bridge/net.h"
+
+/*
+ * The network side the commands use (borrowed; one per process, as
+ * upstream has one connector).  NULL detaches: flows in progress are
+ * cancelled without messages (call before freeing the network side).
+ */
+void br_login_attach(struct br_net *net);
+
+void br_cmd_login(struct br_cmd_event *ce);
+void br_cmd_logout(struct br_cmd_event *ce);
+void br_cmd_list_logins(struct br_cmd_event *ce);
+
+/* The Markdown list of a user's logins ("" if none); owned. */
+char *br_login_format_list(struct br_net *net, const char *mxid);
+
+#endif
