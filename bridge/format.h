@@ -61,18 +61,21 @@ struct br_fmt_matrix {
 	char	*formatted_body;	/* owned; NULL: no formatting */
 	char	**user_ids;		/* owned; m.mentions.user_ids */
 	size_t	 n_user_ids;
+	int	 mention_room;		/* m.mentions.room */
 };
 
 /*
  * Convert WhatsApp text (len bytes, not NUL-terminated necessarily) with
- * the JIDs listed in its ContextInfo.mentionedJID.  allow_inline_url is
+ * the JIDs listed in its ContextInfo.mentionedJID; non_jid_mentions is
+ * ContextInfo.nonJIDMentions (1: "@everyone" -> m.mentions.room, as
+ * upstream's ToMatrix).  allow_inline_url is
  * upstream's flag for [text](url) links (business messages only).  On
  * success *out is filled (clear it with br_fmt_matrix_clear).  Errors:
  * BR_ERR_FMT_TOO_LONG, _UTF8, _TOO_BIG.  May be called from any callback.
  */
 int br_fmt_wa_to_matrix(const char *text, size_t len,
     const char *const *mentioned_jids, size_t n_mentioned,
-    br_fmt_jid_resolver resolve, void *arg, int allow_inline_url,
+    unsigned non_jid_mentions, br_fmt_jid_resolver resolve, void *arg, int allow_inline_url,
     struct br_fmt_matrix *out);
 void br_fmt_matrix_clear(struct br_fmt_matrix *m);
 
@@ -96,6 +99,7 @@ struct br_fmt_wa {
 	char	*text;			/* owned */
 	char	**mentioned_jids;	/* owned; ContextInfo.mentionedJID */
 	size_t	 n_mentioned;
+	unsigned non_jid_mentions;	/* ContextInfo.nonJIDMentions */
 };
 
 /*
@@ -103,10 +107,13 @@ struct br_fmt_wa {
  * none or its format is not org.matrix.custom.html) or else body.
  * allowed/n_allowed is m.mentions.user_ids when has_mentions (the event
  * carries m.mentions): a pill to anyone else becomes its display text, as
- * upstream's convertPill.  Errors: BR_ERR_FMT_TOO_LONG, _UTF8, _TOO_BIG.
+ * upstream's convertPill; mention_room is m.mentions.room, which becomes
+ * nonJIDMentions = 1 (generateContextInfo) while "@room" stays text.
+ * Errors: BR_ERR_FMT_TOO_LONG, _UTF8, _TOO_BIG.
  */
 int br_fmt_matrix_to_wa(const char *body, const char *formatted_body,
-    int has_mentions, const char *const *allowed, size_t n_allowed,
+    int has_mentions, int mention_room, const char *const *allowed,
+    size_t n_allowed,
     br_fmt_mxid_resolver resolve, void *arg, struct br_fmt_wa *out);
 void br_fmt_wa_clear(struct br_fmt_wa *w);
 

@@ -1481,8 +1481,9 @@ br_fmt_wa_clear(struct br_fmt_wa *w)
 
 int
 br_fmt_matrix_to_wa(const char *body, const char *formatted_body,
-    int has_mentions, const char *const *allowed, size_t n_allowed,
-    br_fmt_mxid_resolver resolve, void *arg, struct br_fmt_wa *out)
+    int has_mentions, int mention_room, const char *const *allowed,
+    size_t n_allowed, br_fmt_mxid_resolver resolve, void *arg,
+    struct br_fmt_wa *out)
 {
 	struct render rd = { 0 };
 	char *text = NULL;
@@ -1500,6 +1501,7 @@ br_fmt_matrix_to_wa(const char *body, const char *formatted_body,
 		out->text = u_strdup(body);
 		out->mentioned_jids = NULL;
 		out->n_mentioned = 0;
+		out->non_jid_mentions = has_mentions && mention_room ? 1 : 0;
 		return 0;
 	}
 	rd.wa = 1;
@@ -1515,5 +1517,6 @@ br_fmt_matrix_to_wa(const char *body, const char *formatted_body,
 	out->text = text;
 	out->mentioned_jids = rd.mentions;
 	out->n_mentioned = rd.n_mentions;
+	out->non_jid_mentions = has_mentions && mention_room ? 1 : 0;
 	return 0;
 }

@@ -666,7 +666,8 @@ jid_user(const char *jid)
 
 int
 br_fmt_wa_to_matrix(const char *text, size_t len,
-    const char *const *jids, size_t n_jids, br_fmt_jid_resolver resolve,
+    const char *const *jids, size_t n_jids, unsigned non_jid_mentions,
+    br_fmt_jid_resolver resolve,
     void *arg, int allow_inline_url, struct br_fmt_matrix *out)
 {
 	struct br_fmt_matrix m = { 0 };
@@ -733,6 +734,7 @@ br_fmt_wa_to_matrix(const char *text, size_t len,
 		if (r != 0)
 			goto out;
 	}
+	m.mention_room = non_jid_mentions == 1;
 	*out = m;
 	memset(&m, 0, sizeof(m));
 	r = 0;

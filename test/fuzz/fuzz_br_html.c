@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	html = malloc(size + 1);
 	memcpy(html, data, size);
 	html[size] = '\0';
-	r = br_fmt_matrix_to_wa("", html, size > 0 && (data[0] & 2), NULL, 0,
+	r = br_fmt_matrix_to_wa("", html, size > 0 && (data[0] & 2), 0, NULL, 0,
 	    resolve, NULL, &w);
 	if (r == 0) {
 		if (!br__fmt_utf8_ok(w.text, strlen(w.text)) ||

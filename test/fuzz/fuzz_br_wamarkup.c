@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		jids[n++] = p;
 	}
-	if (br_fmt_wa_to_matrix(buf, tl, jids, n, resolve, NULL,
+	if (br_fmt_wa_to_matrix(buf, tl, jids, n, 0, resolve, NULL,
 	    size > 0 && (data[size - 1] & 1), &m) == 0) {
 		if (!br__fmt_utf8_ok(m.body, strlen(m.body)))
 			abort();
@@ -68,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (strlen(m.formatted_body) <= BR_FMT_MAX_HTML) {
 				if (br_fmt_matrix_to_wa(m.body, m.formatted_body,
-				    0, NULL, 0, NULL, NULL, &w) == 0)
+				    0, 0, NULL, 0, NULL, NULL, &w) == 0)
 					br_fmt_wa_clear(&w);
 			}
 		}

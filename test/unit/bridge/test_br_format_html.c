@@ -41,7 +41,7 @@ wa(const char *html)
 	struct br_fmt_wa w;
 	char *r;
 
-	if (br_fmt_matrix_to_wa("fallback", html, 0, NULL, 0, resolve, NULL,
+	if (br_fmt_matrix_to_wa("fallback", html, 0, 0, NULL, 0, resolve, NULL,
 	    &w) != 0)
 		return u_strdup("(error)");
 	r = w.text;
@@ -146,7 +146,7 @@ TEST(test_br_format_html_pills_to_mentions)
 	REQUIRE(br_fmt_matrix_to_wa("Ghost: hi", "<a href=\"https://matrix.to/#/"
 	    "@whatsapp_123:example.com\">Ghost</a>: hi <a href=\"https://matrix.to/"
 	    "#/%40alice%3Aexample.com\">Alice</a> <a href=\"https://matrix.to/#/"
-	    "@nobody:example.com\">Nobody</a>", 0, NULL, 0, resolve, &calls,
+	    "@nobody:example.com\">Nobody</a>", 0, 0, NULL, 0, resolve, &calls,
 	    &w) == 0);
 	CHECK_EQ_STR(w.text, "@123: hi @555 Nobody");
 	CHECK_EQ_INT(calls, 3);
@@ -159,7 +159,7 @@ TEST(test_br_format_html_pills_to_mentions)
 	calls = 0;
 	REQUIRE(br_fmt_matrix_to_wa("", "<a href=\"https://matrix.to/#/"
 	    "@whatsapp_123:example.com\">G</a> <a href=\"matrix:u/alice:"
-	    "example.com\">A</a>", 1, allowed, 1, resolve, &calls, &w) == 0);
+	    "example.com\">A</a>", 1, 0, allowed, 1, resolve, &calls, &w) == 0);
 	CHECK_EQ_STR(w.text, "@123 A");
 	CHECK_EQ_INT(calls, 1);
 	CHECK_EQ_INT(w.n_mentioned, 1);
@@ -167,8 +167,30 @@ TEST(test_br_format_html_pills_to_mentions)
 
 	/* matrix: URIs are pills too */
 	REQUIRE(br_fmt_matrix_to_wa("", "<a href=\"matrix:u/alice:example.com\">"
-	    "A</a>", 0, NULL, 0, resolve, NULL, &w) == 0);
+	    "A</a>", 0, 0, NULL, 0, resolve, NULL, &w) == 0);
 	CHECK_EQ_STR(w.text, "@555");
+	br_fmt_wa_clear(&w);
+}
+
+/* generateContextInfo: m.mentions.room -> nonJIDMentions = 1, the text
+ * "@room" is left as it is */
+TEST(test_br_format_html_room_mention)
+{
+	struct br_fmt_wa w;
+
+	REQUIRE(br_fmt_matrix_to_wa("@room look", "<b>@room</b> look", 1, 1,
+	    NULL, 0, resolve, NULL, &w) == 0);
+	CHECK_EQ_STR(w.text, "*@room* look");
+	CHECK_EQ_INT(w.non_jid_mentions, 1);
+	br_fmt_wa_clear(&w);
+	REQUIRE(br_fmt_matrix_to_wa("@room look", NULL, 1, 1, NULL, 0, resolve,
+	    NULL, &w) == 0);
+	CHECK_EQ_INT(w.non_jid_mentions, 1);
+	br_fmt_wa_clear(&w);
+	/* no m.mentions: no room mention */
+	REQUIRE(br_fmt_matrix_to_wa("@room look", NULL, 0, 1, NULL, 0, resolve,
+	    NULL, &w) == 0);
+	CHECK_EQ_INT(w.non_jid_mentions, 0);
 	br_fmt_wa_clear(&w);
 }
 
@@ -251,14 +273,14 @@ TEST(test_br_format_html_body_fallback)
 {
 	struct br_fmt_wa w;
 
-	REQUIRE(br_fmt_matrix_to_wa("*plain* <b>", NULL, 0, NULL, 0, resolve,
+	REQUIRE(br_fmt_matrix_to_wa("*plain* <b>", NULL, 0, 0, NULL, 0, resolve,
 	    NULL, &w) == 0);
 	CHECK_EQ_STR(w.text, "*plain* <b>");
 	CHECK_EQ_INT(w.n_mentioned, 0);
 	br_fmt_wa_clear(&w);
-	CHECK_EQ_INT(br_fmt_matrix_to_wa("\xc3", NULL, 0, NULL, 0, NULL, NULL,
+	CHECK_EQ_INT(br_fmt_matrix_to_wa("\xc3", NULL, 0, 0, NULL, 0, NULL, NULL,
 	    &w), BR_ERR_FMT_UTF8);
-	CHECK_EQ_INT(br_fmt_matrix_to_wa("", "<b>\xff</b>", 0, NULL, 0, NULL,
+	CHECK_EQ_INT(br_fmt_matrix_to_wa("", "<b>\xff</b>", 0, 0, NULL, 0, NULL,
 	    NULL, &w), BR_ERR_FMT_UTF8);
 }
 
@@ -270,14 +292,14 @@ TEST(test_br_format_html_limits)
 
 	memset(big, 'a', n);
 	big[n] = '\0';
-	CHECK_EQ_INT(br_fmt_matrix_to_wa("", big, 0, NULL, 0, NULL, NULL, &w),
+	CHECK_EQ_INT(br_fmt_matrix_to_wa("", big, 0, 0, NULL, 0, NULL, NULL, &w),
 	    BR_ERR_FMT_TOO_LONG);
 	/* deep nesting: start tags past BR_FMT_MAX_DEPTH are dropped */
 	big[0] = '\0';
 	for (i = 0; i < 2000; i++)
 		strcat(big, "<blockquote>");
 	strcat(big, "deep");
-	REQUIRE(br_fmt_matrix_to_wa("", big, 0, NULL, 0, NULL, NULL, &w) == 0);
+	REQUIRE(br_fmt_matrix_to_wa("", big, 0, 0, NULL, 0, NULL, NULL, &w) == 0);
 	CHECK(strstr(w.text, "deep") != NULL);
 	CHECK(strncmp(w.text, "> > > ", 6) == 0);
 	br_fmt_wa_clear(&w);
@@ -287,7 +309,7 @@ TEST(test_br_format_html_limits)
 		strcat(big, "<b>");
 	for (i = 0; i < 2000; i++)
 		strcat(big, "<p>x");
-	i = (size_t)br_fmt_matrix_to_wa("", big, 0, NULL, 0, NULL, NULL, &w);
+	i = (size_t)br_fmt_matrix_to_wa("", big, 0, 0, NULL, 0, NULL, NULL, &w);
 	CHECK((int)i == 0 || (int)i == BR_ERR_FMT_TOO_BIG);
 	br_fmt_wa_clear(&w);
 	free(big);

@@ -22,7 +22,7 @@ conv(const char *text)
 	struct br_fmt_matrix m;
 	char *r;
 
-	if (br_fmt_wa_to_matrix(text, strlen(text), NULL, 0, NULL, NULL, 0,
+	if (br_fmt_wa_to_matrix(text, strlen(text), NULL, 0, 0, NULL, NULL, 0,
 	    &m) != 0)
 		return u_strdup("(error)");
 	r = u_strdup(m.formatted_body != NULL ? m.formatted_body : "(none)");
@@ -148,7 +148,7 @@ TEST(test_br_format_wa_mentions_become_pills)
 	struct br_fmt_matrix m;
 	const char *t = "hi @123 and @456, not @999";
 
-	REQUIRE(br_fmt_wa_to_matrix(t, strlen(t), jids, 3, resolve, &p, 0,
+	REQUIRE(br_fmt_wa_to_matrix(t, strlen(t), jids, 3, 0, resolve, &p, 0,
 	    &m) == 0);
 	CHECK_EQ_INT(p.calls, 3);
 	CHECK_EQ_STR(m.body, "hi Alice <A> and Bob, not @999");
@@ -171,15 +171,31 @@ TEST(test_br_format_wa_unresolved_mention_still_html)
 	struct people p = { 0 };
 	struct br_fmt_matrix m;
 
-	REQUIRE(br_fmt_wa_to_matrix("a\n@999", 6, jids, 1, resolve, &p, 0,
+	REQUIRE(br_fmt_wa_to_matrix("a\n@999", 6, jids, 1, 0, resolve, &p, 0,
 	    &m) == 0);
 	CHECK_EQ_STR(m.body, "a\n@999");
 	CHECK_EQ_STR(m.formatted_body, "a<br>@999");
 	CHECK_EQ_INT(m.n_user_ids, 0);
 	br_fmt_matrix_clear(&m);
-	REQUIRE(br_fmt_wa_to_matrix("@999", 4, jids, 1, resolve, &p, 0,
+	REQUIRE(br_fmt_wa_to_matrix("@999", 4, jids, 1, 0, resolve, &p, 0,
 	    &m) == 0);
 	CHECK_EQ_STR(m.formatted_body, "@999");
+	br_fmt_matrix_clear(&m);
+}
+
+/* ToMatrix: nonJIDMentions == 1 -> m.mentions.room */
+TEST(test_br_format_wa_everyone_is_room_mention)
+{
+	struct br_fmt_matrix m;
+
+	REQUIRE(br_fmt_wa_to_matrix("@all hi", 7, NULL, 0, 1, NULL, NULL, 0,
+	    &m) == 0);
+	CHECK_EQ_INT(m.mention_room, 1);
+	CHECK(m.formatted_body == NULL);
+	br_fmt_matrix_clear(&m);
+	REQUIRE(br_fmt_wa_to_matrix("hi", 2, NULL, 0, 2, NULL, NULL, 0,
+	    &m) == 0);
+	CHECK_EQ_INT(m.mention_room, 0);
 	br_fmt_matrix_clear(&m);
 }
 
@@ -188,20 +204,19 @@ TEST(test_br_format_wa_limits_and_utf8)
 	struct br_fmt_matrix m;
 	char *big = u_malloc(BR_FMT_MAX_TEXT + 2);
 
-	CHECK_EQ_INT(br_fmt_wa_to_matrix("\xff*x*", 4, NULL, 0, NULL, NULL, 0,
+	CHECK_EQ_INT(br_fmt_wa_to_matrix("\xff*x*", 4, NULL, 0, 0, NULL, NULL, 0,
 	    &m), BR_ERR_FMT_UTF8);
-	CHECK_EQ_INT(br_fmt_wa_to_matrix("\xed\xa0\x80", 3, NULL, 0, NULL,
+	CHECK_EQ_INT(br_fmt_wa_to_matrix("\xed\xa0\x80", 3, NULL, 0, 0, NULL,
 	    NULL, 0, &m), BR_ERR_FMT_UTF8);	/* a surrogate */
 	memset(big, '*', BR_FMT_MAX_TEXT + 1);
 	big[BR_FMT_MAX_TEXT + 1] = '\0';
-	CHECK_EQ_INT(br_fmt_wa_to_matrix(big, BR_FMT_MAX_TEXT + 1, NULL, 0,
-	    NULL, NULL, 0, &m), BR_ERR_FMT_TOO_LONG);
+	CHECK_EQ_INT(br_fmt_wa_to_matrix(big, BR_FMT_MAX_TEXT + 1, NULL, 0, 0, NULL, NULL, 0, &m), BR_ERR_FMT_TOO_LONG);
 	/* the largest text, all delimiters: linear, no crash */
-	REQUIRE(br_fmt_wa_to_matrix(big, BR_FMT_MAX_TEXT, NULL, 0, NULL, NULL,
+	REQUIRE(br_fmt_wa_to_matrix(big, BR_FMT_MAX_TEXT, NULL, 0, 0, NULL, NULL,
 	    0, &m) == 0);
 	br_fmt_matrix_clear(&m);
 	memset(big, '\n', BR_FMT_MAX_TEXT);
-	REQUIRE(br_fmt_wa_to_matrix(big, BR_FMT_MAX_TEXT, NULL, 0, NULL, NULL,
+	REQUIRE(br_fmt_wa_to_matrix(big, BR_FMT_MAX_TEXT, NULL, 0, 0, NULL, NULL,
 	    0, &m) == 0);
 	CHECK(m.formatted_body != NULL);
 	br_fmt_matrix_clear(&m);
