@@ -61,7 +61,7 @@ write_png(const QRcode *q, unsigned scale, unsigned px, struct u_buf *b)
 	png_infop ip = NULL;
 	uint8_t *volatile row = NULL;
 	unsigned w = (unsigned)q->width, x, y, m;
-	int r = BR_ERR_QR_PNG;
+	volatile int r = BR_ERR_QR_PNG;
 
 	pp = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL,
 	    png_warn_cb);

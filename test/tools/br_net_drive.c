@@ -16,6 +16,9 @@
  *          [--user MXID] [--qr-first-ms MS] [--qr-next-ms MS]
  *          [--timeout S] ACTION
  * ACTION: qr | phone NUMBER | run [--logout ID] | cancel-after-qr
+ * Also: br_net_drive qr-png TEXT FILE writes bridge/qr_png.c's PNG of
+ * TEXT (no database or server needed), so a test can compare an image
+ * the bot sent byte for byte.
  * qr/phone exit 0 after SUCCESS; run starts every stored login and exits
  * 0 once each is CONNECTED (after logging out --logout ID and seeing it
  * GONE, if given); 1 on failure or timeout, 2 on usage errors.
@@ -214,6 +217,21 @@ main(int argc, char **argv)
 	unsigned timeout_s = 60;
 	int ch, r;
 
+	if (argc == 4 && strcmp(argv[1], "qr-png") == 0) {
+		uint8_t *png = NULL;
+		size_t len;
+		unsigned px, sc;
+		FILE *f;
+
+		if (br_qr_png(argv[2], &png, &len, &px, &sc) != 0 ||
+		    (f = fopen(argv[3], "wb")) == NULL)
+			return 1;
+		r = fwrite(png, 1, len, f) == len ? 0 : 1;
+		if (fclose(f) != 0)
+			r = 1;
+		free(png);
+		return r;
+	}
 	memset(&o, 0, sizeof(o));
 	memset(&d, 0, sizeof(d));
 	d.status = 1;
