@@ -117,6 +117,17 @@ int br_fmt_matrix_to_wa(const char *body, const char *formatted_body,
     br_fmt_mxid_resolver resolve, void *arg, struct br_fmt_wa *out);
 void br_fmt_wa_clear(struct br_fmt_wa *w);
 
+/*
+ * MessageEventContent.RemoveReplyFallback, which bridgev2 applies to every
+ * Matrix message before conversion: for a reply (is_reply: m.relates_to
+ * has m.in_reply_to) whose formatted_body starts with
+ * <mx-reply>...</mx-reply>, drop that and the body's "> " fallback lines.
+ * Sets owned copies (*html_out NULL when formatted_body is); returns 1 when
+ * something was removed, else 0.
+ */
+int br_fmt_remove_reply_fallback(int is_reply, const char *body,
+    const char *formatted_body, char **body_out, char **html_out);
+
 /* format.HTMLToText: mautrix-go's default plain-text rendering of Matrix
  * HTML (**bold**, ~~strike~~, links as "text (href)", pills as names). */
 int br_fmt_html_to_text(const char *html, char **out);

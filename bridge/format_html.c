@@ -20,8 +20,9 @@
  * Does not: the full HTML5 algorithm (tables' foster parenting, the
  * adoption agency's corner cases, the 2231 named references: only the
  * common ones are decoded, others stay literal as x/net/html leaves unknown
- * names), CSS, images other than their alt text.  <mx-reply> is dropped
- * with its content (bridgev2 strips the reply fallback before converting).
+ * names), CSS, images other than their alt text.  <mx-reply> is an
+ * unknown tag here, as upstream: bridgev2 strips a reply's fallback before
+ * converting (br_fmt_remove_reply_fallback, event/reply.go).
  * Invariants: input <= BR_FMT_MAX_HTML bytes of valid UTF-8; at most
  * BR_FMT_MAX_DEPTH open elements; every output <= BR_FMT_MAX_OUT; tabs are
  * four spaces before parsing (TabsToSpaces: 4).
@@ -683,18 +684,6 @@ build_tree(const char *html, size_t len, struct tree *t)
 		if (tk.unterminated) {
 			tok_clear(&tk);
 			break;
-		}
-		if (strcmp(tk.name, "mx-reply") == 0 && !tk.end) {
-			/* drop the reply fallback with everything inside */
-			const char *p = html + i;
-			size_t left = len - i, k;
-
-			for (k = 0; k + 11 <= left; k++)
-				if (strncasecmp(p + k, "</mx-reply>", 11) == 0)
-					break;
-			i = k + 11 <= left ? i + k + 11 : len;
-			tok_clear(&tk);
-			continue;
 		}
 		if (tk.end)
 			tree_end_tag(t, &tk);
@@ -1403,7 +1392,7 @@ render_node(struct render *rd, int id, int pre, int depth, struct u_buf *out)
 	} else if (strcmp(tag, "pre") == 0) {
 		render_pre(rd, id, depth, out);
 	} else {
-		/* p, span, div, font, mx-reply's kin, unknown: the text */
+		/* p, span, div, font, mx-reply, unknown: the text */
 		tag_aware(rd, id, pre, depth, out);
 	}
 }
@@ -1518,5 +1507,50 @@ br_fmt_matrix_to_wa(const char *body, const char *formatted_body,
 	out->mentioned_jids = rd.mentions;
 	out->n_mentioned = rd.n_mentions;
 	out->non_jid_mentions = has_mentions && mention_room ? 1 : 0;
+	return 0;
+}
+
+/* event.TrimReplyFallbackText */
+static char *
+trim_reply_text(const char *text)
+{
+	const char *p = text;
+	size_t st, tl;
+
+	if ((strncmp(text, "> <", 3) != 0 && strncmp(text, "> * <", 5) != 0) ||
+	    strchr(text, '\n') == NULL)
+		return u_strdup(text);
+	while (strncmp(p, "> ", 2) == 0) {
+		const char *nl = strchr(p, '\n');
+
+		if (nl == NULL) {
+			p += strlen(p);
+			break;
+		}
+		p = nl + 1;
+	}
+	tl = br__fmt_trim_space(p, strlen(p), &st);
+	return u_strndup(p + st, tl);
+}
+
+int
+br_fmt_remove_reply_fallback(int is_reply, const char *body,
+    const char *formatted_body, char **body_out, char **html_out)
+{
+	const char *end;
+
+	if (body == NULL)
+		body = "";
+	/* ^<mx-reply>[\s\S]+?</mx-reply> */
+	if (is_reply && formatted_body != NULL &&
+	    strncmp(formatted_body, "<mx-reply>", 10) == 0 &&
+	    formatted_body[10] != '\0' &&
+	    (end = strstr(formatted_body + 11, "</mx-reply>")) != NULL) {
+		*html_out = u_strdup(end + 11);
+		*body_out = trim_reply_text(body);
+		return 1;
+	}
+	*html_out = formatted_body != NULL ? u_strdup(formatted_body) : NULL;
+	*body_out = u_strdup(body);
 	return 0;
 }

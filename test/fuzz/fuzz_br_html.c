@@ -60,6 +60,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		br_fmt_wa_clear(&w);
 	}
+	{
+		char *b2, *h2;
+
+		br_fmt_remove_reply_fallback(1, html, html, &b2, &h2);
+		if (strlen(h2) > size || strlen(b2) > size)
+			abort();
+		free(b2);
+		free(h2);
+	}
 	if (br_fmt_html_to_text(html, &text) == 0) {
 		if (!br__fmt_utf8_ok(text, strlen(text)))
 			abort();

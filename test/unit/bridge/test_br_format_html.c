@@ -213,8 +213,10 @@ TEST(test_br_format_html_room_and_event_links)
 /* reply fallback, unknown tags, entities, whitespace */
 TEST(test_br_format_html_text_handling)
 {
+	/* not stripped here (see test_br_format_html_reply_fallback) */
 	WA("<mx-reply><blockquote><a href=\"https://matrix.to/#/!r/$e\">In reply"
-	    "</a></blockquote></mx-reply>answer", "answer");
+	    "</a></blockquote></mx-reply>answer",
+	    "> https://matrix.to/#/!r/$eanswer");
 	WA("<foo bar=1>baz</foo> <span>s</span> <font color=red>f</font>",
 	    "baz s f");
 	WA("a &amp; b &lt;c&gt; &#128512; &#x41;&quot;&apos; &unknown; &amp",
@@ -266,6 +268,47 @@ TEST(test_br_format_html_fuzz_regressions)
 		free(got);
 	}
 	free(big);
+}
+
+/* event/reply.go RemoveReplyFallback: TrimReplyFallbackHTML (only a
+ * leading <mx-reply>) and then TrimReplyFallbackText */
+TEST(test_br_format_html_reply_fallback)
+{
+	char *b, *h;
+
+	CHECK_EQ_INT(br_fmt_remove_reply_fallback(1, "> <@a:x> hi\n> more\n\n"
+	    " answer ", "<mx-reply><blockquote>hi</blockquote></mx-reply>"
+	    "<b>answer</b>", &b, &h), 1);
+	CHECK_EQ_STR(h, "<b>answer</b>");
+	CHECK_EQ_STR(b, "answer");
+	free(b);
+	free(h);
+	/* not a reply: nothing removed */
+	CHECK_EQ_INT(br_fmt_remove_reply_fallback(0, "> <@a:x> hi\n\nx",
+	    "<mx-reply>q</mx-reply>x", &b, &h), 0);
+	CHECK_EQ_STR(h, "<mx-reply>q</mx-reply>x");
+	CHECK_EQ_STR(b, "> <@a:x> hi\n\nx");
+	free(b);
+	free(h);
+	/* not at the start, or empty: kept */
+	CHECK_EQ_INT(br_fmt_remove_reply_fallback(1, "x", "x<mx-reply>q"
+	    "</mx-reply>", &b, &h), 0);
+	free(b);
+	free(h);
+	CHECK_EQ_INT(br_fmt_remove_reply_fallback(1, "x", "<mx-reply></mx-reply>x",
+	    &b, &h), 0);
+	free(b);
+	free(h);
+	/* the body is only trimmed with the HTML, and needs "> <" */
+	CHECK_EQ_INT(br_fmt_remove_reply_fallback(1, "> quote\nx",
+	    "<mx-reply>q</mx-reply>x", &b, &h), 1);
+	CHECK_EQ_STR(b, "> quote\nx");
+	CHECK_EQ_STR(h, "x");
+	free(b);
+	free(h);
+	CHECK_EQ_INT(br_fmt_remove_reply_fallback(1, "b", NULL, &b, &h), 0);
+	CHECK(h == NULL);
+	free(b);
 }
 
 /* no formatted_body: body as it is */
