@@ -38,8 +38,11 @@ for f in $suites; do
 	log=$LOGDIR/$name.log
 	start=$(date +%s)
 	echo "=== suite $name"
-	sh "$f" > "$log" 2>&1
+	# A hung suite must fail, not stall CI: each gets SUITE_TIMEOUT seconds
+	# (TERM, so its traps clean up; KILL 30 s later).
+	timeout -k 30 "${SUITE_TIMEOUT:-1200}" sh "$f" > "$log" 2>&1
 	rc=$?
+	[ "$rc" -eq 124 ] && echo "FAIL: suite timed out after ${SUITE_TIMEOUT:-1200}s" >> "$log"
 	grep -E '^(PASS|FAIL): ' "$log" | sed "s/^\(PASS\|FAIL\): /\1: $name: /" >> "$ALL"
 	p=$(grep -c '^PASS: ' "$log")
 	n=$(grep -c '^FAIL: ' "$log")

@@ -12,8 +12,12 @@ for s in "$TOP"/test/wa/[0-9][0-9]-*.sh; do
 	[ -f "$s" ] || continue
 	name=$(basename "$s" .sh)
 	echo "# $name"
-	out=$(sh "$s" 2>&1)
+	# One hung script must not stall the suite: TERM after
+	# WA_SCRIPT_TIMEOUT seconds (its traps clean up), KILL 20 s later.
+	out=$(timeout -k 20 "${WA_SCRIPT_TIMEOUT:-600}" sh "$s" 2>&1)
 	rc=$?
+	[ $rc -eq 124 ] && out="$out
+FAIL: $name timed out after ${WA_SCRIPT_TIMEOUT:-600}s"
 	echo "$out"
 	if [ $rc -ne 0 ]; then
 		status=1
