@@ -363,11 +363,29 @@ decode_entity(const char *s, size_t len, int in_attr, struct u_buf *b,
 			*err |= br__fmt_put_rune(b, entities[k].cp);
 			return j + 1;
 		}
-		if (!in_attr && in_list(entities[k].name, legacy)) {
-			*err |= br__fmt_put_rune(b, entities[k].cp);
-			return j;
-		}
-		return 0;
+		break;
+	}
+	/* legacy names decode without ';', as the longest prefix of the run
+	 * ("&ampx" is "&x" in text); in attributes not before an
+	 * alphanumeric or '=' */
+	for (k = 0; legacy[k] != NULL; k++) {
+		size_t nl = strlen(legacy[k]);
+		int m;
+
+		if (nl + 1 > len || memcmp(s + 1, legacy[k], nl) != 0)
+			continue;
+		if (nl + 1 < len && s[nl + 1] == ';')
+			continue;	/* handled above when it is a name */
+		if (in_attr && nl + 1 < len && (s[nl + 1] == '=' ||
+		    (s[nl + 1] >= 'a' && s[nl + 1] <= 'z') ||
+		    (s[nl + 1] >= 'A' && s[nl + 1] <= 'Z') ||
+		    (s[nl + 1] >= '0' && s[nl + 1] <= '9')))
+			return 0;
+		for (m = 0; entities[m].name != NULL; m++)
+			if (strcmp(entities[m].name, legacy[k]) == 0)
+				break;
+		*err |= br__fmt_put_rune(b, entities[m].cp);
+		return nl + 1;
 	}
 	return 0;
 }

@@ -222,6 +222,10 @@ TEST(test_br_format_html_text_handling)
 	WA("a &amp; b &lt;c&gt; &#128512; &#x41;&quot;&apos; &unknown; &amp",
 	    "a & b <c> \xf0\x9f\x98\x80 A\"' &unknown; &");
 	WA("x&nbsp;y", "x\xc2\xa0y");
+	/* legacy names without ';' as x/net/html: longest prefix in text,
+	 * not before an alphanumeric in an attribute */
+	WA("&ampx &lt3 &copy2026", "&x <3 \xc2\xa9" "2026");
+	WA("<a href=\"?a=1&copy=2&amp=3&lt;\">q</a>", "q (?a=1&copy=2&amp=3<)");
 	WA("a\n  b   c", "a b c");		/* "\n" removed, spaces collapsed */
 	WA("<!-- hidden -->shown", "shown");
 	WA("<span data-mx-spoiler>secret</span>", "||secret||");
