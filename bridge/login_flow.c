@@ -269,8 +269,15 @@ drop_state(struct proc *p)
 	br_cmd_state_free(st);
 }
 
-/* The command state's cancel: `cancel`, replacement or shutdown.  No
- * Matrix calls here.  Consumes the state's reference. */
+static void redact_qr(struct proc *p);
+
+/*
+ * The command state's cancel: `cancel` or a replacing state, while the
+ * bridge runs (the QR image is redacted, as upstream does when its wait
+ * ends); at shutdown br_login_attach(NULL) has already ended every
+ * record, so nothing reaches Matrix then.  Consumes the state's
+ * reference.
+ */
 static void
 cancel_state(void *arg)
 {
@@ -282,8 +289,10 @@ cancel_state(void *arg)
 		p->flow = NULL;
 		free(p->qr_waiting);
 		p->qr_waiting = NULL;
-		if (p->qr_event != NULL)
+		if (p->busy)
 			p->redact_pending = 1;
+		else
+			redact_qr(p);
 		proc_end(p);
 	}
 	proc_unref(p);

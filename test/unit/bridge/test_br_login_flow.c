@@ -531,6 +531,26 @@ TEST(test_br_login_qr_ends_while_uploading)
 	m_pump(0);
 	CHECK_EQ_INT(m_count("event"), 0);
 	CHECK(x.br->states == NULL);
+
+	/* `cancel` after a QR was shown redacts it. */
+	cmd(&x, MGMT, "login qr", br_cmd_login);
+	N.cbs->on_qr(N.arg, "2@b,b,c,d,1");
+	m_pump(0);
+	m_pump(0);
+	REQUIRE(m_count("event") == 1);
+	cmd(&x, MGMT, "cancel", NULL);
+	CHECK_EQ_INT(N.cancelled, 1);
+	REQUIRE(m_count("redact") == 1);
+	CHECK(m_nth("redact", 0)->redacts[0] == '$');
+	CHECK_EQ_STR(last_notice(), "Login cancelled.");
+	/* Cancelled while the upload is in flight: nothing is sent. */
+	cmd(&x, MGMT, "login qr", br_cmd_login);
+	N.cbs->on_qr(N.arg, "2@c,b,c,d,1");
+	cmd(&x, MGMT, "cancel", NULL);
+	m_pump(0);
+	m_pump(0);
+	CHECK_EQ_INT(m_count("event"), 1);
+	CHECK_EQ_INT(N.cancelled, 2);
 	fx_close(&x);
 }
 
