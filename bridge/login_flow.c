@@ -688,6 +688,12 @@ phone_next(struct br_cmd_event *ce, void *arg)
 	proc_unref(p);		/* the state that brought us here */
 }
 
+struct br_net *
+br_login_net(void)
+{
+	return g.net;
+}
+
 void
 br_login_attach(struct br_net *net)
 {

@@ -43,6 +43,18 @@ void br_cmd_login(struct br_cmd_event *ce);
 void br_cmd_logout(struct br_cmd_event *ce);
 void br_cmd_list_logins(struct br_cmd_event *ce);
 
+/* The attached network side (borrowed) or NULL. */
+struct br_net *br_login_net(void);
+
+/*
+ * Bridge-state notices in the management room (login_flow_state.c):
+ * the struct br_net_events handlers to give the network side, with the
+ * struct br_bridge as arg.  See that file for what is sent when.
+ */
+void br_login_on_state(void *arg, struct br_net_login *l,
+    const struct br_net_state *st);
+void br_login_on_gone(void *arg, struct br_net_login *l);
+
 /* The Markdown list of a user's logins ("" if none); owned. */
 char *br_login_format_list(struct br_net *net, const char *mxid);
 

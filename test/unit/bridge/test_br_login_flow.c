@@ -641,4 +641,61 @@ TEST(test_br_login_french)
 	fx_close(&x);
 }
 
+TEST(test_br_login_state_notices_errors_then_recovery)
+{
+	struct fx x;
+	struct br_net_state ok = { BR_NET_CONNECTED, NULL, NULL };
+	struct br_net_state bad = { BR_NET_BAD_CREDENTIALS, "wa-logged-out",
+	    "You were logged out from another device. Relogin to continue "
+	    "using the bridge." };
+	struct br_net_state td = { BR_NET_TRANSIENT_DISCONNECT,
+	    "wa-transient-disconnect", NULL };
+	char *room = NULL;
+	json_t *c;
+
+	REQUIRE(fx_open(&x, "en") == 0);
+	n_add("33655500001", ALICE, "+33655500001", BR_NET_CONNECTED);
+	n_add("447700900123", "@bob:t.test", "+447700900123",
+	    BR_NET_CONNECTED);
+	REQUIRE(br_user_db_load(x.db, ALICE, &room) == 0);
+	free(room);
+	REQUIRE(br_mgmt_db_set(x.db, ALICE, MGMT) == 0);
+	CHECK_EQ_STR(x.cfg->bridge.bridge_status_notices, "errors");
+
+	br_login_on_state(x.br, &N.logins[0], &ok);
+	br_login_on_state(x.br, &N.logins[0], &td);
+	CHECK_EQ_INT(m_count("event"), 0);	/* not errors */
+	br_login_on_state(x.br, &N.logins[0], &bad);
+	REQUIRE(m_count("event") == 1);
+	c = m_nth("event", 0)->content;
+	CHECK_EQ_STR(jstr(c, "msgtype", NULL), "m.text");
+	CHECK_EQ_STR(jstr(c, "body", NULL), "State update for +33655500001: "
+	    "`BAD_CREDENTIALS` (`wa-logged-out`): You were logged out from "
+	    "another device. Relogin to continue using the bridge.");
+	CHECK_EQ_STR(jstr(c, "fi.mau.bridge_state", "state_event"),
+	    "BAD_CREDENTIALS");
+	CHECK_EQ_STR(jstr(c, "fi.mau.bridge_state", "error"), "wa-logged-out");
+	CHECK_EQ_STR(jstr(c, "fi.mau.bridge_state", "remote_id"),
+	    "33655500001");
+	/* Recovery after an error is told, once, as a notice. */
+	br_login_on_state(x.br, &N.logins[0], &ok);
+	REQUIRE(m_count("event") == 2);
+	c = m_nth("event", 1)->content;
+	CHECK_EQ_STR(jstr(c, "msgtype", NULL), "m.notice");
+	CHECK_EQ_STR(jstr(c, "body", NULL),
+	    "State update for +33655500001: `CONNECTED`");
+	br_login_on_state(x.br, &N.logins[0], &ok);
+	CHECK_EQ_INT(m_count("event"), 2);
+	/* A user without a management room gets nothing. */
+	br_login_on_state(x.br, &N.logins[1], &bad);
+	CHECK_EQ_INT(m_count("event"), 2);
+	/* Gone: the memory of the error goes too. */
+	br_login_on_state(x.br, &N.logins[0], &bad);
+	br_login_on_gone(x.br, &N.logins[0]);
+	br_login_on_state(x.br, &N.logins[0], &ok);
+	CHECK_EQ_INT(m_count("event"), 3);
+	m_pump(0);
+	fx_close(&x);
+}
+
 TEST_MAIN()
