@@ -51,6 +51,8 @@ run sqlite db/test_db_api
 run sqlite db/test_db_migrate
 run sqlite db/test_db_sqlite
 run sqlite bridge/test_br_store
+run sqlite bridge/test_br_wa_store_db
+run sqlite bridge/test_br_wa_signal_db
 
 if pg_start; then
 	PONTON_TEST_DB=postgres
@@ -60,6 +62,8 @@ if pg_start; then
 	run postgres db/test_db_migrate
 	run postgres db/test_db_pg
 	run postgres bridge/test_br_store
+	run postgres bridge/test_br_wa_store_db
+	run postgres bridge/test_br_wa_signal_db
 else
 	echo "FAIL: postgres: server did not start (see above)"
 	run postgres db/test_db_pg
