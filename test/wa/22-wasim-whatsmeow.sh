@@ -22,11 +22,16 @@
 #   whatsmeow_known_iq_result         ... while w:p ping gets a result
 #   wasim_device_listed_whatsmeow     key index 1, whatsmeow's 812 prekeys
 #   whatsmeow_reconnects_with_saved_session   second run: no QR, logged in
-#   whatsmeow_send_acked              a text to the account's own phone:
-#                                     usync, prekey bundle, Signal session,
-#                                     server ack
+#   whatsmeow_send_acked              a text to the account's own phone
+#                                     number: LID lookup (the driver runs
+#                                     LID-migrated, see main.go), usync,
+#                                     prekey bundle, Signal session, server ack
 #   whatsmeow_pair_code               pairing code through
 #                                     /admin/mock-phone/pair-code
+#   whatsmeow_message_offline         whatsmeow A sends to whatsmeow B while
+#                                     B is offline; B logs in, gets it from
+#                                     wasim's queue and decrypts it (pkmsg)
+#   whatsmeow_reply_decrypted         B's answer reaches A the same way
 #   whatsmeow_logged_out_401          injected 401 device_removed reaches
 #                                     whatsmeow as LoggedOut
 #   whatsmeow_removed_device_refused  its next login is refused (401)
@@ -160,7 +165,7 @@ else
 	fail whatsmeow_reconnects_with_saved_session "exit $rc: $(grep -m1 '^ERROR' "$W/run2.out")"
 fi
 if has '^RESULT send [0-9A-F]\{10,\}$' "$W/run2.out" &&
-    grep -q "recv <message .*to=\"$phone@s.whatsapp.net\"" "$W/wasim.log"; then
+    grep -q "recv <message .*to=\"$lid@lid\"" "$W/wasim.log"; then
 	pass whatsmeow_send_acked
 else
 	fail whatsmeow_send_acked "$(grep -m1 '^RESULT send' "$W/run2.out")"
@@ -182,6 +187,33 @@ if [ $rc -eq 0 ] && has "^PAIRED $pcphone:1@s.whatsapp.net [0-9]*:1@lid" "$W/run
 	pass whatsmeow_pair_code
 else
 	fail whatsmeow_pair_code "exit $rc: $(grep -m1 '^ERROR' "$W/run3.out")"
+fi
+
+# --- whatsmeow to whatsmeow, through wasim's offline queue ---------------------------
+printf 'send %s@s.whatsapp.net hello B from A\nquit\n' "$pcphone" > "$W/cmds6"
+wm "$W/run6.out" "$W/s1.db" "$W/cmds6" connect
+wm_wait
+id6=$(sed -n 's/^RESULT send \([0-9A-F]*\)$/\1/p' "$W/run6.out")
+printf 'wait-message 30\nsend %s@s.whatsapp.net hello A from B\nquit\n' "$phone" > "$W/cmds7"
+wm "$W/run7.out" "$W/s3.db" "$W/cmds7" connect
+wm_wait
+rc=$?
+if [ $rc -eq 0 ] && [ -n "$id6" ] &&
+    has "^RESULT wait-message $lid:1@lid $id6 hello B from A$" "$W/run7.out"; then
+	pass whatsmeow_message_offline
+else
+	fail whatsmeow_message_offline "exit $rc: $(grep -m1 '^RESULT wait\|^ERROR' "$W/run7.out")"
+fi
+id7=$(sed -n 's/^RESULT send \([0-9A-F]*\)$/\1/p' "$W/run7.out")
+printf 'wait-message 30\nquit\n' > "$W/cmds8"
+wm "$W/run8.out" "$W/s1.db" "$W/cmds8" connect
+wm_wait
+rc=$?
+if [ $rc -eq 0 ] && [ -n "$id7" ] &&
+    has "^RESULT wait-message [0-9]*:1@lid $id7 hello A from B$" "$W/run8.out"; then
+	pass whatsmeow_reply_decrypted
+else
+	fail whatsmeow_reply_decrypted "exit $rc: $(grep -m1 '^RESULT wait\|^ERROR' "$W/run8.out")"
 fi
 
 # --- Logout pushed by the server --------------------------------------------------------

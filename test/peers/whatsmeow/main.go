@@ -4,6 +4,8 @@
 // product code; built by build.sh into a cache outside the repository.
 //
 //	whatsmeow-driver -url WS_URL -root-file FILE -store DB [options] pair-qr
+//	    options: -timeout D (to reach CONNECTED), -debug (whatsmeow's debug
+//	    log on stderr), -lid-migrated=false (see main)
 //	whatsmeow-driver ... pair-code PHONE
 //	whatsmeow-driver ... connect
 //	whatsmeow-driver vectors encode|check ...   (see vectors.go)
@@ -36,7 +38,10 @@
 // Once connected the driver reads commands from stdin, one per line
 // (issue 4's messaging tests add more):
 //
-//	send <jid> <text>           RESULT send <message id>
+//	send <jid> <text>           RESULT send <message id> (the server acked it)
+//	wait-message [seconds]      the next message received (queued since
+//	                            start): RESULT wait-message <from> <id>
+//	                            <text>, or "failed timeout" (default 30 s)
 //	iq <xmlns> <get|set> <child tag>
 //	                            an iq to s.whatsapp.net with one empty
 //	                            child: RESULT iq ok <child tags of the
@@ -59,6 +64,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -154,11 +160,16 @@ func wsAddr(raw string) (string, error) {
 	return u.Host, nil
 }
 
+// maxQueued bounds the messages kept for wait-message; more are printed
+// but not queued.
+const maxQueued = 1024
+
 type driver struct {
 	cli       *whatsmeow.Client
 	connected chan struct{}
 	once      sync.Once
 	fatal     chan string
+	messages  chan string // "<from> <id> <text>" for wait-message
 }
 
 func (d *driver) onEvent(raw any) {
@@ -195,7 +206,12 @@ func (d *driver) onEvent(raw any) {
 		if text == "" {
 			text = e.Message.GetExtendedTextMessage().GetText()
 		}
-		say("MESSAGE %s %s %s", e.Info.Sender, e.Info.ID, text)
+		line := fmt.Sprintf("%s %s %s", e.Info.Sender, e.Info.ID, text)
+		say("MESSAGE %s", line)
+		select {
+		case d.messages <- line:
+		default:
+		}
 	}
 }
 
@@ -225,6 +241,19 @@ func (d *driver) command(ctx context.Context, line string) bool {
 			break
 		}
 		say("RESULT send %s", resp.ID)
+	case "wait-message":
+		secs := 30
+		if len(f) == 2 {
+			if n, err := strconv.Atoi(f[1]); err == nil && n > 0 && n <= 600 {
+				secs = n
+			}
+		}
+		select {
+		case m := <-d.messages:
+			say("RESULT wait-message %s", m)
+		case <-time.After(time.Duration(secs) * time.Second):
+			say("RESULT wait-message failed timeout")
+		}
 	case "iq":
 		if len(f) != 4 || (f[2] != "get" && f[2] != "set") {
 			say("RESULT iq failed usage: iq <xmlns> <get|set> <child>")
@@ -268,6 +297,7 @@ func main() {
 	storePath := flag.String("store", "", "SQLite file for whatsmeow's sqlstore (the session)")
 	timeout := flag.Duration("timeout", 60*time.Second, "give up if not connected by then")
 	debug := flag.Bool("debug", false, "whatsmeow's debug log on stderr")
+	lidMigrated := flag.Bool("lid-migrated", true, "act as an account whose chats are LID-migrated (see below)")
 	flag.Parse()
 	args := flag.Args()
 	if *wsURL == "" || *rootFile == "" || *storePath == "" || len(args) == 0 {
@@ -307,11 +337,22 @@ func main() {
 	if cmd != "connect" && dev.ID != nil {
 		die(cmd, fmt.Errorf("the store already holds a session (%s)", dev.ID))
 	}
+	// A real phone tells a new companion, in its first history sync, when
+	// the account's chats moved to LID addressing (chatDbMigrationTimestamp);
+	// from then on whatsmeow sends 1:1 messages to LIDs, as WhatsApp
+	// delivers them.  wasim's simulated phone sends no history sync yet and
+	// delivers everything from LIDs (wa-protocol.md §14.4), so the driver
+	// sets the timestamp itself: otherwise whatsmeow keeps PN sessions that
+	// a reply from a LID never finds.
+	if *lidMigrated && dev.LIDMigrationTimestamp == 0 {
+		dev.LIDMigrationTimestamp = time.Now().Unix()
+	}
 	cli := whatsmeow.NewClient(dev, logger.Sub("Client"))
 	cli.SetPreLoginHTTPClient(loopbackClient(addr))
 	cli.SetWebsocketHTTPClient(loopbackClient(addr))
 	cli.SetMediaHTTPClient(refusingClient())
-	d := &driver{cli: cli, connected: make(chan struct{}), fatal: make(chan string, 8)}
+	d := &driver{cli: cli, connected: make(chan struct{}), fatal: make(chan string, 8),
+		messages: make(chan string, maxQueued)}
 	cli.AddEventHandler(d.onEvent)
 
 	var qr <-chan whatsmeow.QRChannelItem
