@@ -11,7 +11,8 @@
 #
 # Modules come from the Go module proxy as the machine has it (GOPROXY);
 # -mod=readonly: go.sum must already pin everything, nothing is vendored.
-# Safe to call from several scripts at once (one flock).  Build output goes
+# Safe to call from several scripts at once (one flock).  A build removes
+# drivers of other sources that are more than an hour old.  Build output goes
 # to stderr; exits non-zero if Go is missing or the build fails.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +39,10 @@ if [ ! -x "$bin" ]; then
 			(cd "$dir" && GOFLAGS="-mod=readonly -buildvcs=false" \
 			    CGO_ENABLED=1 go build -trimpath -o "$bin.tmp" . >&2)
 			mv "$bin.tmp" "$bin"
+			# Drivers of other sources not rebuilt for an hour are
+			# stale (another checkout may still be using a recent one).
+			find "$PONTON_CACHE/whatsmeow-driver" -mindepth 1 -maxdepth 1 \
+			    -type d ! -name "$key" -mmin +60 -exec rm -rf {} + 2>/dev/null || :
 		fi
 	) 9>"$out/.lock"
 fi
