@@ -706,6 +706,7 @@ br_login_attach(struct br_net *net)
 			p->flow = NULL;
 			proc_end(p);
 		}
+		br_login_state_reset();
 	}
 	g.net = net;
 }

@@ -54,6 +54,8 @@ struct br_net *br_login_net(void);
 void br_login_on_state(void *arg, struct br_net_login *l,
     const struct br_net_state *st);
 void br_login_on_gone(void *arg, struct br_net_login *l);
+/* Forget every login's notice memory (br_login_attach(NULL) does). */
+void br_login_state_reset(void);
 
 /* The Markdown list of a user's logins ("" if none); owned. */
 char *br_login_format_list(struct br_net *net, const char *mxid);

@@ -154,6 +154,13 @@ br_login_on_state(void *arg, struct br_net_login *l,
 }
 
 void
+br_login_state_reset(void)
+{
+	while (errors_sent != NULL)
+		set_error_sent(errors_sent->id, 0);
+}
+
+void
 br_login_on_gone(void *arg, struct br_net_login *l)
 {
 	struct br_net *net = br_login_net();

@@ -13,7 +13,9 @@ Usage: login.py PHASE
           success.  list-logins shows both CONNECTED.
   restart: after ponton restarted, list-logins shows both logins
           CONNECTED again (reconnected from the database); `logout` of one
-          unlinks it (wasim marks the device removed) and deletes its row.
+          unlinks it (wasim marks the device removed) and deletes its row;
+          the phone removing the other device brings upstream's
+          "State update for +N: `BAD_CREDENTIALS` (`wa-logged-out`)" notice.
 Environment: SYN_URL, SYN_SECRET, WORK (state and bridge.db), WASIM_ADMIN_URL,
 DRIVE (br_net_drive, for the reference PNG), SERVER_NAME.
 """
@@ -285,6 +287,23 @@ def phase_restart():
     e = lina.say(room, "logout " + PHONE_CODE)
     result("logout_unknown_login", wait_bot(lina, room, e, body_is(
         "Login `%s` not found" % PHONE_CODE)) is not None)
+
+    # The phone unlinks the other device: a bridge-state notice.
+    e = lina.say(room, "list-logins")
+    admin_post("/admin/stream-error", {"phone": PHONE_QR, "code": "401",
+                                       "conflict": "device_removed"})
+    ev = wait_bot(lina, room, e, lambda c: c.get("body", "").startswith(
+        "State update for +%s: `BAD_CREDENTIALS` (`wa-logged-out`)" %
+        PHONE_QR), 30)
+    bs = ev["content"].get("fi.mau.bridge_state", {}) if ev else {}
+    result("logged_out_by_phone_notice",
+           ev is not None and ev["content"].get("msgtype") == "m.text" and
+           bs.get("state_event") == "BAD_CREDENTIALS" and
+           bs.get("error") == "wa-logged-out", ev)
+    lst = wait(lambda: (lambda b: b if "BAD_CREDENTIALS" in b else "")(
+        list_logins(lina, room)), 20)
+    result("list_logins_shows_logged_out", lst ==
+           "* `%s` (+%s) - `BAD_CREDENTIALS`" % (PHONE_QR, PHONE_QR), lst)
 
 
 if __name__ == "__main__":

@@ -694,6 +694,8 @@ TEST(test_br_login_state_notices_errors_then_recovery)
 	br_login_on_gone(x.br, &N.logins[0]);
 	br_login_on_state(x.br, &N.logins[0], &ok);
 	CHECK_EQ_INT(m_count("event"), 3);
+	/* Remembered at shutdown: detaching forgets it (no leak). */
+	br_login_on_state(x.br, &N.logins[0], &bad);
 	m_pump(0);
 	fx_close(&x);
 }
