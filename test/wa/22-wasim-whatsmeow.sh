@@ -32,6 +32,10 @@
 #                                     B is offline; B logs in, gets it from
 #                                     wasim's queue and decrypts it (pkmsg)
 #   whatsmeow_reply_decrypted         B's answer reaches A the same way
+#   whatsmeow_restart_515_reconnects  an injected <stream:error code=515/>:
+#                                     whatsmeow reconnects and logs in again
+#   whatsmeow_stream_replaced         <conflict type=replaced/>: whatsmeow
+#                                     reports StreamReplaced and stays off
 #   whatsmeow_logged_out_401          injected 401 device_removed reaches
 #                                     whatsmeow as LoggedOut
 #   whatsmeow_removed_device_refused  its next login is refused (401)
@@ -42,6 +46,15 @@ set -u
 . "$TOP/test/wasim/harness.sh"
 wh_init wasim-whatsmeow
 has() { grep -q "$1" "$2"; }
+# wait_count RE N FILE: wait (up to 30 s) until FILE has N lines matching RE.
+wait_count() {
+	wc_i=0
+	while [ "$(grep -c "$1" "$3")" -lt "$2" ] && [ $wc_i -lt 300 ]; do
+		sleep 0.1
+		wc_i=$((wc_i + 1))
+	done
+	[ "$(grep -c "$1" "$3")" -eq "$2" ]
+}
 
 if WM=$(sh "$TOP/test/peers/whatsmeow/build.sh") && [ -x "$WM" ]; then
 	pass whatsmeow_driver_built
@@ -214,6 +227,33 @@ if [ $rc -eq 0 ] && [ -n "$id7" ] &&
 	pass whatsmeow_reply_decrypted
 else
 	fail whatsmeow_reply_decrypted "exit $rc: $(grep -m1 '^RESULT wait\|^ERROR' "$W/run8.out")"
+fi
+
+# --- Stream errors: restart, then replaced ---------------------------------------------
+mkfifo "$W/in9"
+wm "$W/run9.out" "$W/s1.db" "$W/in9" connect
+exec 3> "$W/in9"
+if wh_wait_line '^CONNECTED' 300 "$W/run9.out"; then
+	wh_post /admin/stream-error "{\"phone\":\"$phone\",\"code\":\"515\"}" \
+	    "$W/se515.json" > /dev/null
+	if wait_count '^CONNECTED' 2 "$W/run9.out" && has '"sent":1' "$W/se515.json"; then
+		pass whatsmeow_restart_515_reconnects
+	else
+		fail whatsmeow_restart_515_reconnects "$(tr '\n' ' ' < "$W/run9.out")"
+	fi
+	wh_post /admin/stream-error "{\"phone\":\"$phone\",\"conflict\":\"replaced\"}" \
+	    "$W/serep.json" > /dev/null
+else
+	fail whatsmeow_restart_515_reconnects "not connected"
+fi
+wm_wait
+rc=$?
+exec 3>&-
+if [ $rc -eq 1 ] && has '^STREAM_REPLACED$' "$W/run9.out" &&
+    [ "$(grep -c '^CONNECTED' "$W/run9.out")" -eq 2 ]; then
+	pass whatsmeow_stream_replaced
+else
+	fail whatsmeow_stream_replaced "exit $rc: $(tail -2 "$W/run9.out" | tr '\n' ' ')"
 fi
 
 # --- Logout pushed by the server --------------------------------------------------------
