@@ -35,9 +35,9 @@ fi
 "$T" encode "$V" > "$W/ponton.hex" || { echo "FAIL: ponton-encode-all"; status=1; }
 "$T" views "$V" whatsmeow > "$W/views.json" || { echo "FAIL: ponton-views"; status=1; }
 "$WM" vectors encode "$V" > "$W/whatsmeow.hex" || { echo "FAIL: whatsmeow-encode-all"; status=1; }
-nv=$(grep -c '"name":' "$V")
+nv=$(grep -c . "$W/ponton.hex")
 nw=$(grep -c . "$W/whatsmeow.hex")
-if [ "$nw" -ne "$nv" ]; then
+if [ "$nw" -ne "$nv" ] || [ "$nv" -eq 0 ]; then
 	echo "FAIL: whatsmeow-encodes-every-vector ($nw of $nv)"
 	status=1
 fi
