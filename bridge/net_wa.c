@@ -518,7 +518,7 @@ store_login(struct net_wa *nw, const char *id, const char *user_mxid,
     unsigned device)
 {
 	struct br_login *old = NULL, row;
-	json_t *meta = NULL;
+	json_t *meta = NULL, *od;
 	int r;
 
 	if ((r = ensure_user(nw->db, user_mxid)) != 0)
@@ -532,6 +532,18 @@ store_login(struct net_wa *nw, const char *id, const char *user_mxid,
 		meta = json_deep_copy(old->metadata);
 	if (meta == NULL)
 		meta = json_object();
+	/* A relogin pairs a new device: the old one's session is dead
+	 * weight (the phone lists it until removed there). */
+	od = json_object_get(meta, "wa_device_id");
+	if (json_is_integer(od) && json_integer_value(od) > 0 &&
+	    json_integer_value(od) <= 0xffff &&
+	    (unsigned)json_integer_value(od) != device) {
+		char *ojid = u_asprintf("%s:%d@s.whatsapp.net", id,
+		    (int)json_integer_value(od));
+
+		(void)br_wa_store_db_ops.device_delete(nw->db, ojid);
+		free(ojid);
+	}
 	json_object_set_new(meta, "wa_device_id", json_integer(device));
 	row.id = (char *)id;
 	row.user_mxid = (char *)user_mxid;

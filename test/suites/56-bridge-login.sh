@@ -187,7 +187,30 @@ else
 	fail bridge56_logout_unlinks_and_deletes "$T/logout.out" "$T/logout.err" "$T/devs.json"
 fi
 
-# 6. A flow cancelled after its first QR stops without a callback, a row
+# 6. Logging the same number in again replaces the login's device: one
+# row, one session, the new device number.
+old_dev=$(sql "SELECT json_extract(metadata, '\$.wa_device_id') FROM user_login WHERE id='33655500001'")
+drive relogin --timeout 40 qr
+if wait_line "$T/relogin.out" '^QR ' 15; then
+	qr=$(grep '^QR ' "$T/relogin.out" | head -1 | cut -d' ' -f2-)
+	admin '/admin/mock-phone/scan-qr?phone=33655500001' "$qr" > "$T/rescan.json"
+	wait_exit $DPID 30
+	new_dev=$(sql "SELECT json_extract(metadata, '\$.wa_device_id') FROM user_login WHERE id='33655500001'")
+	devs=$(sql "SELECT jid FROM whatsmeow_device WHERE jid LIKE '33655500001:%'")
+	if [ $rc -eq 0 ] && grep -q '^SUCCESS 33655500001 ' "$T/relogin.out" &&
+	    [ -n "$old_dev" ] && [ "$new_dev" != "$old_dev" ] &&
+	    [ "$devs" = "33655500001:$new_dev@s.whatsapp.net" ] &&
+	    [ "$(sql 'SELECT count(*) FROM user_login')" = 1 ]; then
+		pass bridge56_relogin_replaces_device
+	else
+		echo "old=$old_dev new=$new_dev devs=$devs"
+		fail bridge56_relogin_replaces_device "$T/relogin.out" "$T/relogin.err"
+	fi
+else
+	fail bridge56_relogin_replaces_device "$T/relogin.out" "$T/relogin.err"
+fi
+
+# 7. A flow cancelled after its first QR stops without a callback, a row
 # or a leak (ASan).
 drive cancel --timeout 20 cancel-after-qr
 if wait_exit $DPID 20 && [ $rc -eq 0 ] && grep -q '^CANCELLED$' "$T/cancel.out" &&
