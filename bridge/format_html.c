@@ -589,7 +589,13 @@ tree_start_tag(struct tree *t, struct tag_tok *tk)
 	 * their content does, inside them */
 	if (!in_list(name, closes_p))
 		reconstruct(t);
-	if ((id = open_elem(t, name, -1)) < 0)
+	if (in_list(name, void_tags)) {
+		/* never pushed, so allowed at any depth (a <br> deep in
+		 * nested lists still breaks the line) */
+		if ((id = tree_add(t, N_ELEM, cur(t))) < 0)
+			return;
+		snprintf(t->n[id].tag, TAG_MAX, "%s", name);
+	} else if ((id = open_elem(t, name, -1)) < 0)
 		return;
 	t->n[id].href = tk->href;
 	t->n[id].start = tk->start;
@@ -600,8 +606,6 @@ tree_start_tag(struct tree *t, struct tag_tok *tk)
 	t->n[id].checked = tk->checked;
 	tk->href = tk->start = tk->klass = tk->spoiler = tk->alt = NULL;
 	/* the self-closing flag means nothing on non-void elements */
-	if (in_list(name, void_tags))
-		t->depth--;
 	if (strcmp(name, "pre") == 0 || strcmp(name, "listing") == 0)
 		t->skip_lf = 1;
 }

@@ -350,6 +350,12 @@ TEST(test_br_format_html_limits)
 	CHECK(strstr(w.text, "deep") != NULL);
 	CHECK(strncmp(w.text, "> > > ", 6) == 0);
 	br_fmt_wa_clear(&w);
+	/* void elements are kept past the depth limit */
+	strcat(big, "<br>deeper");
+	REQUIRE(br_fmt_matrix_to_wa("", big, 0, 0, NULL, 0, NULL, NULL, &w) == 0);
+	CHECK(strstr(w.text, "deep\n") != NULL);
+	CHECK(strstr(w.text, "> deeper") != NULL);
+	br_fmt_wa_clear(&w);
 	/* formatting reopened after every block: bounded node count */
 	big[0] = '\0';
 	for (i = 0; i < 60; i++)
