@@ -56,6 +56,9 @@ enum lt {
 	LT_LOGIN_NOT_FOUND,	/* {0}: login ID */
 	LT_LOGGED_OUT,
 	LT_ACTION_LOGIN,
+	LT_ERR_TIMEOUT,
+	LT_ERR_OUTDATED,
+	LT_ERR_UNEXPECTED,
 	LT_COUNT
 };
 
@@ -136,6 +139,19 @@ static const char *const texts[LT_COUNT][BR_LANG_COUNT] = {
 	[LT_ACTION_LOGIN] = {
 		"Login",
 		"Connexion" },
+	/* mautrix-whatsapp's login errors (pkg/connector/login.go). */
+	[LT_ERR_TIMEOUT] = {
+		"Entering code or scanning QR timed out. Please try again.",
+		"Le délai pour saisir le code ou scanner le QR est dépassé. "
+		"Réessayez." },
+	[LT_ERR_OUTDATED] = {
+		"Got client outdated error while waiting for QRs. The bridge "
+		"must be updated to continue.",
+		"WhatsApp a refusé cette version du client pendant l'attente "
+		"des codes QR. La passerelle doit être mise à jour." },
+	[LT_ERR_UNEXPECTED] = {
+		"Unexpected event while waiting for login",
+		"Événement inattendu pendant l'attente de la connexion" },
 };
 
 /* texts[id][lang] with {0} and {1} replaced (NULL: ""); owned. */
@@ -570,13 +586,18 @@ static void
 fl_failure(void *arg, int err, const char *reason)
 {
 	struct proc *p = arg;
-	const char *e = br_net_strerror(err);
+	enum lt why = err == BR_ERR_NET_TIMEOUT ? LT_ERR_TIMEOUT :
+	    err == BR_ERR_NET_OUTDATED ? LT_ERR_OUTDATED : LT_ERR_UNEXPECTED;
+	char *e;
 
 	if (!p->live)
 		return;
+	log_info("login: flow failed: %s (%s)", br_net_strerror(err),
+	    reason != NULL ? reason : "");
 	fl_done(p);
-	reply(p->br, p->room, LT_LOGIN_FAILED,
-	    reason != NULL && reason[0] != '\0' ? reason : e, NULL);
+	e = lt_fmt(p->br->lang, why, NULL, NULL);
+	reply(p->br, p->room, LT_LOGIN_FAILED, e, NULL);
+	free(e);
 	proc_end(p);
 }
 

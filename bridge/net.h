@@ -42,6 +42,7 @@ enum {
 	BR_ERR_NET_TIMEOUT = -575,	/* QR codes ran out, no pairing */
 	BR_ERR_NET_CANCELLED = -576,	/* stopped before completion */
 	BR_ERR_NET_BUSY = -577,		/* a flow is already running */
+	BR_ERR_NET_OUTDATED = -578,	/* the server refused our version */
 };
 const char *br_net_strerror(int code);
 

@@ -108,6 +108,7 @@ br_net_strerror(int code)
 	case BR_ERR_NET_TIMEOUT: return "timed out";
 	case BR_ERR_NET_CANCELLED: return "cancelled";
 	case BR_ERR_NET_BUSY: return "a login is already in progress";
+	case BR_ERR_NET_OUTDATED: return "client outdated";
 	}
 	return NULL;
 }
@@ -351,6 +352,8 @@ cl_on_state(void *arg, enum wa_state old, enum wa_state cur,
 	if (l->flow != NULL) {
 		if (cur == WA_STATE_PAIR_TIMEOUT)
 			flow_fail(l->flow, BR_ERR_NET_TIMEOUT, reason);
+		else if (cur == WA_STATE_CLIENT_OUTDATED)
+			flow_fail(l->flow, BR_ERR_NET_OUTDATED, reason);
 		else if (wa_state_is_terminal(cur) ||
 		    (cur == WA_STATE_WAIT_RECONNECT && !l->paired))
 			flow_fail(l->flow, BR_ERR_NET_FAILED, reason);

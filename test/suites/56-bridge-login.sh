@@ -210,7 +210,19 @@ else
 	fail bridge56_relogin_replaces_device "$T/relogin.out" "$T/relogin.err"
 fi
 
-# 7. A flow cancelled after its first QR stops without a callback, a row
+# 7. Nobody scans: the codes run out and the flow fails with a timeout
+# (login_flow answers upstream's "Entering code or scanning QR timed out").
+drive qrto --timeout 30 --qr-first-ms 300 --qr-next-ms 100 qr
+if wait_exit $DPID 30 && [ $rc -eq 1 ] &&
+    [ "$(grep -c '^QR ' "$T/qrto.out")" -ge 2 ] &&
+    grep -q '^FAILURE -575 ' "$T/qrto.out" &&
+    [ "$(sql 'SELECT count(*) FROM user_login')" = 1 ]; then
+	pass bridge56_qr_timeout_fails_flow
+else
+	fail bridge56_qr_timeout_fails_flow "$T/qrto.out" "$T/qrto.err"
+fi
+
+# 8. A flow cancelled after its first QR stops without a callback, a row
 # or a leak (ASan).
 drive cancel --timeout 20 cancel-after-qr
 if wait_exit $DPID 20 && [ $rc -eq 0 ] && grep -q '^CANCELLED$' "$T/cancel.out" &&

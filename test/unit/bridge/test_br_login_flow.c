@@ -525,7 +525,8 @@ TEST(test_br_login_qr_ends_while_uploading)
 	    "info must be prefixed with `!wa` like other commands."));
 	N.cbs->on_qr(N.arg, "2@a,b,c,d,1");
 	N.cbs->on_failure(N.arg, BR_ERR_NET_TIMEOUT, "QR codes ran out");
-	CHECK_EQ_STR(last_notice(), "Login failed: QR codes ran out");
+	CHECK_EQ_STR(last_notice(), "Login failed: Entering code or scanning "
+	    "QR timed out. Please try again.");
 	/* The upload completes after the end: no send, nothing leaks. */
 	m_pump(0);
 	m_pump(0);
@@ -634,8 +635,8 @@ TEST(test_br_login_french)
 	CHECK_EQ_STR(last_notice(), "Scannez le code QR avec l'application "
 	    "mobile WhatsApp pour vous connecter");
 	N.cbs->on_failure(N.arg, BR_ERR_NET_FAILED, "");
-	CHECK_EQ_STR(last_notice(),
-	    "Échec de la connexion : network side failed");
+	CHECK_EQ_STR(last_notice(), "Échec de la connexion : Événement "
+	    "inattendu pendant l'attente de la connexion");
 	cmd(&x, MGMT, "list-logins", br_cmd_list_logins);
 	CHECK_EQ_STR(last_notice(), "Vous n'êtes pas connecté");
 	fx_close(&x);
