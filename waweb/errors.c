@@ -49,6 +49,9 @@ wa_strerror(int code)
 	case WA_ERR_SIG_BAD_BUNDLE:	return "waweb: malformed prekey bundle";
 	case WA_ERR_SIGNAL:	return "waweb: Signal protocol error";
 	case WA_ERR_SIG_NO_SENDER_KEY:	return "waweb: no sender key";
+	case WA_ERR_MSG_SERVER:	return "waweb: the server refused the message";
+	case WA_ERR_MSG_NO_DEVICES:	return "waweb: no device to send to";
+	case WA_ERR_MSG_MALFORMED:	return "waweb: malformed message";
 	}
 	return "waweb: unknown error";
 }

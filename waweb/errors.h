@@ -60,6 +60,10 @@ enum {
 	WA_ERR_SIG_BAD_BUNDLE = -337,	/* prekey bundle node malformed */
 	WA_ERR_SIGNAL = -338,		/* other libsignal failure */
 	WA_ERR_SIG_NO_SENDER_KEY = -339,	/* no sender key for group+sender */
+	/* 1:1 messages (send_message.c, recv_message.c). */
+	WA_ERR_MSG_SERVER = -340,	/* the server refused a message (<ack error>) */
+	WA_ERR_MSG_NO_DEVICES = -341,	/* no device of the recipient to encrypt for */
+	WA_ERR_MSG_MALFORMED = -342,	/* a message stanza or its protobuf is malformed */
 	/* Others: append new codes here. */
 };
 

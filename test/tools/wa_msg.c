@@ -1,0 +1,330 @@
+/*
+ * wa_msg.c: ponton's 1:1 text messaging against a server (wasim in tests),
+ * with a paired session in an SQLite file (made by wa_client), printing
+ * events as lines:
+ *
+ *   CONNECTED
+ *   SENT <id>                       the server acked our message
+ *   SEND-FAIL <id> <error> <code>   it did not (code: the server's, or 0)
+ *   RECV <chat> <sender_pn|-> <from_me 0|1> <id> <text>   a decrypted
+ *                                   text, stored
+ *   UNDECRYPTABLE <sender> <id> <error>
+ *
+ * Usage: wa_msg --url URL --db FILE --root-file FILE [--timeout S]
+ *          [--to JID] [--send TEXT]... [--expect N] [--send-after-recv N]
+ * The --send texts go to --to one after another, each once the previous
+ * one is acked (so their order is kept), after the offline queue has been
+ * delivered, or, with --send-after-recv N, once N messages were received.
+ * The tool exits 0 when every send was acked and --expect messages were
+ * received, 1 on a failure or timeout.
+ *
+ * "Stored" is the tool printing the line: the receiver's callback returns
+ * 0 after it, so receipts and acks follow the print.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge/wa_signal_db.h"
+#include "bridge/wa_store_db.h"
+#include "db/db.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "waweb/client.h"
+#include "waweb/errors.h"
+#include "waweb/recv_message.h"
+#include "waweb/send_message.h"
+#include "waweb/signal.h"
+
+#define MAX_SENDS 64
+
+struct tool {
+	struct u_loop		*loop;
+	struct db		*db;
+	struct wa_client	*client;
+	struct br_wa_signal_db	*sigdb;
+	struct wa_signal	*sig;
+	struct wa_msg_sender	*sender;
+	struct wa_msg_receiver	*receiver;
+	const char		*to;
+	const char		*sends[MAX_SENDS];
+	unsigned		 nsends, next_send, acked;
+	int			 sending;	/* a send is in flight */
+	int			 offline_done;
+	unsigned		 expect, received, send_after;
+	int			 status;
+	struct u_timer		*timeout;
+	struct u_timer		*linger;	/* owned */
+};
+
+/* Once done, stay this long so the last receipts and acks leave (the
+ * client does not flush its socket when stopped). */
+#define LINGER_MS 500
+
+static void
+quit(struct tool *t, int status)
+{
+	t->status = status;
+	u_loop_stop(t->loop);
+}
+
+static void
+on_linger(void *arg)
+{
+	quit(arg, 0);
+}
+
+static void
+check_done(struct tool *t)
+{
+	if (t->acked == t->nsends && t->received >= t->expect &&
+	    t->linger == NULL) {
+		t->linger = u_timer_new(t->loop, on_linger, t);
+		u_timer_start(t->linger, LINGER_MS, 0);
+	}
+}
+
+static void send_next(struct tool *t);
+
+static void
+on_sent(void *arg, const char *id, int err, int code)
+{
+	struct tool *t = arg;
+
+	t->sending = 0;
+	if (err != 0) {
+		printf("SEND-FAIL %s %s %d\n", id, u_strerror(err), code);
+		quit(t, 1);
+		return;
+	}
+	printf("SENT %s\n", id);
+	t->acked++;
+	send_next(t);
+	check_done(t);
+}
+
+static void
+send_next(struct tool *t)
+{
+	char id[WA_MSG_ID_MAX];
+	int r;
+
+	if (t->sending || t->next_send >= t->nsends || !t->offline_done ||
+	    t->received < t->send_after || t->sender == NULL)
+		return;
+	r = wa_msg_send_text(t->sender, t->to, t->sends[t->next_send], id,
+	    on_sent, t);
+	if (r != 0) {
+		printf("SEND-FAIL - %s 0\n", u_strerror(r));
+		quit(t, 1);
+		return;
+	}
+	t->next_send++;
+	t->sending = 1;
+}
+
+static int
+on_message(void *arg, const struct wa_msg_event *ev)
+{
+	struct tool *t = arg;
+	char chat[WA_JID_STR_MAX], pn[WA_JID_STR_MAX];
+
+	if (ev->text == NULL)
+		return 0;
+	printf("RECV %s %s %d %s %s\n", wa_jid_format(&ev->chat, chat,
+	    sizeof(chat)), ev->has_sender_pn ? wa_jid_format(&ev->sender_pn,
+	    pn, sizeof(pn)) : "-", ev->from_me, ev->id, ev->text);
+	t->received++;
+	send_next(t);
+	check_done(t);
+	return 0;
+}
+
+static void
+on_undecryptable(void *arg, const struct wa_msg_event *ev, int err)
+{
+	char s[WA_JID_STR_MAX];
+
+	printf("UNDECRYPTABLE %s %s %s\n", wa_jid_format(&ev->sender, s,
+	    sizeof(s)), ev->id, u_strerror(err));
+}
+
+static void
+on_state(void *arg, enum wa_state old, enum wa_state cur, const char *reason)
+{
+	struct tool *t = arg;
+
+	printf("STATE %s %s %s\n", wa_state_name(old), wa_state_name(cur),
+	    reason);
+	if (wa_state_is_terminal(cur))
+		quit(t, 1);
+}
+
+static void
+on_connected(void *arg)
+{
+	struct tool *t = arg;
+	const struct wa_device *dev = wa_client_device(t->client);
+	struct wa_msg_receiver_cbs rcbs = {
+		.on_message = on_message, .on_undecryptable = on_undecryptable,
+	};
+
+	printf("CONNECTED\n");
+	if (t->sig != NULL)
+		return;
+	t->sigdb = br_wa_signal_db_new(t->db, dev->jid);
+	t->sig = wa_signal_new(&br_wa_signal_db_ops, t->sigdb);
+	t->sender = wa_msg_sender_new(t->loop, t->client, t->sig);
+	t->receiver = wa_msg_receiver_new(t->client, t->sig, &rcbs, t);
+}
+
+static void
+on_offline(void *arg, unsigned count)
+{
+	struct tool *t = arg;
+
+	t->offline_done = 1;
+	send_next(t);
+	check_done(t);
+}
+
+static void
+on_node(void *arg, const struct wa_node *n)
+{
+	struct tool *t = arg;
+
+	if (t->sender != NULL && wa_msg_sender_handle_node(t->sender, n))
+		return;
+	if (t->receiver != NULL && wa_msg_receiver_handle_node(t->receiver, n))
+		return;
+}
+
+static void
+on_timeout(void *arg)
+{
+	printf("TIMEOUT\n");
+	quit(arg, 1);
+}
+
+static void
+on_signal(void *arg)
+{
+	quit(arg, 1);
+}
+
+static int
+read_root_file(const char *path, uint8_t out[32])
+{
+	char buf[128] = { 0 };
+	FILE *f = fopen(path, "r");
+	unsigned v;
+	int i;
+
+	if (f == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL || strlen(buf) < 64) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (i = 0; i < 32; i++) {
+		if (sscanf(buf + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "root-file", required_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "send", required_argument, NULL, 's' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "send-after-recv", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wa_client_opts o;
+	struct wa_client_cbs cbs = {
+		.on_state = on_state, .on_connected = on_connected,
+		.on_offline_done = on_offline, .on_node = on_node,
+	};
+	struct tool t;
+	const char *dbpath = NULL;
+	uint8_t root[32];
+	unsigned timeout_s = 60;
+	int ch, r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&t, 0, sizeof(t));
+	t.status = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'u': o.url = optarg; break;
+		case 'd': dbpath = optarg; break;
+		case 'r':
+			if (read_root_file(optarg, root) != 0) {
+				fprintf(stderr, "wa_msg: cannot read %s\n", optarg);
+				return 2;
+			}
+			o.trust_root = root;
+			break;
+		case 't': timeout_s = (unsigned)atoi(optarg); break;
+		case 'T': t.to = optarg; break;
+		case 's':
+			if (t.nsends >= MAX_SENDS)
+				goto usage;
+			t.sends[t.nsends++] = optarg;
+			break;
+		case 'e': t.expect = (unsigned)atoi(optarg); break;
+		case 'a': t.send_after = (unsigned)atoi(optarg); break;
+		default: goto usage;
+		}
+	}
+	if (o.url == NULL || dbpath == NULL || o.trust_root == NULL ||
+	    (t.nsends > 0 && t.to == NULL))
+		goto usage;
+	o.os_name = "ponton-test";
+	o.browser_name = "chrome";
+	if ((r = db_open(&t.db, "sqlite3-fk-wal", dbpath, NULL)) != 0 ||
+	    (r = db_upgrade(t.db)) != 0) {
+		fprintf(stderr, "wa_msg: database: %s\n", u_strerror(r));
+		db_close(t.db);
+		return 1;
+	}
+	t.loop = u_loop_new();
+	u_loop_on_signal(t.loop, on_signal, &t);
+	t.client = wa_client_new(t.loop, &o, &br_wa_store_db_ops, t.db, &cbs,
+	    &t);
+	if (wa_client_start(t.client) != 0) {
+		printf("REFUSED %s\n", o.url);
+	} else {
+		t.timeout = u_timer_new(t.loop, on_timeout, &t);
+		u_timer_start(t.timeout, (uint64_t)timeout_s * 1000, 0);
+		u_loop_run(t.loop);
+		u_timer_free(t.timeout);
+		u_timer_free(t.linger);
+	}
+	wa_msg_sender_free(t.sender);
+	wa_client_free(t.client);
+	wa_msg_receiver_free(t.receiver);
+	wa_signal_free(t.sig);
+	br_wa_signal_db_free(t.sigdb);
+	wa_client_shutdown(t.loop);
+	u_loop_free(t.loop);
+	db_close(t.db);
+	return t.status;
+usage:
+	fprintf(stderr, "usage: wa_msg --url URL --db FILE --root-file FILE "
+	    "[--timeout S] [--to JID] [--send TEXT]... [--expect N] "
+	    "[--send-after-recv N]\n");
+	return 2;
+}

@@ -1,0 +1,155 @@
+#!/bin/sh
+# ponton's own 1:1 text messages (waweb/send_message.c, recv_message.c)
+# against a Baileys client, both paired with wasim:
+#
+#   wa40_pair_both               Baileys (QR) and ponton (wa_client, QR)
+#                                pair with two accounts
+#   wa40_ponton_to_baileys       three texts from ponton (usync, prekey
+#                                fetch, pkmsg then msg, server acks) are
+#                                decrypted by Baileys exactly and in order
+#   wa40_baileys_to_ponton       three replies from Baileys are decrypted by
+#                                ponton exactly and in order, after which
+#                                ponton sent a delivery receipt, then the
+#                                ack, for each
+#   wa40_ponton_restart_keeps_sessions   a second ponton run (sessions from
+#                                the database) sends a msg (no new pkmsg)
+#                                that Baileys decrypts, and gets a reply
+#   wa40_clean_exit              wasim exits 0, no sanitizer report
+#
+# whatsmeow: its driver (test/peers/whatsmeow) has no send/receive mode
+# yet, so the same exchange with whatsmeow is not covered here.
+set -u
+: "${BUILD:=build}"
+: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$TOP/test/wasim/harness.sh"
+wh_init ponton-msg
+MSG=$TOP/$BUILD/san/tools/wa_msg
+CLIENT=$TOP/$BUILD/san/tools/wa_client
+for b in "$MSG" "$CLIENT"; do
+	[ -x "$b" ] || { fail wa40_tools_built "$b"; wh_finish; }
+done
+
+wh_start "$W" --state-dir "$W/state" || { fail wa40_wasim_starts; wh_finish; }
+echo "$WASIM_ROOT_PUB" > "$W/root"
+
+# Baileys: account 1 (scan without a phone: wasim picks the number).
+wh_baileys "$W/pair-b.out" --auth "$W/auth-b" --push-name "Bailey" \
+    --timeout-ms 60000 --expect-new-login
+if wh_wait_line '^QR ' 300 "$W/pair-b.out"; then
+	wh_post /admin/mock-phone/scan-qr \
+	    "$(sed -n 's/^QR //p' "$W/pair-b.out" | head -1)" "$W/scan-b.json" >/dev/null
+fi
+wh_baileys_wait
+bjid=$(sed -n 's/^MILESTONE open \([0-9]*\)[:@].*/\1/p' "$W/pair-b.out" | head -1)
+blid=$(sed -n 's/^MILESTONE open [^ ]* \([0-9]*\)[:@].*/\1/p' "$W/pair-b.out" | head -1)
+# ponton: account 33622220001.
+"$CLIENT" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+    --exit-on connected --timeout 40 > "$W/pair-p.out" 2> "$W/pair-p.err" &
+cpid=$!
+if wh_wait_line '^QR ' 300 "$W/pair-p.out"; then
+	wh_post '/admin/mock-phone/scan-qr?phone=33622220001' \
+	    "$(sed -n 's/^QR //p' "$W/pair-p.out" | head -1)" "$W/scan-p.json" >/dev/null
+fi
+wait $cpid
+prc=$?
+if [ -n "$bjid" ] && [ -n "$blid" ] && [ $prc -eq 0 ] && grep -q '^CONNECTED$' "$W/pair-p.out"; then
+	pass wa40_pair_both
+else
+	fail wa40_pair_both "baileys '$bjid', ponton rc $prc"
+	wh_finish
+fi
+BJID=$bjid@s.whatsapp.net
+BLID=$blid@lid
+PJID=33622220001@s.whatsapp.net
+# ponton's LID, as wasim delivers its messages from it.
+PLID=$(sed -n 's/^PAIRED [^ ]* \([0-9]*\)[:@].*/\1/p' "$W/pair-p.out" | head -1)
+
+# The ids of ponton's messages in the order wasim delivered them to
+# Baileys (its devices get one stanza each; device 1 is the client).
+delivered() {
+	sed -n "s/.*send <message from=\"$PLID:1@lid\" id=\"\([0-9A-F]*\)\".*/\1/p" \
+	    "$W/wasim.log" | uniq
+}
+
+chat() {	# chat OUT ARGS...: Baileys in the background
+	out=$1
+	shift
+	node "$WH_PEER/chat.mjs" --url "$WASIM_WS_URL" --root "$WASIM_ROOT_PUB" \
+	    --auth "$W/auth-b" --peer "$PJID" --timeout-ms 60000 "$@" \
+	    > "$out" 2> "$out.err" &
+	bpid=$!
+}
+
+# ponton sends three, Baileys answers three once it has them.
+chat "$W/b1.out" --expect 3 --send "réponse 1 from Baileys" \
+    --send "reply 2 ✓" --send "reply three"
+wh_wait_line '^MILESTONE open' 300 "$W/b1.out"
+"$MSG" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+    --timeout 50 --to "$BJID" --send "hello from ponton" \
+    --send "second: ünïcödé ✓ 🎉" --send "third, with  two spaces" \
+    --expect 3 > "$W/p1.out" 2> "$W/p1.err"
+mrc=$?
+wait $bpid
+brc=$?
+printf '%s\n' "hello from ponton" "second: ünïcödé ✓ 🎉" \
+    "third, with  two spaces" > "$W/want-b"
+sed -n 's/^RECV //p' "$W/b1.out" > "$W/got-b"
+sed -n 's/^SENT //p' "$W/p1.out" > "$W/sent-p"
+# Baileys decrypts concurrently, so its upsert order is its own: the texts
+# must be exactly those sent, and wasim must have delivered them in the
+# order ponton sent them (each after the previous one's server ack).
+if [ "$(grep -c '^3EB0[0-9A-F]\{18\}$' "$W/sent-p")" = 3 ] &&
+    [ "$(sort "$W/want-b")" = "$(sort "$W/got-b")" ] &&
+    [ "$(cat "$W/sent-p")" = "$(delivered)" ] &&
+    grep -q 'type="pkmsg"' "$W/wasim.log" &&
+    grep -q 'type="msg"' "$W/wasim.log"; then
+	pass wa40_ponton_to_baileys
+else
+	fail wa40_ponton_to_baileys "ponton rc $mrc; got: $(tr '\n' '|' < "$W/got-b")"
+	tail -n 5 "$W/p1.out" "$W/p1.err"
+fi
+printf '%s\n' "réponse 1 from Baileys" "reply 2 ✓" "reply three" > "$W/want-p"
+sed -n "s/^RECV $BLID $BJID 0 [^ ]* //p" "$W/p1.out" > "$W/got-p"
+# Each one got a delivery receipt, then the ack (after it was stored).
+racks=0
+for id in $(sed -n "s/^RECV [^ ]* [^ ]* 0 \([^ ]*\) .*/\1/p" "$W/p1.out"); do
+	lr=$(grep -n "recv <receipt id=\"$id\" to=\"$blid:1@lid\"/>" "$W/wasim.log" | cut -d: -f1 | head -1)
+	la=$(grep -n "recv <ack id=\"$id\" class=\"message\"" "$W/wasim.log" | cut -d: -f1 | head -1)
+	[ -n "$lr" ] && [ -n "$la" ] && [ "$lr" -lt "$la" ] && racks=$((racks + 1))
+done
+if [ $mrc -eq 0 ] && [ $brc -eq 0 ] && cmp -s "$W/want-p" "$W/got-p" &&
+    [ $racks -eq 3 ] &&
+    [ "$(grep -c '^SENT ' "$W/b1.out")" = 3 ]; then
+	pass wa40_baileys_to_ponton
+else
+	fail wa40_baileys_to_ponton "ponton rc $mrc, baileys rc $brc; got: $(tr '\n' '|' < "$W/got-p")"
+	tail -n 5 "$W/p1.out" "$W/b1.out" "$W/b1.out.err"
+fi
+
+# A second ponton run: its sessions come back from the database.
+chat "$W/b2.out" --expect 1 --send "welcome back"
+wh_wait_line '^MILESTONE open' 300 "$W/b2.out"
+"$MSG" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+    --timeout 40 --to "$BJID" --send "after restart" --expect 1 \
+    > "$W/p2.out" 2> "$W/p2.err"
+mrc=$?
+wait $bpid
+brc=$?
+if [ $mrc -eq 0 ] && [ $brc -eq 0 ] &&
+    grep -q '^RECV after restart$' "$W/b2.out" &&
+    grep -q "^RECV $BLID $BJID 0 [^ ]* welcome back$" "$W/p2.out" &&
+    id=$(sed -n 's/^SENT //p' "$W/p2.out") &&
+    grep "recv <message id=\"$id\"" "$W/wasim.log" |
+    grep -q "<to jid=\"$bjid:1@s.whatsapp.net\"><enc v=\"2\" type=\"msg\">"; then
+	pass wa40_ponton_restart_keeps_sessions
+else
+	fail wa40_ponton_restart_keeps_sessions "ponton rc $mrc, baileys rc $brc"
+	tail -n 5 "$W/p2.out" "$W/p2.err" "$W/b2.out"
+fi
+
+if wh_stop && wh_logs_clean && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W"/p*.err; then
+	pass wa40_clean_exit
+else
+	fail wa40_clean_exit
+fi
+wh_finish
