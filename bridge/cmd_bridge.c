@@ -260,8 +260,13 @@ attach(struct plumb *pl)
 			br_op_free(op);
 		json_decref(tomb);
 	}
-	log_info("bridge: %s plumbed room %s to %s", pl->sender, pl->room_id,
-	    pl->chat);
+	{
+		char red[3 * BR_ID_MAX + 1];
+
+		u_log_redact(pl->chat, red, sizeof(red));
+		log_info("bridge: %s plumbed room %s to %s", pl->sender,
+		    pl->room_id, red);
+	}
 	reply(pl, BR_TXT_BRIDGE_DONE, pl->chat, NULL);
 	free(recv);
 }

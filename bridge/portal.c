@@ -195,8 +195,13 @@ obj_new(struct br_portals *reg, struct br_portal *row)
 
 	p->reg = reg;
 	p->row = row;
-	p->prefix = u_asprintf("portal[%s%s%s]", row->id,
-	    row->receiver[0] != '\0' ? "/" : "", row->receiver);
+	char rid[3 * BR_ID_MAX + 1], rrecv[3 * BR_ID_MAX + 1];
+
+	/* Chat IDs and receivers are phone numbers: never whole at info. */
+	u_log_redact(row->id, rid, sizeof(rid));
+	u_log_redact(row->receiver, rrecv, sizeof(rrecv));
+	p->prefix = u_asprintf("portal[%s%s%s]", rid,
+	    row->receiver[0] != '\0' ? "/" : "", rrecv);
 	p->refs = 1;		/* the registry's */
 	p->cached = 1;
 	p->next = reg->list;
@@ -267,7 +272,7 @@ br_portal_get(struct br_portals *reg, struct br_portal_key key, int create,
 		row->room_type = u_strdup("");
 		r = br_store_portal_insert(reg->db, row);
 		if (r == 0)
-			log_info("Created portal row for %s", key.id);
+			log_debug("Created portal row for %s", key.id);
 	}
 	if (r < 0) {
 		br_portal_free(row);

@@ -173,6 +173,7 @@ br_recover_apply(struct br_portals *reg, struct br_recover_claim *claims,
 	struct br_portal *row;
 	struct br_portal_key key;
 	const char **taken;
+	char red[3 * BR_ID_MAX + 1];
 	size_t i, ntaken = 0;
 	int r;
 
@@ -190,10 +191,14 @@ br_recover_apply(struct br_portals *reg, struct br_recover_claim *claims,
 			    strcmp(row->receiver, c->receiver) == 0)
 				st->already++;
 			else {
+				char red2[3 * BR_ID_MAX + 1];
+
+				u_log_redact(row->id, red, sizeof(red));
+				u_log_redact(c->id, red2, sizeof(red2));
 				log_warnx("recovery: room %s is the portal of "
 				    "%s in the database but its m.bridge says "
-				    "%s; the database wins", c->room_id,
-				    row->id, c->id);
+				    "%s; the database wins", c->room_id, red,
+				    red2);
 				st->conflicts++;
 			}
 			br_portal_free(row);
@@ -205,9 +210,10 @@ br_recover_apply(struct br_portals *reg, struct br_recover_claim *claims,
 		if (r == 0 && row->mxid != NULL &&
 		    (in_set(joined, njoined, row->mxid) ||
 		    in_set(taken, ntaken, c->id))) {
+			u_log_redact(c->id, red, sizeof(red));
 			log_warnx("recovery: room %s claims %s, which is "
 			    "already bridged to %s; keeping %s", c->room_id,
-			    c->id, row->mxid, row->mxid);
+			    red, row->mxid, row->mxid);
 			st->conflicts++;
 			br_portal_free(row);
 			continue;
@@ -220,8 +226,9 @@ br_recover_apply(struct br_portals *reg, struct br_recover_claim *claims,
 		if (r < 0)
 			goto fail;
 		br_portals_forget(reg, key);
+		u_log_redact(c->id, red, sizeof(red));
 		log_info("recovery: room %s is the portal of %s again",
-		    c->room_id, c->id);
+		    c->room_id, red);
 		taken[ntaken++] = c->id;
 		st->recovered++;
 	}
@@ -365,8 +372,7 @@ legacy(struct recover *rc, const char *room, json_t *resp)
 		    "url"));
 		rc->claims[rc->n++] = rc->cur;
 		memset(&rc->cur, 0, sizeof(rc->cur));
-		log_info("recovery: room %s has a legacy m.bridge for %s",
-		    room, rc->claims[rc->n - 1].id);
+		log_info("recovery: room %s has a legacy m.bridge", room);
 		return;
 	}
 }
