@@ -253,6 +253,15 @@ def phase_setup():
            c is not None and c["body"] ==
            "Successfully plumbed this room to `%s` on WhatsApp" % G4, c)
     made["alice"] = room3
+
+    # --ignore-permissions skips the bot's power check; a DM chat belongs
+    # to a login, and the admin has none.
+    room4 = people_room(admin, alice, "No power", bot_power=False)
+    ev = admin.say(room4, "!wa bridge 4915100000077@s.whatsapp.net "
+                   "--ignore-permissions")
+    c = wait_reply(admin, room4, ev, lambda c: True)
+    result("bridge_dm_chat_needs_a_login",
+           c is not None and c["body"] == "You're not logged in", c)
     made["joined_before"] = joined(bot)
     with open(SAVED, "w") as f:
         json.dump(made, f)
