@@ -751,16 +751,23 @@ br_portal_attach(struct br_portals *reg, struct br_portal_key key,
 			br_portal_free(other);
 			return BR_ERR_PORTAL_EXISTS;
 		}
-		/* The other portal loses the room (removeMXID). */
-		free(other->mxid);
-		other->mxid = NULL;
-		other->name_set = other->topic_set = other->avatar_set = 0;
-		r = br_store_portal_update(reg->db, other);
-		if (r == 0) {
-			struct br_portal_key ok = { other->id, other->receiver };
+		/* The other portal loses the room (removeMXID): through its
+		 * cached object if there is one, so that later saves of that
+		 * object do not bring the room back. */
+		struct br_portal_key ok = { other->id, other->receiver };
+		struct br_portal *row = other;
 
-			br_portals_forget(reg, ok);
-		}
+		for (p = reg->list; p != NULL; p = p->next)
+			if (strcmp(p->row->id, ok.id) == 0 &&
+			    strcmp(p->row->receiver, ok.receiver) == 0) {
+				row = p->row;
+				break;
+			}
+		free(row->mxid);
+		row->mxid = NULL;
+		row->name_set = row->topic_set = row->avatar_set = 0;
+		r = br_store_portal_update(reg->db, row);
+		p = NULL;
 	} else if (r == U_ERR_NOT_FOUND)
 		r = 0;
 	br_portal_free(other);

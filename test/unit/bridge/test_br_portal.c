@@ -490,6 +490,39 @@ TEST(portal_resend_bridge_info_to_every_room)
 	fx_close(&x);
 }
 
+TEST(portal_attach_overwrite_takes_the_room_from_a_cached_portal)
+{
+	struct fx x;
+	struct br_portal_key a = { GROUP, "" }, b = { GROUP2, "" };
+	struct br_portal_obj *pa;
+	struct br_portal *row = NULL;
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	REQUIRE(br_portal_attach(x.reg, a, "!x:t.test", "A", NULL, NULL, 0) ==
+	    0);
+	REQUIRE(br_portal_get(x.reg, a, 0, &pa) == 0);
+	CHECK_EQ_STR(pa->row->mxid, "!x:t.test");
+	/* Another chat may not take the room without overwrite... */
+	CHECK_EQ_INT(br_portal_attach(x.reg, b, "!x:t.test", NULL, NULL, NULL,
+	    0), BR_ERR_PORTAL_EXISTS);
+	/* ...nor may a chat with a room get a second one. */
+	CHECK_EQ_INT(br_portal_attach(x.reg, a, "!y:t.test", NULL, NULL, NULL,
+	    0), BR_ERR_PORTAL_EXISTS);
+	REQUIRE(br_portal_attach(x.reg, b, "!x:t.test", NULL, NULL, NULL, 1) ==
+	    0);
+	/* The cached object lost the room too: saving it keeps it lost. */
+	CHECK(pa->row->mxid == NULL);
+	REQUIRE(br_portal_save(pa) == 0);
+	REQUIRE(br_store_portal_get(x.db, a, &row) == 0);
+	CHECK(row->mxid == NULL);
+	br_portal_free(row);
+	REQUIRE(br_store_portal_get(x.db, b, &row) == 0);
+	CHECK_EQ_STR(row->mxid, "!x:t.test");
+	br_portal_free(row);
+	br_portal_unref(pa);
+	fx_close(&x);
+}
+
 /* ---- ghosts ---- */
 
 TEST(ghost_displayname_template_subset)
