@@ -5,8 +5,12 @@
  * WhatsApp side (bridge/net.h) is not wired yet.
  *
  * What it does now: bot invites (join, welcome, management room), leaving
- * a management room, command recognition and dispatch (bridge/cmd.c).
- * What it does not do yet: portals, ghosts, relaying messages.
+ * a management room, command recognition and dispatch (bridge/cmd.c), the
+ * portal registry (bridge/portal.h) with the start-up recovery of lost
+ * portal rooms and the re-sending of m.bridge (br_bridge_start).
+ * What it does not do yet: relaying messages (Matrix events in portal
+ * rooms are not yet queued on the portals' FIFOs: nothing consumes them
+ * before the WhatsApp side sends messages).
  *
  * Invariants: one thread (the loop's).  Every asynchronous step carries a
  * struct br_op; the Matrix side completes every call exactly once (with
