@@ -131,7 +131,7 @@ wa_msg_retry_receipt_node(const struct wa_node *msg, uint32_t registration_id)
 
 /* Decrypt one enc from the sender device; the PN fallback above. */
 static int
-decrypt_enc(struct wa_msg_receiver *r, const struct wa_node *msg,
+decrypt_enc(struct wa_signal *sig, const struct wa_node *msg,
     const struct wa_jid *sender, int type, int v, const struct wa_node *enc,
     uint8_t **pt, size_t *ptlen)
 {
@@ -141,7 +141,7 @@ decrypt_enc(struct wa_msg_receiver *r, const struct wa_node *msg,
 
 	if (wa_signal_address(sender, addr, sizeof(addr)) != 0)
 		return WA_ERR_BAD_JID;
-	e = wa_signal_decrypt(r->sig, addr, type, v, enc->bytes, enc->len, pt,
+	e = wa_signal_decrypt(sig, addr, type, v, enc->bytes, enc->len, pt,
 	    ptlen);
 	if (e == WA_ERR_SIG_NO_SESSION && type == WA_SIGNAL_MSG &&
 	    wa_jid_is_lid(sender) &&
@@ -149,55 +149,45 @@ decrypt_enc(struct wa_msg_receiver *r, const struct wa_node *msg,
 		pn = wa_jid_to_non_ad(&pn);
 		pn.device = sender->device;
 		if (wa_signal_address(&pn, addr, sizeof(addr)) == 0)
-			e = wa_signal_decrypt(r->sig, addr, type, v, enc->bytes,
+			e = wa_signal_decrypt(sig, addr, type, v, enc->bytes,
 			    enc->len, pt, ptlen);
 	}
 	return e;
 }
 
 int
-wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
-    const struct wa_node *n)
+wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
+    struct wa_msg_event *ev, char **text)
 {
-	struct wa_msg_event ev;
-	const struct wa_device *dev = wa_client_device(r->c);
-	struct wa_jid own, rcpt;
-	struct wa_node *rc;
+	struct wa_jid rcpt;
 	uint8_t *pt = NULL;
-	char *text = NULL, *dest = NULL;
+	char *t = NULL, *dest = NULL;
 	size_t ptlen, i, tried = 0;
 	uint64_t v64;
-	int err = WA_ERR_MSG_MALFORMED, e, done = 0;
+	int err = WA_ERR_MSG_MALFORMED, e;
 
-	if (strcmp(n->tag, "message") != 0)
-		return 0;
-	memset(&ev, 0, sizeof(ev));
-	ev.id = wa_node_attr(n, "id");
-	if (ev.id == NULL || wa_node_attr_jid(n, "from", &ev.sender) != 0 ||
-	    !wa_jid_is_user(&ev.sender) || dev == NULL || dev->jid == NULL ||
-	    wa_jid_parse(dev->jid, &own) != 0) {
-		/* Groups, status, newsletters, or junk: not ours to handle
-		 * yet; ack so that the queue keeps moving. */
-		log_warnx("wa: message stanza not handled (not 1:1): acked");
-		wa_client_send_ack(r->c, n);
-		return 1;
+	memset(ev, 0, sizeof(*ev));
+	ev->id = wa_node_attr(n, "id");
+	if (strcmp(n->tag, "message") != 0 || ev->id == NULL ||
+	    wa_node_attr_jid(n, "from", &ev->sender) != 0 ||
+	    !wa_jid_is_user(&ev->sender))
+		return WA_ERR_MSG_MALFORMED;
+	if (wa_node_attr_u64(n, "t", &ev->timestamp) != 0)
+		ev->timestamp = 0;
+	ev->push_name = wa_node_attr(n, "notify");
+	ev->chat = wa_jid_to_non_ad(&ev->sender);
+	if (wa_node_attr_jid(n, "sender_pn", &ev->sender_pn) == 0 &&
+	    wa_jid_is_pn(&ev->sender_pn)) {
+		ev->sender_pn = wa_jid_to_non_ad(&ev->sender_pn);
+		ev->has_sender_pn = 1;
 	}
-	if (wa_node_attr_u64(n, "t", &ev.timestamp) != 0)
-		ev.timestamp = 0;
-	ev.push_name = wa_node_attr(n, "notify");
-	ev.chat = wa_jid_to_non_ad(&ev.sender);
-	if (wa_node_attr_jid(n, "sender_pn", &ev.sender_pn) == 0 &&
-	    wa_jid_is_pn(&ev.sender_pn)) {
-		ev.sender_pn = wa_jid_to_non_ad(&ev.sender_pn);
-		ev.has_sender_pn = 1;
+	/* From another device of ours: recipient names the chat. */
+	if (wa_node_attr_jid(n, "recipient", &rcpt) == 0 &&
+	    wa_jid_is_user(&rcpt)) {
+		ev->from_me = 1;
+		ev->chat = wa_jid_to_non_ad(&rcpt);
 	}
-	/* From our own account (PN or LID form) with recipient=chat. */
-	if (wa_node_attr_jid(n, "recipient", &rcpt) == 0) {
-		ev.from_me = 1;
-		ev.chat = wa_jid_to_non_ad(&rcpt);
-	}
-	for (i = 0; i < n->nchildren && tried < WA_MSG_MAX_ENCS && !done;
-	    i++) {
+	for (i = 0; i < n->nchildren && tried < WA_MSG_MAX_ENCS; i++) {
 		const struct wa_node *enc = n->children[i];
 		const char *ts = wa_node_attr(enc, "type");
 		int type, v;
@@ -218,38 +208,64 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 			continue;
 		}
 		v = wa_node_attr_u64(enc, "v", &v64) == 0 && v64 == 3 ? 3 : 2;
-		e = decrypt_enc(r, n, &ev.sender, type, v, enc, &pt, &ptlen);
+		e = decrypt_enc(sig, n, &ev->sender, type, v, enc, &pt, &ptlen);
 		if (e != 0) {
 			err = e;
 			continue;
 		}
-		e = wa_msg_payload_text(pt, ptlen, &text, &dest);
+		e = wa_msg_payload_text(pt, ptlen, &t, &dest);
 		free(pt);
 		pt = NULL;
 		if (e != 0) {
 			err = e;
 			continue;
 		}
-		done = 1;
+		if (dest != NULL && ev->from_me) {
+			struct wa_jid dj;
+
+			if (wa_jid_parse(dest, &dj) == 0 && wa_jid_is_user(&dj))
+				ev->chat = wa_jid_to_non_ad(&dj);
+		}
+		free(dest);
+		*text = t;
+		return 0;
 	}
-	if (!done) {
+	return err;
+}
+
+int
+wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
+    const struct wa_node *n)
+{
+	struct wa_msg_event ev;
+	const struct wa_device *dev = wa_client_device(r->c);
+	struct wa_node *rc;
+	char *text = NULL;
+	int err;
+
+	if (strcmp(n->tag, "message") != 0)
+		return 0;
+	err = wa_msg_open(r->sig, n, &ev, &text);
+	if (err == WA_ERR_MSG_MALFORMED && (ev.id == NULL ||
+	    !wa_jid_is_user(&ev.sender))) {
+		/* Groups, status, newsletters, or junk: not ours to handle
+		 * yet; ack so that the queue keeps moving. */
+		log_warnx("wa: message stanza not handled (not 1:1): acked");
+		wa_client_send_ack(r->c, n);
+		return 1;
+	}
+	if (err != 0) {
 		log_warnx("wa: message %s from device %u undecryptable: %s",
 		    ev.id, ev.sender.device, u_strerror(err));
 		if (r->cbs.on_undecryptable != NULL)
 			r->cbs.on_undecryptable(r->arg, &ev, err);
-		if (tried > 0 && err != WA_ERR_MSG_MALFORMED &&
+		if (dev != NULL && err != WA_ERR_MSG_MALFORMED &&
 		    err != WA_ERR_SIG_DUPLICATE) {
 			rc = wa_msg_retry_receipt_node(n, dev->registration_id);
 			wa_client_send_node(r->c, rc);
 		}
 		wa_client_send_ack(r->c, n);
 		return 1;
-	}
-	if (dest != NULL && ev.from_me) {
-		struct wa_jid dj;
-
-		if (wa_jid_parse(dest, &dj) == 0 && wa_jid_is_user(&dj))
-			ev.chat = wa_jid_to_non_ad(&dj);
 	}
 	ev.text = text;
 	if (r->cbs.on_message == NULL || r->cbs.on_message(r->arg, &ev) == 0) {
@@ -259,6 +275,5 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 	} else
 		log_info("wa: message %s not stored: left unacked", ev.id);
 	free(text);
-	free(dest);
 	return 1;
 }

@@ -80,6 +80,15 @@ int wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
  * message holds no text.  Errors: WA_ERR_MSG_MALFORMED.
  */
 int wa_msg_payload_text(const uint8_t *p, size_t n, char **text, char **dest);
+/*
+ * Decrypt a <message> stanza: fills *ev (fields borrowed from n; text not
+ * set) and *text (owned, NULL for a message without text).  Errors:
+ * WA_ERR_MSG_MALFORMED (not a 1:1 message from a user device, no usable
+ * <enc>, bad protobuf), Signal errors of the last <enc> tried.  ev is
+ * filled as far as parsed even on error.
+ */
+int wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
+    struct wa_msg_event *ev, char **text);
 /* The delivery receipt for a received message (owned): <receipt id to=from
  * [type=sender recipient=chat when from_me]>. */
 struct wa_node *wa_msg_receipt_node(const struct wa_node *msg, int from_me);

@@ -334,61 +334,58 @@ on_timer(void *arg)
 		u_timer_start(s->timer, next - now, 0);
 }
 
-/* Encrypt for every device with a session and send the stanza. */
-static void
-encrypt_and_send(struct send *m)
+int
+wa_msg_build_stanza(struct wa_signal *sig, const struct wa_device *dev,
+    const char *id, const struct wa_jid *to, const char *text,
+    const struct wa_jid *devs, size_t ndevs, struct wa_node **out)
 {
-	struct wa_msg_sender *s = m->s;
-	const struct wa_device *dev = wa_client_device(s->c);
-	struct wa_node *msg = NULL, *parts, *to, *enc;
+	struct wa_node *msg = NULL, *parts, *tn, *enc;
 	struct wa_jid own;
 	uint8_t *pt = NULL, *dpt = NULL, *ct = NULL;
 	size_t ptlen, dptlen, ctlen, i, nto = 0;
 	char dest[WA_JID_STR_MAX], addr[WA_SIGNAL_ADDR_MAX];
 	int r, type, any_pk = 0;
 
-	if (wa_jid_parse(dev->jid, &own) != 0) {
-		r = WA_ERR_INTERNAL;
-		goto out;
-	}
-	wa_jid_format(&m->to, dest, sizeof(dest));
-	if ((r = wa_msg_text_payload(m->text, NULL, &pt, &ptlen)) != 0 ||
-	    (r = wa_msg_text_payload(m->text, dest, &dpt, &dptlen)) != 0)
+	if (dev == NULL || dev->jid == NULL || wa_jid_parse(dev->jid, &own) != 0)
+		return U_ERR_INVALID;
+	wa_jid_format(to, dest, sizeof(dest));
+	if ((r = wa_msg_text_payload(text, NULL, &pt, &ptlen)) != 0 ||
+	    (r = wa_msg_text_payload(text, dest, &dpt, &dptlen)) != 0)
 		goto out;
 	msg = wa_node_new("message");
-	wa_node_set_attr(msg, "id", m->id);
+	wa_node_set_attr(msg, "id", id);
 	wa_node_set_attr(msg, "type", "text");
-	wa_node_set_attr_jid(msg, "to", &m->to);
+	wa_node_set_attr_jid(msg, "to", to);
 	parts = wa_node_new("participants");
-	for (i = 0; i < m->ndevs; i++) {
-		const struct wa_jid *d = &m->devs[i];
+	wa_node_add_child(msg, parts);
+	for (i = 0; i < ndevs; i++) {
+		const struct wa_jid *d = &devs[i];
 		int mine = wa_jid_same_user(d, &own);
 
-		if (wa_signal_address(d, addr, sizeof(addr)) != 0)
+		if (wa_jid_equal(d, &own) ||
+		    wa_signal_address(d, addr, sizeof(addr)) != 0)
 			continue;
-		r = wa_signal_encrypt(s->sig, addr, mine ? dpt : pt,
+		r = wa_signal_encrypt(sig, addr, mine ? dpt : pt,
 		    mine ? dptlen : ptlen, &type, &ct, &ctlen);
 		if (r == WA_ERR_SIG_NO_SESSION)
 			continue;	/* no bundle for it */
 		if (r != 0)
-			goto out_parts;
-		to = wa_node_new("to");
-		wa_node_set_attr_jid(to, "jid", d);
+			goto out;
+		tn = wa_node_new("to");
+		wa_node_set_attr_jid(tn, "jid", d);
 		enc = wa_node_new("enc");
 		wa_node_set_attr(enc, "v", "2");
 		wa_node_set_attr(enc, "type", wa_signal_type_name(type));
 		wa_node_set_bytes(enc, ct, ctlen);
 		free(ct);
 		ct = NULL;
-		wa_node_add_child(to, enc);
-		wa_node_add_child(parts, to);
+		wa_node_add_child(tn, enc);
+		wa_node_add_child(parts, tn);
 		if (type == WA_SIGNAL_PKMSG)
 			any_pk = 1;
 		if (!mine)
 			nto++;
 	}
-	wa_node_add_child(msg, parts);
-	parts = NULL;
 	if (nto == 0) {
 		r = WA_ERR_MSG_NO_DEVICES;
 		goto out;
@@ -404,28 +401,39 @@ encrypt_and_send(struct send *m)
 		free(di);
 		wa_node_add_child(msg, enc);
 	}
-	if ((r = wa_client_send_node(s->c, msg)) != 0) {
-		msg = NULL;	/* the client took it */
-		goto out;
-	}
+	*out = msg;
 	msg = NULL;
-	m->stage = STAGE_ACK;
-	m->deadline = u_loop_now(s->loop) + WA_MSG_ACK_TIMEOUT_MS;
-	m->next = s->sends;
-	s->sends = m;
-	on_timer(s);
-	m = NULL;
 	r = 0;
-	goto out;
-out_parts:
-	wa_node_free(parts);
 out:
 	wa_node_free(msg);
 	free(ct);
 	free(pt);
 	free(dpt);
-	if (m != NULL)
+	return r;
+}
+
+/* Encrypt for every device with a session and send the stanza. */
+static void
+encrypt_and_send(struct send *m)
+{
+	struct wa_msg_sender *s = m->s;
+	struct wa_node *msg;
+	int r;
+
+	if ((r = wa_msg_build_stanza(s->sig, wa_client_device(s->c), m->id,
+	    &m->to, m->text, m->devs, m->ndevs, &msg)) != 0) {
 		finish(m, r, 0);
+		return;
+	}
+	if ((r = wa_client_send_node(s->c, msg)) != 0) {
+		finish(m, r, 0);
+		return;
+	}
+	m->stage = STAGE_ACK;
+	m->deadline = u_loop_now(s->loop) + WA_MSG_ACK_TIMEOUT_MS;
+	m->next = s->sends;
+	s->sends = m;
+	on_timer(s);
 }
 
 static void

@@ -112,6 +112,18 @@ int wa_msg_text_payload(const char *text, const char *dest, uint8_t **out,
 int wa_msg_device_identity(const struct wa_device *dev, uint8_t **out,
     size_t *len);
 /*
+ * The <message> stanza for text to the account `to`, encrypted for each of
+ * devs (ndevs) that has a Signal session in sig (others are skipped; our
+ * own device dev->jid never gets one): the recipient's devices get the
+ * message, our other devices a deviceSentMessage naming `to`; with any
+ * pkmsg, <device-identity>.  *out owned.  Errors: U_ERR_INVALID (dev not
+ * paired), WA_ERR_MSG_NO_DEVICES (no recipient device had a session),
+ * Signal errors.
+ */
+int wa_msg_build_stanza(struct wa_signal *sig, const struct wa_device *dev,
+    const char *id, const struct wa_jid *to, const char *text,
+    const struct wa_jid *devs, size_t ndevs, struct wa_node **out);
+/*
  * An <ack class=message>: 0 if it reports success, WA_ERR_MSG_SERVER with
  * *code set when it carries error="N".
  */
