@@ -14,10 +14,15 @@
 #   wa40_ponton_restart_keeps_sessions   a second ponton run (sessions from
 #                                the database) sends a msg (no new pkmsg)
 #                                that Baileys decrypts, and gets a reply
+#   wa40_whatsmeow_pair          whatsmeow (test/peers/whatsmeow) pairs a
+#                                third account
+#   wa40_ponton_to_whatsmeow     three texts from ponton, queued by wasim while
+#                                whatsmeow is offline, decrypted exactly and
+#                                in order by whatsmeow
+#   wa40_whatsmeow_to_ponton     three replies from whatsmeow decrypted exactly
+#                                and in order by ponton (from its offline
+#                                queue), each with a receipt before the ack
 #   wa40_clean_exit              wasim exits 0, no sanitizer report
-#
-# whatsmeow: its driver (test/peers/whatsmeow) has no send/receive mode
-# yet, so the same exchange with whatsmeow is not covered here.
 set -u
 : "${BUILD:=build}"
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -145,6 +150,75 @@ if [ $mrc -eq 0 ] && [ $brc -eq 0 ] &&
 else
 	fail wa40_ponton_restart_keeps_sessions "ponton rc $mrc, baileys rc $brc"
 	tail -n 5 "$W/p2.out" "$W/p2.err" "$W/b2.out"
+fi
+
+# --- whatsmeow ---------------------------------------------------------------
+# Its driver reads commands from a file; the exchange goes through wasim's
+# offline queue (each side runs while the other is away).
+if WM=$(sh "$TOP/test/peers/whatsmeow/build.sh") && [ -x "$WM" ]; then
+	wm() {	# wm OUT IN ARGS...
+		wm_out=$1 wm_in=$2
+		shift 2
+		"$WM" -url "$WASIM_WS_URL" -root-file "$W/root" -store "$W/wm.db" \
+		    -timeout 60s "$@" < "$wm_in" > "$wm_out" 2> "$wm_out.err"
+	}
+	printf 'quit\n' > "$W/wm-cmd0"
+	wm "$W/wm0.out" "$W/wm-cmd0" pair-qr &
+	wpid=$!
+	if wh_wait_line '^QR 2@' 300 "$W/wm0.out"; then
+		wh_post '/admin/mock-phone/scan-qr?phone=33622220003' \
+		    "$(sed -n 's/^QR //p' "$W/wm0.out" | head -1)" "$W/scan-w.json" >/dev/null
+	fi
+	wait $wpid
+	wrc=$?
+	WJID=33622220003@s.whatsapp.net
+	if [ $wrc -eq 0 ] && grep -q '^CONNECTED 33622220003' "$W/wm0.out"; then
+		pass wa40_whatsmeow_pair
+	else
+		fail wa40_whatsmeow_pair "rc $wrc $(grep -m1 '^ERROR' "$W/wm0.out")"
+	fi
+	"$MSG" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+	    --timeout 40 --to "$WJID" --send "to whatsmeow 1" \
+	    --send "to whatsmeow 2: ✓ ünï" --send "to whatsmeow 3" \
+	    > "$W/p3.out" 2> "$W/p3.err"
+	mrc=$?
+	printf 'wait-message 20\nwait-message 20\nwait-message 20\nsend %s from whatsmeow 1\nsend %s from whatsmeow 2 ✓\nsend %s from whatsmeow 3\nquit\n' \
+	    "$PJID" "$PJID" "$PJID" > "$W/wm-cmd1"
+	wm "$W/wm1.out" "$W/wm-cmd1" connect
+	wrc=$?
+	printf '%s\n' "to whatsmeow 1" "to whatsmeow 2: ✓ ünï" "to whatsmeow 3" > "$W/want-w"
+	sed -n "s/^RESULT wait-message $PLID:1@lid [0-9A-F]* //p" "$W/wm1.out" > "$W/got-w"
+	if [ $mrc -eq 0 ] && [ $wrc -eq 0 ] && cmp -s "$W/want-w" "$W/got-w" &&
+	    [ "$(sed -n 's/^SENT //p' "$W/p3.out")" = \
+	      "$(sed -n "s/^RESULT wait-message $PLID:1@lid \([0-9A-F]*\) .*/\1/p" "$W/wm1.out")" ]; then
+		pass wa40_ponton_to_whatsmeow
+	else
+		fail wa40_ponton_to_whatsmeow "ponton rc $mrc, whatsmeow rc $wrc; got: $(tr '\n' '|' < "$W/got-w")"
+		tail -n 5 "$W/p3.out" "$W/wm1.out"
+	fi
+	WLID=$(sed -n 's/^PAIRED [^ ]* \([0-9]*\)[:@].*/\1/p' "$W/wm0.out" | head -1)
+	"$MSG" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+	    --timeout 40 --expect 3 > "$W/p4.out" 2> "$W/p4.err"
+	mrc=$?
+	printf '%s\n' "from whatsmeow 1" "from whatsmeow 2 ✓" "from whatsmeow 3" > "$W/want-w2"
+	sed -n "s/^RECV $WLID@lid $WJID 0 [^ ]* //p" "$W/p4.out" > "$W/got-w2"
+	racks=0
+	for id in $(sed -n "s/^RECV [^ ]* [^ ]* 0 \([^ ]*\) .*/\1/p" "$W/p4.out"); do
+		lr=$(grep -n "recv <receipt id=\"$id\" to=\"$WLID:1@lid\"/>" "$W/wasim.log" | cut -d: -f1 | head -1)
+		la=$(grep -n "recv <ack id=\"$id\" class=\"message\"" "$W/wasim.log" | cut -d: -f1 | head -1)
+		[ -n "$lr" ] && [ -n "$la" ] && [ "$lr" -lt "$la" ] && racks=$((racks + 1))
+	done
+	if [ $mrc -eq 0 ] && [ -n "$WLID" ] && cmp -s "$W/want-w2" "$W/got-w2" &&
+	    [ $racks -eq 3 ] &&
+	    [ "$(sed -n 's/^RESULT send \([0-9A-F]*\)$/\1/p' "$W/wm1.out")" = \
+	      "$(sed -n 's/^RECV [^ ]* [^ ]* 0 \([^ ]*\) .*/\1/p' "$W/p4.out")" ]; then
+		pass wa40_whatsmeow_to_ponton
+	else
+		fail wa40_whatsmeow_to_ponton "ponton rc $mrc, receipts+acks $racks; got: $(tr '\n' '|' < "$W/got-w2")"
+		tail -n 5 "$W/p4.out" "$W/wm1.out"
+	fi
+else
+	fail wa40_whatsmeow_driver_built
 fi
 
 if wh_stop && wh_logs_clean && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W"/p*.err; then
