@@ -3,7 +3,8 @@
 #   make               build ./ponton
 #   make test          install what is missing, build, run every suite;
 #                      ends with "N passed, N failed"
-#   make test-unit | test-cli | test-db | test-wa | test-matrix | test-e2e | fuzz-smoke
+#   make test-<suite>  one suite of test/suites/ (unit cli db wa matrix e2e …)
+#   make fuzz-smoke    each fuzz target briefly
 #   make fuzz          longer fuzzing runs
 #   make bench         benchmarks (bench/), reported, never asserted
 #
@@ -86,8 +87,7 @@ FUZZ_BIN := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRC))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/rel/bench/%,$(BENCH_SRC))
 WASIM_BIN := $(if $(WASIM_SRC),$(BUILD)/san/wasim $(BUILD)/rel/wasim)
 
-.PHONY: all test test-unit test-cli test-db test-wa test-matrix test-e2e \
-	fuzz-smoke fuzz bench deps print-deps test-bins clean demo
+.PHONY: all test fuzz-smoke fuzz bench deps print-deps test-bins clean demo
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -172,9 +172,12 @@ print-deps:
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) test-bins fuzz-bins
 	@BUILD=$(BUILD) sh test/run.sh all
-test-unit test-cli test-db test-wa test-matrix test-e2e: deps
+# make test-<suite> runs test/suites/NN-<suite>.sh; two names group suites.
+SUITES_matrix := matrix bridge-matrix bridge-recover
+SUITES_e2e := bridge-login
+test-%: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) test-bins
-	@BUILD=$(BUILD) sh test/run.sh $(patsubst test-%,%,$@)
+	@BUILD=$(BUILD) sh test/run.sh $(or $(SUITES_$*),$*)
 fuzz-smoke: deps
 	@$(MAKE) --no-print-directory fuzz-bins
 	@BUILD=$(BUILD) sh test/run.sh fuzz
