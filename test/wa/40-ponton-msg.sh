@@ -14,6 +14,9 @@
 #   wa40_ponton_restart_keeps_sessions   a second ponton run (sessions from
 #                                the database) sends a msg (no new pkmsg)
 #                                that Baileys decrypts, and gets a reply
+#   wa40_server_error_463_surfaced   wasim refuses ponton's next message
+#                                with <ack error="463">: the send fails
+#                                with that code, nothing is delivered
 #   wa40_whatsmeow_pair          whatsmeow (test/peers/whatsmeow) pairs a
 #                                third account
 #   wa40_ponton_to_whatsmeow     three texts from ponton, queued by wasim while
@@ -150,6 +153,20 @@ if [ $mrc -eq 0 ] && [ $brc -eq 0 ] &&
 else
 	fail wa40_ponton_restart_keeps_sessions "ponton rc $mrc, baileys rc $brc"
 	tail -n 5 "$W/p2.out" "$W/p2.err" "$W/b2.out"
+fi
+
+# The server refuses a message: the error and its code reach the caller.
+wh_post /admin/message-error '{"phone": "33622220001", "code": "463"}' "$W/nack.json" > /dev/null
+"$MSG" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+    --timeout 30 --to "$BJID" --send "refused" > "$W/p5.out" 2> "$W/p5.err"
+mrc=$?
+nid=$(sed -n 's/^SEND-FAIL \(3EB0[0-9A-F]*\) .* 463$/\1/p' "$W/p5.out")
+if [ $mrc -eq 1 ] && [ -n "$nid" ] &&
+    grep -q "send <ack class=\"message\" id=\"$nid\" .*error=\"463\"" "$W/wasim.log" &&
+    ! grep -q "send <message from=[^>]* id=\"$nid\"" "$W/wasim.log"; then
+	pass wa40_server_error_463_surfaced
+else
+	fail wa40_server_error_463_surfaced "rc $mrc: $(tail -n 1 "$W/p5.out")"
 fi
 
 # --- whatsmeow ---------------------------------------------------------------

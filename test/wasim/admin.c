@@ -423,6 +423,43 @@ login_failure(struct sim *s, const char *body, size_t len, int *status)
 }
 
 /*
+ * POST /admin/message-error  {"phone": "...", "code": "463", "count"?: 1}
+ * The next count messages sent by that account get <ack class=message
+ * error=code> and are not delivered.
+ */
+static char *
+message_error(struct sim *s, const char *body, size_t len, int *status)
+{
+	json_t *in = parse_body(body, len), *o;
+	const char *phone, *code;
+	struct sim_account *a;
+	json_int_t count = 1;
+
+	if (in == NULL)
+		return fail(400, "body must be a JSON object", status);
+	phone = jstr(in, "phone");
+	code = jstr(in, "code");
+	if (json_is_integer(json_object_get(in, "count")))
+		count = json_integer_value(json_object_get(in, "count"));
+	if (phone == NULL || code == NULL || strlen(code) == 0 ||
+	    strlen(code) > 8 || count < 0 || count > 1000) {
+		json_decref(in);
+		return fail(400, "need \"phone\", \"code\" (<= 8 chars), "
+		    "\"count\" 0..1000", status);
+	}
+	if ((a = sim_account_find(s, phone)) == NULL) {
+		json_decref(in);
+		return fail(404, "no such account", status);
+	}
+	snprintf(a->message_error, sizeof(a->message_error), "%s", code);
+	a->message_errors = (unsigned)count;
+	json_decref(in);
+	o = json_object();
+	json_object_set_new(o, "pending", json_integer(count));
+	return reply(o, 200, status);
+}
+
+/*
  * POST /admin/prekeys {"phone": "...", "device": N, "keep": K}
  * Drop all but K one-time prekeys of that device (as if peers had fetched
  * them); below 5 the device is told to upload more, as the server does.
@@ -529,6 +566,8 @@ sim_admin_handle(struct sim *s, const char *method, const char *path,
 		return stream_error(s, body, body_len, status);
 	if (post && strcmp(path, "/admin/login-failure") == 0)
 		return login_failure(s, body, body_len, status);
+	if (post && strcmp(path, "/admin/message-error") == 0)
+		return message_error(s, body, body_len, status);
 	if (get && sscanf(path, "/admin/accounts/%31[0-9]/devices", phone) == 1) {
 		char expect[64];
 

@@ -535,6 +535,13 @@ dispatch(struct sim_conn *c, const struct wa_node *n)
 		if (to != NULL && to->kind == WA_VAL_JID)
 			wa_node_set_attr_jid(ack, "from", &to->jid);
 		wa_node_set_attr_u64(ack, "t", (uint64_t)sim_now());
+		if (c->account != NULL && c->account->message_errors > 0) {
+			c->account->message_errors--;
+			wa_node_set_attr(ack, "error", c->account->message_error);
+			sim_conn_send(c, ack);
+			wa_node_free(ack);
+			return;
+		}
 		sim_conn_send(c, ack);
 		wa_node_free(ack);
 		sim_route_message(c, n);

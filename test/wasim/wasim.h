@@ -157,6 +157,11 @@ struct sim_account {
 	/* Admin-injected: the next login_failures logins get <failure>. */
 	char			 login_failure[9];
 	unsigned		 login_failures;
+	/* Admin-injected: the next message_errors messages sent by this
+	 * account are refused with <ack class=message error=...> and not
+	 * routed (463: the privacy token / reachability check). */
+	char			 message_error[9];
+	unsigned		 message_errors;
 };
 
 /* --- Groups ---------------------------------------------------------------- */
