@@ -128,6 +128,8 @@ void
 u_buf_reset(struct u_buf *b)
 {
 	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
 }
 
 int
@@ -224,7 +226,7 @@ void
 u_buf_consume(struct u_buf *b, size_t n)
 {
 	if (n >= b->len) {
-		b->len = 0;
+		u_buf_reset(b);
 		return;
 	}
 	memmove(b->p, b->p + n, b->len - n);
@@ -237,10 +239,11 @@ u_buf_steal(struct u_buf *b, size_t *len)
 {
 	uint8_t *p;
 
-	if (b->p == NULL && u_buf_reserve(b, 0) != 0)
+	/* reserve(0) allocates when nothing has been added yet, and the
+	 * +1 it always keeps holds the terminator even after reset/consume. */
+	if (u_buf_reserve(b, 0) != 0)
 		return NULL;
-	if (b->p == NULL)
-		b->p = u_calloc(1, 1);
+	b->p[b->len] = '\0';
 	p = b->p;
 	if (len != NULL)
 		*len = b->len;

@@ -65,6 +65,32 @@ TEST(test_u_buf_grows_and_stays_terminated)
 	u_buf_free(&b);
 }
 
+TEST(test_u_buf_steal_is_terminated_when_empty_or_reset)
+{
+	struct u_buf b;
+	uint8_t *p;
+	size_t len = 99;
+
+	u_buf_init(&b, 0);
+	p = u_buf_steal(&b, &len);
+	REQUIRE(p != NULL);
+	CHECK_EQ_INT(len, 0);
+	CHECK_EQ_INT(p[0], 0);
+	free(p);
+	u_buf_add_str(&b, "abc");
+	u_buf_reset(&b);
+	p = u_buf_steal(&b, &len);
+	CHECK_EQ_INT(len, 0);
+	CHECK_EQ_INT(p[0], 0);
+	free(p);
+	u_buf_add_str(&b, "abc");
+	u_buf_consume(&b, 3);
+	p = u_buf_steal(&b, &len);
+	CHECK_EQ_INT(p[0], 0);
+	free(p);
+	u_buf_free(&b);
+}
+
 TEST(test_u_buf_rejects_growth_past_cap)
 {
 	struct u_buf b;
