@@ -27,6 +27,7 @@
 
 #include "bridge/bridge.h"
 #include "bridge/config.h"
+#include "bridge/errors.h"
 #include "bridge/exitcodes.h"
 #include "bridge/mx.h"
 #include "bridge/registration.h"
@@ -36,13 +37,7 @@
 #include "util/loop.h"
 #include "util/mem.h"
 
-/* `ponton login` lives in its own file, written separately. */
-#if defined(__has_include)
-#if __has_include("bridge/login_cli.h")
 #include "bridge/login_cli.h"
-#define HAVE_LOGIN_CLI 1
-#endif
-#endif
 
 /* zeroconfig's default file size before rotation, in MB. */
 #define LOG_DEFAULT_MAX_SIZE_MB	100
@@ -118,12 +113,10 @@ print_help(FILE *f)
 	    "contains tables from other programs (like Synapse)\n"
 	    "      --ignore-unsupported-server  Run even if the Matrix "
 	    "homeserver is outdated\n"
-#ifdef HAVE_LOGIN_CLI
 	    "\n"
 	    "Subcommands:\n"
 	    "  login                          Log in to WhatsApp from the "
 	    "terminal (ponton login -h).\n"
-#endif
 	    );
 }
 
@@ -710,9 +703,8 @@ out:
 int
 main(int argc, char **argv)
 {
-#ifdef HAVE_LOGIN_CLI
+	br_errors_register();
 	if (argc > 1 && strcmp(argv[1], "login") == 0)
 		return br_login_cli(argc - 1, argv + 1);
-#endif
 	return run(argc, argv);
 }
