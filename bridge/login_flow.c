@@ -59,6 +59,8 @@ enum lt {
 	LT_ERR_TIMEOUT,
 	LT_ERR_OUTDATED,
 	LT_ERR_UNEXPECTED,
+	LT_SPECIFY_FLOW_RELOGIN,	/* {0}: login ID, {1}: flows list */
+	LT_RELOGIN_USAGE,	/* {0}: prefix, {1}: logins */
 	LT_COUNT
 };
 
@@ -152,6 +154,15 @@ static const char *const texts[LT_COUNT][BR_LANG_COUNT] = {
 	[LT_ERR_UNEXPECTED] = {
 		"Unexpected event while waiting for login",
 		"Événement inattendu pendant l'attente de la connexion" },
+	[LT_SPECIFY_FLOW_RELOGIN] = {
+		"Please specify a login flow, e.g. `relogin {0} qr`.\n\n{1}",
+		"Précisez une méthode de connexion, par exemple `relogin {0} "
+		"qr`.\n\n{1}" },
+	[LT_RELOGIN_USAGE] = {
+		"Usage: `{0} relogin <login ID> [_flow ID_]`\n\nYour "
+		"logins:\n\n{1}",
+		"Utilisation : `{0} relogin <ID de connexion> [_méthode_]`"
+		"\n\nVos connexions :\n\n{1}" },
 };
 
 /* texts[id][lang] with {0} and {1} replaced (NULL: ""); owned. */
@@ -205,6 +216,7 @@ struct proc {
 	int			 live;		/* in the list, flow may run */
 	struct br_bridge	*br;		/* borrowed */
 	char			*mxid, *room;	/* owned */
+	char			*override;	/* owned: relogin's login ID */
 	struct br_net_flow	*flow;		/* the side's; NULL once ended */
 	char			*qr_event;	/* owned: the first QR event */
 	char			*qr_sending;	/* owned: text in flight */
@@ -240,6 +252,7 @@ proc_unref(struct proc *p)
 		return;
 	free(p->mxid);
 	free(p->room);
+	free(p->override);
 	free(p->qr_event);
 	free(p->qr_sending);
 	free(p->qr_waiting);
@@ -575,9 +588,19 @@ fl_success(void *arg, struct br_net_login *l)
 	struct proc *p = arg;
 	const struct br_net_login_info *i = g.net->ops->info(l);
 
+	struct br_net_login *old;
+
 	if (!p->live)
 		return;
 	fl_done(p);
+	/* relogin that ended on another account: the old login goes, as
+	 * bridgev2 deletes an overridden login with LogoutRemote. */
+	if (p->override != NULL && strcmp(p->override, i->id) != 0 &&
+	    (old = g.net->ops->login_get(g.net, p->override)) != NULL) {
+		log_info("login: relogin gave another login ID; logging the "
+		    "previous one out");
+		(void)g.net->ops->logout(old);
+	}
 	reply(p->br, p->room, LT_SUCCESS, i->remote_name, NULL);
 	proc_end(p);
 }
@@ -732,18 +755,19 @@ br_login_attach(struct br_net *net)
 	g.net = net;
 }
 
-void
-br_cmd_login(struct br_cmd_event *ce)
+/* login / relogin from argument a0 on; override: relogin's login ID. */
+static void
+login_common(struct br_cmd_event *ce, size_t a0, const char *override)
 {
 	char *flows = lt_fmt(ce->br->lang, LT_FLOWS, NULL, NULL);
 	struct br_cmd_state *st;
 	struct proc *p;
-	char *flow = NULL;
+	char *flow = NULL, *number = NULL;
 	enum br_net_flow_type type;
+	size_t nargs = ce->nargs - a0, i;
 
 	if ((st = state_of(ce->br, ce->sender)) != NULL) {
 		char *a = u_strdup(st->action);
-		size_t i;
 
 		for (i = 0; a[i] != '\0'; i++)
 			if (a[i] >= 'A' && a[i] <= 'Z')
@@ -752,12 +776,15 @@ br_cmd_login(struct br_cmd_event *ce)
 		free(a);
 		goto out;
 	}
-	if (ce->nargs == 0) {
-		ce_reply(ce, LT_SPECIFY_FLOW, flows, NULL);
+	if (nargs == 0) {
+		if (override != NULL)
+			ce_reply(ce, LT_SPECIFY_FLOW_RELOGIN, override, flows);
+		else
+			ce_reply(ce, LT_SPECIFY_FLOW, flows, NULL);
 		goto out;
 	}
-	flow = u_strdup(ce->args[0]);
-	for (size_t i = 0; flow[i] != '\0'; i++)
+	flow = u_strdup(ce->args[a0]);
+	for (i = 0; flow[i] != '\0'; i++)
 		if (flow[i] >= 'A' && flow[i] <= 'Z')
 			flow[i] = (char)(flow[i] - 'A' + 'a');
 	if (strcmp(flow, "qr") == 0)
@@ -768,7 +795,7 @@ br_cmd_login(struct br_cmd_event *ce)
 		ce_reply(ce, LT_INVALID_FLOW, flow, flows);
 		goto out;
 	}
-	if (ce->nargs > 1 + (type == BR_NET_FLOW_PHONE)) {
+	if (nargs > 1 + (type == BR_NET_FLOW_PHONE)) {
 		ce_reply(ce, LT_INVALID_VALUE, "too many parameters", NULL);
 		goto out;
 	}
@@ -779,26 +806,64 @@ br_cmd_login(struct br_cmd_event *ce)
 		goto out;
 	}
 	p = proc_new(ce->br, ce->sender, ce->room_id);
+	if (override != NULL)
+		p->override = u_strdup(override);
+	/* `login phone +33...`: the number given directly; relogin reuses
+	 * the login's own number (mautrix-whatsapp's StartWithOverride). */
+	if (type == BR_NET_FLOW_PHONE && nargs == 2)
+		number = u_strdup(ce->args[a0 + 1]);
+	else if (type == BR_NET_FLOW_PHONE && override != NULL)
+		number = u_asprintf("+%s", override);
 	if (type == BR_NET_FLOW_QR)
 		start_flow(ce, p, type, NULL);
-	else if (ce->nargs == 2) {
-		/* `login phone +33...`: the number given directly. */
+	else if (number != NULL) {
 		char digits[BR_NET_PHONE_MAX + 1];
-		int r = br_net_phone_clean(ce->args[1], digits);
+		int r = br_net_phone_clean(number, digits);
 
 		if (r != 0) {
 			ce_reply(ce, LT_INVALID_VALUE, br_net_strerror(r),
 			    NULL);
 			proc_end(p);
 		} else
-			start_flow(ce, p, type, ce->args[1]);
+			start_flow(ce, p, type, number);
 	} else {
 		ce_reply(ce, LT_ENTER_PHONE, NULL, NULL);
 		ask_phone(ce, p);
 	}
 out:
+	free(number);
 	free(flow);
 	free(flows);
+}
+
+void
+br_cmd_login(struct br_cmd_event *ce)
+{
+	login_common(ce, 0, NULL);
+}
+
+void
+br_cmd_relogin(struct br_cmd_event *ce)
+{
+	struct br_net_login *l = NULL;
+	char *list;
+
+	if (ce->nargs == 0) {
+		list = br_login_format_list(g.net, ce->sender);
+		ce_reply(ce, LT_RELOGIN_USAGE, prefix(ce->br), list);
+		free(list);
+		return;
+	}
+	if (g.net != NULL)
+		l = g.net->ops->login_get(g.net, ce->args[0]);
+	/* Only one's own logins (upstream looks the ID up without checking
+	 * the owner; replacing someone else's login is not a feature). */
+	if (l == NULL ||
+	    strcmp(g.net->ops->info(l)->user_mxid, ce->sender) != 0) {
+		ce_reply(ce, LT_LOGIN_NOT_FOUND, ce->args[0], NULL);
+		return;
+	}
+	login_common(ce, 1, ce->args[0]);
 }
 
 char *

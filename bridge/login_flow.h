@@ -9,15 +9,17 @@
  *                      (pending command state), then sends the
  *                      8-character pairing code.  "Successfully logged in
  *                      as +<number>" on success; `cancel` aborts.
+ *   relogin <login ID> [qr|phone]
+ *                      the same into an existing login (phone: its own
+ *                      number, not asked).
  *   logout <login ID>  unlinks the device and forgets the login.
  *   list-logins        "* `<id>` (+<number>) - `<STATE>`" per login.
  *
  * The handlers have br_cmd's signature; each needs one entry in br_cmds[]
- * (bridge/cmd.c) with upstream's gates: login and list-logins
+ * (bridge/cmd.c) with upstream's gates: login, relogin and list-logins
  * BR_CMD_REQ_LOGIN_PERM, logout none.
  *
- * What it does not do: `relogin`, max_logins (permissions), the passkey
- * step.  Texts are in English and French in a table of this file until
+ * What it does not do: max_logins (permissions), the passkey step.  Texts are in English and French in a table of this file until
  * they move to bridge/texts.c.
  *
  * Invariants: one thread.  A login in progress holds a reference to its
@@ -40,6 +42,9 @@
 void br_login_attach(struct br_net *net);
 
 void br_cmd_login(struct br_cmd_event *ce);
+/* relogin <login ID> [qr|phone]: login again into an existing login (the
+ * phone flow reuses its number); a different account replaces it. */
+void br_cmd_relogin(struct br_cmd_event *ce);
 void br_cmd_logout(struct br_cmd_event *ce);
 void br_cmd_list_logins(struct br_cmd_event *ce);
 

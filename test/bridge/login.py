@@ -305,6 +305,19 @@ def phase_restart():
     result("list_logins_shows_logged_out", lst ==
            "* `%s` (+%s) - `BAD_CREDENTIALS`" % (PHONE_QR, PHONE_QR), lst)
 
+    # relogin: a new QR for the same number brings the login back.
+    e = lina.say(room, "relogin %s qr" % PHONE_QR)
+    img = wait_bot(lina, room, e, lambda c: c.get("msgtype") == "m.image")
+    if img is not None:
+        admin_post("/admin/mock-phone/scan-qr?phone=" + PHONE_QR,
+                   img["content"]["body"].encode())
+    done = wait_bot(lina, room, e, body_is(
+        "Successfully logged in as +" + PHONE_QR), 40)
+    lst = wait(lambda: (lambda b: b if "CONNECTED" in b and "BAD" not in b
+                        else "")(list_logins(lina, room)), 30)
+    result("relogin_qr_restores_login", done is not None and lst ==
+           "* `%s` (+%s) - `CONNECTED`" % (PHONE_QR, PHONE_QR), lst)
+
 
 if __name__ == "__main__":
     {"first": phase_first, "restart": phase_restart}[sys.argv[1]]()

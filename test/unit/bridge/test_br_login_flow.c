@@ -626,6 +626,44 @@ TEST(test_br_login_list_and_logout)
 	fx_close(&x);
 }
 
+TEST(test_br_login_relogin)
+{
+	struct fx x;
+	struct br_net_login other = { { "33655500009", ALICE, "+33655500009",
+	    { BR_NET_CONNECTED, NULL, NULL } } };
+
+	REQUIRE(fx_open(&x, "en") == 0);
+	n_add("33655500001", ALICE, "+33655500001", BR_NET_BAD_CREDENTIALS);
+	n_add("447700900123", "@bob:t.test", "+447700900123",
+	    BR_NET_CONNECTED);
+	cmd(&x, MGMT, "relogin", br_cmd_relogin);
+	CHECK_EQ_STR(last_notice(), "Usage: `!wa relogin <login ID> "
+	    "[_flow ID_]`\n\nYour logins:\n\n* `33655500001` (+33655500001) - "
+	    "`BAD_CREDENTIALS`");
+	cmd(&x, MGMT, "relogin 447700900123 qr", br_cmd_relogin);
+	CHECK_EQ_STR(last_notice(), "Login `447700900123` not found");
+	cmd(&x, MGMT, "relogin 33655500001", br_cmd_relogin);
+	CHECK(strncmp(last_notice(), "Please specify a login flow, e.g. "
+	    "`relogin 33655500001 qr`.\n\n* `qr`", 60) == 0);
+	CHECK_EQ_INT(N.started, 0);
+	/* phone: the login's own number, not asked. */
+	cmd(&x, MGMT, "relogin 33655500001 phone", br_cmd_relogin);
+	REQUIRE(N.started == 1);
+	CHECK_EQ_STR(N.phone, "+33655500001");
+	CHECK(!any_notice("Please enter your Phone number"));
+	/* Same account again: nothing else is logged out. */
+	N.cbs->on_success(N.arg, &N.logins[0]);
+	CHECK_EQ_INT(N.logouts, 0);
+	/* QR relogin that lands on another account replaces the old one. */
+	cmd(&x, MGMT, "relogin 33655500001 qr", br_cmd_relogin);
+	REQUIRE(N.started == 2);
+	N.cbs->on_success(N.arg, &other);
+	CHECK_EQ_INT(N.logouts, 1);
+	CHECK_EQ_STR(last_notice(), "Successfully logged in as +33655500009");
+	m_pump(0);
+	fx_close(&x);
+}
+
 TEST(test_br_login_french)
 {
 	struct fx x;
