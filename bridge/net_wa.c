@@ -110,7 +110,7 @@ br_net_strerror(int code)
 	case BR_ERR_NET_BUSY: return "a login is already in progress";
 	case BR_ERR_NET_OUTDATED: return "client outdated";
 	}
-	return NULL;
+	return "unknown network side error";
 }
 
 const char *

@@ -29,7 +29,7 @@ br_qr_png_strerror(int code)
 	case BR_ERR_QR_ENCODE: return "QR text cannot be encoded";
 	case BR_ERR_QR_PNG: return "PNG encoding failed";
 	}
-	return NULL;
+	return "unknown QR image error";
 }
 
 static void
