@@ -8,10 +8,11 @@
 //   RESULT ok | RESULT fail <why>
 //
 // Usage: node chat.mjs --url WS --root HEX64 --auth DIR --peer JID
-//        [--expect N] [--send TEXT]... [--timeout-ms N]
+//        [--expect N] [--send TEXT]... [--timeout-ms N] [--stay-ms N]
 // The --send texts are sent to --peer in order once --expect texts have
 // been received from it; the driver then waits for the server acks and
-// exits.
+// exits (after --stay-ms, default 1500: time for acks, receipts and
+// retry receipts to be answered).
 
 import makeWASocket, { WA_CERT_DETAILS, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
 import P from 'pino'
@@ -82,7 +83,7 @@ try {
 		say(`SENT ${m.key.id}`)
 	}
 	// Give the last stanzas (acks, receipts) time to leave.
-	setTimeout(() => finish(true), 1500)
+	setTimeout(() => finish(true), +opt('--stay-ms', '1500'))
 } catch (e) {
 	finish(false, e.message)
 }
