@@ -1,7 +1,8 @@
 /*
  * net_wa.c: the network side (bridge/net.h) on ponton's WhatsApp client
- * (waweb/client.h); the only bridge file besides login_cli.c that
- * includes waweb/ headers.
+ * (waweb/client.h).  The core reaches WhatsApp only through this file;
+ * the other bridge files that include waweb/ are the store adapters
+ * (wa_store_db.c, wa_signal_db.c) and the terminal login (login_cli.c).
  *
  * What it does: one wa_client per login, its device in the bridge
  * database (bridge/wa_store_db.c: whatsmeow_device, keyed by the device
