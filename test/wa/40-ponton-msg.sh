@@ -14,11 +14,11 @@
 #   wa40_ponton_restart_keeps_sessions   a second ponton run (sessions from
 #                                the database) sends a msg (no new pkmsg)
 #                                that Baileys decrypts, and gets a reply
-#   wa40_undecryptable_reported_retried_acked   ponton lost its sessions
-#                                with Baileys: the next message is reported
+#   wa40_undecryptable_retry_recovers   ponton lost its sessions with
+#                                Baileys: the next message is reported
 #                                undecryptable, a retry receipt goes to the
-#                                sender, the stanza is acked (not delivered
-#                                again at the next login)
+#                                sender, Baileys re-sends, ponton decrypts;
+#                                nothing is delivered again at the next login
 #   wa40_server_error_463_surfaced   wasim refuses ponton's next message
 #                                with <ack error="463">: the send fails
 #                                with that code, nothing is delivered
@@ -162,29 +162,29 @@ fi
 
 # ponton loses its sessions with Baileys (both address forms): the next
 # message cannot be decrypted.  It is reported, a retry receipt (count 1,
-# our registration id) goes to the sender, and the stanza is acked so it
-# is not delivered again.  (Baileys answers a first retry without new keys
-# by re-sending on the same session, which ponton still cannot read: a
-# retry with <keys> is not implemented yet, see the report.)
+# our registration id) goes to the sender, the stanza is acked (so it is not
+# delivered again), Baileys fetches a fresh bundle and re-sends, and ponton
+# decrypts the re-sent pkmsg.
 sqlite3 "$W/p.db" "DELETE FROM whatsmeow_sessions WHERE their_id LIKE '${blid}_%' OR their_id LIKE '${bjid}:%'"
 "$MSG" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
-    --timeout 12 --expect 1 > "$W/p6.out" 2> "$W/p6.err" &
+    --timeout 20 --expect 1 > "$W/p6.out" 2> "$W/p6.err" &
 ppid6=$!
 wh_wait_line '^CONNECTED' 300 "$W/p6.out"
-chat "$W/b6.out" --send "after session loss" --stay-ms 3000
+chat "$W/b6.out" --send "after session loss" --stay-ms 4000
 wait $bpid
 brc=$?
 wait $ppid6
+mrc=$?
 uid=$(sed -n "s/^UNDECRYPTABLE $blid:1@lid \([0-9A-F]*\) .*/\1/p" "$W/p6.out" | head -1)
 "$MSG" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
     --timeout 3 --expect 1 > "$W/p7.out" 2> "$W/p7.err"
-if [ $brc -eq 0 ] && [ -n "$uid" ] &&
+if [ $brc -eq 0 ] && [ $mrc -eq 0 ] && [ -n "$uid" ] &&
     grep -q "recv <receipt id=\"$uid\" to=\"$blid:1@lid\" type=\"retry\"><retry count=\"1\" id=\"$uid\" t=\"[0-9]*\" v=\"1\"/><registration>" "$W/wasim.log" &&
-    grep -q "recv <ack id=\"$uid\" class=\"message\"" "$W/wasim.log" &&
+    grep -q "^RECV $BLID $BJID 0 $uid after session loss$" "$W/p6.out" &&
     grep -q '^CONNECTED' "$W/p7.out" && ! grep -q "$uid" "$W/p7.out"; then
-	pass wa40_undecryptable_reported_retried_acked
+	pass wa40_undecryptable_retry_recovers
 else
-	fail wa40_undecryptable_reported_retried_acked "baileys rc $brc, id '$uid'"
+	fail wa40_undecryptable_retry_recovers "ponton rc $mrc, baileys rc $brc, id '$uid'"
 	tail -n 5 "$W/p6.out" "$W/p7.out"
 fi
 

@@ -14,7 +14,7 @@
 // exits (after --stay-ms, default 1500: time for acks, receipts and
 // retry receipts to be answered).
 
-import makeWASocket, { WA_CERT_DETAILS, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
+import makeWASocket, { WA_CERT_DETAILS, generateMessageIDV2, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
 import P from 'pino'
 
 const args = process.argv.slice(2)
@@ -78,8 +78,11 @@ try {
 	})
 	await gotAll
 	for (const t of sends) {
-		const m = await sock.sendMessage(jidNormalizedUser(peer), { text: t })
-		sent.set(m.key.id, m.message)
+		// Known before sending: a retry receipt can arrive before
+		// sendMessage resolves, and getMessage must find it.
+		const id = generateMessageIDV2(sock.user?.id)
+		sent.set(id, { conversation: t })
+		const m = await sock.sendMessage(jidNormalizedUser(peer), { text: t }, { messageId: id })
 		say(`SENT ${m.key.id}`)
 	}
 	// Give the last stanzas (acks, receipts) time to leave.
