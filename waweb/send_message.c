@@ -50,7 +50,17 @@ struct send {
 	void			*arg;
 };
 
+/* A message the server acked, kept to answer retry receipts. */
+struct sent_rec {
+	char			 id[WA_MSG_ID_MAX];
+	struct wa_jid		 to;
+	char			*text;		/* owned; NULL: free slot */
+	unsigned		 retries;
+};
+
 struct wa_msg_sender {
+	struct sent_rec		 sent[WA_MSG_RETRY_CACHE];
+	size_t			 sent_next;
 	struct u_loop		*loop;		/* borrowed */
 	struct wa_client	*c;		/* borrowed */
 	struct wa_signal	*sig;		/* borrowed */
@@ -80,12 +90,31 @@ unlink_send(struct wa_msg_sender *s, struct send *m)
 		}
 }
 
+static void
+remember(struct wa_msg_sender *s, const struct send *m)
+{
+	struct sent_rec *r;
+	size_t i;
+
+	for (i = 0; i < WA_MSG_RETRY_CACHE; i++)
+		if (s->sent[i].text != NULL && strcmp(s->sent[i].id, m->id) == 0)
+			return;	/* a re-send of one we keep */
+	r = &s->sent[s->sent_next++ % WA_MSG_RETRY_CACHE];
+	free(r->text);
+	snprintf(r->id, sizeof(r->id), "%s", m->id);
+	r->to = m->to;
+	r->text = u_strdup(m->text);
+	r->retries = 0;
+}
+
 /* Report and free. */
 static void
 finish(struct send *m, int err, int code)
 {
 	if (m->s != NULL) {
 		unlink_send(m->s, m);
+		if (err == 0)
+			remember(m->s, m);
 		if (err != 0)
 			log_warnx("wa: message %s to %s failed: %s%s%d", m->id,
 			    m->to.server, u_strerror(err),
@@ -544,6 +573,7 @@ void
 wa_msg_sender_free(struct wa_msg_sender *s)
 {
 	struct send *m, *nx;
+	size_t i;
 
 	if (s == NULL)
 		return;
@@ -554,6 +584,8 @@ wa_msg_sender_free(struct wa_msg_sender *s)
 		else
 			m->s = NULL;	/* its iq callback frees it */
 	}
+	for (i = 0; i < WA_MSG_RETRY_CACHE; i++)
+		free(s->sent[i].text);
 	u_timer_free(s->timer);
 	free(s);
 }
@@ -605,13 +637,72 @@ wa_msg_send_text(struct wa_msg_sender *s, const char *to, const char *text,
 	return 0;
 }
 
+/*
+ * A peer device could not decrypt one of our messages: forget our session
+ * with it, fetch its bundle and send it that message again (same id), at
+ * most WA_MSG_RETRY_MAX times per message.
+ */
+static void
+answer_retry(struct wa_msg_sender *s, const struct wa_node *n)
+{
+	const char *id = wa_node_attr(n, "id");
+	struct wa_jid dev;
+	struct sent_rec *rec = NULL;
+	struct send *m;
+	char addr[WA_SIGNAL_ADDR_MAX];
+	size_t i;
+	int r;
+
+	if (id == NULL || wa_node_attr_jid(n, "from", &dev) != 0 ||
+	    !wa_jid_is_user(&dev) ||
+	    wa_signal_address(&dev, addr, sizeof(addr)) != 0)
+		return;
+	for (i = 0; i < WA_MSG_RETRY_CACHE; i++)
+		if (s->sent[i].text != NULL && strcmp(s->sent[i].id, id) == 0)
+			rec = &s->sent[i];
+	if (rec == NULL || rec->retries >= WA_MSG_RETRY_MAX) {
+		log_warnx("wa: retry receipt for message %s not answered (%s)",
+		    id, rec == NULL ? "unknown" : "too many retries");
+		return;
+	}
+	rec->retries++;
+	log_info("wa: device %u asks again for message %s (retry %u)",
+	    dev.device, id, rec->retries);
+	wa_signal_delete_session(s->sig, addr);
+	m = u_calloc(1, sizeof(*m));
+	m->s = s;
+	m->stage = STAGE_PREKEYS;
+	snprintf(m->id, sizeof(m->id), "%s", rec->id);
+	m->to = rec->to;
+	m->text = u_strdup(rec->text);
+	m->devs[0] = dev;
+	m->devs[0].ad = false;
+	m->ndevs = 1;
+	m->next = s->sends;
+	s->sends = m;
+	if ((r = wa_client_send_iq(s->c, wa_msg_prekey_node(m->devs, 1), 0,
+	    on_prekeys, m)) != 0) {
+		unlink_send(s, m);
+		finish(m, r, 0);
+	}
+}
+
 int
 wa_msg_sender_handle_node(struct wa_msg_sender *s, const struct wa_node *n)
 {
-	const char *cls, *id;
+	const char *cls, *id, *type;
 	struct send *m;
 	int code = 0, r;
 
+	if (strcmp(n->tag, "receipt") == 0) {
+		/* Every receipt is acked (the server delivers it again
+		 * otherwise); a retry is answered. */
+		type = wa_node_attr(n, "type");
+		wa_client_send_ack(s->c, n);
+		if (type != NULL && strcmp(type, "retry") == 0)
+			answer_retry(s, n);
+		return 1;
+	}
 	if (strcmp(n->tag, "ack") != 0 ||
 	    (cls = wa_node_attr(n, "class")) == NULL ||
 	    strcmp(cls, "message") != 0 || (id = wa_node_attr(n, "id")) == NULL)

@@ -15,9 +15,15 @@
  * WA_ERR_MSG_SERVER with the server's error code such as 463, or a transport
  * / Signal error) reaches the caller through one completion callback.
  *
+ * A peer device that cannot decrypt sends a retry receipt: our session with
+ * it is dropped, its bundle fetched and the message (kept in a bounded
+ * cache of the last WA_MSG_RETRY_CACHE acked sends) sent to that device
+ * again under the same id.  Every <receipt> is acked here.
+ *
  * Does not: send to groups, broadcasts or newsletters; media; phash (the
- * server only checks it for groups); retry receipts from peers (a peer that
- * cannot decrypt asks again; answering is the next slice).
+ * server only checks it for groups); use the <keys> a retry receipt may
+ * carry (the bundle is fetched instead); report delivery/read receipts to
+ * the caller (they are acked only).
  *
  * Invariants: one thread (the client's loop); each send's callback is called
  * exactly once unless the sender is freed first (then never); device lists
@@ -47,6 +53,10 @@ struct wa_device;
 #define WA_MSG_ID_MAX 64
 /* Longest text we send (WhatsApp's own limit is 65536 characters). */
 #define WA_MSG_TEXT_MAX 65536
+/* Sent messages kept to answer retry receipts, and how often one message
+ * is sent again (whatsmeow and Baileys stop after a handful). */
+#define WA_MSG_RETRY_CACHE 128
+#define WA_MSG_RETRY_MAX 5
 /* How long we wait for the server's ack of a message. */
 #define WA_MSG_ACK_TIMEOUT_MS 30000
 
@@ -79,7 +89,8 @@ int wa_msg_send_text(struct wa_msg_sender *s, const char *to,
 
 /*
  * Feed a stanza from the client's on_node: returns 1 if it was the ack of
- * one of our sends (consumed), else 0.
+ * one of our sends or a <receipt> (consumed: acked, retries answered),
+ * else 0.
  */
 int wa_msg_sender_handle_node(struct wa_msg_sender *s,
     const struct wa_node *n);

@@ -12,6 +12,7 @@
  *
  * Usage: wa_msg --url URL --db FILE --root-file FILE [--timeout S]
  *          [--to JID] [--send TEXT]... [--expect N] [--send-after-recv N]
+ *          [--linger-ms MS]
  * The --send texts go to --to one after another, each once the previous
  * one is acked (so their order is kept), after the offline queue has been
  * delivered, or, with --send-after-recv N, once N messages were received.
@@ -53,14 +54,15 @@ struct tool {
 	unsigned		 nsends, next_send, acked;
 	int			 sending;	/* a send is in flight */
 	int			 offline_done;
-	unsigned		 expect, received, send_after;
+	unsigned		 expect, received, send_after, linger_ms;
 	int			 status;
 	struct u_timer		*timeout;
 	struct u_timer		*linger;	/* owned */
 };
 
-/* Once done, stay this long so the last receipts and acks leave (the
- * client does not flush its socket when stopped). */
+/* Once done, stay this long (--linger-ms) so the last receipts and acks
+ * leave (the client does not flush its socket when stopped) and retry
+ * receipts from peers can be answered. */
 #define LINGER_MS 500
 
 static void
@@ -82,7 +84,7 @@ check_done(struct tool *t)
 	if (t->acked == t->nsends && t->received >= t->expect &&
 	    t->linger == NULL) {
 		t->linger = u_timer_new(t->loop, on_linger, t);
-		u_timer_start(t->linger, LINGER_MS, 0);
+		u_timer_start(t->linger, t->linger_ms, 0);
 	}
 }
 
@@ -249,6 +251,7 @@ main(int argc, char **argv)
 		{ "send", required_argument, NULL, 's' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "send-after-recv", required_argument, NULL, 'a' },
+		{ "linger-ms", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wa_client_opts o;
@@ -265,6 +268,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&t, 0, sizeof(t));
 	t.status = 1;
+	t.linger_ms = LINGER_MS;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -286,6 +290,7 @@ main(int argc, char **argv)
 			break;
 		case 'e': t.expect = (unsigned)atoi(optarg); break;
 		case 'a': t.send_after = (unsigned)atoi(optarg); break;
+		case 'l': t.linger_ms = (unsigned)atoi(optarg); break;
 		default: goto usage;
 		}
 	}
@@ -325,6 +330,6 @@ main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: wa_msg --url URL --db FILE --root-file FILE "
 	    "[--timeout S] [--to JID] [--send TEXT]... [--expect N] "
-	    "[--send-after-recv N]\n");
+	    "[--send-after-recv N] [--linger-ms MS]\n");
 	return 2;
 }

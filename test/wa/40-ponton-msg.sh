@@ -19,6 +19,9 @@
 #                                undecryptable, a retry receipt goes to the
 #                                sender, Baileys re-sends, ponton decrypts;
 #                                nothing is delivered again at the next login
+#   wa40_peer_retry_answered     Baileys lost its sessions: its retry receipt
+#                                is acked and answered, ponton re-sends the
+#                                message from a fresh bundle, Baileys reads it
 #   wa40_server_error_463_surfaced   wasim refuses ponton's next message
 #                                with <ack error="463">: the send fails
 #                                with that code, nothing is delivered
@@ -158,6 +161,31 @@ if [ $mrc -eq 0 ] && [ $brc -eq 0 ] &&
 else
 	fail wa40_ponton_restart_keeps_sessions "ponton rc $mrc, baileys rc $brc"
 	tail -n 5 "$W/p2.out" "$W/p2.err" "$W/b2.out"
+fi
+
+# Baileys loses its sessions: it cannot decrypt ponton's next message and
+# sends a retry receipt; ponton drops its session with that device, fetches
+# a fresh bundle and sends the message again (same id); Baileys decrypts it.
+rm -f "$W"/auth-b/session-*.json
+chat "$W/b8.out" --expect 1 --stay-ms 500
+wh_wait_line '^MILESTONE open' 300 "$W/b8.out"
+"$MSG" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+    --timeout 30 --linger-ms 4000 --to "$BJID" --send "after Baileys lost it" \
+    > "$W/p8.out" 2> "$W/p8.err"
+mrc=$?
+wait $bpid
+brc=$?
+rid=$(sed -n 's/^SENT //p' "$W/p8.out")
+if [ $mrc -eq 0 ] && [ $brc -eq 0 ] && [ -n "$rid" ] &&
+    grep -q '^RECV after Baileys lost it$' "$W/b8.out" &&
+    grep -q "recv <receipt id=\"$rid\" type=\"retry\" to=\"$PLID:1@lid\"" "$W/wasim.log" &&
+    [ "$(grep -c "recv <message id=\"$rid\"" "$W/wasim.log")" -ge 2 ] &&
+    grep -q "recv <ack id=\"$rid\" [^>]*class=\"receipt\" type=\"retry\"" "$W/wasim.log"; then
+	pass wa40_peer_retry_answered
+else
+	fail wa40_peer_retry_answered "ponton rc $mrc, baileys rc $brc, id '$rid'"
+	tail -n 5 "$W/p8.out" "$W/p8.err"
+	grep -v '^ \|^}\|^Closing' "$W/b8.out" | tail -n 5
 fi
 
 # ponton loses its sessions with Baileys (both address forms): the next
