@@ -74,7 +74,8 @@ struct wa_msg_sender;
 /* c, sig and loop are borrowed and must outlive the sender. */
 struct wa_msg_sender *wa_msg_sender_new(struct u_loop *loop,
     struct wa_client *c, struct wa_signal *sig);
-/* Pending sends are dropped without their callbacks.  NULL is a no-op. */
+/* Pending sends are dropped without their callbacks.  NULL is a no-op.
+ * Not from a completion callback of this sender (defer it). */
 void wa_msg_sender_free(struct wa_msg_sender *s);
 
 /*
