@@ -46,6 +46,7 @@ struct send {
 	struct wa_jid		 devs[WA_MSG_MAX_DEVICES];
 	size_t			 ndevs;
 	uint64_t		 deadline;	/* ACK stage, u_loop_now ms */
+	unsigned		 retry;		/* > 0: answering a retry receipt */
 	wa_msg_sent_fn		 cb;
 	void			*arg;
 };
@@ -273,6 +274,9 @@ wa_msg_device_identity(const struct wa_device *dev, uint8_t **out,
 	sdi.has_details = 1;
 	sdi.details.data = dev->adv_details;
 	sdi.details.len = dev->adv_details_len;
+	sdi.has_account_signature_key = 1;
+	sdi.account_signature_key.data = (uint8_t *)dev->adv_account_sig_key;
+	sdi.account_signature_key.len = WA_KEY_LEN;
 	sdi.has_account_signature = 1;
 	sdi.account_signature.data = (uint8_t *)dev->adv_account_sig;
 	sdi.account_signature.len = WA_SIG_LEN;
@@ -441,6 +445,41 @@ out:
 	return r;
 }
 
+/*
+ * A re-send for a retry receipt goes to the requesting device only, with
+ * its <enc count=N> as a direct child (wa-protocol.md §8.5, as whatsmeow
+ * and Baileys send it): to=<device>, device_fanout=false.
+ */
+static void
+retry_form(struct wa_node *msg, const struct wa_jid *dev, unsigned count)
+{
+	struct wa_node *parts = wa_node_child(msg, "participants"), *enc;
+	struct wa_node **kids;
+	size_t i, n;
+
+	if (parts == NULL || parts->nchildren != 1 ||
+	    parts->children[0]->nchildren != 1)
+		return;
+	enc = wa_node_dup(parts->children[0]->children[0]);
+	wa_node_set_attr_u64(enc, "count", count);
+	/* Rebuild the children: enc first, then the rest minus participants. */
+	n = msg->nchildren;
+	kids = msg->children;
+	msg->children = NULL;
+	msg->nchildren = msg->children_alloc = 0;
+	msg->kind = WA_CONTENT_NONE;
+	wa_node_add_child(msg, enc);
+	for (i = 0; i < n; i++) {
+		if (kids[i] == parts)
+			wa_node_free(kids[i]);
+		else
+			wa_node_add_child(msg, kids[i]);
+	}
+	free(kids);
+	wa_node_set_attr_jid(msg, "to", dev);
+	wa_node_set_attr(msg, "device_fanout", "false");
+}
+
 /* Encrypt for every device with a session and send the stanza. */
 static void
 encrypt_and_send(struct send *m)
@@ -454,6 +493,8 @@ encrypt_and_send(struct send *m)
 		finish(m, r, 0);
 		return;
 	}
+	if (m->retry > 0)
+		retry_form(msg, &m->devs[0], m->retry);
 	if ((r = wa_client_send_node(s->c, msg)) != 0) {
 		finish(m, r, 0);
 		return;
@@ -678,6 +719,7 @@ answer_retry(struct wa_msg_sender *s, const struct wa_node *n)
 	m->devs[0] = dev;
 	m->devs[0].ad = false;
 	m->ndevs = 1;
+	m->retry = rec->retries;
 	m->next = s->sends;
 	s->sends = m;
 	if ((r = wa_client_send_iq(s->c, wa_msg_prekey_node(m->devs, 1), 0,

@@ -119,8 +119,9 @@ struct wa_node *wa_msg_prekey_node(const struct wa_jid *devs, size_t n);
  */
 int wa_msg_text_payload(const char *text, const char *dest, uint8_t **out,
     size_t *len);
-/* The <device-identity> bytes (ADVSignedDeviceIdentity without the account
- * signature key) of a paired device; owned.  U_ERR_INVALID if not paired. */
+/* The <device-identity> bytes (our ADVSignedDeviceIdentity, account
+ * signature key included, as wa-protocol.md §6.4 says) of a paired device;
+ * owned.  U_ERR_INVALID if not paired. */
 int wa_msg_device_identity(const struct wa_device *dev, uint8_t **out,
     size_t *len);
 /*

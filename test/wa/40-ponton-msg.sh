@@ -165,7 +165,8 @@ fi
 
 # Baileys loses its sessions: it cannot decrypt ponton's next message and
 # sends a retry receipt; ponton drops its session with that device, fetches
-# a fresh bundle and sends the message again (same id); Baileys decrypts it.
+# a fresh bundle and sends the message again (same id, to that device only,
+# <enc count=1> as a direct child); Baileys decrypts it.
 rm -f "$W"/auth-b/session-*.json
 chat "$W/b8.out" --expect 1 --stay-ms 500
 wh_wait_line '^MILESTONE open' 300 "$W/b8.out"
@@ -179,7 +180,8 @@ rid=$(sed -n 's/^SENT //p' "$W/p8.out")
 if [ $mrc -eq 0 ] && [ $brc -eq 0 ] && [ -n "$rid" ] &&
     grep -q '^RECV after Baileys lost it$' "$W/b8.out" &&
     grep -q "recv <receipt id=\"$rid\" type=\"retry\" to=\"$PLID:1@lid\"" "$W/wasim.log" &&
-    [ "$(grep -c "recv <message id=\"$rid\"" "$W/wasim.log")" -ge 2 ] &&
+    grep "recv <message id=\"$rid\"" "$W/wasim.log" | grep 'device_fanout="false"' |
+    grep -q "to=\"$bjid:1@s.whatsapp.net\".*><enc v=\"2\" type=\"pkmsg\" count=\"1\">" &&
     grep -q "recv <ack id=\"$rid\" [^>]*class=\"receipt\" type=\"retry\"" "$W/wasim.log"; then
 	pass wa40_peer_retry_answered
 else
