@@ -16,6 +16,8 @@
 # to stderr; exits non-zero if Go is missing or the build fails.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
+# The Go toolchain of this kind of machine lives in /usr/local/go.
+command -v go >/dev/null 2>&1 || PATH=$PATH:/usr/local/go/bin
 if ! command -v go >/dev/null 2>&1; then
 	echo "build.sh: go not found" >&2
 	exit 1
