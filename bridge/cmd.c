@@ -9,6 +9,7 @@
 
 #include "bridge/bridge.h"
 #include "bridge/cmd.h"
+#include "bridge/login_flow.h"
 #include "bridge/version.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -39,6 +40,14 @@ const struct br_cmd br_cmds[] = {
 	    cmd_cancel },
 	{ "help", NULL, BR_CMD_SEC_GENERAL, BR_TXT_DESC_HELP, NULL, 0,
 	    cmd_help },
+	{ "list-logins", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_LIST_LOGINS, NULL,
+	    BR_CMD_REQ_LOGIN_PERM, br_cmd_list_logins },
+	{ "login", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_LOGIN, "[_flow ID_]",
+	    BR_CMD_REQ_LOGIN_PERM, br_cmd_login },
+	{ "logout", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_LOGOUT, "<_login ID_>", 0,
+	    br_cmd_logout },
+	{ "relogin", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_RELOGIN,
+	    "<_login ID_> [_flow ID_]", BR_CMD_REQ_LOGIN_PERM, br_cmd_relogin },
 	{ "set-management-room", NULL, BR_CMD_SEC_GENERAL,
 	    BR_TXT_DESC_SET_MGMT, NULL, 0, cmd_set_management_room },
 	{ "version", NULL, BR_CMD_SEC_GENERAL, BR_TXT_DESC_VERSION, NULL, 0,

@@ -29,7 +29,9 @@
 #include "bridge/config.h"
 #include "bridge/errors.h"
 #include "bridge/exitcodes.h"
+#include "bridge/login_flow.h"
 #include "bridge/mx.h"
+#include "bridge/net.h"
 #include "bridge/registration.h"
 #include "bridge/version.h"
 #include "db/db.h"
@@ -509,6 +511,7 @@ out:
 struct runtime {
 	struct u_loop	*loop;		/* borrowed */
 	struct br_bridge *br;		/* borrowed */
+	struct br_net	*net;		/* borrowed */
 	int		 code;		/* exit code once stopped */
 	int		 started;
 };
@@ -516,10 +519,13 @@ struct runtime {
 static void
 on_ready(void *arg)
 {
-	(void)arg;
-	log_info("Bridge started; the WhatsApp side is not wired in this "
-	    "build, only the Matrix side (commands, management rooms, "
-	    "portal recovery) runs");
+	struct runtime *rt = arg;
+
+	/* Reconnect every stored login (upstream: StartConnectors). */
+	if (rt->net != NULL && rt->net->ops->start(rt->net) != 0)
+		log_warnx("cannot load the stored logins");
+	log_info("Bridge started; stored WhatsApp logins are "
+	    "connecting");
 }
 
 static void
@@ -580,6 +586,7 @@ static int
 run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 {
 	struct br_mx_handlers h;
+	struct br_net_events nev = { 0 };
 	struct br_bridge *br;
 	struct br_mx *mx = NULL;
 	struct runtime rt;
@@ -599,6 +606,14 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 		goto out;
 	}
 	br_bridge_set_mx(br, mx);
+	nev.on_state = br_login_on_state;
+	nev.on_login_gone = br_login_on_gone;
+	nev.arg = br;
+	if (br_net_wa_new(rt.loop, cfg, db, NULL, &nev, &rt.net) != 0) {
+		rc = BR_EXIT_CONFIG_INVALID;
+		goto out;
+	}
+	br_login_attach(rt.net);
 	log_info("Appservice listening on %s:%d", cfg->appservice.hostname,
 	    br_mx_as_port(mx));
 	u_loop_on_signal(rt.loop, on_signal, &rt);
@@ -609,8 +624,13 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	if (rc == BR_EXIT_OK)
 		log_info("Bridge stopped");
 out:
+	br_login_attach(NULL);
+	if (rt.net != NULL)
+		rt.net->ops->stop(rt.net);
 	br_bridge_stop(br);
 	br_mx_as_free(mx);
+	if (rt.net != NULL)
+		rt.net->ops->free(rt.net);
 	br_bridge_free(br);
 	u_loop_free(rt.loop);
 	return rc;

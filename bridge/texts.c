@@ -129,6 +129,18 @@ static const struct text texts[BR_TXT_COUNT] = {
 	[BR_TXT_MGMT_UPDATED] = { {
 	    "Management room updated",
 	    "Salon de gestion mis à jour" } },
+	[BR_TXT_DESC_LOGIN] = { {
+	    "Log into the bridge",
+	    "Se connecter à la passerelle" } },
+	[BR_TXT_DESC_LOGOUT] = { {
+	    "Log out of the bridge",
+	    "Se déconnecter de la passerelle" } },
+	[BR_TXT_DESC_LIST_LOGINS] = { {
+	    "List your logins",
+	    "Lister vos connexions" } },
+	[BR_TXT_DESC_RELOGIN] = { {
+	    "Re-authenticate an existing login",
+	    "Se reconnecter sur une connexion existante" } },
 	[BR_TXT_DESC_BRIDGE] = { {
 	    "Bridge an existing chat on the remote network to this Matrix room",
 	    "Relier une discussion WhatsApp existante à ce salon Matrix" } },

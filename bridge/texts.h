@@ -71,6 +71,10 @@ enum br_text_id {
 	BR_TXT_BRIDGE_USE_OVERWRITE,	/* {0}: name, {1}: matrix.to URL */
 	BR_TXT_BRIDGE_FAILED,		/* {0}: error */
 	BR_TXT_BRIDGE_DONE,		/* {0}: portal ID */
+	BR_TXT_DESC_LOGIN,
+	BR_TXT_DESC_LOGOUT,
+	BR_TXT_DESC_LIST_LOGINS,
+	BR_TXT_DESC_RELOGIN,
 	BR_TXT_COUNT
 };
 

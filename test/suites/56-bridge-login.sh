@@ -5,9 +5,11 @@
 # phone digits, remote_name +digits, metadata.wa_device_id); a new process
 # reconnects every stored login; logout unlinks the device at the server
 # and deletes the row; a cancelled flow stops cleanly; a bad number is
-# refused before connecting.  Drives $BUILD/san/tools/br_net_drive.
+# refused before connecting.  Drives $BUILD/san/tools/br_net_drive; then
+# test/bridge/login-e2e.sh does it from the management room of the real
+# ponton on Synapse.
 #
-# Ports: all kernel-picked (wasim --port 0).
+# Ports: wasim kernel-picked; login-e2e.sh uses 18508-18509 (H4c range).
 set -u
 : "${BUILD:=build}"
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -232,5 +234,9 @@ if wait_exit $DPID 20 && [ $rc -eq 0 ] && grep -q '^CANCELLED$' "$T/cancel.out" 
 else
 	fail bridge56_flow_cancel "$T/cancel.out" "$T/cancel.err"
 fi
+
+# 9. The same from the management room of a real ponton on Synapse.
+echo "# login from the management room (test/bridge/login-e2e.sh)"
+sh "$TOP/test/bridge/login-e2e.sh" || status=1
 
 exit $status
