@@ -2,7 +2,7 @@
  * config_typed.c: fill struct br_config from the effective tree (merged
  * file values plus environment overrides), with the checks upstream's YAML
  * decoding makes (types, permission levels, log levels, port range, bot
- * avatar URI).  Strings are borrowed from the trees; arrays are owned by
+ * avatar URI, templates parsed by bridge/relay_tmpl).  Strings are borrowed from the trees; arrays are owned by
  * the config (freed in br_config_free).
  */
 #include <errno.h>
@@ -18,6 +18,7 @@
 
 #include "bridge/config.h"
 #include "bridge/config_int.h"
+#include "bridge/relay_tmpl.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -92,6 +93,60 @@ kvmap(struct br__cctx *c, const char *path, const struct br__ynode *n,
 		(*out)[*nout].key = n->kids[i]->val;
 		(*out)[*nout].val = v->type == BR_YT_NULL ? "" : v->val;
 		(*nout)++;
+	}
+	return 0;
+}
+
+/* Parse one template value as upstream does when it decodes the config
+ * (text/template.Parse); a bad one names the key. */
+static int
+check_tmpl(struct br__cctx *c, const char *path, const char *key,
+    const struct br__ynode *n, const char *src, enum br_relay_tmpl_root root)
+{
+	struct br_relay_tmpl *t = NULL;
+	char why[160];
+
+	if (br_relay_tmpl_parse(src, root, &t, why, sizeof(why)) == 0) {
+		br_relay_tmpl_free(t);
+		return 0;
+	}
+	br__cfg_err(c->err, c->errsz, "%s:%d:%d: %s%s%s: invalid template: %s",
+	    br__cfg_src(n), n->line, n->col, path, key != NULL ? "." : "",
+	    key != NULL ? key : "", why);
+	return BR_ERR_CONFIG_TYPE;
+}
+
+static int
+check_templates(struct br__cctx *c, const struct br__ynode *root,
+    const struct br_config *cfg)
+{
+	static const struct {
+		const char		*path;
+		enum br_relay_tmpl_root	 root;
+	} one[] = {
+		{ "network.displayname_template", BR_RELAY_ROOT_GHOST },
+		{ "bridge.relay.displayname_format", BR_RELAY_ROOT_SENDER },
+	};
+	const struct br__ynode *n, *fm;
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		if ((n = br__cfg_lookup(root, one[i].path)) == NULL ||
+		    n->kind != BR_Y_SCALAR || n->type == BR_YT_NULL)
+			continue;
+		if ((r = check_tmpl(c, one[i].path, NULL, n, n->val,
+		    one[i].root)) < 0)
+			return r;
+	}
+	fm = br__cfg_lookup(root, "bridge.relay.message_formats");
+	for (i = 0; fm != NULL && fm->kind == BR_Y_MAP &&
+	    i < cfg->bridge.relay.n_message_formats; i++) {
+		const struct br_kv *kv = &cfg->bridge.relay.message_formats[i];
+
+		if ((r = check_tmpl(c, "bridge.relay.message_formats", kv->key,
+		    fm->kids[2 * i + 1], kv->val, BR_RELAY_ROOT_MESSAGE)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -384,6 +439,8 @@ br__cfg_typed(struct br__cctx *c)
 		    );
 	if ((n = br__cfg_lookup(root, "logging")) != NULL &&
 	    (r = typed_logging(c, n)) < 0)
+		return r;
+	if ((r = check_templates(c, root, cfg)) < 0)
 		return r;
 	/* Checks upstream makes while decoding: the port is a uint16 and the
 	 * bot avatar must be an mxc:// URI (or "" / "remove"). */

@@ -3,11 +3,9 @@
  * from network.displayname_template, and "ensure": registered, named,
  * saved in the ghost table, joined to a portal room.
  *
- * The template renderer here covers the subset of Go templates that
- * mautrix-whatsapp's displayname_template uses: literal text, {{.Field}},
- * {{"literal"}} and {{or A B ...}} (the first non-empty argument).  It is
- * meant to be replaced by the relay-template renderer (bridge/relay_tmpl)
- * once that supports `or` and string literals: one renderer in the end.
+ * The template is parsed and rendered by bridge/relay_tmpl (the ghost
+ * root: {{.Field}}, {{"literal"}}, {{or A B ...}}, the legacy names); this
+ * file supplies the field values, RedactedPhone among them.
  *
  * What it does not do: avatars, contact info (identifiers), extra profile.
  *
@@ -21,7 +19,7 @@
 #include "bridge/config.h"
 #include "bridge/mx.h"
 #include "bridge/portal.h"
-#include "util/buf.h"
+#include "bridge/relay_tmpl.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -29,40 +27,16 @@
 /* A displayname longer than this is cut (Synapse refuses > 256 chars;
  * the template's output is bounded before the call). */
 #define NAME_MAX_BYTES	256
-/* Arguments of one {{or ...}}. */
-#define OR_ARGS_MAX	16
 
-static const char *
-field(const struct br_ghost_info *gi, const char *name, size_t n)
-{
-	static const struct {
-		const char	*name;
-		size_t		 off;
-	} f[] = {
-		{ "PushName", offsetof(struct br_ghost_info, push_name) },
-		{ "BusinessName", offsetof(struct br_ghost_info, business_name) },
-		{ "FullName", offsetof(struct br_ghost_info, full_name) },
-		{ "FirstName", offsetof(struct br_ghost_info, first_name) },
-		{ "Phone", offsetof(struct br_ghost_info, phone) },
-		/* mautrix-whatsapp's deprecated legacy names */
-		{ "JID", offsetof(struct br_ghost_info, phone) },
-		{ "Notify", offsetof(struct br_ghost_info, push_name) },
-		{ "VName", offsetof(struct br_ghost_info, business_name) },
-		{ "Name", offsetof(struct br_ghost_info, full_name) },
-		{ "Short", offsetof(struct br_ghost_info, first_name) },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (strlen(f[i].name) == n && memcmp(f[i].name, name, n) == 0)
-			return *(const char *const *)(const void *)
-			    ((const char *)gi + f[i].off);
-	return (const char *)-1;
-}
+/* What the ghost root's fields read (borrowed from the caller). */
+struct ghost_vals {
+	const struct br_ghost_info	*gi;
+	char				 redacted[NAME_MAX_BYTES * 4];
+};
 
 /* RedactedPhone, as mautrix-whatsapp's redactPhone: the first 2 and
- * last 2 bytes kept, each byte between them becomes U+2219 "∙"; 4 bytes
- * or fewer stay as they are. */
+ * last 2 bytes kept, each byte between them becomes U+2219 "\xe2\x88\x99";
+ * 4 bytes or fewer stay as they are.  Too long for out: "". */
 static void
 redacted(const char *phone, char *out, size_t outsz)
 {
@@ -82,136 +56,51 @@ redacted(const char *phone, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
-/* One argument: .Field or "literal".  *val set (possibly "").  p moves. */
-static int
-arg(const char **pp, const char *end, const struct br_ghost_info *gi,
-    char *tmp, size_t tmpsz, const char **val)
+static const char *
+ghost_lookup(void *arg, int f)
 {
-	const char *p = *pp, *s;
-	size_t n;
+	struct ghost_vals *v = arg;
 
-	if (p < end && *p == '"') {
-		s = ++p;
-		while (p < end && *p != '"' && *p != '\\')
-			p++;
-		if (p >= end || *p != '"')
-			return U_ERR_INVALID;
-		n = (size_t)(p - s);
-		if (n >= tmpsz)
-			return U_ERR_TOO_BIG;
-		memcpy(tmp, s, n);
-		tmp[n] = '\0';
-		*val = tmp;
-		*pp = p + 1;
-		return 0;
+	switch ((enum br_relay_ghost_field)f) {
+	case BR_GHOST_F_PUSH_NAME: return v->gi->push_name;
+	case BR_GHOST_F_BUSINESS_NAME: return v->gi->business_name;
+	case BR_GHOST_F_FULL_NAME: return v->gi->full_name;
+	case BR_GHOST_F_FIRST_NAME: return v->gi->first_name;
+	case BR_GHOST_F_PHONE: return v->gi->phone;
+	case BR_GHOST_F_REDACTED_PHONE:
+		redacted(v->gi->phone, v->redacted, sizeof(v->redacted));
+		return v->redacted;
 	}
-	if (p < end && *p == '.') {
-		s = ++p;
-		while (p < end && ((*p >= 'A' && *p <= 'Z') ||
-		    (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
-			p++;
-		n = (size_t)(p - s);
-		if (n == 13 && memcmp(s, "RedactedPhone", 13) == 0) {
-			redacted(gi->phone, tmp, tmpsz);
-			*val = tmp;
-		} else {
-			*val = field(gi, s, n);
-			if (*val == (const char *)-1)
-				return U_ERR_INVALID;
-			if (*val == NULL)
-				*val = "";
-		}
-		*pp = p;
-		return 0;
-	}
-	return U_ERR_INVALID;
-}
-
-static void
-skip_ws(const char **p, const char *end)
-{
-	while (*p < end && (**p == ' ' || **p == '\t'))
-		(*p)++;
-}
-
-/* The action between {{ and }}; appends its value to b. */
-static int
-action(const char *p, const char *end, const struct br_ghost_info *gi,
-    struct u_buf *b)
-{
-	char tmp[OR_ARGS_MAX][NAME_MAX_BYTES * 4];
-	const char *val, *chosen = NULL;
-	int is_or = 0, n = 0, r;
-
-	skip_ws(&p, end);
-	if (end - p > 2 && memcmp(p, "or", 2) == 0 &&
-	    (p[2] == ' ' || p[2] == '\t')) {
-		is_or = 1;
-		p += 2;
-	}
-	for (;;) {
-		skip_ws(&p, end);
-		if (p >= end)
-			break;
-		if (n >= OR_ARGS_MAX || (!is_or && n > 0))
-			return U_ERR_INVALID;
-		r = arg(&p, end, gi, tmp[n], sizeof(tmp[n]), &val);
-		if (r < 0)
-			return r;
-		if (chosen == NULL && val[0] != '\0')
-			chosen = val;
-		n++;
-	}
-	if (n == 0)
-		return U_ERR_INVALID;
-	if (chosen != NULL)
-		return u_buf_add(b, chosen, strlen(chosen));
-	return 0;
+	return NULL;
 }
 
 int
 br_ghost_displayname(const char *tmpl, const struct br_ghost_info *gi,
     char **out)
 {
-	struct u_buf b;
-	const char *p = tmpl, *open, *close;
-	int r = U_ERR_INVALID;
+	struct br_relay_tmpl *t = NULL;
+	struct ghost_vals v;
+	char *s = NULL;
+	size_t cut;
+	int r;
 
-	u_buf_init(&b, NAME_MAX_BYTES * 8);
-	while (*p != '\0') {
-		open = strstr(p, "{{");
-		if (open == NULL) {
-			r = u_buf_add(&b, p, strlen(p));
-			if (r < 0)
-				goto out;
-			break;
-		}
-		if ((r = u_buf_add(&b, p, (size_t)(open - p))) < 0)
-			goto out;
-		close = strstr(open + 2, "}}");
-		if (close == NULL) {
-			r = U_ERR_INVALID;
-			goto out;
-		}
-		if ((r = action(open + 2, close, gi, &b)) < 0)
-			goto out;
-		p = close + 2;
-	}
-	if ((r = u_buf_add(&b, "", 1)) < 0)
-		goto out;
-	if (strlen((const char *)b.p) > NAME_MAX_BYTES) {
-		size_t cut = NAME_MAX_BYTES;
-
+	if (br_relay_tmpl_parse(tmpl, BR_RELAY_ROOT_GHOST, &t, NULL, 0) != 0)
+		return U_ERR_INVALID;
+	v.gi = gi;
+	v.redacted[0] = '\0';
+	r = br_relay_tmpl_render_fn(t, ghost_lookup, &v, &s);
+	br_relay_tmpl_free(t);
+	if (r < 0)
+		return r;
+	if (strlen(s) > NAME_MAX_BYTES) {
 		/* Cut on a character boundary (no half UTF-8 sequence). */
-		while (cut > 0 && (b.p[cut] & 0xC0) == 0x80)
+		cut = NAME_MAX_BYTES;
+		while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
 			cut--;
-		b.p[cut] = '\0';
+		s[cut] = '\0';
 	}
-	*out = u_strdup((const char *)b.p);
-	r = 0;
-out:
-	u_buf_free(&b);
-	return r;
+	*out = s;
+	return 0;
 }
 
 /* ---- ensure ---- */

@@ -3,13 +3,19 @@
  * formats, and RelayConfig.FormatMessage / GetUserDistinguisher /
  * FormatName (mautrix-go bridgev2/bridgeconfig/relay.go).
  *
- * A template is compiled to a flat list of items (text, field, if, else,
- * end) with jump targets; rendering is one pass.  Values are inserted as
+ * A template is compiled to a flat list of items (text, expression, if,
+ * else, end) with jump targets; rendering is one pass.  An expression is
+ * one argument (a field or a string literal) or `or` over several, as
+ * text/template's builtin: the first non-empty argument, else the last.
+ * The same parser serves network.displayname_template (the ghost root):
+ * field values come from the caller's lookup callback there, and the
+ * output is plain text, again without escaping.  Values are inserted as
  * they are, as text/template does (no HTML escaping: a display name with
  * markup reaches formatted_body unchanged, exactly as upstream).
  * Unknown fields are refused at parse time; upstream's text/template
  * would only fail when a message is relayed.
- * Does not: pipelines, functions, variables, range/with/define, .Content.
+ * Does not: pipelines, functions other than `or`, variables,
+ * range/with/define, .Content, escapes inside string literals.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +29,7 @@
 #include "bridge/relay_tmpl.h"
 #include "util/mem.h"
 
-enum op { OP_TEXT, OP_FIELD, OP_IF, OP_ELSE, OP_END };
+enum op { OP_TEXT, OP_EXPR, OP_IF, OP_ELSE, OP_END };
 
 enum field {
 	F_MESSAGE, F_CAPTION, F_FILENAME, F_USER_ID, F_DISPLAYNAME,
@@ -41,10 +47,38 @@ static const struct {
 	{ "RequiresDisambiguation", F_REQUIRES },
 };
 
+/* The ghost root's fields, with mautrix-whatsapp's deprecated legacy
+ * names (JID, Notify, VName, Name, Short) as aliases. */
+static const struct {
+	const char			*name;
+	enum br_relay_ghost_field	 f;
+} ghost_fields[] = {
+	{ "PushName", BR_GHOST_F_PUSH_NAME },
+	{ "BusinessName", BR_GHOST_F_BUSINESS_NAME },
+	{ "FullName", BR_GHOST_F_FULL_NAME },
+	{ "FirstName", BR_GHOST_F_FIRST_NAME },
+	{ "Phone", BR_GHOST_F_PHONE },
+	{ "RedactedPhone", BR_GHOST_F_REDACTED_PHONE },
+	{ "JID", BR_GHOST_F_PHONE },
+	{ "Notify", BR_GHOST_F_PUSH_NAME },
+	{ "VName", BR_GHOST_F_BUSINESS_NAME },
+	{ "Name", BR_GHOST_F_FULL_NAME },
+	{ "Short", BR_GHOST_F_FIRST_NAME },
+};
+
+/* One operand: a field of the root, or a string literal. */
+struct arg {
+	int		 field;		/* the root's field id; -1: literal */
+	int		 is_bool;	/* RequiresDisambiguation: "false" is false */
+	char		*lit;		/* owned; literal only */
+};
+
 struct item {
 	enum op		 op;
 	char		*text;	/* owned; OP_TEXT */
-	enum field	 field;
+	struct arg	*args;	/* owned; OP_EXPR, OP_IF */
+	size_t		 nargs;
+	int		 is_or;
 	size_t		 jump;	/* OP_IF: false branch; OP_ELSE: past end */
 };
 
@@ -72,12 +106,16 @@ const char br_relay_default_name_format[] = "{{ .DisambiguatedName }}";
 void
 br_relay_tmpl_free(struct br_relay_tmpl *t)
 {
-	size_t i;
+	size_t i, j;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->n; i++)
+	for (i = 0; i < t->n; i++) {
 		free(t->it[i].text);
+		for (j = 0; j < t->it[i].nargs; j++)
+			free(t->it[i].args[j].lit);
+		free(t->it[i].args);
+	}
 	free(t->it);
 	free(t);
 }
@@ -101,10 +139,11 @@ push(struct br_relay_tmpl *t, enum op op)
 	return it;
 }
 
-/* ".Name" or ".Sender.Name" (message root) / ".Name" (sender root) */
+/* ".Name" or ".Sender.Name" (message root) / ".Name" (sender and ghost
+ * roots) */
 static int
 parse_field(const char *s, size_t len, enum br_relay_tmpl_root root,
-    enum field *f)
+    int *f)
 {
 	size_t i, nl;
 
@@ -112,6 +151,18 @@ parse_field(const char *s, size_t len, enum br_relay_tmpl_root root,
 		return -1;
 	s++;
 	len--;
+	if (root == BR_RELAY_ROOT_GHOST) {
+		for (i = 0; i < sizeof(ghost_fields) / sizeof(ghost_fields[0]);
+		    i++) {
+			nl = strlen(ghost_fields[i].name);
+			if (nl == len &&
+			    memcmp(s, ghost_fields[i].name, nl) == 0) {
+				*f = (int)ghost_fields[i].f;
+				return 0;
+			}
+		}
+		return -1;
+	}
 	if (root == BR_RELAY_ROOT_MESSAGE) {
 		if (len == 7 && memcmp(s, "Message", 7) == 0) {
 			*f = F_MESSAGE;
@@ -140,6 +191,61 @@ parse_field(const char *s, size_t len, enum br_relay_tmpl_root root,
 	return -1;
 }
 
+/*
+ * An expression s[0..len) (trimmed): one operand, or "or" and up to
+ * BR_RELAY_TMPL_MAX_ARGS operands.  An operand is a field (".Name"), a
+ * "double-quoted" string without escapes or a `raw` string.  Fills it.
+ */
+static int
+parse_expr(const char *s, size_t len, enum br_relay_tmpl_root root,
+    struct item *it)
+{
+	size_t p = 0, st;
+	struct arg a;
+
+	if (len > 2 && memcmp(s, "or", 2) == 0 && tspace(s[2])) {
+		it->is_or = 1;
+		p = 3;
+	}
+	for (;;) {
+		while (p < len && tspace(s[p]))
+			p++;
+		if (p >= len)
+			break;
+		if (it->nargs >= (it->is_or ? BR_RELAY_TMPL_MAX_ARGS : 1))
+			return -1;
+		memset(&a, 0, sizeof(a));
+		st = p;
+		if (s[p] == '"' || s[p] == '`') {
+			char q = s[p];
+
+			for (p++; p < len && s[p] != q; p++)
+				if (q == '"' && s[p] == '\\')
+					return -1;
+			if (p >= len)
+				return -1;
+			a.field = -1;
+			a.lit = u_strndup(s + st + 1, p - st - 1);
+			p++;
+		} else {
+			while (p < len && !tspace(s[p]))
+				p++;
+			if (parse_field(s + st, p - st, root, &a.field) != 0)
+				return -1;
+			a.is_bool = root != BR_RELAY_ROOT_GHOST &&
+			    a.field == F_REQUIRES;
+		}
+		if (p < len && !tspace(s[p])) {
+			free(a.lit);
+			return -1;
+		}
+		it->args = u_reallocarray(it->args, it->nargs + 1,
+		    sizeof(*it->args));
+		it->args[it->nargs++] = a;
+	}
+	return it->nargs > 0 ? 0 : -1;
+}
+
 /* How much of src to quote in an error: the action at pos, at most 60. */
 static size_t
 quote_len(const char *src, size_t pos, size_t len)
@@ -159,7 +265,6 @@ br_relay_tmpl_parse(const char *src, enum br_relay_tmpl_root root,
 	int depth = 0, has_else[BR_RELAY_TMPL_MAX_DEPTH], trim_next = 0;
 	size_t elses[BR_RELAY_TMPL_MAX_DEPTH];
 	const char *why = NULL, *e;
-	enum field f;
 
 	if (len > BR_RELAY_TMPL_MAX || !br__fmt_utf8_ok(src, len)) {
 		if (err != NULL)
@@ -208,19 +313,12 @@ br_relay_tmpl_parse(const char *src, enum br_relay_tmpl_root root,
 		if (b - a >= 4 && memcmp(src + a, "/*", 2) == 0 &&
 		    memcmp(src + b - 2, "*/", 2) == 0)
 			continue;
-		if (parse_field(src + a, b - a, root, &f) == 0) {
-			push(t, OP_FIELD)->field = f;
-		} else if (b - a > 3 && memcmp(src + a, "if", 2) == 0 &&
+		if (b - a > 3 && memcmp(src + a, "if", 2) == 0 &&
 		    tspace(src[a + 2])) {
 			size_t c = a + 3;
 
 			while (c < b && tspace(src[c]))
 				c++;
-			if (parse_field(src + c, b - c, root, &f) != 0) {
-				why = "unsupported condition";
-				pos = open;
-				goto fail;
-			}
 			if (depth >= BR_RELAY_TMPL_MAX_DEPTH) {
 				why = "if nested too deep";
 				pos = open;
@@ -229,7 +327,12 @@ br_relay_tmpl_parse(const char *src, enum br_relay_tmpl_root root,
 			ifs[depth] = t->n;
 			has_else[depth] = 0;
 			depth++;
-			push(t, OP_IF)->field = f;
+			if (parse_expr(src + c, b - c, root,
+			    push(t, OP_IF)) != 0) {
+				why = "unsupported condition";
+				pos = open;
+				goto fail;
+			}
 		} else if (b - a == 4 && memcmp(src + a, "else", 4) == 0) {
 			if (depth == 0 || has_else[depth - 1]) {
 				why = "unexpected else";
@@ -252,7 +355,8 @@ br_relay_tmpl_parse(const char *src, enum br_relay_tmpl_root root,
 				t->it[elses[depth]].jump = t->n;
 			else
 				t->it[ifs[depth]].jump = t->n;
-		} else {
+		} else if (parse_expr(src + a, b - a, root,
+		    push(t, OP_EXPR)) != 0) {
 			why = "unsupported action";
 			pos = open;
 			goto fail;
@@ -276,39 +380,74 @@ fail:
 	return BR_ERR_FMT_TEMPLATE;
 }
 
-static const char *
-field_value(enum field f, const struct br_relay_sender *s, const char *message,
-    const char *caption, const char *filename)
-{
-	const char *v = NULL;
+/* The message and sender roots' values, for br_relay_tmpl_render. */
+struct msg_ctx {
+	const struct br_relay_sender	*s;
+	const char			*message, *caption, *filename;
+};
 
-	switch (f) {
-	case F_MESSAGE: v = message; break;
-	case F_CAPTION: v = caption; break;
-	case F_FILENAME: v = filename; break;
-	case F_USER_ID: v = s->user_id; break;
-	case F_DISPLAYNAME: v = s->displayname; break;
-	case F_DISTINGUISHER: v = s->distinguisher; break;
-	case F_DISAMBIGUATED: v = s->disambiguated_name; break;
-	case F_FORMATTED_NAME: v = s->formatted_name; break;
-	case F_REQUIRES: v = s->requires_disambiguation ? "true" : "false";
-		break;
+static const char *
+msg_lookup(void *arg, int f)
+{
+	const struct msg_ctx *c = arg;
+	const struct br_relay_sender *s = c->s;
+
+	switch ((enum field)f) {
+	case F_MESSAGE: return c->message;
+	case F_CAPTION: return c->caption;
+	case F_FILENAME: return c->filename;
+	case F_USER_ID: return s->user_id;
+	case F_DISPLAYNAME: return s->displayname;
+	case F_DISTINGUISHER: return s->distinguisher;
+	case F_DISAMBIGUATED: return s->disambiguated_name;
+	case F_FORMATTED_NAME: return s->formatted_name;
+	case F_REQUIRES: return s->requires_disambiguation ? "true" : "false";
 	}
+	return NULL;
+}
+
+static const char *
+arg_value(const struct arg *a, const char *(*lookup)(void *, int), void *la)
+{
+	const char *v = a->field < 0 ? a->lit : lookup(la, a->field);
+
 	return v != NULL ? v : "";
 }
 
-int
-br_relay_tmpl_render(const struct br_relay_tmpl *t,
-    const struct br_relay_sender *sender, const char *message,
-    const char *caption, const char *filename, char **out)
+/* text/template's truth: a bool when true, a string when non-empty. */
+static int
+arg_true(const struct arg *a, const char *v)
 {
-	static const struct br_relay_sender none;
+	return v[0] != '\0' && !(a->is_bool && strcmp(v, "false") == 0);
+}
+
+/* The value of an expression; for `or`, its first true operand, else its
+ * last.  *truth: whether that value is true. */
+static const char *
+eval(const struct item *it, const char *(*lookup)(void *, int), void *la,
+    int *truth)
+{
+	const char *v = "";
+	size_t i;
+
+	*truth = 0;
+	for (i = 0; i < it->nargs; i++) {
+		v = arg_value(&it->args[i], lookup, la);
+		if ((*truth = arg_true(&it->args[i], v)))
+			break;
+	}
+	return v;
+}
+
+int
+br_relay_tmpl_render_fn(const struct br_relay_tmpl *t,
+    const char *(*lookup)(void *arg, int field), void *arg, char **out)
+{
 	struct u_buf b;
 	size_t pc = 0;
-	int r = 0;
+	int r = 0, truth;
+	const char *v;
 
-	if (sender == NULL)
-		sender = &none;
 	u_buf_init(&b, BR_FMT_MAX_OUT);
 	while (pc < t->n) {
 		const struct item *it = &t->it[pc];
@@ -317,16 +456,13 @@ br_relay_tmpl_render(const struct br_relay_tmpl *t,
 		case OP_TEXT:
 			r |= u_buf_add_str(&b, it->text);
 			break;
-		case OP_FIELD:
-			r |= u_buf_add_str(&b, field_value(it->field, sender,
-			    message, caption, filename));
+		case OP_EXPR:
+			v = eval(it, lookup, arg, &truth);
+			r |= u_buf_add_str(&b, v);
 			break;
 		case OP_IF:
-			/* a bool is true when true, a string when non-empty */
-			if (it->field == F_REQUIRES ?
-			    !sender->requires_disambiguation :
-			    field_value(it->field, sender, message, caption,
-			    filename)[0] == '\0') {
+			(void)eval(it, lookup, arg, &truth);
+			if (!truth) {
 				pc = it->jump;
 				continue;
 			}
@@ -340,6 +476,18 @@ br_relay_tmpl_render(const struct br_relay_tmpl *t,
 		pc++;
 	}
 	return br__fmt_finish(&b, r, out);
+}
+
+int
+br_relay_tmpl_render(const struct br_relay_tmpl *t,
+    const struct br_relay_sender *sender, const char *message,
+    const char *caption, const char *filename, char **out)
+{
+	static const struct br_relay_sender none;
+	struct msg_ctx c = { sender != NULL ? sender : &none, message, caption,
+	    filename };
+
+	return br_relay_tmpl_render_fn(t, msg_lookup, &c, out);
 }
 
 static int

@@ -6,10 +6,16 @@
  * Upstream parses the formats with Go's text/template (not html/template:
  * values are inserted as they are, no escaping).  We implement the subset
  * its defaults and the documented variables use: text, {{ .Field }},
- * {{ .Sender.Field }}, {{ if .Field }} ... {{ else }} ... {{ end }},
+ * {{ .Sender.Field }}, {{ "literal" }}, {{ or A B ... }} (operands are
+ * fields and string literals), {{ if EXPR }} ... {{ else }} ... {{ end }},
  * template comments and the {{- / -}} trim markers.  Anything else is
  * refused when the template is parsed (config load), with a message naming
  * the construct; br_relay_tmpl_parse is that validation.
+ *
+ * The same language and renderer serve mautrix-whatsapp's
+ * network.displayname_template (BR_RELAY_ROOT_GHOST): the caller supplies
+ * the field values through br_relay_tmpl_render_fn; the result is plain
+ * text (no escaping either).
  */
 #ifndef PONTON_BRIDGE_RELAY_TMPL_H
 #define PONTON_BRIDGE_RELAY_TMPL_H
@@ -20,12 +26,30 @@
 #define BR_RELAY_TMPL_MAX	4096
 /* {{ if }} nesting. */
 #define BR_RELAY_TMPL_MAX_DEPTH	8
+/* Operands of one {{ or ... }} (the default uses 5). */
+#define BR_RELAY_TMPL_MAX_ARGS	16
 
 struct br_relay_tmpl;
 
 enum br_relay_tmpl_root {
 	BR_RELAY_ROOT_MESSAGE,	/* .Sender.*, .Message, .Caption, .FileName */
 	BR_RELAY_ROOT_SENDER,	/* displayname_format: the sender's fields */
+	BR_RELAY_ROOT_GHOST,	/* network.displayname_template */
+};
+
+/*
+ * The ghost root's field ids, as br_relay_tmpl_render_fn's lookup gets
+ * them.  mautrix-whatsapp's deprecated names map onto them: .JID = Phone,
+ * .Notify = PushName, .VName = BusinessName, .Name = FullName,
+ * .Short = FirstName.
+ */
+enum br_relay_ghost_field {
+	BR_GHOST_F_PUSH_NAME,		/* .PushName */
+	BR_GHOST_F_BUSINESS_NAME,	/* .BusinessName */
+	BR_GHOST_F_FULL_NAME,		/* .FullName */
+	BR_GHOST_F_FIRST_NAME,		/* .FirstName */
+	BR_GHOST_F_PHONE,		/* .Phone */
+	BR_GHOST_F_REDACTED_PHONE,	/* .RedactedPhone */
 };
 
 /*
@@ -62,7 +86,17 @@ struct br_relay_out {
 	char	*filename;		/* owned; NULL when none */
 };
 
-/* Render a parsed template with raw field values (owned result). */
+/*
+ * Render with the caller's values: lookup(arg, id) returns the value of
+ * field id (enum br_relay_ghost_field for the ghost root), borrowed until
+ * the call returns; NULL reads as "".  Values are inserted as they are.
+ * 0 and *out (owned), or BR_ERR_FMT_TOO_BIG past BR_FMT_MAX_OUT.
+ */
+int br_relay_tmpl_render_fn(const struct br_relay_tmpl *t,
+    const char *(*lookup)(void *arg, int field), void *arg, char **out);
+
+/* Render a message or sender root template with raw field values (owned
+ * result). */
 int br_relay_tmpl_render(const struct br_relay_tmpl *t,
     const struct br_relay_sender *sender, const char *message,
     const char *caption, const char *filename, char **out);

@@ -268,4 +268,12 @@ cp hs-base.yaml hs.yaml
 sed -i "s|address: $STUB_refuse|address: $STUB_oldspec|" hs.yaml
 runbg "--ignore-unsupported-server runs against an old homeserver" -c hs.yaml --ignore-unsupported-server
 
+# --- templates are parsed at load (as upstream's text/template.Parse) ---------
+"$P" -e -c tmpl.yaml > /dev/null
+sed -i 's|^    displayname_template: .*|    displayname_template: "{{or .PushName .Nope}}"|' tmpl.yaml
+cp tmpl.yaml tmpl.orig
+run 10 "bad displayname_template exits 10" -c tmpl.yaml
+check "bad displayname_template error names the key" grep -q "tmpl.yaml:[0-9]*:[0-9]*: network.displayname_template: invalid template" err
+check "config with a bad template is not rewritten" cmp -s tmpl.yaml tmpl.orig
+
 exit $status

@@ -268,4 +268,81 @@ TEST(test_br_relay_format_name)
 	br_relay_tmpl_free(t);
 }
 
+/* `or` and string literals: text/template's builtin returns the first
+ * true operand (a non-empty string, a true bool), else the last one. */
+TEST(test_br_relay_template_or_and_literals)
+{
+	struct br_relay_sender s = { .user_id = "@u:x", .displayname = "",
+		.distinguisher = "D", .requires_disambiguation = 0 };
+	struct br_relay_tmpl *t;
+
+	RENDER("{{ or .Sender.Displayname .Sender.UserID }}", &s, "M", "",
+	    "@u:x");
+	RENDER("{{ or .Caption .Message \"x\" }}", &s, "M", "", "M");
+	RENDER("{{ or .Caption \"none\" }}|{{ \"lit\" }}|{{ `raw \"q\"` }}",
+	    &s, "M", "", "none|lit|raw \"q\"");
+	/* all operands empty: the last, here "" */
+	RENDER("[{{ or .Caption .Sender.Displayname }}]", &s, "M", "", "[]");
+	/* a false bool is not chosen, but is printed when it is the last */
+	RENDER("{{ or .Sender.RequiresDisambiguation .Caption }}|"
+	    "{{ or .Caption .Sender.RequiresDisambiguation }}", &s, "M", "",
+	    "|false");
+	RENDER("{{ if or .Caption .Sender.Distinguisher }}y{{ else }}n{{ end }}",
+	    &s, "M", "", "y");
+	RENDER("{{ if or .Caption .Sender.RequiresDisambiguation }}y{{ else }}n"
+	    "{{ end }}", &s, "M", "", "n");
+	/* refused at load: no operands, an escape, an unclosed literal, two
+	 * operands without or, too many operands, text glued to an operand */
+	CHECK_EQ_INT(br_relay_tmpl_parse("{{ or }}", BR_RELAY_ROOT_MESSAGE, &t,
+	    NULL, 0), BR_ERR_FMT_TEMPLATE);
+	CHECK_EQ_INT(br_relay_tmpl_parse("{{ \"a\\n\" }}", BR_RELAY_ROOT_MESSAGE,
+	    &t, NULL, 0), BR_ERR_FMT_TEMPLATE);
+	CHECK_EQ_INT(br_relay_tmpl_parse("{{ or .Message \"a }}",
+	    BR_RELAY_ROOT_MESSAGE, &t, NULL, 0), BR_ERR_FMT_TEMPLATE);
+	CHECK_EQ_INT(br_relay_tmpl_parse("{{ .Message .Caption }}",
+	    BR_RELAY_ROOT_MESSAGE, &t, NULL, 0), BR_ERR_FMT_TEMPLATE);
+	CHECK_EQ_INT(br_relay_tmpl_parse("{{ or \"a\"\"b\" }}",
+	    BR_RELAY_ROOT_MESSAGE, &t, NULL, 0), BR_ERR_FMT_TEMPLATE);
+	CHECK_EQ_INT(br_relay_tmpl_parse("{{ or .M .M .M .M .M .M .M .M .M .M "
+	    ".M .M .M .M .M .M .M }}", BR_RELAY_ROOT_MESSAGE, &t, NULL, 0),
+	    BR_ERR_FMT_TEMPLATE);
+	REQUIRE(br_relay_tmpl_parse("{{ or .Message .Message .Message .Message "
+	    ".Message .Message .Message .Message .Message .Message .Message "
+	    ".Message .Message .Message .Message .Message }}",
+	    BR_RELAY_ROOT_MESSAGE, &t, NULL, 0) == 0);
+	br_relay_tmpl_free(t);
+}
+
+/* The ghost root (network.displayname_template): its names, the legacy
+ * aliases, and values from the caller's lookup. */
+static const char *
+ghost_vals(void *arg, int f)
+{
+	static const char *const v[] = { "push", "", NULL, "first", "+49",
+		"+4∙9" };
+
+	(void)arg;
+	return f >= 0 && f <= BR_GHOST_F_REDACTED_PHONE ? v[f] : "?";
+}
+
+TEST(test_br_relay_template_ghost_root)
+{
+	struct br_relay_tmpl *t;
+	char *out = NULL;
+
+	REQUIRE(br_relay_tmpl_parse("{{or .BusinessName .FullName .PushName}}|"
+	    "{{.JID}}|{{.Notify}}|{{.VName}}|{{.Name}}|{{.Short}}|"
+	    "{{.FirstName}}|{{.RedactedPhone}}|{{or .FullName \"U\"}} (WA)",
+	    BR_RELAY_ROOT_GHOST, &t, NULL, 0) == 0);
+	REQUIRE(br_relay_tmpl_render_fn(t, ghost_vals, NULL, &out) == 0);
+	CHECK_EQ_STR(out, "push|+49|push|||first|first|+4∙9|U (WA)");
+	free(out);
+	br_relay_tmpl_free(t);
+	/* message fields are not ghost fields, and the reverse */
+	CHECK_EQ_INT(br_relay_tmpl_parse("{{ .Message }}", BR_RELAY_ROOT_GHOST,
+	    &t, NULL, 0), BR_ERR_FMT_TEMPLATE);
+	CHECK_EQ_INT(br_relay_tmpl_parse("{{ .PushName }}",
+	    BR_RELAY_ROOT_MESSAGE, &t, NULL, 0), BR_ERR_FMT_TEMPLATE);
+}
+
 TEST_MAIN()
