@@ -11,6 +11,9 @@
 #   whatsmeow_wrong_root_refused      with a trust root that is not wasim's,
 #                                     whatsmeow refuses the server's
 #                                     certificate chain (and never logs in)
+#   whatsmeow_wrong_leaf_key_refused  a wasim started with --cert-fault
+#                                     leaf-key (leaf certificate not for its
+#                                     Noise static key) is refused too
 #   whatsmeow_qr_received             whatsmeow showed a QR from wasim's refs
 #   wasim_scan_qr_whatsmeow           POST /admin/mock-phone/scan-qr took it
 #   whatsmeow_paired                  pair-success verified: PN and LID device
@@ -91,6 +94,25 @@ if [ $rc -eq 1 ] && has '^ERROR url: only loopback' "$W/nolo.out"; then
 	pass whatsmeow_refuses_non_loopback
 else
 	fail whatsmeow_refuses_non_loopback "exit $rc $(head -1 "$W/nolo.out")"
+fi
+
+# --- Leaf certificate not for the static key ----------------------------------
+# A wasim whose leaf certificate is for another key than its Noise static key
+# (signatures and serials all valid), started and stopped before the main one
+# (the harness tracks one wasim at a time).
+if wh_start "$W/leaf" --root-pub-file "$W/leaf/root" --cert-fault leaf-key; then
+	"$WM" -url "$WASIM_WS_URL" -root-file "$W/leaf/root" -store "$W/leaf.db" \
+	    -timeout 20s pair-qr > "$W/leaf.out" 2> "$W/leaf.err" < /dev/null
+	rc=$?
+	wh_stop
+	if [ $rc -eq 1 ] && has "^ERROR connect: .*cert key doesn't match decrypted static" "$W/leaf.out" &&
+	    ! has '^QR ' "$W/leaf.out"; then
+		pass whatsmeow_wrong_leaf_key_refused
+	else
+		fail whatsmeow_wrong_leaf_key_refused "exit $rc: $(head -2 "$W/leaf.out")"
+	fi
+else
+	fail whatsmeow_wrong_leaf_key_refused "wasim --cert-fault leaf-key did not start"
 fi
 
 if wh_start "$W" --root-pub-file "$W/root" --offline-delay-ms 500; then

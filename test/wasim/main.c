@@ -4,13 +4,16 @@
  *   wasim [--host 127.0.0.1] [--port N] [--admin-port N] [--media-port N]
  *         [--port-file PATH] [--root-pub-file PATH] [--state-dir DIR]
  *         [--qr-first-ms MS] [--qr-next-ms MS] [--offline-delay-ms MS]
- *         [--log-level LEVEL]
+ *         [--log-level LEVEL] [--cert-fault leaf-key]
  *
  * Ports default to 0 (the kernel picks free ones); the chosen ports, URLs,
  * the test root public key and our pid are written to --port-file as
  * sh-sourceable KEY=value lines once both listeners are up (written to a
  * temporary name and renamed, so a reader never sees half a file).
  * --root-pub-file receives the root public key alone, as 64 hex digits.
+ * --cert-fault leaf-key issues the leaf certificate for a key that is not
+ * the Noise static key (a strict client must refuse the server; tests use
+ * it to show that one does).
  *
  * Refuses to listen anywhere but loopback: --host must be 127.0.0.1 or
  * localhost.  SIGINT/SIGTERM stop it cleanly.
@@ -121,7 +124,7 @@ usage(void)
 	    "usage: wasim [--host 127.0.0.1] [--port N] [--admin-port N] [--media-port N]\n"
 	    "             [--port-file PATH] [--root-pub-file PATH] [--state-dir DIR]\n"
 	    "             [--qr-first-ms MS] [--qr-next-ms MS] [--offline-delay-ms MS]\n"
-	    "             [--log-level trace|debug|info|warn|error]\n");
+	    "             [--log-level trace|debug|info|warn|error] [--cert-fault leaf-key]\n");
 	exit(2);
 }
 
@@ -163,11 +166,13 @@ main(int argc, char **argv)
 		{ "qr-next-ms", required_argument, NULL, '2' },
 		{ "offline-delay-ms", required_argument, NULL, 'o' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "cert-fault", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim *s = u_calloc(1, sizeof(*s));
 	struct u_log_config lc;
 	char hex[2 * CRY_KEY_LEN + 1];
+	uint8_t leaf_key[CRY_KEY_LEN];
 	char *text;
 	int ch, lvl = U_LOG_INFO, r, rc = 1;
 
@@ -187,6 +192,11 @@ main(int argc, char **argv)
 		case '1': s->opts.qr_first_ms = parse_ms(optarg); break;
 		case '2': s->opts.qr_next_ms = parse_ms(optarg); break;
 		case 'o': s->opts.offline_delay_ms = parse_ms(optarg); break;
+		case 'c':
+			if (strcmp(optarg, "leaf-key") != 0)
+				usage();
+			s->opts.cert_fault_leaf_key = true;
+			break;
 		case 'l':
 			if ((lvl = u_log_level_parse(optarg)) < 0)
 				usage();
@@ -228,7 +238,13 @@ main(int argc, char **argv)
 	u_buf_init(&s->cert_chain, WA_CERT_CHAIN_MAX);
 	if (sim_state_load(s) != 0)
 		goto out;
-	if ((r = wa_cert_issue_chain(&s->root, s->server_static.pub, NULL,
+	memcpy(leaf_key, s->server_static.pub, CRY_KEY_LEN);
+	if (s->opts.cert_fault_leaf_key) {
+		leaf_key[0] ^= 0x01;
+		log_warnx("wasim: --cert-fault leaf-key: the leaf certificate "
+		    "is not for our static key");
+	}
+	if ((r = wa_cert_issue_chain(&s->root, leaf_key, NULL,
 	    &s->cert_chain)) != 0) {
 		log_warnx("wasim: certificate chain: %s", u_strerror(r));
 		goto out;

@@ -107,6 +107,7 @@ struct sim_opts {
 	uint64_t	 qr_first_ms;	/* validity of the first ref */
 	uint64_t	 qr_next_ms;	/* validity of each following ref */
 	uint64_t	 offline_delay_ms; /* <ib><offline> at the latest */
+	bool		 cert_fault_leaf_key; /* leaf not for our static key */
 };
 
 /* --- Directory: accounts (phones) and devices ------------------------------ */
