@@ -88,36 +88,7 @@ if ! syn_configure "$SYN_DIR" "$WORK/registration.yaml" || ! syn_start; then
 	exit 1
 fi
 
-start_ponton() {
-	"$PONTON" -n -c config.yaml > "ponton-$1.out" 2> "ponton-$1.err" &
-	PPID_=$!
-	i=0
-	while ! grep -q "Bridge started" "ponton-$1.out" 2>/dev/null; do
-		if ! kill -0 "$PPID_" 2>/dev/null || [ $i -ge 600 ]; then
-			return 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-stop_ponton() {
-	kill -TERM "$PPID_" 2>/dev/null
-	i=0
-	while kill -0 "$PPID_" 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$PPID_" 2>/dev/null; then
-		kill -KILL "$PPID_"
-		wait "$PPID_" 2>/dev/null
-		PPID_=""
-		return 1
-	fi
-	wait "$PPID_"
-	rc=$?
-	PPID_=""
-	[ $rc -eq 0 ] && ! grep -q "Sanitizer\|runtime error" "ponton-$1.err"
-}
+. "$TOP/test/bridge/ponton.sh"
 
 if ! start_ponton first; then
 	fail login_e2e_ponton_starts

@@ -81,39 +81,8 @@ if ! syn_start; then
 	exit 1
 fi
 
-# start_ponton TAG: run ponton in the background, wait for "Bridge started".
-start_ponton() {
-	"$PONTON" -n -c config.yaml > "ponton-$1.out" 2> "ponton-$1.err" &
-	PPID_=$!
-	i=0
-	while ! grep -q "Bridge started" "ponton-$1.out" 2>/dev/null; do
-		if ! kill -0 "$PPID_" 2>/dev/null || [ $i -ge 600 ]; then
-			return 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-
-# stop_ponton TAG: SIGTERM, expect exit 0 within 20 s and no sanitizer line.
-stop_ponton() {
-	kill -TERM "$PPID_" 2>/dev/null
-	i=0
-	while kill -0 "$PPID_" 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$PPID_" 2>/dev/null; then
-		kill -KILL "$PPID_"
-		wait "$PPID_" 2>/dev/null
-		PPID_=""
-		return 1
-	fi
-	wait "$PPID_"
-	rc=$?
-	PPID_=""
-	[ $rc -eq 0 ] && ! grep -q "Sanitizer\|runtime error" "ponton-$1.err"
-}
+# start_ponton TAG / stop_ponton TAG (run $PONTON in the background).
+. "$TOP/test/bridge/ponton.sh"
 
 run_driver() {
 	SERVER_NAME=localhost python3 "$TOP/test/bridge/recover.py" "$1" ||
