@@ -164,6 +164,20 @@ func wsAddr(raw string) (string, error) {
 // but not queued.
 const maxQueued = 1024
 
+// Extensions: other files of this package add commands and event
+// printers in their init() (one file per feature, so that several test
+// areas can grow the driver without editing this one):
+//
+//	extraCommands["name"] = func(d *driver, ctx context.Context, line string, f []string) { ... }
+//	extraEvents = append(extraEvents, func(d *driver, evt any) { ... })
+//
+// A command prints its own "RESULT name ..." line.  Every event goes to
+// every extraEvents function after the built-in printing below.
+var (
+	extraCommands = map[string]func(d *driver, ctx context.Context, line string, f []string){}
+	extraEvents   []func(d *driver, evt any)
+)
+
 type driver struct {
 	cli       *whatsmeow.Client
 	connected chan struct{}
@@ -173,6 +187,11 @@ type driver struct {
 }
 
 func (d *driver) onEvent(raw any) {
+	defer func() {
+		for _, fn := range extraEvents {
+			fn(d, raw)
+		}
+	}()
 	switch e := raw.(type) {
 	case *events.PairSuccess:
 		say("PAIRED %s %s %s", e.ID, e.LID, e.Platform)
@@ -283,6 +302,10 @@ func (d *driver) command(ctx context.Context, line string) bool {
 			say("RESULT iq ok %s", strings.Join(tags, ","))
 		}
 	default:
+		if fn, ok := extraCommands[f[0]]; ok {
+			fn(d, ctx, line, f)
+			break
+		}
 		say("RESULT %s failed unknown command", f[0])
 	}
 	return true
