@@ -52,6 +52,13 @@ wa_strerror(int code)
 	case WA_ERR_MSG_SERVER:	return "waweb: the server refused the message";
 	case WA_ERR_MSG_NO_DEVICES:	return "waweb: no device to send to";
 	case WA_ERR_MSG_MALFORMED:	return "waweb: malformed message";
+	case WA_ERR_MEDIA_MAC:	return "waweb: media MAC mismatch";
+	case WA_ERR_MEDIA_HASH:	return "waweb: media SHA-256 mismatch";
+	case WA_ERR_MEDIA_TOO_BIG:	return "waweb: media too large";
+	case WA_ERR_MEDIA_EXPIRED:	return "waweb: media URL expired";
+	case WA_ERR_MEDIA_HTTP:	return "waweb: media server error";
+	case WA_ERR_MEDIA_CONN:	return "waweb: unusable media_conn reply";
+	case WA_ERR_MEDIA_MALFORMED:	return "waweb: malformed media blob";
 	}
 	return "waweb: unknown error";
 }

@@ -64,6 +64,15 @@ enum {
 	WA_ERR_MSG_SERVER = -340,	/* the server refused a message (<ack error>) */
 	WA_ERR_MSG_NO_DEVICES = -341,	/* no device of the recipient to encrypt for */
 	WA_ERR_MSG_MALFORMED = -342,	/* a message stanza or its protobuf is malformed */
+	/* Media (media.c): a block of its own, -360..-369, so that codes
+	 * appended above by other files cannot collide with it. */
+	WA_ERR_MEDIA_MAC = -360,	/* media HMAC does not match (forged, corrupt) */
+	WA_ERR_MEDIA_HASH = -361,	/* fileEncSha256 or fileSha256 mismatch */
+	WA_ERR_MEDIA_TOO_BIG = -362,	/* media larger than its type's limit */
+	WA_ERR_MEDIA_EXPIRED = -363,	/* media URL gone (404/410): ask a retry */
+	WA_ERR_MEDIA_HTTP = -364,	/* media server refused or failed the request */
+	WA_ERR_MEDIA_CONN = -365,	/* media_conn reply unusable */
+	WA_ERR_MEDIA_MALFORMED = -366,	/* blob too short or not block-aligned */
 	/* Others: append new codes here. */
 };
 
