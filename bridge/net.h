@@ -11,8 +11,10 @@
  * login flows, the registry of logins) and one handle per login (struct
  * br_net_login: connect, disconnect, logout, state, remote id and name),
  * plus the events the network side reports to the core (struct
- * br_net_events).  Message events and calls come with issues 4/6 as NULL
- * slots: the core checks a slot and answers "unsupported" when it is NULL.
+ * br_net_events): messages, receipts, chat states, group changes; and the
+ * calls the core makes (send, read, typing, chat info, group
+ * administration).  Any optional slot may be NULL: the core checks it and
+ * answers "unsupported".
  *
  * What it does not do: Matrix, commands, texts.  The adapter writes the
  * user_login row itself when a login flow succeeds (id = phone digits,
@@ -31,6 +33,7 @@
 #define PONTON_BRIDGE_NET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Bridge error codes -570..-579 belong to the network side interface. */
 enum {
@@ -79,8 +82,194 @@ struct br_net_login_info {
 	struct br_net_state	 state;		/* the last one reported */
 };
 
-/* Placeholders for issue 4/6 (remote messages, receipts...). */
-struct br_net_message;
+/* ---- messages, chats, groups (issues 4, 6, 7) ----
+ *
+ * Identifiers across this interface are WhatsApp JID strings, as the
+ * core's bridge/ids.h parses them: chats "<digits>@s.whatsapp.net",
+ * "<n>@lid", "<id>@g.us"; users the same without device.  The network
+ * side normalises users and DM chats to the phone-number form whenever it
+ * knows the LID's number (upstream's ghosts are by phone number), and
+ * falls back to the LID form.  Message IDs are WhatsApp's ("3EB0...").
+ */
+
+enum br_net_kind {
+	BR_NET_KIND_TEXT = 0,
+	BR_NET_KIND_IMAGE,
+	BR_NET_KIND_VIDEO,
+	BR_NET_KIND_AUDIO,
+	BR_NET_KIND_VOICE,		/* voice note (ptt), ogg/opus */
+	BR_NET_KIND_FILE,		/* document */
+	BR_NET_KIND_STICKER,
+	BR_NET_KIND_LOCATION,
+	BR_NET_KIND_CONTACT,
+	BR_NET_KIND_POLL,		/* poll creation */
+	BR_NET_KIND_POLL_VOTE,
+	BR_NET_KIND_REACTION,		/* text: the emoji, "" removes it */
+	BR_NET_KIND_EDIT,		/* text: the new text */
+	BR_NET_KIND_REVOKE,		/* delete for everyone */
+	BR_NET_KIND_GROUP_INVITE,	/* an invitation to join a group */
+	BR_NET_KIND_UNSUPPORTED,	/* tell the user: not bridged */
+	BR_NET_KIND_UNDECRYPTABLE,	/* tell the user: waiting / failed */
+	BR_NET_KIND_COUNT_
+};
+
+/*
+ * A message's content, both directions.  Everything borrowed (for the
+ * call, or, in a received message, until message_done).  Fields that do
+ * not apply to the kind are NULL / 0.
+ */
+struct br_net_content {
+	enum br_net_kind	 kind;
+	/* Text in WhatsApp markup (*bold* _italic_ ~strike~ ```mono```):
+	 * the text, a caption, a poll's question, a reaction's emoji, an
+	 * edit's new text, a contact's display name. */
+	const char		*text;
+	const char *const	*mentions;	/* user JIDs mentioned */
+	size_t			 n_mentions;
+	/* A reply: the quoted message (id and its sender's user JID). */
+	const char		*reply_id, *reply_sender;
+	/* Reaction, edit, revoke, poll vote: the message acted on. */
+	const char		*target_id, *target_sender;
+	/* Media: the plain bytes (received: downloaded by the network side
+	 * before the event; NULL with media_error set when that failed). */
+	const unsigned char	*data;
+	size_t			 len;
+	int			 media_error;	/* BR_ERR_NET_* or 0 */
+	const char		*mime, *filename;
+	uint32_t		 width, height, duration_s;
+	const unsigned char	*waveform;	/* voice: 0..100 per sample */
+	size_t			 waveform_len;
+	/* Location. */
+	double			 lat, lon;
+	const char		*loc_name, *loc_address;
+	/* Contact card (text is the display name). */
+	const char		*vcard;
+	/* Poll: the options; vote: the selected options' names. */
+	const char *const	*options;
+	size_t			 n_options;
+	unsigned		 selectable;	/* poll: how many one may pick */
+	/* Group invite: the group and code to join it. */
+	const char		*invite_group, *invite_code;
+	uint64_t		 invite_expiration;	/* unix seconds */
+};
+
+/* A message received from the network (borrowed until message_done). */
+struct br_net_message {
+	uint64_t		 seq;	/* for message_done; per login */
+	const char		*chat;		/* chat JID (portal) */
+	const char		*id;		/* WhatsApp message ID */
+	const char		*sender;	/* user JID (normalised) */
+	const char		*sender_name;	/* push name or NULL */
+	int			 from_me;	/* sent by the login's account */
+	int			 is_group;
+	uint64_t		 ts_ms;
+	struct br_net_content	 c;
+};
+
+/* Delivery / read receipts and chat states from the network. */
+enum br_net_receipt_type {
+	BR_NET_RECEIPT_DELIVERED = 0,
+	BR_NET_RECEIPT_READ,		/* read by the other party */
+	BR_NET_RECEIPT_READ_SELF,	/* read on another of our devices */
+	BR_NET_RECEIPT_PLAYED,
+};
+struct br_net_receipt {
+	enum br_net_receipt_type type;
+	const char		*chat;
+	const char		*sender;	/* who read (user JID) */
+	const char *const	*ids;
+	size_t			 n;
+	uint64_t		 ts_ms;
+};
+enum br_net_chatstate {
+	BR_NET_TYPING_STOPPED = 0,
+	BR_NET_TYPING,
+	BR_NET_RECORDING,
+};
+
+/* A group member as the network side reports it. */
+enum br_net_role { BR_NET_MEMBER = 0, BR_NET_ADMIN, BR_NET_SUPERADMIN };
+struct br_net_member {
+	const char		*user;		/* user JID (normalised) */
+	const char		*name;		/* push name if known, or NULL */
+	enum br_net_role	 role;
+};
+
+/* A chat's info (groups: from the metadata; DMs: the contact). */
+struct br_net_chat_info {
+	const char		*chat;
+	int			 is_group;
+	const char		*name;		/* subject / contact name; NULL */
+	const char		*topic;		/* description; NULL */
+	const unsigned char	*avatar;	/* JPEG bytes or NULL */
+	size_t			 avatar_len;
+	const char		*avatar_id;	/* changes when it changes */
+	int			 announce;	/* only admins send */
+	int			 locked;	/* only admins edit info */
+	const struct br_net_member *members;
+	size_t			 n_members;
+};
+
+/* A change in a group, as a notification reports it. */
+enum br_net_group_change {
+	BR_NET_GROUP_JOINED = 0,	/* we were added / created it: info */
+	BR_NET_GROUP_LEFT,		/* we left or were removed */
+	BR_NET_GROUP_ADD,		/* users added (or joined by link) */
+	BR_NET_GROUP_REMOVE,		/* users removed or left */
+	BR_NET_GROUP_PROMOTE,
+	BR_NET_GROUP_DEMOTE,
+	BR_NET_GROUP_NAME,		/* text: the new subject */
+	BR_NET_GROUP_TOPIC,		/* text: the new description */
+	BR_NET_GROUP_AVATAR,		/* fetch the chat info again */
+	BR_NET_GROUP_SETTINGS,		/* announce / locked changed */
+};
+struct br_net_group_event {
+	enum br_net_group_change change;
+	const char		*chat;
+	const char		*actor;		/* user JID or NULL */
+	const char *const	*users;		/* add/remove/promote/demote */
+	size_t			 n_users;
+	const char		*text;		/* name / topic */
+	int			 announce, locked;
+	/* JOINED: the whole info (members included). */
+	const struct br_net_chat_info *info;
+};
+
+/*
+ * Completion of an asynchronous call: rc 0 or a negative code (BR_ERR_NET_*
+ * or the side's own, with a short human reason); r holds what the call's
+ * comment names.  Called exactly once, never from inside the call, unless
+ * the call returned an error.  All borrowed for the callback.
+ */
+struct br_net_result {
+	const char		*reason;	/* error text or NULL */
+	const char		*id;		/* send: the message ID */
+	uint64_t		 ts_ms;		/* send: the server's time */
+	const char		*chat;		/* create, join: the group JID */
+	const char		*link;		/* invite_link: the full URL */
+	const struct br_net_chat_info *info;	/* chat_info, create */
+	/* add/remove/promote/demote: per user, 0 or the server's error code
+	 * (403: refused by the user's privacy settings; then an invitation
+	 * code may be given to send with invite_user) */
+	const char *const	*users;
+	const int		*codes;
+	const char *const	*invite_codes;	/* per user, NULL if none */
+	const uint64_t		*invite_expirations;
+	size_t			 n_users;
+	/* resolve: the user JID on WhatsApp ("" when not on WhatsApp) */
+	const char		*user;
+	/* list_groups: the groups' JIDs and names */
+	const char *const	*chats;
+	const char *const	*names;
+	size_t			 n_chats;
+};
+typedef void (*br_net_done_fn)(void *arg, int rc,
+    const struct br_net_result *r);
+
+enum br_net_member_op {
+	BR_NET_OP_ADD = 0, BR_NET_OP_REMOVE, BR_NET_OP_PROMOTE,
+	BR_NET_OP_DEMOTE,
+};
 
 /* The core's handlers; any slot may be NULL. */
 struct br_net_events {
@@ -89,9 +278,28 @@ struct br_net_events {
 		    const struct br_net_state *st);
 	/* l is about to be freed (logout, free); last call about it. */
 	void	(*on_login_gone)(void *arg, struct br_net_login *l);
-	/* issue 4/6: a remote message for a portal (NULL for now). */
+	/*
+	 * A message for a portal.  The network side stored it as pending
+	 * (durably) before acknowledging it to WhatsApp; m stays valid until
+	 * the core calls ops->message_done(l, m->seq) once the message is
+	 * bridged (or given up, with a notice).  Messages of one login come
+	 * in order, each once; after a restart, the pending ones not yet
+	 * done come again first, in order (the core de-duplicates by
+	 * message ID).  Also from_me copies sent by our other devices.
+	 */
 	void	(*on_message)(void *arg, struct br_net_login *l,
 		    const struct br_net_message *m);
+	void	(*on_receipt)(void *arg, struct br_net_login *l,
+		    const struct br_net_receipt *r);
+	void	(*on_typing)(void *arg, struct br_net_login *l,
+		    const char *chat, const char *user,
+		    enum br_net_chatstate st);
+	/* Group changes (and JOINED when the account is added to a group or
+	 * created one elsewhere). */
+	void	(*on_group)(void *arg, struct br_net_login *l,
+		    const struct br_net_group_event *g);
+	/* The login's connection is up and the offline queue delivered. */
+	void	(*on_synced)(void *arg, struct br_net_login *l);
 	void	 *arg;
 };
 
@@ -157,9 +365,60 @@ struct br_net_ops {
 	int	(*logout)(struct br_net_login *l);
 	const struct br_net_login_info *(*info)(const struct br_net_login *l);
 
-	/* ---- issue 4/6 (NULL: unsupported) ---- */
-	int	(*send_message)(struct br_net_login *l, const char *chat_id,
-		    const struct br_net_message *m);
+	/* ---- messages (NULL slot: unsupported) ---- */
+	/* The core is done with a received message (see on_message). */
+	void	(*message_done)(struct br_net_login *l, uint64_t seq);
+	/* Send content to a chat.  r->id, r->ts_ms.  Failures carry the
+	 * server's refusal (e.g. 463) in the reason. */
+	int	(*send)(struct br_net_login *l, const char *chat,
+		    const struct br_net_content *c, br_net_done_fn done,
+		    void *arg);
+	/* Read receipts for messages of sender (groups: the participant). */
+	int	(*mark_read)(struct br_net_login *l, const char *chat,
+		    const char *sender, const char *const *ids, size_t n);
+	int	(*set_typing)(struct br_net_login *l, const char *chat,
+		    enum br_net_chatstate st);
+
+	/* ---- chats and groups (NULL slot: unsupported) ---- */
+	/* r->info. */
+	int	(*chat_info)(struct br_net_login *l, const char *chat,
+		    br_net_done_fn done, void *arg);
+	/* The groups the account is in: r->chats, r->names. */
+	int	(*list_groups)(struct br_net_login *l, br_net_done_fn done,
+		    void *arg);
+	/* Create a group with users (user JIDs): r->chat, r->info. */
+	int	(*create_group)(struct br_net_login *l, const char *name,
+		    const char *const *users, size_t n, br_net_done_fn done,
+		    void *arg);
+	int	(*set_name)(struct br_net_login *l, const char *chat,
+		    const char *name, br_net_done_fn done, void *arg);
+	int	(*set_topic)(struct br_net_login *l, const char *chat,
+		    const char *topic, br_net_done_fn done, void *arg);
+	/* JPEG bytes; NULL removes the picture. */
+	int	(*set_avatar)(struct br_net_login *l, const char *chat,
+		    const unsigned char *jpeg, size_t len,
+		    br_net_done_fn done, void *arg);
+	/* r->users, r->codes, r->invite_codes. */
+	int	(*members)(struct br_net_login *l, const char *chat,
+		    enum br_net_member_op op, const char *const *users,
+		    size_t n, br_net_done_fn done, void *arg);
+	/* r->link ("https://chat.whatsapp.com/<code>"); reset: a new one. */
+	int	(*invite_link)(struct br_net_login *l, const char *chat,
+		    int reset, br_net_done_fn done, void *arg);
+	/* Join by link or code: r->chat. */
+	int	(*join_link)(struct br_net_login *l, const char *link,
+		    br_net_done_fn done, void *arg);
+	/* Send user a group invitation message (after a 403 add, with the
+	 * code the add answer gave). */
+	int	(*invite_user)(struct br_net_login *l, const char *chat,
+		    const char *user, const char *code, uint64_t expiration,
+		    br_net_done_fn done, void *arg);
+	int	(*leave)(struct br_net_login *l, const char *chat,
+		    br_net_done_fn done, void *arg);
+	/* Is this phone number ("+33...", digits) on WhatsApp: r->user
+	 * (the user JID, "" if not). */
+	int	(*resolve)(struct br_net_login *l, const char *phone,
+		    br_net_done_fn done, void *arg);
 };
 
 /* The network side: a vtable and its implementation's state. */

@@ -934,7 +934,7 @@ static const struct br_net_ops net_wa_ops = {
 	.disconnect = nw_disconnect,
 	.logout = nw_logout,
 	.info = nw_info,
-	.send_message = NULL,
+	.send = NULL,
 };
 
 static int
