@@ -270,6 +270,12 @@ br_bridge_start(struct br_bridge *br, void (*on_ready)(void *), void *arg)
 }
 
 void
+br_bridge_set_net(struct br_bridge *br, struct br_net *net)
+{
+	br->net = net;
+}
+
+void
 br_bridge_set_mx(struct br_bridge *br, struct br_mx *mx)
 {
 	br->mx = mx;

@@ -36,6 +36,7 @@ struct br_bridge {
 	const struct br_config	*cfg;	/* borrowed */
 	struct db		*db;	/* borrowed */
 	struct br_mx		*mx;	/* borrowed; NULL until set */
+	struct br_net		*net;	/* borrowed; NULL until set */
 	enum br_lang		 lang;	/* ponton.language */
 	struct br_cmd_state	*states;	/* owned list: pending multi-step
 						 * commands, one per user */
@@ -54,6 +55,9 @@ void br_bridge_free(struct br_bridge *br);
 /* The handlers to give the Matrix side (arg is br). */
 void br_bridge_handlers(struct br_bridge *br, struct br_mx_handlers *h);
 void br_bridge_set_mx(struct br_bridge *br, struct br_mx *mx);
+/* The WhatsApp side (may stay NULL in tests of the Matrix side). */
+struct br_net;
+void br_bridge_set_net(struct br_bridge *br, struct br_net *net);
 /*
  * After the Matrix side started: recover lost portal rows from the rooms
  * the bot is in (portal_recover.c), then let portals run (and create

@@ -66,6 +66,10 @@ struct br_mx_room_spec {
  * success the interesting field is named in each call's comment.
  */
 typedef void (*br_mx_done_fn)(void *arg, int rc, json_t *resp);
+/* Completion of a media download: data (len bytes) and the content type
+ * (may be NULL) borrowed during the callback; NULL on error. */
+typedef void (*br_mx_data_fn)(void *arg, int rc, const unsigned char *data,
+    size_t len, const char *content_type);
 
 /* ---- incoming events (all strings borrowed for the handler's call) ---- */
 
@@ -211,6 +215,11 @@ struct br_mx_ops {
 		    struct br_mx_intent *in, const void *data, size_t len,
 		    const char *content_type, const char *filename,
 		    br_mx_done_fn done, void *arg);
+	/* Download an mxc:// URI (authenticated media), at most max bytes
+	 * (0: the server's upload limit); BR_ERR_MX_TOO_BIG past it. */
+	int	(*download)(struct br_mx *mx, struct br_mx_intent *in,
+		    const char *mxc, size_t max, br_mx_data_fn done,
+		    void *arg);
 	/* resp: {"joined": {"@user:hs": {...}, ...}}. */
 	int	(*joined_members)(struct br_mx *mx,
 		    struct br_mx_intent *in, const char *room_id,

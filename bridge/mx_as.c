@@ -36,7 +36,8 @@
 struct call {
 	struct call	*next, *prev;
 	struct mx_as	*as;		/* borrowed */
-	br_mx_done_fn	 done;
+	br_mx_done_fn	 done;		/* one of done / ddone */
+	br_mx_data_fn	 ddone;
 	void		*arg;		/* borrowed: the caller's */
 };
 
@@ -321,6 +322,32 @@ op_upload(struct br_mx *mx, struct br_mx_intent *in, const void *data, size_t le
 	    filename, call_done, c));
 }
 
+static void
+call_data_done(void *arg, int rc, const uint8_t *data, size_t len,
+    const char *content_type)
+{
+	struct call *c = arg;
+
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	if (rc != 0)
+		log_debug("matrix download failed: %s", mx_strerror(rc));
+	c->ddone(c->arg, map_rc(rc), rc == 0 ? data : NULL, rc == 0 ? len : 0,
+	    rc == 0 ? content_type : NULL);
+	free(c);
+}
+
+static int
+op_download(struct br_mx *mx, struct br_mx_intent *in, const char *mxc,
+    size_t max, br_mx_data_fn done, void *arg)
+{
+	struct call *c = call_new(AS(mx), NULL, arg);
+
+	c->ddone = done;
+	return call_queued(c, mx_intent_download(IN(in), mxc, max,
+	    call_data_done, c));
+}
+
 /* Percent-encode everything but unreserved characters (RFC 3986). */
 static int
 path_escape(const char *s, char *out, size_t outsz)
@@ -466,6 +493,7 @@ static const struct br_mx_ops as_ops = {
 	.typing = op_typing,
 	.receipt = op_receipt,
 	.upload = op_upload,
+	.download = op_download,
 	.joined_members = op_joined_members,
 	.double_puppet = op_double_puppet,
 	.portal_create_req = op_portal_create_req,
@@ -821,7 +849,10 @@ br_mx_as_free(struct br_mx *mx)
 		c->prev->next = c->next;
 		c->next->prev = c->prev;
 		mx_appservice_cancel(as->as, c);
-		c->done(c->arg, BR_ERR_MX_CANCELLED, NULL);
+		if (c->ddone != NULL)
+			c->ddone(c->arg, BR_ERR_MX_CANCELLED, NULL, 0, NULL);
+		else
+			c->done(c->arg, BR_ERR_MX_CANCELLED, NULL);
 		free(c);
 	}
 	mx_appservice_free(as->as);

@@ -35,6 +35,7 @@
 #include "bridge/config.h"
 #include "bridge/net.h"
 #include "bridge/net_wa.h"
+#include "bridge/net_wa_int.h"
 #include "bridge/store.h"
 #include "bridge/wa_store_db.h"
 #include "db/db.h"
@@ -93,6 +94,38 @@ struct net_wa {
 };
 
 static const struct br_net_ops net_wa_ops;
+
+/* ---- shared with the other net_wa*.c files (net_wa_int.h) ---- */
+
+struct wa_client *
+br__nw_client(struct br_net_login *l)
+{
+	return l->client;
+}
+
+struct u_loop *
+br__nw_loop(struct br_net_login *l)
+{
+	return l->nw->loop;
+}
+
+struct db *
+br__nw_db(struct br_net_login *l)
+{
+	return l->nw->db;
+}
+
+const struct br_net_events *
+br__nw_events(struct br_net_login *l)
+{
+	return &l->nw->ev;
+}
+
+const char *
+br__nw_prefix(const struct br_net_login *l)
+{
+	return l->prefix;
+}
 
 /* ---- interface-wide helpers (net.h) ---- */
 
