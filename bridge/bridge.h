@@ -27,6 +27,7 @@
 
 #include "bridge/config.h"
 #include "bridge/mx.h"
+#include "bridge/net.h"
 #include "bridge/texts.h"
 
 struct db;
@@ -45,6 +46,29 @@ struct br_bridge {
 	int			 recovery_done;	/* portals may create rooms */
 	void			(*on_ready)(void *);
 	void			*on_ready_arg;
+	/*
+	 * Hooks for a feature layered on the core (community portals,
+	 * bridge/community*.c); NULL when unused.  Each returns 1 when it
+	 * consumed the event (the core then does nothing more with it: no
+	 * bridging, no command), 0 to let the core go on.
+	 *  wa_message: a message from WhatsApp, before it is bridged (called
+	 *    from the portal's FIFO, so in order); the hook must not keep m.
+	 *  mx_message: a Matrix message in any room, before commands and
+	 *    portal relaying.
+	 *  mx_member: a membership event, before the core's own handling
+	 *    (invites of a second bot identity...).
+	 *  wa_group: a group change from WhatsApp, after the core applied it
+	 *    (return value ignored).
+	 */
+	struct br_bridge_hooks {
+		int	(*wa_message)(void *arg, struct br_net_login *l,
+			    const struct br_net_message *m);
+		int	(*mx_message)(void *arg, const struct br_mx_message *m);
+		int	(*mx_member)(void *arg, const struct br_mx_member *m);
+		int	(*wa_group)(void *arg, struct br_net_login *l,
+			    const struct br_net_group_event *g);
+		void	*arg;
+	} hooks;
 };
 
 /* Owned bridge on borrowed config and database (lang from the config;
