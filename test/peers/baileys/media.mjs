@@ -1,0 +1,109 @@
+// media.mjs: Baileys' own media code (Utils/messages-media) as a test peer
+// for ponton's waweb/media.c.  Modes:
+//
+//   --mode vectors --type T --in FILE
+//       encrypt FILE with Baileys' encryptedStream (random media key) and
+//       print one JSON line: type, mediaKey, blob (hex), fileSha256,
+//       fileEncSha256 (hex), and the HKDF keys of that media key
+//       (getMediaKeys): fixed vectors for the C unit tests.
+//   --mode upload --url WS --root HEX64 --auth DIR --type T --in FILE
+//       connect with a paired session (pair.mjs) and upload FILE with
+//       Baileys' encryptedStream + waUploadToServer (media_conn from the
+//       server); print "UPLOADED <directPath> <mediaKey b64>
+//       <fileSha256 hex> <fileEncSha256 hex> <fileLength>".
+//   --mode download --host HOST:PORT --type T --direct-path P
+//       --media-key B64 --out FILE
+//       download and decrypt with downloadContentFromMessage; write FILE,
+//       print "DOWNLOADED <bytes> <sha256 hex>".
+//
+// HTTPS to wasim: the test sets NODE_EXTRA_CA_CERTS to wasim's
+// self-signed certificate (--media-cert-file), so TLS stays verified.
+// Ends with "RESULT ok" or "RESULT fail <why>" (exit 0 / 1).
+
+import makeWASocket, { WA_CERT_DETAILS, downloadContentFromMessage, encryptedStream, getMediaKeys, useMultiFileAuthState } from '@whiskeysockets/baileys'
+import { createHash } from 'node:crypto'
+import { readFileSync, writeFileSync, unlinkSync } from 'node:fs'
+import P from 'pino'
+
+const args = process.argv.slice(2)
+const opt = (name, def) => {
+	const i = args.indexOf(name)
+	return i >= 0 && i + 1 < args.length ? args[i + 1] : def
+}
+const say = l => process.stdout.write(l + '\n')
+const finish = (ok, why) => {
+	say(ok ? 'RESULT ok' : `RESULT fail ${why}`)
+	setTimeout(() => process.exit(ok ? 0 : 1), 50)
+}
+setTimeout(() => finish(false, 'timeout'), +opt('--timeout-ms', '60000')).unref()
+const logger = P({ level: process.env.BAILEYS_LOG || 'silent' }, P.destination(2))
+const hex = b => Buffer.from(b).toString('hex')
+const sha = b => createHash('sha256').update(b).digest('hex')
+const mode = opt('--mode')
+const type = opt('--type', 'image')
+
+async function vectors() {
+	const input = readFileSync(opt('--in'))
+	const enc = await encryptedStream(input, type, { logger })
+	const blob = readFileSync(enc.encFilePath)
+	unlinkSync(enc.encFilePath)
+	const k = await getMediaKeys(enc.mediaKey, type)
+	say(JSON.stringify({
+		type, mediaKey: hex(enc.mediaKey), plain: hex(input), blob: hex(blob),
+		fileSha256: hex(enc.fileSha256), fileEncSha256: hex(enc.fileEncSha256),
+		iv: hex(k.iv), cipherKey: hex(k.cipherKey), macKey: hex(k.macKey),
+	}))
+}
+
+async function upload() {
+	WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(opt('--root'), 'hex')
+	const { state, saveCreds } = await useMultiFileAuthState(opt('--auth'))
+	const sock = makeWASocket({
+		waWebSocketUrl: opt('--url'),
+		auth: state,
+		logger,
+		markOnlineOnConnect: false,
+		shouldSyncHistoryMessage: () => false,
+	})
+	sock.ev.on('creds.update', saveCreds)
+	await new Promise((resolve, reject) => {
+		sock.ev.on('connection.update', ({ connection, lastDisconnect }) => {
+			if (connection === 'open') resolve()
+			if (connection === 'close') reject(new Error(`closed: ${lastDisconnect?.error?.message}`))
+		})
+	})
+	say('MILESTONE open')
+	const input = readFileSync(opt('--in'))
+	const enc = await encryptedStream(input, type, { logger })
+	const up = await sock.waUploadToServer(enc.encFilePath, {
+		mediaType: type,
+		fileEncSha256B64: Buffer.from(enc.fileEncSha256).toString('base64'),
+		timeoutMs: 30000,
+	})
+	unlinkSync(enc.encFilePath)
+	say(`UPLOADED ${up.directPath} ${Buffer.from(enc.mediaKey).toString('base64')} ` +
+	    `${hex(enc.fileSha256)} ${hex(enc.fileEncSha256)} ${enc.fileLength}`)
+	sock.end(undefined)
+}
+
+async function download() {
+	const stream = await downloadContentFromMessage({
+		mediaKey: Buffer.from(opt('--media-key'), 'base64'),
+		directPath: opt('--direct-path'),
+	}, type, { host: opt('--host') })
+	const chunks = []
+	for await (const c of stream) chunks.push(c)
+	const data = Buffer.concat(chunks)
+	writeFileSync(opt('--out'), data)
+	say(`DOWNLOADED ${data.length} ${sha(data)}`)
+}
+
+try {
+	if (mode === 'vectors') await vectors()
+	else if (mode === 'upload') await upload()
+	else if (mode === 'download') await download()
+	else throw new Error(`unknown --mode ${mode}`)
+	finish(true)
+} catch (e) {
+	finish(false, e.message)
+}
