@@ -174,7 +174,7 @@ test: deps
 	@BUILD=$(BUILD) sh test/run.sh all
 # make test-<suite> runs test/suites/NN-<suite>.sh; two names group suites.
 SUITES_matrix := matrix bridge-matrix bridge-recover
-SUITES_e2e := bridge-login
+SUITES_e2e := bridge-login bridge-e2e
 test-%: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) test-bins
 	@BUILD=$(BUILD) sh test/run.sh $(or $(SUITES_$*),$*)
