@@ -189,7 +189,7 @@ bench: deps
 	@BUILD=$(BUILD) sh bench/run.sh
 demo: deps
 	@$(MAKE) --no-print-directory test-bins
-	@BUILD=$(BUILD) sh test/demo.sh
+	@BUILD=$(BUILD) sh test/demo/demo.sh
 
 clean:
 	rm -rf $(BUILD) ponton

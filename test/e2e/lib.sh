@@ -16,7 +16,7 @@
 : "${BUILD:=build}"
 : "${TOP:=$(pwd)}"
 export BUILD TOP
-WORK_NAME=e2e-$(basename "$0" .sh)
+WORK_NAME=${WORK_NAME:-e2e-$(basename "$0" .sh)}
 . "$TOP/test/bridge/setup.sh"
 
 WASIM=$B/san/wasim
