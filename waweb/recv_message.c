@@ -1,5 +1,5 @@
 /*
- * recv_message.c: 1:1 message reception (see recv_message.h).
+ * recv_message.c: message reception, 1:1 and group (see recv_message.h).
  *
  * The sender's Signal address is that of the `from` device.  wasim and the
  * real server deliver from a LID device while a session may have been made
@@ -8,7 +8,11 @@
  * PN address of the same device is tried, as whatsmeow does after its
  * PN -> LID session migration.
  *
- * Does not: groups, retries beyond the first, read receipts.
+ * Payloads are split at the protobuf wire level (wa_msg_payload_split), so
+ * that a message kind e2e.proto does not describe reaches the caller
+ * byte for byte.
+ *
+ * Does not: retries beyond the first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +29,16 @@
 #include "waweb/signal.h"
 #include "waweb/store.h"
 
+/* "<from>|<participant>|<id>" of a handled message. */
+#define DEDUP_KEY_MAX (2 * WA_JID_STR_MAX + 72)
+
 struct wa_msg_receiver {
 	struct wa_client		*c;	/* borrowed */
 	struct wa_signal		*sig;	/* borrowed */
 	struct wa_msg_receiver_cbs	 cbs;
 	void				*arg;
+	char				(*seen)[DEDUP_KEY_MAX];	/* owned ring */
+	size_t				 seen_next;
 };
 
 struct wa_msg_receiver *
@@ -42,12 +51,16 @@ wa_msg_receiver_new(struct wa_client *c, struct wa_signal *sig,
 	r->sig = sig;
 	r->cbs = *cbs;
 	r->arg = arg;
+	r->seen = u_calloc(WA_MSG_DEDUP_MAX, sizeof(*r->seen));
 	return r;
 }
 
 void
 wa_msg_receiver_free(struct wa_msg_receiver *r)
 {
+	if (r == NULL)
+		return;
+	free(r->seen);
 	free(r);
 }
 
@@ -97,6 +110,7 @@ wa_msg_receipt_node(const struct wa_node *msg, int from_me)
 
 	copy_attr(rc, "id", msg, "id");
 	copy_attr(rc, "to", msg, "from");
+	copy_attr(rc, "participant", msg, "participant");
 	if (from_me) {
 		wa_node_set_attr(rc, "type", "sender");
 		copy_attr(rc, "recipient", msg, "recipient");
@@ -112,6 +126,7 @@ wa_msg_retry_receipt_node(const struct wa_node *msg, uint32_t registration_id)
 
 	copy_attr(rc, "id", msg, "id");
 	copy_attr(rc, "to", msg, "from");
+	copy_attr(rc, "participant", msg, "participant");
 	wa_node_set_attr(rc, "type", "retry");
 	rt = wa_node_new("retry");
 	wa_node_set_attr(rt, "count", "1");
@@ -129,10 +144,141 @@ wa_msg_retry_receipt_node(const struct wa_node *msg, uint32_t registration_id)
 	return rc;
 }
 
+/* --- Wire-level split --------------------------------------------------- */
+
+/* Nesting we follow: E2EMessage > deviceSentMessage > E2EMessage. */
+static int
+get_varint(const uint8_t *p, size_t n, size_t *o, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned shift = 0;
+
+	while (*o < n && shift < 64) {
+		uint8_t b = p[(*o)++];
+
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*v = x;
+			return 0;
+		}
+		shift += 7;
+	}
+	return WA_ERR_MSG_MALFORMED;
+}
+
+/* One field: its number, and for length-delimited ones the slice. */
+static int
+next_field(const uint8_t *p, size_t n, size_t *o, uint64_t *field,
+    const uint8_t **val, size_t *vlen)
+{
+	uint64_t key, v;
+
+	*val = NULL;
+	*vlen = 0;
+	if (get_varint(p, n, o, &key) != 0 || (key >> 3) == 0)
+		return WA_ERR_MSG_MALFORMED;
+	*field = key >> 3;
+	switch (key & 7) {
+	case 0:
+		return get_varint(p, n, o, &v);
+	case 1:
+		if (n - *o < 8)
+			return WA_ERR_MSG_MALFORMED;
+		*o += 8;
+		return 0;
+	case 5:
+		if (n - *o < 4)
+			return WA_ERR_MSG_MALFORMED;
+		*o += 4;
+		return 0;
+	case 2:
+		if (get_varint(p, n, o, &v) != 0 || v > n - *o)
+			return WA_ERR_MSG_MALFORMED;
+		*val = p + *o;
+		*vlen = (size_t)v;
+		*o += (size_t)v;
+		return 0;
+	default:
+		return WA_ERR_MSG_MALFORMED;	/* groups: not in E2EMessage */
+	}
+}
+
+/* E2EMessage field numbers we look at (WAE2E). */
+#define F_SKDM		2
+#define F_DSM		31
+#define F_MCI		35
+#define F_DSM_DEST	1
+#define F_DSM_MSG	2
+#define F_SKDM_GROUP	1
+#define F_SKDM_AXOLOTL	2
+
+int
+wa_msg_payload_split(const uint8_t *p, size_t n, const uint8_t **inner,
+    size_t *ilen, const char **dest, size_t *dlen, const uint8_t **skdm,
+    size_t *sklen, const char **skgroup, size_t *sglen, int *other)
+{
+	const uint8_t *msg = p, *v, *dsm = NULL, *sk = NULL, *x = NULL;
+	const uint8_t *g = NULL, *ax = NULL;
+	size_t mlen = n, vlen, dsmlen = 0, sklen_ = 0, xlen = 0, glen = 0;
+	size_t axlen = 0, o;
+	uint64_t f;
+	int oth = 0;
+
+	for (o = 0; o < n;) {
+		if (next_field(p, n, &o, &f, &v, &vlen) != 0)
+			return WA_ERR_MSG_MALFORMED;
+		if (f == F_DSM && v != NULL)
+			dsm = v, dsmlen = vlen;
+	}
+	if (dsm != NULL) {
+		msg = NULL;
+		mlen = 0;
+		for (o = 0; o < dsmlen;) {
+			if (next_field(dsm, dsmlen, &o, &f, &v, &vlen) != 0)
+				return WA_ERR_MSG_MALFORMED;
+			if (f == F_DSM_DEST && v != NULL)
+				x = v, xlen = vlen;
+			else if (f == F_DSM_MSG && v != NULL)
+				msg = v, mlen = vlen;
+		}
+		if (msg == NULL)
+			msg = dsm + dsmlen, mlen = 0;	/* empty message */
+	}
+	for (o = 0; o < mlen;) {
+		if (next_field(msg, mlen, &o, &f, &v, &vlen) != 0)
+			return WA_ERR_MSG_MALFORMED;
+		if (f == F_SKDM && v != NULL)
+			sk = v, sklen_ = vlen;
+		else if (f != F_MCI)
+			oth = 1;
+	}
+	for (o = 0; sk != NULL && o < sklen_;) {
+		if (next_field(sk, sklen_, &o, &f, &v, &vlen) != 0)
+			return WA_ERR_MSG_MALFORMED;
+		if (f == F_SKDM_GROUP && v != NULL)
+			g = v, glen = vlen;
+		else if (f == F_SKDM_AXOLOTL && v != NULL)
+			ax = v, axlen = vlen;
+	}
+	if (inner != NULL)
+		*inner = msg, *ilen = mlen;
+	if (dest != NULL)
+		*dest = (const char *)x, *dlen = xlen;
+	if (skdm != NULL)
+		*skdm = ax, *sklen = axlen;
+	if (skgroup != NULL)
+		*skgroup = (const char *)g, *sglen = glen;
+	if (other != NULL)
+		*other = oth;
+	return 0;
+}
+
+/* --- Decryption --------------------------------------------------------- */
+
 /* Decrypt one enc from the sender device; the PN fallback above. */
 static int
-decrypt_enc(struct wa_signal *sig, const struct wa_node *msg,
-    const struct wa_jid *sender, int type, int v, const struct wa_node *enc,
+decrypt_enc(struct wa_signal *sig, const struct wa_jid *sender,
+    const struct wa_jid *pn_user, int type, int v, const struct wa_node *enc,
     uint8_t **pt, size_t *ptlen)
 {
 	char addr[WA_SIGNAL_ADDR_MAX];
@@ -144,9 +290,8 @@ decrypt_enc(struct wa_signal *sig, const struct wa_node *msg,
 	e = wa_signal_decrypt(sig, addr, type, v, enc->bytes, enc->len, pt,
 	    ptlen);
 	if (e == WA_ERR_SIG_NO_SESSION && type == WA_SIGNAL_MSG &&
-	    wa_jid_is_lid(sender) &&
-	    wa_node_attr_jid(msg, "sender_pn", &pn) == 0 && wa_jid_is_pn(&pn)) {
-		pn = wa_jid_to_non_ad(&pn);
+	    wa_jid_is_lid(sender) && pn_user != NULL) {
+		pn = *pn_user;
 		pn.device = sender->device;
 		if (wa_signal_address(&pn, addr, sizeof(addr)) == 0)
 			e = wa_signal_decrypt(sig, addr, type, v, enc->bytes,
@@ -155,38 +300,82 @@ decrypt_enc(struct wa_signal *sig, const struct wa_node *msg,
 	return e;
 }
 
+/* Store the sender key a pkmsg/msg of a group carried. */
+static void
+take_skdm(struct wa_signal *sig, const struct wa_msg_event *ev,
+    const uint8_t *sk, size_t sklen, const char *g, size_t glen)
+{
+	char gid[WA_JID_STR_MAX], addr[WA_SIGNAL_ADDR_MAX];
+	int e;
+
+	wa_jid_format(&ev->chat, gid, sizeof(gid));
+	/* It must name this group: a member cannot plant keys for
+	 * another group through this one. */
+	if (g != NULL && (glen != strlen(gid) || memcmp(g, gid, glen) != 0)) {
+		log_warnx("wa: sender key for another group in a message of "
+		    "%s: ignored", ev->chat.user);
+		return;
+	}
+	if (wa_signal_address(&ev->sender, addr, sizeof(addr)) != 0)
+		return;
+	if ((e = wa_signal_group_process_skdm(sig, gid, addr, sk, sklen)) != 0)
+		log_warnx("wa: sender key of device %u in %s refused: %s",
+		    ev->sender.device, ev->chat.user, u_strerror(e));
+}
+
 int
 wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
-    struct wa_msg_event *ev, char **text)
+    struct wa_msg_event *ev, uint8_t **payload, char **text)
 {
-	struct wa_jid rcpt;
-	uint8_t *pt = NULL;
-	char *t = NULL, *dest = NULL;
-	size_t ptlen, i, tried = 0;
+	struct wa_jid rcpt, from;
+	uint8_t *pt = NULL, *best = NULL;
+	const uint8_t *inner, *sk;
+	const char *dest, *g;
+	char *t = NULL, *d = NULL;
+	size_t ptlen, bestlen = 0, ilen, dlen, sklen, glen, i, tried = 0;
 	uint64_t v64;
-	int err = WA_ERR_MSG_MALFORMED, e;
+	int err = WA_ERR_MSG_MALFORMED, e, other;
+	char gid[WA_JID_STR_MAX], addr[WA_SIGNAL_ADDR_MAX];
 
 	memset(ev, 0, sizeof(*ev));
 	ev->id = wa_node_attr(n, "id");
 	if (strcmp(n->tag, "message") != 0 || ev->id == NULL ||
-	    wa_node_attr_jid(n, "from", &ev->sender) != 0 ||
-	    !wa_jid_is_user(&ev->sender))
+	    wa_node_attr_jid(n, "from", &from) != 0)
 		return WA_ERR_MSG_MALFORMED;
+	if (wa_jid_is_group(&from)) {
+		ev->is_group = 1;
+		ev->chat = wa_jid_to_non_ad(&from);
+		if (wa_node_attr_jid(n, "participant", &ev->sender) != 0 ||
+		    !wa_jid_is_user(&ev->sender))
+			return WA_ERR_MSG_MALFORMED;
+		if (wa_node_attr_jid(n, "participant_pn", &ev->sender_pn) == 0 &&
+		    wa_jid_is_pn(&ev->sender_pn)) {
+			ev->sender_pn = wa_jid_to_non_ad(&ev->sender_pn);
+			ev->has_sender_pn = 1;
+		}
+	} else {
+		ev->sender = from;
+		if (!wa_jid_is_user(&ev->sender))
+			return WA_ERR_MSG_MALFORMED;
+		ev->chat = wa_jid_to_non_ad(&ev->sender);
+		if (wa_node_attr_jid(n, "sender_pn", &ev->sender_pn) == 0 &&
+		    wa_jid_is_pn(&ev->sender_pn)) {
+			ev->sender_pn = wa_jid_to_non_ad(&ev->sender_pn);
+			ev->has_sender_pn = 1;
+		}
+		/* From another device of ours: recipient names the chat. */
+		if (wa_node_attr_jid(n, "recipient", &rcpt) == 0 &&
+		    wa_jid_is_user(&rcpt)) {
+			ev->from_me = 1;
+			ev->chat = wa_jid_to_non_ad(&rcpt);
+		}
+	}
 	if (wa_node_attr_u64(n, "t", &ev->timestamp) != 0)
 		ev->timestamp = 0;
 	ev->push_name = wa_node_attr(n, "notify");
-	ev->chat = wa_jid_to_non_ad(&ev->sender);
-	if (wa_node_attr_jid(n, "sender_pn", &ev->sender_pn) == 0 &&
-	    wa_jid_is_pn(&ev->sender_pn)) {
-		ev->sender_pn = wa_jid_to_non_ad(&ev->sender_pn);
-		ev->has_sender_pn = 1;
-	}
-	/* From another device of ours: recipient names the chat. */
-	if (wa_node_attr_jid(n, "recipient", &rcpt) == 0 &&
-	    wa_jid_is_user(&rcpt)) {
-		ev->from_me = 1;
-		ev->chat = wa_jid_to_non_ad(&rcpt);
-	}
+	ev->type = wa_node_attr(n, "type");
+	ev->edit = wa_node_attr(n, "edit");
+	wa_jid_format(&ev->chat, gid, sizeof(gid));
 	for (i = 0; i < n->nchildren && tried < WA_MSG_MAX_ENCS; i++) {
 		const struct wa_node *enc = n->children[i];
 		const char *ts = wa_node_attr(enc, "type");
@@ -199,38 +388,127 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 			err = WA_ERR_MSG_MALFORMED;
 			continue;
 		}
+		v = wa_node_attr_u64(enc, "v", &v64) == 0 && v64 == 3 ? 3 : 2;
 		if (strcmp(ts, "pkmsg") == 0)
 			type = WA_SIGNAL_PKMSG;
 		else if (strcmp(ts, "msg") == 0)
 			type = WA_SIGNAL_MSG;
+		else if (strcmp(ts, "skmsg") == 0 && ev->is_group)
+			type = WA_SIGNAL_SKMSG;
 		else {
-			err = WA_ERR_MSG_MALFORMED;	/* skmsg: groups */
+			err = WA_ERR_MSG_MALFORMED;
 			continue;
 		}
-		v = wa_node_attr_u64(enc, "v", &v64) == 0 && v64 == 3 ? 3 : 2;
-		e = decrypt_enc(sig, n, &ev->sender, type, v, enc, &pt, &ptlen);
+		if (type == WA_SIGNAL_SKMSG) {
+			if (best != NULL)
+				continue;	/* the retry re-send had it */
+			if (wa_signal_address(&ev->sender, addr,
+			    sizeof(addr)) != 0) {
+				err = WA_ERR_BAD_JID;
+				continue;
+			}
+			e = wa_signal_group_decrypt(sig, gid, addr, v,
+			    enc->bytes, enc->len, &pt, &ptlen);
+		} else
+			e = decrypt_enc(sig, &ev->sender, ev->has_sender_pn &&
+			    !ev->is_group ? &ev->sender_pn : NULL, type, v,
+			    enc, &pt, &ptlen);
 		if (e != 0) {
 			err = e;
 			continue;
 		}
-		e = wa_msg_payload_text(pt, ptlen, &t, &dest);
+		if ((e = wa_msg_payload_split(pt, ptlen, &inner, &ilen, &dest,
+		    &dlen, &sk, &sklen, &g, &glen, &other)) != 0) {
+			free(pt);
+			pt = NULL;
+			err = e;
+			continue;
+		}
+		if (ev->is_group && type != WA_SIGNAL_SKMSG && sk != NULL)
+			take_skdm(sig, ev, sk, sklen, g, glen);
+		if ((other || type == WA_SIGNAL_SKMSG || !ev->is_group) &&
+		    best == NULL) {
+			best = u_malloc(ilen + 1);
+			memcpy(best, inner, ilen);
+			bestlen = ilen;
+			if (dest != NULL && ev->from_me && !ev->is_group) {
+				struct wa_jid dj;
+
+				if (wa_jid_parse_n(dest, dlen, &dj) == 0 &&
+				    wa_jid_is_user(&dj))
+					ev->chat = wa_jid_to_non_ad(&dj);
+			}
+		}
 		free(pt);
 		pt = NULL;
-		if (e != 0) {
-			err = e;
-			continue;
-		}
-		if (dest != NULL && ev->from_me) {
-			struct wa_jid dj;
-
-			if (wa_jid_parse(dest, &dj) == 0 && wa_jid_is_user(&dj))
-				ev->chat = wa_jid_to_non_ad(&dj);
-		}
-		free(dest);
-		*text = t;
-		return 0;
 	}
-	return err;
+	if (best == NULL)
+		return err;
+	if ((e = wa_msg_payload_text(best, bestlen, &t, &d)) != 0) {
+		free(best);
+		return e;
+	}
+	free(d);
+	ev->payload = best;
+	ev->payload_len = bestlen;
+	ev->text = t;
+	*payload = best;
+	*text = t;
+	return 0;
+}
+
+/* --- The receiver ------------------------------------------------------- */
+
+static void
+dedup_key(const struct wa_node *n, char out[DEDUP_KEY_MAX])
+{
+	struct wa_jid f, p;
+	char fs[WA_JID_STR_MAX] = "", ps[WA_JID_STR_MAX] = "";
+	const char *id = wa_node_attr(n, "id");
+
+	if (wa_node_attr_jid(n, "from", &f) == 0) {
+		f = wa_jid_to_non_ad(&f);
+		wa_jid_format(&f, fs, sizeof(fs));
+	}
+	if (wa_node_attr_jid(n, "participant", &p) == 0) {
+		p = wa_jid_to_non_ad(&p);
+		wa_jid_format(&p, ps, sizeof(ps));
+	}
+	snprintf(out, DEDUP_KEY_MAX, "%s|%s|%.64s", fs, ps, id != NULL ? id :
+	    "");
+}
+
+static int
+seen(const struct wa_msg_receiver *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < WA_MSG_DEDUP_MAX; i++)
+		if (r->seen[i][0] != '\0' && strcmp(r->seen[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+mark_seen(struct wa_msg_receiver *r, const char *key)
+{
+	snprintf(r->seen[r->seen_next++ % WA_MSG_DEDUP_MAX], DEDUP_KEY_MAX,
+	    "%s", key);
+}
+
+/* A group message from another device of our own account. */
+static int
+own_account(const struct wa_device *dev, const struct wa_jid *j)
+{
+	struct wa_jid o;
+
+	if (dev == NULL)
+		return 0;
+	if (dev->jid != NULL && wa_jid_parse(dev->jid, &o) == 0 &&
+	    wa_jid_same_user(&o, j))
+		return 1;
+	return dev->lid != NULL && wa_jid_parse(dev->lid, &o) == 0 &&
+	    wa_jid_same_user(&o, j);
 }
 
 int
@@ -240,18 +518,37 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 	struct wa_msg_event ev;
 	const struct wa_device *dev = wa_client_device(r->c);
 	struct wa_node *rc;
-	char *text = NULL;
-	int err;
+	uint8_t *payload = NULL;
+	char *text = NULL, key[DEDUP_KEY_MAX];
+	int err, ret;
 
 	if (strcmp(n->tag, "message") != 0)
 		return 0;
-	err = wa_msg_open(r->sig, n, &ev, &text);
+	dedup_key(n, key);
+	if (wa_node_attr(n, "id") != NULL && seen(r, key)) {
+		log_info("wa: message %s delivered again: already handled, "
+		    "acked", wa_node_attr(n, "id"));
+		wa_client_send_ack(r->c, n);
+		return 1;
+	}
+	err = wa_msg_open(r->sig, n, &ev, &payload, &text);
 	if (err == WA_ERR_MSG_MALFORMED && (ev.id == NULL ||
 	    !wa_jid_is_user(&ev.sender))) {
-		/* Groups, status, newsletters, or junk: not ours to handle
-		 * yet; ack so that the queue keeps moving. */
-		log_warnx("wa: message stanza not handled (not 1:1): acked");
+		/* Status, newsletters, broadcasts, or junk: not ours to
+		 * handle; ack so that the queue keeps moving. */
+		log_warnx("wa: message stanza not handled: acked");
 		wa_client_send_ack(r->c, n);
+		return 1;
+	}
+	if (ev.is_group && own_account(dev, &ev.sender))
+		ev.from_me = 1;
+	if (err == WA_ERR_SIG_DUPLICATE) {
+		/* Decrypted (and so handed over) in an earlier run whose
+		 * ack was lost: the caller has it. */
+		log_info("wa: message %s was already decrypted: acked", ev.id);
+		wa_client_send_node(r->c, wa_msg_receipt_node(n, ev.from_me));
+		wa_client_send_ack(r->c, n);
+		mark_seen(r, key);
 		return 1;
 	}
 	if (err != 0) {
@@ -259,21 +556,22 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 		    ev.id, ev.sender.device, u_strerror(err));
 		if (r->cbs.on_undecryptable != NULL)
 			r->cbs.on_undecryptable(r->arg, &ev, err);
-		if (dev != NULL && err != WA_ERR_MSG_MALFORMED &&
-		    err != WA_ERR_SIG_DUPLICATE) {
+		if (dev != NULL && err != WA_ERR_MSG_MALFORMED) {
 			rc = wa_msg_retry_receipt_node(n, dev->registration_id);
 			wa_client_send_node(r->c, rc);
 		}
 		wa_client_send_ack(r->c, n);
 		return 1;
 	}
-	ev.text = text;
-	if (r->cbs.on_message == NULL || r->cbs.on_message(r->arg, &ev) == 0) {
+	ret = r->cbs.on_message != NULL ? r->cbs.on_message(r->arg, &ev) : 0;
+	if (ret == 0 || ret == WA_MSG_HAVE_IT) {
+		mark_seen(r, key);
 		rc = wa_msg_receipt_node(n, ev.from_me);
 		wa_client_send_node(r->c, rc);
 		wa_client_send_ack(r->c, n);
 	} else
 		log_info("wa: message %s not stored: left unacked", ev.id);
+	free(payload);
 	free(text);
 	return 1;
 }

@@ -22,6 +22,7 @@
 #include <signal/group_cipher.h>
 #include <signal/group_session_builder.h>
 #include <signal/protocol.h>
+#include <signal/sender_key_record.h>
 #include <signal/session_builder.h>
 #include <signal/session_cipher.h>
 #include <signal/session_pre_key.h>
@@ -1088,6 +1089,40 @@ wa_signal_group_skdm(struct wa_signal *s, const char *group, const char *self,
 out:
 	SIGNAL_UNREF(m);
 	group_session_builder_free(gb);
+	return r;
+}
+
+/*
+ * Rotation: an empty record replaces ours, so the next
+ * group_session_builder_create_session (wa_signal_group_skdm) finds no
+ * state and makes a fresh key id, chain key and signing key.
+ */
+int
+wa_signal_group_rotate(struct wa_signal *s, const char *group,
+    const char *self)
+{
+	signal_protocol_sender_key_name name;
+	struct addr a;
+	sender_key_record *rec = NULL;
+	signal_buffer *buf = NULL;
+	char sender[WA_SIGNAL_ADDR_MAX + 16];
+	int r;
+
+	s->store_err = 0;
+	if ((r = skname(group, self, &a, &name)) != 0)
+		return r;
+	if (addr_str(&name.sender, sender, sizeof(sender)) != 0)
+		return WA_ERR_INVALID;
+	if (sender_key_record_create(&rec, cry_signal_context()) < 0 ||
+	    sender_key_record_serialize(&buf, rec) < 0) {
+		r = WA_ERR_INTERNAL;
+		goto out;
+	}
+	r = s->ops->sender_key_store(s->arg, group, sender,
+	    signal_buffer_data(buf), signal_buffer_len(buf));
+out:
+	signal_buffer_free(buf);
+	SIGNAL_UNREF(rec);
 	return r;
 }
 

@@ -139,6 +139,10 @@ int wa_signal_decrypt(struct wa_signal *s, const char *addr, int type,
  */
 int wa_signal_group_skdm(struct wa_signal *s, const char *group,
     const char *self, uint8_t **out, size_t *outlen);
+/* Drop our sender key for group: the next wa_signal_group_skdm makes a new
+ * one (a member left; they must not read what follows). */
+int wa_signal_group_rotate(struct wa_signal *s, const char *group,
+    const char *self);
 /* Store the sender key that sender distributed for group. */
 int wa_signal_group_process_skdm(struct wa_signal *s, const char *group,
     const char *sender, const uint8_t *skdm, size_t n);

@@ -1,10 +1,12 @@
 /*
- * fuzz_wa_msg.c: the 1:1 message parsers (waweb/send_message.h,
+ * fuzz_wa_msg.c: the message parsers (waweb/send_message.h,
  * recv_message.h) on arbitrary input.  The input is decoded as a binary
- * node; a node goes through wa_msg_parse_usync, wa_msg_parse_ack and
+ * node; a node goes through wa_msg_parse_usync, wa_msg_parse_ack,
+ * wa_msg_parse_group, wa_msg_parse_receipt and
  * wa_msg_open (a receiver with fixed keys and a fresh in-memory store per
  * input, so a well-formed pkmsg from the seed's sender really decrypts);
- * the raw input also goes through wa_msg_payload_text.  Every call must
+ * the raw input also goes through wa_msg_payload_text and
+ * wa_msg_payload_split.  Every call must
  * return 0 or an error; nothing may crash or leak.
  *
  * Seeds (test/data/fuzz_wa_msg/): a usync result, an ack with error 463
@@ -42,21 +44,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wa_jid devs[WA_MSG_MAX_DEVICES];
 	struct wa_msg_event ev;
 	char *text = NULL, *dest = NULL;
-	int code = 0;
+	uint8_t *pl = NULL;
+	struct wa_msg_receipt rc;
+	const char *ids[8];
+	const uint8_t *in, *sk;
+	const char *ds, *g;
+	size_t il, dl, skl, gl;
+	int code = 0, other;
 
 	if (wa_msg_payload_text(data, size, &text, &dest) == 0) {
 		free(text);
 		free(dest);
 	}
+	(void)wa_msg_payload_split(data, size, &in, &il, &ds, &dl, &sk, &skl,
+	    &g, &gl, &other);
 	if (wa_node_decode(data, size, &n) != 0)
 		return 0;
 	(void)wa_msg_parse_usync(n, devs, WA_MSG_MAX_DEVICES);
 	(void)wa_msg_parse_ack(n, &code);
+	(void)wa_msg_parse_group(n, devs, WA_MSG_MAX_DEVICES);
+	(void)wa_msg_parse_receipt(n, &rc, ids, 8);
 	m = wa_signal_store_mem_new_fixed(RX_ID, 1234, RX_SPK, 7);
 	sig = wa_signal_new(&wa_signal_store_mem_ops, m);
 	text = NULL;
-	if (wa_msg_open(sig, n, &ev, &text) == 0)
+	if (wa_msg_open(sig, n, &ev, &pl, &text) == 0) {
 		free(text);
+		free(pl);
+	}
 	wa_signal_free(sig);
 	wa_signal_store_mem_free(m);
 	wa_node_free(n);

@@ -9,10 +9,21 @@
  *   RECV <chat> <sender_pn|-> <from_me 0|1> <id> <text>   a decrypted
  *                                   text, stored
  *   UNDECRYPTABLE <sender> <id> <error>
+ *   GROUP <gid>                     --group-create made this group
+ *   GROUP-OP <add|remove> <jid> ok|<error>
+ *   RECEIPT <type|delivery> <chat> <sender> <id>[,<id>...]
+ *
+ * In a group RECV's chat is the group and sender_pn the participant's
+ * phone number.
  *
  * Usage: wa_msg --url URL --db FILE --root-file FILE [--timeout S]
  *          [--to JID] [--send TEXT]... [--expect N] [--send-after-recv N]
- *          [--linger-ms MS]
+ *          [--linger-ms MS] [--group-create SUBJECT [--member JID]...]
+ *          [--add JID]... [--remove JID]... [--read]
+ * --group-create: a raw <iq xmlns=w:g2 type=set><create> (the group API is
+ * waweb/group.h's); the new group is then --to.  --add/--remove change
+ * --to's members (raw iqs) before the sends.  --read: a read receipt
+ * for every message received.
  * The --send texts go to --to one after another, each once the previous
  * one is acked (so their order is kept), after the offline queue has been
  * delivered, or, with --send-after-recv N, once N messages were received.
@@ -35,11 +46,13 @@
 #include "util/loop.h"
 #include "waweb/client.h"
 #include "waweb/errors.h"
+#include "waweb/node.h"
 #include "waweb/recv_message.h"
 #include "waweb/send_message.h"
 #include "waweb/signal.h"
 
 #define MAX_SENDS 64
+#define MAX_OPS 16
 
 struct tool {
 	struct u_loop		*loop;
@@ -50,6 +63,14 @@ struct tool {
 	struct wa_msg_sender	*sender;
 	struct wa_msg_receiver	*receiver;
 	const char		*to;
+	char			 group[WA_JID_STR_MAX];
+	const char		*create;	/* --group-create subject */
+	const char		*members[MAX_OPS];
+	unsigned		 nmembers;
+	const char		*ops[MAX_OPS];	/* "add" / "remove" */
+	const char		*op_jid[MAX_OPS];
+	unsigned		 nops, next_op;
+	int			 op_busy, ops_done, read;
 	const char		*sends[MAX_SENDS];
 	unsigned		 nsends, next_send, acked;
 	int			 sending;	/* a send is in flight */
@@ -82,7 +103,7 @@ static void
 check_done(struct tool *t)
 {
 	if (t->acked == t->nsends && t->received >= t->expect &&
-	    t->linger == NULL) {
+	    t->ops_done && t->linger == NULL) {
 		t->linger = u_timer_new(t->loop, on_linger, t);
 		u_timer_start(t->linger, t->linger_ms, 0);
 	}
@@ -114,7 +135,7 @@ send_next(struct tool *t)
 	int r;
 
 	if (t->sending || t->next_send >= t->nsends || !t->offline_done ||
-	    t->received < t->send_after || t->sender == NULL)
+	    !t->ops_done || t->received < t->send_after || t->sender == NULL)
 		return;
 	r = wa_msg_send_text(t->sender, t->to, t->sends[t->next_send], id,
 	    on_sent, t);
@@ -139,9 +160,135 @@ on_message(void *arg, const struct wa_msg_event *ev)
 	    sizeof(chat)), ev->has_sender_pn ? wa_jid_format(&ev->sender_pn,
 	    pn, sizeof(pn)) : "-", ev->from_me, ev->id, ev->text);
 	t->received++;
+	if (t->read && !ev->from_me) {
+		char snd[WA_JID_STR_MAX];
+		const char *ids[1] = { ev->id };
+
+		wa_jid_format(&ev->sender, snd, sizeof(snd));
+		if (wa_msg_send_read(t->sender, chat, ev->is_group ? snd :
+		    NULL, ids, 1) != 0)
+			printf("READ-FAIL %s\n", ev->id);
+	}
 	send_next(t);
 	check_done(t);
 	return 0;
+}
+
+static void
+on_receipt(void *arg, const struct wa_msg_receipt *r)
+{
+	char chat[WA_JID_STR_MAX], snd[WA_JID_STR_MAX];
+	size_t i;
+
+	printf("RECEIPT %s %s %s ", r->type != NULL ? r->type : "delivery",
+	    wa_jid_format(&r->chat, chat, sizeof(chat)),
+	    wa_jid_format(&r->sender, snd, sizeof(snd)));
+	for (i = 0; i < r->n; i++)
+		printf("%s%s", i > 0 ? "," : "", r->ids[i]);
+	printf("\n");
+}
+
+static void run_ops(struct tool *t);
+
+static void
+on_op(void *arg, const struct wa_node *res, int err)
+{
+	struct tool *t = arg;
+	const struct wa_node *act = res != NULL ? wa_node_child_at(res, 0) :
+	    NULL;
+	const struct wa_node *p = act != NULL ? wa_node_child_at(act, 0) : NULL;
+	const char *e = p != NULL ? wa_node_attr(p, "error") : NULL;
+	const char *type = res != NULL ? wa_node_attr(res, "type") : NULL;
+
+	if (err == 0 && type != NULL && strcmp(type, "error") == 0)
+		err = WA_ERR_IQ;
+	printf("GROUP-OP %s %s %s\n", t->ops[t->next_op],
+	    t->op_jid[t->next_op], err != 0 ? u_strerror(err) :
+	    e != NULL ? e : "ok");
+	if (err != 0 || e != NULL) {
+		quit(t, 1);
+		return;
+	}
+	t->next_op++;
+	t->op_busy = 0;
+	run_ops(t);
+}
+
+static void
+on_created(void *arg, const struct wa_node *res, int err)
+{
+	struct tool *t = arg;
+	const struct wa_node *g = res != NULL ? wa_node_child(res, "group") :
+	    NULL;
+	const char *id = g != NULL ? wa_node_attr(g, "id") : NULL;
+
+	if (err != 0 || id == NULL) {
+		printf("GROUP-FAIL %s\n", err != 0 ? u_strerror(err) : "no id");
+		quit(t, 1);
+		return;
+	}
+	snprintf(t->group, sizeof(t->group), "%s@g.us", id);
+	t->to = t->group;
+	printf("GROUP %s\n", t->group);
+	t->create = NULL;
+	t->op_busy = 0;
+	run_ops(t);
+}
+
+/* Raw w:g2 iqs, one after the other, then the sends. */
+static void
+run_ops(struct tool *t)
+{
+	struct wa_node *iq, *x, *p;
+	struct wa_jid j;
+	unsigned i;
+	int r;
+
+	if (t->op_busy || t->ops_done)
+		return;
+	iq = wa_node_new("iq");
+	wa_node_set_attr(iq, "xmlns", "w:g2");
+	wa_node_set_attr(iq, "type", "set");
+	if (t->create != NULL) {
+		char key[WA_MSG_ID_MAX];
+
+		wa_msg_new_id(key);
+		wa_node_set_attr(iq, "to", "@g.us");
+		x = wa_node_new("create");
+		wa_node_set_attr(x, "subject", t->create);
+		wa_node_set_attr(x, "key", key);
+		for (i = 0; i < t->nmembers; i++) {
+			if (wa_jid_parse(t->members[i], &j) != 0)
+				continue;
+			p = wa_node_new("participant");
+			wa_node_set_attr_jid(p, "jid", &j);
+			wa_node_add_child(x, p);
+		}
+		wa_node_add_child(iq, x);
+		t->op_busy = 1;
+		if ((r = wa_client_send_iq(t->client, iq, 0, on_created, t)) != 0)
+			quit(t, 1);
+		return;
+	}
+	if (t->next_op >= t->nops) {
+		wa_node_free(iq);
+		t->ops_done = 1;
+		send_next(t);
+		check_done(t);
+		return;
+	}
+	if (wa_jid_parse(t->to, &j) != 0)
+		abort();
+	wa_node_set_attr_jid(iq, "to", &j);
+	x = wa_node_new(t->ops[t->next_op]);
+	p = wa_node_new("participant");
+	if (wa_jid_parse(t->op_jid[t->next_op], &j) == 0)
+		wa_node_set_attr_jid(p, "jid", &j);
+	wa_node_add_child(x, p);
+	wa_node_add_child(iq, x);
+	t->op_busy = 1;
+	if ((r = wa_client_send_iq(t->client, iq, 0, on_op, t)) != 0)
+		quit(t, 1);
 }
 
 static void
@@ -179,6 +326,7 @@ on_connected(void *arg)
 	t->sigdb = br_wa_signal_db_new(t->db, dev->jid);
 	t->sig = wa_signal_new(&br_wa_signal_db_ops, t->sigdb);
 	t->sender = wa_msg_sender_new(t->loop, t->client, t->sig);
+	wa_msg_sender_set_receipt_cb(t->sender, on_receipt, t);
 	t->receiver = wa_msg_receiver_new(t->client, t->sig, &rcbs, t);
 }
 
@@ -188,6 +336,7 @@ on_offline(void *arg, unsigned count)
 	struct tool *t = arg;
 
 	t->offline_done = 1;
+	run_ops(t);
 	send_next(t);
 	check_done(t);
 }
@@ -252,6 +401,11 @@ main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "send-after-recv", required_argument, NULL, 'a' },
 		{ "linger-ms", required_argument, NULL, 'l' },
+		{ "group-create", required_argument, NULL, 'g' },
+		{ "member", required_argument, NULL, 'm' },
+		{ "add", required_argument, NULL, 'A' },
+		{ "remove", required_argument, NULL, 'R' },
+		{ "read", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wa_client_opts o;
@@ -291,12 +445,27 @@ main(int argc, char **argv)
 		case 'e': t.expect = (unsigned)atoi(optarg); break;
 		case 'a': t.send_after = (unsigned)atoi(optarg); break;
 		case 'l': t.linger_ms = (unsigned)atoi(optarg); break;
+		case 'g': t.create = optarg; break;
+		case 'm':
+			if (t.nmembers >= MAX_OPS)
+				goto usage;
+			t.members[t.nmembers++] = optarg;
+			break;
+		case 'A':
+		case 'R':
+			if (t.nops >= MAX_OPS)
+				goto usage;
+			t.ops[t.nops] = ch == 'A' ? "add" : "remove";
+			t.op_jid[t.nops++] = optarg;
+			break;
+		case 'D': t.read = 1; break;
 		default: goto usage;
 		}
 	}
 	if (o.url == NULL || dbpath == NULL || o.trust_root == NULL ||
-	    (t.nsends > 0 && t.to == NULL))
+	    ((t.nsends > 0 || t.nops > 0) && t.to == NULL && t.create == NULL))
 		goto usage;
+	t.ops_done = t.create == NULL && t.nops == 0;
 	o.os_name = "ponton-test";
 	o.browser_name = "chrome";
 	if ((r = db_open(&t.db, "sqlite3-fk-wal", dbpath, NULL)) != 0 ||
@@ -330,6 +499,7 @@ main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: wa_msg --url URL --db FILE --root-file FILE "
 	    "[--timeout S] [--to JID] [--send TEXT]... [--expect N] "
-	    "[--send-after-recv N] [--linger-ms MS]\n");
+	    "[--send-after-recv N] [--linger-ms MS] [--group-create SUBJECT "
+	    "[--member JID]...] [--add JID]... [--remove JID]... [--read]\n");
 	return 2;
 }

@@ -183,7 +183,7 @@ TEST(test_wa_msg_payload_extended_text_and_junk)
 	/* extendedTextMessage (6) { text (1) = "hi" } */
 	static const uint8_t ext[] = { 0x32, 0x04, 0x0a, 0x02, 'h', 'i' };
 	static const uint8_t junk[] = { 0x0a, 0x05, 'a' };
-	static const uint8_t none[] = { 0x10, 0x01 };	/* field 2 */
+	static const uint8_t none[] = { 0xa0, 0x06, 0x01 };	/* field 100 */
 	char *text = NULL, *dest = NULL;
 
 	REQUIRE(wa_msg_payload_text(ext, sizeof(ext), &text, &dest) == 0);
@@ -317,6 +317,7 @@ TEST(test_wa_msg_build_and_open)
 	struct wa_msg_event ev;
 	const struct wa_node *parts;
 	char *text = NULL, s[WA_JID_STR_MAX];
+	uint8_t *pl = NULL;
 
 	party_init(&me);
 	party_init(&bob1);
@@ -345,7 +346,7 @@ TEST(test_wa_msg_build_and_open)
 	/* Bob's device 2 opens it. */
 	in = delivered(msg, "33600000002:2@s.whatsapp.net",
 	    "33600000001:3@s.whatsapp.net", NULL);
-	REQUIRE(wa_msg_open(bob2.s, in, &ev, &text) == 0);
+	REQUIRE(wa_msg_open(bob2.s, in, &ev, &pl, &text) == 0);
 	CHECK_EQ_STR(text, "bonjour ✓");
 	CHECK_EQ_STR(ev.id, "3EB0CC");
 	CHECK_EQ_INT(ev.from_me, 0);
@@ -354,21 +355,25 @@ TEST(test_wa_msg_build_and_open)
 	    "33600000001@s.whatsapp.net");
 	free(text);
 	text = NULL;
+	free(pl);
+	pl = NULL;
 	/* A replay is a duplicate, not a second message. */
-	CHECK_EQ_INT(wa_msg_open(bob2.s, in, &ev, &text), WA_ERR_SIG_DUPLICATE);
+	CHECK_EQ_INT(wa_msg_open(bob2.s, in, &ev, &pl, &text), WA_ERR_SIG_DUPLICATE);
 	CHECK(text == NULL);
 	wa_node_free(in);
 
 	/* Our device 5 gets the deviceSentMessage: chat is bob. */
 	in = delivered(msg, "33600000001:5@s.whatsapp.net",
 	    "33600000001:3@s.whatsapp.net", "33600000002@s.whatsapp.net");
-	REQUIRE(wa_msg_open(mine2.s, in, &ev, &text) == 0);
+	REQUIRE(wa_msg_open(mine2.s, in, &ev, &pl, &text) == 0);
 	CHECK_EQ_STR(text, "bonjour ✓");
 	CHECK_EQ_INT(ev.from_me, 1);
 	CHECK_EQ_STR(wa_jid_format(&ev.chat, s, sizeof(s)),
 	    "33600000002@s.whatsapp.net");
 	free(text);
 	text = NULL;
+	free(pl);
+	pl = NULL;
 	wa_node_free(in);
 
 	/* Bob's device 1 with a flipped ciphertext byte: an error, no crash. */
@@ -376,14 +381,16 @@ TEST(test_wa_msg_build_and_open)
 	    "33600000001:3@s.whatsapp.net", NULL);
 	REQUIRE(in->nchildren == 1 && in->children[0]->len > 40);
 	in->children[0]->bytes[in->children[0]->len - 12] ^= 1;
-	CHECK(wa_msg_open(bob1.s, in, &ev, &text) < 0);
+	CHECK(wa_msg_open(bob1.s, in, &ev, &pl, &text) < 0);
 	CHECK(text == NULL);
 	/* ... which does not spoil the real one. */
 	in->children[0]->bytes[in->children[0]->len - 12] ^= 1;
-	REQUIRE(wa_msg_open(bob1.s, in, &ev, &text) == 0);
+	REQUIRE(wa_msg_open(bob1.s, in, &ev, &pl, &text) == 0);
 	CHECK_EQ_STR(text, "bonjour ✓");
 	free(text);
 	text = NULL;
+	free(pl);
+	pl = NULL;
 	/* A msg (not pkmsg) from a device bob has no session with. */
 	wa_node_set_attr(in->children[0], "type", "msg");
 	{
@@ -391,13 +398,13 @@ TEST(test_wa_msg_build_and_open)
 
 		wa_node_set_attr_jid(in, "from", &other);
 	}
-	CHECK(wa_msg_open(bob1.s, in, &ev, &text) < 0);
+	CHECK(wa_msg_open(bob1.s, in, &ev, &pl, &text) < 0);
 	CHECK(text == NULL);
 	/* skmsg (groups) and a node with no enc are malformed for now. */
 	wa_node_set_attr(in->children[0], "type", "skmsg");
-	CHECK_EQ_INT(wa_msg_open(bob1.s, in, &ev, &text), WA_ERR_MSG_MALFORMED);
+	CHECK_EQ_INT(wa_msg_open(bob1.s, in, &ev, &pl, &text), WA_ERR_MSG_MALFORMED);
 	wa_node_clear_content(in);
-	CHECK_EQ_INT(wa_msg_open(bob1.s, in, &ev, &text), WA_ERR_MSG_MALFORMED);
+	CHECK_EQ_INT(wa_msg_open(bob1.s, in, &ev, &pl, &text), WA_ERR_MSG_MALFORMED);
 	wa_node_free(in);
 	wa_node_free(msg);
 	msg = NULL;
