@@ -78,6 +78,7 @@ EMBED(whatsmeow_13_retry_buffer_sql)
 EMBED(whatsmeow_14_nct_salt_sql)
 EMBED(whatsmeow_15_companion_meta_nonce_sql)
 EMBED(whatsapp_00_latest_sql)
+EMBED(ponton_00_latest_sql)
 EMBED(mx_00_latest_sql)
 EMBED(mx_07_members_fetched_sql)
 EMBED(mx_08_create_event_sql)
@@ -149,6 +150,14 @@ static const struct mig_file whatsapp_files[] = {
 };
 
 /*
+ * ponton's own tables (db/embed/ponton-*.sql): what mautrix-whatsapp has
+ * no table for, e.g. the WhatsApp messages pending for Matrix.
+ */
+static const struct mig_file ponton_files[] = {
+	FILE_ANY(ponton_00_latest_sql, "ponton-00-latest.sql"),
+};
+
+/*
  * In the order mautrix-whatsapp upgrades them at start-up: the bridge core,
  * then the Matrix side, then the network side.  (crypto_version, the
  * end-to-bridge encryption store, is not managed yet.)
@@ -160,6 +169,7 @@ static const struct mig_section sections[] = {
 	    NFILES(whatsmeow_files) },
 	{ "whatsapp connector", "whatsapp_version", 0, whatsapp_files,
 	    NFILES(whatsapp_files) },
+	{ "ponton", "ponton_version", 0, ponton_files, NFILES(ponton_files) },
 };
 
 struct mig_step {

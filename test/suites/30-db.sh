@@ -8,7 +8,8 @@
 #             PostgreSQL cluster started here (test/pg.sh) and removed
 #             afterwards, plus test_db_pg: PostgreSQL-only tests
 #             (unreachable server, malformed URIs, reconnection, bytea)
-#   both:     test_br_store (bridge/store.h on the migrated schema)
+#   both:     test_br_store (bridge/store.h on the migrated schema),
+#             test_br_net_wa_pending (ponton's own pending-inbound table)
 #
 # Each line names its backend: "PASS: sqlite: test_db_...".
 set -u
@@ -53,6 +54,7 @@ run sqlite db/test_db_sqlite
 run sqlite bridge/test_br_store
 run sqlite bridge/test_br_wa_store_db
 run sqlite bridge/test_br_wa_signal_db
+run sqlite bridge/test_br_net_wa_pending
 
 if pg_start; then
 	PONTON_TEST_DB=postgres
@@ -64,6 +66,7 @@ if pg_start; then
 	run postgres bridge/test_br_store
 	run postgres bridge/test_br_wa_store_db
 	run postgres bridge/test_br_wa_signal_db
+	run postgres bridge/test_br_net_wa_pending
 else
 	echo "FAIL: postgres: server did not start (see above)"
 	run postgres db/test_db_pg
