@@ -1,0 +1,488 @@
+/*
+ * test_wa_msg_group.c: group messages and the generic payload API without
+ * a connection (waweb/send_message.c, recv_message.c): phash, the w:g2
+ * member list, receipts, the wire-level payload split and the
+ * deviceSentMessage wrapper, and a group conversation through real Signal
+ * sessions and sender keys: SKDM then skmsg, skmsg alone, a key rotation
+ * that shuts out a removed member, an skmsg without its sender key, and a
+ * sender key planted for another group.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/e2e.pb-c.h"
+#include "test/unit/test.h"
+#include "util/err.h"
+#include "waweb/errors.h"
+#include "waweb/node.h"
+#include "waweb/recv_message.h"
+#include "waweb/send_message.h"
+#include "waweb/signal.h"
+#include "waweb/store.h"
+
+static struct wa_jid
+jid(const char *s)
+{
+	struct wa_jid j;
+
+	memset(&j, 0, sizeof(j));
+	if (wa_jid_parse(s, &j) != 0)
+		abort();
+	return j;
+}
+
+TEST(test_wa_msg_group_phash)
+{
+	/* "user.agent:device@server", sorted, SHA-256, 6 bytes, base64
+	 * without padding (computed independently with Python's hashlib). */
+	struct wa_jid d[4] = { jid("300:1@lid"), jid("100@lid"),
+	    jid("200:2@lid"), jid("200@lid") };
+	char ph[16];
+
+	wa_msg_phash(d, 4, ph);
+	CHECK_EQ_STR(ph, "2:uTC5hdGX");
+	/* Order does not matter. */
+	wa_msg_phash(d, 4, ph);
+	CHECK_EQ_STR(ph, "2:uTC5hdGX");
+}
+
+TEST(test_wa_msg_group_members)
+{
+	struct wa_node *res = wa_node_new("iq"), *g = wa_node_new("group"), *p;
+	struct wa_jid out[4], gid = jid("120363000000000001@g.us");
+	const char *members[] = { "100@lid", "200@lid", "100@lid", "300@lid" };
+	char s[WA_JID_STR_MAX];
+	size_t i;
+
+	wa_node_set_attr(res, "type", "result");
+	for (i = 0; i < 4; i++) {
+		struct wa_jid j = jid(members[i]);
+
+		p = wa_node_new("participant");
+		wa_node_set_attr_jid(p, "jid", &j);
+		wa_node_add_child(g, p);
+	}
+	wa_node_add_child(res, g);
+	/* A listed-twice member counts once. */
+	REQUIRE(wa_msg_parse_group(res, out, 4) == 3);
+	CHECK_EQ_STR(wa_jid_format(&out[2], s, sizeof(s)), "300@lid");
+	CHECK_EQ_INT(wa_msg_parse_group(res, out, 2), WA_ERR_TOO_BIG);
+	wa_node_set_attr(res, "type", "error");
+	CHECK_EQ_INT(wa_msg_parse_group(res, out, 4), WA_ERR_IQ);
+	wa_node_set_attr(res, "type", "result");
+	wa_node_set_attr(g->children[0], "jid", "120363@g.us");
+	CHECK_EQ_INT(wa_msg_parse_group(res, out, 4), WA_ERR_MSG_MALFORMED);
+	wa_node_free(res);
+	res = wa_msg_group_query_node(&gid);
+	CHECK_EQ_STR(wa_node_attr(res, "xmlns"), "w:g2");
+	CHECK_EQ_STR(wa_node_attr(res, "type"), "get");
+	CHECK_EQ_STR(wa_node_attr(wa_node_child(res, "query"), "request"),
+	    "interactive");
+	wa_node_free(res);
+}
+
+TEST(test_wa_msg_group_receipt_parsed)
+{
+	struct wa_node *n = wa_node_new("receipt"), *l = wa_node_new("list");
+	struct wa_node *it;
+	struct wa_jid g = jid("120363000000000001@g.us"), p = jid("200:1@lid");
+	struct wa_msg_receipt r;
+	const char *ids[3];
+	char s[WA_JID_STR_MAX];
+	int i;
+
+	wa_node_set_attr(n, "id", "A1");
+	wa_node_set_attr_jid(n, "from", &g);
+	wa_node_set_attr_jid(n, "participant", &p);
+	wa_node_set_attr(n, "type", "read");
+	wa_node_set_attr(n, "t", "1700000001");
+	for (i = 0; i < 3; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "B%d", i);
+		it = wa_node_new("item");
+		wa_node_set_attr(it, "id", id);
+		wa_node_add_child(l, it);
+	}
+	wa_node_add_child(n, l);
+	/* Bounded by the caller's array: id + 2 of the 3 items. */
+	REQUIRE(wa_msg_parse_receipt(n, &r, ids, 3) == 0);
+	CHECK_EQ_INT(r.n, 3);
+	CHECK_EQ_STR(r.ids[0], "A1");
+	CHECK_EQ_STR(r.ids[2], "B1");
+	CHECK_EQ_STR(r.type, "read");
+	CHECK_EQ_INT(r.is_group, 1);
+	CHECK_EQ_INT(r.ts, 1700000001);
+	CHECK_EQ_STR(wa_jid_format(&r.chat, s, sizeof(s)),
+	    "120363000000000001@g.us");
+	CHECK_EQ_STR(wa_jid_format(&r.sender, s, sizeof(s)), "200:1@lid");
+	/* 1:1 from a device, delivery (no type). */
+	wa_node_free(n);
+	n = wa_node_new("receipt");
+	wa_node_set_attr(n, "id", "C");
+	wa_node_set_attr_jid(n, "from", &p);
+	REQUIRE(wa_msg_parse_receipt(n, &r, ids, 3) == 0);
+	CHECK(r.type == NULL);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK_EQ_STR(wa_jid_format(&r.chat, s, sizeof(s)), "200@lid");
+	/* No id: refused. */
+	wa_node_set_attr(n, "id", NULL);
+	CHECK_EQ_INT(wa_msg_parse_receipt(n, &r, ids, 3), U_ERR_INVALID);
+	wa_node_free(n);
+}
+
+TEST(test_wa_msg_payload_split_and_dsm)
+{
+	Wa__E2EMessage m = WA__E2_EMESSAGE__INIT;
+	Wa__E2EExtendedTextMessage et = WA__E2_EEXTENDED_TEXT_MESSAGE__INIT;
+	Wa__E2EMessageContextInfo mci = WA__E2_EMESSAGE_CONTEXT_INFO__INIT;
+	Wa__E2ESenderKeyDistributionMessage sk =
+	    WA__E2_ESENDER_KEY_DISTRIBUTION_MESSAGE__INIT;
+	uint8_t buf[256], *dsm, secret[4] = { 9, 8, 7, 6 }, ax[3] = { 1, 2, 3 };
+	size_t n, dlen, il, dl, skl, gl;
+	const uint8_t *in, *skp;
+	const char *dest, *g;
+	char *text, *d;
+	int other;
+	/* field 999 (varint 1): a kind e2e.proto does not know */
+	static const uint8_t unknown[] = { 0xb8, 0x3e, 0x01 };
+
+	et.text = (char *)"hi there";
+	m.extended_text_message = &et;
+	mci.has_message_secret = 1;
+	mci.message_secret.data = secret;
+	mci.message_secret.len = sizeof(secret);
+	m.message_context_info = &mci;
+	n = wa__e2_emessage__get_packed_size(&m);
+	REQUIRE(n < sizeof(buf));
+	wa__e2_emessage__pack(&m, buf);
+	REQUIRE(wa_msg_dsm_payload(buf, n, "200@lid", &dsm, &dlen) == 0);
+	/* The wrapped message comes back byte for byte, with its dest. */
+	REQUIRE(wa_msg_payload_split(dsm, dlen, &in, &il, &dest, &dl, &skp,
+	    &skl, &g, &gl, &other) == 0);
+	CHECK_EQ_INT(il, n);
+	CHECK(memcmp(in, buf, n) == 0);
+	CHECK_EQ_INT(dl, 7);
+	CHECK(memcmp(dest, "200@lid", 7) == 0);
+	CHECK(skp == NULL);
+	CHECK_EQ_INT(other, 1);
+	/* protobuf-c agrees: text and destination, and the message secret
+	 * was copied to the wrapper. */
+	REQUIRE(wa_msg_payload_text(dsm, dlen, &text, &d) == 0);
+	CHECK_EQ_STR(text, "hi there");
+	CHECK_EQ_STR(d, "200@lid");
+	free(text);
+	free(d);
+	{
+		Wa__E2EMessage *u = wa__e2_emessage__unpack(NULL, dlen, dsm);
+
+		REQUIRE(u != NULL);
+		CHECK(u->message_context_info != NULL &&
+		    u->message_context_info->message_secret.len == 4);
+		wa__e2_emessage__free_unpacked(u, NULL);
+	}
+	free(dsm);
+	/* An SKDM alone is not content. */
+	memset(&m, 0, sizeof(m));
+	wa__e2_emessage__init(&m);
+	sk.group_id = (char *)"1203@g.us";
+	sk.has_axolotl_sender_key_distribution_message = 1;
+	sk.axolotl_sender_key_distribution_message.data = ax;
+	sk.axolotl_sender_key_distribution_message.len = sizeof(ax);
+	m.sender_key_distribution_message = &sk;
+	m.message_context_info = &mci;
+	n = wa__e2_emessage__pack(&m, buf);
+	REQUIRE(wa_msg_payload_split(buf, n, &in, &il, &dest, &dl, &skp, &skl,
+	    &g, &gl, &other) == 0);
+	CHECK_EQ_INT(other, 0);
+	CHECK(dest == NULL);
+	CHECK_EQ_INT(skl, 3);
+	CHECK(memcmp(skp, ax, 3) == 0);
+	CHECK_EQ_INT(gl, 9);
+	/* ... but with anything else it is (a group retry re-send). */
+	memcpy(buf + n, unknown, sizeof(unknown));
+	REQUIRE(wa_msg_payload_split(buf, n + sizeof(unknown), &in, &il, NULL,
+	    NULL, NULL, NULL, NULL, NULL, &other) == 0);
+	CHECK_EQ_INT(other, 1);
+	/* Truncations and a bad wire type are malformed, never a crash. */
+	CHECK_EQ_INT(wa_msg_payload_split(buf, n - 1, NULL, NULL, NULL, NULL,
+	    NULL, NULL, NULL, NULL, NULL), WA_ERR_MSG_MALFORMED);
+	buf[0] = 0x0b;	/* field 1, start group */
+	CHECK_EQ_INT(wa_msg_payload_split(buf, n, NULL, NULL, NULL, NULL,
+	    NULL, NULL, NULL, NULL, NULL), WA_ERR_MSG_MALFORMED);
+	CHECK_EQ_INT(wa_msg_dsm_payload(unknown, 1, "x@lid", &dsm, &dlen),
+	    WA_ERR_MSG_MALFORMED);
+}
+
+/* --- A group through real sessions and sender keys ---------------------- */
+
+struct party {
+	struct wa_signal_store_mem	*m;
+	struct wa_signal		*s;
+};
+
+static void
+party_init(struct party *p)
+{
+	p->m = wa_signal_store_mem_new(7);
+	p->s = wa_signal_new(&wa_signal_store_mem_ops, p->m);
+}
+
+static void
+party_fini(struct party *p)
+{
+	wa_signal_free(p->s);
+	wa_signal_store_mem_free(p->m);
+}
+
+static int
+connect_to(struct party *from, struct party *to, const char *addr)
+{
+	struct wa_signal_bundle b;
+
+	memset(&b, 0, sizeof(b));
+	wa_signal_store_mem_keys(to->m, b.identity, &b.registration_id,
+	    b.signed_prekey, b.signature);
+	b.signed_prekey_id = 7;
+	return wa_signal_session_from_bundle(from->s, addr, &b);
+}
+
+#define GID "120363000000000042@g.us"
+#define ME "100:3@lid"
+
+/* As wasim delivers a group message to dev: from=GID participant=ME,
+ * dev's SKDM enc (if any), then the skmsg. */
+static struct wa_node *
+delivered(const struct wa_node *msg, const char *dev)
+{
+	const struct wa_node *parts = wa_node_child(msg, "participants");
+	struct wa_node *n = wa_node_new("message");
+	struct wa_jid g = jid(GID), p = jid(ME), pn = jid("33600000001@s.whatsapp.net");
+	struct wa_jid want = jid(dev), tj;
+	size_t i;
+
+	wa_node_set_attr_jid(n, "from", &g);
+	wa_node_set_attr_jid(n, "participant", &p);
+	wa_node_set_attr_jid(n, "participant_pn", &pn);
+	wa_node_set_attr(n, "addressing_mode", "lid");
+	wa_node_set_attr(n, "id", wa_node_attr(msg, "id"));
+	wa_node_set_attr(n, "type", wa_node_attr(msg, "type"));
+	if (wa_node_attr(msg, "edit") != NULL)
+		wa_node_set_attr(n, "edit", wa_node_attr(msg, "edit"));
+	wa_node_set_attr(n, "t", "1700000000");
+	for (i = 0; parts != NULL && i < parts->nchildren; i++)
+		if (wa_node_attr_jid(parts->children[i], "jid", &tj) == 0 &&
+		    wa_jid_equal(&tj, &want))
+			wa_node_add_child(n,
+			    wa_node_dup(parts->children[i]->children[0]));
+	for (i = 0; i < msg->nchildren; i++)
+		if (strcmp(msg->children[i]->tag, "enc") == 0)
+			wa_node_add_child(n, wa_node_dup(msg->children[i]));
+	return n;
+}
+
+static struct wa_node *
+build(struct party *me, const struct wa_device *dev, const char *id,
+    const char *text, const struct wa_jid *skdm, size_t nskdm,
+    const struct wa_msg_send_opts *o, size_t *got)
+{
+	struct wa_jid g = jid(GID);
+	struct wa_node *msg = NULL;
+	uint8_t *p;
+	size_t n;
+
+	if (wa_msg_text_payload(text, NULL, &p, &n) != 0)
+		abort();
+	if (wa_msg_build_group(me->s, dev, id, &g, "100_1:3", p, n, o, skdm,
+	    nskdm, "2:abcdefgh", got, &msg) != 0)
+		msg = NULL;
+	free(p);
+	return msg;
+}
+
+/* Open msg as dev in party p: 0 and the text, or the error.  ev borrows
+ * from the delivered stanza, kept until the next call (or NULL msg). */
+static int
+open_as(struct party *p, const struct wa_node *msg, const char *dev,
+    char **text, struct wa_msg_event *ev)
+{
+	static struct wa_node *in;
+	uint8_t *pl = NULL;
+	int r;
+
+	wa_node_free(in);
+	in = NULL;
+	if (msg == NULL)
+		return 0;
+	in = delivered(msg, dev);
+	*text = NULL;
+	r = wa_msg_open(p->s, in, ev, &pl, text);
+	free(pl);
+	return r;
+}
+
+TEST(test_wa_msg_group_conversation)
+{
+	struct party me, bob, carol;
+	struct wa_device dev;
+	struct wa_jid both[2] = { jid("200:1@lid"), jid("300:1@lid") };
+	struct wa_jid self_dev = jid(ME);
+	uint8_t adv[4] = { 1, 2, 3, 4 };
+	struct wa_node *m1, *m2, *m3;
+	struct wa_msg_event ev;
+	struct wa_msg_send_opts eo = { .type = "text", .edit = "1",
+	    .decrypt_fail_hide = 1 };
+	const struct wa_node *parts, *last;
+	char *text, s[WA_JID_STR_MAX];
+	size_t got;
+
+	party_init(&me);
+	party_init(&bob);
+	party_init(&carol);
+	memset(&dev, 0, sizeof(dev));
+	dev.jid = (char *)"33600000001:3@s.whatsapp.net";
+	dev.lid = (char *)ME;
+	dev.adv_details = adv;
+	dev.adv_details_len = sizeof(adv);
+	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
+	REQUIRE(connect_to(&me, &carol, "300_1:1") == 0);
+
+	/* First message: SKDM to both (and never to ourselves), skmsg. */
+	{
+		struct wa_jid three[3] = { both[0], both[1], self_dev };
+
+		m1 = build(&me, &dev, "3EB0G1", "hello group ✓", three, 3,
+		    NULL, &got);
+	}
+	REQUIRE(m1 != NULL);
+	CHECK_EQ_INT(got, 2);
+	CHECK_EQ_STR(wa_node_attr(m1, "phash"), "2:abcdefgh");
+	CHECK_EQ_STR(wa_node_attr(m1, "addressing_mode"), "lid");
+	REQUIRE((parts = wa_node_child(m1, "participants")) != NULL);
+	CHECK_EQ_INT(parts->nchildren, 2);
+	CHECK_EQ_STR(wa_node_attr(parts->children[0]->children[0], "type"),
+	    "pkmsg");
+	CHECK(wa_node_child(m1, "device-identity") != NULL);
+	last = m1->children[m1->nchildren - 1];
+	CHECK_EQ_STR(last->tag, "enc");
+	CHECK_EQ_STR(wa_node_attr(last, "type"), "skmsg");
+	REQUIRE(open_as(&bob, m1, "200:1@lid", &text, &ev) == 0);
+	CHECK_EQ_STR(text, "hello group ✓");
+	CHECK_EQ_INT(ev.is_group, 1);
+	CHECK_EQ_STR(wa_jid_format(&ev.chat, s, sizeof(s)), GID);
+	CHECK_EQ_STR(wa_jid_format(&ev.sender, s, sizeof(s)), ME);
+	CHECK_EQ_INT(ev.has_sender_pn, 1);
+	CHECK_EQ_STR(wa_jid_format(&ev.sender_pn, s, sizeof(s)),
+	    "33600000001@s.whatsapp.net");
+	free(text);
+	REQUIRE(open_as(&carol, m1, "300:1@lid", &text, &ev) == 0);
+	CHECK_EQ_STR(text, "hello group ✓");
+	free(text);
+
+	/* Second: nobody needs the key again, skmsg only; an edit keeps its
+	 * attributes. */
+	m2 = build(&me, &dev, "3EB0G2", "second", NULL, 0, &eo, &got);
+	REQUIRE(m2 != NULL);
+	CHECK_EQ_INT(got, 0);
+	CHECK(wa_node_child(m2, "device-identity") == NULL);
+	CHECK_EQ_STR(wa_node_attr(m2, "edit"), "1");
+	REQUIRE(open_as(&bob, m2, "200:1@lid", &text, &ev) == 0);
+	CHECK_EQ_STR(text, "second");
+	CHECK_EQ_STR(ev.edit, "1");
+	CHECK_EQ_STR(ev.type, "text");
+	CHECK_EQ_INT(ev.payload_len > 0, 1);
+	free(text);
+	/* Replayed: the chain key is used up. */
+	CHECK(open_as(&bob, m2, "200:1@lid", &text, &ev) < 0);
+	CHECK(text == NULL);
+
+	/* Carol is removed: rotate, the new key goes to bob only. */
+	REQUIRE(wa_signal_group_rotate(me.s, GID, "100_1:3") == 0);
+	m3 = build(&me, &dev, "3EB0G3", "after carol left", both, 1, NULL,
+	    &got);
+	REQUIRE(m3 != NULL);
+	CHECK_EQ_INT(got, 1);
+	REQUIRE(open_as(&bob, m3, "200:1@lid", &text, &ev) == 0);
+	CHECK_EQ_STR(text, "after carol left");
+	free(text);
+	/* Carol has the old key only: she cannot read it. */
+	CHECK(open_as(&carol, m3, "300:1@lid", &text, &ev) < 0);
+	CHECK(text == NULL);
+	/* Nor can a device that never got any key: the retry path. */
+	{
+		struct party dave;
+
+		party_init(&dave);
+		CHECK_EQ_INT(open_as(&dave, m2, "400:1@lid", &text, &ev),
+		    WA_ERR_SIG_NO_SENDER_KEY);
+		party_fini(&dave);
+	}
+	open_as(NULL, NULL, NULL, NULL, NULL);
+	wa_node_free(m1);
+	wa_node_free(m2);
+	wa_node_free(m3);
+	party_fini(&me);
+	party_fini(&bob);
+	party_fini(&carol);
+}
+
+TEST(test_wa_msg_group_skdm_for_other_group_ignored)
+{
+	struct party me, bob;
+	struct wa_device dev;
+	struct wa_jid b = jid("200:1@lid"), other = jid("120363999@g.us");
+	uint8_t adv[4] = { 1 }, *p;
+	size_t n;
+	struct wa_node *m, *in;
+	struct wa_msg_event ev;
+	uint8_t *pl = NULL;
+	char *text = NULL;
+
+	party_init(&me);
+	party_init(&bob);
+	memset(&dev, 0, sizeof(dev));
+	dev.jid = (char *)"33600000001:3@s.whatsapp.net";
+	dev.lid = (char *)ME;
+	dev.adv_details = adv;
+	dev.adv_details_len = sizeof(adv);
+	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
+	/* A message for group `other`, delivered as if it were in GID:
+	 * its SKDM names `other`, so bob keeps no key for GID. */
+	REQUIRE(wa_msg_text_payload("x", NULL, &p, &n) == 0);
+	REQUIRE(wa_msg_build_group(me.s, &dev, "3EB0X", &other, "100_1:3", p,
+	    n, NULL, &b, 1, NULL, NULL, &m) == 0);
+	free(p);
+	in = delivered(m, "200:1@lid");
+	CHECK_EQ_INT(wa_msg_open(bob.s, in, &ev, &pl, &text),
+	    WA_ERR_SIG_NO_SENDER_KEY);
+	CHECK(text == NULL);
+	wa_node_free(in);
+	wa_node_free(m);
+	party_fini(&me);
+	party_fini(&bob);
+}
+
+TEST(test_wa_msg_group_retry_receipt_names_participant)
+{
+	struct wa_node *m = wa_node_new("message"), *r;
+	struct wa_jid g = jid(GID), p = jid("200:1@lid");
+
+	wa_node_set_attr(m, "id", "3EB0RR");
+	wa_node_set_attr_jid(m, "from", &g);
+	wa_node_set_attr_jid(m, "participant", &p);
+	wa_node_set_attr(m, "t", "1700000000");
+	r = wa_msg_retry_receipt_node(m, 1);
+	CHECK_EQ_STR(wa_node_attr(r, "type"), "retry");
+	CHECK(wa_node_attr_get(r, "participant") != NULL);
+	CHECK(wa_node_attr_get(r, "to") != NULL &&
+	    wa_jid_equal(&wa_node_attr_get(r, "to")->jid, &g));
+	wa_node_free(r);
+	r = wa_msg_receipt_node(m, 0);
+	CHECK(wa_node_attr_get(r, "participant") != NULL);
+	CHECK(wa_node_attr(r, "type") == NULL);
+	wa_node_free(r);
+	wa_node_free(m);
+}
+
+TEST_MAIN()
