@@ -460,6 +460,39 @@ message_error(struct sim *s, const char *body, size_t len, int *status)
 }
 
 /*
+ * POST /admin/privacy {"phone": "...", "refuse_group_add": true|false}
+ * Whether that account's privacy settings refuse being added to groups:
+ * adds then answer 403 with an <add_request code expiration/> (group.c).
+ */
+static char *
+privacy(struct sim *s, const char *body, size_t len, int *status)
+{
+	json_t *in = parse_body(body, len), *o, *v;
+	const char *phone;
+	struct sim_account *a;
+
+	if (in == NULL)
+		return fail(400, "body must be a JSON object", status);
+	phone = jstr(in, "phone");
+	v = json_object_get(in, "refuse_group_add");
+	if (phone == NULL || !json_is_boolean(v)) {
+		json_decref(in);
+		return fail(400, "need \"phone\", \"refuse_group_add\" "
+		    "(boolean)", status);
+	}
+	if ((a = sim_account_find(s, phone)) == NULL) {
+		json_decref(in);
+		return fail(404, "no such account", status);
+	}
+	a->refuse_group_add = json_is_true(v);
+	json_decref(in);
+	o = json_object();
+	json_object_set_new(o, "refuse_group_add",
+	    json_boolean(a->refuse_group_add));
+	return reply(o, 200, status);
+}
+
+/*
  * POST /admin/prekeys {"phone": "...", "device": N, "keep": K}
  * Drop all but K one-time prekeys of that device (as if peers had fetched
  * them); below 5 the device is told to upload more, as the server does.
@@ -509,6 +542,14 @@ group_list(struct sim *s, int *status)
 		json_object_set_new(jg, "jid", json_sprintf("%s@g.us", g->id));
 		json_object_set_new(jg, "subject", json_string(g->subject));
 		json_object_set_new(jg, "creator", json_string(g->creator->phone));
+		json_object_set_new(jg, "description", g->description != NULL ?
+		    json_string(g->description) : json_null());
+		json_object_set_new(jg, "invite", json_string(g->invite));
+		json_object_set_new(jg, "announce", json_boolean(g->announce));
+		json_object_set_new(jg, "locked", json_boolean(g->locked));
+		json_object_set_new(jg, "approval", json_boolean(g->approval));
+		json_object_set_new(jg, "picture_len",
+		    json_integer((json_int_t)g->picture_len));
 		for (k = 0; k < g->nmembers; k++) {
 			json_t *m = json_object();
 
@@ -568,6 +609,8 @@ sim_admin_handle(struct sim *s, const char *method, const char *path,
 		return login_failure(s, body, body_len, status);
 	if (post && strcmp(path, "/admin/message-error") == 0)
 		return message_error(s, body, body_len, status);
+	if (post && strcmp(path, "/admin/privacy") == 0)
+		return privacy(s, body, body_len, status);
 	if (get && sscanf(path, "/admin/accounts/%31[0-9]/devices", phone) == 1) {
 		char expect[64];
 

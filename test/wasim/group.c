@@ -17,13 +17,32 @@
  *          addressing_mode=lid id t type notify>[its pkmsg]<enc skmsg/>
  *
  *   set on GID: add / remove / promote / demote (<participant jid/>…;
- *       admins only; per-participant error 404/409 in the answer) and
- *       subject; set on @g.us: leave.  Each change is announced to the
- *       members (and the removed) as <notification type=w:gp2> with
+ *       admins only; per-participant error 404/409 in the answer, 403
+ *       with <add_request code expiration/> for an account whose privacy
+ *       refuses adds, see POST /admin/privacy) and subject; set on @g.us:
+ *       leave.  Each change is announced to the members (and the removed)
+ *       as <notification type=w:gp2> with
  *       <add|remove|promote|demote><participant jid phone_number/>… or
  *       <subject subject s_t s_o/>.
+ *   set on GID: <description id [prev] [delete]><body/></description>
+ *       (prev must name the current one, else 409), <announcement/>,
+ *       <not_announcement/>, <locked/>, <unlocked/>,
+ *       <membership_approval_mode><group_join state=on|off/>,
+ *       <ephemeral expiration/>, <not_ephemeral/> (admins only, except
+ *       the description of an unlocked group); each announced as w:gp2
+ *       with the same child (announcement with a v_id).
+ *   get / set on GID: <invite/> -> <invite code/> (admins; set revokes
+ *       the old code and announces <invite code/>).
+ *   set on @g.us: <invite code/> -> <group jid/> (joined: members see
+ *       <add reason=invite>) or <membership_approval_request jid/> when
+ *       approval is on (nobody is added); get: <group …/> without joining.
+ *       Unknown codes: 406.
+ *   <iq xmlns=w:profile:picture type=set target=GID><picture>JPEG -> <picture
+ *       id/>, announced as <notification type=picture><set id author/>;
+ *       get answers 404 (pictures are stored, not served).
  *
- * Does not: descriptions, invites, settings, approvals (501).
+ * Does not: join-request lists, member-add mode, communities, keeping
+ * descriptions, settings, invites or pictures across restarts.
  * Invariants: at most SIM_MAX_GROUPS groups of SIM_MAX_GROUP_MEMBERS.
  */
 #include <stdio.h>
@@ -33,6 +52,19 @@
 #include "test/wasim/wasim.h"
 #include "util/log.h"
 #include "util/mem.h"
+
+/* n random characters of [A-Za-z0-9] and a NUL (invite codes: 22). */
+static void
+random_code(char *buf, size_t n)
+{
+	static const char set[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = set[cry_random_u32() % (sizeof(set) - 1)];
+	buf[n] = '\0';
+}
 
 static struct sim_group *
 group_find(struct sim *s, const struct wa_jid *j)
@@ -64,7 +96,37 @@ sim_group_free(struct sim_group *g)
 	if (g == NULL)
 		return;
 	free(g->subject);
+	free(g->description);
+	free(g->picture);
 	free(g);
+}
+
+/* Description and settings children of a <group>. */
+static void
+group_node_extras(const struct sim_group *g, struct wa_node *n)
+{
+	struct wa_node *d, *b;
+
+	if (g->description != NULL) {
+		d = wa_node_new("description");
+		wa_node_set_attr(d, "id", g->desc_id);
+		wa_node_set_attr_u64(d, "t", (uint64_t)g->desc_t);
+		b = wa_node_new("body");
+		wa_node_set_bytes(b, g->description, strlen(g->description));
+		wa_node_add_child(d, b);
+		wa_node_add_child(n, d);
+	}
+	if (g->announce)
+		wa_node_add_child(n, wa_node_new("announcement"));
+	if (g->locked)
+		wa_node_add_child(n, wa_node_new("locked"));
+	if (g->approval)
+		wa_node_add_child(n, wa_node_new("membership_approval_mode"));
+	if (g->ephemeral > 0) {
+		d = wa_node_new("ephemeral");
+		wa_node_set_attr_u64(d, "expiration", g->ephemeral);
+		wa_node_add_child(n, d);
+	}
 }
 
 static struct wa_node *
@@ -97,6 +159,7 @@ group_node(const struct sim_group *g)
 			wa_node_set_attr(p, "type", g->members[i].admin);
 		wa_node_add_child(n, p);
 	}
+	group_node_extras(g, n);
 	return n;
 }
 
@@ -211,6 +274,24 @@ reply_err(struct sim_conn *c, const struct wa_node *iq, int code,
 	send_free(c, sim_iq_error(iq, code, text));
 }
 
+/*
+ * <add_request code expiration/>: what the server gives the admin when an
+ * account's privacy refuses adds; the admin may send that account a
+ * GroupInviteMessage with the code instead (valid 7 days).
+ */
+static struct wa_node *
+add_request_node(struct sim *s)
+{
+	struct wa_node *ar = wa_node_new("add_request");
+	char code[SIM_GROUP_TOKEN_MAX + 1];
+
+	(void)s;
+	random_code(code, 16);
+	wa_node_set_attr(ar, "code", code);
+	wa_node_set_attr_u64(ar, "expiration", (uint64_t)sim_now() + 7 * 86400);
+	return ar;
+}
+
 static void
 group_create(struct sim_conn *c, const struct wa_node *iq,
     const struct wa_node *cr)
@@ -218,8 +299,9 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 	struct sim *s = c->sim;
 	const char *subject = wa_node_attr(cr, "subject");
 	struct sim_group *g;
-	struct wa_node *r;
-	size_t i;
+	struct wa_node *r, *gn, *p;
+	struct wa_jid refused[SIM_MAX_GROUP_MEMBERS];
+	size_t i, nrefused = 0;
 	uint32_t rnd;
 
 	if (subject == NULL || strlen(subject) > 100 ||
@@ -254,6 +336,11 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 		 * per-participant errors. */
 		if (a == NULL || member_index(g, a) >= 0)
 			continue;
+		if (a->refuse_group_add) {
+			if (nrefused < SIM_MAX_GROUP_MEMBERS)
+				refused[nrefused++] = ja->jid;
+			continue;
+		}
 		g->members[g->nmembers].account = a;
 		g->members[g->nmembers++].admin = NULL;
 	}
@@ -262,7 +349,17 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 	    g->nmembers);
 	sim_state_save(s);
 	r = sim_iq_result(iq);
-	wa_node_add_child(r, group_node(g));
+	gn = group_node(g);
+	/* Those whose privacy refuses adds: listed with 403 and the code for
+	 * an invite message. */
+	for (i = 0; i < nrefused; i++) {
+		p = wa_node_new("participant");
+		wa_node_set_attr_jid(p, "jid", &refused[i]);
+		wa_node_set_attr(p, "error", "403");
+		wa_node_add_child(p, add_request_node(s));
+		wa_node_add_child(gn, p);
+	}
+	wa_node_add_child(r, gn);
 	send_free(c, r);
 	notify_create(c, g);
 }
@@ -310,6 +407,8 @@ group_members(struct sim_conn *c, const struct wa_node *iq,
 		else if (strcmp(act->tag, "add") == 0) {
 			if (mi >= 0)
 				err = "409";
+			else if (a->refuse_group_add)
+				err = "403";
 			else if (g->nmembers >= SIM_MAX_GROUP_MEMBERS)
 				err = "500";
 			else {
@@ -329,6 +428,8 @@ group_members(struct sim_conn *c, const struct wa_node *iq,
 		wa_node_set_attr_jid(p, "jid", &ja->jid);
 		if (err != NULL)
 			wa_node_set_attr(p, "error", err);
+		if (err != NULL && strcmp(err, "403") == 0)
+			wa_node_add_child(p, add_request_node(s));
 		wa_node_add_child(ra, p);
 		if (err == NULL) {
 			wa_node_add_child(nchild, participant_node(a));
@@ -416,6 +517,280 @@ group_subject(struct sim_conn *c, const struct wa_node *iq,
 	notify(c, g, n, NULL, 0);
 }
 
+/* The text content of n (bytes or string) if it is 1..max bytes without
+ * NUL, else NULL (owned). */
+static char *
+text_of(const struct wa_node *n, size_t max)
+{
+	if ((n->kind != WA_CONTENT_BYTES && n->kind != WA_CONTENT_STRING) ||
+	    n->len == 0 || n->len > max ||
+	    memchr(n->bytes, '\0', n->len) != NULL)
+		return NULL;
+	return u_strndup((const char *)n->bytes, n->len);
+}
+
+static bool
+token_ok(const char *s)
+{
+	size_t i, n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > SIM_GROUP_TOKEN_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+/* <description id [prev] [delete=true]>[<body>text</body>]. */
+static void
+group_description(struct sim_conn *c, const struct wa_node *iq,
+    struct sim_group *g, const struct wa_node *d)
+{
+	const char *id = wa_node_attr(d, "id");
+	const char *prev = wa_node_attr(d, "prev");
+	const char *del = wa_node_attr(d, "delete");
+	const struct wa_node *body = wa_node_child(d, "body");
+	struct wa_node *n, *b;
+	char *text = NULL;
+
+	if (!token_ok(id) || (del == NULL && body == NULL) ||
+	    (body != NULL && (text = text_of(body, SIM_GROUP_DESC_MAX)) == NULL)) {
+		reply_err(c, iq, 400, "bad-request");
+		return;
+	}
+	/* The server checks that the change is based on the current one. */
+	if (g->description != NULL && (prev == NULL ||
+	    strcmp(prev, g->desc_id) != 0)) {
+		free(text);
+		reply_err(c, iq, 409, "conflict");
+		return;
+	}
+	free(g->description);
+	g->description = del != NULL && strcmp(del, "true") == 0 ? NULL : text;
+	if (g->description == NULL)
+		free(text);
+	snprintf(g->desc_id, sizeof(g->desc_id), "%s", id);
+	g->desc_t = sim_now();
+	send_free(c, sim_iq_result(iq));
+	logp_info(c->prefix, "group %s: description %s", g->id,
+	    g->description != NULL ? "set" : "deleted");
+	n = wa_node_new("description");
+	wa_node_set_attr(n, "id", g->desc_id);
+	if (g->description != NULL) {
+		b = wa_node_new("body");
+		wa_node_set_bytes(b, g->description, strlen(g->description));
+		wa_node_add_child(n, b);
+	} else
+		wa_node_add_child(n, wa_node_new("delete"));
+	notify(c, g, n, NULL, 0);
+}
+
+/* announcement / locked / approval / ephemeral settings. */
+static void
+group_setting(struct sim_conn *c, const struct wa_node *iq,
+    struct sim_group *g, const struct wa_node *x)
+{
+	struct wa_node *n = wa_node_dup(x), *y;
+	const char *st;
+	uint64_t v;
+	char vid[24];
+
+	if (strcmp(x->tag, "announcement") == 0 ||
+	    strcmp(x->tag, "not_announcement") == 0) {
+		g->announce = x->tag[0] == 'a';
+		/* whatsmeow requires a version id on these. */
+		snprintf(vid, sizeof(vid), "%lld", (long long)sim_now());
+		wa_node_set_attr(n, "v_id", vid);
+	} else if (strcmp(x->tag, "locked") == 0 ||
+	    strcmp(x->tag, "unlocked") == 0)
+		g->locked = x->tag[0] == 'l';
+	else if (strcmp(x->tag, "not_ephemeral") == 0)
+		g->ephemeral = 0;
+	else if (strcmp(x->tag, "ephemeral") == 0) {
+		if (wa_node_attr_u64(x, "expiration", &v) != 0 ||
+		    v > 365 * 86400) {
+			wa_node_free(n);
+			reply_err(c, iq, 400, "bad-request");
+			return;
+		}
+		g->ephemeral = (uint32_t)v;
+		wa_node_clear_content(n);
+	} else {	/* membership_approval_mode */
+		y = wa_node_child(x, "group_join");
+		st = y != NULL ? wa_node_attr(y, "state") : NULL;
+		if (st == NULL || (strcmp(st, "on") != 0 &&
+		    strcmp(st, "off") != 0)) {
+			wa_node_free(n);
+			reply_err(c, iq, 400, "bad-request");
+			return;
+		}
+		g->approval = strcmp(st, "on") == 0;
+	}
+	send_free(c, sim_iq_result(iq));
+	logp_info(c->prefix, "group %s: %s", g->id, x->tag);
+	notify(c, g, n, NULL, 0);
+}
+
+/* get: the current invite code (made on first use); set: a new one. */
+static void
+group_invite(struct sim_conn *c, const struct wa_node *iq,
+    struct sim_group *g, bool reset)
+{
+	struct wa_node *r, *inv;
+
+	if (reset || g->invite[0] == '\0')
+		random_code(g->invite, 22);
+	r = sim_iq_result(iq);
+	inv = wa_node_new("invite");
+	wa_node_set_attr(inv, "code", g->invite);
+	wa_node_add_child(r, inv);
+	send_free(c, r);
+	logp_info(c->prefix, "group %s: invite %s", g->id,
+	    reset ? "reset" : "get");
+	if (reset) {
+		inv = wa_node_new("invite");
+		wa_node_set_attr(inv, "code", g->invite);
+		notify(c, g, inv, NULL, 0);
+	}
+}
+
+static struct sim_group *
+group_by_code(struct sim *s, const char *code)
+{
+	size_t i;
+
+	if (!token_ok(code))
+		return NULL;
+	for (i = 0; i < s->ngroups; i++)
+		if (s->groups[i]->invite[0] != '\0' &&
+		    strcmp(s->groups[i]->invite, code) == 0)
+			return s->groups[i];
+	return NULL;
+}
+
+/* On @g.us: <invite code/>: set joins, get shows the group. */
+static void
+group_code(struct sim_conn *c, const struct wa_node *iq, const char *type,
+    const struct wa_node *inv)
+{
+	struct sim_group *g = group_by_code(c->sim,
+	    wa_node_attr(inv, "code"));
+	struct wa_node *r, *x, *add;
+	struct wa_jid gid;
+
+	if (g == NULL || wa_jid_make(&gid, g->id, WA_SERVER_GROUP, 0) != 0) {
+		reply_err(c, iq, 406, "not-acceptable");
+		return;
+	}
+	r = sim_iq_result(iq);
+	if (strcmp(type, "get") == 0) {
+		wa_node_add_child(r, group_node(g));
+		send_free(c, r);
+		return;
+	}
+	if (member_index(g, c->account) >= 0) {
+		x = wa_node_new("group");
+		wa_node_set_attr_jid(x, "jid", &gid);
+		wa_node_add_child(r, x);
+		send_free(c, r);
+		return;
+	}
+	if (g->approval) {
+		x = wa_node_new("membership_approval_request");
+		wa_node_set_attr_jid(x, "jid", &gid);
+		wa_node_add_child(r, x);
+		send_free(c, r);
+		logp_info(c->prefix, "group %s: join request (approval on)",
+		    g->id);
+		return;
+	}
+	if (g->nmembers >= SIM_MAX_GROUP_MEMBERS) {
+		wa_node_free(r);
+		reply_err(c, iq, 500, "internal-server-error");
+		return;
+	}
+	g->members[g->nmembers].account = c->account;
+	g->members[g->nmembers++].admin = NULL;
+	sim_state_save(c->sim);
+	x = wa_node_new("group");
+	wa_node_set_attr_jid(x, "jid", &gid);
+	wa_node_add_child(r, x);
+	send_free(c, r);
+	logp_info(c->prefix, "group %s: joined by link", g->id);
+	add = wa_node_new("add");
+	wa_node_set_attr(add, "reason", "invite");
+	wa_node_add_child(add, participant_node(c->account));
+	notify(c, g, add, NULL, 0);
+}
+
+void
+sim_group_picture_iq(struct sim_conn *c, const struct wa_node *iq,
+    const char *type)
+{
+	const struct wa_attr *t = wa_node_attr_get(iq, "target");
+	const struct wa_node *pic = wa_node_child(iq, "picture");
+	struct sim_group *g = NULL;
+	struct wa_node *r, *x, *nt;
+	struct wa_jid lid;
+	char id[32];
+	int mi;
+
+	if (t != NULL && t->kind == WA_VAL_JID)
+		g = group_find(c->sim, &t->jid);
+	if (g == NULL || strcmp(type, "set") != 0) {
+		/* Users' pictures, and getting any: not served. */
+		reply_err(c, iq, 404, "item-not-found");
+		return;
+	}
+	if ((mi = member_index(g, c->account)) < 0 ||
+	    (g->locked && g->members[mi].admin == NULL)) {
+		reply_err(c, iq, 403, "forbidden");
+		return;
+	}
+	if (pic != NULL && (pic->kind != WA_CONTENT_BYTES || pic->len == 0 ||
+	    pic->len > SIM_GROUP_PICTURE_MAX)) {
+		reply_err(c, iq, 406, "not-acceptable");
+		return;
+	}
+	free(g->picture);
+	g->picture = NULL;
+	g->picture_len = 0;
+	if (pic != NULL) {
+		g->picture = u_malloc(pic->len);
+		memcpy(g->picture, pic->bytes, pic->len);
+		g->picture_len = pic->len;
+	}
+	g->picture_id = (uint64_t)sim_now() * 1000 + (g->picture_id + 1) % 1000;
+	r = sim_iq_result(iq);
+	if (pic != NULL) {
+		x = wa_node_new("picture");
+		wa_node_set_attr_u64(x, "id", g->picture_id);
+		wa_node_add_child(r, x);
+	}
+	send_free(c, r);
+	logp_info(c->prefix, "group %s: picture %s (%zu bytes)", g->id,
+	    pic != NULL ? "set" : "removed", g->picture_len);
+	/* <notification type=picture from=GID><set id author/>|<delete/>. */
+	nt = wa_node_new("notification");
+	wa_node_set_attr_jid(nt, "from", &t->jid);
+	wa_node_set_attr(nt, "type", "picture");
+	sim_next_id(c->sim, id, sizeof(id));
+	wa_node_set_attr(nt, "id", id);
+	wa_node_set_attr_u64(nt, "t", (uint64_t)sim_now());
+	x = wa_node_new(pic != NULL ? "set" : "delete");
+	if (pic != NULL)
+		wa_node_set_attr_u64(x, "id", g->picture_id);
+	if (wa_jid_make(&lid, c->account->lid, WA_SERVER_LID, 0) == 0)
+		wa_node_set_attr_jid(x, "author", &lid);
+	wa_node_set_attr_jid(x, "jid", &t->jid);
+	wa_node_add_child(nt, x);
+	to_members(c->sim, g, c->device, nt);
+	wa_node_free(nt);
+}
+
 void
 sim_group_iq(struct sim_conn *c, const struct wa_node *iq, const char *type)
 {
@@ -438,6 +813,49 @@ sim_group_iq(struct sim_conn *c, const struct wa_node *iq, const char *type)
 		group_leave(c, iq, ch);
 		return;
 	}
+	if (strcmp(ch->tag, "invite") == 0 && wa_node_attr(ch, "code") != NULL &&
+	    to != NULL && to->kind == WA_VAL_JID && to->jid.user[0] == '\0') {
+		group_code(c, iq, type, ch);
+		return;
+	}
+	if (strcmp(ch->tag, "invite") == 0 || (strcmp(type, "set") == 0 &&
+	    (strcmp(ch->tag, "description") == 0 ||
+	    strcmp(ch->tag, "announcement") == 0 ||
+	    strcmp(ch->tag, "not_announcement") == 0 ||
+	    strcmp(ch->tag, "locked") == 0 ||
+	    strcmp(ch->tag, "unlocked") == 0 ||
+	    strcmp(ch->tag, "ephemeral") == 0 ||
+	    strcmp(ch->tag, "not_ephemeral") == 0 ||
+	    strcmp(ch->tag, "membership_approval_mode") == 0))) {
+		int mi;
+		bool admin;
+
+		if (to == NULL || to->kind != WA_VAL_JID ||
+		    (g = group_find(s, &to->jid)) == NULL) {
+			reply_err(c, iq, 404, "item-not-found");
+			return;
+		}
+		if ((mi = member_index(g, c->account)) < 0) {
+			reply_err(c, iq, 403, "forbidden");
+			return;
+		}
+		admin = g->members[mi].admin != NULL;
+		/* Anyone may edit the description of an unlocked group. */
+		if (!admin && !(strcmp(ch->tag, "description") == 0 &&
+		    !g->locked)) {
+			reply_err(c, iq, strcmp(ch->tag, "invite") == 0 ? 401 :
+			    403, strcmp(ch->tag, "invite") == 0 ?
+			    "not-authorized" : "forbidden");
+			return;
+		}
+		if (strcmp(ch->tag, "invite") == 0)
+			group_invite(c, iq, g, strcmp(type, "set") == 0);
+		else if (strcmp(ch->tag, "description") == 0)
+			group_description(c, iq, g, ch);
+		else
+			group_setting(c, iq, g, ch);
+		return;
+	}
 	if (strcmp(type, "set") == 0 && (strcmp(ch->tag, "add") == 0 ||
 	    strcmp(ch->tag, "remove") == 0 || strcmp(ch->tag, "promote") == 0 ||
 	    strcmp(ch->tag, "demote") == 0 || strcmp(ch->tag, "subject") == 0)) {
@@ -449,7 +867,7 @@ sim_group_iq(struct sim_conn *c, const struct wa_node *iq, const char *type)
 			return;
 		}
 		mi = member_index(g, c->account);
-		if (mi < 0 || (strcmp(ch->tag, "subject") != 0 &&
+		if (mi < 0 || ((strcmp(ch->tag, "subject") != 0 || g->locked) &&
 		    g->members[mi].admin == NULL)) {
 			reply_err(c, iq, 403, "forbidden");
 			return;

@@ -726,7 +726,7 @@ sim_iq_handle(struct sim_conn *c, const struct wa_node *iq)
 	else if (strcmp(xmlns, "w:m") == 0 && wa_node_child(iq, "media_conn"))
 		sim_media_conn_iq(c, iq);
 	else if (strcmp(xmlns, "w:profile:picture") == 0)
-		reply_err(c, iq, 404, "item-not-found");
+		sim_group_picture_iq(c, iq, type);
 	else if (strcmp(xmlns, "w:g2") == 0)
 		sim_group_iq(c, iq, type);
 	else

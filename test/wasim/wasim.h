@@ -82,6 +82,11 @@ struct lws_vhost;
 /* Groups, and members per group (real groups allow 1024). */
 #define SIM_MAX_GROUPS		1024
 #define SIM_MAX_GROUP_MEMBERS	256
+/* Group description (2048 characters in the apps), picture, and the short
+ * tokens (invite codes, description ids). */
+#define SIM_GROUP_DESC_MAX	8192
+#define SIM_GROUP_PICTURE_MAX	((size_t)1 << 20)
+#define SIM_GROUP_TOKEN_MAX	32
 /* Accounts in one simulator. */
 #define SIM_MAX_ACCOUNTS	4096
 /*
@@ -163,6 +168,9 @@ struct sim_account {
 	 * routed (463: the privacy token / reachability check). */
 	char			 message_error[9];
 	unsigned		 message_errors;
+	/* Admin-injected (POST /admin/privacy): adds of this account to a
+	 * group are refused with 403 and an <add_request>. */
+	bool			 refuse_group_add;
 };
 
 /* --- Groups ---------------------------------------------------------------- */
@@ -178,6 +186,16 @@ struct sim_group {
 	int64_t			 creation;
 	struct sim_member	 members[SIM_MAX_GROUP_MEMBERS];
 	size_t			 nmembers;
+	/* Settings and extras (group.c; not kept across restarts). */
+	char			*description;	/* owned; NULL: none */
+	char			 desc_id[SIM_GROUP_TOKEN_MAX + 1];
+	int64_t			 desc_t;
+	char			 invite[SIM_GROUP_TOKEN_MAX + 1];	/* "" none */
+	bool			 announce, locked, approval;
+	uint32_t		 ephemeral;
+	uint8_t			*picture;	/* owned JPEG; NULL: none */
+	size_t			 picture_len;
+	uint64_t		 picture_id;
 };
 
 /* --- Connections ------------------------------------------------------------ */
@@ -378,6 +396,9 @@ void sim_group_message(struct sim_conn *c, const struct wa_node *msg,
 int sim_group_receipt_target(struct sim *s, const struct wa_jid *to,
     const struct wa_node *rc, struct sim_account **out, struct wa_jid *pj);
 void sim_group_free(struct sim_group *g);
+/* <iq xmlns=w:profile:picture target=GID>: set or get a group picture. */
+void sim_group_picture_iq(struct sim_conn *c, const struct wa_node *iq,
+    const char *type);
 
 /* pair.c */
 /* After a registration handshake: send pair-device with fresh refs. */
