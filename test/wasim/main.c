@@ -5,6 +5,7 @@
  *         [--port-file PATH] [--root-pub-file PATH] [--state-dir DIR]
  *         [--qr-first-ms MS] [--qr-next-ms MS] [--offline-delay-ms MS]
  *         [--log-level LEVEL] [--cert-fault leaf-key]
+ *         [--media-cert-file PATH]
  *
  * Ports default to 0 (the kernel picks free ones); the chosen ports, URLs,
  * the test root public key and our pid are written to --port-file as
@@ -14,6 +15,8 @@
  * --cert-fault leaf-key issues the leaf certificate for a key that is not
  * the Noise static key (a strict client must refuse the server; tests use
  * it to show that one does).
+ * --media-cert-file receives the media server's self-signed certificate
+ * (PEM), for clients to trust as their only CA (TLS stays verified).
  *
  * Refuses to listen anywhere but loopback: --host must be 127.0.0.1 or
  * localhost.  SIGINT/SIGTERM stop it cleanly.
@@ -124,7 +127,8 @@ usage(void)
 	    "usage: wasim [--host 127.0.0.1] [--port N] [--admin-port N] [--media-port N]\n"
 	    "             [--port-file PATH] [--root-pub-file PATH] [--state-dir DIR]\n"
 	    "             [--qr-first-ms MS] [--qr-next-ms MS] [--offline-delay-ms MS]\n"
-	    "             [--log-level trace|debug|info|warn|error] [--cert-fault leaf-key]\n");
+	    "             [--log-level trace|debug|info|warn|error] [--cert-fault leaf-key]\n"
+	    "             [--media-cert-file PATH]\n");
 	exit(2);
 }
 
@@ -167,6 +171,7 @@ main(int argc, char **argv)
 		{ "offline-delay-ms", required_argument, NULL, 'o' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "cert-fault", required_argument, NULL, 'c' },
+		{ "media-cert-file", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim *s = u_calloc(1, sizeof(*s));
@@ -174,6 +179,7 @@ main(int argc, char **argv)
 	char hex[2 * CRY_KEY_LEN + 1];
 	uint8_t leaf_key[CRY_KEY_LEN];
 	char *text;
+	const char *media_cert_file = NULL;
 	int ch, lvl = U_LOG_INFO, r, rc = 1;
 
 	s->opts.host = "127.0.0.1";
@@ -192,6 +198,7 @@ main(int argc, char **argv)
 		case '1': s->opts.qr_first_ms = parse_ms(optarg); break;
 		case '2': s->opts.qr_next_ms = parse_ms(optarg); break;
 		case 'o': s->opts.offline_delay_ms = parse_ms(optarg); break;
+		case 'M': media_cert_file = optarg; break;
 		case 'c':
 			if (strcmp(optarg, "leaf-key") != 0)
 				usage();
@@ -260,6 +267,10 @@ main(int argc, char **argv)
 		if (r != 0)
 			goto out;
 	}
+	/* Before the port file: whoever waits for that finds this too. */
+	if (media_cert_file != NULL &&
+	    write_file_atomic(media_cert_file, s->media_cert_pem) != 0)
+		goto out;
 	if (s->opts.port_file != NULL) {
 		text = u_asprintf(
 		    "WASIM_WS_PORT=%d\n"

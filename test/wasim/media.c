@@ -6,14 +6,17 @@
  *   <iq xmlns=w:m type=set><media_conn/></iq>
  *     -> <media_conn auth ttl auth_ttl max_buckets><host hostname=
  *        "127.0.0.1:PORT" maxContentLengthBytes/></media_conn>
- *   POST /mms/<type>/<token>?auth=<auth>&token=<token>   (body: the blob)
- *     -> {"url": "https://127.0.0.1:PORT/wasim/m/<hex>.enc",
- *         "direct_path": "/wasim/m/<hex>.enc"}
- *   GET /wasim/m/<hex>.enc  -> the blob
+ *   POST /mms/<type>/<token>?auth=<auth>&token=<token>   (body: the blob;
+ *        token must be the URL-safe base64 of its SHA-256, padded or not,
+ *        else 400)
+ *     -> {"url": "https://127.0.0.1:PORT/wasim/m/<hex>.enc?ccb=11-4&oh=wasim",
+ *         "direct_path": "/wasim/m/<hex>.enc?ccb=11-4&oh=wasim"}
+ *   GET /wasim/m/<hex>.enc[?anything]  -> the blob (404 if unknown)
  *
- * Clients must accept the self-signed certificate (Baileys:
- * NODE_TLS_REJECT_UNAUTHORIZED=0 or a fetchAgent; ponton: its test TLS
- * option).  The server never decrypts media.
+ * Clients trust the self-signed certificate, which --media-cert-file
+ * writes out (Baileys: NODE_EXTRA_CA_CERTS; ponton: wa_media_opts.ca_file;
+ * whatsmeow: a media HTTP client with that root).  The server never
+ * decrypts media.
  *
  * Invariants: a blob is at most SIM_MEDIA_MAX bytes and all blobs together
  * at most SIM_MEDIA_TOTAL (checked from Content-Length before buffering and
@@ -38,6 +41,8 @@
 
 #define MEDIA_PATH_PREFIX "/wasim/m/"
 #define MEDIA_CHUNK ((size_t)32 << 10)
+#define MEDIA_QUERY "?ccb=11-4&oh=wasim"
+
 
 struct sim_blob {
 	char		 name[40];	/* hex id */
@@ -169,6 +174,31 @@ respond_json(struct lws *wsi, struct media_pss *p, int status, char *json)
 	    strlen(json), true);
 }
 
+/*
+ * The upload path is /mms/<type>/<token>, token the URL-safe base64 of the
+ * body's SHA-256 (whatsmeow pads it, Baileys does not): as the real
+ * server, refuse a body that does not match it.
+ */
+static bool
+token_matches(const char *path, const uint8_t *body, size_t len)
+{
+	uint8_t h[crypto_hash_sha256_BYTES];
+	char want[64];
+	const char *tok = strrchr(path, '/');
+	size_t n;
+
+	if (tok == NULL)
+		return false;
+	tok++;
+	crypto_hash_sha256(h, body != NULL ? body : (const uint8_t *)"", len);
+	sodium_bin2base64(want, sizeof(want), h, sizeof(h),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	n = strlen(want);
+	/* Either form; lws has already url-decoded %3D to '='. */
+	return strncmp(tok, want, n) == 0 &&
+	    (tok[n] == '\0' || strcmp(tok + n, "=") == 0);
+}
+
 static void
 upload_done(struct lws *wsi, struct media_pss *p)
 {
@@ -184,6 +214,10 @@ upload_done(struct lws *wsi, struct media_pss *p)
 		respond_json(wsi, p, 401, u_strdup("{\"error\":\"bad auth\"}"));
 		return;
 	}
+	if (!token_matches(p->path, p->body.p, p->body.len)) {
+		respond_json(wsi, p, 400, u_strdup("{\"error\":\"hash mismatch\"}"));
+		return;
+	}
 	b = u_calloc(1, sizeof(*b));
 	cry_random(rnd, sizeof(rnd));
 	sim_hex(rnd, sizeof(rnd), b->name);
@@ -193,9 +227,12 @@ upload_done(struct lws *wsi, struct media_pss *p)
 	s->blobs = b;
 	s->media_bytes += b->len;
 	log_info("media: stored %zu bytes as %s", b->len, b->name);
+	/* Real direct paths carry a query, and whatsmeow appends "&hash=..."
+	 * to them blindly: keep one so that both forms are exercised. */
 	respond_json(wsi, p, 200, u_asprintf(
-	    "{\"url\":\"https://127.0.0.1:%d" MEDIA_PATH_PREFIX "%s.enc\","
-	    "\"direct_path\":\"" MEDIA_PATH_PREFIX "%s.enc\"}",
+	    "{\"url\":\"https://127.0.0.1:%d" MEDIA_PATH_PREFIX "%s.enc"
+	    MEDIA_QUERY "\","
+	    "\"direct_path\":\"" MEDIA_PATH_PREFIX "%s.enc" MEDIA_QUERY "\"}",
 	    s->media_port, b->name, b->name));
 }
 
@@ -407,6 +444,14 @@ sim_media_start(struct sim *s)
 	info.options = LWS_SERVER_OPTION_LIBUV |
 	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.ssl_options_set = SSL_OP_NO_TLSv1_3;
+	/*
+	 * HTTP/1.1 only: lws 4.1 on our foreign loop cuts HTTP/2 replies
+	 * larger than a few frames short (curl, which offers h2, saw
+	 * "Transferred a partial file" for every blob over 32 KiB), and
+	 * neither Baileys (node https) nor whatsmeow with a custom TLS config
+	 * speaks h2 to us anyway.
+	 */
+	info.alpn = "http/1.1";
 	info.server_ssl_cert_mem = s->media_cert_pem;
 	info.server_ssl_cert_mem_len = (unsigned)strlen(s->media_cert_pem);
 	info.server_ssl_private_key_mem = s->media_key_pem;

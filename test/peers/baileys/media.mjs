@@ -74,9 +74,11 @@ async function upload() {
 	})
 	say('MILESTONE open')
 	const input = readFileSync(opt('--in'))
-	const enc = await encryptedStream(input, type, { logger })
+	// A voice note is an audio upload (ptt is a flag of audioMessage).
+	const upType = type === 'ptt' ? 'audio' : type
+	const enc = await encryptedStream(input, upType, { logger })
 	const up = await sock.waUploadToServer(enc.encFilePath, {
-		mediaType: type,
+		mediaType: upType,
 		fileEncSha256B64: Buffer.from(enc.fileEncSha256).toString('base64'),
 		timeoutMs: 30000,
 	})
