@@ -1451,7 +1451,7 @@ wa_content_stanza_attrs(const struct wa_content *c, struct wa_content_attrs *a)
 }
 
 const char *
-wa_content_kind_name(enum wa_content_kind k)
+wa_content_kind_name(enum wa_content_type k)
 {
 	switch (k) {
 	case WA_CONTENT_TEXT:		return "text";

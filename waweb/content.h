@@ -66,7 +66,9 @@
 #define WA_PROTO_APP_STATE_SYNC_KEY_SHARE 6
 #define WA_PROTO_MESSAGE_EDIT 14
 
-enum wa_content_kind {
+/* (Named _type, not _kind: waweb/node.h has an enum wa_content_kind for
+ * a node's content.) */
+enum wa_content_type {
 	WA_CONTENT_TEXT = 1,	/* conversation / extendedTextMessage */
 	WA_CONTENT_IMAGE,
 	WA_CONTENT_VIDEO,	/* also GIFs (gif_playback) and video notes */
@@ -167,7 +169,7 @@ struct wa_content_vote {
 };
 
 struct wa_content {
-	enum wa_content_kind kind;
+	enum wa_content_type kind;
 	/* Text, or a media caption, a reaction's emoji, an edit's new text,
 	 * a group invite's caption, the contacts array's display name.
 	 * Owned, may be NULL.  WhatsApp formatting marks (*bold* _italic_
@@ -252,7 +254,7 @@ struct wa_content_attrs {
 void wa_content_stanza_attrs(const struct wa_content *c,
     struct wa_content_attrs *a);
 /* The kind's name ("text", "poll_vote"...), static. */
-const char *wa_content_kind_name(enum wa_content_kind k);
+const char *wa_content_kind_name(enum wa_content_type k);
 
 /*
  * Append c's canonical one-line description to b (tests and logs compare

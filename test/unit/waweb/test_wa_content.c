@@ -187,7 +187,7 @@ TEST(test_wa_content_mentions_reply_round_trip)
 }
 
 static void
-fill_media(struct wa_content *c, enum wa_content_kind k)
+fill_media(struct wa_content *c, enum wa_content_type k)
 {
 	size_t i;
 
@@ -208,7 +208,7 @@ fill_media(struct wa_content *c, enum wa_content_kind k)
 
 TEST(test_wa_content_media_round_trip)
 {
-	static const enum wa_content_kind kinds[] = { WA_CONTENT_IMAGE,
+	static const enum wa_content_type kinds[] = { WA_CONTENT_IMAGE,
 	    WA_CONTENT_VIDEO, WA_CONTENT_AUDIO, WA_CONTENT_VOICE,
 	    WA_CONTENT_DOCUMENT, WA_CONTENT_STICKER };
 	size_t i;
