@@ -23,6 +23,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "waweb/client.h"
+#include "waweb/content.h"
 #include "waweb/errors.h"
 #include "waweb/jid.h"
 #include "waweb/media.h"
@@ -499,6 +500,64 @@ wa_media_parse_upload_reply(const uint8_t *body, size_t len, char **url,
 out:
 	json_decref(js);
 	return r;
+}
+
+/* --- Content glue ------------------------------------------------------------ */
+
+_Static_assert(WA_CONTENT_MEDIA_KEY_LEN == WA_MEDIA_KEY_LEN &&
+    WA_CONTENT_SHA256_LEN == WA_MEDIA_SHA_LEN, "content.h and media.h agree");
+
+int
+wa_media_type_of(int content_kind, enum wa_media_type *out)
+{
+	switch (content_kind) {
+	case WA_CONTENT_IMAGE:		*out = WA_MEDIA_IMAGE; return 0;
+	case WA_CONTENT_VIDEO:		*out = WA_MEDIA_VIDEO; return 0;
+	case WA_CONTENT_AUDIO:
+	case WA_CONTENT_VOICE:		*out = WA_MEDIA_AUDIO; return 0;
+	case WA_CONTENT_DOCUMENT:	*out = WA_MEDIA_DOCUMENT; return 0;
+	case WA_CONTENT_STICKER:	*out = WA_MEDIA_STICKER; return 0;
+	default:			return U_ERR_INVALID;
+	}
+}
+
+int
+wa_media_ref_from(const struct wa_content *c, struct wa_media_ref *ref)
+{
+	const struct wa_content_media *m = &c->media;
+	struct wa_media_ref r;
+
+	memset(&r, 0, sizeof(r));
+	if (wa_media_type_of((int)c->kind, &r.type) != 0 ||
+	    !m->has_media_key || m->direct_path == NULL)
+		return U_ERR_INVALID;
+	r.direct_path = m->direct_path;
+	r.media_key = m->media_key;
+	r.file_sha256 = m->has_file_sha256 ? m->file_sha256 : NULL;
+	r.file_enc_sha256 = m->has_file_enc_sha256 ? m->file_enc_sha256 : NULL;
+	r.file_length = m->file_length;
+	*ref = r;
+	return 0;
+}
+
+void
+wa_media_fill(struct wa_content *c, const struct wa_media_upload *up,
+    int64_t now_s)
+{
+	struct wa_content_media *m = &c->media;
+
+	free(m->url);
+	free(m->direct_path);
+	m->url = up->url != NULL ? u_strdup(up->url) : NULL;
+	m->direct_path = u_strdup(up->direct_path);
+	memcpy(m->media_key, up->enc->media_key, WA_MEDIA_KEY_LEN);
+	m->has_media_key = 1;
+	memcpy(m->file_sha256, up->enc->file_sha256, WA_MEDIA_SHA_LEN);
+	m->has_file_sha256 = 1;
+	memcpy(m->file_enc_sha256, up->enc->file_enc_sha256, WA_MEDIA_SHA_LEN);
+	m->has_file_enc_sha256 = 1;
+	m->file_length = up->enc->file_length;
+	m->media_key_timestamp = now_s;
 }
 
 /* --- Jobs on the loop --------------------------------------------------------- */

@@ -249,6 +249,30 @@ struct wa_media_ref {
 int wa_media_download(struct wa_media *m, const struct wa_media_ref *ref,
     wa_media_download_fn cb, void *arg);
 
+/* --- Glue to message content (waweb/content.h) --------------------------- */
+
+struct wa_content;
+/*
+ * The media type of a content kind (IMAGE, VIDEO, AUDIO and VOICE, DOCUMENT,
+ * STICKER; the int is an enum wa_content_type).  Errors: U_ERR_INVALID for
+ * a kind without media.
+ */
+int wa_media_type_of(int content_kind, enum wa_media_type *out);
+/*
+ * The download reference of a received media message: fields borrowed
+ * from c.  Errors: U_ERR_INVALID (not a media kind, no media key or no
+ * direct path: nothing we could fetch).
+ */
+int wa_media_ref_from(const struct wa_content *c, struct wa_media_ref *ref);
+/*
+ * Fill c's media fields from an upload for sending: url and direct_path
+ * (copied; the previous ones freed), media key, both hashes, file length,
+ * mediaKeyTimestamp = now_s.  The caller sets c->kind, mimetype, caption,
+ * file name, waveform and the rest.
+ */
+void wa_media_fill(struct wa_content *c, const struct wa_media_upload *up,
+    int64_t now_s);
+
 /* The download URL for host (owned).  Exposed for the unit tests. */
 char *wa_media_download_url(const char *host, const char *direct_path,
     enum wa_media_type t, const uint8_t *file_enc_sha256);

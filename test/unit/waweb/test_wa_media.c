@@ -13,6 +13,7 @@
 #include "crypto/cry.h"
 #include "test/unit/test.h"
 #include "util/err.h"
+#include "waweb/content.h"
 #include "waweb/errors.h"
 #include "waweb/media.h"
 #include "waweb/node.h"
@@ -446,6 +447,59 @@ TEST(test_wa_media_waveform)
 	bad[7] = 101;
 	CHECK(!wa_media_waveform_valid(bad, sizeof(bad)));
 	CHECK(!wa_media_waveform_valid(bad, 63));
+}
+
+TEST(test_wa_media_content_glue)
+{
+	struct wa_media_enc e;
+	struct wa_media_upload up;
+	struct wa_content c, d;
+	struct wa_media_ref ref;
+	enum wa_media_type t;
+	uint8_t wave[WA_MEDIA_WAVEFORM_LEN], *p = NULL;
+	size_t n = 0;
+
+	REQUIRE(wa_media_encrypt(WA_MEDIA_AUDIO, "OggS voice", 10, NULL,
+	    &e) == 0);
+	memset(&c, 0, sizeof(c));
+	c.kind = WA_CONTENT_VOICE;
+	c.media.mimetype = strdup(WA_MEDIA_PTT_MIMETYPE);
+	memset(wave, 42, sizeof(wave));
+	c.media.waveform = malloc(sizeof(wave));
+	memcpy(c.media.waveform, wave, sizeof(wave));
+	c.media.waveform_len = sizeof(wave);
+	c.media.seconds = 3;
+	up.enc = &e;
+	up.url = "https://h/m/1.enc?x=1";
+	up.direct_path = "/m/1.enc?x=1";
+	wa_media_fill(&c, &up, 1700000000);
+	REQUIRE(wa_content_encode(&c, &p, &n) == 0);
+	/* What the receiver decodes names the same blob. */
+	REQUIRE(wa_content_decode(p, n, &d) == 0);
+	CHECK_EQ_INT(d.kind, WA_CONTENT_VOICE);
+	CHECK_EQ_STR(d.media.mimetype, WA_MEDIA_PTT_MIMETYPE);
+	CHECK_EQ_INT(d.media.waveform_len, WA_MEDIA_WAVEFORM_LEN);
+	CHECK(wa_media_waveform_valid(d.media.waveform, d.media.waveform_len));
+	CHECK_EQ_INT(d.media.media_key_timestamp, 1700000000);
+	REQUIRE(wa_media_ref_from(&d, &ref) == 0);
+	CHECK_EQ_INT(ref.type, WA_MEDIA_AUDIO);
+	CHECK_EQ_STR(ref.direct_path, "/m/1.enc?x=1");
+	CHECK_EQ_MEM(ref.media_key, e.media_key, 32);
+	CHECK_EQ_MEM(ref.file_sha256, e.file_sha256, 32);
+	CHECK_EQ_MEM(ref.file_enc_sha256, e.file_enc_sha256, 32);
+	CHECK_EQ_INT(ref.file_length, 10);
+	/* A message without a key cannot be fetched. */
+	d.media.has_media_key = 0;
+	CHECK_EQ_INT(wa_media_ref_from(&d, &ref), U_ERR_INVALID);
+	d.kind = WA_CONTENT_TEXT;
+	CHECK_EQ_INT(wa_media_ref_from(&d, &ref), U_ERR_INVALID);
+	CHECK_EQ_INT(wa_media_type_of(WA_CONTENT_LOCATION, &t), U_ERR_INVALID);
+	REQUIRE(wa_media_type_of(WA_CONTENT_STICKER, &t) == 0);
+	CHECK_EQ_INT(t, WA_MEDIA_STICKER);
+	free(p);
+	wa_content_free(&c);
+	wa_content_free(&d);
+	wa_media_enc_free(&e);
 }
 
 TEST_MAIN()
