@@ -9,7 +9,10 @@
  * without commands is rejected ("... send commands to this bridge"); a
  * message starting with the prefix or in the sender's management room is
  * a command (dropped without the commands permission); then bot invites;
- * then leaves in a management room.  Portal events come later.
+ * then leaves in a management room.  Any other message, and reactions,
+ * redactions, read receipts and typing, in a portal room go to that
+ * portal's FIFO (portal_out.c).  A feature layered on the core sees every
+ * message first (hooks.mx_message).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 
 #include "bridge/bridge.h"
 #include "bridge/portal.h"
+#include "bridge/portal_out.h"
 #include "bridge/portal_recover.h"
 #include "bridge/store.h"
 #include "bridge/cmd.h"
@@ -161,6 +165,10 @@ br_bridge_new(const struct br_config *cfg, struct db *db)
 	br->cfg = cfg;
 	br->db = db;
 	br->portals = br_portals_new(db, cfg);
+	br->out = br_out_new(br);
+	if (br->out == NULL)
+		log_warnx("Relay templates unusable: Matrix events will not "
+		    "be bridged to WhatsApp");
 	if (br_lang_parse(cfg->ponton.language, &br->lang) < 0)
 		br->lang = BR_LANG_EN;
 	return br;
@@ -181,6 +189,7 @@ br_bridge_free(struct br_bridge *br)
 		br_cmd_state_free(st);
 	}
 	br_portals_free(br->portals);
+	br_out_free(br->out);
 	free(br);
 }
 
@@ -288,6 +297,10 @@ br_bridge_handlers(struct br_bridge *br, struct br_mx_handlers *h)
 	memset(h, 0, sizeof(*h));
 	h->on_message = br_bridge_on_message;
 	h->on_member = br_bridge_on_member;
+	h->on_reaction = br_bridge_on_reaction;
+	h->on_redaction = br_bridge_on_redaction;
+	h->on_receipt = br_bridge_on_receipt;
+	h->on_typing = br_bridge_on_typing;
 	h->arg = br;
 }
 
@@ -331,6 +344,9 @@ br_bridge_on_message(void *arg, const struct br_mx_message *m)
 
 	if (m->sender == NULL || m->room_id == NULL || from_us(br, m->sender))
 		return;
+	if (br->hooks.mx_message != NULL &&
+	    br->hooks.mx_message(br->hooks.arg, m) == 1)
+		return;
 	if ((r = br_user_db_load(br->db, m->sender, &mgmt)) < 0)
 		log_warnx("Failed to load the user %s: %s", m->sender,
 		    u_strerror(r));
@@ -344,8 +360,8 @@ br_bridge_on_message(void *arg, const struct br_mx_message *m)
 	body = m->reply_to != NULL ? strip_reply_fallback(m->body) : m->body;
 	if (!br_cmd_recognise(body, br->cfg->bridge.command_prefix,
 	    mgmt != NULL && strcmp(mgmt, m->room_id) == 0, &message)) {
-		/* Portal messages are relayed here once portals exist. */
 		free(mgmt);
+		br_out_message(br, m);
 		return;
 	}
 	if (!(perm.flags & BR_PERM_COMMANDS)) {
@@ -431,4 +447,63 @@ br_bridge_on_member(void *arg, const struct br_mx_member *m)
 	}
 	if (strcmp(m->membership, "leave") == 0)
 		br_mgmt_on_leave(br, m);
+}
+
+/* Reactions, redactions, receipts and typing: only from users who may
+ * interact with the bridge (upstream's QueueMatrixEvent gate). */
+static int
+may_send(struct br_bridge *br, const char *sender)
+{
+	struct br_perm perm;
+
+	if (sender == NULL || from_us(br, sender))
+		return 0;
+	perm = br_config_permissions(br->cfg, sender);
+	return (perm.flags & BR_PERM_SEND_EVENTS) != 0;
+}
+
+void
+br_bridge_on_reaction(void *arg, const struct br_mx_reaction *r)
+{
+	struct br_bridge *br = arg;
+
+	if (r->room_id != NULL && may_send(br, r->sender))
+		br_out_reaction(br, r);
+}
+
+void
+br_bridge_on_redaction(void *arg, const struct br_mx_redaction *r)
+{
+	struct br_bridge *br = arg;
+
+	if (r->room_id != NULL && may_send(br, r->sender))
+		br_out_redaction(br, r);
+}
+
+void
+br_bridge_on_receipt(void *arg, const struct br_mx_receipt *r)
+{
+	struct br_bridge *br = arg;
+
+	if (r->room_id != NULL && r->event_id != NULL &&
+	    may_send(br, r->user_id))
+		br_out_receipt(br, r);
+}
+
+void
+br_bridge_on_typing(void *arg, const struct br_mx_typing *t)
+{
+	struct br_bridge *br = arg;
+	const char *v[BR_OUT_TYPING_MAX];
+	struct br_mx_typing f = *t;
+	size_t i;
+
+	if (t->room_id == NULL)
+		return;
+	f.n = 0;
+	for (i = 0; i < t->n && f.n < BR_OUT_TYPING_MAX; i++)
+		if (may_send(br, t->user_ids[i]))
+			v[f.n++] = t->user_ids[i];
+	f.user_ids = v;
+	br_out_typing(br, &f);
 }

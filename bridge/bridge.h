@@ -8,9 +8,9 @@
  * a management room, command recognition and dispatch (bridge/cmd.c), the
  * portal registry (bridge/portal.h) with the start-up recovery of lost
  * portal rooms and the re-sending of m.bridge (br_bridge_start).
- * What it does not do yet: relaying messages (Matrix events in portal
- * rooms are not yet queued on the portals' FIFOs: nothing consumes them
- * before the WhatsApp side sends messages).
+ * Matrix events in portal rooms (messages, reactions, redactions, read
+ * receipts, typing) go to the portals' FIFOs and on to WhatsApp
+ * (bridge/portal_out.h).
  *
  * Invariants: one thread (the loop's).  Every asynchronous step carries a
  * struct br_op; the Matrix side completes every call exactly once (with
@@ -32,6 +32,7 @@
 
 struct db;
 struct br_cmd_state;
+struct br_out;
 
 struct br_bridge {
 	const struct br_config	*cfg;	/* borrowed */
@@ -43,6 +44,9 @@ struct br_bridge {
 						 * commands, one per user */
 	uint64_t		 n_commands;	/* handled, for logs and tests */
 	struct br_portals	*portals;	/* owned registry */
+	struct br_out		*out;		/* owned: Matrix -> WhatsApp
+						 * (portal_out.c); NULL if the
+						 * relay templates are bad */
 	int			 recovery_done;	/* portals may create rooms */
 	void			(*on_ready)(void *);
 	void			*on_ready_arg;
@@ -96,6 +100,10 @@ void br_bridge_stop(struct br_bridge *br);
 /* The handlers themselves (also called directly by unit tests). */
 void br_bridge_on_message(void *arg, const struct br_mx_message *m);
 void br_bridge_on_member(void *arg, const struct br_mx_member *m);
+void br_bridge_on_reaction(void *arg, const struct br_mx_reaction *r);
+void br_bridge_on_redaction(void *arg, const struct br_mx_redaction *r);
+void br_bridge_on_receipt(void *arg, const struct br_mx_receipt *r);
+void br_bridge_on_typing(void *arg, const struct br_mx_typing *t);
 
 /* ---- for the core's own files (cmd.c, mgmt.c) ---- */
 

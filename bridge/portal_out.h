@@ -1,0 +1,65 @@
+/*
+ * portal_out.h: the Matrix -> WhatsApp half of the bridge core (mautrix-go
+ * bridgev2's Portal.handleMatrixEvent and its handlers, with
+ * mautrix-whatsapp's handlematrix.go / msgconv from-matrix.go behaviour).
+ *
+ * What it does: takes the Matrix side's events in portal rooms (messages,
+ * edits, reactions, redactions, read receipts, typing), queues each on its
+ * portal's FIFO (so one chat's events keep their order with the other
+ * direction's), and there: picks the sending login (bridge/relay.h),
+ * converts (HTML -> WhatsApp markup with mentions, replies, media
+ * downloaded from Matrix, locations, relay templates), sends through
+ * bridge/net.h, stores the message / reaction rows, and reports the
+ * outcome to the sender as upstream does (com.beeper.message_send_status
+ * when matrix.message_status_events, a "⚠️ Your message was not bridged"
+ * notice when matrix.message_error_notices, a bot read receipt when
+ * matrix.delivery_receipts).
+ *
+ * What it does not do: permissions (bridge.c drops events of users
+ * without send_events before calling here), commands, room state
+ * (name/topic/avatar) and membership, WhatsApp -> Matrix (portal_in.c).
+ *
+ * Invariants: one thread.  A message takes effect at most once: its row
+ * (a placeholder with a fake ID, replaced by the WhatsApp ID once sent) is
+ * written before the send, and an event whose event ID already has a row
+ * is dropped.  Every item holds a portal reference until it finishes.
+ */
+#ifndef PONTON_BRIDGE_PORTAL_OUT_H
+#define PONTON_BRIDGE_PORTAL_OUT_H
+
+#include <stddef.h>
+
+#include "bridge/mx.h"
+
+struct br_bridge;
+struct br_out;
+
+/* Largest Matrix file carried to WhatsApp: the file is held in memory
+ * while it is uploaded, and WhatsApp's own document limit is far above
+ * what a bridge should buffer.  Bigger files fail "media too large". */
+#define BR_OUT_MEDIA_MAX	((size_t)100 << 20)
+/* Users tracked as typing per portal room (the typing diff). */
+#define BR_OUT_TYPING_MAX	64
+
+/* The state of the half (relay templates, who is typing).  Owned by the
+ * bridge; NULL on a template error (logged). */
+struct br_out *br_out_new(struct br_bridge *br);
+void br_out_free(struct br_out *o);
+
+/*
+ * Route one event.  Each returns 1 when the room is a portal (the event is
+ * queued or deliberately dropped there), 0 when it is not a portal, or a
+ * negative code (database error, queue full: logged).
+ * br_out_message: m.room.message (and m.sticker with msgtype "m.sticker").
+ */
+int br_out_message(struct br_bridge *br, const struct br_mx_message *m);
+int br_out_reaction(struct br_bridge *br, const struct br_mx_reaction *r);
+int br_out_redaction(struct br_bridge *br, const struct br_mx_redaction *r);
+int br_out_receipt(struct br_bridge *br, const struct br_mx_receipt *r);
+int br_out_typing(struct br_bridge *br, const struct br_mx_typing *t);
+
+/* Parse "geo:<lat>,<lon>[;...]" as upstream's parseGeoURI: 0, or
+ * U_ERR_INVALID.  Public for tests. */
+int br_out_parse_geo(const char *uri, double *lat, double *lon);
+
+#endif
