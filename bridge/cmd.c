@@ -22,6 +22,7 @@ static const enum br_text_id section_names[BR_CMD_SEC_COUNT] = {
 	[BR_CMD_SEC_GENERAL] = BR_TXT_SEC_GENERAL,
 	[BR_CMD_SEC_AUTH] = BR_TXT_SEC_AUTH,
 	[BR_CMD_SEC_CHATS] = BR_TXT_SEC_CHATS,
+	[BR_CMD_SEC_INVITES] = BR_TXT_SEC_INVITES,
 	[BR_CMD_SEC_MISC] = BR_TXT_SEC_MISC,
 	[BR_CMD_SEC_ADMIN] = BR_TXT_SEC_ADMIN,
 };
@@ -31,27 +32,46 @@ static void cmd_cancel(struct br_cmd_event *ce);
 static void cmd_version(struct br_cmd_event *ce);
 static void cmd_set_management_room(struct br_cmd_event *ce);
 
-/* Sorted by name only for reading; help sorts by itself. */
+static const char *const aliases_set_pl[] = { "set-power-level", NULL };
+
+/* Sorted by name only for reading; help sorts by itself.  Sections, gates
+ * and argument help as upstream (mautrix-go bridgev2/commands, its
+ * matrix/cmdadmin.go, mautrix-whatsapp pkg/connector/commands.go). */
 const struct br_cmd br_cmds[] = {
 	/* Gates checked in the handler (room power levels, async). */
 	{ "bridge", NULL, BR_CMD_SEC_CHATS, BR_TXT_DESC_BRIDGE,
-	    "[login ID] <chat ID>", 0, br_cmd_bridge },
+	    "[login ID] <chat ID>", 0, br_cmd_bridge, NULL },
 	{ "cancel", NULL, BR_CMD_SEC_GENERAL, BR_TXT_DESC_CANCEL, NULL, 0,
-	    cmd_cancel },
+	    cmd_cancel, NULL },
+	{ "delete-portal", NULL, BR_CMD_SEC_ADMIN, BR_TXT_DESC_DELETE_PORTAL,
+	    NULL, BR_CMD_REQ_ADMIN | BR_CMD_REQ_PORTAL, br_cmd_delete_portal,
+	    NULL },
 	{ "help", NULL, BR_CMD_SEC_GENERAL, BR_TXT_DESC_HELP, NULL, 0,
-	    cmd_help },
+	    cmd_help, NULL },
+	{ "id", NULL, BR_CMD_SEC_CHATS, BR_TXT_DESC_ID, NULL,
+	    BR_CMD_REQ_PORTAL, br_cmd_id, NULL },
 	{ "list-logins", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_LIST_LOGINS, NULL,
-	    BR_CMD_REQ_LOGIN_PERM, br_cmd_list_logins },
+	    BR_CMD_REQ_LOGIN_PERM, br_cmd_list_logins, NULL },
 	{ "login", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_LOGIN, "[_flow ID_]",
-	    BR_CMD_REQ_LOGIN_PERM, br_cmd_login },
+	    BR_CMD_REQ_LOGIN_PERM, br_cmd_login, NULL },
 	{ "logout", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_LOGOUT, "<_login ID_>", 0,
-	    br_cmd_logout },
+	    br_cmd_logout, NULL },
 	{ "relogin", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_RELOGIN,
-	    "<_login ID_> [_flow ID_]", BR_CMD_REQ_LOGIN_PERM, br_cmd_relogin },
+	    "<_login ID_> [_flow ID_]", BR_CMD_REQ_LOGIN_PERM, br_cmd_relogin,
+	    NULL },
 	{ "set-management-room", NULL, BR_CMD_SEC_GENERAL,
-	    BR_TXT_DESC_SET_MGMT, NULL, 0, cmd_set_management_room },
+	    BR_TXT_DESC_SET_MGMT, NULL, 0, cmd_set_management_room, NULL },
+	{ "set-pl", aliases_set_pl, BR_CMD_SEC_ADMIN, BR_TXT_DESC_SET_PL,
+	    "[_user ID_] <_power level_>", BR_CMD_REQ_ADMIN | BR_CMD_REQ_PORTAL,
+	    br_cmd_set_pl, NULL },
+	{ "set-relay", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_SET_RELAY,
+	    "[_login ID_]", BR_CMD_REQ_PORTAL, br_cmd_set_relay, NULL },
+	{ "unbridge", NULL, BR_CMD_SEC_CHATS, BR_TXT_DESC_UNBRIDGE, NULL,
+	    BR_CMD_REQ_PORTAL, br_cmd_unbridge, NULL },
+	{ "unset-relay", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_UNSET_RELAY, NULL,
+	    BR_CMD_REQ_PORTAL, br_cmd_unset_relay, NULL },
 	{ "version", NULL, BR_CMD_SEC_GENERAL, BR_TXT_DESC_VERSION, NULL, 0,
-	    cmd_version },
+	    cmd_version, NULL },
 };
 const size_t br_ncmds = sizeof(br_cmds) / sizeof(br_cmds[0]);
 
@@ -154,19 +174,34 @@ br_cmd_event_clear(struct br_cmd_event *ce)
 	ce->raw_args = NULL;
 }
 
-enum br_text_id
-br_cmd_gate(const struct br_cmd *c, const struct br_cmd_event *ce)
+static enum br_text_id
+gate_before_level(const struct br_cmd *c, const struct br_cmd_event *ce)
 {
 	if ((c->gates & BR_CMD_REQ_ADMIN) && !(ce->perm.flags & BR_PERM_ADMIN))
 		return BR_TXT_ADMIN_ONLY;
 	if ((c->gates & BR_CMD_REQ_LOGIN_PERM) &&
 	    !(ce->perm.flags & BR_PERM_LOGIN))
 		return BR_TXT_NO_LOGIN_PERM;
+	return BR_TXT_COUNT;
+}
+
+static enum br_text_id
+gate_after_level(const struct br_cmd *c, const struct br_cmd_event *ce)
+{
 	if ((c->gates & BR_CMD_REQ_PORTAL) && !ce->in_portal)
 		return BR_TXT_NEEDS_PORTAL;
 	if ((c->gates & BR_CMD_REQ_LOGIN) && !ce->logged_in)
 		return BR_TXT_NEEDS_LOGIN;
 	return BR_TXT_COUNT;
+}
+
+/* The synchronous gates (the event level is checked by br_cmd_run). */
+enum br_text_id
+br_cmd_gate(const struct br_cmd *c, const struct br_cmd_event *ce)
+{
+	enum br_text_id t = gate_before_level(c, ce);
+
+	return t != BR_TXT_COUNT ? t : gate_after_level(c, ce);
 }
 
 void
@@ -256,6 +291,44 @@ br_cmd_help_table(const struct br_cmd_event *ce, const struct br_cmd *cmds,
 	return (char *)u_buf_steal(&b, &len);
 }
 
+static void
+run_after_level(struct br_cmd_event *ce)
+{
+	enum br_text_id refuse = gate_after_level(ce->cmd, ce);
+
+	if (refuse != BR_TXT_COUNT) {
+		br_cmd_reply_id(ce, refuse, NULL, NULL);
+		return;
+	}
+	ce->cmd->fn(ce);
+}
+
+static void
+level_checked(void *arg, int rc, const struct br_cmd_levels *lv)
+{
+	struct br_cmd_event *ce = arg;
+
+	if (rc == BR_ERR_MX_CANCELLED)
+		goto out;
+	if (rc < 0) {
+		/* userHasRoomPermission: both replies, as upstream. */
+		log_warnx("command: power levels of %s: %s", ce->room_id,
+		    br_mx_strerror(rc));
+		br_cmd_reply_id(ce, BR_TXT_BRIDGE_ROOM_PL_FAILED, NULL, NULL);
+		br_cmd_reply_id(ce, BR_TXT_NEEDS_ROOM_ADMIN, NULL, NULL);
+		goto out;
+	}
+	if (br_cmd_levels_user(lv, ce->sender) <
+	    br_cmd_levels_state(lv, ce->cmd->event_level)) {
+		br_cmd_reply_id(ce, BR_TXT_NEEDS_ROOM_ADMIN, NULL, NULL);
+		goto out;
+	}
+	if (ce->cmd != NULL)
+		run_after_level(ce);
+out:
+	br_cmd_event_release(ce);
+}
+
 void
 br_cmd_run(struct br_cmd_event *ce)
 {
@@ -281,12 +354,18 @@ br_cmd_run(struct br_cmd_event *ce)
 		return;
 	}
 	log_debug("command: %s from %s", ce->cmd->name, ce->sender);
-	refuse = br_cmd_gate(ce->cmd, ce);
+	refuse = gate_before_level(ce->cmd, ce);
 	if (refuse != BR_TXT_COUNT) {
 		br_cmd_reply_id(ce, refuse, NULL, NULL);
 		return;
 	}
-	ce->cmd->fn(ce);
+	if (ce->cmd->event_level != NULL && !(ce->perm.flags & BR_PERM_ADMIN)) {
+		/* RequiresEventLevel: read the room's levels first. */
+		br_cmd_levels_fetch(br, ce->room_id, level_checked,
+		    br_cmd_event_hold(ce));
+		return;
+	}
+	run_after_level(ce);
 }
 
 /* ---- pending multi-step commands ---- */

@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "bridge/config.h"
 #include "bridge/texts.h"
 
@@ -33,11 +35,14 @@
 #define BR_CMD_ARGS_MAX		32
 
 struct br_bridge;
+struct br_net;
+struct br_net_login;
 
 enum br_cmd_section {
 	BR_CMD_SEC_GENERAL = 0,
 	BR_CMD_SEC_AUTH,
 	BR_CMD_SEC_CHATS,
+	BR_CMD_SEC_INVITES,	/* mautrix-whatsapp's "Group invites" (25) */
 	BR_CMD_SEC_MISC,
 	BR_CMD_SEC_ADMIN,
 	BR_CMD_SEC_COUNT
@@ -79,12 +84,28 @@ struct br_cmd {
 	const char		*args;		/* help, e.g. "<login ID>"; or NULL */
 	unsigned		 gates;		/* BR_CMD_REQ_* */
 	void			(*fn)(struct br_cmd_event *ce);
+	/* RequiresEventLevel: the state event type whose power level the
+	 * sender needs in the room (bridge admins bypass), or NULL.  Checked
+	 * after the admin and login-permission gates, before the others,
+	 * asynchronously (the room's power levels are read). */
+	const char		*event_level;
 };
 
 extern const struct br_cmd br_cmds[];
 
 /* Handlers living in their own files. */
 void br_cmd_bridge(struct br_cmd_event *ce);	/* cmd_bridge.c */
+void br_cmd_set_relay(struct br_cmd_event *ce);	/* cmd_relay.c */
+void br_cmd_unset_relay(struct br_cmd_event *ce);
+void br_cmd_id(struct br_cmd_event *ce);	/* cmd_portal.c */
+void br_cmd_unbridge(struct br_cmd_event *ce);
+void br_cmd_delete_portal(struct br_cmd_event *ce);
+void br_cmd_set_pl(struct br_cmd_event *ce);
+void br_cmd_resolve(struct br_cmd_event *ce);	/* cmd_chat.c: also start-chat */
+void br_cmd_create_group(struct br_cmd_event *ce);	/* cmd_group.c */
+void br_cmd_invite_link(struct br_cmd_event *ce);
+void br_cmd_join(struct br_cmd_event *ce);
+void br_cmd_sync(struct br_cmd_event *ce);
 extern const size_t br_ncmds;
 
 /*
@@ -108,6 +129,64 @@ char *br_cmd_help_table(const struct br_cmd_event *ce,
     const struct br_cmd *cmds, size_t ncmds);
 /* Run: gates, handler, pending state or the unknown-command reply. */
 void br_cmd_run(struct br_cmd_event *ce);
+
+/*
+ * An owned deep copy of an invocation, for handlers that continue after
+ * an asynchronous call (the original is cleared when the handler
+ * returns).  Release with br_cmd_event_release.
+ */
+struct br_cmd_event *br_cmd_event_hold(const struct br_cmd_event *ce);
+void br_cmd_event_release(struct br_cmd_event *ce);
+
+/* ---- shared by the command files (cmd_util.c) ---- */
+
+/* The network side: the bridge's, else the one the login commands were
+ * given (borrowed; NULL when none). */
+struct br_net *br_cmd_net(const struct br_bridge *br);
+/*
+ * The user's default login (upstream's GetDefaultLogin: the lowest login
+ * ID among the user's logins): 0 and *out (owned ID), U_ERR_NOT_FOUND, or
+ * a db code.
+ */
+int br_cmd_default_login(struct br_bridge *br, const char *mxid, char **out);
+/* The network handle of a login ID (borrowed) or NULL. */
+struct br_net_login *br_cmd_net_login(struct br_bridge *br, const char *id);
+
+/*
+ * A room's power levels as the commands judge them (spec defaults:
+ * users_default 0, state_default 50, events_default 0; wrong types count
+ * as absent; the creators of a room v12 rank above every level).
+ */
+struct br_cmd_levels {
+	json_t	*pls;		/* ref: m.room.power_levels content */
+	json_t	*creators;	/* ref: array of MXIDs (room v12+) */
+};
+/*
+ * Read room's m.room.create and power levels as the bot; done(arg, rc,
+ * lv) once (lv borrowed for the call, NULL on error).  rc
+ * BR_ERR_MX_CANCELLED at shutdown: free only.  May call done before
+ * returning when the Matrix side lacks the calls.
+ */
+typedef void (*br_cmd_levels_fn)(void *arg, int rc,
+    const struct br_cmd_levels *lv);
+void br_cmd_levels_fetch(struct br_bridge *br, const char *room_id,
+    br_cmd_levels_fn done, void *arg);
+long long br_cmd_levels_user(const struct br_cmd_levels *lv,
+    const char *user);
+/* The level needed for a state event type. */
+long long br_cmd_levels_state(const struct br_cmd_levels *lv,
+    const char *type);
+/* Creators rank above every level (MSC4289). */
+#define BR_CMD_PL_CREATOR	(1LL << 62)
+
+/* React to event_id with key as the bot (upstream's ce.React); failures
+ * are logged. */
+void br_cmd_react(struct br_bridge *br, const char *room_id,
+    const char *event_id, const char *key);
+/* "https://matrix.to/#/<id>" for a user or room ID; owned. */
+char *br_cmd_matrix_to(const char *id);
+/* "[text](https://matrix.to/#/<id>)"; owned. */
+char *br_cmd_md_link(const char *text, const char *id);
 
 /* Reply as a notice in the command's room. */
 void br_cmd_reply(struct br_cmd_event *ce, const char *md);

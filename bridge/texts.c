@@ -191,6 +191,228 @@ static const struct text texts[BR_TXT_COUNT] = {
 	[BR_TXT_BRIDGE_DONE] = { {
 	    "Successfully plumbed this room to `{0}` on WhatsApp",
 	    "Ce salon est désormais relié à `{0}` sur WhatsApp" } },
+	[BR_TXT_SEC_INVITES] = { {
+	    "Group invites",
+	    "Invitations de groupe" } },
+	[BR_TXT_DESC_SET_RELAY] = { {
+	    "Use your account to relay messages sent by users who haven't logged in",
+	    "Utiliser votre compte pour relayer les messages des utilisateurs non connectés" } },
+	[BR_TXT_DESC_UNSET_RELAY] = { {
+	    "Stop relaying messages sent by users who haven't logged in",
+	    "Ne plus relayer les messages des utilisateurs non connectés" } },
+	[BR_TXT_DESC_ID] = { {
+	    "View the internal network ID of the current portal room",
+	    "Afficher l'identifiant WhatsApp interne de ce salon portail" } },
+	[BR_TXT_DESC_UNBRIDGE] = { {
+	    "Unbridge the current portal room",
+	    "Délier ce salon portail" } },
+	[BR_TXT_DESC_DELETE_PORTAL] = { {
+	    "Delete the current portal room",
+	    "Supprimer ce salon portail" } },
+	[BR_TXT_DESC_SET_PL] = { {
+	    "Change the power level in a portal room.",
+	    "Changer un niveau de pouvoir dans un salon portail." } },
+	[BR_TXT_DESC_RESOLVE] = { {
+	    "Check if a given identifier is on the remote network",
+	    "Vérifier si un identifiant existe sur WhatsApp" } },
+	[BR_TXT_DESC_START_CHAT] = { {
+	    "Start a direct chat with the given user",
+	    "Démarrer une discussion privée avec cet utilisateur" } },
+	[BR_TXT_DESC_CREATE_GROUP] = { {
+	    "Create a new group chat for the current Matrix room",
+	    "Créer un groupe WhatsApp pour ce salon Matrix" } },
+	[BR_TXT_DESC_INVITE_LINK] = { {
+	    "Get an invite link to the current group chat, optionally regenerating the link and revoking the old link.",
+	    "Obtenir le lien d'invitation de ce groupe, en le régénérant éventuellement (l'ancien lien est alors révoqué)." } },
+	[BR_TXT_DESC_JOIN] = { {
+	    "Join a group chat with an invite link.",
+	    "Rejoindre un groupe avec un lien d'invitation." } },
+	[BR_TXT_DESC_SYNC] = { {
+	    "Sync data from WhatsApp.",
+	    "Synchroniser des données depuis WhatsApp." } },
+	[BR_TXT_NET_UNSUPPORTED] = { {
+	    "not supported by the WhatsApp side",
+	    "non pris en charge par le côté WhatsApp" } },
+	[BR_TXT_RECEIVER_PART] = { {
+	    " (receiver: `{0}`)",
+	    " (destinataire : `{0}`)" } },
+	[BR_TXT_LOGIN_NOT_FOUND] = { {
+	    "Login not found",
+	    "Connexion introuvable" } },
+	[BR_TXT_RELAY_DISABLED] = { {
+	    "This bridge does not allow relay mode",
+	    "Cette passerelle n'autorise pas le mode relais" } },
+	[BR_TXT_RELAY_NO_PERM] = { {
+	    "You don't have permission to manage the relay in this room",
+	    "Vous n'avez pas la permission de gérer le relais dans ce salon" } },
+	[BR_TXT_RELAY_NO_DEFAULTS] = { {
+	    "You're not logged in and there are no default relay users configured",
+	    "Vous n'êtes pas connecté et aucun relais par défaut n'est configuré" } },
+	[BR_TXT_RELAY_LOGINS_FAILED] = { {
+	    "Failed to get logins in portal to find default relay",
+	    "Impossible d'obtenir les connexions du portail pour trouver le relais par défaut" } },
+	[BR_TXT_RELAY_SELF_FORBIDDEN_NONE] = { {
+	    "You're not allowed to use yourself as relay and none of the default relay users are in the chat",
+	    "Vous ne pouvez pas servir vous-même de relais et aucun des relais par défaut n'est dans la discussion" } },
+	[BR_TXT_RELAY_NONE_IN_CHAT] = { {
+	    "None of the default relay users are in the chat. If you want to use yourself as the relay, specify your login ID explicitly",
+	    "Aucun des relais par défaut n'est dans la discussion. Pour servir vous-même de relais, indiquez explicitement votre identifiant de connexion" } },
+	[BR_TXT_RELAY_NOT_LOGGED_IN_NONE] = { {
+	    "You're not logged in and none of the default relay users are in the chat",
+	    "Vous n'êtes pas connecté et aucun des relais par défaut n'est dans la discussion" } },
+	[BR_TXT_RELAY_SPLIT_RECEIVER] = { {
+	    "In split portals, only the receiver ({0}) can be set as relay",
+	    "Dans les portails séparés, seul le destinataire ({0}) peut servir de relais" } },
+	[BR_TXT_RELAY_LOGIN_NOT_FOUND] = { {
+	    "User login with ID `{0}` not found",
+	    "Connexion d'identifiant `{0}` introuvable" } },
+	[BR_TXT_RELAY_OTHERS_ADMIN_ONLY] = { {
+	    "Only bridge admins can set another user's login as the relay",
+	    "Seuls les administrateurs de la passerelle peuvent choisir la connexion d'un autre utilisateur comme relais" } },
+	[BR_TXT_RELAY_SELF_FORBIDDEN] = { {
+	    "You're not allowed to use yourself as relay",
+	    "Vous ne pouvez pas servir vous-même de relais" } },
+	[BR_TXT_RELAY_SAVE_FAILED] = { {
+	    "Failed to save relay settings",
+	    "Impossible d'enregistrer le réglage du relais" } },
+	[BR_TXT_RELAY_SET] = { {
+	    "Messages sent by users who haven't logged in will now be relayed through {0} ({1}'s login)",
+	    "Les messages des utilisateurs non connectés seront désormais relayés par {0} (connexion de {1})" } },
+	[BR_TXT_RELAY_NONE] = { {
+	    "This portal doesn't have a relay set.",
+	    "Ce portail n'a pas de relais." } },
+	[BR_TXT_RELAY_UNSET] = { {
+	    "Stopped relaying messages for users who haven't logged in",
+	    "Les messages des utilisateurs non connectés ne sont plus relayés" } },
+	[BR_TXT_ID_IS] = { {
+	    "This room is bridged to `{0}`{1} on WhatsApp",
+	    "Ce salon est relié à `{0}`{1} sur WhatsApp" } },
+	[BR_TXT_UNBRIDGE_NO_PERM] = { {
+	    "You don't have permission to unbridge this portal",
+	    "Vous n'avez pas la permission de délier ce portail" } },
+	[BR_TXT_UNBRIDGE_FAILED] = { {
+	    "Failed to remove portal mxid: {0}",
+	    "Impossible de retirer le salon du portail : {0}" } },
+	[BR_TXT_CLEANUP_FAILED] = { {
+	    "Failed to clean up room: {0}",
+	    "Impossible de nettoyer le salon : {0}" } },
+	[BR_TXT_DELETE_FAILED] = { {
+	    "Failed to delete portal: {0}",
+	    "Impossible de supprimer le portail : {0}" } },
+	[BR_TXT_PL_BAD_LEVEL] = { {
+	    "Invalid power level \"{0}\"",
+	    "Niveau de pouvoir invalide « {0} »" } },
+	[BR_TXT_PL_BAD_USER] = { {
+	    "Invalid user ID \"{0}\"",
+	    "Identifiant d'utilisateur invalide « {0} »" } },
+	[BR_TXT_PL_USAGE] = { {
+	    "**Usage:** `set-pl [user] <level>`",
+	    "**Utilisation :** `set-pl [utilisateur] <niveau>`" } },
+	[BR_TXT_PL_FAILED] = { {
+	    "Failed to set power levels: {0}",
+	    "Impossible de changer les niveaux de pouvoir : {0}" } },
+	[BR_TXT_RESOLVE_USAGE] = { {
+	    "Usage: `{0} {1} <identifier>`",
+	    "Utilisation : `{0} {1} <identifiant>`" } },
+	[BR_TXT_RESOLVE_UNSUPPORTED] = { {
+	    "This bridge does not support resolving identifiers",
+	    "Cette passerelle ne sait pas résoudre les identifiants" } },
+	[BR_TXT_RESOLVE_FAILED] = { {
+	    "Failed to resolve identifier: {0}",
+	    "Impossible de résoudre l'identifiant : {0}" } },
+	[BR_TXT_RESOLVE_NOT_ON_WA] = { {
+	    "the server said +{0} is not on WhatsApp",
+	    "le serveur indique que +{0} n'est pas sur WhatsApp" } },
+	[BR_TXT_RESOLVE_EMAIL] = { {
+	    "WhatsApp only supports phone numbers as user identifiers. Number looks like email",
+	    "WhatsApp n'accepte que des numéros de téléphone comme identifiants. Ce numéro ressemble à une adresse e-mail" } },
+	[BR_TXT_RESOLVE_FOUND] = { {
+	    "Found {0}",
+	    "Trouvé : {0}" } },
+	[BR_TXT_CHAT_EXISTS] = { {
+	    "You already have a direct chat with {0} at {1}",
+	    "Vous avez déjà une discussion privée avec {0} : {1}" } },
+	[BR_TXT_CHAT_CREATED] = { {
+	    "Created chat with {0}: {1}",
+	    "Discussion créée avec {0} : {1}" } },
+	[BR_TXT_CHAT_ROOM_FAILED] = { {
+	    "Failed to create portal room",
+	    "Impossible de créer le salon portail" } },
+	[BR_TXT_CREATE_UNSUPPORTED] = { {
+	    "This bridge does not support creating group",
+	    "Cette passerelle ne sait pas créer de groupe" } },
+	[BR_TXT_MEMBERS_FAILED_ERR] = { {
+	    "Failed to get room members: {0}",
+	    "Impossible d'obtenir la liste des membres du salon : {0}" } },
+	[BR_TXT_CREATE_FAILED] = { {
+	    "Failed to create group: {0}",
+	    "Impossible de créer le groupe : {0}" } },
+	[BR_TXT_CREATE_BAD_TYPE] = { {
+	    "Unrecognized group type {0}",
+	    "Type de groupe inconnu {0}" } },
+	[BR_TXT_CREATE_MIN] = { {
+	    "Must have at least 1 member (in addition to yourself)",
+	    "Il faut au moins 1 membre (en plus de vous)" } },
+	[BR_TXT_CREATE_NAME_LONG] = { {
+	    "Name must be at most 100 characters",
+	    "Le nom doit faire au plus 100 caractères" } },
+	[BR_TXT_CREATE_BAD_USER] = { {
+	    "User ID \"{0}\" is not valid on this network",
+	    "L'identifiant « {0} » n'est pas valide sur ce réseau" } },
+	[BR_TXT_CREATE_DONE] = { {
+	    "Successfully created group `{0}`{1}",
+	    "Groupe `{0}` créé{1}" } },
+	[BR_TXT_CREATE_SOME_FAILED] = { {
+	    "Failed to add some participants:",
+	    "Certains participants n'ont pas pu être ajoutés :" } },
+	[BR_TXT_PORTAL_ID_BAD] = { {
+	    "Failed to parse portal ID: {0}",
+	    "Identifiant de portail illisible : {0}" } },
+	[BR_TXT_INVITE_PRIVATE] = { {
+	    "Can't get invite link to private chat",
+	    "Pas de lien d'invitation pour une discussion privée" } },
+	[BR_TXT_INVITE_BROADCAST] = { {
+	    "Can't get invite link to broadcast list",
+	    "Pas de lien d'invitation pour une liste de diffusion" } },
+	[BR_TXT_INVITE_FAILED] = { {
+	    "Failed to get invite link: {0}",
+	    "Impossible d'obtenir le lien d'invitation : {0}" } },
+	[BR_TXT_JOIN_USAGE] = { {
+	    "**Usage:** `{0} join <invite link>`",
+	    "**Utilisation :** `{0} join <lien d'invitation>`" } },
+	[BR_TXT_JOIN_FAILED] = { {
+	    "Failed to join group: {0}",
+	    "Impossible de rejoindre le groupe : {0}" } },
+	[BR_TXT_JOIN_DONE] = { {
+	    "Successfully joined group `{0}`, the portal should be created momentarily",
+	    "Groupe `{0}` rejoint, le portail va être créé dans un instant" } },
+	[BR_TXT_JOIN_BAD_LINK] = { {
+	    "That doesn't look like a WhatsApp invite link",
+	    "Ceci ne ressemble pas à un lien d'invitation WhatsApp" } },
+	[BR_TXT_JOIN_CHANNEL_FAILED] = { {
+	    "Failed to get channel info: {0}",
+	    "Impossible d'obtenir les informations de la chaîne : {0}" } },
+	[BR_TXT_SYNC_USAGE] = { {
+	    "Usage: `{0} sync <group/groups/contacts/contacts-with-avatars/appstate>`",
+	    "Utilisation : `{0} sync <group/groups/contacts/contacts-with-avatars/appstate>`" } },
+	[BR_TXT_SYNC_NOT_PORTAL] = { {
+	    "`{0} sync group` can only be used in a portal room.",
+	    "`{0} sync group` ne fonctionne que dans un salon portail." } },
+	[BR_TXT_SYNC_GROUPS_FAILED] = { {
+	    "Failed to get joined groups: {0}",
+	    "Impossible d'obtenir la liste des groupes : {0}" } },
+	[BR_TXT_SYNC_QUEUED] = { {
+	    "Queued syncs for {0} groups",
+	    "Synchronisation de {0} groupes programmée" } },
+	[BR_TXT_SYNC_UNKNOWN] = { {
+	    "Unknown sync target `{0}`",
+	    "Cible de synchronisation inconnue `{0}`" } },
+	[BR_TXT_SYNC_UNSUPPORTED] = { {
+	    "Syncing `{0}` is not supported by ponton yet",
+	    "La synchronisation `{0}` n'est pas encore prise en charge par ponton" } },
+	[BR_TXT_CHAT_INFO_FAILED] = { {
+	    "Failed to get chat info: {0}",
+	    "Impossible d'obtenir les informations de la discussion : {0}" } },
 };
 
 int
