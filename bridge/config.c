@@ -262,6 +262,22 @@ const struct br__ckey br__config_keys[] = {
 	{ "ponton.whatsapp.trust_root", S|N, BR__K_STR, BR__NOOFF, 0 },
 	{ "ponton.whatsapp.web_version", S|N, BR__K_STR, BR__NOOFF, 0 },
 
+	/* community portals (ponton's own section; bridge/community*.c). */
+	{ "community.enabled", B, BR__K_BOOL, O(community.enabled), 0 },
+	{ "community.command_prefix", S, BR__K_STR, O(community.command_prefix), 0 },
+	{ "community.member_domains", L, BR__K_LIST, O(community.member_domains), 0 },
+	{ "community.member_users", L, BR__K_LIST, O(community.member_users), 0 },
+	{ "community.relay_login", S|N, BR__K_STR, O(community.relay_login), 0 },
+	{ "community.bot_username", S|N, BR__K_STR, O(community.bot_username), 0 },
+	{ "community.bot_displayname", S|N, BR__K_STR, O(community.bot_displayname), 0 },
+	{ "community.language", S, BR__K_STR, O(community.language), 0 },
+	{ "community.welcome_en", S|N, BR__K_STR, O(community.welcome_en), 0 },
+	{ "community.welcome_fr", S|N, BR__K_STR, O(community.welcome_fr), 0 },
+	{ "community.federate_rooms", B, BR__K_BOOL, O(community.federate_rooms), 0 },
+	{ "community.commands_per_minute", I, BR__K_INT, O(community.commands_per_minute), 0 },
+	{ "community.adds_per_member_per_day", I, BR__K_INT, O(community.adds_per_member_per_day), 0 },
+	{ "community.adds_per_day", I, BR__K_INT, O(community.adds_per_day), 0 },
+
 	/* Read by upstream's structs but absent from its example, so its
 	 * rewrite drops them; ponton drops them too, without a warning. */
 	{ "management_room_texts.welcome", S|N, BR__K_STR, BR__NOOFF, BR__F_HIDDEN },
@@ -729,6 +745,8 @@ br_config_free(struct br_config *cfg)
 		return;
 	free(cfg->bridge.only_bridge_tags.v);
 	free(cfg->bridge.relay.default_relays.v);
+	free(cfg->community.member_domains.v);
+	free(cfg->community.member_users.v);
 	free(cfg->bridge.relay.user_distinguishers.v);
 	free(cfg->bridge.relay.message_formats);
 	free(cfg->bridge.permissions);
@@ -820,6 +838,90 @@ br_config_format_username(const struct br_config *cfg, const char *id)
 	return (char *)u_buf_steal(&b, &len);
 }
 
+/* The community section (docs/community.md): checked whether or not it is
+ * enabled, so a mistake shows before someone turns it on. */
+static int
+validate_community(const struct br_config *cfg, char *err, size_t errsz)
+{
+	const char *p, *bot = cfg->community.bot_username;
+	char *ghost_like;
+	size_t i;
+	int bad;
+
+	if (strcmp(cfg->community.language, "en") != 0 &&
+	    strcmp(cfg->community.language, "fr") != 0) {
+		br__cfg_err(err, errsz, "community.language must be en or fr");
+		return BR_ERR_CONFIG_INVALID;
+	}
+	p = cfg->community.command_prefix;
+	bad = p[0] == '\0' || strlen(p) > BR_COMMUNITY_PREFIX_MAX;
+	for (; *p != '\0'; p++)
+		bad |= *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+	if (bad) {
+		br__cfg_err(err, errsz, "community.command_prefix must be 1 to "
+		    "%d characters without spaces", BR_COMMUNITY_PREFIX_MAX);
+		return BR_ERR_CONFIG_INVALID;
+	}
+	for (p = cfg->community.relay_login; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9') {
+			br__cfg_err(err, errsz, "community.relay_login must be "
+			    "a login ID (the phone number's digits)");
+			return BR_ERR_CONFIG_INVALID;
+		}
+	}
+	if (cfg->community.commands_per_minute < 0 ||
+	    cfg->community.adds_per_member_per_day < 0 ||
+	    cfg->community.adds_per_day < 0) {
+		br__cfg_err(err, errsz, "community rate limits must not be "
+		    "negative");
+		return BR_ERR_CONFIG_INVALID;
+	}
+	for (i = 0; i < cfg->community.member_users.n; i++) {
+		const char *u = cfg->community.member_users.v[i];
+
+		if (u[0] != '@' || strchr(u, ':') == NULL) {
+			br__cfg_err(err, errsz, "community.member_users: %s is "
+			    "not a Matrix user ID", u);
+			return BR_ERR_CONFIG_INVALID;
+		}
+	}
+	if (bot[0] == '\0')
+		return 0;
+	bad = strlen(bot) > 255;
+	for (p = bot; *p != '\0'; p++)
+		bad |= !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("._=-/", *p) != NULL);
+	if (bad) {
+		br__cfg_err(err, errsz, "community.bot_username must be a user "
+		    "ID local part (a-z, 0-9, . _ = - /)");
+		return BR_ERR_CONFIG_INVALID;
+	}
+	if (strcmp(bot, cfg->appservice.bot_username) == 0) {
+		br__cfg_err(err, errsz, "community.bot_username must differ "
+		    "from appservice.bot.username");
+		return BR_ERR_CONFIG_INVALID;
+	}
+	/* A bot name that a ghost could have would let a WhatsApp user
+	 * speak as the community bot. */
+	ghost_like = NULL;
+	p = strstr(cfg->appservice.username_template, "{{.}}");
+	if (p != NULL) {
+		size_t pl = (size_t)(p - cfg->appservice.username_template);
+		size_t sl = strlen(p + 5), bl = strlen(bot);
+
+		if (bl > pl + sl && strncmp(bot,
+		    cfg->appservice.username_template, pl) == 0 &&
+		    strcmp(bot + bl - sl, p + 5) == 0)
+			ghost_like = (char *)bot;
+	}
+	if (ghost_like != NULL) {
+		br__cfg_err(err, errsz, "community.bot_username %s is in the "
+		    "ghosts' namespace (appservice.username_template)", bot);
+		return BR_ERR_CONFIG_INVALID;
+	}
+	return 0;
+}
+
 int
 br_config_validate(const struct br_config *cfg, char *err, size_t errsz)
 {
@@ -827,6 +929,7 @@ br_config_validate(const struct br_config *cfg, char *err, size_t errsz)
 	    "sqlite3-fk-wal-fullsync", "litestream" };
 	const char *sw = cfg->homeserver.software;
 	size_t i, ex = 0;
+	int r;
 	char *u;
 	int ok;
 
@@ -881,6 +984,8 @@ br_config_validate(const struct br_config *cfg, char *err, size_t errsz)
 		br__cfg_err(err, errsz, "ponton.language must be en or fr");
 		return BR_ERR_CONFIG_INVALID;
 	}
+	if ((r = validate_community(cfg, err, errsz)) < 0)
+		return r;
 	for (i = 0; i < sizeof(dbtypes) / sizeof(dbtypes[0]); i++)
 		if (strcmp(cfg->database.type, dbtypes[i]) == 0)
 			return 0;

@@ -39,6 +39,9 @@ enum {
 };
 const char *br_config_strerror(int code);
 
+/* Longest community.command_prefix accepted. */
+#define BR_COMMUNITY_PREFIX_MAX	16
+
 /* Permission flags, mautrix's Permissions struct. */
 enum {
 	BR_PERM_SEND_EVENTS = 1 << 0,
@@ -313,6 +316,24 @@ struct br_config {
 	struct {
 		const char	*language;	/* "en" or "fr": bot texts */
 	} ponton;
+	/* Community portals (bridge/community*.c, docs/community.md);
+	 * br_config_validate checks them. */
+	struct {
+		int		 enabled;
+		const char	*command_prefix;	/* "!am" */
+		struct br_strlist member_domains;	/* empty: our domain */
+		struct br_strlist member_users;
+		const char	*relay_login;	/* login ID or "" */
+		const char	*bot_username;	/* "" : the bridge bot */
+		const char	*bot_displayname;
+		const char	*language;	/* "en" or "fr" */
+		const char	*welcome_en;	/* "": built-in */
+		const char	*welcome_fr;
+		int		 federate_rooms;
+		int64_t		 commands_per_minute;
+		int64_t		 adds_per_member_per_day;
+		int64_t		 adds_per_day;
+	} community;
 
 	/* Messages for the operator (unknown keys, corrections); owned. */
 	char		**warnings;

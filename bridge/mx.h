@@ -97,6 +97,9 @@ struct br_mx_member {
 	int		 is_direct;
 	int		 target_is_bot;	/* state_key is the bridge bot */
 	int		 target_is_ghost;	/* state_key is one of our ghosts */
+	int		 target_is_community_bot;	/* state_key is the
+						 * community bot (never also
+						 * target_is_ghost) */
 };
 
 struct br_mx_redaction {
@@ -254,6 +257,13 @@ struct br_mx_ops {
 	 * answering it as an object; homeservers without it fail). */
 	int	(*room_state_list)(struct br_mx *mx, struct br_mx_intent *in,
 		    const char *room_id, br_mx_done_fn done, void *arg);
+
+	/* ---- community portals (bridge/community*.c) ---- */
+	/* Optional: the community bot (community.bot_username, a second
+	 * bot identity in our namespace) or NULL when there is none.  Its
+	 * own events never reach the handlers (echo suppression), and
+	 * invites of it are reported with target_is_community_bot. */
+	struct br_mx_intent *(*community_bot)(struct br_mx *mx);
 };
 
 /* The Matrix side: a vtable and its implementation's state. */

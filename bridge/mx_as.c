@@ -7,6 +7,17 @@
  * completion reaches the core as br_mx_done_fn, and decodes the
  * appservice's events (borrowed json_t) into the small structs of mx.h.
  *
+ * The community bot (community.bot_username, bridge/community*.c): a second
+ * bot identity in our registration's namespace.  matrix/ only makes intents
+ * for the bridge bot and the ghost template, so the community bot acts as
+ * an appservice "double puppet" of our own domain with our own as_token
+ * (a secret entry added for homeserver.domain when double_puppet.secrets
+ * has none; a configured "as_token:" secret for that domain is used as
+ * is).  Its events carry our double-puppet marker, so matrix/ drops their
+ * echoes; its membership events (unmarked) are dropped here by sender.
+ * Real users of our domain still get no double puppet from that added
+ * entry (op_double_puppet refuses them).
+ *
  * What it does not do: decide anything.  Permissions, commands and rooms
  * are the core's.
  *
@@ -49,6 +60,11 @@ struct mx_as {
 	struct call		 pending;	/* list head */
 	void			(*start_done)(void *, int);
 	void			*start_arg;
+	char			*cbot_id;	/* owned: community bot or NULL */
+	const char		*cbot_name;	/* borrowed: its displayname */
+	char			*dp_added;	/* owned: the secret we added
+						 * for our domain, or NULL */
+	const char		*domain;	/* borrowed (config) */
 };
 
 #define AS(mx)	((struct mx_as *)(mx)->impl)
@@ -166,6 +182,9 @@ op_bot_id(const struct br_mx *mx)
 static int
 op_is_ours(const struct br_mx *mx, const char *user_id)
 {
+	if (AS(mx)->cbot_id != NULL && user_id != NULL &&
+	    strcmp(user_id, AS(mx)->cbot_id) == 0)
+		return 1;
 	return mx_appservice_is_ours(AS(mx)->as, user_id);
 }
 
@@ -173,8 +192,27 @@ static struct br_mx_intent *
 op_double_puppet(struct br_mx *mx, const char *user_id)
 {
 	struct mx_intent *in;
+	const char *colon;
 
+	/* The secret we added for the community bot is not for real
+	 * users: our as_token cannot act for them. */
+	if (AS(mx)->dp_added != NULL && user_id != NULL &&
+	    (AS(mx)->cbot_id == NULL || strcmp(user_id, AS(mx)->cbot_id)
+	    != 0) && (colon = strchr(user_id, ':')) != NULL &&
+	    strcmp(colon + 1, AS(mx)->domain) == 0)
+		return NULL;
 	if (mx_intent_double_puppet(AS(mx)->as, user_id, &in) < 0)
+		return NULL;
+	return BIN(in);
+}
+
+static struct br_mx_intent *
+op_community_bot(struct br_mx *mx)
+{
+	struct mx_intent *in;
+
+	if (AS(mx)->cbot_id == NULL ||
+	    mx_intent_double_puppet(AS(mx)->as, AS(mx)->cbot_id, &in) < 0)
 		return NULL;
 	return BIN(in);
 }
@@ -502,6 +540,7 @@ static const struct br_mx_ops as_ops = {
 	.get_state = op_get_state,
 	.get_state_event = op_get_state_event,
 	.room_state_list = op_room_state_list,
+	.community_bot = op_community_bot,
 };
 
 /* ---- incoming events ---- */
@@ -576,7 +615,14 @@ on_member(const struct br_mx_handlers *h, const struct br_mx *mx,
 	m.is_direct = json_is_true(json_object_get(content, "is_direct"));
 	m.target_is_bot = strcmp(m.state_key,
 	    mx->ops->bot_id(mx)) == 0;
-	m.target_is_ghost = !m.target_is_bot &&
+	if (mx->ops->community_bot != NULL) {
+		struct br_mx_intent *cb = mx->ops->community_bot(
+		    (struct br_mx *)mx);
+
+		m.target_is_community_bot = cb != NULL &&
+		    strcmp(mx->ops->user_id(cb), m.state_key) == 0;
+	}
+	m.target_is_ghost = !m.target_is_bot && !m.target_is_community_bot &&
 	    mx->ops->is_ours(mx, m.state_key);
 	h->on_member(h->arg, &m);
 }
@@ -713,7 +759,13 @@ static void
 as_on_event(void *arg, json_t *ev)
 {
 	struct mx_as *as = arg;
+	json_t *sender = json_object_get(ev, "sender");
 
+	/* The community bot's own events (its joins; its messages are
+	 * already dropped by matrix/ through the double-puppet marker). */
+	if (as->cbot_id != NULL && json_is_string(sender) &&
+	    strcmp(json_string_value(sender), as->cbot_id) == 0)
+		return;
 	br_mx_decode_event(&as->h, &as->mx, ev);
 }
 
@@ -736,7 +788,7 @@ br_mx_as_new(struct u_loop *loop, const struct br_config *cfg,
 	struct mx_callbacks cb;
 	struct mx_as *as;
 	size_t i, n = 0;
-	int r;
+	int r, own = 0;
 
 	as = u_calloc(1, sizeof(*as));
 	as->mx.ops = &as_ops;
@@ -760,12 +812,24 @@ br_mx_as_new(struct u_loop *loop, const struct br_config *cfg,
 	mc.username_template = cfg->appservice.username_template;
 	mc.ephemeral = cfg->appservice.ephemeral_events;
 	mc.ignore_spec_version = ignore_unsupported_server;
-	if (cfg->double_puppet.n_secrets > 0) {
-		as->dp = u_calloc(cfg->double_puppet.n_secrets,
-		    sizeof(*as->dp));
-		for (i = 0; i < cfg->double_puppet.n_secrets; i++) {
-			as->dp[n].server = cfg->double_puppet.secrets[i].key;
-			as->dp[n].secret = cfg->double_puppet.secrets[i].val;
+	as->domain = cfg->homeserver.domain;
+	as->dp = u_calloc(cfg->double_puppet.n_secrets + 1, sizeof(*as->dp));
+	for (i = 0; i < cfg->double_puppet.n_secrets; i++) {
+		as->dp[n].server = cfg->double_puppet.secrets[i].key;
+		as->dp[n].secret = cfg->double_puppet.secrets[i].val;
+		if (strcmp(as->dp[n].server, as->domain) == 0)
+			own = 1;
+		n++;
+	}
+	if (cfg->community.enabled && cfg->community.bot_username[0] != '\0') {
+		as->cbot_id = u_asprintf("@%s:%s", cfg->community.bot_username,
+		    cfg->homeserver.domain);
+		as->cbot_name = cfg->community.bot_displayname;
+		if (!own) {
+			as->dp_added = u_asprintf("as_token:%s",
+			    cfg->appservice.as_token);
+			as->dp[n].server = as->domain;
+			as->dp[n].secret = as->dp_added;
 			n++;
 		}
 	}
@@ -781,6 +845,9 @@ br_mx_as_new(struct u_loop *loop, const struct br_config *cfg,
 		    "%s:%d: %s", mc.listen_host, mc.listen_port,
 		    mx_strerror(r));
 		free(as->dp);
+		free(as->cbot_id);
+		if (as->dp_added != NULL)
+			u_free_secret(as->dp_added, strlen(as->dp_added));
 		free(as);
 		return BR_EXIT_NO_LISTENER;
 	}
@@ -792,6 +859,62 @@ int
 br_mx_as_port(const struct br_mx *mx)
 {
 	return mx_appservice_port(AS(mx)->as);
+}
+
+/* The community bot: registered (M_USER_IN_USE is fine) through the
+ * bridge bot's token, then its displayname.  Failures are logged; the
+ * feature then answers nothing from that identity. */
+static void
+cbot_named(void *arg, int rc, int status, json_t *resp)
+{
+	(void)arg;
+	(void)resp;
+	if (rc != 0 && rc != MX_ERR_CANCELLED)
+		log_warnx("Failed to set the community bot's displayname: %s "
+		    "(HTTP %d)", mx_strerror(rc), status);
+}
+
+static void
+cbot_registered(void *arg, int rc, int status, json_t *resp)
+{
+	struct mx_as *as = arg;
+	struct mx_intent *in;
+	json_t *ec = json_object_get(resp, "errcode");
+
+	if (rc == MX_ERR_CANCELLED)
+		return;
+	if (rc != 0 && !(json_is_string(ec) && strcmp(json_string_value(ec),
+	    "M_USER_IN_USE") == 0)) {
+		log_warnx("Failed to register the community bot %s: %s (HTTP "
+		    "%d); is it in the registration (run -g again)?",
+		    as->cbot_id, mx_strerror(rc), status);
+		return;
+	}
+	if (as->cbot_name == NULL || as->cbot_name[0] == '\0')
+		return;
+	if (mx_intent_double_puppet(as->as, as->cbot_id, &in) < 0) {
+		log_warnx("The community bot %s has no appservice secret for "
+		    "%s in double_puppet.secrets", as->cbot_id, as->domain);
+		return;
+	}
+	(void)mx_intent_set_displayname(in, as->cbot_name, cbot_named, as);
+}
+
+static void
+cbot_register(struct mx_as *as)
+{
+	const char *colon = strchr(as->cbot_id, ':');
+	char *lp = u_strndup(as->cbot_id + 1, (size_t)(colon - as->cbot_id) - 1);
+	json_t *body = json_pack("{s:s,s:s,s:b}", "type",
+	    "m.login.application_service", "username", lp, "inhibit_login", 1);
+
+	if (mx_intent_request(mx_appservice_bot(as->as), "POST",
+	    "/_matrix/client/v3/register", NULL, body, cbot_registered,
+	    as) != 0)
+		log_warnx("Failed to register the community bot %s",
+		    as->cbot_id);
+	json_decref(body);
+	free(lp);
 }
 
 static void
@@ -821,6 +944,8 @@ start_done(void *arg, int rc)
 	}
 	if (rc != 0)
 		log_warnx("Matrix start-up failed: %s", mx_strerror(rc));
+	else if (as->cbot_id != NULL)
+		cbot_register(as);
 	as->start_done(as->start_arg, code);
 }
 
@@ -857,5 +982,8 @@ br_mx_as_free(struct br_mx *mx)
 	}
 	mx_appservice_free(as->as);
 	free(as->dp);
+	free(as->cbot_id);
+	if (as->dp_added != NULL)
+		u_free_secret(as->dp_added, strlen(as->dp_added));
 	free(as);
 }

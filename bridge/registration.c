@@ -92,7 +92,7 @@ char *
 br_registration_yaml(const struct br_config *cfg,
     const struct br_registration *reg)
 {
-	char *bot, *dom, *botre, *userre;
+	char *bot, *dom, *botre, *userre, *cbotre = NULL;
 	struct u_buf b;
 	size_t len;
 
@@ -101,6 +101,12 @@ br_registration_yaml(const struct br_config *cfg,
 	dom = br_regex_quote(cfg->homeserver.domain);
 	botre = u_asprintf("^@%s:%s$", bot, dom);
 	userre = user_regex(cfg);
+	if (cfg->community.enabled && cfg->community.bot_username[0] != '\0') {
+		char *cb = br_regex_quote(cfg->community.bot_username);
+
+		cbotre = u_asprintf("^@%s:%s$", cb, dom);
+		free(cb);
+	}
 	kv(&b, "id", cfg->appservice.id);
 	kv(&b, "url", cfg->appservice.address);
 	kv(&b, "as_token", reg->as_token);
@@ -114,6 +120,13 @@ br_registration_yaml(const struct br_config *cfg,
 	(void)u_buf_add_str(&b, "        - regex: ");
 	(void)br__yemit_scalar(&b, userre);
 	(void)u_buf_add_str(&b, "\n          exclusive: true\n");
+	if (cbotre != NULL) {
+		/* The community bot (community.bot_username): a second bot
+		 * identity; configs without it keep upstream's two entries. */
+		(void)u_buf_add_str(&b, "        - regex: ");
+		(void)br__yemit_scalar(&b, cbotre);
+		(void)u_buf_add_str(&b, "\n          exclusive: true\n");
+	}
 	if (cfg->appservice.ephemeral_events) {
 		(void)u_buf_add_str(&b,
 		    "de.sorunome.msc2409.push_ephemeral: true\n");
@@ -128,6 +141,7 @@ br_registration_yaml(const struct br_config *cfg,
 	free(dom);
 	free(botre);
 	free(userre);
+	free(cbotre);
 	return (char *)u_buf_steal(&b, &len);
 }
 
