@@ -21,9 +21,10 @@
  *          [--linger-ms MS] [--group-create SUBJECT [--member JID]...]
  *          [--add JID]... [--remove JID]... [--read]
  * --group-create: a raw <iq xmlns=w:g2 type=set><create> (the group API is
- * waweb/group.h's); the new group is then --to.  --add/--remove change
- * --to's members (raw iqs) before the sends.  --read: a read receipt
- * for every message received.
+ * waweb/group.h's); the new group is then --to.  --send, --add and
+ * --remove run one after the other in command-line order (--add/--remove:
+ * raw iqs changing --to's members).  --read: a read receipt for every
+ * message received.
  * The --send texts go to --to one after another, each once the previous
  * one is acked (so their order is kept), after the offline queue has been
  * delivered, or, with --send-after-recv N, once N messages were received.
@@ -67,13 +68,14 @@ struct tool {
 	const char		*create;	/* --group-create subject */
 	const char		*members[MAX_OPS];
 	unsigned		 nmembers;
-	const char		*ops[MAX_OPS];	/* "add" / "remove" */
-	const char		*op_jid[MAX_OPS];
-	unsigned		 nops, next_op;
-	int			 op_busy, ops_done, read;
-	const char		*sends[MAX_SENDS];
-	unsigned		 nsends, next_send, acked;
-	int			 sending;	/* a send is in flight */
+	/* --send / --add / --remove in order: kind 's', 'a' or 'r'. */
+	struct {
+		char		 kind;
+		const char	*arg;
+	}			 acts[MAX_SENDS];
+	unsigned		 nacts, next_act, nsends, acked;
+	int			 busy;		/* an action is in flight */
+	int			 read;
 	int			 offline_done;
 	unsigned		 expect, received, send_after, linger_ms;
 	int			 status;
@@ -102,21 +104,21 @@ on_linger(void *arg)
 static void
 check_done(struct tool *t)
 {
-	if (t->acked == t->nsends && t->received >= t->expect &&
-	    t->ops_done && t->linger == NULL) {
+	if (t->next_act == t->nacts && !t->busy && t->create == NULL &&
+	    t->received >= t->expect && t->linger == NULL) {
 		t->linger = u_timer_new(t->loop, on_linger, t);
 		u_timer_start(t->linger, t->linger_ms, 0);
 	}
 }
 
-static void send_next(struct tool *t);
+static void step(struct tool *t);
 
 static void
 on_sent(void *arg, const char *id, int err, int code)
 {
 	struct tool *t = arg;
 
-	t->sending = 0;
+	t->busy = 0;
 	if (err != 0) {
 		printf("SEND-FAIL %s %s %d\n", id, u_strerror(err), code);
 		quit(t, 1);
@@ -124,28 +126,8 @@ on_sent(void *arg, const char *id, int err, int code)
 	}
 	printf("SENT %s\n", id);
 	t->acked++;
-	send_next(t);
+	step(t);
 	check_done(t);
-}
-
-static void
-send_next(struct tool *t)
-{
-	char id[WA_MSG_ID_MAX];
-	int r;
-
-	if (t->sending || t->next_send >= t->nsends || !t->offline_done ||
-	    !t->ops_done || t->received < t->send_after || t->sender == NULL)
-		return;
-	r = wa_msg_send_text(t->sender, t->to, t->sends[t->next_send], id,
-	    on_sent, t);
-	if (r != 0) {
-		printf("SEND-FAIL - %s 0\n", u_strerror(r));
-		quit(t, 1);
-		return;
-	}
-	t->next_send++;
-	t->sending = 1;
 }
 
 static int
@@ -169,7 +151,7 @@ on_message(void *arg, const struct wa_msg_event *ev)
 		    NULL, ids, 1) != 0)
 			printf("READ-FAIL %s\n", ev->id);
 	}
-	send_next(t);
+	step(t);
 	check_done(t);
 	return 0;
 }
@@ -188,8 +170,6 @@ on_receipt(void *arg, const struct wa_msg_receipt *r)
 	printf("\n");
 }
 
-static void run_ops(struct tool *t);
-
 static void
 on_op(void *arg, const struct wa_node *res, int err)
 {
@@ -202,16 +182,17 @@ on_op(void *arg, const struct wa_node *res, int err)
 
 	if (err == 0 && type != NULL && strcmp(type, "error") == 0)
 		err = WA_ERR_IQ;
-	printf("GROUP-OP %s %s %s\n", t->ops[t->next_op],
-	    t->op_jid[t->next_op], err != 0 ? u_strerror(err) :
-	    e != NULL ? e : "ok");
+	printf("GROUP-OP %s %s %s\n", t->acts[t->next_act].kind == 'a' ?
+	    "add" : "remove", t->acts[t->next_act].arg, err != 0 ?
+	    u_strerror(err) : e != NULL ? e : "ok");
 	if (err != 0 || e != NULL) {
 		quit(t, 1);
 		return;
 	}
-	t->next_op++;
-	t->op_busy = 0;
-	run_ops(t);
+	t->next_act++;
+	t->busy = 0;
+	step(t);
+	check_done(t);
 }
 
 static void
@@ -231,32 +212,51 @@ on_created(void *arg, const struct wa_node *res, int err)
 	t->to = t->group;
 	printf("GROUP %s\n", t->group);
 	t->create = NULL;
-	t->op_busy = 0;
-	run_ops(t);
+	t->busy = 0;
+	step(t);
+	check_done(t);
 }
 
-/* Raw w:g2 iqs, one after the other, then the sends. */
+/* The next action: the group creation, then --send/--add/--remove in
+ * order (a send waits for --send-after-recv), each once the previous one
+ * is done. */
 static void
-run_ops(struct tool *t)
+step(struct tool *t)
 {
 	struct wa_node *iq, *x, *p;
 	struct wa_jid j;
+	char id[WA_MSG_ID_MAX];
 	unsigned i;
 	int r;
 
-	if (t->op_busy || t->ops_done)
+	if (t->busy || !t->offline_done || t->sender == NULL)
 		return;
+	if (t->create == NULL && t->next_act >= t->nacts)
+		return;
+	if (t->create == NULL && t->acts[t->next_act].kind == 's') {
+		if (t->received < t->send_after)
+			return;
+		r = wa_msg_send_text(t->sender, t->to, t->acts[t->next_act].arg,
+		    id, on_sent, t);
+		if (r != 0) {
+			printf("SEND-FAIL - %s 0\n", u_strerror(r));
+			quit(t, 1);
+			return;
+		}
+		t->next_act++;
+		t->busy = 1;
+		return;
+	}
 	iq = wa_node_new("iq");
 	wa_node_set_attr(iq, "xmlns", "w:g2");
 	wa_node_set_attr(iq, "type", "set");
+	t->busy = 1;
 	if (t->create != NULL) {
-		char key[WA_MSG_ID_MAX];
-
-		wa_msg_new_id(key);
+		wa_msg_new_id(id);
 		wa_node_set_attr(iq, "to", "@g.us");
 		x = wa_node_new("create");
 		wa_node_set_attr(x, "subject", t->create);
-		wa_node_set_attr(x, "key", key);
+		wa_node_set_attr(x, "key", id);
 		for (i = 0; i < t->nmembers; i++) {
 			if (wa_jid_parse(t->members[i], &j) != 0)
 				continue;
@@ -265,29 +265,20 @@ run_ops(struct tool *t)
 			wa_node_add_child(x, p);
 		}
 		wa_node_add_child(iq, x);
-		t->op_busy = 1;
-		if ((r = wa_client_send_iq(t->client, iq, 0, on_created, t)) != 0)
+		if (wa_client_send_iq(t->client, iq, 0, on_created, t) != 0)
 			quit(t, 1);
-		return;
-	}
-	if (t->next_op >= t->nops) {
-		wa_node_free(iq);
-		t->ops_done = 1;
-		send_next(t);
-		check_done(t);
 		return;
 	}
 	if (wa_jid_parse(t->to, &j) != 0)
 		abort();
 	wa_node_set_attr_jid(iq, "to", &j);
-	x = wa_node_new(t->ops[t->next_op]);
+	x = wa_node_new(t->acts[t->next_act].kind == 'a' ? "add" : "remove");
 	p = wa_node_new("participant");
-	if (wa_jid_parse(t->op_jid[t->next_op], &j) == 0)
+	if (wa_jid_parse(t->acts[t->next_act].arg, &j) == 0)
 		wa_node_set_attr_jid(p, "jid", &j);
 	wa_node_add_child(x, p);
 	wa_node_add_child(iq, x);
-	t->op_busy = 1;
-	if ((r = wa_client_send_iq(t->client, iq, 0, on_op, t)) != 0)
+	if (wa_client_send_iq(t->client, iq, 0, on_op, t) != 0)
 		quit(t, 1);
 }
 
@@ -336,8 +327,7 @@ on_offline(void *arg, unsigned count)
 	struct tool *t = arg;
 
 	t->offline_done = 1;
-	run_ops(t);
-	send_next(t);
+	step(t);
 	check_done(t);
 }
 
@@ -438,9 +428,15 @@ main(int argc, char **argv)
 		case 't': timeout_s = (unsigned)atoi(optarg); break;
 		case 'T': t.to = optarg; break;
 		case 's':
-			if (t.nsends >= MAX_SENDS)
+		case 'A':
+		case 'R':
+			if (t.nacts >= MAX_SENDS)
 				goto usage;
-			t.sends[t.nsends++] = optarg;
+			t.acts[t.nacts].kind = ch == 's' ? 's' : ch == 'A' ?
+			    'a' : 'r';
+			t.acts[t.nacts++].arg = optarg;
+			if (ch == 's')
+				t.nsends++;
 			break;
 		case 'e': t.expect = (unsigned)atoi(optarg); break;
 		case 'a': t.send_after = (unsigned)atoi(optarg); break;
@@ -451,21 +447,13 @@ main(int argc, char **argv)
 				goto usage;
 			t.members[t.nmembers++] = optarg;
 			break;
-		case 'A':
-		case 'R':
-			if (t.nops >= MAX_OPS)
-				goto usage;
-			t.ops[t.nops] = ch == 'A' ? "add" : "remove";
-			t.op_jid[t.nops++] = optarg;
-			break;
 		case 'D': t.read = 1; break;
 		default: goto usage;
 		}
 	}
 	if (o.url == NULL || dbpath == NULL || o.trust_root == NULL ||
-	    ((t.nsends > 0 || t.nops > 0) && t.to == NULL && t.create == NULL))
+	    (t.nacts > 0 && t.to == NULL && t.create == NULL))
 		goto usage;
-	t.ops_done = t.create == NULL && t.nops == 0;
 	o.os_name = "ponton-test";
 	o.browser_name = "chrome";
 	if ((r = db_open(&t.db, "sqlite3-fk-wal", dbpath, NULL)) != 0 ||

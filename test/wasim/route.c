@@ -20,7 +20,9 @@
  * retry receipts do), rewritten with from=<reader device as LID> and all
  * children kept (<list>, and <retry>/<registration>/<keys> of retries).
  *
- * Groups are fanned out by group.c.
+ * Groups are fanned out by group.c, except a group message re-sent for a
+ * retry receipt (to=GID participant=<device>, direct <enc>): that goes to
+ * the named device only, in the group envelope.
  * Does not: route status, newsletters, calls (acked, dropped).
  * Invariants: the sender's address on delivery is always its LID device
  * JID, so each receiver sees one Signal address per sender device.
@@ -193,6 +195,47 @@ sent_by_pn(struct sim *s, const struct sim_account *sender, const char *id)
 	return false;
 }
 
+/*
+ * A group message re-sent for a retry receipt (<message to=GID
+ * participant=<device>><enc count/></message>): to that device only, in
+ * the group envelope (from=GID participant=<sender LID device>).
+ */
+static void
+route_group_retry(struct sim_conn *c, const struct wa_node *msg,
+    const struct wa_jid *gid, const struct wa_jid *target)
+{
+	struct sim *s = c->sim;
+	struct sim_account *a = sim_account_by_jid(s, target);
+	struct sim_device *d;
+	struct wa_node *n;
+	struct wa_jid from, pn;
+	const char *v;
+	size_t i;
+
+	if (a == NULL || target->device == 0 ||
+	    (d = sim_device_find(a, target->device)) == NULL || d->removed ||
+	    d == c->device)
+		return;
+	sender_jids(c, &from, &pn);
+	n = wa_node_new("message");
+	wa_node_set_attr_jid(n, "from", gid);
+	wa_node_set_attr_jid(n, "participant", &from);
+	wa_node_set_attr_jid(n, "participant_pn", &pn);
+	wa_node_set_attr(n, "addressing_mode", "lid");
+	for (i = 0; i < sizeof(MSG_KEEP) / sizeof(MSG_KEEP[0]); i++)
+		if ((v = wa_node_attr(msg, MSG_KEEP[i])) != NULL)
+			wa_node_set_attr(n, MSG_KEEP[i], v);
+	wa_node_set_attr_u64(n, "t", (uint64_t)sim_now());
+	wa_node_set_attr(n, "notify", c->device->push_name != NULL ?
+	    c->device->push_name : c->account->push_name);
+	for (i = 0; i < msg->nchildren && i < 8; i++)
+		if (strcmp(msg->children[i]->tag, "enc") == 0 ||
+		    strcmp(msg->children[i]->tag, "device-identity") == 0)
+			wa_node_add_child(n, wa_node_dup(msg->children[i]));
+	sim_route_deliver(s, d, n);
+	wa_node_free(n);
+}
+
 void
 sim_route_message(struct sim_conn *c, const struct wa_node *msg)
 {
@@ -204,6 +247,11 @@ sim_route_message(struct sim_conn *c, const struct wa_node *msg)
 	if (c->state != SIM_CONN_LOGGED_IN || attr_jid(msg, "to", &to) != 0)
 		return;
 	if (wa_jid_is_group(&to)) {
+		if (parts == NULL &&
+		    attr_jid(msg, "participant", &target) == 0) {
+			route_group_retry(c, msg, &to, &target);
+			return;
+		}
 		sim_group_message(c, msg, &to);
 		return;
 	}
