@@ -11,12 +11,30 @@
  *   DOWNLOADED <type> <bytes> <sha256 hex of the plaintext>
  *   DOWNLOAD-FAIL <type> <code> <error>
  *
+ * Then, as a messaging client (after the offline queue was delivered):
+ *
+ *   SENT-MEDIA <type> <id>          a --send-media went out (uploaded, the
+ *                                   message encrypted, acked by the server)
+ *   SEND-FAIL <type> <code> <error>
+ *   RECV-MEDIA <kind> <id> <bytes> <sha256 hex> <waveform_len>
+ *              <thumbnail_len> <file_name|-> <mimetype>
+ *                                   a media message received,
+ *                                   downloaded (every hash checked) and
+ *                                   written to --save-dir/<id>
+ *   RECV-MEDIA-FAIL <kind> <id> <code> <error>
+ *
  * Usage: wa_media --url URL --db FILE --root-file FILE [--ca-file PEM]
  *          [--timeout S] [--upload TYPE:FILE]...
  *          [--download TYPE,PATH,KEY_B64,SHA_HEX|-,ENC_SHA_HEX|-,LEN,OUT]...
+ *          [--to JID --send-media TYPE:FILE...] [--expect-media N
+ *          --save-dir DIR]
  * TYPE: image video audio ptt document sticker; OUT receives the
- * plaintext.  Exits 0 once every operation ran (whatever its result: the
- * test reads the lines), 1 on a connection failure or timeout.
+ * plaintext.  A sent voice note (ptt) says "audio/ogg; codecs=opus" with
+ * a 64-sample waveform made from the file's bytes (the tool does not
+ * decode Opus); a document is named after the file.  Exits 0 once every
+ * operation ran (whatever its result: the test reads the lines), every
+ * send was acked and --expect-media messages were downloaded; 1 on a
+ * connection failure, a failed send or a timeout.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +43,9 @@
 
 #include <sodium.h>
 
+#include <time.h>
+
+#include "bridge/wa_signal_db.h"
 #include "bridge/wa_store_db.h"
 #include "crypto/cry.h"
 #include "db/db.h"
@@ -33,8 +54,12 @@
 #include "util/loop.h"
 #include "util/mem.h"
 #include "waweb/client.h"
+#include "waweb/content.h"
 #include "waweb/errors.h"
 #include "waweb/media.h"
+#include "waweb/recv_message.h"
+#include "waweb/send_message.h"
+#include "waweb/signal.h"
 
 #define MAX_OPS 32
 /* Files the tool uploads are test fixtures: a few MiB at most. */
@@ -51,16 +76,40 @@ struct op {
 	uint64_t		 len;
 };
 
+/* A received media message being downloaded. */
+struct recv {
+	struct tool		*t;		/* borrowed */
+	char			 id[WA_MSG_ID_MAX];
+	char			 kind[16];
+	char			*file_name;	/* owned or NULL */
+	char			*mimetype;	/* owned or NULL */
+	size_t			 waveform_len, thumbnail_len;
+};
+
 struct tool {
 	struct u_loop		*loop;
 	struct db		*db;
 	struct wa_client	*client;
 	struct wa_media		*media;
+	struct br_wa_signal_db	*sigdb;
+	struct wa_signal	*sig;
+	struct wa_msg_sender	*sender;
+	struct wa_msg_receiver	*receiver;
 	const char		*ca_file;
 	struct op		 ops[MAX_OPS];
 	size_t			 nops, next;
 	int			 busy, status;
+	/* Messaging. */
+	const char		*to;
+	struct op		 sends[MAX_OPS];
+	size_t			 nsends, next_send, acked;
+	int			 sending, offline_done;
+	unsigned		 expect, received, downloading;
+	const char		*save_dir;
+	struct u_timer		*linger;	/* owned */
 };
+
+#define LINGER_MS 500
 
 static void
 quit(struct tool *t, int status)
@@ -68,6 +117,26 @@ quit(struct tool *t, int status)
 	t->status = status;
 	u_loop_stop(t->loop);
 }
+
+static void
+on_linger(void *arg)
+{
+	quit(arg, 0);
+}
+
+/* Done when every op ran, every send was acked and the expected media
+ * arrived; linger so that the last receipts and acks leave. */
+static void
+check_done(struct tool *t)
+{
+	if (t->busy || t->next < t->nops || t->acked < t->nsends ||
+	    t->received < t->expect || t->downloading > 0 || t->linger != NULL)
+		return;
+	t->linger = u_timer_new(t->loop, on_linger, t);
+	u_timer_start(t->linger, LINGER_MS, 0);
+}
+
+static void send_next(struct tool *t);
 
 static void
 hex(const uint8_t *p, size_t n, char *out)
@@ -177,7 +246,8 @@ run_next(struct tool *t)
 
 	while (!t->busy) {
 		if (t->next >= t->nops) {
-			quit(t, 0);
+			send_next(t);
+			check_done(t);
 			return;
 		}
 		o = &t->ops[t->next++];
@@ -214,6 +284,255 @@ run_next(struct tool *t)
 	}
 }
 
+/* --- Sending media messages ---------------------------------------------------- */
+
+static void
+on_sent(void *arg, const char *id, int err, int code)
+{
+	struct tool *t = arg;
+	struct op *o = &t->sends[t->next_send - 1];
+
+	t->sending = 0;
+	if (err != 0) {
+		printf("SEND-FAIL %s %d %s (server %d)\n", o->type_name, err,
+		    u_strerror(err), code);
+		quit(t, 1);
+		return;
+	}
+	printf("SENT-MEDIA %s %s\n", o->type_name, id);
+	t->acked++;
+	send_next(t);
+	check_done(t);
+}
+
+static void
+fill_kind(struct wa_content *c, const struct op *o, const uint8_t *data,
+    size_t n)
+{
+	uint32_t amp[4096];
+	const char *base;
+	size_t i, m = n < 4096 ? n : 4096;
+
+	switch (o->type) {
+	case WA_MEDIA_IMAGE:
+		c->kind = WA_CONTENT_IMAGE;
+		c->media.mimetype = u_strdup("image/jpeg");
+		/* Passed through as given (ponton makes no thumbnails): the
+		 * file's first bytes stand in for one. */
+		if (n > 0) {
+			c->media.thumbnail_len = n < 64 ? n : 64;
+			c->media.thumbnail = u_memdup(data,
+			    c->media.thumbnail_len);
+		}
+		c->media.width = 32;
+		c->media.height = 32;
+		break;
+	case WA_MEDIA_VIDEO:
+		c->kind = WA_CONTENT_VIDEO;
+		c->media.mimetype = u_strdup("video/mp4");
+		break;
+	case WA_MEDIA_STICKER:
+		c->kind = WA_CONTENT_STICKER;
+		c->media.mimetype = u_strdup("image/webp");
+		break;
+	case WA_MEDIA_AUDIO:
+		if (strcmp(o->type_name, "ptt") != 0) {
+			c->kind = WA_CONTENT_AUDIO;
+			c->media.mimetype = u_strdup("audio/mpeg");
+			break;
+		}
+		c->kind = WA_CONTENT_VOICE;
+		c->media.mimetype = u_strdup(WA_MEDIA_PTT_MIMETYPE);
+		c->media.seconds = 1;
+		for (i = 0; i < m; i++)
+			amp[i] = data[i];
+		c->media.waveform = u_malloc(WA_MEDIA_WAVEFORM_LEN);
+		c->media.waveform_len = WA_MEDIA_WAVEFORM_LEN;
+		if (m == 0)
+			memset(c->media.waveform, 0, WA_MEDIA_WAVEFORM_LEN);
+		else
+			wa_media_waveform_from(amp, m, c->media.waveform);
+		break;
+	default:
+		c->kind = WA_CONTENT_DOCUMENT;
+		c->media.mimetype = u_strdup("application/pdf");
+		base = strrchr(o->file, '/');
+		c->media.file_name = u_strdup(base != NULL ? base + 1 : o->file);
+		break;
+	}
+}
+
+static void
+on_send_uploaded(void *arg, int err, const struct wa_media_upload *res)
+{
+	struct tool *t = arg;
+	struct op *o = &t->sends[t->next_send - 1];
+	struct wa_content c;
+	struct wa_content_attrs a;
+	struct wa_msg_send_opts so;
+	char id[WA_MSG_ID_MAX];
+	uint8_t *data = NULL, *p = NULL;
+	size_t n = 0, plen = 0;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (err != 0) {
+		printf("SEND-FAIL %s %d %s\n", o->type_name, err,
+		    u_strerror(err));
+		quit(t, 1);
+		return;
+	}
+	data = read_file(o->file, &n);
+	fill_kind(&c, o, data, data != NULL ? n : 0);
+	free(data);
+	wa_media_fill(&c, res, (int64_t)time(NULL));
+	wa_content_stanza_attrs(&c, &a);
+	memset(&so, 0, sizeof(so));
+	so.type = a.type;
+	so.mediatype = a.mediatype;
+	if ((r = wa_content_encode(&c, &p, &plen)) != 0 ||
+	    (r = wa_msg_send(t->sender, t->to, p, plen, &so, id, on_sent,
+	    t)) != 0) {
+		printf("SEND-FAIL %s %d %s\n", o->type_name, r, u_strerror(r));
+		quit(t, 1);
+	}
+	free(p);
+	wa_content_free(&c);
+}
+
+static void
+send_next(struct tool *t)
+{
+	struct op *o;
+	uint8_t *data;
+	size_t n = 0;
+	int r;
+
+	if (t->sending || t->busy || t->next < t->nops ||
+	    t->next_send >= t->nsends || !t->offline_done ||
+	    t->sender == NULL || t->media == NULL)
+		return;
+	o = &t->sends[t->next_send++];
+	if ((data = read_file(o->file, &n)) == NULL) {
+		printf("SEND-FAIL %s 0 cannot read %s\n", o->type_name, o->file);
+		quit(t, 1);
+		return;
+	}
+	r = wa_media_upload(t->media, o->type, data, n, on_send_uploaded, t);
+	free(data);
+	if (r != 0) {
+		printf("SEND-FAIL %s %d %s\n", o->type_name, r, u_strerror(r));
+		quit(t, 1);
+		return;
+	}
+	t->sending = 1;
+}
+
+/* --- Receiving media messages ------------------------------------------------ */
+
+static void
+recv_free(struct recv *rv)
+{
+	free(rv->file_name);
+	free(rv->mimetype);
+	free(rv);
+}
+
+static void
+on_recv_downloaded(void *arg, int err, const uint8_t *data, size_t len)
+{
+	struct recv *rv = arg;
+	struct tool *t = rv->t;
+	uint8_t h[32];
+	char sha[65], *path;
+	FILE *f;
+
+	t->downloading--;
+	if (err != 0) {
+		printf("RECV-MEDIA-FAIL %s %s %d %s\n", rv->kind, rv->id, err,
+		    u_strerror(err));
+	} else {
+		cry_sha256(data, len, h);
+		hex(h, 32, sha);
+		path = u_asprintf("%s/%s", t->save_dir != NULL ? t->save_dir :
+		    ".", rv->id);
+		if ((f = fopen(path, "wb")) == NULL ||
+		    fwrite(data, 1, len, f) != len)
+			printf("RECV-MEDIA-FAIL %s %s 0 cannot write %s\n",
+			    rv->kind, rv->id, path);
+		else
+			printf("RECV-MEDIA %s %s %zu %s %zu %zu %s %s\n",
+			    rv->kind, rv->id, len, sha, rv->waveform_len,
+			    rv->thumbnail_len,
+			    rv->file_name != NULL ? rv->file_name : "-",
+			    rv->mimetype != NULL ? rv->mimetype : "-");
+		if (f != NULL)
+			fclose(f);
+		free(path);
+	}
+	t->received++;
+	recv_free(rv);
+	check_done(t);
+}
+
+static int
+on_message(void *arg, const struct wa_msg_event *ev)
+{
+	struct tool *t = arg;
+	struct wa_content c;
+	struct wa_media_ref ref;
+	struct recv *rv;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (ev->payload == NULL || wa_content_decode(ev->payload,
+	    ev->payload_len, &c) != 0 || wa_media_ref_from(&c, &ref) != 0) {
+		/* Not media (or not a message we can read): stored. */
+		wa_content_free(&c);
+		return 0;
+	}
+	rv = u_calloc(1, sizeof(*rv));
+	rv->t = t;
+	snprintf(rv->id, sizeof(rv->id), "%s", ev->id);
+	snprintf(rv->kind, sizeof(rv->kind), "%s",
+	    wa_content_kind_name(c.kind));
+	if (c.media.file_name != NULL)
+		rv->file_name = u_strdup(c.media.file_name);
+	if (c.media.mimetype != NULL)
+		rv->mimetype = u_strdup(c.media.mimetype);
+	rv->waveform_len = c.media.waveform != NULL &&
+	    wa_media_waveform_valid(c.media.waveform, c.media.waveform_len) ?
+	    c.media.waveform_len : 0;
+	rv->thumbnail_len = c.media.thumbnail_len;
+	if ((r = wa_media_download(t->media, &ref, on_recv_downloaded,
+	    rv)) != 0) {
+		printf("RECV-MEDIA-FAIL %s %s %d %s\n", rv->kind, rv->id, r,
+		    u_strerror(r));
+		t->received++;
+		recv_free(rv);
+	} else
+		t->downloading++;
+	wa_content_free(&c);
+	/* "Stored" once the event is taken: the download runs on. */
+	return 0;
+}
+
+static void
+on_undecryptable(void *arg, const struct wa_msg_event *ev, int err)
+{
+	printf("UNDECRYPTABLE %s %s\n", ev->id, u_strerror(err));
+}
+
+static void
+on_offline(void *arg, unsigned count)
+{
+	struct tool *t = arg;
+
+	t->offline_done = 1;
+	send_next(t);
+	check_done(t);
+}
+
 static void
 on_state(void *arg, enum wa_state old, enum wa_state cur, const char *reason)
 {
@@ -230,6 +549,10 @@ on_connected(void *arg)
 {
 	struct tool *t = arg;
 	struct wa_media_opts mo;
+	const struct wa_device *dev = wa_client_device(t->client);
+	struct wa_msg_receiver_cbs rcbs = {
+		.on_message = on_message, .on_undecryptable = on_undecryptable,
+	};
 
 	printf("CONNECTED\n");
 	if (t->media != NULL)
@@ -238,14 +561,22 @@ on_connected(void *arg)
 	mo.ca_file = t->ca_file;
 	mo.timeout_ms = 30000;
 	t->media = wa_media_new(t->loop, t->client, &mo);
+	t->sigdb = br_wa_signal_db_new(t->db, dev->jid);
+	t->sig = wa_signal_new(&br_wa_signal_db_ops, t->sigdb);
+	t->sender = wa_msg_sender_new(t->loop, t->client, t->sig);
+	t->receiver = wa_msg_receiver_new(t->client, t->sig, &rcbs, t);
 	run_next(t);
 }
 
 static void
 on_node(void *arg, const struct wa_node *n)
 {
-	/* Messages and notifications are not this tool's business; they
-	 * stay unacked and the server keeps them for a later client. */
+	struct tool *t = arg;
+
+	if (t->sender != NULL && wa_msg_sender_handle_node(t->sender, n))
+		return;
+	if (t->receiver != NULL)
+		wa_msg_receiver_handle_node(t->receiver, n);
 }
 
 static void
@@ -332,12 +663,16 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "upload", required_argument, NULL, 'U' },
 		{ "download", required_argument, NULL, 'D' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "send-media", required_argument, NULL, 'S' },
+		{ "expect-media", required_argument, NULL, 'e' },
+		{ "save-dir", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wa_client_opts o;
 	struct wa_client_cbs cbs = {
 		.on_state = on_state, .on_connected = on_connected,
-		.on_node = on_node,
+		.on_offline_done = on_offline, .on_node = on_node,
 	};
 	struct tool t;
 	const char *dbpath = NULL;
@@ -374,10 +709,19 @@ main(int argc, char **argv)
 			if (r != 0)
 				goto usage;
 			break;
+		case 'S':
+			if (t.nsends >= MAX_OPS ||
+			    parse_upload(&t.sends[t.nsends++], optarg) != 0)
+				goto usage;
+			break;
+		case 'T': t.to = optarg; break;
+		case 'e': t.expect = (unsigned)atoi(optarg); break;
+		case 's': t.save_dir = optarg; break;
 		default: goto usage;
 		}
 	}
-	if (o.url == NULL || dbpath == NULL || o.trust_root == NULL)
+	if (o.url == NULL || dbpath == NULL || o.trust_root == NULL ||
+	    (t.nsends > 0 && t.to == NULL))
 		goto usage;
 	o.os_name = "ponton-test";
 	o.browser_name = "chrome";
@@ -399,9 +743,14 @@ main(int argc, char **argv)
 		u_timer_start(tm, (uint64_t)timeout_s * 1000, 0);
 		u_loop_run(t.loop);
 		u_timer_free(tm);
+		u_timer_free(t.linger);
 	}
 	wa_media_free(t.media);
+	wa_msg_sender_free(t.sender);
 	wa_client_free(t.client);
+	wa_msg_receiver_free(t.receiver);
+	wa_signal_free(t.sig);
+	br_wa_signal_db_free(t.sigdb);
 	wa_client_shutdown(t.loop);
 	u_loop_free(t.loop);
 	db_close(t.db);
@@ -413,6 +762,8 @@ usage:
 		free(t.ops[i].path);
 	fprintf(stderr, "usage: wa_media --url URL --db FILE --root-file FILE "
 	    "[--ca-file PEM] [--timeout S] [--upload TYPE:FILE]... "
-	    "[--download TYPE,PATH,KEY_B64,SHA_HEX|-,ENC_SHA_HEX|-,LEN,OUT]...\n");
+	    "[--download TYPE,PATH,KEY_B64,SHA_HEX|-,ENC_SHA_HEX|-,LEN,OUT]... "
+	    "[--to JID --send-media TYPE:FILE...] "
+	    "[--expect-media N --save-dir DIR]\n");
 	return 2;
 }

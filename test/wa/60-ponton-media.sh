@@ -16,6 +16,17 @@
 #   wa60_ponton_to_whatsmeow    as above, whatsmeow downloading (it checks
 #                               both hashes and the MAC itself)
 #   wa60_whatsmeow_to_ponton    whatsmeow uploads, ponton downloads
+#   wa60_msg_ponton_to_baileys  as messages: ponton sends an image (with a
+#                               thumbnail passed through), a voice note
+#                               (ptt, audio/ogg; codecs=opus, 64-sample
+#                               waveform) and a document (file name);
+#                               Baileys' downloadMediaMessage gets the
+#                               exact bytes and sees those fields
+#   wa60_msg_baileys_to_ponton  Baileys' sendMessage of the three: ponton
+#                               decodes, downloads, checks, byte-identical
+#   wa60_msg_ponton_to_whatsmeow  the three through wasim's offline queue
+#                               to whatsmeow, which downloads them exactly
+#   wa60_msg_whatsmeow_to_ponton  whatsmeow's three to ponton, exact
 #   wa60_hostile_refused        a wrong media key (MAC), a wrong fileSha256
 #                               and fileEncSha256 (hash), a blob longer than
 #                               the message says (too big), a 16 MiB + 1
@@ -207,6 +218,98 @@ if [ $# -eq 6 ] && [ $ok -eq 3 ]; then
 else
 	fail wa60_whatsmeow_to_ponton "$ok/3 identical"
 	tail -n 5 "$W/down-pw.out"
+fi
+
+# --- As messages ---------------------------------------------------------------------
+BJID=$(sed -n 's/^MILESTONE open \([0-9]*\)[:@].*/\1/p' "$W/pair-b.out" | head -1)@s.whatsapp.net
+PJID=33622230001@s.whatsapp.net
+WJID=33622230003@s.whatsapp.net
+mkdir -p "$W/bm" "$W/pm" "$W/wm" "$W/pwm"
+
+# The file a kind stands for, and whether a RECV-MEDIA line's file is it.
+src_of() {
+	case $1 in
+	image) echo image.jpg ;; audio|voice|ptt) echo voice.ogg ;; *) echo doc.pdf ;;
+	esac
+}
+# same DIR FILE-OF-LIST: each "<kind> <id> ..." line's DIR/<id> equals its source
+same() {
+	sn=0
+	while read -r kind id _; do
+		cmp -s "$1/$id" "$W/$(src_of "$kind")" && sn=$((sn + 1))
+	done < "$2"
+	echo $sn
+}
+
+node "$WH_PEER/media.mjs" --mode chat --url "$WASIM_WS_URL" \
+    --root "$WASIM_ROOT_PUB" --auth "$W/auth-b" --peer "$PJID" --expect 3 \
+    --save-dir "$W/bm" --send "image:$W/image.jpg" --send "ptt:$W/voice.ogg" \
+    --send "document:$W/doc.pdf" --timeout-ms 90000 \
+    > "$W/bchat.out" 2> "$W/bchat.err" &
+bpid=$!
+wh_wait_line '^MILESTONE open' 300 "$W/bchat.out"
+pmedia "$W/pchat.out" --ca-file "$W/media.pem" --to "$BJID" \
+    --send-media "image:$W/image.jpg" --send-media "ptt:$W/voice.ogg" \
+    --send-media "document:$W/doc.pdf" --expect-media 3 --save-dir "$W/pm"
+prc=$?
+wait $bpid
+brc=$?
+sed -n 's/^RECV-MEDIA //p' "$W/bchat.out" > "$W/bchat.list"
+# image: thumbnail 64; audio: ptt 1, waveform 64; document: its name.
+if [ $prc -eq 0 ] && [ $brc -eq 0 ] && [ "$(same "$W/bm" "$W/bchat.list")" = 3 ] &&
+    grep -q '^image [^ ]* 48011 [0-9a-f]* 0 0 64 - image/jpeg$' "$W/bchat.list" &&
+    grep -q '^audio [^ ]* 20017 [0-9a-f]* 1 64 0 - audio/ogg; codecs=opus$' "$W/bchat.list" &&
+    grep -q '^document [^ ]* 300010 [0-9a-f]* 0 0 0 doc.pdf application/pdf$' "$W/bchat.list"; then
+	pass wa60_msg_ponton_to_baileys
+else
+	fail wa60_msg_ponton_to_baileys "ponton rc $prc, baileys rc $brc"
+	cat "$W/bchat.out"
+	grep -v '^STATE' "$W/pchat.out"
+fi
+sed -n 's/^RECV-MEDIA //p' "$W/pchat.out" > "$W/pchat.list"
+if [ $prc -eq 0 ] && [ "$(same "$W/pm" "$W/pchat.list")" = 3 ] &&
+    grep -q '^image [^ ]* 48011 [0-9a-f]* 0 64 - image/jpeg$' "$W/pchat.list" &&
+    grep -q '^voice [^ ]* 20017 [0-9a-f]* 64 0 - audio/ogg; codecs=opus$' "$W/pchat.list" &&
+    grep -q '^document [^ ]* 300010 [0-9a-f]* 0 0 doc.pdf application/pdf$' "$W/pchat.list"; then
+	pass wa60_msg_baileys_to_ponton
+else
+	fail wa60_msg_baileys_to_ponton "ponton rc $prc"
+	grep -v '^STATE' "$W/pchat.out"
+fi
+
+# whatsmeow is offline while ponton sends: wasim queues the messages.
+pmedia "$W/pwsend.out" --ca-file "$W/media.pem" --to "$WJID" \
+    --send-media "image:$W/image.jpg" --send-media "ptt:$W/voice.ogg" \
+    --send-media "document:$W/doc.pdf"
+prc=$?
+printf 'wait-media 3 30\nsend-media %s image %s\nsend-media %s ptt %s\nsend-media %s document %s\nquit\n' \
+    "$PJID" "$W/image.jpg" "$PJID" "$W/voice.ogg" "$PJID" "$W/doc.pdf" > "$W/wm-cmd2"
+WM_MEDIA_CA="$W/media.pem" WM_MEDIA_DIR="$W/wm" wm "$W/wm2.out" "$W/wm-cmd2" connect
+wrc=$?
+sed -n 's/^MEDIA //p' "$W/wm2.out" > "$W/wm2.list"
+if [ $prc -eq 0 ] && [ $wrc -eq 0 ] && [ "$(same "$W/wm" "$W/wm2.list")" = 3 ] &&
+    grep -q '^audio [^ ]* 20017 [0-9a-f]* 1 64 0 - audio/ogg; codecs=opus$' "$W/wm2.list" &&
+    grep -q '^image [^ ]* 48011 [0-9a-f]* 0 0 64 - image/jpeg$' "$W/wm2.list" &&
+    grep -q '^document [^ ]* 300010 [0-9a-f]* 0 0 0 doc.pdf application/pdf$' "$W/wm2.list"; then
+	pass wa60_msg_ponton_to_whatsmeow
+else
+	fail wa60_msg_ponton_to_whatsmeow "ponton rc $prc, whatsmeow rc $wrc"
+	grep -v '^STATE' "$W/pwsend.out"
+	grep -E '^(MEDIA|RESULT)' "$W/wm2.out"
+fi
+pmedia "$W/pwrecv.out" --ca-file "$W/media.pem" --expect-media 3 --save-dir "$W/pwm"
+prc=$?
+sed -n 's/^RECV-MEDIA //p' "$W/pwrecv.out" > "$W/pwrecv.list"
+if [ $prc -eq 0 ] && [ "$(same "$W/pwm" "$W/pwrecv.list")" = 3 ] &&
+    [ "$(grep -c '^RESULT send-media 3EB0' "$W/wm2.out")" = 3 ] &&
+    grep -q '^voice [^ ]* 20017 [0-9a-f]* 64 0 - audio/ogg; codecs=opus$' "$W/pwrecv.list" &&
+    grep -q '^image [^ ]* 48011 [0-9a-f]* 0 64 - image/jpeg$' "$W/pwrecv.list" &&
+    grep -q '^document [^ ]* 300010 [0-9a-f]* 0 0 doc.pdf application/pdf$' "$W/pwrecv.list"; then
+	pass wa60_msg_whatsmeow_to_ponton
+else
+	fail wa60_msg_whatsmeow_to_ponton "ponton rc $prc"
+	grep -v '^STATE' "$W/pwrecv.out"
+	grep '^RESULT' "$W/wm2.out"
 fi
 
 # --- Hostile and expired ---------------------------------------------------------------

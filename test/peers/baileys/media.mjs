@@ -15,12 +15,22 @@
 //       --media-key B64 --out FILE
 //       download and decrypt with downloadContentFromMessage; write FILE,
 //       print "DOWNLOADED <bytes> <sha256 hex>".
+//   --mode chat --url WS --root HEX64 --auth DIR --peer JID
+//       [--expect N --save-dir DIR] [--send TYPE:FILE]...
+//       media messages with --peer: each one received is downloaded with
+//       downloadMediaMessage (host from the message's url) into
+//       DIR/<id> and printed "RECV-MEDIA <kind> <id> <bytes> <sha256 hex>
+//       <ptt 0|1> <waveform length> <thumbnail length> <fileName|->
+//       <mimetype>"; once N arrived, each --send goes out with
+//       sendMessage (image with a given jpegThumbnail, ptt as
+//       audio/ogg; codecs=opus with a 64-sample waveform, document as
+//       application/pdf named after the file): "SENT <type> <id>".
 //
 // HTTPS to wasim: the test sets NODE_EXTRA_CA_CERTS to wasim's
 // self-signed certificate (--media-cert-file), so TLS stays verified.
 // Ends with "RESULT ok" or "RESULT fail <why>" (exit 0 / 1).
 
-import makeWASocket, { WA_CERT_DETAILS, downloadContentFromMessage, encryptedStream, getMediaKeys, useMultiFileAuthState } from '@whiskeysockets/baileys'
+import makeWASocket, { WA_CERT_DETAILS, downloadContentFromMessage, downloadMediaMessage, encryptedStream, getMediaKeys, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync, unlinkSync } from 'node:fs'
 import P from 'pino'
@@ -55,7 +65,7 @@ async function vectors() {
 	}))
 }
 
-async function upload() {
+async function connect() {
 	WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(opt('--root'), 'hex')
 	const { state, saveCreds } = await useMultiFileAuthState(opt('--auth'))
 	const sock = makeWASocket({
@@ -73,6 +83,11 @@ async function upload() {
 		})
 	})
 	say('MILESTONE open')
+	return sock
+}
+
+async function upload() {
+	const sock = await connect()
 	const input = readFileSync(opt('--in'))
 	// A voice note is an audio upload (ptt is a flag of audioMessage).
 	const upType = type === 'ptt' ? 'audio' : type
@@ -100,8 +115,60 @@ async function download() {
 	say(`DOWNLOADED ${data.length} ${sha(data)}`)
 }
 
+const mediaKinds = ['imageMessage', 'audioMessage', 'documentMessage', 'videoMessage', 'stickerMessage']
+
+async function chat() {
+	const sends = []
+	for (let i = 0; i < args.length - 1; i++) if (args[i] === '--send') sends.push(args[i + 1])
+	const expect = +opt('--expect', '0')
+	const dir = opt('--save-dir', '.')
+	const sock = await connect()
+	let got = 0, pending = 0
+	const gotAll = new Promise((resolve, reject) => {
+		if (expect === 0) resolve()
+		sock.ev.on('messages.upsert', async ({ messages }) => {
+			for (const m of messages) {
+				const kind = mediaKinds.find(k => m.message?.[k])
+				if (m.key.fromMe || !kind) continue
+				const media = m.message[kind]
+				pending++
+				try {
+					const data = await downloadMediaMessage(m, 'buffer', {},
+					    { logger, reuploadRequest: sock.updateMediaMessage })
+					writeFileSync(`${dir}/${m.key.id}`, data)
+					say(`RECV-MEDIA ${kind.replace('Message', '')} ${m.key.id} ${data.length} ${sha(data)} ` +
+					    `${media.ptt ? 1 : 0} ${media.waveform?.length ?? 0} ${media.jpegThumbnail?.length ?? 0} ` +
+					    `${media.fileName || '-'} ${media.mimetype}`)
+				} catch (e) {
+					say(`RECV-MEDIA-FAIL ${kind} ${m.key.id} ${e.message}`)
+				}
+				pending--
+				if (++got >= expect) resolve()
+			}
+		})
+	})
+	await gotAll
+	const peer = jidNormalizedUser(opt('--peer'))
+	for (const s of sends) {
+		const [t, file] = s.split(/:(.*)/s)
+		const buf = readFileSync(file)
+		let content
+		if (t === 'image') content = { image: buf, mimetype: 'image/jpeg', jpegThumbnail: Buffer.from(buf.subarray(0, 64)) }
+		else if (t === 'ptt') content = { audio: buf, ptt: true, mimetype: 'audio/ogg; codecs=opus', seconds: 1,
+			waveform: new Uint8Array(64).map((_, i) => (i * 3) % 101) }
+		else if (t === 'document') content = { document: buf, mimetype: 'application/pdf', fileName: file.split('/').pop() }
+		else throw new Error(`cannot send ${t}`)
+		const r = await sock.sendMessage(peer, content)
+		say(`SENT ${t} ${r.key.id}`)
+	}
+	// Let the last acks and receipts leave.
+	await new Promise(r => setTimeout(r, 1500))
+	sock.end(undefined)
+}
+
 try {
 	if (mode === 'vectors') await vectors()
+	else if (mode === 'chat') await chat()
 	else if (mode === 'upload') await upload()
 	else if (mode === 'download') await download()
 	else throw new Error(`unknown --mode ${mode}`)
