@@ -1080,6 +1080,10 @@ encrypt_and_send(struct send *m)
 	};
 	int r;
 
+	if (dev == NULL) {
+		finish(m, WA_ERR_NOT_CONNECTED, 0);
+		return;
+	}
 	if (m->is_group && m->retry > 0)
 		r = build_group_retry(m, &msg);
 	else if (m->is_group) {
@@ -1236,7 +1240,10 @@ on_usync(void *arg, const struct wa_node *res, int err)
 		finish(m, err, 0);
 		return;
 	}
-	dev = wa_client_device(s->c);
+	if ((dev = wa_client_device(s->c)) == NULL) {
+		finish(m, WA_ERR_NOT_CONNECTED, 0);	/* logged out meanwhile */
+		return;
+	}
 	max = m->is_group ? WA_MSG_MAX_GROUP_DEVICES : WA_MSG_MAX_DEVICES;
 	free(m->devs);
 	m->devs = u_calloc(max, sizeof(*m->devs));
@@ -1305,7 +1312,11 @@ on_group(void *arg, const struct wa_node *res, int err)
 	}
 	/* Our own account too (our other devices need the key); the list
 	 * names it in its LID form already, normally. */
-	dev = wa_client_device(s->c);
+	if ((dev = wa_client_device(s->c)) == NULL) {
+		free(users);
+		finish(m, WA_ERR_NOT_CONNECTED, 0);
+		return;
+	}
 	if ((dev->lid != NULL && wa_jid_parse(dev->lid, &own) == 0) ||
 	    wa_jid_parse(dev->jid, &own) == 0) {
 		own = wa_jid_to_non_ad(&own);
@@ -1463,7 +1474,6 @@ wa_msg_send_read(struct wa_msg_sender *s, const char *chat,
     const char *sender, const char *const *ids, size_t n)
 {
 	struct wa_jid cj, sj;
-	struct wa_node *rc, *list, *it;
 	size_t i;
 
 	if (wa_jid_parse(chat, &cj) != 0 ||
@@ -1476,16 +1486,28 @@ wa_msg_send_read(struct wa_msg_sender *s, const char *chat,
 			return U_ERR_INVALID;
 	if (wa_client_state(s->c) != WA_STATE_CONNECTED)
 		return WA_ERR_NOT_CONNECTED;
+	return wa_client_send_node(s->c, wa_msg_read_receipt_node(&cj,
+	    sender != NULL ? &sj : NULL, ids, n, (uint64_t)time(NULL)));
+}
+
+struct wa_node *
+wa_msg_read_receipt_node(const struct wa_jid *chat, const struct wa_jid *sender,
+    const char *const *ids, size_t n, uint64_t ts)
+{
+	struct wa_node *rc, *list, *it;
+	struct wa_jid sj;
+	size_t i;
+
 	rc = wa_node_new("receipt");
 	wa_node_set_attr(rc, "id", ids[0]);
-	wa_node_set_attr_jid(rc, "to", &cj);
+	wa_node_set_attr_jid(rc, "to", chat);
 	wa_node_set_attr(rc, "type", "read");
 	/* As whatsmeow's MarkRead: the author, for groups only. */
-	if (sender != NULL && wa_jid_is_group(&cj)) {
-		sj = wa_jid_to_non_ad(&sj);
+	if (sender != NULL && wa_jid_is_group(chat)) {
+		sj = wa_jid_to_non_ad(sender);
 		wa_node_set_attr_jid(rc, "participant", &sj);
 	}
-	wa_node_set_attr_u64(rc, "t", (uint64_t)time(NULL));
+	wa_node_set_attr_u64(rc, "t", ts);
 	if (n > 1) {
 		list = wa_node_new("list");
 		for (i = 1; i < n; i++) {
@@ -1495,7 +1517,7 @@ wa_msg_send_read(struct wa_msg_sender *s, const char *chat,
 		}
 		wa_node_add_child(rc, list);
 	}
-	return wa_client_send_node(s->c, rc);
+	return rc;
 }
 
 /*

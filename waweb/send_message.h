@@ -275,6 +275,11 @@ int wa_msg_build_group(struct wa_signal *sig, const struct wa_device *dev,
     const uint8_t *payload, size_t len, const struct wa_msg_send_opts *o,
     const struct wa_jid *skdm_devs, size_t nskdm, const char *phash,
     size_t *got, struct wa_node **out);
+/* The read receipt wa_msg_send_read sends (owned); sender NULL or not
+ * for a group: no participant.  1 <= n. */
+struct wa_node *wa_msg_read_receipt_node(const struct wa_jid *chat,
+    const struct wa_jid *sender, const char *const *ids, size_t n,
+    uint64_t ts);
 /*
  * An <ack class=message>: 0 if it reports success, WA_ERR_MSG_SERVER with
  * *code set when it carries error="N".

@@ -5,7 +5,9 @@
  * deviceSentMessage wrapper, and a group conversation through real Signal
  * sessions and sender keys: SKDM then skmsg, skmsg alone, a key rotation
  * that shuts out a removed member, an skmsg without its sender key, and a
- * sender key planted for another group.
+ * sender key planted for another group.  Stanza options (mediatype,
+ * decrypt-fail, poll meta), read receipts, and what wa_msg_send refuses
+ * before anything goes out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,8 @@
 #include "proto/e2e.pb-c.h"
 #include "test/unit/test.h"
 #include "util/err.h"
+#include "util/loop.h"
+#include "waweb/client.h"
 #include "waweb/errors.h"
 #include "waweb/node.h"
 #include "waweb/recv_message.h"
@@ -483,6 +487,136 @@ TEST(test_wa_msg_group_retry_receipt_names_participant)
 	CHECK(wa_node_attr(r, "type") == NULL);
 	wa_node_free(r);
 	wa_node_free(m);
+}
+
+TEST(test_wa_msg_send_opts_in_stanzas)
+{
+	struct party me, bob;
+	struct wa_device dev;
+	struct wa_jid to = jid("200@lid"), devs[1] = { jid("200:1@lid") };
+	struct wa_jid g = jid(GID);
+	uint8_t adv[4] = { 1 }, *p;
+	size_t n;
+	struct wa_node *m;
+	const struct wa_node *enc;
+	struct wa_msg_send_opts o = { .type = "media", .mediatype = "image",
+	    .edit = "1", .decrypt_fail_hide = 1, .polltype = "vote" };
+
+	party_init(&me);
+	party_init(&bob);
+	memset(&dev, 0, sizeof(dev));
+	dev.jid = (char *)"33600000001:3@s.whatsapp.net";
+	dev.lid = (char *)ME;
+	dev.adv_details = adv;
+	dev.adv_details_len = sizeof(adv);
+	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
+	REQUIRE(wa_msg_text_payload("x", NULL, &p, &n) == 0);
+	REQUIRE(wa_msg_build(me.s, &dev, "3EB0O1", &to, p, n, &o, devs, 1,
+	    &m) == 0);
+	CHECK_EQ_STR(wa_node_attr(m, "type"), "media");
+	CHECK_EQ_STR(wa_node_attr(m, "edit"), "1");
+	enc = wa_node_child(m, "participants")->children[0]->children[0];
+	CHECK_EQ_STR(wa_node_attr(enc, "mediatype"), "image");
+	CHECK_EQ_STR(wa_node_attr(enc, "decrypt-fail"), "hide");
+	CHECK_EQ_STR(wa_node_attr(wa_node_child(m, "meta"), "polltype"),
+	    "vote");
+	wa_node_free(m);
+	/* Groups: mediatype on the skmsg only. */
+	REQUIRE(wa_msg_build_group(me.s, &dev, "3EB0O2", &g, "100_1:3", p, n,
+	    &o, devs, 1, NULL, NULL, &m) == 0);
+	enc = wa_node_child(m, "participants")->children[0]->children[0];
+	CHECK(wa_node_attr(enc, "mediatype") == NULL);
+	enc = m->children[m->nchildren - 1];
+	CHECK_EQ_STR(wa_node_attr(enc, "type"), "skmsg");
+	CHECK_EQ_STR(wa_node_attr(enc, "mediatype"), "image");
+	CHECK(wa_node_attr(enc, "decrypt-fail") == NULL);
+	CHECK(wa_node_attr_get(m, "phash") == NULL);
+	wa_node_free(m);
+	free(p);
+	party_fini(&me);
+	party_fini(&bob);
+}
+
+TEST(test_wa_msg_read_receipt)
+{
+	struct wa_jid g = jid(GID), author = jid("200:4@lid"), u = jid("200@lid");
+	const char *ids[3] = { "A", "B", "C" };
+	struct wa_node *r;
+	const struct wa_attr *a;
+
+	r = wa_msg_read_receipt_node(&g, &author, ids, 3, 1700000005);
+	CHECK_EQ_STR(wa_node_attr(r, "type"), "read");
+	CHECK_EQ_STR(wa_node_attr(r, "id"), "A");
+	REQUIRE((a = wa_node_attr_get(r, "participant")) != NULL);
+	CHECK(wa_jid_equal(&a->jid, &u));	/* the account, not the device */
+	REQUIRE(wa_node_child(r, "list") != NULL);
+	CHECK_EQ_INT(wa_node_child(r, "list")->nchildren, 2);
+	CHECK_EQ_STR(wa_node_attr(wa_node_child(r, "list")->children[1], "id"),
+	    "C");
+	wa_node_free(r);
+	/* 1:1: no participant, one id: no list. */
+	r = wa_msg_read_receipt_node(&u, &author, ids, 1, 1700000005);
+	CHECK(wa_node_attr_get(r, "participant") == NULL);
+	CHECK(wa_node_child(r, "list") == NULL);
+	wa_node_free(r);
+}
+
+TEST(test_wa_msg_send_refuses_before_sending)
+{
+	struct u_loop *loop = u_loop_new();
+	struct wa_store_mem *sm = wa_store_mem_new();
+	struct wa_client_opts co;
+	struct wa_client_cbs cc;
+	struct wa_client *c;
+	struct party me;
+	struct wa_msg_sender *s;
+	char id[WA_MSG_ID_MAX];
+	uint8_t *p;
+	size_t n;
+	static const uint8_t junk[] = { 0x0a, 0x05, 'a' };
+	struct wa_msg_send_opts bad = { .type = "te\"xt" };
+	struct wa_msg_send_opts longer = { .mediatype =
+	    "a-media-type-name-much-longer-than-32-bytes" };
+	const char *ids[1] = { "A" };
+
+	memset(&co, 0, sizeof(co));
+	memset(&cc, 0, sizeof(cc));
+	c = wa_client_new(loop, &co, &wa_store_mem_ops, sm, &cc, NULL);
+	party_init(&me);
+	s = wa_msg_sender_new(loop, c, me.s);
+	REQUIRE(wa_msg_text_payload("x", NULL, &p, &n) == 0);
+	CHECK_EQ_INT(wa_msg_send(s, "not a jid@", p, n, NULL, id, NULL, NULL),
+	    WA_ERR_BAD_JID);
+	CHECK_EQ_INT(wa_msg_send(s, "status@broadcast", p, n, NULL, id, NULL,
+	    NULL), U_ERR_INVALID);
+	CHECK_EQ_INT(wa_msg_send(s, GID, junk, sizeof(junk), NULL, id, NULL,
+	    NULL), U_ERR_INVALID);
+	CHECK_EQ_INT(wa_msg_send(s, GID, p, 0, NULL, id, NULL, NULL),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(wa_msg_send(s, GID, p, WA_MSG_PAYLOAD_MAX + 1, NULL, id,
+	    NULL, NULL), U_ERR_INVALID);
+	CHECK_EQ_INT(wa_msg_send(s, GID, p, n, &bad, id, NULL, NULL),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(wa_msg_send(s, GID, p, n, &longer, id, NULL, NULL),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(wa_msg_send_text(s, GID, "", id, NULL, NULL),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(wa_msg_send_text(s, GID, "\xff", id, NULL, NULL),
+	    U_ERR_INVALID);
+	/* Well-formed: only the connection is missing. */
+	CHECK_EQ_INT(wa_msg_send(s, GID, p, n, NULL, id, NULL, NULL),
+	    WA_ERR_NOT_CONNECTED);
+	CHECK_EQ_INT(wa_msg_send_read(s, GID, "200@lid", ids, 0),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(wa_msg_send_read(s, GID, "200@lid", ids, 1),
+	    WA_ERR_NOT_CONNECTED);
+	free(p);
+	wa_msg_sender_free(s);
+	party_fini(&me);
+	wa_client_free(c);
+	wa_client_shutdown(loop);
+	u_loop_free(loop);
+	wa_store_mem_free(sm);
 }
 
 TEST_MAIN()
