@@ -598,9 +598,7 @@ dec_protocol(const Wa__E2EProtocolMessage *pm, struct wa_content *c)
 	const Wa__E2EMessage *em;
 	int r;
 
-	if (!pm->has_type && pm->key != NULL) {
-		/* type absent means its default, REVOKE (0) */
-	}
+	/* An absent type is its default, REVOKE (0). */
 	switch (pm->type) {
 	case WA_PROTO_REVOKE:
 		c->kind = WA_CONTENT_REVOKE;
@@ -1604,6 +1602,31 @@ out:
 	free(pt);
 	free(aad);
 	return r;
+}
+
+int
+wa_content_vote_open(struct wa_content *c,
+    const uint8_t secret[WA_CONTENT_SECRET_LEN],
+    const char *const *creators, size_t nc, const char *const *voters,
+    size_t nv)
+{
+	size_t i, j;
+	int r = WA_ERR_INVALID;
+
+	if (c->kind != WA_CONTENT_POLL_VOTE)
+		return WA_ERR_INVALID;
+	for (i = 0; i < nc; i++)
+		for (j = 0; j < nv; j++) {
+			if (creators[i] == NULL || voters[j] == NULL)
+				continue;
+			r = wa_content_vote_decrypt(c, secret, creators[i],
+			    voters[j]);
+			if (r == 0)
+				return (int)(i * nv + j);
+			if (r != WA_ERR_MSG_MALFORMED && r != WA_ERR_INVALID)
+				return r;
+		}
+	return r == WA_ERR_INVALID ? WA_ERR_MSG_MALFORMED : r;
 }
 
 int

@@ -43,8 +43,8 @@
 #define WA_CONTENT_MAX_MENTIONS 1100
 /* Poll options: WhatsApp allows 12. */
 #define WA_CONTENT_MAX_POLL_OPTIONS 32
-/* Contacts in one contactsArrayMessage (WhatsApp lets one pick 250?);
- * 256 bounds the copy. */
+/* Contacts in one contactsArrayMessage: WhatsApp's pickers send a few
+ * dozen at most; 256 bounds the copy. */
 #define WA_CONTENT_MAX_CONTACTS 256
 /* Thumbnails (jpegThumbnail / pngThumbnail) we keep. */
 #define WA_CONTENT_MAX_THUMBNAIL (512u * 1024)
@@ -297,6 +297,21 @@ int wa_content_vote_key(const uint8_t secret[WA_CONTENT_SECRET_LEN],
 int wa_content_vote_decrypt(struct wa_content *c,
     const uint8_t secret[WA_CONTENT_SECRET_LEN], const char *poll_creator,
     const char *voter);
+/*
+ * wa_content_vote_decrypt with every pair of the account forms given
+ * (creators: the poll creator's LID and PN JIDs as known; voters: the
+ * voter's), until one opens the vote.  Clients differ in the form they
+ * use: whatsmeow seals with its own PN as the voter but opens with the
+ * sender as the message came (the LID in LID-addressed chats), Baileys
+ * uses what it is given (docs/whatsapp-content.md).  Returns the index
+ * creator * nv + voter that worked (>= 0), or the last error
+ * (WA_ERR_MSG_MALFORMED when no pair opens it).  NULL entries are
+ * skipped.
+ */
+int wa_content_vote_open(struct wa_content *c,
+    const uint8_t secret[WA_CONTENT_SECRET_LEN],
+    const char *const *creators, size_t nc, const char *const *voters,
+    size_t nv);
 /* Resolve c->vote.hashes to option names of the poll (options, n):
  * fills c->vote.options. */
 int wa_content_vote_match(struct wa_content *c, char *const *options,

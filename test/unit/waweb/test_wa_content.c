@@ -527,6 +527,78 @@ TEST(test_wa_content_vote_encrypt_decrypt)
 	wa_content_free(&v);
 }
 
+/* The forms seen in test/wa/55: whatsmeow seals with creator = ponton's
+ * LID, voter = its own PN; the opener finds that pair among the forms it
+ * knows. */
+TEST(test_wa_content_vote_open_tries_account_forms)
+{
+	struct wa_content v = { 0 }, d, n = { .kind = WA_CONTENT_TEXT };
+	const char *sel[] = { "None" };
+	const char *creators[] = { "33622220001@s.whatsapp.net", NULL,
+	    "100000000000002@lid" };
+	const char *voters[] = { "100000000000003@lid",
+	    "33622220003@s.whatsapp.net" };
+	uint8_t secret[32], *p;
+	size_t len;
+
+	memset(secret, 7, sizeof(secret));
+	set_key(&v, "100000000000002@lid", "3EB0P", 0);
+	REQUIRE(wa_content_vote_encrypt(&v, secret, "100000000000002@lid",
+	    "33622220003@s.whatsapp.net", sel, 1) == 0);
+	REQUIRE(wa_content_encode(&v, &p, &len) == 0);
+	REQUIRE(wa_content_decode(p, len, &d) == 0);
+	free(p);
+	CHECK_EQ_INT(wa_content_vote_open(&d, secret, creators, 3, voters, 2),
+	    2 * 2 + 1);
+	CHECK(d.vote.decrypted);
+	CHECK_EQ_INT(wa_content_vote_open(&d, secret, creators, 2, voters, 2),
+	    WA_ERR_MSG_MALFORMED);
+	CHECK_EQ_INT(wa_content_vote_open(&n, secret, creators, 3, voters, 2),
+	    WA_ERR_INVALID);
+	wa_content_free(&d);
+	wa_content_free(&v);
+}
+
+/* Stanza attributes as whatsmeow send.go sets them for each kind. */
+TEST(test_wa_content_stanza_attrs_by_kind)
+{
+	static const struct {
+		enum wa_content_type kind;
+		int gif;
+		const char *type, *mediatype;
+	} want[] = {
+		{ WA_CONTENT_TEXT, 0, "text", NULL },
+		{ WA_CONTENT_IMAGE, 0, "media", "image" },
+		{ WA_CONTENT_VIDEO, 0, "media", "video" },
+		{ WA_CONTENT_VIDEO, 1, "media", "gif" },
+		{ WA_CONTENT_AUDIO, 0, "media", "audio" },
+		{ WA_CONTENT_VOICE, 0, "media", "ptt" },
+		{ WA_CONTENT_DOCUMENT, 0, "media", "document" },
+		{ WA_CONTENT_STICKER, 0, "media", "sticker" },
+		{ WA_CONTENT_CONTACT, 0, "media", "vcard" },
+		{ WA_CONTENT_CONTACTS, 0, "media", "contact_array" },
+		{ WA_CONTENT_LOCATION, 0, "text", NULL },
+		{ WA_CONTENT_GROUP_INVITE, 0, "text", NULL },
+		{ WA_CONTENT_POLL_CREATE, 0, "poll", NULL },
+	};
+	struct wa_content_attrs a;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct wa_content c = { .kind = want[i].kind };
+
+		c.media.gif_playback = want[i].gif;
+		wa_content_stanza_attrs(&c, &a);
+		CHECK_EQ_STR(a.type, want[i].type);
+		if (want[i].mediatype == NULL)
+			CHECK(a.mediatype == NULL);
+		else
+			CHECK_EQ_STR(a.mediatype, want[i].mediatype);
+		CHECK(a.edit == NULL);
+		CHECK(!a.decrypt_fail_hide);
+	}
+}
+
 /* --- Wire vectors: what the peers send ----------------------------------------- */
 
 TEST(test_wa_content_decodes_whatsmeow_edit_and_baileys_edit)
@@ -598,6 +670,11 @@ TEST(test_wa_content_unsupported_and_protocol_other)
 	pb_uint(&proto, 2, WA_PROTO_HISTORY_SYNC_NOTIFICATION);
 	pb_sub(&pm, 12, &proto);
 	CHECK_EQ_STR(decode_line(&pm, &err), "protocol_other|protocol_type=5");
+	/* An app state key share too. */
+	proto.n = pm.n = 0;
+	pb_uint(&proto, 2, WA_PROTO_APP_STATE_SYNC_KEY_SHARE);
+	pb_sub(&pm, 12, &proto);
+	CHECK_EQ_STR(decode_line(&pm, &err), "protocol_other|protocol_type=6");
 	/* A sender key distribution alone: nothing for the user. */
 	pb_str(&skdm, 1, "120363@g.us");
 	pb_sub(&sm, 2, &skdm);
