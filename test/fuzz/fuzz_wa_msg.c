@@ -9,8 +9,9 @@
  * wa_msg_payload_split.  Every call must
  * return 0 or an error; nothing may crash or leak.
  *
- * Seeds (test/data/fuzz_wa_msg/): a usync result, an ack with error 463
- * and a pkmsg stanza to the fixed receiver, written by this file built with
+ * Seeds (test/data/fuzz_wa_msg/): a usync result, an ack with error 463,
+ * a pkmsg stanza to the fixed receiver, a group message (SKDM pkmsg +
+ * skmsg) to it and a group read receipt, written by this file built with
  * -DFUZZ_WA_MSG_SEEDS as a plain program against the library:
  *   cc -DFUZZ_WA_MSG_SEEDS -I. -I$BUILD/gen -I/usr/include/signal \
  *     test/fuzz/fuzz_wa_msg.c $BUILD/rel/libponton.a <pkg libs> -o seeds
@@ -175,6 +176,51 @@ main(int argc, char **argv)
 	write_node(argv[1], "message-pkmsg", in);
 	wa_node_free(in);
 	wa_node_free(n);
+	/* A group message from the same sender: its SKDM to the receiver
+	 * (a pkmsg, then the skmsg), as wasim delivers it. */
+	{
+		struct wa_jid gid;
+		uint8_t *pt;
+		size_t ptlen, i;
+
+		wa_jid_parse("120363000000000001@g.us", &gid);
+		if (wa_msg_text_payload("seed group text", NULL, &pt,
+		    &ptlen) != 0 ||
+		    wa_msg_build_group(stx, &dev, "3EB0CCCCCCCCCCCCCCCCCC", &gid,
+		    "33600000001:3", pt, ptlen, NULL, devs, 1, "2:AAAAAAAA",
+		    NULL, &n) != 0)
+			abort();
+		free(pt);
+		in = wa_node_new("message");
+		wa_node_set_attr_jid(in, "from", &gid);
+		wa_node_set_attr_jid(in, "participant", &from);
+		wa_node_set_attr(in, "addressing_mode", "lid");
+		wa_node_set_attr(in, "id", "3EB0CCCCCCCCCCCCCCCCCC");
+		wa_node_set_attr(in, "type", "text");
+		wa_node_set_attr(in, "t", "1700000000");
+		wa_node_add_child(in, wa_node_dup(wa_node_child(n,
+		    "participants")->children[0]->children[0]));
+		for (i = 0; i < n->nchildren; i++)
+			if (strcmp(n->children[i]->tag, "enc") == 0)
+				wa_node_add_child(in,
+				    wa_node_dup(n->children[i]));
+		write_node(argv[1], "message-group", in);
+		wa_node_free(in);
+		wa_node_free(n);
+		/* A group read receipt with a <list>. */
+		n = wa_node_new("receipt");
+		wa_node_set_attr(n, "id", "3EB0CCCCCCCCCCCCCCCCCC");
+		wa_node_set_attr_jid(n, "from", &gid);
+		wa_node_set_attr_jid(n, "participant", &devs[0]);
+		wa_node_set_attr(n, "type", "read");
+		in = wa_node_new("list");
+		u = wa_node_new("item");
+		wa_node_set_attr(u, "id", "3EB0DDDDDDDDDDDDDDDDDD");
+		wa_node_add_child(in, u);
+		wa_node_add_child(n, in);
+		write_node(argv[1], "receipt-group-read", n);
+		wa_node_free(n);
+	}
 	wa_signal_free(stx);
 	wa_signal_store_mem_free(tx);
 	wa_signal_store_mem_free(rx);
