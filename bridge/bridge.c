@@ -181,6 +181,7 @@ br_bridge_free(struct br_bridge *br)
 
 	if (br == NULL)
 		return;
+	br_out_stop(br->out);
 	while (br->states != NULL) {
 		st = br->states;
 		br->states = st->next_state;
@@ -196,8 +197,28 @@ br_bridge_free(struct br_bridge *br)
 void
 br_bridge_stop(struct br_bridge *br)
 {
-	if (br != NULL)
-		br_portals_close(br->portals);
+	if (br == NULL)
+		return;
+	br_out_stop(br->out);
+	br_portals_close(br->portals);
+}
+
+void
+br_bridge_on_login_state(void *arg, struct br_net_login *l,
+    const struct br_net_state *st)
+{
+	struct br_bridge *br = arg;
+
+	br_out_login_state(br, l, st);
+}
+
+void
+br_bridge_on_login_synced(void *arg, struct br_net_login *l)
+{
+	struct br_bridge *br = arg;
+	struct br_net_state st = { BR_NET_CONNECTED, NULL, NULL };
+
+	br_out_login_state(br, l, &st);
 }
 
 /* mautrix-whatsapp's GetBridgeInfoVersion: info 1 (capabilities 9,
@@ -245,6 +266,12 @@ recovered(void *arg, int rc, const struct br_recover_stats *st)
 		log_warnx("Lost-room recovery did not complete (%s); portal "
 		    "rooms are created as needed", br_portal_strerror(rc));
 	br->recovery_done = 1;
+	/* The network side starts first (its logins load and report their
+	 * states), then the portals' queues run: Matrix events queued
+	 * meanwhile find their logins (portal_out.c waits for them to
+	 * connect). */
+	if (br->on_ready != NULL)
+		br->on_ready(br->on_ready_arg);
 	br_portals_set_ready(br->portals, 1);
 	/* PostStart: every portal room gets its m.bridge again when
 	 * bridge.resend_bridge_info is set or the stored info version is
@@ -259,8 +286,6 @@ recovered(void *arg, int rc, const struct br_recover_stats *st)
 			log_info("Re-sending bridge info to %d portal rooms",
 			    n);
 	}
-	if (br->on_ready != NULL)
-		br->on_ready(br->on_ready_arg);
 }
 
 void

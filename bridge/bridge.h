@@ -88,14 +88,24 @@ struct br_net;
 void br_bridge_set_net(struct br_bridge *br, struct br_net *net);
 /*
  * After the Matrix side started: recover lost portal rows from the rooms
- * the bot is in (portal_recover.c), then let portals run (and create
- * rooms); on_ready(arg) then (may be NULL).  Recovery errors are logged,
- * never fatal.
+ * the bot is in (portal_recover.c), then on_ready(arg) (may be NULL: it
+ * starts the network side), then let portals run (and create rooms).
+ * Recovery errors are logged, never fatal.
  */
 void br_bridge_start(struct br_bridge *br, void (*on_ready)(void *),
     void *arg);
 /* Before freeing the Matrix side: portals stop taking and running work. */
 void br_bridge_stop(struct br_bridge *br);
+/*
+ * The network side's login events the Matrix -> WhatsApp half needs
+ * (struct br_net_events on_state and on_synced signatures, arg = br):
+ * messages wait for their login to be connected and synced, and fail
+ * "not logged in" when it is logged out.  main.c calls them from its
+ * handlers.
+ */
+void br_bridge_on_login_state(void *arg, struct br_net_login *l,
+    const struct br_net_state *st);
+void br_bridge_on_login_synced(void *arg, struct br_net_login *l);
 
 /* The handlers themselves (also called directly by unit tests). */
 void br_bridge_on_message(void *arg, const struct br_mx_message *m);

@@ -76,6 +76,10 @@ struct br_out {
 	struct br_bridge	*br;		/* borrowed */
 	struct br_relay_cfg	*relay;		/* owned */
 	struct typing_room	*typing;	/* owned list */
+	int64_t			 seq;		/* last durable queue seq */
+	int			 login_events;	/* states are reported */
+	struct out_item		*waiting;	/* owned list: items whose
+						 * login is not connected */
 };
 
 enum out_kind {
@@ -100,6 +104,8 @@ struct out_item {
 	json_t			*content;	/* ref, messages */
 	char			**users;	/* typing */
 	size_t			 n_users;
+	int64_t			 seq;		/* durable queue row, 0: none */
+	struct out_item		*wait_next;	/* br_out.waiting */
 	/* while running */
 	int			 parked;
 	struct br_relay_pick	 pick;
@@ -112,11 +118,14 @@ struct out_item {
 	struct br_fmt_wa	 wa;
 	char			*text;
 	char			*mime, *filename;
+	unsigned char		*data;		/* the downloaded file */
 	unsigned char		 waveform[OUT_WAVEFORM_MAX];
 	char			*t_id, *t_sender;	/* target id / sender */
 };
 
 /* ---- life cycle ---- */
+
+static void resume(struct br_out *o);
 
 struct br_out *
 br_out_new(struct br_bridge *br)
@@ -128,6 +137,8 @@ br_out_new(struct br_bridge *br)
 		free(o);
 		return NULL;
 	}
+	br->out = o;
+	resume(o);
 	return o;
 }
 
@@ -149,12 +160,19 @@ br_out_free(struct br_out *o)
 
 	if (o == NULL)
 		return;
+	br_out_stop(o);
 	while ((t = o->typing) != NULL) {
 		o->typing = t->next;
 		typing_room_free(t);
 	}
 	br_relay_cfg_free(o->relay);
 	free(o);
+}
+
+static struct db *
+dbof(const struct out_item *it)
+{
+	return it->o->br->db;
 }
 
 static void
@@ -185,6 +203,7 @@ item_free(struct out_item *it)
 	free(it->text);
 	free(it->mime);
 	free(it->filename);
+	free(it->data);
 	free(it->t_id);
 	free(it->t_sender);
 	if (it->p != NULL)
@@ -208,6 +227,9 @@ finish(struct out_item *it)
 	int parked = it->parked;
 
 	it->p = NULL;
+	if (it->seq != 0 && br_store_outq_delete(dbof(it), it->seq) < 0)
+		log_warnx("Queued Matrix event %lld not removed from the "
+		    "database", (long long)it->seq);
 	item_free(it);
 	if (parked)
 		br_portal_resume(p);
@@ -219,12 +241,6 @@ static void
 abandon(struct out_item *it)
 {
 	item_free(it);
-}
-
-static struct db *
-dbof(const struct out_item *it)
-{
-	return it->o->br->db;
 }
 
 static const char *
@@ -599,6 +615,16 @@ send_now(struct out_item *it)
 	if (net == NULL || net->ops->send == NULL) {
 		report_net(it, BR_ERR_NET_UNSUPPORTED, NULL);
 		return 0;
+	}
+	if (it->o->login_events &&
+	    net->ops->info(it->pick.login)->state.event != BR_NET_CONNECTED) {
+		/* Not connected (start-up, reconnecting): wait for it, so a
+		 * burst across a restart is not refused. */
+		logp_debug(pfx(it), "event %s waits for login %s",
+		    it->event_id ? it->event_id : "", it->pick.login_id);
+		it->wait_next = it->o->waiting;
+		it->o->waiting = it;
+		return 1;
 	}
 	if (it->c.kind != BR_NET_KIND_EDIT &&
 	    it->c.kind != BR_NET_KIND_REACTION &&
@@ -991,7 +1017,10 @@ downloaded(void *arg, int rc, const unsigned char *data, size_t len,
 		    "application/octet-stream");
 	if (strcmp(msgtype, "m.sticker") == 0 && it->pick.relayed)
 		msgtype = "m.image";	/* relayed stickers are images */
-	it->c.data = data;
+	/* Kept: the send may wait for the login. */
+	it->data = u_malloc(len + 1);
+	memcpy(it->data, data, len);
+	it->c.data = it->data;
 	it->c.len = len;
 	it->c.width = (uint32_t)juint(info, "w");
 	it->c.height = (uint32_t)juint(info, "h");
@@ -1061,13 +1090,8 @@ downloaded(void *arg, int rc, const unsigned char *data, size_t len,
 	free(b);
 	free(h);
 	br_relay_out_clear(&rel);
-	/* data is borrowed for this callback only: send from here. */
-	if (!send_now(it)) {
-		it->c.data = NULL;
+	if (!send_now(it))
 		finish(it);
-		return;
-	}
-	it->c.data = NULL;
 }
 
 static int
@@ -1575,11 +1599,92 @@ portal_of(struct br_bridge *br, const char *room_id,
 	return 1;
 }
 
+/* The event as it is kept in the durable queue. */
+static char *
+item_json(const struct out_item *it)
+{
+	json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:I}", "k", (int)it->kind,
+	    "room", it->room_id, "event", it->event_id, "sender", it->sender,
+	    "ts", (json_int_t)it->ts_ms);
+	char *s;
+
+#define OPT(name, v) if ((v) != NULL) \
+		json_object_set_new(j, name, json_string(v))
+	OPT("msgtype", it->msgtype);
+	OPT("reply_to", it->reply_to);
+	OPT("edit_of", it->edit_of);
+	OPT("target", it->target);
+	OPT("key", it->key);
+#undef OPT
+	if (it->content != NULL)
+		json_object_set(j, "content", it->content);
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+static const char *
+jstr_or_null(json_t *o, const char *k)
+{
+	return jstr(o, k);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? u_strdup(s) : NULL;
+}
+
+/* The inverse, for resuming; NULL if the row is unreadable. */
+static struct out_item *
+item_from_json(const char *text)
+{
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	struct out_item *it;
+	json_int_t k;
+
+	if (!json_is_object(j) || !json_is_integer(json_object_get(j, "k")) ||
+	    jstr(j, "room") == NULL || jstr(j, "event") == NULL ||
+	    jstr(j, "sender") == NULL) {
+		json_decref(j);
+		return NULL;
+	}
+	k = json_integer_value(json_object_get(j, "k"));
+	if (k != OUT_MESSAGE && k != OUT_REACTION && k != OUT_REDACTION) {
+		json_decref(j);
+		return NULL;
+	}
+	it = u_calloc(1, sizeof(*it));
+	it->kind = (enum out_kind)k;
+	it->room_id = u_strdup(jstr(j, "room"));
+	it->event_id = u_strdup(jstr(j, "event"));
+	it->sender = u_strdup(jstr(j, "sender"));
+	it->ts_ms = juint(j, "ts");
+	it->msgtype = dup_or_null(jstr_or_null(j, "msgtype"));
+	it->reply_to = dup_or_null(jstr_or_null(j, "reply_to"));
+	it->edit_of = dup_or_null(jstr_or_null(j, "edit_of"));
+	it->target = dup_or_null(jstr_or_null(j, "target"));
+	it->key = dup_or_null(jstr_or_null(j, "key"));
+	if (json_is_object(json_object_get(j, "content")))
+		it->content = json_incref(json_object_get(j, "content"));
+	json_decref(j);
+	if ((it->kind == OUT_MESSAGE && (it->msgtype == NULL ||
+	    it->content == NULL)) || (it->kind != OUT_MESSAGE &&
+	    it->target == NULL) || (it->kind == OUT_REACTION &&
+	    it->key == NULL)) {
+		item_free(it);
+		return NULL;
+	}
+	return it;
+}
+
 static int
 enqueue(struct br_bridge *br, struct out_item *it)
 {
 	struct br_portal_obj *p = NULL;
-	int r;
+	char *js;
+	int r, durable = it->kind == OUT_MESSAGE ||
+	    it->kind == OUT_REACTION || it->kind == OUT_REDACTION;
 
 	if (br->out == NULL) {
 		item_free(it);
@@ -1587,20 +1692,139 @@ enqueue(struct br_bridge *br, struct out_item *it)
 	}
 	it->o = br->out;
 	if ((r = portal_of(br, it->room_id, &p)) <= 0) {
+		if (it->seq != 0)
+			br_store_outq_delete(br->db, it->seq);
 		item_free(it);
 		return r;
 	}
 	it->p = p;
 	br_portal_ref(p);
+	if (durable && it->seq == 0) {
+		/* Durable before the transaction is acknowledged. */
+		js = item_json(it);
+		it->seq = ++br->out->seq;
+		if (js == NULL || (r = br_store_outq_put(br->db, it->seq,
+		    js)) < 0) {
+			logp_warnx(p->prefix, "event %s not kept in the "
+			    "database: a restart before it is sent loses it",
+			    it->event_id);
+			it->seq = 0;
+		}
+		free(js);
+	}
 	r = br_portal_enqueue(p, item_run, item_drop, it);
 	if (r < 0) {
 		logp_warnx(p->prefix, "event %s dropped: %s",
 		    it->event_id ? it->event_id : "(ephemeral)",
 		    u_strerror(r));
+		/* Shutting down: the row stays for the next start. */
+		if (r != BR_ERR_PORTAL_CLOSED && it->seq != 0)
+			br_store_outq_delete(br->db, it->seq);
 		item_free(it);
 	}
 	br_portal_unref(p);
 	return r < 0 ? r : 1;
+}
+
+/* At start-up, before the homeserver sends anything new: the events left
+ * from the last run go first on their portals' FIFOs, in order. */
+static void
+resume(struct br_out *o)
+{
+	struct br_outq_row **rows = NULL;
+	struct out_item *it;
+	size_t i, n = 0;
+	int r;
+
+	if ((r = br_store_outq_list(o->br->db, BR_OUTQ_LOAD_MAX, &rows)) < 0) {
+		if (r != U_ERR_NOT_FOUND)
+			log_warnx("Queued Matrix events not loaded: %s",
+			    u_strerror(r));
+		return;
+	}
+	for (i = 0; rows != NULL && rows[i] != NULL; i++) {
+		if (rows[i]->seq > o->seq)
+			o->seq = rows[i]->seq;
+		it = item_from_json(rows[i]->value);
+		if (it == NULL) {
+			log_warnx("Queued Matrix event %lld unreadable, "
+			    "dropped", (long long)rows[i]->seq);
+			br_store_outq_delete(o->br->db, rows[i]->seq);
+			continue;
+		}
+		it->seq = rows[i]->seq;
+		if (enqueue(o->br, it) > 0)
+			n++;
+	}
+	br_outq_row_list_free(rows);
+	if (n > 0)
+		log_info("Resuming %zu Matrix events queued before the last "
+		    "stop", n);
+}
+
+void
+br_out_login_state(struct br_bridge *br, struct br_net_login *l,
+    const struct br_net_state *st)
+{
+	struct br_out *o = br->out;
+	struct out_item *it, **pp, *ready = NULL, *failed = NULL;
+
+	if (o == NULL)
+		return;
+	o->login_events = 1;
+	if (st->event != BR_NET_CONNECTED && st->event != BR_NET_LOGGED_OUT &&
+	    st->event != BR_NET_BAD_CREDENTIALS &&
+	    st->event != BR_NET_UNCONFIGURED)
+		return;
+	/* Take this login's waiting items off the list first: handling one
+	 * may add others back. */
+	for (pp = &o->waiting; (it = *pp) != NULL;) {
+		if (it->pick.login != l) {
+			pp = &it->wait_next;
+			continue;
+		}
+		*pp = it->wait_next;
+		if (st->event == BR_NET_CONNECTED) {
+			it->wait_next = ready;
+			ready = it;
+		} else {
+			it->wait_next = failed;
+			failed = it;
+		}
+	}
+	/* The lists are reversed: put them back in arrival order. */
+	for (it = ready, ready = NULL; it != NULL;) {
+		struct out_item *next = it->wait_next;
+
+		it->wait_next = ready;
+		ready = it;
+		it = next;
+	}
+	while ((it = ready) != NULL) {
+		ready = it->wait_next;
+		it->wait_next = NULL;
+		if (!send_now(it))
+			finish(it);
+	}
+	while ((it = failed) != NULL) {
+		failed = it->wait_next;
+		it->wait_next = NULL;
+		report_not_logged_in(it);
+		finish(it);
+	}
+}
+
+void
+br_out_stop(struct br_out *o)
+{
+	struct out_item *it;
+
+	if (o == NULL)
+		return;
+	while ((it = o->waiting) != NULL) {
+		o->waiting = it->wait_next;
+		abandon(it);
+	}
 }
 
 static struct out_item *

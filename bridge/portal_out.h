@@ -28,6 +28,7 @@
 #define PONTON_BRIDGE_PORTAL_OUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bridge/mx.h"
 
@@ -57,6 +58,40 @@ int br_out_reaction(struct br_bridge *br, const struct br_mx_reaction *r);
 int br_out_redaction(struct br_bridge *br, const struct br_mx_redaction *r);
 int br_out_receipt(struct br_bridge *br, const struct br_mx_receipt *r);
 int br_out_typing(struct br_bridge *br, const struct br_mx_typing *t);
+
+/*
+ * Login readiness (bridge.c passes the network side's events on): a
+ * message whose login is not connected waits for it, once the network
+ * side is known to report states (the first call turns this on), and
+ * fails "not logged in" if the login is logged out meanwhile.
+ */
+struct br_net_login;
+struct br_net_state;
+void br_out_login_state(struct br_bridge *br, struct br_net_login *l,
+    const struct br_net_state *st);
+/* Before the registry goes: waiting items are released (their events
+ * stay queued in the database for the next start). */
+void br_out_stop(struct br_out *o);
+
+/*
+ * The durable queue (store_outq.c): events accepted from the homeserver
+ * and not handled yet, in kv_store under "ponton.mx_out.<seq>", resumed
+ * in order at start-up by br_out_new.
+ */
+/* Rows loaded at one start (a bigger backlog is resumed over restarts). */
+#define BR_OUTQ_LOAD_MAX	100000
+struct br_outq_row {
+	int64_t	 seq;
+	char	*value;		/* owned: the event as JSON */
+};
+struct db;
+int br_store_outq_put(struct db *db, int64_t seq, const char *value);
+/* U_ERR_NOT_FOUND if no such row. */
+int br_store_outq_delete(struct db *db, int64_t seq);
+/* In seq order, at most limit (1..BR_OUTQ_LOAD_MAX). */
+int br_store_outq_list(struct db *db, int limit, struct br_outq_row ***out);
+void br_outq_row_free(struct br_outq_row *row);
+void br_outq_row_list_free(struct br_outq_row **v);
 
 /* Parse "geo:<lat>,<lon>[;...]" as upstream's parseGeoURI: 0, or
  * U_ERR_INVALID.  Public for tests. */

@@ -1093,4 +1093,90 @@ TEST(portal_out_french_notice)
 	fx_close(&x);
 }
 
+/* ---- nothing lost across a restart; waiting for the login ---- */
+
+/* Stop and free the bridge as a shutdown does (sends in flight are
+ * cancelled), then start a new one on the same database. */
+static void
+restart(struct fx *x, int ready)
+{
+	br_bridge_stop(x->br);
+	n_reset();
+	m_reset();
+	br_bridge_free(x->br);
+	n_add_login(LOGIN, ADMIN);
+	x->br = br_bridge_new(x->cfg, x->db);
+	br_bridge_set_mx(x->br, &M.mx);
+	br_bridge_set_net(x->br, &N.net);
+	if (ready)
+		br_portals_set_ready(x->br->portals, 1);
+}
+
+TEST(portal_out_queue_survives_restart_in_order)
+{
+	struct fx x;
+	char *id;
+
+	REQUIRE(fx_open(&x, NULL, 1) == 0);
+	/* One in flight, two queued behind it, when the bridge stops. */
+	deliver(&x, ADMIN, "$q1", "{\"msgtype\":\"m.text\",\"body\":\"1\"}");
+	deliver(&x, ADMIN, "$q2", "{\"msgtype\":\"m.text\",\"body\":\"2\"}");
+	deliver(&x, ADMIN, "$q3", "{\"msgtype\":\"m.text\",\"body\":\"3\"}");
+	REQUIRE(N.n_sent == 1);
+	restart(&x, 0);
+	/* Nothing runs before the portals are ready... */
+	CHECK_EQ_INT(N.n_sent, 0);
+	br_portals_set_ready(x.br->portals, 1);
+	/* ...then the two that never started go, in order; the one that
+	 * was in flight is not sent again (at most once). */
+	REQUIRE(N.n_sent == 1);
+	CHECK_EQ_STR(N.sent[0].text, "2");
+	n_complete(0, 0, "3EB0Q2", NULL);
+	REQUIRE(N.n_sent == 2);
+	CHECK_EQ_STR(N.sent[1].text, "3");
+	n_complete(1, 0, "3EB0Q3", NULL);
+	id = row_id(&x, "$q3");
+	CHECK_EQ_STR(id, GROUP ":" OWN ":3EB0Q3");
+	free(id);
+	/* Every queue row is gone: a third start resumes nothing. */
+	restart(&x, 1);
+	CHECK_EQ_INT(N.n_sent, 0);
+	fx_close(&x);
+}
+
+TEST(portal_out_waits_for_login_to_connect)
+{
+	struct fx x;
+	struct br_net_state st = { BR_NET_CONNECTING, NULL, NULL };
+
+	REQUIRE(fx_open(&x, "matrix:\n    message_status_events: true\n",
+	    1) == 0);
+	N.logins[0].info.state.event = BR_NET_CONNECTING;
+	br_bridge_on_login_state(x.br, &N.logins[0], &st);
+	deliver(&x, ADMIN, "$w1", "{\"msgtype\":\"m.text\",\"body\":\"a\"}");
+	deliver(&x, ADMIN, "$w2", "{\"msgtype\":\"m.text\",\"body\":\"b\"}");
+	CHECK_EQ_INT(N.n_sent, 0);
+	/* Connected and synced: the first goes, the second follows. */
+	N.logins[0].info.state.event = BR_NET_CONNECTED;
+	br_bridge_on_login_synced(x.br, &N.logins[0]);
+	REQUIRE(N.n_sent == 1);
+	CHECK_EQ_STR(N.sent[0].text, "a");
+	n_complete(0, 0, "3EB0W1", NULL);
+	REQUIRE(N.n_sent == 2);
+	n_complete(1, 0, "3EB0W2", NULL);
+	/* Logged out while a message waits: "not logged in". */
+	st.event = BR_NET_TRANSIENT_DISCONNECT;
+	N.logins[0].info.state.event = BR_NET_TRANSIENT_DISCONNECT;
+	br_bridge_on_login_state(x.br, &N.logins[0], &st);
+	deliver(&x, ADMIN, "$w3", "{\"msgtype\":\"m.text\",\"body\":\"c\"}");
+	CHECK_EQ_INT(N.n_sent, 2);
+	st.event = BR_NET_LOGGED_OUT;
+	br_bridge_on_login_state(x.br, &N.logins[0], &st);
+	CHECK_EQ_INT(N.n_sent, 2);
+	CHECK_EQ_STR(json_string_value(json_object_get(m_last(
+	    "m.room.message"), "body")), "\u26a0\ufe0f Your message was not "
+	    "bridged: You're not logged in");
+	fx_close(&x);
+}
+
 TEST_MAIN()
