@@ -209,7 +209,7 @@ br_bridge_on_login_state(void *arg, struct br_net_login *l,
 {
 	struct br_bridge *br = arg;
 
-	br_out_login_state(br, l, st);
+	br_out_login_state(br, l, st, 0);
 }
 
 void
@@ -218,7 +218,7 @@ br_bridge_on_login_synced(void *arg, struct br_net_login *l)
 	struct br_bridge *br = arg;
 	struct br_net_state st = { BR_NET_CONNECTED, NULL, NULL };
 
-	br_out_login_state(br, l, &st);
+	br_out_login_state(br, l, &st, 1);
 }
 
 /* mautrix-whatsapp's GetBridgeInfoVersion: info 1 (capabilities 9,

@@ -1764,7 +1764,7 @@ resume(struct br_out *o)
 
 void
 br_out_login_state(struct br_bridge *br, struct br_net_login *l,
-    const struct br_net_state *st)
+    const struct br_net_state *st, int synced)
 {
 	struct br_out *o = br->out;
 	struct out_item *it, **pp, *ready = NULL, *failed = NULL;
@@ -1772,7 +1772,10 @@ br_out_login_state(struct br_bridge *br, struct br_net_login *l,
 	if (o == NULL)
 		return;
 	o->login_events = 1;
-	if (st->event != BR_NET_CONNECTED && st->event != BR_NET_LOGGED_OUT &&
+	/* CONNECTED alone is not enough: the network side can send once
+	 * the login is synced (its sender exists), which on_synced says. */
+	if (!(st->event == BR_NET_CONNECTED && synced) &&
+	    st->event != BR_NET_LOGGED_OUT &&
 	    st->event != BR_NET_BAD_CREDENTIALS &&
 	    st->event != BR_NET_UNCONFIGURED)
 		return;

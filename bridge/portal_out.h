@@ -62,13 +62,14 @@ int br_out_typing(struct br_bridge *br, const struct br_mx_typing *t);
 /*
  * Login readiness (bridge.c passes the network side's events on): a
  * message whose login is not connected waits for it, once the network
- * side is known to report states (the first call turns this on), and
- * fails "not logged in" if the login is logged out meanwhile.
+ * side is known to report states (the first call turns this on), goes
+ * when the login is synced (synced = 1, on_synced), and fails "not logged
+ * in" if the login is logged out meanwhile.
  */
 struct br_net_login;
 struct br_net_state;
 void br_out_login_state(struct br_bridge *br, struct br_net_login *l,
-    const struct br_net_state *st);
+    const struct br_net_state *st, int synced);
 /* Before the registry goes: waiting items are released (their events
  * stay queued in the database for the next start). */
 void br_out_stop(struct br_out *o);
