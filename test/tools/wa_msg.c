@@ -12,6 +12,7 @@
  *   GROUP <gid>                     --group-create made this group
  *   GROUP-OP <add|remove> <jid> ok|<error>
  *   RECEIPT <type|delivery> <chat> <sender> <id>[,<id>...]
+ *   REACT <target id> <emoji>       a --react went out (then SENT <id>)
  *
  * In a group RECV's chat is the group and sender_pn the participant's
  * phone number.
@@ -19,12 +20,15 @@
  * Usage: wa_msg --url URL --db FILE --root-file FILE [--timeout S]
  *          [--to JID] [--send TEXT]... [--expect N] [--send-after-recv N]
  *          [--linger-ms MS] [--group-create SUBJECT [--member JID]...]
- *          [--add JID]... [--remove JID]... [--read]
+ *          [--add JID]... [--remove JID]... [--read] [--react EMOJI]...
  * --group-create: a raw <iq xmlns=w:g2 type=set><create> (the group API is
  * waweb/group.h's); the new group is then --to.  --send, --add and
  * --remove run one after the other in command-line order (--add/--remove:
  * raw iqs changing --to's members).  --read: a read receipt for every
- * message received.
+ * message received.  --react: a reactionMessage (built here at the
+ * protobuf wire level, sent with wa_msg_send type "reaction",
+ * decrypt-fail hide) to the last message received, in its chat; it waits
+ * for --send-after-recv like a send.
  * The --send texts go to --to one after another, each once the previous
  * one is acked (so their order is kept), after the offline queue has been
  * delivered, or, with --send-after-recv N, once N messages were received.
@@ -76,6 +80,11 @@ struct tool {
 	unsigned		 nacts, next_act, nsends, acked;
 	int			 busy;		/* an action is in flight */
 	int			 read;
+	/* The last message received, for --react. */
+	char			 last_chat[WA_JID_STR_MAX];
+	char			 last_sender[WA_JID_STR_MAX];
+	char			 last_id[WA_MSG_ID_MAX];
+	int			 last_group;
 	int			 offline_done;
 	unsigned		 expect, received, send_after, linger_ms;
 	int			 status;
@@ -142,6 +151,14 @@ on_message(void *arg, const struct wa_msg_event *ev)
 	    sizeof(chat)), ev->has_sender_pn ? wa_jid_format(&ev->sender_pn,
 	    pn, sizeof(pn)) : "-", ev->from_me, ev->id, ev->text);
 	t->received++;
+	{
+		struct wa_jid sj = wa_jid_to_non_ad(&ev->sender);
+
+		snprintf(t->last_chat, sizeof(t->last_chat), "%s", chat);
+		wa_jid_format(&sj, t->last_sender, sizeof(t->last_sender));
+		snprintf(t->last_id, sizeof(t->last_id), "%s", ev->id);
+		t->last_group = ev->is_group;
+	}
 	if (t->read && !ev->from_me) {
 		char snd[WA_JID_STR_MAX];
 		const char *ids[1] = { ev->id };
@@ -217,6 +234,44 @@ on_created(void *arg, const struct wa_node *res, int err)
 	check_done(t);
 }
 
+static size_t
+put_ld(uint8_t *p, unsigned field, const void *b, size_t n)
+{
+	size_t o = 0;
+	uint64_t v = ((uint64_t)field << 3) | 2;
+
+	do {
+		p[o++] = (uint8_t)(v | (v >= 0x80 ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	v = n;
+	do {
+		p[o++] = (uint8_t)(v | (v >= 0x80 ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	memcpy(p + o, b, n);
+	return o + n;
+}
+
+/* E2EMessage{reactionMessage(46){key(1){remoteJID 1, fromMe 2, ID 3,
+ * participant 4}, text 2}} (WAE2E / WACommon field numbers). */
+static size_t
+reaction(const struct tool *t, const char *emoji, uint8_t *out)
+{
+	uint8_t key[512], rm[1024];
+	size_t k = 0, r = 0;
+
+	k += put_ld(key, 1, t->last_chat, strlen(t->last_chat));
+	key[k++] = 0x10;	/* fromMe = false */
+	key[k++] = 0;
+	k += put_ld(key + k, 3, t->last_id, strlen(t->last_id));
+	if (t->last_group)
+		k += put_ld(key + k, 4, t->last_sender, strlen(t->last_sender));
+	r += put_ld(rm, 1, key, k);
+	r += put_ld(rm + r, 2, emoji, strlen(emoji));
+	return put_ld(out, 46, rm, r);
+}
+
 /* The next action: the group creation, then --send/--add/--remove in
  * order (a send waits for --send-after-recv), each once the previous one
  * is done. */
@@ -233,6 +288,29 @@ step(struct tool *t)
 		return;
 	if (t->create == NULL && t->next_act >= t->nacts)
 		return;
+	if (t->create == NULL && t->acts[t->next_act].kind == 'x') {
+		struct wa_msg_send_opts ro = { .type = "reaction",
+		    .decrypt_fail_hide = 1 };
+		uint8_t buf[2048];
+		size_t n;
+
+		if (t->received < t->send_after || t->last_id[0] == '\0')
+			return;
+		if (strlen(t->acts[t->next_act].arg) > 64)
+			abort();
+		n = reaction(t, t->acts[t->next_act].arg, buf);
+		r = wa_msg_send(t->sender, t->last_chat, buf, n, &ro, id,
+		    on_sent, t);
+		if (r != 0) {
+			printf("SEND-FAIL - %s 0\n", u_strerror(r));
+			quit(t, 1);
+			return;
+		}
+		printf("REACT %s %s\n", t->last_id, t->acts[t->next_act].arg);
+		t->next_act++;
+		t->busy = 1;
+		return;
+	}
 	if (t->create == NULL && t->acts[t->next_act].kind == 's') {
 		if (t->received < t->send_after)
 			return;
@@ -396,6 +474,7 @@ main(int argc, char **argv)
 		{ "add", required_argument, NULL, 'A' },
 		{ "remove", required_argument, NULL, 'R' },
 		{ "read", no_argument, NULL, 'D' },
+		{ "react", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wa_client_opts o;
@@ -430,12 +509,13 @@ main(int argc, char **argv)
 		case 's':
 		case 'A':
 		case 'R':
+		case 'X':
 			if (t.nacts >= MAX_SENDS)
 				goto usage;
 			t.acts[t.nacts].kind = ch == 's' ? 's' : ch == 'A' ?
-			    'a' : 'r';
+			    'a' : ch == 'R' ? 'r' : 'x';
 			t.acts[t.nacts++].arg = optarg;
-			if (ch == 's')
+			if (ch == 's' || ch == 'X')
 				t.nsends++;
 			break;
 		case 'e': t.expect = (unsigned)atoi(optarg); break;
@@ -488,6 +568,7 @@ usage:
 	fprintf(stderr, "usage: wa_msg --url URL --db FILE --root-file FILE "
 	    "[--timeout S] [--to JID] [--send TEXT]... [--expect N] "
 	    "[--send-after-recv N] [--linger-ms MS] [--group-create SUBJECT "
-	    "[--member JID]...] [--add JID]... [--remove JID]... [--read]\n");
+	    "[--member JID]...] [--add JID]... [--remove JID]... [--read] "
+	    "[--react EMOJI]...\n");
 	return 2;
 }

@@ -18,6 +18,10 @@
 #                                messages reach ponton as RECEIPT events
 #                                (group, participant, ids), as do
 #                                whatsmeow's delivery receipts
+#   wa45_reaction_payload        ponton's reaction to whatsmeow's reply (a
+#                                payload built by the caller, sent with
+#                                wa_msg_send type=reaction) reaches Baileys
+#                                and whatsmeow as a reaction to that id
 #   wa45_baileys_group           Baileys creates a group: ponton decrypts
 #                                its text, marks it read, replies; whatsmeow
 #                                reads both and replies; ponton reads that
@@ -172,7 +176,7 @@ else
 	tail -n 3 "$W/ba.out" "$W/ba.out.err" "$W/wa.out"
 fi
 
-pmsg "$W/pa2.out" --timeout 40 --expect 2
+pmsg "$W/pa2.out" --timeout 40 --expect 2 --to "$G1" --react "👍"
 prc=$?
 printf '%s\n' "$G1 $BJID 0 g1 from baileys" "$G1 $WJID 0 g1 from whatsmeow" > "$W/want-p"
 sed -n 's/^RECV \([^ ]*\) \([^ ]*\) \([01]\) [^ ]* /\1 \2 \3 /p' "$W/pa2.out" > "$W/got-p"
@@ -212,6 +216,17 @@ bgrp "$W/bb2.out" --group "$G2" --expect 2
 brc2=$?
 printf '%s\n' "g2 from baileys" "g2 from ponton" > "$W/want-w"
 gtexts "$G2" "$W/wb.out" > "$W/got-w"
+wid=$(sed -n "s/^RECV $G1 $WJID 0 \([^ ]*\) .*/\1/p" "$W/pa2.out")
+rid=$(sed -n '/^REACT /{n;s/^SENT //p}' "$W/pa2.out")
+if [ -n "$wid" ] && [ -n "$rid" ] &&
+    grep -q "^REACTION $plid@lid $wid 👍$" "$W/bb.out" &&
+    grep -q "^GREACTION $G1 $plid:1@lid $rid $wid 👍$" "$W/wb.out" &&
+    sent_stanza "$rid" | grep -q 'type="reaction"'; then
+	pass wa45_reaction_payload
+else
+	fail wa45_reaction_payload "target '$wid' reaction '$rid'"
+	grep 'REACT' "$W/pa2.out" "$W/bb.out" "$W/wb.out"
+fi
 if [ $brc -eq 0 ] && [ -n "$G2" ] && [ $prc -eq 0 ] && [ $wrc -eq 0 ] &&
     [ $prc2 -eq 0 ] && [ $brc2 -eq 0 ] &&
     grep -q "^RECV $G2 $BJID 0 $bid g2 from baileys$" "$W/pb.out" &&

@@ -7,6 +7,7 @@
 //                                    decrypted, in arrival order
 //   SENT <id>                        one of our --send texts went out
 //   RECEIPT <participant> <id> <read|delivery>   a receipt for one of ours
+//   REACTION <participant> <target id> <emoji>   a reaction in any group
 //   RESULT ok | RESULT fail <why>
 //
 // Usage: node grpmsg.mjs --url WS --root HEX64 --auth DIR
@@ -71,6 +72,8 @@ try {
 	let onText = m => early.push(m)
 	sock.ev.on('messages.upsert', ({ messages }) => {
 		for (const m of messages) {
+			const r = m.message?.reactionMessage
+			if (r && !m.key.fromMe) say(`REACTION ${m.key.participant} ${r.key?.id} ${r.text}`)
 			const t = textOf(m)
 			if (m.key.fromMe || t == null || !m.key.remoteJid?.endsWith('@g.us')) continue
 			onText(m)
@@ -80,7 +83,6 @@ try {
 	let receiptWaiter = () => {}
 	sock.ev.on('message-receipt.update', updates => {
 		for (const u of updates) {
-			if (!sent.has(u.key.id)) continue
 			const kind = u.receipt?.readTimestamp ? 'read' : 'delivery'
 			say(`RECEIPT ${u.receipt?.userJid} ${u.key.id} ${kind}`)
 			receipts++

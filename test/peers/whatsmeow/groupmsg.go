@@ -10,6 +10,7 @@
 //	                        counted)
 //	GMESSAGE <chat> <sender> <id> <text>    a group text (event)
 //	RECEIPT <chat> <sender> <type|delivery> <id>[,<id>...]  (event)
+//	GREACTION <chat> <sender> <id> <target id> <emoji>      (event)
 //
 // "send <gid> <text>" and "wait-message" of main.go work for groups as
 // they are (whatsmeow fetches the member list itself).
@@ -87,6 +88,10 @@ func init() {
 		switch e := raw.(type) {
 		case *events.Message:
 			if !e.Info.IsGroup {
+				return
+			}
+			if r := e.Message.GetReactionMessage(); r != nil {
+				say("GREACTION %s %s %s %s %s", e.Info.Chat, e.Info.Sender, e.Info.ID, r.GetKey().GetID(), r.GetText())
 				return
 			}
 			text := e.Message.GetConversation()
