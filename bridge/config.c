@@ -273,7 +273,6 @@ const struct br__ckey br__config_keys[] = {
 	{ "community.language", S, BR__K_STR, O(community.language), 0 },
 	{ "community.welcome_en", S|N, BR__K_STR, O(community.welcome_en), 0 },
 	{ "community.welcome_fr", S|N, BR__K_STR, O(community.welcome_fr), 0 },
-	{ "community.federate_rooms", B, BR__K_BOOL, O(community.federate_rooms), 0 },
 	{ "community.commands_per_minute", I, BR__K_INT, O(community.commands_per_minute), 0 },
 	{ "community.adds_per_member_per_day", I, BR__K_INT, O(community.adds_per_member_per_day), 0 },
 	{ "community.adds_per_day", I, BR__K_INT, O(community.adds_per_day), 0 },

@@ -329,7 +329,6 @@ struct br_config {
 		const char	*language;	/* "en" or "fr" */
 		const char	*welcome_en;	/* "": built-in */
 		const char	*welcome_fr;
-		int		 federate_rooms;
 		int64_t		 commands_per_minute;
 		int64_t		 adds_per_member_per_day;
 		int64_t		 adds_per_day;

@@ -240,7 +240,6 @@ TEST(test_br_community_config)
 			CHECK_EQ_INT(c->community.commands_per_minute, 6);
 			CHECK_EQ_INT(c->community.adds_per_member_per_day, 5);
 			CHECK_EQ_INT(c->community.adds_per_day, 20);
-			CHECK(c->community.federate_rooms);
 			CHECK_EQ_STR(c->community.welcome_fr, "");
 		}
 		br_config_free(c);
