@@ -59,6 +59,7 @@ wa_strerror(int code)
 	case WA_ERR_MEDIA_HTTP:	return "waweb: media server error";
 	case WA_ERR_MEDIA_CONN:	return "waweb: unusable media_conn reply";
 	case WA_ERR_MEDIA_MALFORMED:	return "waweb: malformed media blob";
+	case WA_ERR_MEDIA_RETRY:	return "waweb: media not available from the sender";
 	}
 	return "waweb: unknown error";
 }

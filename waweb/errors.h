@@ -73,6 +73,7 @@ enum {
 	WA_ERR_MEDIA_HTTP = -364,	/* media server refused or failed the request */
 	WA_ERR_MEDIA_CONN = -365,	/* media_conn reply unusable */
 	WA_ERR_MEDIA_MALFORMED = -366,	/* blob too short or not block-aligned */
+	WA_ERR_MEDIA_RETRY = -367,	/* the sender's phone cannot re-upload it */
 	/* Others: append new codes here. */
 };
 

@@ -6,7 +6,8 @@
  * Does not: thumbnails, waveforms from audio, media retry receipts,
  * streaming (whole blobs in memory, capped per type).
  *
- * Invariants: a job is in m->jobs from start until its callback; at most
+ * Invariants: a job is in m->jobs from start until its callback, a media
+ * retry in m->retries until its answer or its deadline; at most
  * one media_conn iq is in flight, and jobs that need it wait in m->jobs
  * with state WAIT_CONN; the iq's callback argument is a small heap token
  * that outlives a freed wa_media, so a late reply finds nothing to touch.
@@ -28,6 +29,7 @@
 #include "waweb/jid.h"
 #include "waweb/media.h"
 #include "waweb/node.h"
+#include "proto/mmsretry.pb-c.h"
 
 /* --- Types ------------------------------------------------------------------ */
 
@@ -591,7 +593,20 @@ struct conn_fetch {
 	struct wa_media	*m;	/* NULL once the wa_media is gone */
 };
 
+/* A media retry waiting for the phone's notification. */
+struct retry {
+	struct wa_media		*m;		/* borrowed */
+	char			*id;		/* owned: the message id */
+	uint8_t			 key[WA_MEDIA_KEY_LEN];
+	struct u_timer		*timer;		/* owned: the deadline */
+	wa_media_retry_fn	 cb;
+	void			*arg;
+	struct retry		*next;
+};
+
 struct wa_media {
+	struct retry		*retries;	/* owned list */
+	size_t			 nretries;
 	struct u_loop		*loop;		/* borrowed */
 	struct wa_client	*client;	/* borrowed */
 	struct u_http		*http;		/* owned */
@@ -937,6 +952,249 @@ wa_media_download(struct wa_media *m, const struct wa_media_ref *ref,
 	return 0;
 }
 
+/* --- Media retry ------------------------------------------------------------- */
+
+static int
+retry_key(const uint8_t media_key[WA_MEDIA_KEY_LEN], uint8_t out[32])
+{
+	return cry_hkdf_sha256(NULL, 0, media_key, WA_MEDIA_KEY_LEN,
+	    WA_MEDIA_RETRY_INFO, strlen(WA_MEDIA_RETRY_INFO), out, 32);
+}
+
+int
+wa_media_retry_receipt(const struct wa_media_msg *msg, const char *own,
+    const uint8_t media_key[WA_MEDIA_KEY_LEN], struct wa_node **out)
+{
+	Wa__MmsServerErrorReceipt ser = WA__MMS_SERVER_ERROR_RECEIPT__INIT;
+	struct wa_jid own_jid, chat, part;
+	struct wa_node *rc = NULL, *enc, *n, *rmr;
+	uint8_t key[32], iv[CRY_GCM_IV_LEN], *pt = NULL, *ct = NULL;
+	size_t ptlen, idlen;
+	int r = WA_ERR_INTERNAL;
+
+	if (msg->id == NULL || (idlen = strlen(msg->id)) == 0 ||
+	    idlen > WA_MEDIA_PATH_MAX || msg->chat == NULL)
+		return U_ERR_INVALID;
+	if ((r = wa_jid_parse(own, &own_jid)) != 0 ||
+	    (r = wa_jid_parse(msg->chat, &chat)) != 0 ||
+	    (msg->participant != NULL &&
+	    (r = wa_jid_parse(msg->participant, &part)) != 0))
+		return r;
+	own_jid = wa_jid_to_non_ad(&own_jid);
+	ser.stanza_id = (char *)msg->id;
+	ptlen = wa__mms_server_error_receipt__get_packed_size(&ser);
+	pt = u_malloc(ptlen + 1);
+	wa__mms_server_error_receipt__pack(&ser, pt);
+	ct = u_malloc(ptlen + CRY_GCM_TAG_LEN);
+	cry_random(iv, sizeof(iv));
+	if ((r = retry_key(media_key, key)) != 0 ||
+	    (r = cry_aes_gcm_encrypt(key, iv, msg->id, idlen, pt, ptlen,
+	    ct)) != 0)
+		goto out;
+	rc = wa_node_new("receipt");
+	wa_node_set_attr(rc, "id", msg->id);
+	wa_node_set_attr_jid(rc, "to", &own_jid);
+	wa_node_set_attr(rc, "type", "server-error");
+	enc = wa_node_new("encrypt");
+	n = wa_node_new("enc_p");
+	wa_node_set_bytes(n, ct, ptlen + CRY_GCM_TAG_LEN);
+	wa_node_add_child(enc, n);
+	n = wa_node_new("enc_iv");
+	wa_node_set_bytes(n, iv, sizeof(iv));
+	wa_node_add_child(enc, n);
+	wa_node_add_child(rc, enc);
+	rmr = wa_node_new("rmr");
+	wa_node_set_attr_jid(rmr, "jid", &chat);
+	wa_node_set_attr(rmr, "from_me", msg->from_me ? "true" : "false");
+	if (msg->participant != NULL)
+		wa_node_set_attr_jid(rmr, "participant", &part);
+	wa_node_add_child(rc, rmr);
+	*out = rc;
+	r = 0;
+out:
+	sodium_memzero(key, sizeof(key));
+	free(pt);
+	free(ct);
+	return r;
+}
+
+const char *
+wa_media_retry_id(const struct wa_node *n)
+{
+	const char *type;
+
+	if (strcmp(n->tag, "notification") != 0 ||
+	    (type = wa_node_attr(n, "type")) == NULL ||
+	    strcmp(type, "mediaretry") != 0)
+		return NULL;
+	return wa_node_attr(n, "id");
+}
+
+static const struct wa_node *
+bytes_child(const struct wa_node *n, const char *tag)
+{
+	const struct wa_node *c = n != NULL ? wa_node_child(n, tag) : NULL;
+
+	return c != NULL && (c->kind == WA_CONTENT_BYTES ||
+	    c->kind == WA_CONTENT_STRING) ? c : NULL;
+}
+
+int
+wa_media_retry_parse(const struct wa_node *n,
+    const uint8_t media_key[WA_MEDIA_KEY_LEN], char **direct_path,
+    int *code)
+{
+	Wa__MmsRetryNotification *rn = NULL;
+	const struct wa_node *enc, *p, *iv, *err;
+	const char *id = wa_media_retry_id(n);
+	uint8_t key[32], *pt = NULL;
+	uint64_t v;
+	int r = WA_ERR_MEDIA_MALFORMED;
+
+	if (id == NULL || wa_node_child(n, "rmr") == NULL)
+		return WA_ERR_MEDIA_MALFORMED;
+	if ((err = wa_node_child(n, "error")) != NULL) {
+		*code = wa_node_attr_u64(err, "code", &v) == 0 && v < 1000 ?
+		    (int)v : 0;
+		return WA_ERR_MEDIA_RETRY;
+	}
+	enc = wa_node_child(n, "encrypt");
+	if ((p = bytes_child(enc, "enc_p")) == NULL ||
+	    (iv = bytes_child(enc, "enc_iv")) == NULL ||
+	    iv->len != CRY_GCM_IV_LEN || p->len < CRY_GCM_TAG_LEN ||
+	    p->len > WA_MEDIA_REPLY_MAX)
+		return WA_ERR_MEDIA_MALFORMED;
+	pt = u_malloc(p->len);
+	if ((r = retry_key(media_key, key)) != 0)
+		goto out;
+	if (cry_aes_gcm_decrypt(key, iv->bytes, id, strlen(id), p->bytes,
+	    p->len, pt) != 0) {
+		r = WA_ERR_MEDIA_MAC;
+		goto out;
+	}
+	r = WA_ERR_MEDIA_MALFORMED;
+	rn = wa__mms_retry_notification__unpack(NULL, p->len - CRY_GCM_TAG_LEN,
+	    pt);
+	/* The answer must be about this message. */
+	if (rn == NULL || rn->stanza_id == NULL || strcmp(rn->stanza_id, id) != 0)
+		goto out;
+	if (!rn->has_result || rn->result != WA_MEDIA_RETRY_RESULT_SUCCESS) {
+		*code = rn->has_result ? rn->result : 0;
+		r = WA_ERR_MEDIA_RETRY;
+		goto out;
+	}
+	if (rn->direct_path == NULL || !path_ok(rn->direct_path))
+		goto out;
+	*direct_path = u_strdup(rn->direct_path);
+	r = 0;
+out:
+	if (rn != NULL)
+		wa__mms_retry_notification__free_unpacked(rn, NULL);
+	sodium_memzero(key, sizeof(key));
+	free(pt);
+	return r;
+}
+
+static struct retry *
+retry_unlink(struct wa_media *m, struct retry *rt)
+{
+	struct retry **pp;
+
+	for (pp = &m->retries; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == rt) {
+			*pp = rt->next;
+			m->nretries--;
+			break;
+		}
+	rt->next = NULL;
+	return rt;
+}
+
+static void
+retry_free(struct retry *rt)
+{
+	u_timer_free(rt->timer);
+	free(rt->id);
+	sodium_memzero(rt->key, sizeof(rt->key));
+	free(rt);
+}
+
+static void
+on_retry_deadline(void *arg)
+{
+	struct retry *rt = arg;
+
+	retry_unlink(rt->m, rt);
+	logp_warnx("wa-media", "media retry of %s: no answer from the phone",
+	    rt->id);
+	rt->cb(rt->arg, WA_ERR_TIMEOUT, NULL);
+	retry_free(rt);
+}
+
+int
+wa_media_retry(struct wa_media *m, const struct wa_media_msg *msg,
+    const uint8_t media_key[WA_MEDIA_KEY_LEN], wa_media_retry_fn cb,
+    void *arg)
+{
+	const struct wa_device *dev = wa_client_device(m->client);
+	struct wa_node *rc = NULL;
+	struct retry *rt;
+	int r;
+
+	if (cb == NULL || dev == NULL || dev->jid == NULL)
+		return U_ERR_INVALID;
+	if (m->nretries >= WA_MEDIA_RETRY_MAX)
+		return U_ERR_TOO_BIG;
+	if ((r = wa_media_retry_receipt(msg, dev->jid, media_key, &rc)) != 0)
+		return r;
+	if ((r = wa_client_send_node(m->client, rc)) != 0)
+		return r;
+	rt = u_calloc(1, sizeof(*rt));
+	rt->m = m;
+	rt->id = u_strdup(msg->id);
+	memcpy(rt->key, media_key, WA_MEDIA_KEY_LEN);
+	rt->cb = cb;
+	rt->arg = arg;
+	rt->timer = u_timer_new(m->loop, on_retry_deadline, rt);
+	u_timer_start(rt->timer, WA_MEDIA_RETRY_TIMEOUT_MS, 0);
+	rt->next = m->retries;
+	m->retries = rt;
+	m->nretries++;
+	logp_info("wa-media", "asked the sender's phone to re-upload the "
+	    "media of %s", msg->id);
+	return 0;
+}
+
+int
+wa_media_handle_node(struct wa_media *m, const struct wa_node *n)
+{
+	const char *id = wa_media_retry_id(n);
+	struct retry *rt;
+	char *path = NULL;
+	int r, code = 0;
+
+	if (id == NULL)
+		return 0;
+	wa_client_send_ack(m->client, n);
+	for (rt = m->retries; rt != NULL; rt = rt->next)
+		if (strcmp(rt->id, id) == 0)
+			break;
+	if (rt == NULL) {
+		logp_debug("wa-media", "media retry answer for %s: not ours "
+		    "(any more)", id);
+		return 1;
+	}
+	retry_unlink(m, rt);
+	r = wa_media_retry_parse(n, rt->key, &path, &code);
+	if (r != 0)
+		logp_warnx("wa-media", "media retry of %s: %s (code %d)", id,
+		    u_strerror(r), code);
+	rt->cb(rt->arg, r, r == 0 ? path : NULL);
+	free(path);
+	retry_free(rt);
+	return 1;
+}
+
 struct wa_media *
 wa_media_new(struct u_loop *loop, struct wa_client *client,
     const struct wa_media_opts *opts)
@@ -968,6 +1226,8 @@ wa_media_free(struct wa_media *m)
 		job_unlink(j);
 		job_free(j);
 	}
+	while (m->retries != NULL)
+		retry_free(retry_unlink(m, m->retries));
 	u_http_free(m->http);
 	free(m->ca_file);
 	sodium_memzero(&m->conn, sizeof(m->conn));

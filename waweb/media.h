@@ -19,11 +19,17 @@
  *           SHA-256, then the MAC, then the plaintext's SHA-256 are checked
  *           before anything is handed out.
  *
+ * Media retry: a download that finds the URL gone reports
+ * WA_ERR_MEDIA_EXPIRED; the caller then asks the sender's phone to upload
+ * the file again (wa_media_retry: <receipt type="server-error"> with an
+ * encrypted ServerErrorReceipt) and gets the new direct path from the
+ * phone's <notification type="mediaretry">, fed through
+ * wa_media_handle_node.
+ *
  * Does not: generate thumbnails or waveforms from the media (a caller that
  * has them passes them through in the message, see content.h), stream
- * (blobs are held in memory, bounded per type by wa_media_max()), or send
- * the media retry receipt (see docs/whatsapp-media.md: a download that
- * finds the URL gone reports WA_ERR_MEDIA_EXPIRED so that the caller can).
+ * (blobs are held in memory, bounded per type by wa_media_max()), answer
+ * other devices' media retry requests (only a phone does).
  *
  * Invariants: nothing from the network is used before its checks pass; a
  * blob larger than its type's limit is refused before it is buffered
@@ -272,6 +278,66 @@ int wa_media_ref_from(const struct wa_content *c, struct wa_media_ref *ref);
  */
 void wa_media_fill(struct wa_content *c, const struct wa_media_upload *up,
     int64_t now_s);
+
+/* --- Media retry -------------------------------------------------------- */
+
+#define WA_MEDIA_RETRY_INFO	"WhatsApp Media Retry Notification"
+/* How long we wait for the phone's answer (it may be offline). */
+#define WA_MEDIA_RETRY_TIMEOUT_MS 60000
+/* Retries waiting for an answer at once. */
+#define WA_MEDIA_RETRY_MAX	64
+/* MediaRetryNotification.result values. */
+#define WA_MEDIA_RETRY_RESULT_SUCCESS 1
+
+/* The message whose media we ask for (strings borrowed for the call). */
+struct wa_media_msg {
+	const char	*id;
+	const char	*chat;		/* 1:1: the other account; a group */
+	int		 from_me;
+	const char	*participant;	/* groups: the sender; else NULL */
+};
+
+/*
+ * <receipt id to=<own account> type="server-error"><encrypt><enc_p/>
+ * <enc_iv/></encrypt><rmr jid from_me [participant]/></receipt>, own the
+ * account JID without device.  *out owned.  Errors: WA_ERR_BAD_JID,
+ * U_ERR_INVALID (no id).
+ */
+int wa_media_retry_receipt(const struct wa_media_msg *msg, const char *own,
+    const uint8_t media_key[WA_MEDIA_KEY_LEN], struct wa_node **out);
+/* The id of a <notification type="mediaretry">, or NULL if n is not one. */
+const char *wa_media_retry_id(const struct wa_node *n);
+/*
+ * Decrypt a mediaretry notification with the message's media key: on
+ * success *direct_path (owned) is the re-uploaded file's.  Errors:
+ * WA_ERR_MEDIA_MALFORMED (parts missing or not a MediaRetryNotification
+ * for this id), WA_ERR_MEDIA_MAC (does not decrypt: another key),
+ * WA_ERR_MEDIA_RETRY (an <error code> or a result other than success;
+ * *code set to the error code or result).
+ */
+int wa_media_retry_parse(const struct wa_node *n,
+    const uint8_t media_key[WA_MEDIA_KEY_LEN], char **direct_path,
+    int *code);
+
+/* err 0 with the new direct path (borrowed), or an error. */
+typedef void (*wa_media_retry_fn)(void *arg, int err,
+    const char *direct_path);
+/*
+ * Ask the sender's phone to re-upload msg's media; cb gets the new direct
+ * path (download it with the same key and hashes).  Errors through cb:
+ * WA_ERR_MEDIA_RETRY, WA_ERR_MEDIA_MAC, WA_ERR_MEDIA_MALFORMED,
+ * WA_ERR_TIMEOUT (no answer in WA_MEDIA_RETRY_TIMEOUT_MS).  Returns 0 or,
+ * cb not called, U_ERR_INVALID, WA_ERR_BAD_JID, WA_ERR_NOT_CONNECTED,
+ * U_ERR_TOO_BIG (WA_MEDIA_RETRY_MAX pending).
+ */
+int wa_media_retry(struct wa_media *m, const struct wa_media_msg *msg,
+    const uint8_t media_key[WA_MEDIA_KEY_LEN], wa_media_retry_fn cb,
+    void *arg);
+/*
+ * Feed a stanza from the client's on_node: 1 if it was a mediaretry
+ * notification (acked; a pending retry's callback runs), else 0.
+ */
+int wa_media_handle_node(struct wa_media *m, const struct wa_node *n);
 
 /* The download URL for host (owned).  Exposed for the unit tests. */
 char *wa_media_download_url(const char *host, const char *direct_path,

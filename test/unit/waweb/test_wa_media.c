@@ -17,6 +17,7 @@
 #include "waweb/errors.h"
 #include "waweb/media.h"
 #include "waweb/node.h"
+#include "proto/mmsretry.pb-c.h"
 
 struct vec {
 	enum wa_media_type type;
@@ -500,6 +501,126 @@ TEST(test_wa_media_content_glue)
 	wa_content_free(&c);
 	wa_content_free(&d);
 	wa_media_enc_free(&e);
+}
+
+/* What the sender's phone answers: the notification for id, encrypted
+ * under key, with result and path. */
+static struct wa_node *
+phone_answer(const char *id, const uint8_t key[32], const char *nid,
+    int result, const char *path)
+{
+	Wa__MmsRetryNotification rn = WA__MMS_RETRY_NOTIFICATION__INIT;
+	struct wa_node *n = wa_node_new("notification"), *enc, *c;
+	uint8_t rk[32], iv[12], pt[512], ct[512 + 16];
+	size_t len;
+
+	rn.stanza_id = (char *)nid;
+	rn.has_result = 1;
+	rn.result = result;
+	rn.direct_path = (char *)path;
+	len = wa__mms_retry_notification__pack(&rn, pt);
+	cry_hkdf_sha256(NULL, 0, key, 32, "WhatsApp Media Retry Notification",
+	    33, rk, 32);
+	memset(iv, 7, sizeof(iv));
+	cry_aes_gcm_encrypt(rk, iv, id, strlen(id), pt, len, ct);
+	wa_node_set_attr(n, "id", id);
+	wa_node_set_attr(n, "type", "mediaretry");
+	c = wa_node_new("rmr");
+	wa_node_set_attr(c, "jid", "1@s.whatsapp.net");
+	wa_node_set_attr(c, "from_me", "false");
+	wa_node_add_child(n, c);
+	enc = wa_node_new("encrypt");
+	c = wa_node_new("enc_p");
+	wa_node_set_bytes(c, ct, len + 16);
+	wa_node_add_child(enc, c);
+	c = wa_node_new("enc_iv");
+	wa_node_set_bytes(c, iv, sizeof(iv));
+	wa_node_add_child(enc, c);
+	wa_node_add_child(n, enc);
+	return n;
+}
+
+TEST(test_wa_media_retry_receipt_and_answer)
+{
+	const struct wa_media_msg msg = {
+		.id = "3EB0AAAABBBBCCCCDDDDEE", .chat = "33612345678@s.whatsapp.net",
+		.from_me = 0, .participant = NULL,
+	};
+	struct wa_node *rc = NULL, *n, *enc, *p, *iv, *rmr;
+	Wa__MmsServerErrorReceipt *ser;
+	uint8_t key[32], rk[32], pt[256];
+	char *path = NULL;
+	int code = 0;
+
+	memset(key, 0x5a, sizeof(key));
+	REQUIRE(wa_media_retry_receipt(&msg, "33600000001:7@s.whatsapp.net",
+	    key, &rc) == 0);
+	CHECK_EQ_STR(rc->tag, "receipt");
+	CHECK_EQ_STR(wa_node_attr(rc, "type"), "server-error");
+	CHECK_EQ_STR(wa_node_attr(rc, "id"), msg.id);
+	REQUIRE((rmr = wa_node_child(rc, "rmr")) != NULL);
+	CHECK_EQ_STR(wa_node_attr(rmr, "from_me"), "false");
+	CHECK(wa_node_attr(rmr, "participant") == NULL);
+	/* The phone opens it: GCM under the retry key, the id as AAD. */
+	REQUIRE((enc = wa_node_child(rc, "encrypt")) != NULL);
+	REQUIRE((p = wa_node_child(enc, "enc_p")) != NULL);
+	REQUIRE((iv = wa_node_child(enc, "enc_iv")) != NULL && iv->len == 12);
+	REQUIRE(p->len > 16 && p->len < sizeof(pt));
+	cry_hkdf_sha256(NULL, 0, key, 32, "WhatsApp Media Retry Notification",
+	    33, rk, 32);
+	REQUIRE(cry_aes_gcm_decrypt(rk, iv->bytes, msg.id, strlen(msg.id),
+	    p->bytes, p->len, pt) == 0);
+	ser = wa__mms_server_error_receipt__unpack(NULL, p->len - 16, pt);
+	REQUIRE(ser != NULL);
+	CHECK_EQ_STR(ser->stanza_id, msg.id);
+	wa__mms_server_error_receipt__free_unpacked(ser, NULL);
+	wa_node_free(rc);
+
+	/* The answers. */
+	n = phone_answer(msg.id, key, msg.id, 1, "/v/new.enc?x=2");
+	CHECK_EQ_STR(wa_media_retry_id(n), msg.id);
+	REQUIRE(wa_media_retry_parse(n, key, &path, &code) == 0);
+	CHECK_EQ_STR(path, "/v/new.enc?x=2");
+	free(path);
+	path = NULL;
+	key[0] ^= 1;
+	CHECK_EQ_INT(wa_media_retry_parse(n, key, &path, &code),
+	    WA_ERR_MEDIA_MAC);
+	key[0] ^= 1;
+	wa_node_free(n);
+	n = phone_answer(msg.id, key, msg.id, 2, NULL);
+	CHECK_EQ_INT(wa_media_retry_parse(n, key, &path, &code),
+	    WA_ERR_MEDIA_RETRY);
+	CHECK_EQ_INT(code, 2);
+	wa_node_free(n);
+	/* An answer about another message, or a path that is no path. */
+	n = phone_answer(msg.id, key, "3EB0OTHER", 1, "/v/x.enc");
+	CHECK_EQ_INT(wa_media_retry_parse(n, key, &path, &code),
+	    WA_ERR_MEDIA_MALFORMED);
+	wa_node_free(n);
+	n = phone_answer(msg.id, key, msg.id, 1, "https://evil/x");
+	CHECK_EQ_INT(wa_media_retry_parse(n, key, &path, &code),
+	    WA_ERR_MEDIA_MALFORMED);
+	wa_node_free(n);
+	/* <error code="2"/>: not on the phone any more. */
+	n = wa_node_new("notification");
+	wa_node_set_attr(n, "id", msg.id);
+	wa_node_set_attr(n, "type", "mediaretry");
+	wa_node_add_child(n, wa_node_new("rmr"));
+	p = wa_node_new("error");
+	wa_node_set_attr(p, "code", "2");
+	wa_node_add_child(n, p);
+	code = 0;
+	CHECK_EQ_INT(wa_media_retry_parse(n, key, &path, &code),
+	    WA_ERR_MEDIA_RETRY);
+	CHECK_EQ_INT(code, 2);
+	wa_node_free(n);
+	CHECK(path == NULL);
+	/* Not a mediaretry notification. */
+	n = wa_node_new("notification");
+	wa_node_set_attr(n, "type", "devices");
+	CHECK(wa_media_retry_id(n) == NULL);
+	wa_node_free(n);
 }
 
 TEST_MAIN()
