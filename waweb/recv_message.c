@@ -32,6 +32,17 @@
 /* "<from>|<participant>|<id>" of a handled message. */
 #define DEDUP_KEY_MAX (2 * WA_JID_STR_MAX + 72)
 
+/* A message decrypted but not stored by the caller (on_message failed):
+ * its plaintext, kept for the redelivery (the Signal message key is used
+ * up by then). */
+struct unstored {
+	struct unstored		*next;
+	char			 key[DEDUP_KEY_MAX];
+	uint8_t			*payload;	/* owned */
+	size_t			 len;
+	struct wa_jid		 chat;
+};
+
 struct wa_msg_receiver {
 	struct wa_client		*c;	/* borrowed */
 	struct wa_signal		*sig;	/* borrowed */
@@ -39,6 +50,8 @@ struct wa_msg_receiver {
 	void				*arg;
 	char				(*seen)[DEDUP_KEY_MAX];	/* owned ring */
 	size_t				 seen_next;
+	struct unstored			*unstored;	/* owned, newest first */
+	size_t				 nunstored, unstored_bytes;
 };
 
 struct wa_msg_receiver *
@@ -58,8 +71,15 @@ wa_msg_receiver_new(struct wa_client *c, struct wa_signal *sig,
 void
 wa_msg_receiver_free(struct wa_msg_receiver *r)
 {
+	struct unstored *u, *nx;
+
 	if (r == NULL)
 		return;
+	for (u = r->unstored; u != NULL; u = nx) {
+		nx = u->next;
+		free(u->payload);
+		free(u);
+	}
 	free(r->seen);
 	free(r);
 }
@@ -323,19 +343,11 @@ take_skdm(struct wa_signal *sig, const struct wa_msg_event *ev,
 		    ev->sender.device, ev->chat.user, u_strerror(e));
 }
 
-int
-wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
-    struct wa_msg_event *ev, uint8_t **payload, char **text)
+/* The envelope of a message stanza into *ev (no decryption). */
+static int
+envelope(const struct wa_node *n, struct wa_msg_event *ev)
 {
 	struct wa_jid rcpt, from;
-	uint8_t *pt = NULL, *best = NULL;
-	const uint8_t *inner, *sk;
-	const char *dest, *g;
-	char *t = NULL, *d = NULL;
-	size_t ptlen, bestlen = 0, ilen, dlen, sklen, glen, i, tried = 0;
-	uint64_t v64;
-	int err = WA_ERR_MSG_MALFORMED, e, other;
-	char gid[WA_JID_STR_MAX], addr[WA_SIGNAL_ADDR_MAX];
 
 	memset(ev, 0, sizeof(*ev));
 	ev->id = wa_node_attr(n, "id");
@@ -375,6 +387,25 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 	ev->push_name = wa_node_attr(n, "notify");
 	ev->type = wa_node_attr(n, "type");
 	ev->edit = wa_node_attr(n, "edit");
+	return 0;
+}
+
+int
+wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
+    struct wa_msg_event *ev, uint8_t **payload, char **text)
+{
+	uint8_t *pt = NULL, *best = NULL;
+	const uint8_t *inner, *sk;
+	const char *dest, *g;
+	char *t = NULL, *d = NULL;
+	size_t ptlen, bestlen = 0, ilen, dlen, sklen, glen, i, tried = 0;
+	uint64_t v64;
+	int err = WA_ERR_MSG_MALFORMED, e, other;
+	char gid[WA_JID_STR_MAX], addr[WA_SIGNAL_ADDR_MAX];
+
+	memset(ev, 0, sizeof(*ev));
+	if ((e = envelope(n, ev)) != 0)
+		return e;
 	wa_jid_format(&ev->chat, gid, sizeof(gid));
 	for (i = 0; i < n->nchildren && tried < WA_MSG_MAX_ENCS; i++) {
 		const struct wa_node *enc = n->children[i];
@@ -511,6 +542,50 @@ own_account(const struct wa_device *dev, const struct wa_jid *j)
 	    wa_jid_same_user(&o, j);
 }
 
+static struct unstored *
+unstored_take(struct wa_msg_receiver *r, const char *key)
+{
+	struct unstored **pp, *u;
+
+	for (pp = &r->unstored; (u = *pp) != NULL; pp = &u->next)
+		if (strcmp(u->key, key) == 0) {
+			*pp = u->next;
+			r->nunstored--;
+			r->unstored_bytes -= u->len;
+			return u;
+		}
+	return NULL;
+}
+
+/* Keep u (owned), dropping the oldest beyond the limits. */
+static void
+unstored_put(struct wa_msg_receiver *r, struct unstored *u)
+{
+	struct unstored **pp;
+
+	if (u->len > WA_MSG_UNSTORED_BYTES) {
+		free(u->payload);
+		free(u);
+		return;
+	}
+	u->next = r->unstored;
+	r->unstored = u;
+	r->nunstored++;
+	r->unstored_bytes += u->len;
+	while (r->nunstored > WA_MSG_UNSTORED_MAX ||
+	    r->unstored_bytes > WA_MSG_UNSTORED_BYTES) {
+		for (pp = &r->unstored; (*pp)->next != NULL; pp = &(*pp)->next)
+			;
+		r->nunstored--;
+		r->unstored_bytes -= (*pp)->len;
+		log_warnx("wa: message plaintext dropped from the unstored "
+		    "buffer (%s)", (*pp)->key);
+		free((*pp)->payload);
+		free(*pp);
+		*pp = NULL;
+	}
+}
+
 int
 wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
     const struct wa_node *n)
@@ -518,8 +593,9 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 	struct wa_msg_event ev;
 	const struct wa_device *dev = wa_client_device(r->c);
 	struct wa_node *rc;
+	struct unstored *held;
 	uint8_t *payload = NULL;
-	char *text = NULL, key[DEDUP_KEY_MAX];
+	char *text = NULL, *dest = NULL, key[DEDUP_KEY_MAX];
 	int err, ret;
 
 	if (strcmp(n->tag, "message") != 0)
@@ -531,7 +607,28 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 		wa_client_send_ack(r->c, n);
 		return 1;
 	}
-	err = wa_msg_open(r->sig, n, &ev, &payload, &text);
+	if ((held = unstored_take(r, key)) != NULL &&
+	    envelope(n, &ev) == 0 &&
+	    wa_msg_payload_text(held->payload, held->len, &text, &dest) == 0) {
+		/* Decrypted before, the caller could not store it then. */
+		free(dest);
+		payload = held->payload;
+		held->payload = NULL;
+		ev.payload = payload;
+		ev.payload_len = held->len;
+		ev.text = text;
+		ev.chat = held->chat;
+		free(held);
+		held = NULL;
+		err = 0;
+	} else {
+		if (held != NULL) {
+			free(held->payload);
+			free(held);
+			held = NULL;
+		}
+		err = wa_msg_open(r->sig, n, &ev, &payload, &text);
+	}
 	if (err == WA_ERR_MSG_MALFORMED && (ev.id == NULL ||
 	    !wa_jid_is_user(&ev.sender))) {
 		/* Status, newsletters, broadcasts, or junk: not ours to
@@ -569,8 +666,16 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 		rc = wa_msg_receipt_node(n, ev.from_me);
 		wa_client_send_node(r->c, rc);
 		wa_client_send_ack(r->c, n);
-	} else
+	} else {
 		log_info("wa: message %s not stored: left unacked", ev.id);
+		held = u_calloc(1, sizeof(*held));
+		snprintf(held->key, sizeof(held->key), "%s", key);
+		held->payload = payload;
+		held->len = ev.payload_len;
+		held->chat = ev.chat;
+		payload = NULL;
+		unstored_put(r, held);
+	}
 	free(payload);
 	free(text);
 	return 1;

@@ -24,7 +24,12 @@
  * used (WA_ERR_SIG_DUPLICATE: we decrypted and stored it in an earlier
  * run, but the ack was lost) is acked too, without an event and without a
  * retry receipt: the caller has it.  Across restarts the caller's own
- * store answers (WA_MSG_HAVE_IT).
+ * store answers (WA_MSG_HAVE_IT).  A message the caller could not store
+ * (on_message failed) is left unacked and its plaintext kept in memory
+ * (at most WA_MSG_UNSTORED_MAX messages, WA_MSG_UNSTORED_BYTES bytes): its
+ * redelivery at the next login of this process is handed over again from
+ * there, since its Signal message key is used up.  After a restart that
+ * plaintext is gone (whatsmeow keeps it in a table, whatsmeow_event_buffer).
  *
  * A message we cannot decrypt is reported (on_undecryptable), a retry
  * receipt asks the sender to encrypt again (first attempt, without our
@@ -54,6 +59,9 @@ struct wa_node;
 #define WA_MSG_MAX_ENCS 8
 /* Recently handled messages remembered against redeliveries. */
 #define WA_MSG_DEDUP_MAX 1024
+/* Plaintexts kept for messages the caller could not store. */
+#define WA_MSG_UNSTORED_MAX 64
+#define WA_MSG_UNSTORED_BYTES (4u * 1024 * 1024)
 /* on_message's "I already have this one": receipt and ack, no more. */
 #define WA_MSG_HAVE_IT 1
 

@@ -5,7 +5,7 @@
  * same Signal store) the Signal layer recognises the used message key and
  * the stanza is acked without an event and without being called
  * undecryptable; WA_MSG_HAVE_IT counts as handled; a caller that could
- * not store it gets it again.  The receiver runs on a client that is not
+ * not store it gets it again at the redelivery, from the kept plaintext.  The receiver runs on a client that is not
  * connected (what it sends is dropped).
  */
 #include <stdlib.h>
@@ -157,6 +157,17 @@ TEST(test_wa_msg_redelivery_reaches_caller_once)
 	CHECK_EQ_INT(wa_msg_receiver_handle_node(r, m3), 1);
 	CHECK_EQ_INT(k.messages, 3);
 	CHECK_EQ_STR(k.last, "third");
+	/* Its redelivery (same process, next login): the Signal key is used
+	 * up, the kept plaintext is handed over again. */
+	k.ret = 0;
+	k.last[0] = '\0';
+	CHECK_EQ_INT(wa_msg_receiver_handle_node(r, m3), 1);
+	CHECK_EQ_INT(k.messages, 4);
+	CHECK_EQ_STR(k.last, "third");
+	CHECK_EQ_INT(k.undecryptable, 0);
+	/* Stored now: a third delivery is a duplicate. */
+	CHECK_EQ_INT(wa_msg_receiver_handle_node(r, m3), 1);
+	CHECK_EQ_INT(k.messages, 4);
 	wa_msg_receiver_free(r);
 
 	wa_node_free(m1);
