@@ -2,15 +2,15 @@
  * net_wa_group.c: the WhatsApp side's groups, chat states and chat info
  * (bridge/net.h slots chat_info, list_groups, create_group, set_name,
  * set_topic, set_avatar, members, invite_link, join_link, leave,
- * set_typing; events on_group and on_typing) on waweb/group.h and
- * waweb/presence.h.
+ * set_typing, resolve; events on_group and on_typing) on waweb/group.h,
+ * waweb/presence.h and waweb/usync.h.
  *
  * JIDs cross to the core as strings: groups "<id>@g.us"; users as
  * "<digits>@s.whatsapp.net" when the server named the phone number
  * (phone_number / participant_pn), else the JID as sent (a LID).
  *
  * Does not: invite_user (needs a GroupInviteMessage send, content.c and
- * send_message.c), resolve (usync contact query), DM contact names or
+ * send_message.c), DM contact names or
  * avatars (chat_info of a DM answers the JID only), the group picture
  * bytes (chat_info gives no avatar; AVATAR events say "fetch again").
  *
@@ -35,6 +35,7 @@
 #include "waweb/node.h"
 #include "waweb/presence.h"
 #include "waweb/store.h"
+#include "waweb/usync.h"
 
 /* Users in one members / create call (a group holds at most 1024). */
 #define NW_GROUP_MAX_USERS WA_GROUP_MAX_PARTICIPANTS
@@ -779,4 +780,53 @@ br__nw_set_typing(struct br_net_login *l, const char *chat,
 	    WA_CHAT_PAUSED);
 	return r == 0 ? 0 : r == U_ERR_INVALID ? U_ERR_INVALID :
 	    BR_ERR_NET_FAILED;
+}
+
+static void
+on_resolved(void *arg, int err, int code, const struct wa_usync_contact *c,
+    size_t n)
+{
+	struct call *k = arg;
+	struct br_net_result r;
+	jidstr user;
+
+	if (err != 0 || n != 1) {
+		call_fail(k, err != 0 ? err : WA_ERR_BAD_NODE, code);
+		call_free(k);
+		return;
+	}
+	user[0] = '\0';
+	if (c[0].on_whatsapp && c[0].has_pn)
+		wa_jid_format(&c[0].pn, user, sizeof(user));
+	else if (c[0].on_whatsapp && c[0].has_lid)
+		wa_jid_format(&c[0].lid, user, sizeof(user));
+	memset(&r, 0, sizeof(r));
+	r.user = user;
+	call_ok(k, &r);
+	call_free(k);
+}
+
+int
+br__nw_resolve(struct br_net_login *l, const char *phone,
+    br_net_done_fn done, void *arg)
+{
+	struct wa_client *c = client_of(l);
+	char digits[BR_NET_PHONE_MAX + 1], plus[BR_NET_PHONE_MAX + 2];
+	const char *pv[1] = { digits };
+	struct call *k;
+	int r;
+
+	if (c == NULL)
+		return BR_ERR_NET_FAILED;
+	if (phone == NULL)
+		return U_ERR_INVALID;
+	/* net.h takes "+33…" or bare digits; the cleaner wants the '+'. */
+	if (phone[0] != '+' && strlen(phone) < sizeof(plus) - 1) {
+		snprintf(plus, sizeof(plus), "+%s", phone);
+		phone = plus;
+	}
+	if ((r = br_net_phone_clean(phone, digits)) != 0)
+		return r;
+	k = call_new(l, done, arg);
+	return started(k, wa_usync_contacts(c, pv, 1, on_resolved, k));
 }

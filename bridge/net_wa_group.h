@@ -57,5 +57,8 @@ int br__nw_join_link(struct br_net_login *l, const char *link,
     br_net_done_fn done, void *arg);
 int br__nw_leave(struct br_net_login *l, const char *chat,
     br_net_done_fn done, void *arg);
+/* Is phone on WhatsApp: r->user "<digits>@s.whatsapp.net" or "". */
+int br__nw_resolve(struct br_net_login *l, const char *phone,
+    br_net_done_fn done, void *arg);
 
 #endif

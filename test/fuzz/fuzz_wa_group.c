@@ -4,7 +4,8 @@
  * node (with or without the frame flag byte); the node and each of its
  * children go through wa_group_parse_notification, wa_group_parse_info,
  * wa_group_parse_list, wa_group_parse_participants (each action),
- * wa_group_parse_invite, wa_group_parse_join and wa_presence_parse; the
+ * wa_group_parse_invite, wa_group_parse_join, wa_presence_parse and
+ * wa_usync_parse_contacts; the
  * raw input, as a string, through wa_group_invite_code.  Every call must
  * return 0 or an error; nothing may crash or leak.
  *
@@ -26,6 +27,7 @@
 #include "waweb/group.h"
 #include "waweb/node.h"
 #include "waweb/presence.h"
+#include "waweb/usync.h"
 
 /* Inputs past this are not more interesting, only slower. */
 #define FUZZ_MAX_INPUT ((size_t)256 << 10)
@@ -39,6 +41,8 @@ parse_all(const struct wa_node *n)
 	struct wa_group_info *info = NULL, **list = NULL;
 	struct wa_group_participant *ps = NULL;
 	struct wa_presence_event pe;
+	static const char *const phones[2] = { "+33612345678", "15550001111" };
+	struct wa_usync_contact uc[2];
 	char buf[sizeof(WA_GROUP_INVITE_PREFIX) + WA_GROUP_MAX_TOKEN + 1];
 	struct wa_jid g;
 	size_t k, np = 0;
@@ -57,6 +61,7 @@ parse_all(const struct wa_node *n)
 	(void)wa_group_parse_invite(n, buf, sizeof(buf));
 	(void)wa_group_parse_join(n, &g, &pending);
 	(void)wa_presence_parse(n, &pe);
+	(void)wa_usync_parse_contacts(n, phones, 2, uc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

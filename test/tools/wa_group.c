@@ -36,6 +36,8 @@
  *   typing <jid> composing|recording|paused   RESULT typing ok
  *   presence available|unavailable <name>     RESULT presence ok
  *   subscribe <jid>                  RESULT subscribe ok
+ *   resolve <phone>                  RESULT resolve ok <pn jid|-> <lid|->
+ *                                    (waweb/usync.h; "-" "-": not on it)
  *   quit                             exit 0 (also at end of input)
  * A failed command prints "RESULT <cmd> fail <error> <code>" and the tool
  * goes on.
@@ -64,6 +66,7 @@
 #include "waweb/group.h"
 #include "waweb/node.h"
 #include "waweb/presence.h"
+#include "waweb/usync.h"
 
 #define LINE_MAX_LEN 4096
 #define MAX_JIDS 64
@@ -249,6 +252,24 @@ on_join(void *arg, int err, int code, const struct wa_jid *g, int pending)
 	done(t);
 }
 
+static void
+on_resolved(void *arg, int err, int code, const struct wa_usync_contact *c,
+    size_t n)
+{
+	struct tool *t = arg;
+	char a[WA_JID_STR_MAX], b[WA_JID_STR_MAX];
+
+	if (err != 0 || n != 1)
+		fail_line(t, err, code);
+	else
+		printf("RESULT resolve ok %s %s\n",
+		    c[0].on_whatsapp && c[0].has_pn ?
+		    wa_jid_format(&c[0].pn, a, sizeof(a)) : "-",
+		    c[0].on_whatsapp && c[0].has_lid ?
+		    wa_jid_format(&c[0].lid, b, sizeof(b)) : "-");
+	done(t);
+}
+
 /* description: the current id first, then the change. */
 static void
 on_desc_info(void *arg, int err, int code, const struct wa_group_info *g)
@@ -346,7 +367,11 @@ run(struct tool *t, char *line)
 		r = wa_group_list(t->client, on_list, t);
 	else if (strcmp(cmd, "join") == 0 && a1 != NULL)
 		r = wa_group_join_link(t->client, a1, on_join, t);
-	else if (strcmp(cmd, "linkinfo") == 0 && a1 != NULL)
+	else if (strcmp(cmd, "resolve") == 0 && a1 != NULL) {
+		const char *pv[1] = { a1 };
+
+		r = wa_usync_contacts(t->client, pv, 1, on_resolved, t);
+	} else if (strcmp(cmd, "linkinfo") == 0 && a1 != NULL)
 		r = wa_group_link_info(t->client, a1, on_info, t);
 	else if (strcmp(cmd, "create") == 0 && a1 != NULL && rest != NULL) {
 		n = strcmp(a1, "-") == 0 ? 0 : parse_jids(a1, jids, MAX_JIDS);

@@ -32,6 +32,8 @@
 #                              the metadata says so
 #   wa50_picture               ponton sets the group picture: wasim stores
 #                              the bytes, whatsmeow sees the picture event
+#   wa50_resolve               usync contact queries: two numbers on
+#                              WhatsApp (PN and LID), one not
 #   wa50_chatstates_in         Baileys composing, whatsmeow recording (1:1)
 #                              and Baileys composing in the group reach
 #                              ponton as chat-state events
@@ -348,6 +350,21 @@ if ok picture && [ -n "$pid" ] &&
 	pass wa50_picture
 else
 	fail wa50_picture "'$LINE'"
+fi
+
+# Is a number on WhatsApp (usync contact query): a paired peer, the
+# device-less refusing account, an unknown number.
+p "resolve +$B"
+r1=$LINE
+p "resolve $R"
+r2=$LINE
+p "resolve +33699999999"
+if [ "$r1" = "RESULT resolve ok $BJID $BL@lid" ] &&
+    [ "$r2" = "RESULT resolve ok $RJID $(lid_of $R)@lid" ] &&
+    [ "$LINE" = "RESULT resolve ok - -" ]; then
+	pass wa50_resolve
+else
+	fail wa50_resolve "'$r1' '$r2' '$LINE'"
 fi
 
 # --- Chat states and presence -------------------------------------------------------
