@@ -612,6 +612,11 @@ dec_protocol(const Wa__E2EProtocolMessage *pm, struct wa_content *c)
 		em = unwrap(pm->edited_message, NULL);
 		if ((r = sdup(text_of(em), &c->text)) != 0)
 			return r;
+		c->edit_type = em == NULL ? WA_CONTENT_TEXT :
+		    em->image_message != NULL ? WA_CONTENT_IMAGE :
+		    em->video_message != NULL || em->ptv_message != NULL ?
+		    WA_CONTENT_VIDEO : em->document_message != NULL ?
+		    WA_CONTENT_DOCUMENT : WA_CONTENT_TEXT;
 		if (em != NULL && (r = context_copy(context_of(em), c)) != 0)
 			return r;
 		c->timestamp_ms = pm->timestamp_ms;
@@ -1238,7 +1243,28 @@ enc_content(const struct wa_content *c, struct enc *e, Wa__E2EMessage *m)
 		if ((r = enc_key(&c->key, &e->key)) != 0)
 			return r;
 		wa__e2_emessage__init(&e->inner);
-		if ((r = enc_text(c->text, c, e, &e->inner)) != 0)
+		switch ((int)c->edit_type) {
+		case WA_CONTENT_IMAGE:
+		case WA_CONTENT_VIDEO:
+		case WA_CONTENT_DOCUMENT: {
+			/* A caption edit: the media message with its new
+			 * caption (a shallow copy, only read). */
+			struct wa_content cap = *c;
+
+			cap.kind = c->edit_type;
+			if (c->text == NULL)
+				return WA_ERR_INVALID;
+			r = enc_media(&cap, e, &e->inner);
+			break;
+		}
+		case 0:
+		case WA_CONTENT_TEXT:
+			r = enc_text(c->text, c, e, &e->inner);
+			break;
+		default:
+			r = WA_ERR_INVALID;
+		}
+		if (r != 0)
 			return r;
 		wa__e2_eprotocol_message__init(&e->proto);
 		e->proto.key = &e->key;

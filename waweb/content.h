@@ -194,6 +194,10 @@ struct wa_content {
 	/* Reaction, edit, revoke, poll vote: the message acted on. */
 	struct wa_content_key key;
 	int64_t	 timestamp_ms;		/* reaction / edit / vote sender time */
+	/* EDIT: what the new content is: TEXT (or 0), or IMAGE, VIDEO,
+	 * DOCUMENT for a caption edit (text is the new caption; the media
+	 * fields set in media are sent along). */
+	enum wa_content_type edit_type;
 	/* deviceSentMessage.destinationJid when the payload was a copy from
 	 * another device of ours; owned, NULL otherwise. */
 	char	*dest;

@@ -361,6 +361,35 @@ TEST(test_wa_content_reaction_edit_revoke_round_trip)
 	CHECK(a.mediatype == NULL);
 	wa_content_free(&c);
 
+	/* A caption edit keeps its media kind both ways. */
+	memset(&c, 0, sizeof(c));
+	c.kind = WA_CONTENT_EDIT;
+	c.edit_type = WA_CONTENT_IMAGE;
+	set_key(&c, "111@s.whatsapp.net", "3EB0000000000000000004", 1);
+	c.text = strdup("new caption");
+	c.media.mimetype = strdup("image/jpeg");
+	{
+		struct wa_content d;
+		uint8_t *p;
+		size_t n;
+
+		REQUIRE(wa_content_encode(&c, &p, &n) == 0);
+		REQUIRE(wa_content_decode(p, n, &d) == 0);
+		free(p);
+		CHECK_EQ_INT(d.kind, WA_CONTENT_EDIT);
+		CHECK_EQ_INT(d.edit_type, WA_CONTENT_IMAGE);
+		CHECK_EQ_STR(d.text, "new caption");
+		wa_content_free(&d);
+	}
+	c.edit_type = WA_CONTENT_STICKER;
+	{
+		uint8_t *p;
+		size_t n;
+
+		CHECK_EQ_INT(wa_content_encode(&c, &p, &n), WA_ERR_INVALID);
+	}
+	wa_content_free(&c);
+
 	memset(&c, 0, sizeof(c));
 	c.kind = WA_CONTENT_REVOKE;
 	set_key(&c, "111@s.whatsapp.net", "3EB0000000000000000003", 1);
