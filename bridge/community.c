@@ -33,6 +33,7 @@
 
 #include "bridge/bridge.h"
 #include "bridge/community.h"
+#include "bridge/community_int.h"
 #include "bridge/ids.h"
 #include "bridge/portal.h"
 #include "bridge/store.h"
@@ -44,33 +45,12 @@
 /* Windows of the rate limits. */
 #define MINUTE_MS	(60u * 1000u)
 #define DAY_MS		((uint64_t)24 * 3600 * 1000)
-/* Groups created by `!am whatsapp` remembered (no welcome there); a ring:
- * older ones are forgotten, which only risks one extra welcome. */
-#define CREATED_MAX	64
 /* Room state events read for the method-2 checks; a room with more is
  * refused rather than scanned without bound. */
 #define ROOM_STATE_MAX	5000
 /* Power level asked of members and given to the invited member. */
 #define PL_ADMIN	100
 
-struct br_community {
-	struct br_bridge	*br;		/* borrowed */
-	const struct br_config	*cfg;		/* borrowed */
-	enum br_lang		 lang;
-	const char		*prefix;	/* borrowed (config) */
-	struct br_rate		 cmd_rate;	/* per sender / group, minute */
-	struct br_rate		 add_member;	/* per member, day */
-	struct br_rate		 add_all;	/* whole bridge, day */
-	struct br_rate		 welcome;	/* per group, day, 1 */
-	char			*created[CREATED_MAX];	/* owned ring */
-	size_t			 created_next;
-	uint64_t		(*now)(void *);
-	void			*now_arg;
-	unsigned		 jobs;		/* live, for logs and tests */
-	struct job		*job_list;	/* owned: live jobs (freed at
-						 * br_community_free if the
-						 * sides dropped them) */
-};
 
 enum job_kind { JOB_M1, JOB_M2, JOB_ADD, JOB_RESET, JOB_CBOT_JOIN };
 
@@ -1176,8 +1156,15 @@ h_wa_message(void *arg, struct br_net_login *l,
 	struct br_am_cmd cmd;
 	char key[BR_RATE_KEY_MAX + 1];
 
+	if (!is_relay(c, l))
+		return 0;
+	/* Our own account's messages from elsewhere: the phone is alive
+	 * (an approximation: another companion of the account counts too). */
+	if (m->from_me && m->ts_ms > 0)
+		(void)br_community_phone_seen(c, login_id(c, l),
+		    (int64_t)(m->ts_ms / 1000));
 	if (!m->is_group || m->chat == NULL || m->c.kind != BR_NET_KIND_TEXT ||
-	    m->c.text == NULL || !is_relay(c, l))
+	    m->c.text == NULL)
 		return 0;
 	br_am_parse(c->prefix, m->c.text, &cmd);
 	if (cmd.verb == BR_AM_NONE)
@@ -1371,6 +1358,7 @@ br_community_free(struct br_community *c)
 		return;
 	if (c->br->hooks.arg == c)
 		memset(&c->br->hooks, 0, sizeof(c->br->hooks));
+	br__community_warn_stop(c);
 	/* Jobs whose calls the sides dropped without completing them. */
 	while (c->job_list != NULL)
 		job_free(c->job_list);

@@ -136,6 +136,34 @@ void br_community_free(struct br_community *c);
  * WhatsApp side; NULL if none (or several without configuration). */
 struct br_net_login *br_community_relay_login(struct br_community *c);
 
+/* ---- the phone-inactivity warning (community_warn.c) ----
+ *
+ * WhatsApp unlinks a companion whose phone stays offline for about 14
+ * days.  As mautrix-whatsapp (pkg/connector/phoneping.go: the login
+ * metadata's phone_last_seen, Unix seconds, updated at most once an hour
+ * when the phone is seen; "wa-phone-offline" past 12 days), ponton keeps
+ * phone_last_seen for the relay login and, past 12 days, tells the admins
+ * (the login's owner and every user ID with admin in bridge.permissions)
+ * in their management rooms, at most once a day.
+ */
+#define BR_PHONE_WARN_DAYS	12
+
+/* Whole days since last_seen_s if at least BR_PHONE_WARN_DAYS, else 0
+ * (also 0 when never seen: upstream does not warn then). */
+int br_community_phone_days(int64_t last_seen_s, int64_t now_s);
+/* The phone of login_id was seen at ts_s (a message or receipt from our
+ * own account's phone).  Saved in the login's metadata when it moves by
+ * an hour or more.  0 or a db code. */
+int br_community_phone_seen(struct br_community *c, const char *login_id,
+    int64_t ts_s);
+/* Check now (now_s): warn when due.  The number of rooms warned, or a
+ * negative db code. */
+int br_community_warn_check(struct br_community *c, int64_t now_s);
+/* Check every hour on loop (the first check a minute after start).
+ * Stopped by br_community_free. */
+struct u_loop;
+void br_community_warn_start(struct br_community *c, struct u_loop *loop);
+
 /* For tests: the clock (ms) used by the rate limits; NULL: real time. */
 void br_community_set_clock(struct br_community *c,
     uint64_t (*now_ms)(void *), void *arg);

@@ -21,6 +21,7 @@
  *  - the community bot's invites: a member's accepted, a stranger's
  *    rejected.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1166,6 +1167,73 @@ TEST(community_group_creation_failure_is_reported)
 	settle();
 	CHECK_EQ_INT(count("say", ROOM, "server said no"), 1);
 	CHECK_EQ_INT(br_db_room_is_portal(x.db, ROOM), 0);
+	fx_close(&x);
+}
+
+TEST(community_phone_days)
+{
+	int64_t d = 24 * 3600;
+
+	CHECK_EQ_INT(br_community_phone_days(0, 100 * d), 0);
+	CHECK_EQ_INT(br_community_phone_days(100 * d, 111 * d + 1), 0);
+	CHECK_EQ_INT(br_community_phone_days(100 * d, 112 * d), 12);
+	CHECK_EQ_INT(br_community_phone_days(100 * d, 99 * d), 0);
+	CHECK_EQ_INT(br_community_phone_days(1, INT64_MAX), 100000);
+}
+
+static int64_t
+stored_seen(struct fx *x)
+{
+	struct br_login *l = NULL;
+	json_t *v;
+	int64_t t;
+
+	if (br_store_login_get(x->db, RELAY, &l) != 0)
+		return -1;
+	v = json_object_get(l->metadata, "phone_last_seen");
+	t = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+	br_login_free(l);
+	return t;
+}
+
+TEST(community_phone_warning)
+{
+	struct fx x;
+	struct br_net_message m;
+	int64_t now = 1800000000, d = 24 * 3600;
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	REQUIRE(br_mgmt_db_set(x.db, "@admin:t.test", "!mgmt:t.test") == 0);
+	/* Never seen: no warning (as upstream). */
+	CHECK_EQ_INT(br_community_warn_check(x.c, now), 0);
+	CHECK_EQ_INT(br_community_phone_seen(x.c, RELAY, now - 13 * d), 0);
+	CHECK_EQ_INT(stored_seen(&x), now - 13 * d);
+	/* Moves by an hour at least. */
+	CHECK_EQ_INT(br_community_phone_seen(x.c, RELAY, now - 13 * d + 60),
+	    0);
+	CHECK_EQ_INT(stored_seen(&x), now - 13 * d);
+	CHECK_EQ_INT(br_community_warn_check(x.c, now), 1);
+	settle();
+	CHECK_EQ_INT(count("say", "!mgmt:t.test", "not been seen for 13 "
+	    "days"), 1);
+	/* Once a day. */
+	CHECK_EQ_INT(br_community_warn_check(x.c, now + 3600), 0);
+	CHECK_EQ_INT(br_community_warn_check(x.c, now + d + 1), 1);
+	/* Our own account writes from its phone: seen, no more warnings. */
+	memset(&m, 0, sizeof(m));
+	m.chat = GROUP;
+	m.id = "3EB0Y";
+	m.sender = RELAY "@s.whatsapp.net";
+	m.from_me = 1;
+	m.is_group = 1;
+	m.ts_ms = (uint64_t)(now + 2 * d) * 1000;
+	m.c.kind = BR_NET_KIND_TEXT;
+	m.c.text = "hello from the phone";
+	CHECK_EQ_INT(x.br->hooks.wa_message(x.br->hooks.arg, LOGIN(), &m), 0);
+	CHECK_EQ_INT(stored_seen(&x), now + 2 * d);
+	CHECK_EQ_INT(br_community_warn_check(x.c, now + 3 * d), 0);
+	settle();
+	CHECK_EQ_INT(count("say", "!mgmt:t.test", NULL), 2);
 	fx_close(&x);
 }
 
