@@ -19,7 +19,7 @@
  * Usage: wa_kinds --url URL --db FILE --root-file FILE [--timeout S]
  *          [--to JID] [--send-all] [--expect N] [--vote-received OPTION]
  *          [--vote-as pn|lid] [--dump-dir DIR] [--linger-ms MS]
- *          [--polls-file FILE]
+ *          [--polls-file FILE] [--group-create SUBJECT --member JID...]
  *
  * --send-all sends, to --to, one after the other (each once the previous
  * one is acked, after the offline queue): text with formatting marks,
@@ -33,6 +33,9 @@
  * seen or sent (id, secret, creator, options) are kept there across runs,
  * so that a later run opens votes on them.  --vote-as also picks the
  * account form ponton names itself with as the creator of its own poll.
+ * --group-create: create a group with the --member accounts first
+ * (waweb/group.h; prints GROUP <jid>) and send --send-all there (the
+ * mentions name the first member).
  * Exit 0 when every send was acked and --expect messages (not IGNORED)
  * were received; 1 on a failure or timeout.
  */
@@ -50,6 +53,7 @@
 #include "waweb/client.h"
 #include "waweb/content.h"
 #include "waweb/errors.h"
+#include "waweb/group.h"
 #include "waweb/node.h"
 #include "waweb/recv_message.h"
 #include "waweb/send_message.h"
@@ -80,6 +84,12 @@ struct tool {
 	struct wa_msg_sender	*sender;
 	struct wa_msg_receiver	*receiver;
 	const char		*to;
+	const char		*peer;		/* mentioned: --to, or the first --member */
+	const char		*create;	/* --group-create SUBJECT */
+	const char		*members[8];
+	unsigned		 nmembers;
+	int			 group_pending, create_done;
+	char			 group[WA_JID_STR_MAX];
 	char			 own_pn[WA_JID_STR_MAX];
 	char			 own_lid[WA_JID_STR_MAX];
 	int			 send_all;
@@ -297,13 +307,13 @@ build(struct tool *t, unsigned n, struct wa_content *c)
 		    "plain ünï ✓");
 		return 0;
 	case 1:
-		snprintf(num, sizeof(num), "%s", t->to);
+		snprintf(num, sizeof(num), "%s", t->peer);
 		if ((at = strchr(num, '@')) != NULL)
 			*at = '\0';
 		c->kind = WA_CONTENT_TEXT;
 		c->text = u_asprintf("hello @%s", num);
 		c->mentions = u_calloc(1, sizeof(char *));
-		c->mentions[0] = u_strdup(t->to);
+		c->mentions[0] = u_strdup(t->peer);
 		c->nmentions = 1;
 		return 0;
 	case 2:
@@ -433,7 +443,7 @@ build(struct tool *t, unsigned n, struct wa_content *c)
 	case 20:
 		c->kind = WA_CONTENT_TEXT;
 		c->text = u_strdup("last");
-		c->mentions = strv2(t->to, t->own_pn);
+		c->mentions = strv2(t->peer, t->own_pn);
 		c->nmentions = 2;
 		c->forwarded = 1;
 		return 0;
@@ -503,7 +513,8 @@ send_next(struct tool *t)
 	unsigned n;
 	int r;
 
-	if (t->sending || !t->offline_done || t->sender == NULL)
+	if (t->sending || !t->offline_done || t->sender == NULL ||
+	    t->group_pending)
 		return;
 	if (t->vote_pending && t->vote_option != NULL && t->npolls > 0) {
 		struct poll *p = &t->polls[t->npolls - 1];
@@ -711,11 +722,52 @@ on_connected(void *arg)
 }
 
 static void
+on_created(void *arg, int err, int code, const struct wa_group_info *info)
+{
+	struct tool *t = arg;
+
+	if (err != 0 || info == NULL) {
+		printf("GROUP-FAIL %s %d\n", u_strerror(err), code);
+		quit(t, 1);
+		return;
+	}
+	wa_jid_format(&info->jid, t->group, sizeof(t->group));
+	t->to = t->group;
+	printf("GROUP %s\n", t->group);
+	t->group_pending = 0;
+	send_next(t);
+	check_done(t);
+}
+
+static void
+create_group(struct tool *t)
+{
+	struct wa_jid m[8];
+	unsigned i;
+	int r;
+
+	for (i = 0; i < t->nmembers; i++)
+		if (wa_jid_parse(t->members[i], &m[i]) != 0) {
+			printf("GROUP-FAIL bad member %s\n", t->members[i]);
+			quit(t, 1);
+			return;
+		}
+	t->create_done = 1;
+	if ((r = wa_group_create(t->client, t->create, m, t->nmembers,
+	    on_created, t)) != 0) {
+		printf("GROUP-FAIL %s 0\n", u_strerror(r));
+		quit(t, 1);
+	}
+}
+
+static void
 on_offline(void *arg, unsigned count)
 {
 	struct tool *t = arg;
 
 	t->offline_done = 1;
+	if (t->create != NULL && !t->create_done)
+		create_group(t);
 	send_next(t);
 	check_done(t);
 }
@@ -783,6 +835,8 @@ main(int argc, char **argv)
 		{ "dump-dir", required_argument, NULL, 'D' },
 		{ "linger-ms", required_argument, NULL, 'l' },
 		{ "polls-file", required_argument, NULL, 'P' },
+		{ "group-create", required_argument, NULL, 'g' },
+		{ "member", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wa_client_opts o;
@@ -823,12 +877,21 @@ main(int argc, char **argv)
 		case 'D': t.dump_dir = optarg; break;
 		case 'l': t.linger_ms = (unsigned)atoi(optarg); break;
 		case 'P': t.polls_file = optarg; break;
+		case 'g': t.create = optarg; break;
+		case 'm':
+			if (t.nmembers >= 8)
+				goto usage;
+			t.members[t.nmembers++] = optarg;
+			break;
 		default: goto usage;
 		}
 	}
 	if (o.url == NULL || dbpath == NULL || o.trust_root == NULL ||
-	    (t.send_all && t.to == NULL))
+	    (t.send_all && t.to == NULL && t.create == NULL) ||
+	    (t.create != NULL && t.nmembers == 0))
 		goto usage;
+	t.peer = t.create != NULL ? t.members[0] : t.to;
+	t.group_pending = t.create != NULL;
 	t.nsends = t.send_all ? NSENDS : 0;
 	polls_load(&t);
 	o.os_name = "ponton-test";
@@ -870,6 +933,7 @@ usage:
 	fprintf(stderr, "usage: wa_kinds --url URL --db FILE --root-file FILE "
 	    "[--timeout S] [--to JID] [--send-all] [--expect N] "
 	    "[--vote-received OPTION] [--vote-as pn|lid] [--dump-dir DIR] "
-	    "[--linger-ms MS] [--polls-file FILE]\n");
+	    "[--linger-ms MS] [--polls-file FILE] [--group-create SUBJECT "
+	    "--member JID...]\n");
 	return 2;
 }

@@ -21,6 +21,8 @@
 #                                (reaction and vote keys are compared by id:
 #                                Baileys rewrites their remoteJid/fromMe to
 #                                its own point of view)
+#   wa55_ponton_to_baileys_group   the same set in a group ponton creates
+#                                with Baileys (sender keys)
 #   wa55_whatsmeow_to_ponton     whatsmeow's kinds (its BuildPollCreation,
 #                                BuildReaction, BuildEdit, BuildRevoke...)
 #                                decoded by ponton; whatsmeow's vote on
@@ -160,6 +162,32 @@ else
 	fail wa55_ponton_to_baileys "ponton rc $krc ($np sent), baileys rc $brc"
 	diff "$W/want2" "$W/got2" | head -20
 	tail -n 3 "$W/p2.out" "$W/p2.out.err" "$W/b2.out"
+fi
+
+# --- ponton -> Baileys in a group ------------------------------------------------------
+# ponton creates a group with Baileys and sends the same set there (sender
+# key, skmsg); keys of its own messages name no participant, as whatsmeow's
+# BuildMessageKey; Baileys fills in the participant of reaction and vote
+# keys itself (compared by id as above).
+bkinds "$W/b6.out" --expect 21 --stay-ms 500 &
+bpid=$!
+wh_wait_line '^MILESTONE open' 300 "$W/b6.out"
+sleep 2
+kinds "$W/p6.out" --timeout 60 --group-create "kinds group" --member "$BJID" \
+    --send-all
+krc=$?
+np=$(grep -c '^SENT ' "$W/p6.out")
+wait $bpid
+brc=$?
+lines "$W/p6.out" SENT | norm_keys > "$W/want6"
+lines "$W/b6.out" GOT | norm_keys | sed -E '/ (reaction|poll_vote)\|/ s/\|key_participant=[^|]*//' > "$W/got6"
+if [ $brc -eq 0 ] && [ $krc -eq 0 ] && [ "$np" -ge 21 ] && grep -q '^GROUP [0-9-]*@g.us$' "$W/p6.out" &&
+    same "$W/want6" "$W/got6" && grep -q '^VOTE-OPENED ' "$W/b6.out"; then
+	pass wa55_ponton_to_baileys_group
+else
+	fail wa55_ponton_to_baileys_group "ponton rc $krc ($np sent), baileys rc $brc"
+	diff "$W/want6" "$W/got6" | head -20
+	tail -n 3 "$W/p6.out" "$W/p6.out.err" "$W/b6.out"
 fi
 
 # --- ponton <-> whatsmeow ------------------------------------------------------------

@@ -187,6 +187,9 @@ function decode(top) {
 	} else if (has(m, 'conversation') || m.extendedTextMessage) {
 		c.kind = 'text'
 		c.text = has(m, 'conversation') ? m.conversation : m.extendedTextMessage.text ?? ''
+	} else if (m.senderKeyDistributionMessage) {
+		c.kind = 'protocol_other'	// a group sender key alone
+		c.protocolType = -1
 	} else {
 		c.kind = 'unsupported'
 	}
@@ -284,9 +287,10 @@ try {
 		sock.ev.on('messages.upsert', ({ messages }) => {
 			for (const m of messages) {
 				if (m.key.fromMe || !m.message) continue
+				if (m.key.remoteJid === 'status@broadcast') continue
 				const c = decode(m.message)
 				if (c.kind === 'protocol_other') continue
-				const from = [m.key.remoteJid, m.key.remoteJidAlt, m.key.senderPn]
+				const from = [m.key.participant, m.key.participantAlt, m.key.remoteJid, m.key.remoteJidAlt, m.key.senderPn]
 					.filter(Boolean).map(j => jidNormalizedUser(j))
 				if (c.kind === 'poll_create' && c.hasSecret)
 					polls.set(m.key.id, { secret: c.secret, options: c.pollOptions, creators: from })
