@@ -33,6 +33,8 @@
  *   linkinfo <link>                  RESULT linkinfo ok <gid> <members>
  *                                    <subject>
  *   leave <gid>                      RESULT leave ok
+ *   accept <gid> <admin jid> <code> <expiration>   RESULT accept ok (join
+ *                                    with a privacy-refused add's code)
  *   typing <jid> composing|recording|paused   RESULT typing ok
  *   presence available|unavailable <name>     RESULT presence ok
  *   subscribe <jid>                  RESULT subscribe ok
@@ -400,7 +402,16 @@ run(struct tool *t, char *line)
 		r = wa_group_get_info(t->client, &g, on_info, t);
 	else if (strcmp(cmd, "leave") == 0)
 		r = wa_group_leave(t->client, &g, on_done, t);
-	else if (strcmp(cmd, "invite") == 0 || strcmp(cmd, "reset") == 0)
+	else if (strcmp(cmd, "accept") == 0 && rest != NULL) {
+		char code[WA_GROUP_MAX_TOKEN + 1], adm[WA_JID_STR_MAX];
+		unsigned long long exp;
+		struct wa_jid admin;
+
+		if (sscanf(rest, "%100s %128s %llu", adm, code, &exp) == 3 &&
+		    wa_jid_parse(adm, &admin) == 0)
+			r = wa_group_accept_invite(t->client, &g, &admin, code,
+			    exp, on_done, t);
+	} else if (strcmp(cmd, "invite") == 0 || strcmp(cmd, "reset") == 0)
 		r = wa_group_invite_link(t->client, &g,
 		    strcmp(cmd, "reset") == 0, on_str, t);
 	else if (rest == NULL)

@@ -44,6 +44,9 @@
 #                              come online; Baileys and whatsmeow,
 #                              subscribed to ponton, see it come online
 #   wa50_leave                 ponton leaves: both peers see it go
+#   wa50_accept_invite         whatsmeow adds ponton, whose privacy refuses
+#                              adds: 403 with an add_request code; ponton
+#                              joins with it (accept), Baileys sees the add
 #   wa50_clean_exit            wasim exits 0, no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -426,6 +429,7 @@ else
 	tail -n 3 "$W/p.out" "$W/b.out" "$W/m.out"
 fi
 
+p "promote $G $MJID"
 mb=$(mark "$W/b.out")
 mm=$(mark "$W/m.out")
 pw=$(who $P $PL)
@@ -438,6 +442,24 @@ if [ "$r1" = "RESULT leave ok" ] && [ "$LINE" = "RESULT list ok 0" ] &&
 	pass wa50_leave
 else
 	fail wa50_leave "'$r1' '$LINE'"
+fi
+
+# ponton, out of the group and refusing adds, is added by whatsmeow (an
+# admin): 403 with an add_request code; ponton accepts with it and is in.
+st=$(wh_post /admin/privacy "{\"phone\":\"$P\",\"refuse_group_add\":true}" "$W/priv-p.json")
+m "ga-add $G $PJID"
+r1=$LINE
+acode=$(echo "$r1" | sed -n "s/^RESULT ga-add ok [^:]*@[^:]*:403:\([A-Za-z0-9]*\):\([0-9]*\)$/\1 \2/p")
+mb=$(mark "$W/b.out")
+p "accept $G $MJID $acode"
+r2=$LINE
+p "list"
+if [ "$st" = 200 ] && [ -n "$acode" ] && [ "$r2" = "RESULT accept ok" ] &&
+    [ "$LINE" = "RESULT list ok 1 $G" ] &&
+    after "$W/b.out" "$mb" "^EV participants $G add [^ ]* $pw"; then
+	pass wa50_accept_invite
+else
+	fail wa50_accept_invite "status $st, '$r1' '$r2' '$LINE'"
 fi
 
 # Close the inputs: each client quits.

@@ -37,6 +37,9 @@
  *       <add reason=invite>) or <membership_approval_request jid/> when
  *       approval is on (nobody is added); get: <group …/> without joining.
  *       Unknown codes: 406.
+ *   set on GID: <accept code expiration admin/>: the account a refused add
+ *       named joins with its add_request code (406 for an unknown or
+ *       expired one); members see <add reason=invite>.
  *   <iq xmlns=w:profile:picture type=set target=GID><picture>JPEG -> <picture
  *       id/>, announced as <notification type=picture><set id author/>;
  *       get answers 404 (pictures are stored, not served).
@@ -280,15 +283,18 @@ reply_err(struct sim_conn *c, const struct wa_node *iq, int code,
  * GroupInviteMessage with the code instead (valid 7 days).
  */
 static struct wa_node *
-add_request_node(struct sim *s)
+add_request_node(struct sim_group *g, struct sim_account *a)
 {
 	struct wa_node *ar = wa_node_new("add_request");
-	char code[SIM_GROUP_TOKEN_MAX + 1];
+	struct sim_add_request *q =
+	    &g->add_requests[g->next_add_request++ % SIM_GROUP_ADD_REQUESTS];
 
-	(void)s;
-	random_code(code, 16);
-	wa_node_set_attr(ar, "code", code);
-	wa_node_set_attr_u64(ar, "expiration", (uint64_t)sim_now() + 7 * 86400);
+	/* Kept (the oldest is overwritten) so that the account can accept. */
+	q->account = a;
+	random_code(q->code, 16);
+	q->expiration = sim_now() + 7 * 86400;
+	wa_node_set_attr(ar, "code", q->code);
+	wa_node_set_attr_u64(ar, "expiration", (uint64_t)q->expiration);
 	return ar;
 }
 
@@ -301,6 +307,7 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 	struct sim_group *g;
 	struct wa_node *r, *gn, *p;
 	struct wa_jid refused[SIM_MAX_GROUP_MEMBERS];
+	struct sim_account *refused_a[SIM_MAX_GROUP_MEMBERS];
 	size_t i, nrefused = 0;
 	uint32_t rnd;
 
@@ -337,8 +344,10 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 		if (a == NULL || member_index(g, a) >= 0)
 			continue;
 		if (a->refuse_group_add) {
-			if (nrefused < SIM_MAX_GROUP_MEMBERS)
+			if (nrefused < SIM_MAX_GROUP_MEMBERS) {
+				refused_a[nrefused] = a;
 				refused[nrefused++] = ja->jid;
+			}
 			continue;
 		}
 		g->members[g->nmembers].account = a;
@@ -356,7 +365,7 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 		p = wa_node_new("participant");
 		wa_node_set_attr_jid(p, "jid", &refused[i]);
 		wa_node_set_attr(p, "error", "403");
-		wa_node_add_child(p, add_request_node(s));
+		wa_node_add_child(p, add_request_node(g, refused_a[i]));
 		wa_node_add_child(gn, p);
 	}
 	wa_node_add_child(r, gn);
@@ -429,7 +438,7 @@ group_members(struct sim_conn *c, const struct wa_node *iq,
 		if (err != NULL)
 			wa_node_set_attr(p, "error", err);
 		if (err != NULL && strcmp(err, "403") == 0)
-			wa_node_add_child(p, add_request_node(s));
+			wa_node_add_child(p, add_request_node(g, a));
 		wa_node_add_child(ra, p);
 		if (err == NULL) {
 			wa_node_add_child(nchild, participant_node(a));
@@ -726,6 +735,48 @@ group_code(struct sim_conn *c, const struct wa_node *iq, const char *type,
 	notify(c, g, add, NULL, 0);
 }
 
+/*
+ * set on GID: <accept code expiration admin/>: the account a privacy-refused
+ * add named joins with the add_request code it was given (in a
+ * GroupInviteMessage); members see <add reason=invite>.
+ */
+static void
+group_accept(struct sim_conn *c, const struct wa_node *iq,
+    struct sim_group *g, const struct wa_node *ac)
+{
+	const char *code = wa_node_attr(ac, "code");
+	struct wa_node *add;
+	size_t i;
+
+	for (i = 0; i < SIM_GROUP_ADD_REQUESTS; i++) {
+		struct sim_add_request *q = &g->add_requests[i];
+
+		if (q->account == c->account && code != NULL &&
+		    strcmp(q->code, code) == 0 && q->expiration >= sim_now())
+			break;
+	}
+	if (i == SIM_GROUP_ADD_REQUESTS) {
+		reply_err(c, iq, 406, "not-acceptable");
+		return;
+	}
+	g->add_requests[i].account = NULL;
+	if (member_index(g, c->account) < 0) {
+		if (g->nmembers >= SIM_MAX_GROUP_MEMBERS) {
+			reply_err(c, iq, 500, "internal-server-error");
+			return;
+		}
+		g->members[g->nmembers].account = c->account;
+		g->members[g->nmembers++].admin = NULL;
+		sim_state_save(c->sim);
+	}
+	send_free(c, sim_iq_result(iq));
+	logp_info(c->prefix, "group %s: invite accepted", g->id);
+	add = wa_node_new("add");
+	wa_node_set_attr(add, "reason", "invite");
+	wa_node_add_child(add, participant_node(c->account));
+	notify(c, g, add, NULL, 0);
+}
+
 void
 sim_group_picture_iq(struct sim_conn *c, const struct wa_node *iq,
     const char *type)
@@ -811,6 +862,15 @@ sim_group_iq(struct sim_conn *c, const struct wa_node *iq, const char *type)
 	}
 	if (strcmp(type, "set") == 0 && strcmp(ch->tag, "leave") == 0) {
 		group_leave(c, iq, ch);
+		return;
+	}
+	if (strcmp(type, "set") == 0 && strcmp(ch->tag, "accept") == 0) {
+		if (to == NULL || to->kind != WA_VAL_JID ||
+		    (g = group_find(s, &to->jid)) == NULL) {
+			reply_err(c, iq, 404, "item-not-found");
+			return;
+		}
+		group_accept(c, iq, g, ch);
 		return;
 	}
 	if (strcmp(ch->tag, "invite") == 0 && wa_node_attr(ch, "code") != NULL &&

@@ -87,6 +87,8 @@ struct lws_vhost;
 #define SIM_GROUP_DESC_MAX	8192
 #define SIM_GROUP_PICTURE_MAX	((size_t)1 << 20)
 #define SIM_GROUP_TOKEN_MAX	32
+/* Outstanding add_request codes (privacy-refused adds) kept per group. */
+#define SIM_GROUP_ADD_REQUESTS	16
 /* Accounts in one simulator. */
 #define SIM_MAX_ACCOUNTS	4096
 /*
@@ -179,6 +181,13 @@ struct sim_member {
 	const char		*admin;		/* static: NULL, "admin", "superadmin" */
 };
 
+/* A privacy-refused add: the code the refused account may accept. */
+struct sim_add_request {
+	struct sim_account	*account;	/* borrowed; NULL: free slot */
+	char			 code[SIM_GROUP_TOKEN_MAX + 1];
+	int64_t			 expiration;
+};
+
 struct sim_group {
 	char			 id[40];	/* user part of <id>@g.us */
 	char			*subject;	/* owned */
@@ -196,6 +205,8 @@ struct sim_group {
 	uint8_t			*picture;	/* owned JPEG; NULL: none */
 	size_t			 picture_len;
 	uint64_t		 picture_id;
+	struct sim_add_request	 add_requests[SIM_GROUP_ADD_REQUESTS];
+	size_t			 next_add_request;	/* ring index */
 };
 
 /* --- Connections ------------------------------------------------------------ */

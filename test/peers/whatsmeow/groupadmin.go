@@ -7,7 +7,8 @@
 //	ga-subject <gid> <text>         SetGroupName: RESULT ga-subject ok
 //	ga-add|ga-remove|ga-promote|ga-demote <gid> <jid>
 //	                                UpdateGroupParticipants:
-//	                                RESULT ga-add ok <jid>:<error>
+//	                                RESULT ga-add ok <jid>:<error>[:<add
+//	                                request code>:<expiration>]
 //	ga-join <link>                  JoinGroupWithLink: RESULT ga-join ok <gid>
 //	ga-info <gid>                   GetGroupInfo: RESULT ga-info ok <members>
 //	                                <name> | <topic>
@@ -88,7 +89,11 @@ func init() {
 			res, err := d.cli.UpdateGroupParticipants(ctx, js[0], []types.JID{js[1]}, action)
 			var parts []string
 			for _, p := range res {
-				parts = append(parts, fmt.Sprintf("%s:%d", p.JID, p.Error))
+				part := fmt.Sprintf("%s:%d", p.JID, p.Error)
+				if p.AddRequest != nil {
+					part += fmt.Sprintf(":%s:%d", p.AddRequest.Code, p.AddRequest.Expiration.Unix())
+				}
+				parts = append(parts, part)
 			}
 			gaResult(f[0], err, " %s", strings.Join(parts, " "))
 		}
