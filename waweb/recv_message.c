@@ -1,12 +1,14 @@
 /*
  * recv_message.c: message reception, 1:1 and group (see recv_message.h).
  *
- * The sender's Signal address is that of the `from` device.  wasim and the
- * real server deliver from a LID device while a session may have been made
- * with the phone-number form of the same device (we sent first, to its PN):
- * when the LID address has no session and the stanza names sender_pn, the
- * PN address of the same device is tried, as whatsmeow does after its
- * PN -> LID session migration.
+ * The sender's Signal address is that of the `from` device (groups: the
+ * participant).  wasim and the real server deliver from a LID device while
+ * a session may have been made with the phone-number form of the same
+ * device (we sent first, to its PN): when the LID address has no session
+ * and the stanza names sender_pn (groups: participant_pn), the PN address
+ * of the same device is tried, as whatsmeow does after its PN -> LID
+ * session migration.  Sender keys are always the participant's (LID)
+ * address, as the skmsg is decrypted under it.
  *
  * Payloads are split at the protobuf wire level (wa_msg_payload_split), so
  * that a message kind e2e.proto does not describe reaches the caller
@@ -441,9 +443,8 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 			e = wa_signal_group_decrypt(sig, gid, addr, v,
 			    enc->bytes, enc->len, &pt, &ptlen);
 		} else
-			e = decrypt_enc(sig, &ev->sender, ev->has_sender_pn &&
-			    !ev->is_group ? &ev->sender_pn : NULL, type, v,
-			    enc, &pt, &ptlen);
+			e = decrypt_enc(sig, &ev->sender, ev->has_sender_pn ?
+			    &ev->sender_pn : NULL, type, v, enc, &pt, &ptlen);
 		if (e != 0) {
 			err = e;
 			continue;

@@ -489,6 +489,77 @@ TEST(test_wa_msg_group_retry_receipt_names_participant)
 	wa_node_free(m);
 }
 
+/* As delivered() but with participant given (PN or LID device). */
+static struct wa_node *
+delivered_as(const struct wa_node *msg, const char *dev, const char *part)
+{
+	struct wa_node *n = delivered(msg, dev);
+	struct wa_jid p = jid(part);
+
+	wa_node_set_attr_jid(n, "participant", &p);
+	return n;
+}
+
+TEST(test_wa_msg_group_skdm_msg_from_lid_uses_pn_session)
+{
+	struct party me, bob;
+	struct wa_device dev;
+	struct wa_jid b = jid("200:1@lid"), g = jid(GID);
+	uint8_t adv[4] = { 1 }, *p, *pl = NULL, *ct, *pt;
+	size_t n, ctlen, ptlen;
+	struct wa_node *m, *in;
+	struct wa_msg_event ev;
+	char *text = NULL;
+	int type;
+
+	party_init(&me);
+	party_init(&bob);
+	memset(&dev, 0, sizeof(dev));
+	dev.jid = (char *)"33600000001:3@s.whatsapp.net";
+	dev.lid = (char *)ME;
+	dev.adv_details = adv;
+	dev.adv_details_len = sizeof(adv);
+	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
+	REQUIRE(wa_msg_text_payload("one", NULL, &p, &n) == 0);
+	/* First seen from our phone-number device: bob's session with us is
+	 * under "33600000001:3". */
+	REQUIRE(wa_msg_build_group(me.s, &dev, "3EB0P1", &g, "100_1:3", p, n,
+	    NULL, &b, 1, NULL, NULL, &m) == 0);
+	in = delivered_as(m, "200:1@lid", "33600000001:3@s.whatsapp.net");
+	REQUIRE(wa_msg_open(bob.s, in, &ev, &pl, &text) == 0);
+	CHECK_EQ_STR(text, "one");
+	free(text);
+	free(pl);
+	wa_node_free(in);
+	wa_node_free(m);
+	/* Bob answers (1:1), so our next encryption to him is a msg. */
+	REQUIRE(wa_signal_encrypt(bob.s, "33600000001:3", p, n, &type, &ct,
+	    &ctlen) == 0);
+	REQUIRE(wa_signal_decrypt(me.s, "200_1:1", type, 2, ct, ctlen, &pt,
+	    &ptlen) == 0);
+	free(ct);
+	free(pt);
+	free(p);
+	/* A new key, its SKDM as a msg, now from our LID device: bob has no
+	 * session under the LID address and falls back to participant_pn's. */
+	REQUIRE(wa_signal_group_rotate(me.s, GID, "100_1:3") == 0);
+	REQUIRE(wa_msg_text_payload("two", NULL, &p, &n) == 0);
+	REQUIRE(wa_msg_build_group(me.s, &dev, "3EB0P2", &g, "100_1:3", p, n,
+	    NULL, &b, 1, NULL, NULL, &m) == 0);
+	free(p);
+	CHECK_EQ_STR(wa_node_attr(wa_node_child(m, "participants")->
+	    children[0]->children[0], "type"), "msg");
+	in = delivered(m, "200:1@lid");
+	REQUIRE(wa_msg_open(bob.s, in, &ev, &pl, &text) == 0);
+	CHECK_EQ_STR(text, "two");
+	free(text);
+	free(pl);
+	wa_node_free(in);
+	wa_node_free(m);
+	party_fini(&me);
+	party_fini(&bob);
+}
+
 TEST(test_wa_msg_send_opts_in_stanzas)
 {
 	struct party me, bob;
