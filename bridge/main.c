@@ -7,9 +7,9 @@
  * (bridge/bridge.c) until SIGINT/SIGTERM.  It is the only file that wires
  * modules together.
  *
- * What it does not do (yet): the WhatsApp side is not wired; the bridge
- * answers on Matrix (management room, commands) and logs that no network
- * side runs.
+ * The WhatsApp side (bridge/net_wa.c) reports to the core: login states
+ * to the login commands, messages, receipts, chat states and group
+ * changes to bridge/portal_in.c.
  *
  * Exit codes: bridge/exitcodes.h (mautrix's numbers).
  */
@@ -32,6 +32,7 @@
 #include "bridge/login_flow.h"
 #include "bridge/mx.h"
 #include "bridge/net.h"
+#include "bridge/portal_in.h"
 #include "bridge/registration.h"
 #include "bridge/version.h"
 #include "db/db.h"
@@ -608,12 +609,18 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	br_bridge_set_mx(br, mx);
 	nev.on_state = br_login_on_state;
 	nev.on_login_gone = br_login_on_gone;
+	/* WhatsApp -> Matrix (portal_in.c). */
+	nev.on_message = br_portal_in_on_message;
+	nev.on_receipt = br_portal_in_on_receipt;
+	nev.on_typing = br_portal_in_on_typing;
+	nev.on_group = br_portal_in_on_group;
 	nev.arg = br;
 	if (br_net_wa_new(rt.loop, cfg, db, NULL, &nev, &rt.net) != 0) {
 		rc = BR_EXIT_CONFIG_INVALID;
 		goto out;
 	}
 	br_login_attach(rt.net);
+	br_bridge_set_net(br, rt.net);
 	log_info("Appservice listening on %s:%d", cfg->appservice.hostname,
 	    br_mx_as_port(mx));
 	u_loop_on_signal(rt.loop, on_signal, &rt);

@@ -16,7 +16,17 @@
  * (<remove-companion-device/>, as whatsmeow's Logout), forgets the session
  * and deletes the row.
  *
- * What it does not do yet: messages (issues 4/6: on_node is dropped).
+ * Messages (issue 6): once a login is connected it gets a Signal store on
+ * the bridge database (wa_signal_db.c), a sender and a receiver
+ * (waweb/send_message.h, recv_message.h); on_node goes to them.  A
+ * received message is stored in ponton_wa_pending (net_wa_pending.h)
+ * before WhatsApp gets its ack, then handed to the core in arrival order
+ * (media downloaded first); message_done deletes the row.  At each
+ * connect the rows left (a crash, a restart) are handed over first, in
+ * order.  Conversion is net_wa_msg.c's.
+ *
+ * What it does not do yet: media upload on send, poll votes, group
+ * notifications and chat info (bridge/net_wa_group.c).
  *
  * Invariants: a login handle is created pending for a flow (not visible
  * through login_get / logins_of) and becomes registered on success.
@@ -29,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -36,6 +47,9 @@
 #include "bridge/net.h"
 #include "bridge/net_wa.h"
 #include "bridge/net_wa_int.h"
+#include "bridge/net_wa_msg.h"
+#include "bridge/net_wa_pending.h"
+#include "bridge/wa_signal_db.h"
 #include "bridge/store.h"
 #include "bridge/wa_store_db.h"
 #include "db/db.h"
@@ -44,7 +58,15 @@
 #include "util/loop.h"
 #include "util/mem.h"
 #include "waweb/client.h"
+#include "waweb/content.h"
+#include "waweb/errors.h"
+#include "waweb/jid.h"
+#include "waweb/media.h"
 #include "waweb/node.h"
+#include "waweb/presence.h"
+#include "waweb/recv_message.h"
+#include "waweb/send_message.h"
+#include "waweb/signal.h"
 
 /* Logins a user may list at once (list-logins, logout lookups). */
 #define NET_WA_LOGINS_MAX 64
@@ -52,6 +74,14 @@
 #define NET_WA_LOGOUT_IQ_MS 10000
 
 struct net_wa;
+
+/* A pending message handed (or to be handed) to the core, by seq. */
+struct nw_pend {
+	struct nw_pend		*next;
+	struct br__nw_msg	*msg;		/* owned */
+	int			 delivered;	/* the core has it */
+	int			 downloading;	/* media download running */
+};
 
 struct br_net_login {
 	struct br_net_login	*next;		/* list link */
@@ -65,6 +95,16 @@ struct br_net_login {
 	int			 logging_out;
 	int			 closing;
 	char			 prefix[48];
+	/* Messaging, once connected (owned). */
+	struct br_wa_signal_db	*sigdb;
+	struct wa_signal	*sig;
+	struct wa_msg_sender	*snd;
+	struct wa_msg_receiver	*rcv;
+	struct wa_media		*media;
+	char			*own_user;	/* "<digits>@s.whatsapp.net" */
+	struct nw_pend		*pend, *pend_tail;	/* owned, by seq */
+	int			 delivering;	/* inside deliver (re-entrance) */
+	int			 deliver_queued;	/* deliver_all will see it */
 };
 
 struct br_net_flow {
@@ -90,6 +130,7 @@ struct net_wa {
 	struct br_net_login	*logins;	/* owned list */
 	struct br_net_flow	*flows;		/* owned list */
 	int			 reap_queued;
+	int			 deliver_queued;	/* deliver_all deferred */
 	int			 stopped;
 };
 
@@ -294,11 +335,14 @@ br__net_wa_jid_login(const char *jid, char id[BR_NET_WA_ID_MAX + 1],
 
 /* ---- reaping ---- */
 
+static void msg_teardown(struct br_net_login *l);
+
 static void
 login_free(struct br_net_login *l)
 {
 	if (l == NULL)
 		return;
+	msg_teardown(l);
 	wa_client_free(l->client);
 	free(l->id);
 	free(l->user_mxid);
@@ -329,6 +373,7 @@ reap(void *arg)
 			lp = &l->next;
 			continue;
 		}
+
 		*lp = l->next;
 		if (nw->ev.on_login_gone != NULL)
 			nw->ev.on_login_gone(nw->ev.arg, l);
@@ -430,6 +475,9 @@ cl_on_paired(void *arg, const char *jid, const char *lid,
 	l->device_jid = u_strdup(jid);
 }
 
+static void msg_connected(struct br_net_login *l);
+static void msg_presence(struct br_net_login *l, const struct wa_node *n);
+
 static void
 cl_on_connected(void *arg)
 {
@@ -440,18 +488,29 @@ cl_on_connected(void *arg)
 		return;
 	if (l->flow != NULL) {
 		flow_succeed(l->flow);
+		if (!l->closing && l->flow == NULL)
+			msg_connected(l);
 		return;
 	}
 	report(l, &st);
+	msg_connected(l);
 }
 
 static void
 cl_on_node(void *arg, const struct wa_node *n)
 {
-	/* Messages come with issues 4/6; nothing is acked here so the
-	 * server redelivers them once they are handled. */
-	(void)arg;
-	(void)n;
+	struct br_net_login *l = arg;
+
+	/* Anything not handled here stays unacked, so the server delivers
+	 * it again once a later version handles it. */
+	if (l->closing)
+		return;
+	if (l->snd != NULL && wa_msg_sender_handle_node(l->snd, n))
+		return;
+	if (l->rcv != NULL && wa_msg_receiver_handle_node(l->rcv, n))
+		return;
+	if (wa_presence_is_stanza(n))
+		msg_presence(l, n);
 }
 
 static const struct wa_client_cbs login_cbs = {
@@ -895,6 +954,10 @@ finish_logout(struct br_net_login *l)
 	if (r != 0 && r != U_ERR_NOT_FOUND)
 		logp_warnx(l->prefix, "cannot delete the session: %s",
 		    u_strerror(r));
+	r = br_wa_pending_delete_login(nw->db, l->id);
+	if (r != 0)
+		logp_warnx(l->prefix, "cannot delete pending messages: %s",
+		    u_strerror(r));
 	r = br_store_login_delete(nw->db, l->id);
 	if (r != 0 && r != U_ERR_NOT_FOUND)
 		logp_warnx(l->prefix, "cannot delete the login: %s",
@@ -954,6 +1017,628 @@ nw_info(const struct br_net_login *l)
 	return &l->info;
 }
 
+/* ---- messages (issue 6) ---- */
+
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Pending rows read back per query at connect. */
+#define NET_WA_PENDING_PAGE 500
+
+static struct nw_pend *
+pend_find(struct br_net_login *l, uint64_t seq)
+{
+	struct nw_pend *p;
+
+	for (p = l->pend; p != NULL; p = p->next)
+		if (p->msg->m.seq == seq)
+			return p;
+	return NULL;
+}
+
+static void
+pend_unlink(struct br_net_login *l, struct nw_pend *x)
+{
+	struct nw_pend **pp, *prev = NULL;
+
+	for (pp = &l->pend; *pp != NULL; prev = *pp, pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			if (l->pend_tail == x)
+				l->pend_tail = prev;
+			return;
+		}
+}
+
+static void deliver(struct br_net_login *l);
+
+static void
+nw_message_done(struct br_net_login *l, uint64_t seq)
+{
+	struct nw_pend *p = pend_find(l, seq);
+	int r;
+
+	r = br_wa_pending_delete(l->nw->db, l->id, (int64_t)seq);
+	if (r != 0 && r != U_ERR_NOT_FOUND)
+		logp_warnx(l->prefix, "cannot delete pending message %llu: %s",
+		    (unsigned long long)seq, u_strerror(r));
+	if (p == NULL)
+		return;
+	pend_unlink(l, p);
+	br__nw_msg_free(p->msg);
+	free(p);
+}
+
+struct dl {
+	struct br_net_login	*l;
+	uint64_t		 seq;
+};
+
+static void
+media_downloaded(void *arg, int err, const uint8_t *data, size_t len)
+{
+	struct dl *d = arg;
+	struct br_net_login *l = d->l;
+	struct nw_pend *p = pend_find(l, d->seq);
+	uint8_t *copy = NULL;
+
+	free(d);
+	if (p == NULL)
+		return;
+	p->downloading = 0;
+	if (err != 0)
+		logp_warnx(l->prefix, "media of %s not downloaded: %s",
+		    p->msg->id, u_strerror(err));
+	else {
+		copy = u_malloc(len > 0 ? len : 1);
+		if (len > 0)
+			memcpy(copy, data, len);
+	}
+	br__nw_msg_set_media(p->msg, copy, len, err);
+	deliver(l);
+}
+
+/* Start the download of p's media: 1 started, 0 not possible (then the
+ * message goes without its bytes). */
+static int
+start_download(struct br_net_login *l, struct nw_pend *p)
+{
+	struct wa_content_media *md = &p->msg->wc.media;
+	struct wa_media_ref ref;
+	struct dl *d;
+
+	if (l->media == NULL)
+		return 0;
+	memset(&ref, 0, sizeof(ref));
+	ref.type = (enum wa_media_type)p->msg->media_type;
+	ref.direct_path = md->direct_path;
+	ref.media_key = md->media_key;
+	ref.file_enc_sha256 = md->has_file_enc_sha256 ? md->file_enc_sha256 :
+	    NULL;
+	ref.file_sha256 = md->has_file_sha256 ? md->file_sha256 : NULL;
+	ref.file_length = md->file_length;
+	d = u_calloc(1, sizeof(*d));
+	d->l = l;
+	d->seq = p->msg->m.seq;
+	if (wa_media_download(l->media, &ref, media_downloaded, d) != 0) {
+		free(d);
+		return 0;
+	}
+	p->downloading = 1;
+	return 1;
+}
+
+/*
+ * Hand the core every message not yet handed, in order; a message whose
+ * media is downloading holds the ones after it.
+ */
+static void
+deliver(struct br_net_login *l)
+{
+	const struct br_net_events *ev = &l->nw->ev;
+	struct nw_pend *p, *next;
+
+	if (l->delivering || l->closing)
+		return;
+	l->delivering = 1;
+	for (p = l->pend; p != NULL; p = next) {
+		next = p->next;
+		if (p->delivered)
+			continue;
+		if (p->downloading)
+			break;
+		if (p->msg->needs_media) {
+			if (start_download(l, p))
+				break;
+			br__nw_msg_set_media(p->msg, NULL, 0,
+			    BR_ERR_NET_FAILED);
+		}
+		p->delivered = 1;
+		if (p->msg->ignore || ev->on_message == NULL) {
+			nw_message_done(l, p->msg->m.seq);
+			continue;
+		}
+		/* The core may call message_done from inside: p and
+		 * everything before next may be gone afterwards; next is
+		 * still live (only done messages are removed). */
+		ev->on_message(ev->arg, l, &p->msg->m);
+	}
+	l->delivering = 0;
+}
+
+/* Append a stored row to the queue (owned by the queue afterwards). */
+static void
+pend_add(struct br_net_login *l, const struct br_wa_pending *row)
+{
+	struct br__nw_msg *m = NULL;
+	struct nw_pend *p;
+
+	if (pend_find(l, (uint64_t)row->seq) != NULL)
+		return;
+	if (br__nw_msg_build(row, l->own_user, &m) != 0) {
+		logp_warnx(l->prefix, "dropping a malformed pending row");
+		(void)br_wa_pending_delete(l->nw->db, l->id, row->seq);
+		return;
+	}
+	p = u_calloc(1, sizeof(*p));
+	p->msg = m;
+	if (l->pend_tail != NULL)
+		l->pend_tail->next = p;
+	else
+		l->pend = p;
+	l->pend_tail = p;
+}
+
+/* chat and sender of an event as net.h names them (phone form when the
+ * stanza tells it). */
+static void
+event_ids(struct br_net_login *l, const struct wa_msg_event *ev,
+    char chat[WA_JID_STR_MAX], char sender[WA_JID_STR_MAX])
+{
+	struct wa_jid s = wa_jid_to_non_ad(&ev->sender);
+	struct wa_jid c = wa_jid_to_non_ad(&ev->chat);
+
+	if (ev->has_sender_pn)
+		s = wa_jid_to_non_ad(&ev->sender_pn);
+	if (ev->from_me && l->own_user != NULL)
+		snprintf(sender, WA_JID_STR_MAX, "%s", l->own_user);
+	else
+		wa_jid_format(&s, sender, WA_JID_STR_MAX);
+	/* A DM from a LID: the chat is the sender's phone form. */
+	if (!ev->is_group && wa_jid_is_lid(&c) && ev->has_sender_pn &&
+	    !ev->from_me)
+		c = wa_jid_to_non_ad(&ev->sender_pn);
+	wa_jid_format(&c, chat, WA_JID_STR_MAX);
+}
+
+static int
+store_event(struct br_net_login *l, const struct wa_msg_event *ev,
+    int undecryptable)
+{
+	char chat[WA_JID_STR_MAX], sender[WA_JID_STR_MAX];
+	struct br_wa_pending row;
+	int64_t seq = 0;
+	char *meta;
+	int r;
+
+	if (ev->id == NULL || ev->id[0] == '\0')
+		return U_ERR_INVALID;
+	event_ids(l, ev, chat, sender);
+	meta = br__nw_meta_json(ev, undecryptable);
+	r = br_wa_pending_put(l->nw->db, l->id, chat, sender, ev->id,
+	    undecryptable ? NULL : ev->payload,
+	    undecryptable ? 0 : ev->payload_len, meta,
+	    (int64_t)ev->timestamp * 1000, &seq);
+	if (r < 0) {
+		logp_warnx(l->prefix, "cannot store message %s: %s", ev->id,
+		    u_strerror(r));
+		free(meta);
+		return r;
+	}
+	if (r == BR_WA_PENDING_DUP && pend_find(l, (uint64_t)seq) != NULL) {
+		free(meta);
+		return WA_MSG_HAVE_IT;
+	}
+	memset(&row, 0, sizeof(row));
+	row.seq = seq;
+	row.chat = chat;
+	row.sender = sender;
+	row.msg_id = (char *)ev->id;
+	row.payload = undecryptable ? NULL : (uint8_t *)ev->payload;
+	row.len = undecryptable ? 0 : ev->payload_len;
+	row.meta = meta;
+	row.ts_ms = (int64_t)ev->timestamp * 1000;
+	pend_add(l, &row);
+	free(meta);
+	return r == BR_WA_PENDING_DUP ? WA_MSG_HAVE_IT : 0;
+}
+
+/* Deferred on the side (not a login, which may be reaped meanwhile). */
+static void
+deliver_all(void *arg)
+{
+	struct net_wa *nw = arg;
+	struct br_net_login *l;
+
+	nw->deliver_queued = 0;
+	for (l = nw->logins; l != NULL; l = l->next)
+		if (l->deliver_queued) {
+			l->deliver_queued = 0;
+			deliver(l);
+		}
+}
+
+/* Deliver at the end of this loop turn (after the ack went out). */
+static void
+queue_deliver(struct br_net_login *l)
+{
+	l->deliver_queued = 1;
+	if (l->nw->deliver_queued)
+		return;
+	l->nw->deliver_queued = 1;
+	u_loop_defer(l->nw->loop, deliver_all, l->nw);
+}
+
+static int
+rc_on_message(void *arg, const struct wa_msg_event *ev)
+{
+	struct br_net_login *l = arg;
+	int r;
+
+	if (l->closing)
+		return U_ERR_INVALID;
+	r = store_event(l, ev, 0);
+	if (r >= 0)
+		queue_deliver(l);
+	return r;
+}
+
+static void
+rc_on_undecryptable(void *arg, const struct wa_msg_event *ev, int err)
+{
+	struct br_net_login *l = arg;
+
+	if (l->closing)
+		return;
+	if (store_event(l, ev, err != 0 ? err : -1) >= 0)
+		queue_deliver(l);
+}
+
+static const struct wa_msg_receiver_cbs rcv_cbs = {
+	.on_message = rc_on_message,
+	.on_undecryptable = rc_on_undecryptable,
+};
+
+static void
+sn_on_receipt(void *arg, const struct wa_msg_receipt *rc)
+{
+	struct br_net_login *l = arg;
+	const struct br_net_events *ev = &l->nw->ev;
+	char chat[WA_JID_STR_MAX], sender[WA_JID_STR_MAX];
+	struct br_net_receipt r;
+	struct wa_jid s = wa_jid_to_non_ad(&rc->sender);
+	struct wa_jid c = wa_jid_to_non_ad(&rc->chat);
+
+	if (l->closing || ev->on_receipt == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	if (rc->type == NULL)
+		r.type = BR_NET_RECEIPT_DELIVERED;
+	else if (strcmp(rc->type, "read") == 0)
+		r.type = BR_NET_RECEIPT_READ;
+	else if (strcmp(rc->type, "read-self") == 0)
+		r.type = BR_NET_RECEIPT_READ_SELF;
+	else if (strcmp(rc->type, "played") == 0)
+		r.type = BR_NET_RECEIPT_PLAYED;
+	else
+		return;
+	wa_jid_format(&c, chat, sizeof(chat));
+	if (r.type == BR_NET_RECEIPT_READ_SELF && l->own_user != NULL)
+		snprintf(sender, sizeof(sender), "%s", l->own_user);
+	else
+		wa_jid_format(&s, sender, sizeof(sender));
+	r.chat = chat;
+	r.sender = sender;
+	r.ids = rc->ids;
+	r.n = rc->n;
+	r.ts_ms = rc->ts * 1000;
+	ev->on_receipt(ev->arg, l, &r);
+}
+
+static void
+msg_presence(struct br_net_login *l, const struct wa_node *n)
+{
+	const struct br_net_events *ev = &l->nw->ev;
+	char chat[WA_JID_STR_MAX], user[WA_JID_STR_MAX];
+	struct wa_presence_event pe;
+	struct wa_jid u;
+	enum br_net_chatstate st;
+
+	if (ev->on_typing == NULL || wa_presence_parse(n, &pe) != 0 ||
+	    pe.kind != WA_PRESENCE_EV_CHATSTATE)
+		return;
+	u = wa_jid_to_non_ad(pe.has_participant ? &pe.participant : &pe.from);
+	wa_jid_format(&pe.from, chat, sizeof(chat));
+	wa_jid_format(&u, user, sizeof(user));
+	st = pe.state == WA_CHAT_COMPOSING ? BR_NET_TYPING :
+	    pe.state == WA_CHAT_RECORDING ? BR_NET_RECORDING :
+	    BR_NET_TYPING_STOPPED;
+	ev->on_typing(ev->arg, l, chat, user, st);
+}
+
+/* Hand over the rows stored in earlier runs (or while disconnected). */
+static void
+load_pending(struct br_net_login *l)
+{
+	struct br_wa_pending **v = NULL;
+	int64_t after = 0;
+	size_t i;
+	int r;
+
+	for (;;) {
+		r = br_wa_pending_list(l->nw->db, l->id, after,
+		    NET_WA_PENDING_PAGE, &v);
+		if (r != 0) {
+			logp_warnx(l->prefix, "cannot read pending messages: "
+			    "%s", u_strerror(r));
+			return;
+		}
+		for (i = 0; v[i] != NULL; i++) {
+			pend_add(l, v[i]);
+			after = v[i]->seq;
+		}
+		br_wa_pending_list_free(v);
+		if (i < NET_WA_PENDING_PAGE)
+			break;
+	}
+}
+
+static const char *cfg_opt(const struct br_config *cfg, const char *path);
+
+static void
+msg_connected(struct br_net_login *l)
+{
+	const struct wa_device *dev = wa_client_device(l->client);
+	struct wa_media_opts mo;
+	struct wa_jid j;
+	char buf[WA_JID_STR_MAX];
+
+	if (l->snd == NULL && dev != NULL && dev->jid != NULL &&
+	    l->id != NULL) {
+		if (wa_jid_parse(dev->jid, &j) == 0) {
+			j = wa_jid_to_non_ad(&j);
+			free(l->own_user);
+			l->own_user = u_strdup(wa_jid_format(&j, buf,
+			    sizeof(buf)));
+		}
+		l->sigdb = br_wa_signal_db_new(l->nw->db, dev->jid);
+		l->sig = wa_signal_new(&br_wa_signal_db_ops, l->sigdb);
+		l->snd = wa_msg_sender_new(l->nw->loop, l->client, l->sig);
+		wa_msg_sender_set_receipt_cb(l->snd, sn_on_receipt, l);
+		l->rcv = wa_msg_receiver_new(l->client, l->sig, &rcv_cbs, l);
+		memset(&mo, 0, sizeof(mo));
+		mo.ca_file = cfg_opt(l->nw->cfg,
+		    "ponton.whatsapp.media_ca_file");
+		l->media = wa_media_new(l->nw->loop, l->client, &mo);
+	}
+	if (l->id == NULL)
+		return;
+	load_pending(l);
+	deliver(l);
+	if (l->nw->ev.on_synced != NULL)
+		l->nw->ev.on_synced(l->nw->ev.arg, l);
+}
+
+static void
+msg_teardown(struct br_net_login *l)
+{
+	struct nw_pend *p;
+
+	wa_media_free(l->media);
+	l->media = NULL;
+	wa_msg_sender_free(l->snd);
+	l->snd = NULL;
+	wa_msg_receiver_free(l->rcv);
+	l->rcv = NULL;
+	wa_signal_free(l->sig);
+	l->sig = NULL;
+	br_wa_signal_db_free(l->sigdb);
+	l->sigdb = NULL;
+	while ((p = l->pend) != NULL) {
+		l->pend = p->next;
+		br__nw_msg_free(p->msg);
+		free(p);
+	}
+	l->pend_tail = NULL;
+	free(l->own_user);
+	l->own_user = NULL;
+}
+
+/* ---- sending ---- */
+
+struct nw_send {
+	struct br_net_login	*l;
+	br_net_done_fn		 done;
+	void			*arg;
+	struct wa_content	 wc;	/* media: waiting for the upload */
+	char			*chat;
+};
+
+static void
+send_free(struct nw_send *s)
+{
+	wa_content_free(&s->wc);
+	free(s->chat);
+	free(s);
+}
+
+static void
+sent(void *arg, const char *id, int err, int server_code)
+{
+	struct nw_send *s = arg;
+	struct br_net_result r;
+	char reason[96];
+
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.ts_ms = (uint64_t)wall_ms();
+	if (err != 0) {
+		if (server_code != 0)
+			snprintf(reason, sizeof(reason), "WhatsApp refused "
+			    "the message (error %d)", server_code);
+		else
+			snprintf(reason, sizeof(reason), "%s",
+			    u_strerror(err));
+		r.reason = reason;
+		s->done(s->arg, BR_ERR_NET_FAILED, &r);
+	} else
+		s->done(s->arg, 0, &r);
+	send_free(s);
+}
+
+static int
+send_wc(struct nw_send *s)
+{
+	struct wa_content_attrs a;
+	struct wa_msg_send_opts o;
+	char id[WA_MSG_ID_MAX];
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int r;
+
+	r = wa_content_encode(&s->wc, &p, &n);
+	if (r != 0)
+		return r;
+	wa_content_stanza_attrs(&s->wc, &a);
+	memset(&o, 0, sizeof(o));
+	o.type = a.type;
+	o.edit = a.edit;
+	o.mediatype = a.mediatype;
+	o.polltype = a.polltype;
+	o.decrypt_fail_hide = a.decrypt_fail_hide;
+	r = wa_msg_send(s->l->snd, s->chat, p, n, &o, id, sent, s);
+	free(p);
+	return r;
+}
+
+static void
+send_failed_later(struct nw_send *s, int err)
+{
+	struct br_net_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.reason = u_strerror(err);
+	s->done(s->arg, BR_ERR_NET_FAILED, &r);
+	send_free(s);
+}
+
+static void
+uploaded(void *arg, int err, const struct wa_media_upload *res)
+{
+	struct nw_send *s = arg;
+	struct wa_content_media *md = &s->wc.media;
+	int r;
+
+	if (err != 0) {
+		send_failed_later(s, err);
+		return;
+	}
+	free(md->url);
+	free(md->direct_path);
+	md->url = res->url != NULL ? u_strdup(res->url) : NULL;
+	md->direct_path = u_strdup(res->direct_path);
+	memcpy(md->media_key, res->enc->media_key, WA_MEDIA_KEY_LEN);
+	md->has_media_key = 1;
+	memcpy(md->file_sha256, res->enc->file_sha256, WA_MEDIA_SHA_LEN);
+	md->has_file_sha256 = 1;
+	memcpy(md->file_enc_sha256, res->enc->file_enc_sha256,
+	    WA_MEDIA_SHA_LEN);
+	md->has_file_enc_sha256 = 1;
+	md->file_length = res->enc->file_length;
+	md->media_key_timestamp = (int64_t)(wall_ms() / 1000);
+	if ((r = send_wc(s)) != 0)
+		send_failed_later(s, r);
+}
+
+static int
+nw_send(struct br_net_login *l, const char *chat,
+    const struct br_net_content *c, br_net_done_fn done, void *arg)
+{
+	struct nw_send *s;
+	int mt = -1, r;
+
+	if (l->closing || l->snd == NULL)
+		return BR_ERR_NET_FAILED;
+	s = u_calloc(1, sizeof(*s));
+	s->l = l;
+	s->done = done;
+	s->arg = arg;
+	s->chat = u_strdup(chat);
+	r = br__nw_content_to_wa(c, chat, l->own_user, &s->wc);
+	if (r != 0) {
+		free(s->chat);
+		free(s);
+		return r;
+	}
+	switch (c->kind) {
+	case BR_NET_KIND_IMAGE: mt = WA_MEDIA_IMAGE; break;
+	case BR_NET_KIND_VIDEO: mt = WA_MEDIA_VIDEO; break;
+	case BR_NET_KIND_AUDIO:
+	case BR_NET_KIND_VOICE: mt = WA_MEDIA_AUDIO; break;
+	case BR_NET_KIND_FILE: mt = WA_MEDIA_DOCUMENT; break;
+	case BR_NET_KIND_STICKER: mt = WA_MEDIA_STICKER; break;
+	default: break;
+	}
+	if (mt >= 0) {
+		if (c->data == NULL || l->media == NULL)
+			r = U_ERR_INVALID;
+		else
+			r = wa_media_upload(l->media, (enum wa_media_type)mt,
+			    c->data, c->len, uploaded, s);
+	} else
+		r = send_wc(s);
+	if (r != 0) {
+		send_free(s);
+		return r == U_ERR_INVALID || r == BR_ERR_NET_UNSUPPORTED ? r :
+		    BR_ERR_NET_FAILED;
+	}
+	return 0;
+}
+
+static int
+nw_mark_read(struct br_net_login *l, const char *chat, const char *sender,
+    const char *const *ids, size_t n)
+{
+	struct wa_jid j;
+	int group;
+
+	if (l->closing || l->snd == NULL)
+		return BR_ERR_NET_FAILED;
+	group = wa_jid_parse(chat, &j) == 0 && wa_jid_is_group(&j);
+	return wa_msg_send_read(l->snd, chat, group ? sender : NULL, ids, n) ==
+	    0 ? 0 : BR_ERR_NET_FAILED;
+}
+
+static int
+nw_set_typing(struct br_net_login *l, const char *chat,
+    enum br_net_chatstate st)
+{
+	struct wa_jid j;
+
+	if (l->closing || wa_jid_parse(chat, &j) != 0)
+		return BR_ERR_NET_FAILED;
+	return wa_presence_send_chatstate(l->client, &j,
+	    st == BR_NET_TYPING ? WA_CHAT_COMPOSING :
+	    st == BR_NET_RECORDING ? WA_CHAT_RECORDING : WA_CHAT_PAUSED) == 0 ?
+	    0 : BR_ERR_NET_FAILED;
+}
+
 static const struct br_net_ops net_wa_ops = {
 	.name = "WhatsApp",
 	.start = nw_start,
@@ -967,7 +1652,10 @@ static const struct br_net_ops net_wa_ops = {
 	.disconnect = nw_disconnect,
 	.logout = nw_logout,
 	.info = nw_info,
-	.send = NULL,
+	.message_done = nw_message_done,
+	.send = nw_send,
+	.mark_read = nw_mark_read,
+	.set_typing = nw_set_typing,
 };
 
 static int

@@ -455,6 +455,8 @@ struct create {
 	char			*name, *topic, *avatar;	/* owned or NULL */
 	int			 announce, locked;
 	char			**invite;	/* owned, NULL-terminated */
+	json_t			*users_pl;	/* ref or NULL */
+	int			 direct;	/* run by the current item */
 };
 
 static void
@@ -468,6 +470,7 @@ create_free(struct create *c)
 	for (i = 0; c->invite != NULL && c->invite[i] != NULL; i++)
 		free(c->invite[i]);
 	free(c->invite);
+	json_decref(c->users_pl);
 	free(c);
 }
 
@@ -489,6 +492,7 @@ create_done(void *arg, int rc, json_t *resp)
 	struct create *c = arg;
 	struct br_portal_obj *p = c->p;
 	json_t *j = json_object_get(resp, "room_id");
+	int direct = c->direct;
 
 	if (rc == 0 && !json_is_string(j)) {
 		logp_warnx(p->prefix, "createRoom answer has no room_id");
@@ -507,7 +511,7 @@ create_done(void *arg, int rc, json_t *resp)
 		    br_mx_strerror(rc));
 	c->done(c->arg, rc, rc == 0 ? p->row->mxid : NULL);
 	create_free(c);
-	if (p->parked)
+	if (p->parked && !direct)
 		br_portal_resume(p);
 	br_portal_unref(p);
 }
@@ -544,6 +548,7 @@ create_run(struct br_portal_obj *p, void *arg)
 	spec.announce = c->announce;
 	spec.locked = c->locked;
 	spec.invite = (const char *const *)c->invite;
+	spec.users_pl = c->users_pl;
 	r = BR_ERR_MX_UNSUPPORTED;
 	if (mx != NULL && mx->ops->portal_create_req != NULL &&
 	    mx->ops->create_room != NULL) {
@@ -563,13 +568,12 @@ create_run(struct br_portal_obj *p, void *arg)
 	return BR_PORTAL_DONE;
 }
 
-int
-br_portal_create_room(struct br_portal_obj *p,
-    const struct br_portal_info *info, br_portal_room_fn done, void *arg)
+static struct create *
+create_new(struct br_portal_obj *p, const struct br_portal_info *info,
+    br_portal_room_fn done, void *arg)
 {
 	struct create *c = u_calloc(1, sizeof(*c));
 	size_t i, n = 0;
-	int r;
 
 	c->p = p;
 	c->done = done;
@@ -588,7 +592,34 @@ br_portal_create_room(struct br_portal_obj *p,
 			for (i = 0; i < n; i++)
 				c->invite[i] = u_strdup(info->invite[i]);
 		}
+		if (info->users_pl != NULL)
+			c->users_pl = json_incref(info->users_pl);
 	}
+	return c;
+}
+
+int
+br_portal_create_room_now(struct br_portal_obj *p,
+    const struct br_portal_info *info, br_portal_room_fn done, void *arg)
+{
+	struct create *c;
+
+	if (p->reg == NULL || p->reg->closing)
+		return BR_ERR_PORTAL_CLOSED;
+	c = create_new(p, info, done, arg);
+	c->direct = 1;
+	br_portal_ref(p);
+	(void)create_run(p, c);
+	return 0;
+}
+
+int
+br_portal_create_room(struct br_portal_obj *p,
+    const struct br_portal_info *info, br_portal_room_fn done, void *arg)
+{
+	struct create *c = create_new(p, info, done, arg);
+	int r;
+
 	br_portal_ref(p);
 	r = br_portal_enqueue(p, create_run, create_drop, c);
 	if (r < 0) {

@@ -130,6 +130,7 @@ struct br_portal_info {
 	const char	*avatar_mxc;	/* NULL: keep the row's */
 	int		 announce, locked;
 	const char *const *invite;	/* real users to invite, or NULL */
+	json_t		*users_pl;	/* extra power levels, or NULL */
 };
 
 /*
@@ -140,6 +141,15 @@ struct br_portal_info {
  */
 typedef void (*br_portal_room_fn)(void *arg, int rc, const char *room_id);
 int br_portal_create_room(struct br_portal_obj *p,
+    const struct br_portal_info *info, br_portal_room_fn done, void *arg);
+/*
+ * The same, started now instead of queued: for the FIFO item that is
+ * running (and parks waiting for done).  done may run before this returns
+ * (an error, or the portal already has a room); it never resumes the
+ * portal (the caller's item does).  0, or BR_ERR_PORTAL_CLOSED (done not
+ * called).
+ */
+int br_portal_create_room_now(struct br_portal_obj *p,
     const struct br_portal_info *info, br_portal_room_fn done, void *arg);
 
 /* The room spec for a portal row (strings borrowed from row and cfg). */

@@ -208,7 +208,20 @@ TEST(test_br_net_wa_loads_rows_and_logs_out_offline)
 	rc.loop = u_loop_new();
 	REQUIRE(br_net_wa_new(rc.loop, NULL, t.db, &o, &ev, &rc.net) == 0);
 	REQUIRE(rc.net->ops->start(rc.net) == 0);
-	CHECK(rc.net->ops->send == NULL);	/* until messages are wired */
+	/* Messages are wired; a login not connected refuses to send
+	 * (no callback) and has nothing to mark read. */
+	REQUIRE(rc.net->ops->send != NULL);
+	REQUIRE(rc.net->ops->message_done != NULL);
+	{
+		struct br_net_content c;
+
+		memset(&c, 0, sizeof(c));
+		c.kind = BR_NET_KIND_TEXT;
+		c.text = "hi";
+		CHECK_EQ_INT(rc.net->ops->send(rc.net->ops->login_get(rc.net,
+		    "33612345678"), "33600000002@s.whatsapp.net", &c, NULL,
+		    NULL), BR_ERR_NET_FAILED);
+	}
 
 	n = rc.net->ops->logins_of(rc.net, "@bob:hs", v, 8);
 	REQUIRE(n == 2);

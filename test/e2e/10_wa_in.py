@@ -1,0 +1,157 @@
+"""10_wa_in: WhatsApp -> Matrix, every kind checked on the Matrix side."""
+import e2e
+
+ADMIN_PHONE = "33600000001"
+
+
+def content(ev):
+    return ev.get("content", {}) if ev else {}
+
+
+def portal_join(t, u, jid, timeout=60.0):
+    """The portal room of jid once u joined it.  (Joins directly: the
+    fixture's invites() reads /sync, whose answer Synapse caches for a
+    while, so a second new invite can stay unseen.)"""
+    room = e2e.wait(lambda: t.portal_room(jid), timeout)
+    if room is None:
+        return None
+
+    def joined():
+        if room in u.joined_rooms():
+            return True
+        try:
+            u.join(room)
+            return True
+        except e2e.MatrixError:
+            return False
+    return room if e2e.wait(joined, timeout) else None
+
+
+def scenario(t):
+    t.start_ponton()
+    admin = t.user("admin")
+    t.login_bridge(admin, ADMIN_PHONE)
+    b = t.baileys("bob", "33600000002", push_name="Bob Baileys")
+    ghost_b = "@whatsapp_33600000002:" + e2e.SERVER
+
+    # --- DM portal on the first message ---
+    first = b.send_text(t.bridge_jid, "hello *bold* _it_")
+    room = t.wait_portal(admin, "33600000002@s.whatsapp.net")
+    t.check("dm_portal_created", room is not None)
+    if room is None:
+        return
+    ev = admin.wait_event(room, lambda e: e.get("sender") == ghost_b and
+                          e.get("type") == "m.room.message")
+    c = content(ev)
+    # As upstream: the body keeps WhatsApp's marks, the HTML renders them.
+    t.check("dm_text_body", c.get("body") == "hello *bold* _it_", c)
+    t.check("dm_text_html", c.get("formatted_body") ==
+            "hello <strong>bold</strong> <em>it</em>", c)
+    members = admin.members(room)
+    t.check("dm_ghost_joined", ghost_b in members, list(members))
+    name = admin.state(room, "m.room.member", ghost_b) or {}
+    # displayname_template's default: "{{or .FullName .BusinessName
+    # .PushName .Phone}} (WA)".
+    t.check("dm_ghost_displayname", name.get("displayname") ==
+            "Bob Baileys (WA)", name)
+    me = admin.state(room, "m.room.member", admin.mxid) or {}
+    t.check("dm_is_direct", me.get("is_direct") is True or
+            any(e.get("type") == "m.room.member" and
+                e.get("state_key") == admin.mxid and
+                e["content"].get("is_direct") for e in admin.messages(room)),
+            me)
+    first_ev = ev["event_id"] if ev else None
+
+    # --- reply ---
+    msg = b.call("sendMessage", t.bridge_jid, {"text": "a reply"},
+                 {"quoted": {"key": {"remoteJid": t.bridge_jid,
+                                     "fromMe": True, "id": first},
+                             "message": {"conversation": "hello"}}})
+    ev = admin.wait_event(room, lambda e: content(e).get("body") ==
+                          "a reply")
+    rel = content(ev).get("m.relates_to", {})
+    t.check("reply_in_reply_to", rel.get("m.in_reply_to", {}).get(
+        "event_id") == first_ev, rel)
+
+    # --- edit ---
+    b.call("sendMessage", t.bridge_jid,
+           {"text": "hello edited", "edit": {"remoteJid": t.bridge_jid,
+                                             "fromMe": True, "id": first}})
+    ev = admin.wait_event(room, lambda e: content(e).get(
+        "m.relates_to", {}).get("rel_type") == "m.replace")
+    c = content(ev)
+    t.check("edit_replace", c.get("m.relates_to", {}).get("event_id") ==
+            first_ev and c.get("m.new_content", {}).get("body") ==
+            "hello edited", c)
+
+    # --- reaction, then its removal ---
+    b.call("sendMessage", t.bridge_jid,
+           {"react": {"text": "\u2764\ufe0f",
+                      "key": {"remoteJid": t.bridge_jid, "fromMe": True,
+                              "id": first}}})
+    rev = admin.wait_event(room, lambda e: e.get("type") == "m.reaction")
+    c = content(rev)
+    t.check("reaction_annotation", c.get("m.relates_to", {}).get("key") ==
+            "\u2764\ufe0f" and c["m.relates_to"].get("event_id") ==
+            first_ev and rev.get("sender") == ghost_b, rev)
+    b.call("sendMessage", t.bridge_jid,
+           {"react": {"text": "", "key": {"remoteJid": t.bridge_jid,
+                                          "fromMe": True, "id": first}}})
+    red = admin.wait_event(room, lambda e: e.get("type") ==
+                           "m.room.redaction" and rev is not None and
+                           (e.get("redacts") == rev["event_id"] or
+                            content(e).get("redacts") == rev["event_id"]))
+    t.check("reaction_removed", red is not None)
+
+    # --- location ---
+    b.call("sendMessage", t.bridge_jid,
+           {"location": {"degreesLatitude": 48.8584,
+                         "degreesLongitude": 2.2945, "name": "Tour"}})
+    ev = admin.wait_event(room, lambda e: content(e).get("msgtype") ==
+                          "m.location")
+    c = content(ev)
+    t.check("location_geo_uri", c.get("geo_uri") == "geo:48.85840,2.29450",
+            c)
+
+    # --- delete for everyone ---
+    gone = b.send_text(t.bridge_jid, "to be deleted")
+    ev = admin.wait_event(room, lambda e: content(e).get("body") ==
+                          "to be deleted")
+    b.call("sendMessage", t.bridge_jid,
+           {"delete": {"remoteJid": t.bridge_jid, "fromMe": True,
+                       "id": gone}})
+    red = admin.wait_event(room, lambda e: e.get("type") ==
+                           "m.room.redaction" and ev is not None and
+                           (e.get("redacts") == ev["event_id"] or
+                            content(e).get("redacts") == ev["event_id"]))
+    t.check("revoke_redacts", red is not None)
+
+    # --- a group: portal on the first message, ghosts joined ---
+    g = b.call("groupCreate", "Cafe", [t.bridge_jid])
+    gid = g["id"]
+    b.send_text(gid, "hi group")
+    groom = portal_join(t, admin, gid)
+    t.check("group_portal_created", groom is not None)
+    if groom is not None:
+        ev = admin.wait_event(groom, lambda e: content(e).get("body") ==
+                              "hi group")
+        t.check("group_text", ev is not None and
+                ev.get("sender") == ghost_b, ev)
+
+    # --- whatsmeow: text in its DM portal ---
+    w = t.whatsmeow("wendy", "33600000003")
+    w.send(t.bridge_jid, "hello from wendy")
+    wroom = portal_join(t, admin, "33600000003@s.whatsapp.net")
+    ev = wroom and admin.wait_event(wroom, lambda e: content(e).get(
+        "body") == "hello from wendy")
+    t.check("whatsmeow_dm_text", ev is not None and ev.get("sender") ==
+            "@whatsapp_33600000003:" + e2e.SERVER, ev)
+
+    # Every message handed back: nothing left pending.
+    left = e2e.wait(lambda: t.sql("SELECT COUNT(*) FROM ponton_wa_pending")
+                    == [(0,)], 20)
+    t.check("nothing_left_pending", left,
+            t.sql("SELECT msg_id, meta FROM ponton_wa_pending"))
+
+
+e2e.Test().run(scenario)
