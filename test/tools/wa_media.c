@@ -22,12 +22,16 @@
  *                                   downloaded (every hash checked) and
  *                                   written to --save-dir/<id>
  *   RECV-MEDIA-FAIL <kind> <id> <code> <error>
+ *   MEDIA-RETRY <id> <code> <error|direct_path>   with --media-retry, a
+ *                                   download found the URL expired and
+ *                                   asked the sender's phone (0: re-uploaded,
+ *                                   the download is tried again)
  *
  * Usage: wa_media --url URL --db FILE --root-file FILE [--ca-file PEM]
  *          [--timeout S] [--upload TYPE:FILE]...
  *          [--download TYPE,PATH,KEY_B64,SHA_HEX|-,ENC_SHA_HEX|-,LEN,OUT]...
  *          [--to JID --send-media TYPE:FILE...] [--expect-media N
- *          --save-dir DIR]
+ *          --save-dir DIR [--media-retry]]
  * TYPE: image video audio ptt document sticker; OUT receives the
  * plaintext.  A sent voice note (ptt) says "audio/ogg; codecs=opus" with
  * a 64-sample waveform made from the file's bytes (the tool does not
@@ -84,6 +88,15 @@ struct recv {
 	char			*file_name;	/* owned or NULL */
 	char			*mimetype;	/* owned or NULL */
 	size_t			 waveform_len, thumbnail_len;
+	/* For a media retry: the message and its media. */
+	char			 chat[WA_JID_STR_MAX];
+	char			 participant[WA_JID_STR_MAX];
+	int			 from_me, is_group, retried;
+	enum wa_media_type	 type;
+	char			*path;		/* owned */
+	uint8_t			 key[32], sha[32], encsha[32];
+	int			 has_sha, has_encsha;
+	uint64_t		 len;
 };
 
 struct tool {
@@ -105,6 +118,7 @@ struct tool {
 	size_t			 nsends, next_send, acked;
 	int			 sending, offline_done;
 	unsigned		 expect, received, downloading;
+	int			 media_retry;
 	const char		*save_dir;
 	struct u_timer		*linger;	/* owned */
 };
@@ -433,9 +447,51 @@ send_next(struct tool *t)
 static void
 recv_free(struct recv *rv)
 {
+	free(rv->path);
 	free(rv->file_name);
 	free(rv->mimetype);
 	free(rv);
+}
+
+static void on_recv_downloaded(void *, int, const uint8_t *, size_t);
+
+static int
+recv_download(struct recv *rv)
+{
+	struct wa_media_ref ref;
+
+	memset(&ref, 0, sizeof(ref));
+	ref.type = rv->type;
+	ref.direct_path = rv->path;
+	ref.media_key = rv->key;
+	ref.file_sha256 = rv->has_sha ? rv->sha : NULL;
+	ref.file_enc_sha256 = rv->has_encsha ? rv->encsha : NULL;
+	ref.file_length = rv->len;
+	return wa_media_download(rv->t->media, &ref, on_recv_downloaded, rv);
+}
+
+static void
+on_retried(void *arg, int err, const char *path)
+{
+	struct recv *rv = arg;
+	struct tool *t = rv->t;
+	int r;
+
+	printf("MEDIA-RETRY %s %d %s\n", rv->id, err, err != 0 ?
+	    u_strerror(err) : path);
+	if (err == 0) {
+		free(rv->path);
+		rv->path = u_strdup(path);
+		if ((r = recv_download(rv)) == 0)
+			return;
+		err = r;
+	}
+	printf("RECV-MEDIA-FAIL %s %s %d %s\n", rv->kind, rv->id, err,
+	    u_strerror(err));
+	t->downloading--;
+	t->received++;
+	recv_free(rv);
+	check_done(t);
 }
 
 static void
@@ -443,10 +499,23 @@ on_recv_downloaded(void *arg, int err, const uint8_t *data, size_t len)
 {
 	struct recv *rv = arg;
 	struct tool *t = rv->t;
+	struct wa_media_msg mm;
 	uint8_t h[32];
 	char sha[65], *path;
 	FILE *f;
+	int r;
 
+	if (err == WA_ERR_MEDIA_EXPIRED && t->media_retry && !rv->retried) {
+		rv->retried = 1;
+		mm.id = rv->id;
+		mm.chat = rv->chat;
+		mm.from_me = rv->from_me;
+		mm.participant = rv->is_group ? rv->participant : NULL;
+		if ((r = wa_media_retry(t->media, &mm, rv->key, on_retried,
+		    rv)) == 0)
+			return;
+		printf("MEDIA-RETRY %s %d %s\n", rv->id, r, u_strerror(r));
+	}
 	t->downloading--;
 	if (err != 0) {
 		printf("RECV-MEDIA-FAIL %s %s %d %s\n", rv->kind, rv->id, err,
@@ -504,8 +573,27 @@ on_message(void *arg, const struct wa_msg_event *ev)
 	    wa_media_waveform_valid(c.media.waveform, c.media.waveform_len) ?
 	    c.media.waveform_len : 0;
 	rv->thumbnail_len = c.media.thumbnail_len;
-	if ((r = wa_media_download(t->media, &ref, on_recv_downloaded,
-	    rv)) != 0) {
+	wa_jid_format(&ev->chat, rv->chat, sizeof(rv->chat));
+	if (ev->is_group) {
+		struct wa_jid p = wa_jid_to_non_ad(&ev->sender);
+
+		wa_jid_format(&p, rv->participant, sizeof(rv->participant));
+	}
+	rv->is_group = ev->is_group;
+	rv->from_me = ev->from_me;
+	rv->type = ref.type;
+	rv->path = u_strdup(ref.direct_path);
+	memcpy(rv->key, ref.media_key, 32);
+	if (ref.file_sha256 != NULL) {
+		memcpy(rv->sha, ref.file_sha256, 32);
+		rv->has_sha = 1;
+	}
+	if (ref.file_enc_sha256 != NULL) {
+		memcpy(rv->encsha, ref.file_enc_sha256, 32);
+		rv->has_encsha = 1;
+	}
+	rv->len = ref.file_length;
+	if ((r = recv_download(rv)) != 0) {
 		printf("RECV-MEDIA-FAIL %s %s %d %s\n", rv->kind, rv->id, r,
 		    u_strerror(r));
 		t->received++;
@@ -573,6 +661,8 @@ on_node(void *arg, const struct wa_node *n)
 {
 	struct tool *t = arg;
 
+	if (t->media != NULL && wa_media_handle_node(t->media, n))
+		return;
 	if (t->sender != NULL && wa_msg_sender_handle_node(t->sender, n))
 		return;
 	if (t->receiver != NULL)
@@ -667,6 +757,7 @@ main(int argc, char **argv)
 		{ "send-media", required_argument, NULL, 'S' },
 		{ "expect-media", required_argument, NULL, 'e' },
 		{ "save-dir", required_argument, NULL, 's' },
+		{ "media-retry", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wa_client_opts o;
@@ -717,6 +808,7 @@ main(int argc, char **argv)
 		case 'T': t.to = optarg; break;
 		case 'e': t.expect = (unsigned)atoi(optarg); break;
 		case 's': t.save_dir = optarg; break;
+		case 'R': t.media_retry = 1; break;
 		default: goto usage;
 		}
 	}
@@ -764,6 +856,6 @@ usage:
 	    "[--ca-file PEM] [--timeout S] [--upload TYPE:FILE]... "
 	    "[--download TYPE,PATH,KEY_B64,SHA_HEX|-,ENC_SHA_HEX|-,LEN,OUT]... "
 	    "[--to JID --send-media TYPE:FILE...] "
-	    "[--expect-media N --save-dir DIR]\n");
+	    "[--expect-media N --save-dir DIR [--media-retry]]\n");
 	return 2;
 }

@@ -27,6 +27,13 @@
 #   wa60_msg_ponton_to_whatsmeow  the three through wasim's offline queue
 #                               to whatsmeow, which downloads them exactly
 #   wa60_msg_whatsmeow_to_ponton  whatsmeow's three to ponton, exact
+#   wa60_media_retry            Baileys sends an image and a document to
+#                               ponton; both blobs expire before ponton
+#                               downloads them (404); ponton asks the
+#                               sender's phone (wasim's, which has the
+#                               image's key but has lost the document):
+#                               the image is re-uploaded and downloaded
+#                               exactly, the document reported unavailable
 #   wa60_hostile_refused        a wrong media key (MAC), a wrong fileSha256
 #                               and fileEncSha256 (hash), a blob longer than
 #                               the message says (too big), a 16 MiB + 1
@@ -310,6 +317,44 @@ else
 	fail wa60_msg_whatsmeow_to_ponton "ponton rc $prc"
 	grep -v '^STATE' "$W/pwrecv.out"
 	grep '^RESULT' "$W/wm2.out"
+fi
+
+# --- Media retry ---------------------------------------------------------------------
+node "$WH_PEER/media.mjs" --mode chat --url "$WASIM_WS_URL" \
+    --root "$WASIM_ROOT_PUB" --auth "$W/auth-b" --peer "$PJID" \
+    --send "image:$W/image.jpg" --send "document:$W/doc.pdf" \
+    > "$W/bretry.out" 2> "$W/bretry.err"
+expire() {	# expire ID PATH [KEY]: the blob's URL stops working
+	if [ -n "${3:-}" ]; then
+		body=$(printf '{"direct_path":"%s","message_id":"%s","media_key":"%s"}' "$2" "$1" "$3")
+	else
+		body=$(printf '{"direct_path":"%s","message_id":"%s"}' "$2" "$1")
+	fi
+	curl -s -o /dev/null -w '%{http_code}' --cacert "$W/media.pem" \
+	    --data-binary "$body" "https://$MHOST/wasim/expire"
+}
+set -- $(sed -n 's/^SENT image //p' "$W/bretry.out")
+rimg=${1:-none}
+e1=$(expire "$rimg" "${2:-}" "${3:-}")
+set -- $(sed -n 's/^SENT document //p' "$W/bretry.out")
+rdoc=${1:-none}
+e2=$(expire "$rdoc" "${2:-}")
+mkdir -p "$W/rm"
+pmedia "$W/pretry.out" --ca-file "$W/media.pem" --expect-media 2 \
+    --save-dir "$W/rm" --media-retry
+prc=$?
+if [ "$e1$e2" = 200200 ] && [ $prc -eq 0 ] &&
+    grep -q "^MEDIA-RETRY $rimg 0 /wasim/m/" "$W/pretry.out" &&
+    grep -q "^RECV-MEDIA image $rimg 48011 " "$W/pretry.out" &&
+    cmp -s "$W/rm/$rimg" "$W/image.jpg" &&
+    grep -q "^MEDIA-RETRY $rdoc -367 " "$W/pretry.out" &&
+    grep -q "^RECV-MEDIA-FAIL document $rdoc -367 " "$W/pretry.out" &&
+    grep -q "media: retry of $rimg: re-uploaded" "$W/wasim.log"; then
+	pass wa60_media_retry
+else
+	fail wa60_media_retry "expire $e1 $e2, ponton rc $prc"
+	cat "$W/bretry.out"
+	grep -v '^STATE' "$W/pretry.out"
 fi
 
 # --- Hostile and expired ---------------------------------------------------------------

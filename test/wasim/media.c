@@ -13,6 +13,22 @@
  *         "direct_path": "/wasim/m/<hex>.enc?ccb=11-4&oh=wasim"}
  *   GET /wasim/m/<hex>.enc[?anything]  -> the blob (404 if unknown)
  *
+ * Media retry (wa-protocol.md §9; whatsmeow mediaretry.go), the simulated
+ * sender's phone:
+ *   POST /wasim/expire  {"direct_path": P, "message_id": ID,
+ *                        "media_key": "<base64>"}   (tests only)
+ *     -> the blob at P is no longer served (404: the URL "expired");
+ *        with media_key, the phone can re-upload it when asked
+ *   <receipt id=ID type="server-error"><encrypt><enc_p/><enc_iv/>
+ *      </encrypt><rmr .../></receipt> from a client
+ *     -> the request is decrypted with the key (it must name ID), the blob
+ *        is served again under a new name and the client gets
+ *        <notification type="mediaretry" id=ID from=<its account>>
+ *        <rmr .../><encrypt> MediaRetryNotification{ID, new path,
+ *        SUCCESS} </encrypt></notification>; without a key (or for an id
+ *        never expired) <error code="2"/> (not on the phone), and if the
+ *        request does not decrypt, result DECRYPTION_ERROR.
+ *
  * Clients trust the self-signed certificate, which --media-cert-file
  * writes out (Baileys: NODE_EXTRA_CA_CERTS; ponton: wa_media_opts.ca_file;
  * whatsmeow: a media HTTP client with that root).  The server never
@@ -35,6 +51,9 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
+#include <jansson.h>
+
+#include "proto/mmsretry.pb-c.h"
 #include "test/wasim/wasim.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -50,6 +69,22 @@ struct sim_blob {
 	size_t		 len;
 	struct sim_blob	*next;
 };
+
+/*
+ * Blobs expired by POST /wasim/expire, waiting for a retry request: the
+ * blob leaves s->blobs and is kept here.  One wasim process runs one sim,
+ * so the list is file-static (freed by sim_media_free).
+ */
+#define SIM_RETRY_MAX 64
+struct sim_expired {
+	char			 msg_id[128];
+	uint8_t			 key[32];
+	bool			 has_key;
+	struct sim_blob		*blob;		/* owned */
+	struct sim_expired	*next;
+};
+static struct sim_expired *expired;
+static size_t nexpired;
 
 struct media_pss {
 	bool		 post;
@@ -146,6 +181,15 @@ sim_media_free(struct sim *s)
 		free(b->data);
 		free(b);
 	}
+	while (expired != NULL) {
+		struct sim_expired *e = expired;
+
+		expired = e->next;
+		free(e->blob->data);
+		free(e->blob);
+		free(e);
+	}
+	nexpired = 0;
 	free(s->media_cert_pem);
 	free(s->media_key_pem);
 	s->media_cert_pem = s->media_key_pem = NULL;
@@ -172,6 +216,56 @@ respond_json(struct lws *wsi, struct media_pss *p, int status, char *json)
 {
 	respond(wsi, p, status, "application/json", (uint8_t *)json,
 	    strlen(json), true);
+}
+
+/* POST /wasim/expire: take the blob named by direct_path off the server. */
+static void
+expire_done(struct lws *wsi, struct media_pss *p)
+{
+	struct sim *s = lws_context_user(lws_get_context(wsi));
+	struct sim_blob **bp, *b;
+	struct sim_expired *e;
+	json_t *js;
+	const char *dp, *id, *key;
+	char name[48];
+	size_t klen = 0;
+
+	js = json_loadb((const char *)p->body.p, p->body.len,
+	    JSON_REJECT_DUPLICATES, NULL);
+	dp = json_string_value(json_object_get(js, "direct_path"));
+	id = json_string_value(json_object_get(js, "message_id"));
+	key = json_string_value(json_object_get(js, "media_key"));
+	if (dp == NULL || id == NULL || strlen(id) >= sizeof(e->msg_id) ||
+	    sscanf(dp, MEDIA_PATH_PREFIX "%32[0-9a-f].enc", name) != 1 ||
+	    nexpired >= SIM_RETRY_MAX) {
+		json_decref(js);
+		respond_json(wsi, p, 400, u_strdup("{\"error\":\"bad request\"}"));
+		return;
+	}
+	for (bp = &s->blobs; *bp != NULL; bp = &(*bp)->next)
+		if (strcmp((*bp)->name, name) == 0)
+			break;
+	if ((b = *bp) == NULL) {
+		json_decref(js);
+		respond_json(wsi, p, 404, u_strdup("{\"error\":\"not found\"}"));
+		return;
+	}
+	*bp = b->next;
+	b->next = NULL;
+	e = u_calloc(1, sizeof(*e));
+	snprintf(e->msg_id, sizeof(e->msg_id), "%s", id);
+	e->blob = b;
+	if (key != NULL && sodium_base642bin(e->key, sizeof(e->key), key,
+	    strlen(key), NULL, &klen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == 0 && klen == 32)
+		e->has_key = true;
+	e->next = expired;
+	expired = e;
+	nexpired++;
+	log_info("media: expired %s (message %s, %s)", name, id,
+	    e->has_key ? "the phone has the key" : "no key");
+	json_decref(js);
+	respond_json(wsi, p, 200, u_strdup("{\"ok\":true}"));
 }
 
 /*
@@ -357,7 +451,8 @@ media_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return 0;
 		}
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0 ||
-		    strncmp(p->path, "/mms/", 5) != 0) {
+		    (strncmp(p->path, "/mms/", 5) != 0 &&
+		    strcmp(p->path, "/wasim/expire") != 0)) {
 			respond_json(wsi, p, 404,
 			    u_strdup("{\"error\":\"not found\"}"));
 			return 0;
@@ -403,7 +498,10 @@ media_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		upload_done(wsi, p);
+		if (strcmp(p->path, "/wasim/expire") == 0 && !p->too_big)
+			expire_done(wsi, p);
+		else
+			upload_done(wsi, p);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return write_some(wsi, p);
@@ -486,4 +584,131 @@ sim_media_conn_iq(struct sim_conn *c, const struct wa_node *iq)
 	wa_node_add_child(r, mc);
 	sim_conn_send(c, r);
 	wa_node_free(r);
+}
+
+/* --- Media retry: the simulated sender's phone -------------------------------- */
+
+static struct wa_node *
+retry_notification(const struct wa_node *rc, const char *id,
+    const struct sim_account *a)
+{
+	struct wa_node *n = wa_node_new("notification"), *rmr;
+	const struct wa_node *orig = wa_node_child(rc, "rmr");
+	struct wa_jid own;
+
+	wa_node_set_attr(n, "id", id);
+	wa_node_set_attr(n, "type", "mediaretry");
+	if (wa_jid_make(&own, a->phone, WA_SERVER_USER, 0) == 0)
+		wa_node_set_attr_jid(n, "from", &own);
+	wa_node_set_attr_u64(n, "t", (uint64_t)sim_now());
+	rmr = orig != NULL ? wa_node_dup(orig) : wa_node_new("rmr");
+	wa_node_add_child(n, rmr);
+	return n;
+}
+
+static void
+add_encrypted(struct wa_node *n, const uint8_t rkey[32], const char *id,
+    const char *path, int result)
+{
+	Wa__MmsRetryNotification rn = WA__MMS_RETRY_NOTIFICATION__INIT;
+	struct wa_node *enc = wa_node_new("encrypt"), *c;
+	uint8_t iv[CRY_GCM_IV_LEN], *pt, *ct;
+	size_t len;
+
+	rn.stanza_id = (char *)id;
+	rn.direct_path = (char *)path;
+	rn.has_result = 1;
+	rn.result = result;
+	len = wa__mms_retry_notification__get_packed_size(&rn);
+	pt = u_malloc(len + 1);
+	ct = u_malloc(len + CRY_GCM_TAG_LEN);
+	wa__mms_retry_notification__pack(&rn, pt);
+	cry_random(iv, sizeof(iv));
+	if (cry_aes_gcm_encrypt(rkey, iv, id, strlen(id), pt, len, ct) == 0) {
+		c = wa_node_new("enc_p");
+		wa_node_set_bytes(c, ct, len + CRY_GCM_TAG_LEN);
+		wa_node_add_child(enc, c);
+		c = wa_node_new("enc_iv");
+		wa_node_set_bytes(c, iv, sizeof(iv));
+		wa_node_add_child(enc, c);
+	}
+	wa_node_add_child(n, enc);
+	free(pt);
+	free(ct);
+}
+
+/* Whether the client's request decrypts under rkey and names id. */
+static bool
+request_ok(const struct wa_node *rc, const uint8_t rkey[32], const char *id)
+{
+	const struct wa_node *enc = wa_node_child(rc, "encrypt"), *p, *iv;
+	Wa__MmsServerErrorReceipt *ser;
+	uint8_t *pt;
+	bool ok = false;
+
+	if (enc == NULL || (p = wa_node_child(enc, "enc_p")) == NULL ||
+	    (iv = wa_node_child(enc, "enc_iv")) == NULL ||
+	    iv->len != CRY_GCM_IV_LEN || p->len < CRY_GCM_TAG_LEN ||
+	    p->len > 4096)
+		return false;
+	pt = u_malloc(p->len);
+	if (cry_aes_gcm_decrypt(rkey, iv->bytes, id, strlen(id), p->bytes,
+	    p->len, pt) == 0 && (ser = wa__mms_server_error_receipt__unpack(
+	    NULL, p->len - CRY_GCM_TAG_LEN, pt)) != NULL) {
+		ok = ser->stanza_id != NULL && strcmp(ser->stanza_id, id) == 0;
+		wa__mms_server_error_receipt__free_unpacked(ser, NULL);
+	}
+	free(pt);
+	return ok;
+}
+
+void
+sim_media_retry_receipt(struct sim_conn *c, const struct wa_node *rc)
+{
+	struct sim *s = c->sim;
+	struct sim_expired **ep, *e;
+	struct wa_node *n, *err;
+	const char *id = wa_node_attr(rc, "id");
+	uint8_t rkey[32], rnd[16];
+	char *path;
+
+	if (id == NULL || c->account == NULL)
+		return;
+	n = retry_notification(rc, id, c->account);
+	for (ep = &expired; *ep != NULL; ep = &(*ep)->next)
+		if (strcmp((*ep)->msg_id, id) == 0)
+			break;
+	if ((e = *ep) == NULL || !e->has_key) {
+		/* The phone no longer has the file. */
+		err = wa_node_new("error");
+		wa_node_set_attr(err, "code", "2");
+		wa_node_add_child(n, err);
+		log_info("media: retry of %s: not on the phone", id);
+	} else {
+		cry_hkdf_sha256(NULL, 0, e->key, 32,
+		    "WhatsApp Media Retry Notification", 33, rkey, sizeof(rkey));
+		if (!request_ok(rc, rkey, id)) {
+			log_info("media: retry of %s: request does not decrypt",
+			    id);
+			add_encrypted(n, rkey, id, NULL, 3);
+		} else {
+			/* Re-upload: the same bytes under a new name. */
+			*ep = e->next;
+			nexpired--;
+			cry_random(rnd, sizeof(rnd));
+			sim_hex(rnd, sizeof(rnd), e->blob->name);
+			e->blob->next = s->blobs;
+			s->blobs = e->blob;
+			path = u_asprintf(MEDIA_PATH_PREFIX "%s.enc" MEDIA_QUERY,
+			    e->blob->name);
+			add_encrypted(n, rkey, id, path, 1);
+			log_info("media: retry of %s: re-uploaded as %s", id,
+			    e->blob->name);
+			free(path);
+			free(e);
+		}
+		sodium_memzero(rkey, sizeof(rkey));
+	}
+	sim_conn_send(c, n);
+	wa_node_free(n);
 }

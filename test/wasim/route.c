@@ -305,6 +305,12 @@ sim_route_receipt(struct sim_conn *c, const struct wa_node *rc)
 	sim_conn_send(c, ack);
 	wa_node_free(ack);
 
+	/* A media retry request goes to the sender's phone (media.c). */
+	if ((v = wa_node_attr(rc, "type")) != NULL &&
+	    strcmp(v, "server-error") == 0) {
+		sim_media_retry_receipt(c, rc);
+		return;
+	}
 	if (attr_jid(rc, "to", &to) != 0)
 		return;
 	if (wa_jid_make(&from, c->account->lid, WA_SERVER_LID,

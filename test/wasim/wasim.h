@@ -454,6 +454,9 @@ void sim_devices_notify(struct sim *s, struct sim_account *a,
 int sim_media_start(struct sim *s);
 void sim_media_free(struct sim *s);
 void sim_media_conn_iq(struct sim_conn *c, const struct wa_node *iq);
+/* A client's <receipt type="server-error"> (media retry): answered as the
+ * sender's phone would (media.c). */
+void sim_media_retry_receipt(struct sim_conn *c, const struct wa_node *rc);
 
 /* dir.c */
 struct sim_account *sim_account_new(struct sim *s, const char *phone);

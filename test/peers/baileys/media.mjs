@@ -24,7 +24,8 @@
 //       <mimetype>"; once N arrived, each --send goes out with
 //       sendMessage (image with a given jpegThumbnail, ptt as
 //       audio/ogg; codecs=opus with a 64-sample waveform, document as
-//       application/pdf named after the file): "SENT <type> <id>".
+//       application/pdf named after the file): "SENT <type> <id>
+//       <directPath> <mediaKey b64>".
 //
 // HTTPS to wasim: the test sets NODE_EXTRA_CA_CERTS to wasim's
 // self-signed certificate (--media-cert-file), so TLS stays verified.
@@ -159,7 +160,8 @@ async function chat() {
 		else if (t === 'document') content = { document: buf, mimetype: 'application/pdf', fileName: file.split('/').pop() }
 		else throw new Error(`cannot send ${t}`)
 		const r = await sock.sendMessage(peer, content)
-		say(`SENT ${t} ${r.key.id}`)
+		const sent = r.message?.[mediaKinds.find(k => r.message?.[k])]
+		say(`SENT ${t} ${r.key.id} ${sent?.directPath} ${Buffer.from(sent?.mediaKey ?? []).toString('base64')}`)
 	}
 	// Let the last acks and receipts leave.
 	await new Promise(r => setTimeout(r, 1500))
