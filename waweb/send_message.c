@@ -59,6 +59,7 @@ struct send {
 	char			 id[WA_MSG_ID_MAX];
 	struct wa_jid		 to;		/* the recipient account or group */
 	int			 is_group;
+	int			 lid_mode;	/* group addressing_mode=lid */
 	uint8_t			*payload;	/* owned */
 	size_t			 len;
 	struct sopts		 o;
@@ -77,6 +78,7 @@ struct sent_rec {
 	char			 id[WA_MSG_ID_MAX];
 	struct wa_jid		 to;
 	int			 is_group;
+	int			 lid_mode;
 	uint8_t			*payload;	/* owned; NULL: free slot */
 	size_t			 len;
 	struct sopts		 o;
@@ -152,6 +154,7 @@ remember(struct wa_msg_sender *s, const struct send *m)
 	snprintf(r->id, sizeof(r->id), "%s", m->id);
 	r->to = m->to;
 	r->is_group = m->is_group;
+	r->lid_mode = m->lid_mode;
 	r->payload = u_malloc(m->len);
 	memcpy(r->payload, m->payload, m->len);
 	r->len = m->len;
@@ -221,17 +224,17 @@ grp_add(struct grp *g, const struct wa_jid *d)
 	g->got[g->n++] = *d;
 }
 
-/* Our Signal address as the sender of a group's skmsg: the LID device
- * when we have one (as whatsmeow: receivers see us as participant=<LID>),
- * else the phone-number device. */
+/* Our Signal address as the sender of a group's skmsg: in a LID-addressed
+ * group the LID device when we have one (as whatsmeow: receivers see us as
+ * participant=<LID>), else the phone-number device. */
 static int
-self_address(const struct wa_device *dev, char *out, size_t cap)
+self_address(const struct wa_device *dev, int lid, char *out, size_t cap)
 {
 	struct wa_jid j;
 
 	if (dev == NULL || dev->jid == NULL)
 		return U_ERR_INVALID;
-	if (dev->lid != NULL && wa_jid_parse(dev->lid, &j) == 0)
+	if (lid && dev->lid != NULL && wa_jid_parse(dev->lid, &j) == 0)
 		return wa_signal_address(&j, out, cap);
 	if (wa_jid_parse(dev->jid, &j) != 0)
 		return U_ERR_INVALID;
@@ -505,6 +508,15 @@ wa_msg_parse_group(const struct wa_node *res, struct wa_jid *out, size_t max)
 		out[n++] = j;
 	}
 	return (int)n;
+}
+
+int
+wa_msg_group_is_lid(const struct wa_node *res)
+{
+	const struct wa_node *g = wa_node_child(res, "group");
+	const char *m = g != NULL ? wa_node_attr(g, "addressing_mode") : NULL;
+
+	return m != NULL && strcmp(m, "lid") == 0;
 }
 
 static int
@@ -878,7 +890,9 @@ wa_msg_build_group(struct wa_signal *sig, const struct wa_device *dev,
 	msg = new_message(id, group, &o);
 	if (phash != NULL)
 		wa_node_set_attr(msg, "phash", phash);
-	wa_node_set_attr(msg, "addressing_mode", "lid");
+	/* As whatsmeow: a LID-addressed group is sent as our LID. */
+	if (strstr(self, "_1:") != NULL)
+		wa_node_set_attr(msg, "addressing_mode", "lid");
 	parts = wa_node_new("participants");
 	wa_node_add_child(msg, parts);
 	for (i = 0; i < nskdm; i++) {
@@ -1036,7 +1050,7 @@ build_group_retry(struct send *m, struct wa_node **out)
 	int r, type;
 
 	wa_jid_format(&m->to, gid, sizeof(gid));
-	if ((r = self_address(dev, self, sizeof(self))) != 0 ||
+	if ((r = self_address(dev, m->lid_mode, self, sizeof(self))) != 0 ||
 	    (r = wa_signal_address(&m->devs[0], addr, sizeof(addr))) != 0 ||
 	    (r = skdm_payload(s->sig, gid, self, &sk, &sklen)) != 0)
 		goto out;
@@ -1087,7 +1101,8 @@ encrypt_and_send(struct send *m)
 	if (m->is_group && m->retry > 0)
 		r = build_group_retry(m, &msg);
 	else if (m->is_group) {
-		if ((r = self_address(dev, self, sizeof(self))) == 0)
+		if ((r = self_address(dev, m->lid_mode, self,
+		    sizeof(self))) == 0)
 			r = wa_msg_build_group(s->sig, dev, m->id, &m->to, self,
 			    m->payload, m->len, &o, m->devs, m->ndevs,
 			    m->phash, NULL, &msg);
@@ -1206,7 +1221,8 @@ group_targets(struct send *m)
 	}
 	if (gone) {
 		wa_jid_format(&m->to, gid, sizeof(gid));
-		if ((r = self_address(dev, self, sizeof(self))) != 0 ||
+		if ((r = self_address(dev, m->lid_mode, self,
+		    sizeof(self))) != 0 ||
 		    (r = wa_signal_group_rotate(s->sig, gid, self)) != 0) {
 			finish(m, r, 0);
 			return;
@@ -1317,7 +1333,9 @@ on_group(void *arg, const struct wa_node *res, int err)
 		finish(m, WA_ERR_NOT_CONNECTED, 0);
 		return;
 	}
-	if ((dev->lid != NULL && wa_jid_parse(dev->lid, &own) == 0) ||
+	m->lid_mode = wa_msg_group_is_lid(res);
+	if ((m->lid_mode && dev->lid != NULL &&
+	    wa_jid_parse(dev->lid, &own) == 0) ||
 	    wa_jid_parse(dev->jid, &own) == 0) {
 		own = wa_jid_to_non_ad(&own);
 		for (i = 0; i < (size_t)r; i++)
@@ -1566,6 +1584,7 @@ answer_retry(struct wa_msg_sender *s, const struct wa_node *n)
 	snprintf(m->id, sizeof(m->id), "%s", rec->id);
 	m->to = rec->to;
 	m->is_group = rec->is_group;
+	m->lid_mode = rec->lid_mode;
 	m->payload = u_malloc(rec->len);
 	memcpy(m->payload, rec->payload, rec->len);
 	m->len = rec->len;

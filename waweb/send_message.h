@@ -18,10 +18,11 @@
  * request=interactive/> (asked on every send, as Baileys does without a
  * metadata cache: a member change is therefore seen at the next send),
  * usync of every member's devices, our sender key for the group (made on
- * first use), its distribution message (SKDM) as a pkmsg/msg to every
+ * first use; in a LID-addressed group under our LID address, else our
+ * phone-number one, as whatsmeow), its distribution message (SKDM) as a pkmsg/msg to every
  * device that has not had our current key, then
  *
- *   <message id to=GID type [edit] phash addressing_mode=lid>
+ *   <message id to=GID type [edit] phash [addressing_mode=lid]>
  *       <participants><to jid><enc pkmsg|msg/></to>...</participants>
  *       [<device-identity>]<enc v="2" type="skmsg" [mediatype]/></message>
  *
@@ -218,6 +219,9 @@ struct wa_node *wa_msg_group_query_node(const struct wa_jid *group);
  */
 int wa_msg_parse_group(const struct wa_node *res, struct wa_jid *out,
     size_t max);
+/* Whether a w:g2 query result says addressing_mode="lid" (then we send
+ * as our LID device, as whatsmeow does; else as our phone-number one). */
+int wa_msg_group_is_lid(const struct wa_node *res);
 /*
  * whatsmeow's participantListHashV2: "2:" + unpadded base64 of the first
  * 6 bytes of SHA-256 over the sorted "user.agent:device@server" strings of
@@ -264,7 +268,8 @@ int wa_msg_build_stanza(struct wa_signal *sig, const struct wa_device *dev,
     const struct wa_jid *devs, size_t ndevs, struct wa_node **out);
 /*
  * The group <message> for payload to group, sent with our sender key
- * (self: our Signal address, the LID form when we have one): the SKDM
+ * (self: our Signal address; its LID form "<lid>_1:<device>" means a
+ * LID-addressed group, and addressing_mode="lid" is set): the SKDM
  * (made here, our key created on first use) goes as pkmsg/msg to each of
  * skdm_devs that has a session (the others are skipped and not counted),
  * the payload as one skmsg; phash is set as given (NULL: none).  *got

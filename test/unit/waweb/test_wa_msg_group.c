@@ -68,6 +68,9 @@ TEST(test_wa_msg_group_members)
 		wa_node_add_child(g, p);
 	}
 	wa_node_add_child(res, g);
+	CHECK_EQ_INT(wa_msg_group_is_lid(res), 0);
+	wa_node_set_attr(g, "addressing_mode", "lid");
+	CHECK_EQ_INT(wa_msg_group_is_lid(res), 1);
 	/* A listed-twice member counts once. */
 	REQUIRE(wa_msg_parse_group(res, out, 4) == 3);
 	CHECK_EQ_STR(wa_jid_format(&out[2], s, sizeof(s)), "300@lid");
@@ -602,6 +605,12 @@ TEST(test_wa_msg_send_opts_in_stanzas)
 	CHECK_EQ_STR(wa_node_attr(enc, "mediatype"), "image");
 	CHECK(wa_node_attr(enc, "decrypt-fail") == NULL);
 	CHECK(wa_node_attr_get(m, "phash") == NULL);
+	wa_node_free(m);
+	/* A phone-number-addressed group: sent as our PN device, no
+	 * addressing_mode. */
+	REQUIRE(wa_msg_build_group(me.s, &dev, "3EB0O3", &g, "33600000001:3",
+	    p, n, NULL, devs, 1, NULL, NULL, &m) == 0);
+	CHECK(wa_node_attr(m, "addressing_mode") == NULL);
 	wa_node_free(m);
 	free(p);
 	party_fini(&me);
