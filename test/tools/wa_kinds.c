@@ -5,6 +5,7 @@
  * Lines on stdout:
  *
  *   CONNECTED
+ *   GROUP <jid>              --group-create made this group
  *   RECV <id> <line>         a message decoded (wa_content_line); a poll
  *                            vote on a poll this run saw is decrypted and
  *                            shows its option names
