@@ -14,6 +14,8 @@
  *           success every host is a plain host[:port] and the ttl capped.
  *   mode 3  the data is an upload reply (JSON): direct_path, when accepted,
  *           starts with '/' and has no control characters or spaces.
+ *   mode 4  the data is a binary node: parsed as a mediaretry notification
+ *           under the fixed key; a path it yields is sane as in mode 3.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -95,18 +97,41 @@ fuzz_conn(const uint8_t *p, size_t n)
 }
 
 static void
-fuzz_reply(const uint8_t *p, size_t n)
+path_sane(const char *dp)
 {
-	char *url = NULL, *dp = NULL;
 	size_t i;
 
-	if (wa_media_parse_upload_reply(p, n, &url, &dp) != 0)
-		return;
 	if (dp[0] != '/' || strlen(dp) > WA_MEDIA_PATH_MAX)
 		abort();
 	for (i = 0; dp[i] != '\0'; i++)
 		if ((unsigned char)dp[i] <= ' ' || (unsigned char)dp[i] > '~')
 			abort();
+}
+
+static void
+fuzz_retry(const uint8_t *p, size_t n)
+{
+	struct wa_node *node = NULL;
+	char *path = NULL;
+	int code = 0;
+
+	if (wa_node_decode(p, n, &node) != 0)
+		return;
+	if (wa_media_retry_parse(node, key, &path, &code) == 0) {
+		path_sane(path);
+		free(path);
+	}
+	wa_node_free(node);
+}
+
+static void
+fuzz_reply(const uint8_t *p, size_t n)
+{
+	char *url = NULL, *dp = NULL;
+
+	if (wa_media_parse_upload_reply(p, n, &url, &dp) != 0)
+		return;
+	path_sane(dp);
 	free(url);
 	free(dp);
 }
@@ -119,7 +144,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 4 || size > FUZZ_INPUT_MAX)
 		return 0;
 	t = (enum wa_media_type)(data[1] % WA_MEDIA_TYPE_COUNT_);
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		fuzz_blob(t, data + 2, size - 2);
 		break;
@@ -130,8 +155,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		fuzz_conn(data + 2, size - 2);
 		break;
-	default:
+	case 3:
 		fuzz_reply(data + 2, size - 2);
+		break;
+	default:
+		fuzz_retry(data + 2, size - 2);
 		break;
 	}
 	return 0;
