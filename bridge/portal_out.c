@@ -597,6 +597,7 @@ br_out_parse_geo(const char *uri, double *lat, double *lon)
 /* ---- sending ---- */
 
 static void sent(void *arg, int rc, const struct br_net_result *r);
+static void implicit_read(struct out_item *it);
 
 /*
  * Send it->c.  For a new message, its placeholder row goes in first (at
@@ -1236,6 +1237,7 @@ msg_start(struct out_item *it)
 		report_db(it, r);
 		return 0;
 	}
+	implicit_read(it);
 	if (it->pick.relayed && br->mx != NULL &&
 	    br->mx->ops->get_state != NULL &&
 	    br->mx->ops->get_state(br->mx, br->mx->ops->bot(br->mx),
@@ -1294,6 +1296,7 @@ reaction_start(struct out_item *it)
 		    0);
 		return 0;
 	}
+	implicit_read(it);
 	r = br_store_message_get_by_mxid(dbof(it), it->target, &it->row);
 	if (r == U_ERR_NOT_FOUND || (r == 0 && set_target(it, it->row->id) <
 	    0)) {
@@ -1339,6 +1342,7 @@ redaction_start(struct out_item *it)
 		report_db(it, r);
 		return 0;
 	}
+	implicit_read(it);
 	r = br_store_message_get_by_mxid(dbof(it), it->target, &it->row);
 	if (r == 0) {
 		if (set_target(it, it->row->id) < 0) {
@@ -1384,36 +1388,33 @@ struct read_group {
 	size_t		 n;
 };
 
+/*
+ * Mark read, as it->pick's login, the chat's messages after the user's
+ * last read point (or 5 s before upto) up to upto (ns), and move the
+ * point (HandleMatrixReadReceipt).
+ */
 static void
-receipt_run(struct out_item *it)
+read_upto(struct out_item *it, int64_t upto)
 {
-	struct br_bridge *br = it->o->br;
-	struct br_net *net = br->net;
+	struct br_net *net = it->o->br->net;
 	struct br_portal_key key = { it->p->row->id, it->p->row->receiver };
 	struct br_user_portal *up = NULL;
-	struct br_message *exact = NULL, **msgs = NULL;
+	struct br_message **msgs = NULL;
 	struct br_msgid *ids = NULL;
 	struct read_group groups[OUT_READ_SENDERS_MAX];
 	const char **idv = NULL;
 	size_t n = 0, ng = 0, i, j, k = 0;
-	int64_t upto, last = 0;
+	int64_t last = 0;
 	int r;
 
-	if (net == NULL || net->ops->mark_read == NULL)
-		return;
-	if (br_relay_pick(net, dbof(it), it->p->row, it->sender, 0,
-	    &it->pick) < 0)
+	if (net == NULL || net->ops->mark_read == NULL ||
+	    it->pick.login == NULL)
 		return;
 	if (br_store_user_portal_get(dbof(it), it->sender, it->pick.login_id,
 	    key, &up) == 0) {
 		last = up->last_read;
 		br_user_portal_free(up);
 	}
-	if (br_store_message_get_by_mxid(dbof(it), it->target, &exact) == 0) {
-		upto = exact->timestamp;
-		br_message_free(exact);
-	} else
-		upto = (int64_t)it->ts_ms * 1000000;
 	if (upto <= last)
 		return;
 	if (last == 0)
@@ -1423,13 +1424,14 @@ receipt_run(struct out_item *it)
 		logp_warnx(pfx(it), "read receipt: %s", u_strerror(r));
 		return;
 	}
-	if (br_id_login_device_jid(it->pick.login_id, 0, &it->own_jid) < 0)
+	if (it->own_jid == NULL && br_id_login_device_jid(it->pick.login_id,
+	    0, &it->own_jid) < 0)
 		goto out;
 	while (msgs != NULL && msgs[n] != NULL && n < OUT_READ_MAX)
 		n++;
 	ids = u_calloc(n + 1, sizeof(*ids));
 	idv = u_calloc(n + 1, sizeof(*idv));
-	for (i = 0, k = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		if (br_id_message_parse(msgs[i]->id, &ids[k]) < 0)
 			continue;
 		if (strcmp(ids[k].sender, it->own_jid) == 0) {
@@ -1475,6 +1477,32 @@ out:
 	free(ids);
 	free(idv);
 	br_message_list_free(msgs);
+}
+
+/* An event of a user who sends as themself reads the chat up to it
+ * (upstream's implicit read receipt; WhatsApp has ImplicitReadReceipts). */
+static void
+implicit_read(struct out_item *it)
+{
+	if (!it->pick.relayed && it->ts_ms > 0)
+		read_upto(it, (int64_t)it->ts_ms * 1000000);
+}
+
+static void
+receipt_run(struct out_item *it)
+{
+	struct br_message *exact = NULL;
+	int64_t upto;
+
+	if (br_relay_pick(it->o->br->net, dbof(it), it->p->row, it->sender, 0,
+	    &it->pick) < 0)
+		return;
+	if (br_store_message_get_by_mxid(dbof(it), it->target, &exact) == 0) {
+		upto = exact->timestamp;
+		br_message_free(exact);
+	} else
+		upto = (int64_t)it->ts_ms * 1000000;
+	read_upto(it, upto);
 }
 
 static struct typing_room *

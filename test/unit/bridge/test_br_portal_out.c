@@ -1059,6 +1059,36 @@ TEST(portal_out_read_receipt_and_typing)
 	fx_close(&x);
 }
 
+TEST(portal_out_implicit_read_on_send)
+{
+	struct fx x;
+	struct br_message m;
+	struct br_ghost g;
+
+	REQUIRE(fx_open(&x, NULL, 1) == 0);
+	memset(&g, 0, sizeof(g));
+	g.id = (char *)"33600000002";
+	g.name = g.avatar_id = g.avatar_hash = g.avatar_mxc = (char *)"";
+	REQUIRE(br_store_ghost_insert(x.db, &g) == 0);
+	memset(&m, 0, sizeof(m));
+	m.id = (char *)(GROUP ":" BOB ":3EB0BOB2");
+	m.part_id = (char *)"";
+	m.mxid = (char *)"$bob2";
+	m.room_id = (char *)GROUP;
+	m.room_receiver = (char *)"";
+	m.sender_id = (char *)"33600000002";
+	m.sender_mxid = (char *)"";
+	m.timestamp = (1700000000000LL - 1000) * 1000000;
+	m.double_puppeted = -1;
+	REQUIRE(br_store_message_insert(x.db, &m) == 0);
+	/* Answering reads Bob's message (upstream's implicit receipt). */
+	send_text(&x, "$ans", "answer", "3EB0ANS");
+	REQUIRE(N.n_reads == 1);
+	CHECK_EQ_STR(N.reads[0], BOB "|3EB0BOB2");
+	CHECK_EQ_INT(N.n_sent, 1);
+	fx_close(&x);
+}
+
 /* ---- texts ---- */
 
 static int
