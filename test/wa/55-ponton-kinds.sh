@@ -31,6 +31,7 @@
 #   wa55_ponton_to_whatsmeow     ponton's set decoded by whatsmeow; ponton's
 #                                vote on its own poll and on whatsmeow's poll
 #                                opened by whatsmeow's DecryptPollVote
+#   wa55_ponton_to_whatsmeow_group   ponton's set in a group with whatsmeow
 #   wa55_clean_exit              no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -242,6 +243,27 @@ else
 	fail wa55_ponton_votes_on_whatsmeow_poll "whatsmeow rc $wrc"
 	diff "$W/want5" "$W/got5" | head -5
 	grep -E '^(RESULT|VOTE-FAILED|ERROR)' "$W/wm2.out" | tail -n 5
+fi
+
+# The set in a group ponton creates with whatsmeow (offline: sender key and
+# group messages wait in wasim's queue), decoded by whatsmeow line for
+# line, ponton's vote opened by DecryptPollVote.
+kinds "$W/p7.out" --timeout 60 --group-create "wm kinds" --member "$WJID" \
+    --send-all --vote-as lid --polls-file "$W/ppolls"
+krc=$?
+np=$(grep -c '^SENT ' "$W/p7.out")
+printf 'kinds-polls %s\nkinds-wait %s 60\nquit\n' "$W/wmpolls" "$np" > "$W/wm-cmd3"
+wm "$W/wm3.out" "$W/wm-cmd3" connect
+wrc=$?
+lines "$W/p7.out" SENT > "$W/want7"
+lines "$W/wm3.out" GOT > "$W/got7"
+if [ $krc -eq 0 ] && [ $wrc -eq 0 ] && [ "$np" -ge 21 ] && same "$W/want7" "$W/got7" &&
+    ! grep -q '^VOTE-FAILED' "$W/wm3.out"; then
+	pass wa55_ponton_to_whatsmeow_group
+else
+	fail wa55_ponton_to_whatsmeow_group "ponton rc $krc ($np sent), whatsmeow rc $wrc"
+	diff "$W/want7" "$W/got7" | head -20
+	grep -E '^(RESULT|VOTE-FAILED|ERROR)' "$W/wm3.out" | tail -n 5
 fi
 
 if wh_stop && wh_logs_clean && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W"/p*.err; then
