@@ -32,6 +32,8 @@ static void cmd_cancel(struct br_cmd_event *ce);
 static void cmd_version(struct br_cmd_event *ce);
 static void cmd_set_management_room(struct br_cmd_event *ce);
 
+static const char *const aliases_create[] = { "create", NULL };
+static const char *const aliases_pm[] = { "pm", NULL };
 static const char *const aliases_set_pl[] = { "set-power-level", NULL };
 
 /* Sorted by name only for reading; help sorts by itself.  Sections, gates
@@ -43,6 +45,9 @@ const struct br_cmd br_cmds[] = {
 	    "[login ID] <chat ID>", 0, br_cmd_bridge, NULL },
 	{ "cancel", NULL, BR_CMD_SEC_GENERAL, BR_TXT_DESC_CANCEL, NULL, 0,
 	    cmd_cancel, NULL },
+	{ "create-group", aliases_create, BR_CMD_SEC_CHATS,
+	    BR_TXT_DESC_CREATE_GROUP, "[_group type_]", BR_CMD_REQ_LOGIN,
+	    br_cmd_create_group, "m.bridge" },
 	{ "delete-portal", NULL, BR_CMD_SEC_ADMIN, BR_TXT_DESC_DELETE_PORTAL,
 	    NULL, BR_CMD_REQ_ADMIN | BR_CMD_REQ_PORTAL, br_cmd_delete_portal,
 	    NULL },
@@ -50,6 +55,11 @@ const struct br_cmd br_cmds[] = {
 	    cmd_help, NULL },
 	{ "id", NULL, BR_CMD_SEC_CHATS, BR_TXT_DESC_ID, NULL,
 	    BR_CMD_REQ_PORTAL, br_cmd_id, NULL },
+	{ "invite-link", NULL, BR_CMD_SEC_INVITES, BR_TXT_DESC_INVITE_LINK,
+	    "[--reset]", BR_CMD_REQ_PORTAL | BR_CMD_REQ_LOGIN,
+	    br_cmd_invite_link, NULL },
+	{ "join", NULL, BR_CMD_SEC_INVITES, BR_TXT_DESC_JOIN,
+	    "<_invite link_>", BR_CMD_REQ_LOGIN, br_cmd_join, NULL },
 	{ "list-logins", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_LIST_LOGINS, NULL,
 	    BR_CMD_REQ_LOGIN_PERM, br_cmd_list_logins, NULL },
 	{ "login", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_LOGIN, "[_flow ID_]",
@@ -59,6 +69,9 @@ const struct br_cmd br_cmds[] = {
 	{ "relogin", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_RELOGIN,
 	    "<_login ID_> [_flow ID_]", BR_CMD_REQ_LOGIN_PERM, br_cmd_relogin,
 	    NULL },
+	{ "resolve-identifier", NULL, BR_CMD_SEC_CHATS, BR_TXT_DESC_RESOLVE,
+	    "[_login ID_] <_identifier_>", BR_CMD_REQ_LOGIN, br_cmd_resolve,
+	    NULL },
 	{ "set-management-room", NULL, BR_CMD_SEC_GENERAL,
 	    BR_TXT_DESC_SET_MGMT, NULL, 0, cmd_set_management_room, NULL },
 	{ "set-pl", aliases_set_pl, BR_CMD_SEC_ADMIN, BR_TXT_DESC_SET_PL,
@@ -66,6 +79,12 @@ const struct br_cmd br_cmds[] = {
 	    br_cmd_set_pl, NULL },
 	{ "set-relay", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_SET_RELAY,
 	    "[_login ID_]", BR_CMD_REQ_PORTAL, br_cmd_set_relay, NULL },
+	{ "start-chat", aliases_pm, BR_CMD_SEC_CHATS, BR_TXT_DESC_START_CHAT,
+	    "[_login ID_] <_identifier_>", BR_CMD_REQ_LOGIN, br_cmd_resolve,
+	    NULL },
+	/* Upstream files sync under Administration without RequiresAdmin. */
+	{ "sync", NULL, BR_CMD_SEC_ADMIN, BR_TXT_DESC_SYNC,
+	    "<group/groups/contacts>", BR_CMD_REQ_LOGIN, br_cmd_sync, NULL },
 	{ "unbridge", NULL, BR_CMD_SEC_CHATS, BR_TXT_DESC_UNBRIDGE, NULL,
 	    BR_CMD_REQ_PORTAL, br_cmd_unbridge, NULL },
 	{ "unset-relay", NULL, BR_CMD_SEC_AUTH, BR_TXT_DESC_UNSET_RELAY, NULL,

@@ -37,6 +37,7 @@
 struct br_bridge;
 struct br_net;
 struct br_net_login;
+struct br_net_group_event;
 
 enum br_cmd_section {
 	BR_CMD_SEC_GENERAL = 0,
@@ -107,6 +108,17 @@ void br_cmd_invite_link(struct br_cmd_event *ce);
 void br_cmd_join(struct br_cmd_event *ce);
 void br_cmd_sync(struct br_cmd_event *ce);
 extern const size_t br_ncmds;
+
+/*
+ * `sync group(s)` hands each chat's fresh info to the core as a JOINED
+ * group event (the core creates or updates the portal room, members and
+ * power levels: portal_in.c's on_group).  main.c sets it; unset, the
+ * commands do a minimal update themselves (name, topic, the room with the
+ * login's owner invited).
+ */
+typedef void (*br_cmd_group_sync_fn)(void *arg, struct br_net_login *l,
+    const struct br_net_group_event *g);
+void br_cmd_set_group_sync(br_cmd_group_sync_fn fn, void *arg);
 
 /*
  * Is body a command?  1 and *out (owned: the message with "<prefix> "
