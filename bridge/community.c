@@ -607,10 +607,19 @@ m2_created(void *arg, int rc, const struct br_net_result *r)
 	remember_created(c, j->chat);
 	key.id = j->chat;
 	key.receiver = "";
-	/* Store first: from now on the group's events find this room. */
-	if ((e = br_portal_attach(c->br->portals, key, j->room, j->name,
-	    j->topic, NULL, 0)) < 0 ||
-	    (e = br_portal_get(c->br->portals, key, 0, &j->p)) < 0) {
+	/* Store first: from now on the group's events find this room.  If
+	 * the group's creation notice won the race and the core made a room
+	 * for it already, THIS room still wins (the member's room is the
+	 * portal, as promised); the other one is left unused. */
+	e = br_portal_attach(c->br->portals, key, j->room, j->name, j->topic,
+	    NULL, 0);
+	if (e == BR_ERR_PORTAL_EXISTS) {
+		log_warnx("community: the new group got a room before %s was "
+		    "attached; attaching %s anyway", j->room, j->room);
+		e = br_portal_attach(c->br->portals, key, j->room, j->name,
+		    j->topic, NULL, 1);
+	}
+	if (e < 0 || (e = br_portal_get(c->br->portals, key, 0, &j->p)) < 0) {
 		m2_fail(j, u_strerror(e));
 		return;
 	}
@@ -856,13 +865,28 @@ add_done(void *arg, int rc, const struct br_net_result *r)
 		return;
 	}
 	/* 403: the user's privacy settings refuse adds; the answer may carry
-	 * an invitation code to send them instead. */
+	 * an invitation code to send them instead (the invite_user slot, or
+	 * else a group-invite message in a direct chat, which is what that
+	 * slot sends). */
 	if (r->codes[0] == 403 && r->invite_codes != NULL &&
-	    r->invite_codes[0] != NULL && net->ops->invite_user != NULL &&
-	    net->ops->invite_user(j->l, j->chat, j->user, r->invite_codes[0],
-	    r->invite_expirations != NULL ? r->invite_expirations[0] : 0,
-	    add_invited, j) == 0)
-		return;
+	    r->invite_codes[0] != NULL) {
+		uint64_t exp = r->invite_expirations != NULL ?
+		    r->invite_expirations[0] : 0;
+		struct br_net_content ct;
+
+		if (net->ops->invite_user != NULL &&
+		    net->ops->invite_user(j->l, j->chat, j->user,
+		    r->invite_codes[0], exp, add_invited, j) == 0)
+			return;
+		memset(&ct, 0, sizeof(ct));
+		ct.kind = BR_NET_KIND_GROUP_INVITE;
+		ct.invite_group = j->chat;
+		ct.invite_code = r->invite_codes[0];
+		ct.invite_expiration = exp;
+		if (net->ops->invite_user == NULL && net->ops->send != NULL &&
+		    net->ops->send(j->l, j->user, &ct, add_invited, j) == 0)
+			return;
+	}
 	snprintf(why, sizeof(why), "WhatsApp error %d", r->codes[0]);
 	mx_say_id(j->c, j->room, j->lang, BR_CT_MX_ADD_FAILED, phone, why);
 	job_free(j);

@@ -386,7 +386,12 @@ static int
 n_send(struct br_net_login *l, const char *chat,
     const struct br_net_content *c, br_net_done_fn done, void *arg)
 {
-	NREC("wa_say", chat, "", c->text);
+	char kind[64] = "";
+
+	if (c->kind == BR_NET_KIND_GROUP_INVITE)
+		snprintf(kind, sizeof(kind), "invite %s %s", c->invite_group,
+		    c->invite_code);
+	NREC("wa_say", chat, kind, c->text);
 	return 0;
 }
 
@@ -442,7 +447,7 @@ n_resolve(struct br_net_login *l, const char *phone, br_net_done_fn done,
 	return 0;
 }
 
-static const struct br_net_ops net_ops = {
+static struct br_net_ops net_ops = {
 	.name = "WhatsApp",
 	.login_get = n_login_get,
 	.logins_of = n_logins_of,
@@ -1039,25 +1044,34 @@ TEST(community_add_number_direct_and_invitation)
 	settle();
 	CHECK_EQ_INT(count("invite_user", GROUP, "INVCODE"), 1);
 	CHECK_EQ_INT(count("say", room, "an invitation to the group"), 1);
+	/* Without the invite_user slot: a group-invite message instead. */
+	net_ops.invite_user = NULL;
+	CHECK_EQ_INT(mx_msg(&x, room, "@third:t.test",
+	    "!am whatsapp +33654321299"), 1);
+	settle();
+	net_ops.invite_user = n_invite_user;
+	CHECK_EQ_INT(count_b("wa_say", "33654321299@s.whatsapp.net",
+	    "invite " GROUP " INVCODE"), 1);
+	CHECK_EQ_INT(count("say", room, "an invitation to the group"), 2);
 	/* Third add of the day for this member: refused before asking. */
 	F.add_code = 0;
 	CHECK_EQ_INT(mx_msg(&x, room, MEMBER, "!am whatsapp +33654321236"),
 	    1);
 	settle();
 	CHECK_EQ_INT(count("say", room, "Too many phone numbers"), 1);
-	CHECK_EQ_INT(count("resolve", NULL, NULL), 2);
+	CHECK_EQ_INT(count("resolve", NULL, NULL), 3);
 	/* Not on WhatsApp (another member, who has adds left). */
 	CHECK_EQ_INT(mx_msg(&x, room, "@other:t.test",
 	    "!am whatsapp +9991234567"), 1);
 	settle();
 	CHECK_EQ_INT(count("say", room, "is not on WhatsApp"), 1);
-	CHECK_EQ_INT(count("members", NULL, NULL), 2);
+	CHECK_EQ_INT(count("members", NULL, NULL), 3);
 	/* Malformed numbers: one answer, nothing asked. */
 	CHECK_EQ_INT(mx_msg(&x, room, "@other:t.test",
 	    "!am whatsapp 0612345678"), 1);
 	settle();
 	CHECK_EQ_INT(count("say", room, "international format"), 1);
-	CHECK_EQ_INT(count("resolve", NULL, NULL), 3);
+	CHECK_EQ_INT(count("resolve", NULL, NULL), 4);
 	free(room);
 	fx_close(&x);
 }
@@ -1167,6 +1181,25 @@ TEST(community_group_creation_failure_is_reported)
 	settle();
 	CHECK_EQ_INT(count("say", ROOM, "server said no"), 1);
 	CHECK_EQ_INT(br_db_room_is_portal(x.db, ROOM), 0);
+	fx_close(&x);
+}
+
+TEST(community_method2_wins_the_creation_race)
+{
+	struct fx x;
+	struct br_portal_key k = { NEWGRP, "" };
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	/* The group's creation notice came first and the core made a room
+	 * for it: the member's room still becomes the portal. */
+	REQUIRE(br_portal_attach(x.br->portals, k, "!auto:t.test", "Apéro",
+	    NULL, NULL, 0) == 0);
+	F.room_state = alone_room;
+	CHECK_EQ_INT(mx_msg(&x, ROOM, MEMBER, "!am whatsapp"), 1);
+	settle();
+	CHECK_EQ_INT(br_db_room_is_portal(x.db, ROOM), 1);
+	CHECK_EQ_INT(br_db_room_is_portal(x.db, "!auto:t.test"), 0);
+	CHECK_EQ_INT(count("say", ROOM, "https://chat.whatsapp.com/"), 1);
 	fx_close(&x);
 }
 
