@@ -337,7 +337,7 @@ int
 wa_msg_parse_usync(const struct wa_node *res, struct wa_jid *out, size_t max)
 {
 	const struct wa_node *us, *list, *u, *devs, *dl, *d;
-	const char *type;
+	const char *type, *hosted;
 	struct wa_jid uj;
 	uint64_t id;
 	size_t i, k, n = 0;
@@ -369,6 +369,13 @@ wa_msg_parse_usync(const struct wa_node *res, struct wa_jid *out, size_t max)
 			out[n].device = (uint16_t)id;
 			/* Device 0 is written as a plain JID, like whatsmeow. */
 			out[n].ad = false;
+			/* A hosted (Cloud API) device lives on the hosted
+			 * servers, as whatsmeow's usync parsing has it. */
+			if ((hosted = wa_node_attr(d, "is_hosted")) != NULL &&
+			    strcmp(hosted, "true") == 0)
+				snprintf(out[n].server, sizeof(out[n].server),
+				    "%s", wa_jid_is_lid(&uj) ?
+				    WA_SERVER_HOSTED_LID : WA_SERVER_HOSTED);
 			n++;
 		}
 	}
@@ -508,6 +515,17 @@ wa_msg_parse_group(const struct wa_node *res, struct wa_jid *out, size_t max)
 		out[n++] = j;
 	}
 	return (int)n;
+}
+
+size_t
+wa_msg_group_devices(struct wa_jid *devs, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (!wa_jid_is_hosted(&devs[i]))
+			devs[k++] = devs[i];
+	return k;
 }
 
 int
@@ -1268,8 +1286,10 @@ on_usync(void *arg, const struct wa_node *res, int err)
 		return;
 	}
 	m->ndevs = (size_t)r;
-	if (m->is_group)
+	if (m->is_group) {
+		m->ndevs = wa_msg_group_devices(m->devs, m->ndevs);
 		wa_msg_phash(m->devs, m->ndevs, m->phash);
+	}
 	/* Never to ourselves. */
 	for (i = 0; i < m->ndevs; i++)
 		if (is_own_device(dev, &m->devs[i])) {

@@ -203,7 +203,8 @@ struct wa_node *wa_msg_usync_node(const struct wa_jid *users, size_t n,
     const char *sid);
 /*
  * The device JIDs of a usync result (the <iq type=result>), each user's
- * devices as <user>:<id>@<server>, at most max.  Returns how many, or
+ * devices as <user>:<id>@<server> (hosted ones, is_hosted="true", on
+ * hosted / hosted.lid: group sends skip them), at most max.  Returns how many, or
  * WA_ERR_MSG_MALFORMED / WA_ERR_TOO_BIG / WA_ERR_IQ.
  */
 int wa_msg_parse_usync(const struct wa_node *res, struct wa_jid *out,
@@ -219,6 +220,10 @@ struct wa_node *wa_msg_group_query_node(const struct wa_jid *group);
  */
 int wa_msg_parse_group(const struct wa_node *res, struct wa_jid *out,
     size_t max);
+/* The devices a group message goes to: hosted ones dropped (whatsmeow's
+ * prepareMessageNode does so before phash), order kept.  Returns how many
+ * are left in devs. */
+size_t wa_msg_group_devices(struct wa_jid *devs, size_t n);
 /* Whether a w:g2 query result says addressing_mode="lid" (then we send
  * as our LID device, as whatsmeow does; else as our phone-number one). */
 int wa_msg_group_is_lid(const struct wa_node *res);

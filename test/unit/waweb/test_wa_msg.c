@@ -117,6 +117,19 @@ TEST(test_wa_msg_usync_result_parsed)
 	    "33600000002:7@s.whatsapp.net");
 	/* More devices than the caller's room. */
 	CHECK_EQ_INT(wa_msg_parse_usync(res, out, 2), WA_ERR_TOO_BIG);
+	/* A hosted (Cloud API) device goes to the hosted server. */
+	{
+		struct wa_node *dl = wa_node_child(wa_node_child(wa_node_child(
+		    wa_node_child(wa_node_child(res, "usync"), "list"), "user"),
+		    "devices"), "device-list");
+
+		REQUIRE(dl != NULL && dl->nchildren == 3);
+		wa_node_set_attr(dl->children[2], "is_hosted", "true");
+		REQUIRE(wa_msg_parse_usync(res, out, 4) == 3);
+		CHECK_EQ_STR(wa_jid_format(&out[2], s, sizeof(s)),
+		    "33600000002:7@hosted");
+		CHECK(wa_jid_is_hosted(&out[2]));
+	}
 	wa_node_free(res);
 }
 

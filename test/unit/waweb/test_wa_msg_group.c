@@ -51,6 +51,17 @@ TEST(test_wa_msg_group_phash)
 	CHECK_EQ_STR(ph, "2:uTC5hdGX");
 }
 
+TEST(test_wa_msg_group_skips_hosted_devices)
+{
+	struct wa_jid d[4] = { jid("300:1@lid"), jid("300:99@hosted.lid"),
+	    jid("200@lid"), jid("400:99@hosted") };
+	char s[WA_JID_STR_MAX];
+
+	REQUIRE(wa_msg_group_devices(d, 4) == 2);
+	CHECK_EQ_STR(wa_jid_format(&d[0], s, sizeof(s)), "300:1@lid");
+	CHECK_EQ_STR(wa_jid_format(&d[1], s, sizeof(s)), "200@lid");
+}
+
 TEST(test_wa_msg_group_members)
 {
 	struct wa_node *res = wa_node_new("iq"), *g = wa_node_new("group"), *p;
