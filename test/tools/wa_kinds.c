@@ -16,6 +16,7 @@
  *   SEND-FAIL <kind> <error> <code>
  *   VOTE-CREATOR <jid> VOTE-VOTER <jid>   (on a decrypted vote: which
  *                            account forms opened it)
+ *   VOTE-FAILED <id> <error> a vote on a known poll did not open
  *
  * Usage: wa_kinds --url URL --db FILE --root-file FILE [--timeout S]
  *          [--to JID] [--send-all] [--expect N] [--vote-received OPTION]
@@ -565,15 +566,17 @@ send_next(struct tool *t)
 		quit(t, 1);
 }
 
-/* Open a vote: every account form of creator and voter we know. */
+/* Open a vote: every account form of creator and voter we know
+ * (wa_content_vote_open). */
 static void
 open_vote(struct tool *t, struct wa_content *c, const struct wa_msg_event *ev)
 {
 	struct poll *p = poll_find(t, c->key.id);
 	char voters[2][WA_JID_STR_MAX];
-	const char *creators[4];
-	size_t nc = 0, nv = 0, i, j;
+	const char *creators[4], *vp[2];
+	size_t nc = 0, nv = 0;
 	struct wa_jid a;
+	int r;
 
 	if (p == NULL)
 		return;
@@ -583,6 +586,8 @@ open_vote(struct tool *t, struct wa_content *c, const struct wa_msg_event *ev)
 		a = wa_jid_to_non_ad(&ev->sender_pn);
 		wa_jid_format(&a, voters[nv++], WA_JID_STR_MAX);
 	}
+	vp[0] = voters[0];
+	vp[1] = nv > 1 ? voters[1] : NULL;
 	if (p->creator[0] != '\0')
 		creators[nc++] = p->creator;
 	if (p->creator_pn[0] != '\0')
@@ -590,16 +595,14 @@ open_vote(struct tool *t, struct wa_content *c, const struct wa_msg_event *ev)
 	creators[nc++] = t->own_pn;
 	if (t->own_lid[0] != '\0')
 		creators[nc++] = t->own_lid;
-	for (i = 0; i < nc; i++)
-		for (j = 0; j < nv; j++)
-			if (wa_content_vote_decrypt(c, p->secret, creators[i],
-			    voters[j]) == 0) {
-				printf("VOTE-CREATOR %s VOTE-VOTER %s\n",
-				    creators[i], voters[j]);
-				wa_content_vote_match(c, p->options,
-				    p->noptions);
-				return;
-			}
+	if ((r = wa_content_vote_open(c, p->secret, creators, nc, vp,
+	    nv)) < 0) {
+		printf("VOTE-FAILED %s %s\n", ev->id, u_strerror(r));
+		return;
+	}
+	printf("VOTE-CREATOR %s VOTE-VOTER %s\n", creators[(size_t)r / nv],
+	    vp[(size_t)r % nv]);
+	wa_content_vote_match(c, p->options, p->noptions);
 }
 
 static void
