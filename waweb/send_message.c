@@ -201,27 +201,52 @@ grp_get(struct wa_msg_sender *s, const struct wa_jid *gid, int create)
 	return g;
 }
 
+/* A total order on device JIDs (got is kept sorted by it: lookups are
+ * bsearch, so a group of thousands of devices stays cheap). */
 static int
-grp_has(const struct grp *g, const struct wa_jid *d)
+cmp_jid(const void *pa, const void *pb)
 {
-	size_t i;
+	const struct wa_jid *a = pa, *b = pb;
+	int c;
 
-	for (i = 0; i < g->n; i++)
-		if (wa_jid_equal(&g->got[i], d))
-			return 1;
+	if ((c = strcmp(a->user, b->user)) != 0 ||
+	    (c = strcmp(a->server, b->server)) != 0)
+		return c;
+	if (a->device != b->device)
+		return a->device < b->device ? -1 : 1;
+	if (a->agent != b->agent)
+		return a->agent < b->agent ? -1 : 1;
+	if (a->integrator != b->integrator)
+		return a->integrator < b->integrator ? -1 : 1;
 	return 0;
 }
 
-static void
-grp_add(struct grp *g, const struct wa_jid *d)
+static int
+grp_has(const struct grp *g, const struct wa_jid *d)
 {
-	if (grp_has(g, d) || g->n >= WA_MSG_MAX_GROUP_DEVICES)
-		return;
-	if (g->n == g->cap) {
-		g->cap = g->cap == 0 ? 16 : g->cap * 2;
+	return g->n > 0 &&
+	    bsearch(d, g->got, g->n, sizeof(*g->got), cmp_jid) != NULL;
+}
+
+/* Add devs (n) to the sorted set. */
+static void
+grp_add(struct grp *g, const struct wa_jid *devs, size_t n)
+{
+	size_t i, k;
+
+	if (n > WA_MSG_MAX_GROUP_DEVICES - g->n)
+		n = WA_MSG_MAX_GROUP_DEVICES - g->n;
+	if (g->n + n > g->cap) {
+		g->cap = g->n + n;
 		g->got = u_reallocarray(g->got, g->cap, sizeof(*g->got));
 	}
-	g->got[g->n++] = *d;
+	memcpy(g->got + g->n, devs, n * sizeof(*devs));
+	g->n += n;
+	qsort(g->got, g->n, sizeof(*g->got), cmp_jid);
+	for (i = k = 0; i < g->n; i++)
+		if (k == 0 || cmp_jid(&g->got[k - 1], &g->got[i]) != 0)
+			g->got[k++] = g->got[i];
+	g->n = k;
 }
 
 /* Our Signal address as the sender of a group's skmsg: in a LID-addressed
@@ -267,14 +292,19 @@ finish(struct send *m, int err, int code)
 		unlink_send(m->s, m);
 		if (err == 0 && m->retry == 0)
 			remember(m->s, m);
-		/* The SKDM reached the server for these devices. */
+		/* The SKDM reached the server for these devices (those we
+		 * had a session with: the others were skipped). */
 		if (err == 0 && m->is_group && m->retry == 0 &&
-		    (g = grp_get(m->s, &m->to, 1)) != NULL)
+		    (g = grp_get(m->s, &m->to, 1)) != NULL) {
+			size_t k = 0;
+
 			for (i = 0; i < m->ndevs; i++)
 				if (wa_signal_address(&m->devs[i], addr,
 				    sizeof(addr)) == 0 &&
 				    wa_signal_has_session(m->s->sig, addr) == 1)
-					grp_add(g, &m->devs[i]);
+					m->devs[k++] = m->devs[i];
+			grp_add(g, m->devs, k);
+		}
 		if (err != 0)
 			log_warnx("wa: message %s to %s failed: %s%s%d", m->id,
 			    m->to.server, u_strerror(err),
@@ -1226,17 +1256,20 @@ group_targets(struct send *m)
 	struct wa_msg_sender *s = m->s;
 	const struct wa_device *dev = wa_client_device(s->c);
 	struct grp *g = grp_get(s, &m->to, 1);
+	struct wa_jid *cur;
 	char gid[WA_JID_STR_MAX], self[WA_SIGNAL_ADDR_MAX];
-	size_t i, k, n = 0;
+	size_t i, n = 0;
 	int gone = 0, r;
 
-	for (i = 0; i < g->n && !gone; i++) {
-		for (k = 0; k < m->ndevs; k++)
-			if (wa_jid_equal(&g->got[i], &m->devs[k]))
-				break;
-		if (k == m->ndevs)
+	/* Is every device that has our key still listed? */
+	cur = u_calloc(m->ndevs > 0 ? m->ndevs : 1, sizeof(*cur));
+	memcpy(cur, m->devs, m->ndevs * sizeof(*cur));
+	qsort(cur, m->ndevs, sizeof(*cur), cmp_jid);
+	for (i = 0; i < g->n && !gone; i++)
+		if (m->ndevs == 0 || bsearch(&g->got[i], cur, m->ndevs,
+		    sizeof(*cur), cmp_jid) == NULL)
 			gone = 1;
-	}
+	free(cur);
 	if (gone) {
 		wa_jid_format(&m->to, gid, sizeof(gid));
 		if ((r = self_address(dev, m->lid_mode, self,
