@@ -69,7 +69,7 @@ enum {
 	WA_ERR_MEDIA_MAC = -360,	/* media HMAC does not match (forged, corrupt) */
 	WA_ERR_MEDIA_HASH = -361,	/* fileEncSha256 or fileSha256 mismatch */
 	WA_ERR_MEDIA_TOO_BIG = -362,	/* media larger than its type's limit */
-	WA_ERR_MEDIA_EXPIRED = -363,	/* media URL gone (404/410): ask a retry */
+	WA_ERR_MEDIA_EXPIRED = -363,	/* media URL gone (403/404/410): ask a retry */
 	WA_ERR_MEDIA_HTTP = -364,	/* media server refused or failed the request */
 	WA_ERR_MEDIA_CONN = -365,	/* media_conn reply unusable */
 	WA_ERR_MEDIA_MALFORMED = -366,	/* blob too short or not block-aligned */

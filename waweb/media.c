@@ -814,10 +814,13 @@ on_download(void *arg, int err, const struct u_http_resp *resp)
 		job_next_host(j, err);
 		return;
 	}
-	if (resp->status == 404 || resp->status == 410) {
-		/* The blob is gone from the CDN: only the sender's phone can
-		 * upload it again (media retry).  Other hosts will not have
-		 * it either (whatsmeow stops here too). */
+	if (resp->status == 403 || resp->status == 404 ||
+	    resp->status == 410) {
+		/* The blob is gone from the CDN (or its URL no longer
+		 * authorises us): only the sender's phone can upload it
+		 * again (media retry).  Other hosts will not have it either;
+		 * whatsmeow stops at these three and mautrix-whatsapp asks
+		 * for a media retry on each. */
 		job_finish(j, WA_ERR_MEDIA_EXPIRED, NULL, NULL, 0);
 		return;
 	}

@@ -19,7 +19,7 @@
  *           SHA-256, then the MAC, then the plaintext's SHA-256 are checked
  *           before anything is handed out.
  *
- * Media retry: a download that finds the URL gone reports
+ * Media retry: a download that finds the URL gone (403, 404, 410) reports
  * WA_ERR_MEDIA_EXPIRED; the caller then asks the sender's phone to upload
  * the file again (wa_media_retry: <receipt type="server-error"> with an
  * encrypted ServerErrorReceipt) and gets the new direct path from the
@@ -246,7 +246,8 @@ struct wa_media_ref {
 };
 /*
  * Download and decrypt.  Errors through cb: WA_ERR_MEDIA_EXPIRED (the
- * server answered 404 or 410: ask the sender's phone for a media retry),
+ * server answered 403, 404 or 410: ask the sender's phone for a media
+ * retry, wa_media_retry),
  * WA_ERR_MEDIA_HTTP (another status on every host), WA_ERR_MEDIA_TOO_BIG,
  * the wa_media_decrypt errors, transport errors as for upload.  Returns 0
  * or, cb not called, U_ERR_INVALID (no key, path not starting with '/' or
