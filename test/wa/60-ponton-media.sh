@@ -4,7 +4,8 @@
 # (test/peers/baileys/media.mjs) and whatsmeow (test/peers/whatsmeow/
 # media.go).  Three fixtures: an image, a voice note (Ogg/Opus bytes,
 # uploaded with the audio keys) and a document whose length is not a
-# multiple of the AES block.  Every download is compared byte for byte with
+# multiple of the AES block (plus, as bare blobs, a video and a sticker).
+# Every download is compared byte for byte with
 # the file that was uploaded.  TLS is verified everywhere: each client
 # trusts wasim's self-signed certificate (--media-cert-file) as its only CA.
 #
@@ -69,7 +70,13 @@ printf 'OggS\000\002' > "$W/voice.ogg"
 head -c 20011 /dev/urandom >> "$W/voice.ogg"
 printf '%%PDF-1.4\n' > "$W/doc.pdf"
 head -c 300001 /dev/urandom >> "$W/doc.pdf"
-FIX="image:image.jpg ptt:voice.ogg document:doc.pdf"
+printf '\000\000\000\030ftypmp42' > "$W/video.mp4"
+head -c 70003 /dev/urandom >> "$W/video.mp4"
+printf 'RIFF\000\000\000\000WEBPVP8 ' > "$W/sticker.webp"
+head -c 9001 /dev/urandom >> "$W/sticker.webp"
+# As blobs: all five kinds; as messages (below): the first three.
+FIX="image:image.jpg ptt:voice.ogg document:doc.pdf video:video.mp4 sticker:sticker.webp"
+NFIX=5
 
 # --- Pairing -------------------------------------------------------------------
 wh_baileys "$W/pair-b.out" --auth "$W/auth-b" --push-name "Bailey" \
@@ -144,7 +151,7 @@ while read -r type path key sha encsha len; do
 	    [ "$len" = "$(wc -c < "$W/$src" | tr -d ' ')" ] &&
 	    cmp -s "$W/$src" "$W/b-$src" && ok=$((ok + 1))
 done < "$W/up-p.list"
-if [ $n -eq 3 ] && [ $ok -eq 3 ]; then
+if [ $n -eq $NFIX ] && [ $ok -eq $NFIX ]; then
 	pass wa60_ponton_to_baileys
 else
 	fail wa60_ponton_to_baileys "$ok/$n identical"
@@ -171,11 +178,11 @@ for f in $FIX; do
 	src=${f#*:}
 	cmp -s "$W/$src" "$W/p-$src" && ok=$((ok + 1))
 done
-if [ $# -eq 6 ] && [ $ok -eq 3 ] &&
-    [ "$(grep -c '^DOWNLOADED ' "$W/down-p.out")" = 3 ]; then
+if [ $# -eq $((2 * NFIX)) ] && [ $ok -eq $NFIX ] &&
+    [ "$(grep -c '^DOWNLOADED ' "$W/down-p.out")" = $NFIX ]; then
 	pass wa60_baileys_to_ponton
 else
-	fail wa60_baileys_to_ponton "$ok/3 identical, $(($# / 2)) uploads"
+	fail wa60_baileys_to_ponton "$ok/$NFIX identical, $(($# / 2)) uploads"
 	tail -n 5 "$W/down-p.out" "$W/up-b-1.out" "$W/up-b-1.err"
 fi
 
@@ -198,10 +205,10 @@ for f in $FIX; do
 	src=${f#*:}
 	cmp -s "$W/$src" "$W/w-$src" && ok=$((ok + 1))
 done
-if [ $wrc -eq 0 ] && [ $ok -eq 3 ] && grep -q '^RESULT media-ca ok' "$W/wm1.out"; then
+if [ $wrc -eq 0 ] && [ $ok -eq $NFIX ] && grep -q '^RESULT media-ca ok' "$W/wm1.out"; then
 	pass wa60_ponton_to_whatsmeow
 else
-	fail wa60_ponton_to_whatsmeow "rc $wrc, $ok/3 identical"
+	fail wa60_ponton_to_whatsmeow "rc $wrc, $ok/$NFIX identical"
 	grep '^RESULT' "$W/wm1.out" | head -n 5
 fi
 set --
@@ -220,10 +227,10 @@ for f in $FIX; do
 	src=${f#*:}
 	cmp -s "$W/$src" "$W/pw-$src" && ok=$((ok + 1))
 done
-if [ $# -eq 6 ] && [ $ok -eq 3 ]; then
+if [ $# -eq $((2 * NFIX)) ] && [ $ok -eq $NFIX ]; then
 	pass wa60_whatsmeow_to_ponton
 else
-	fail wa60_whatsmeow_to_ponton "$ok/3 identical"
+	fail wa60_whatsmeow_to_ponton "$ok/$NFIX identical"
 	tail -n 5 "$W/down-pw.out"
 fi
 
