@@ -43,10 +43,14 @@
 #   wa50_presence              ponton subscribes to Baileys and sees it
 #                              come online; Baileys and whatsmeow,
 #                              subscribed to ponton, see it come online
+#   wa50_join_approval         approval on: whatsmeow's join by link waits
+#                              (membership_approval_request), nobody added
 #   wa50_leave                 ponton leaves: both peers see it go
 #   wa50_accept_invite         whatsmeow adds ponton, whose privacy refuses
 #                              adds: 403 with an add_request code; ponton
 #                              joins with it (accept), Baileys sees the add
+#   wa50_server_errors         refusals reach ponton's caller with their
+#                              code: 401, 403, 404, 406
 #   wa50_clean_exit            wasim exits 0, no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -81,8 +85,11 @@ MJID=$M@s.whatsapp.net
 RJID=$R@s.whatsapp.net
 
 # --- Pairing -------------------------------------------------------------------
+# --stay-ms: pair.mjs exits 50 ms after "open"; the creds writes that
+# follow the login (prekey upload) must land first, or creds.json is left
+# truncated and the next run registers anew.
 wh_baileys "$W/pair-b.out" --auth "$W/auth-b" --push-name "Bailey" \
-    --timeout-ms 60000 --expect-new-login
+    --timeout-ms 60000 --expect-new-login --stay-ms 2000
 if wh_wait_line '^QR ' 300 "$W/pair-b.out"; then
 	wh_post "/admin/mock-phone/scan-qr?phone=$B" \
 	    "$(sed -n 's/^QR //p' "$W/pair-b.out" | head -1)" "$W/scan-b.json" >/dev/null
@@ -109,6 +116,7 @@ fi
 wait $mpid
 mrc=$?
 if [ $brc -eq 0 ] && [ $prc -eq 0 ] && [ $mrc -eq 0 ] &&
+    grep -q '"me"' "$W/auth-b/creds.json" &&
     grep -q '^CONNECTED$' "$W/pair-p.out" &&
     grep -q "^CONNECTED $M" "$W/pair-m.out"; then
 	pass wa50_pair_three
@@ -429,6 +437,28 @@ else
 	tail -n 3 "$W/p.out" "$W/b.out" "$W/m.out"
 fi
 
+# Join approval on: whatsmeow, removed, asks to join by link and is told
+# to wait; nobody is added.
+p "setting $G approval on"
+r1=$LINE
+p "remove $G $MJID"
+r2=$LINE
+p "invite $G"
+link=${LINE#RESULT invite ok }
+m "ga-join $link"
+r3=$LINE
+p "info $G"
+if [ "$r1" = "RESULT setting ok" ] && [ "$r2" = "RESULT remove ok $MJID:0" ] &&
+    [ "$r3" = "RESULT ga-join ok $G" ] &&
+    echo "$LINE" | grep -q "^RESULT info ok $G 2 .* approval=1 " &&
+    ! curl -s "$WASIM_ADMIN_URL/admin/groups" | grep -q "\"$M\""; then
+	pass wa50_join_approval
+else
+	fail wa50_join_approval "'$r1' '$r2' '$r3' '$LINE'"
+fi
+p "setting $G approval off"
+p "add $G $MJID"
+
 p "promote $G $MJID"
 mb=$(mark "$W/b.out")
 mm=$(mark "$W/m.out")
@@ -460,6 +490,25 @@ if [ "$st" = 200 ] && [ -n "$acode" ] && [ "$r2" = "RESULT accept ok" ] &&
 	pass wa50_accept_invite
 else
 	fail wa50_accept_invite "status $st, '$r1' '$r2' '$LINE'"
+fi
+
+# Server refusals reach the caller with their code: ponton is a plain
+# member now (401 invite link, 403 settings), an unknown group (404), the
+# revoked first link (406).
+p "invite $G"
+r1=$LINE
+p "setting $G locked off"
+r2=$LINE
+p "subject 120363999999999999@g.us Nope"
+r3=$LINE
+p "linkinfo $l1"
+if echo "$r1" | grep -q "^RESULT invite fail .* 401$" &&
+    echo "$r2" | grep -q "^RESULT setting fail .* 403$" &&
+    echo "$r3" | grep -q "^RESULT subject fail .* 404$" &&
+    echo "$LINE" | grep -q "^RESULT linkinfo fail .* 406$"; then
+	pass wa50_server_errors
+else
+	fail wa50_server_errors "'$r1' '$r2' '$r3' '$LINE'"
 fi
 
 # Close the inputs: each client quits.
