@@ -98,6 +98,7 @@ struct wa_msg_sender {
 	size_t			 sent_next;
 	struct grp		*groups[WA_MSG_GROUPS_MAX];	/* owned */
 	size_t			 ngroups;
+	size_t			 got_total;	/* devices in all groups */
 	uint64_t		 tick;
 	struct u_loop		*loop;		/* borrowed */
 	struct wa_client	*c;		/* borrowed */
@@ -173,12 +174,29 @@ grp_free(struct grp *g)
 	}
 }
 
+/* Forget the least recently used group other than keep. */
+static void
+grp_evict(struct wa_msg_sender *s, const struct grp *keep)
+{
+	size_t i, lru = s->ngroups;
+
+	for (i = 0; i < s->ngroups; i++)
+		if (s->groups[i] != keep && (lru == s->ngroups ||
+		    s->groups[i]->used < s->groups[lru]->used))
+			lru = i;
+	if (lru == s->ngroups)
+		return;
+	s->got_total -= s->groups[lru]->n;
+	grp_free(s->groups[lru]);
+	s->groups[lru] = s->groups[--s->ngroups];
+}
+
 /* The record of gid, made (evicting the least recently used) if create. */
 static struct grp *
 grp_get(struct wa_msg_sender *s, const struct wa_jid *gid, int create)
 {
 	struct grp *g;
-	size_t i, lru = 0;
+	size_t i;
 
 	for (i = 0; i < s->ngroups; i++)
 		if (wa_jid_equal(&s->groups[i]->gid, gid)) {
@@ -187,13 +205,8 @@ grp_get(struct wa_msg_sender *s, const struct wa_jid *gid, int create)
 		}
 	if (!create)
 		return NULL;
-	if (s->ngroups == WA_MSG_GROUPS_MAX) {
-		for (i = 1; i < s->ngroups; i++)
-			if (s->groups[i]->used < s->groups[lru]->used)
-				lru = i;
-		grp_free(s->groups[lru]);
-		s->groups[lru] = s->groups[--s->ngroups];
-	}
+	if (s->ngroups == WA_MSG_GROUPS_MAX)
+		grp_evict(s, NULL);
 	g = u_calloc(1, sizeof(*g));
 	g->gid = *gid;
 	g->used = ++s->tick;
@@ -247,6 +260,20 @@ grp_add(struct grp *g, const struct wa_jid *devs, size_t n)
 		if (k == 0 || cmp_jid(&g->got[k - 1], &g->got[i]) != 0)
 			g->got[k++] = g->got[i];
 	g->n = k;
+}
+
+/* grp_add, keeping the sender's total within WA_MSG_SKDM_DEVICES_MAX
+ * (least recently used groups forgotten: they get the SKDM again). */
+static void
+s_total_add(struct wa_msg_sender *s, struct grp *g, const struct wa_jid *devs,
+    size_t n)
+{
+	size_t before = g->n;
+
+	grp_add(g, devs, n);
+	s->got_total += g->n - before;
+	while (s->got_total > WA_MSG_SKDM_DEVICES_MAX && s->ngroups > 1)
+		grp_evict(s, g);
 }
 
 /* Our Signal address as the sender of a group's skmsg: in a LID-addressed
@@ -303,7 +330,7 @@ finish(struct send *m, int err, int code)
 				    sizeof(addr)) == 0 &&
 				    wa_signal_has_session(m->s->sig, addr) == 1)
 					m->devs[k++] = m->devs[i];
-			grp_add(g, m->devs, k);
+			s_total_add(m->s, g, m->devs, k);
 		}
 		if (err != 0)
 			log_warnx("wa: message %s to %s failed: %s%s%d", m->id,
@@ -1280,6 +1307,7 @@ group_targets(struct send *m)
 		}
 		log_info("wa: a device left group %s: sender key rotated",
 		    m->to.user);
+		s->got_total -= g->n;
 		g->n = 0;
 	}
 	for (i = 0; i < m->ndevs; i++)

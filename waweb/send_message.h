@@ -27,7 +27,8 @@
  *       [<device-identity>]<enc v="2" type="skmsg" [mediatype]/></message>
  *
  * Which devices have our key is kept in memory per group (at most
- * WA_MSG_GROUPS_MAX groups, least recently used forgotten): after a restart
+ * WA_MSG_GROUPS_MAX groups and WA_MSG_SKDM_DEVICES_MAX devices in all,
+ * least recently used groups forgotten): after a restart
  * or an eviction the SKDM goes to every device again, which is harmless.
  * When a device that had our key is no longer in the group's device list
  * (member removed or left, device unlinked) our sender key is rotated
@@ -79,8 +80,10 @@ struct wa_device;
  * devices today, 8 leaves a margin. */
 #define WA_MSG_MAX_GROUP_MEMBERS 1024
 #define WA_MSG_MAX_GROUP_DEVICES (WA_MSG_MAX_GROUP_MEMBERS * 8)
-/* Groups whose SKDM recipients we remember (least recently used go). */
+/* Groups whose SKDM recipients we remember, and devices over all of them
+ * (least recently used groups go: about 7 MB at most). */
 #define WA_MSG_GROUPS_MAX 256
+#define WA_MSG_SKDM_DEVICES_MAX 65536
 /* Message ids: "3EB0" + 18 upper-case hex digits (22 characters), as
  * whatsmeow's GenerateMessageID and Baileys' generateMessageIDV2. */
 #define WA_MSG_ID_LEN 22
