@@ -40,8 +40,8 @@
 #   wa50_chatstates_out        ponton's composing reaches Baileys
 #                              (presence.update), its recording whatsmeow
 #                              (ChatPresence composing/audio)
-#   wa50_presence              ponton subscribes to Baileys and sees it
-#                              come online; Baileys and whatsmeow,
+#   wa50_presence              ponton subscribes to Baileys and whatsmeow
+#                              and sees them come online; both,
 #                              subscribed to ponton, see it come online
 #   wa50_join_approval         approval on: whatsmeow's join by link waits
 #                              (membership_approval_request), nobody added
@@ -417,6 +417,10 @@ p "subscribe $BJID"
 r1=$LINE
 b "presence available"
 r2=$LINE
+p "subscribe $MJID"
+r6=$LINE
+m "ga-presence available"
+r7=$LINE
 b "subscribe $PJID"
 r3=$LINE
 m "ga-subscribe $PJID"
@@ -427,13 +431,15 @@ p "presence available Ponton"
 r5=$LINE
 if [ "$r1" = "RESULT subscribe ok" ] && [ "$r2" = "RESULT presence ok" ] &&
     [ "$r3" = "RESULT subscribe ok" ] && [ "$r4" = "RESULT ga-subscribe ok" ] &&
-    [ "$r5" = "RESULT presence ok" ] &&
+    [ "$r5" = "RESULT presence ok" ] && [ "$r6" = "RESULT subscribe ok" ] &&
+    [ "$r7" = "RESULT ga-presence ok" ] &&
     after "$W/p.out" "$mp" "^PRESENCE ($BJID|$BL@lid) available -$" &&
+    after "$W/p.out" "$mp" "^PRESENCE ($MJID|$ML@lid) available -$" &&
     after "$W/b.out" "$mb" "^EV presence $PL@lid $PL@lid available$" &&
     after "$W/m.out" "$mm" "^GA presence $PL@lid available$"; then
 	pass wa50_presence
 else
-	fail wa50_presence "'$r1' '$r2' '$r3' '$r4' '$r5'"
+	fail wa50_presence "'$r1' '$r2' '$r3' '$r4' '$r5' '$r6' '$r7'"
 	tail -n 3 "$W/p.out" "$W/b.out" "$W/m.out"
 fi
 
