@@ -73,24 +73,30 @@ utf8_ok(const uint8_t *s, size_t n)
 	return 1;
 }
 
-/* A copy of a string attribute within max bytes; absent: *out NULL, 0. */
+/*
+ * A copy of a string attribute within max bytes; absent: *out NULL, 0.
+ * Text that looks like a JID ("a@b") travels as a JID on the wire (the
+ * encoders pack it so): it is turned back into its text.
+ */
 static int
 attr_str(const struct wa_node *n, const char *key, size_t max, char **out)
 {
 	const struct wa_attr *a = wa_node_attr_get(n, key);
+	char jbuf[WA_JID_STR_MAX];
+	const char *v;
 	size_t len;
 
 	*out = NULL;
 	if (a == NULL)
 		return 0;
-	if (a->kind != WA_VAL_STR)
-		return WA_ERR_BAD_NODE;
-	len = strlen(a->str);
+	v = a->kind == WA_VAL_JID ? wa_jid_format(&a->jid, jbuf, sizeof(jbuf)) :
+	    a->str;
+	len = strlen(v);
 	if (len > max)
 		return WA_ERR_TOO_BIG;
-	if (!utf8_ok((const uint8_t *)a->str, len))
+	if (!utf8_ok((const uint8_t *)v, len))
 		return WA_ERR_BAD_UTF8;
-	*out = u_strdup(a->str);
+	*out = u_strdup(v);
 	return 0;
 }
 
@@ -98,8 +104,15 @@ attr_str(const struct wa_node *n, const char *key, size_t max, char **out)
 static int
 content_str(const struct wa_node *n, size_t max, char **out)
 {
+	char jbuf[WA_JID_STR_MAX];
+
 	if (n->kind == WA_CONTENT_NONE) {
 		*out = u_strdup("");
+		return 0;
+	}
+	if (n->kind == WA_CONTENT_JID) {
+		/* Text that looked like a JID to the sender's encoder. */
+		*out = u_strdup(wa_jid_format(&n->jid, jbuf, sizeof(jbuf)));
 		return 0;
 	}
 	if (n->kind != WA_CONTENT_BYTES && n->kind != WA_CONTENT_STRING)

@@ -244,6 +244,30 @@ TEST(group_info_rejects_malformed)
 	wa_node_free(g);
 }
 
+/* A subject or description that looks like a JID is packed as one by the
+ * encoders (Baileys, ours): it must come back as text, not be refused. */
+TEST(group_info_jid_looking_texts)
+{
+	struct wa_node *g = wa_node_new("group"), *d, *b, *w;
+	struct wa_group_info *info = NULL;
+
+	wa_node_set_attr(g, "id", "1203630000");
+	wa_node_set_attr(g, "subject", "team@s.whatsapp.net");
+	d = wa_node_new("description");
+	wa_node_set_attr(d, "id", "D1");
+	b = wa_node_new("body");
+	wa_node_set_string(b, "123@lid");
+	wa_node_add_child(d, b);
+	wa_node_add_child(g, d);
+	w = wire(g);
+	REQUIRE(wa_node_attr_get(w, "subject")->kind == WA_VAL_JID);
+	REQUIRE(wa_group_parse_info(w, &info) == 0);
+	CHECK_EQ_STR(info->subject, "team@s.whatsapp.net");
+	CHECK_EQ_STR(info->description, "123@lid");
+	wa_group_info_free(info);
+	wa_node_free(w);
+}
+
 TEST(group_info_participant_limit)
 {
 	struct wa_node *g = wa_node_new("group");
