@@ -109,6 +109,9 @@ user_phone(const struct wa_node *u, const struct wa_jid *pn, int has_pn,
 
 	if (has_pn && digits_of(pn->user, out) == 0)
 		return 0;
+	/* "<n>@c.us" (whatsmeow's query form) decodes as a JID. */
+	if (ct != NULL && ct->kind == WA_CONTENT_JID)
+		return digits_of(ct->jid.user, out);
 	if (ct == NULL || (ct->kind != WA_CONTENT_STRING &&
 	    ct->kind != WA_CONTENT_BYTES) || ct->len >= sizeof(text))
 		return -1;

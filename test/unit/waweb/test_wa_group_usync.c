@@ -161,6 +161,16 @@ TEST(parse_missing_and_malformed)
 	wa_node_add_child(list, u);
 	REQUIRE(wa_usync_parse_contacts(res, ph, 1, out) == 0);
 	CHECK(out[0].on_whatsapp);
+	/* The same echo typed as a JID (how it decodes off the wire). */
+	{
+		struct wa_jid cj;
+
+		REQUIRE(wa_jid_parse("33612345678@c.us", &cj) == 0);
+		wa_node_set_jid(wa_node_child(u, "contact"), &cj);
+		memset(out, 0, sizeof(out));
+		REQUIRE(wa_usync_parse_contacts(res, ph, 1, out) == 0);
+		CHECK(out[0].on_whatsapp);
+	}
 	/* Too many users. */
 	for (i = 0; i < 2 * WA_USYNC_MAX_PHONES; i++)
 		wa_node_add_child(list, wa_node_new("user"));
