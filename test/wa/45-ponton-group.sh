@@ -43,6 +43,10 @@
 #                                session: its retry receipt is answered
 #                                with to=GID participant=<device> and a
 #                                pkmsg (payload + SKDM), Baileys reads it
+#   wa45_own_device_copies       a second ponton device of the same account
+#                                reads a group message and the
+#                                deviceSentMessage copy of a 1:1 one, both
+#                                from_me, chat = group / peer
 #   wa45_clean_exit              no sanitizer report, wasim exits 0
 set -u
 : "${BUILD:=build}"
@@ -348,6 +352,37 @@ if [ $prc -eq 0 ] && [ $brc -eq 0 ] && [ -n "$fid" ] &&
 else
 	fail wa45_group_retry_peer "ponton rc $prc baileys rc $brc id '$fid'"
 	tail -n 5 "$W/pf.out" "$W/pf.out.err" "$W/bf.out" "$W/bf.out.err"
+fi
+
+# --- our other device --------------------------------------------------------
+# A second ponton device on the same account: it gets our group messages
+# (our SKDM, from_me) and the deviceSentMessage copy of a 1:1 message
+# (built around the payload at the wire level), the chat being the peer.
+"$CLIENT" --db "$W/p2.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+    --exit-on connected --timeout 40 > "$W/pair-p2.out" 2> "$W/pair-p2.err" &
+cpid=$!
+if wh_wait_line '^QR ' 300 "$W/pair-p2.out"; then
+	wh_post '/admin/mock-phone/scan-qr?phone=33622220001' \
+	    "$(sed -n 's/^QR //p' "$W/pair-p2.out" | head -1)" "$W/scan-p2.json" >/dev/null
+fi
+wait $cpid
+prc=$?
+pmsg "$W/pg.out" --timeout 30 --to "$G1" --send "to the group, seen by my other device"
+grc=$?
+pmsg "$W/pg2.out" --timeout 30 --to "$BJID" --send "1:1, seen by my other device"
+drc=$?
+gmid=$(sed -n 's/^SENT //p' "$W/pg.out")
+dmid=$(sed -n 's/^SENT //p' "$W/pg2.out")
+"$MSG" --db "$W/p2.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+    --timeout 30 --expect 2 > "$W/pg3.out" 2> "$W/pg3.out.err"
+rrc=$?
+if [ $prc -eq 0 ] && [ $grc -eq 0 ] && [ $drc -eq 0 ] && [ $rrc -eq 0 ] &&
+    grep -q "^RECV $G1 [^ ]* 1 $gmid to the group, seen by my other device$" "$W/pg3.out" &&
+    grep -q "^RECV $BJID [^ ]* 1 $dmid 1:1, seen by my other device$" "$W/pg3.out"; then
+	pass wa45_own_device_copies
+else
+	fail wa45_own_device_copies "pair rc $prc, sends $grc/$drc, device 2 rc $rrc"
+	tail -n 5 "$W/pg3.out" "$W/pg3.out.err"
 fi
 
 if wh_stop && wh_logs_clean && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W"/p*.err; then
