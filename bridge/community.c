@@ -646,6 +646,7 @@ m2_created(void *arg, int rc, const struct br_net_result *r)
 /* What the method-2 checks need from the room's state. */
 struct room_facts {
 	int		 encrypted, public_, others, too_big;
+	int		 other_bridge;	/* another bridge's m.bridge state */
 	int		 sender_creator;
 	json_t		*pls;		/* borrowed from the answer */
 	const char	*name, *topic;	/* borrowed */
@@ -657,6 +658,8 @@ room_facts(struct br_community *c, json_t *resp, const char *sender,
 {
 	struct br_mx *mx = mx_of(c);
 	json_t *state = json_object_get(resp, "state"), *ev;
+	const char *ours = mx->ops->bridge_state_key != NULL ?
+	    mx->ops->bridge_state_key(mx) : "";
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
@@ -678,6 +681,10 @@ room_facts(struct br_community *c, json_t *resp, const char *sender,
 			continue;
 		if (strcmp(type, "m.room.encryption") == 0)
 			f->encrypted = 1;
+		else if ((strcmp(type, "m.bridge") == 0 ||
+		    strcmp(type, "uk.half-shot.bridge") == 0) &&
+		    strcmp(key, ours) != 0 && json_object_size(content) > 0)
+			f->other_bridge = 1;
 		else if (strcmp(type, "m.room.join_rules") == 0) {
 			ms = json_string_value(json_object_get(content,
 			    "join_rule"));
@@ -735,6 +742,12 @@ m2_state(void *arg, int rc, json_t *resp)
 		m2_fail(j, "the room's state is too large");
 		return;
 	}
+	/* A room another bridge already made a portal (a Signal group, the
+	 * host's "WhatsApp + Matrix + Signal" case) holds that bridge's bot
+	 * and ghosts, which we cannot tell from people: there only the
+	 * member's admin rights count. */
+	if (f.other_bridge)
+		f.others = 0;
 	if (f.encrypted || f.public_ || f.others > 0 ||
 	    (!f.sender_creator && pl_user(f.pls, j->sender) < PL_ADMIN)) {
 		mx_say_id(c, j->room, j->lang, f.encrypted ?

@@ -1184,6 +1184,33 @@ TEST(community_group_creation_failure_is_reported)
 	fx_close(&x);
 }
 
+TEST(community_method2_in_another_bridges_portal)
+{
+	struct fx x;
+	char *s;
+
+	/* A Signal portal: its bot and a ghost in the room, its m.bridge. */
+	s = variant("{\"type\":\"m.room.name\"", "{\"type\":"
+	    "\"m.room.member\",\"state_key\":\"@signalbot:t.test\","
+	    "\"sender\":\"@signalbot:t.test\",\"content\":{\"membership\":"
+	    "\"join\"}},{\"type\":\"m.room.member\",\"state_key\":"
+	    "\"@signal_abc:t.test\",\"sender\":\"@signal_abc:t.test\","
+	    "\"content\":{\"membership\":\"join\"}},{\"type\":\"m.bridge\","
+	    "\"state_key\":\"t.test/signal\",\"sender\":\"@signalbot:t.test\","
+	    "\"content\":{\"bridgebot\":\"@signalbot:t.test\"}},"
+	    "{\"type\":\"m.room.name\"");
+	REQUIRE(fx_open(&x, NULL) == 0);
+	F.room_state = s;
+	CHECK_EQ_INT(mx_msg(&x, ROOM, MEMBER, "!am whatsapp"), 1);
+	settle();
+	CHECK_EQ_INT(br_db_room_is_portal(x.db, ROOM), 1);
+	/* Only our own m.bridge is written; theirs is never touched. */
+	CHECK_EQ_INT(count_b("state", ROOM, "m.bridge"), 1);
+	CHECK_EQ_INT(count("state", ROOM, "signal"), 0);
+	fx_close(&x);
+	free(s);
+}
+
 TEST(community_method2_wins_the_creation_race)
 {
 	struct fx x;
