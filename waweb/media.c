@@ -573,6 +573,7 @@ struct job {
 	enum job_state		 state;
 	size_t			 host;		/* index into m->conn.hosts */
 	int			 reauthed;	/* media_conn re-fetched after 401/403 */
+	int			 woken;		/* wake_waiting: its turn is due */
 	uint64_t		 http_id;
 	int			 last_err;
 	struct wa_media_enc	 enc;		/* upload: owned */
@@ -658,14 +659,40 @@ job_finish(struct job *j, int err, const struct wa_media_upload *up,
 	job_free(j);
 }
 
-static void conn_fetch(struct wa_media *m);
+static int conn_fetch(struct wa_media *m);
+
+/*
+ * The media_conn the waiting jobs wanted arrived (r 0) or failed: run or
+ * fail exactly the jobs waiting now.  A failed job's callback may start
+ * new jobs; those wait for a media_conn of their own.
+ */
+static void
+wake_waiting(struct wa_media *m, int r)
+{
+	struct job *j;
+
+	for (j = m->jobs; j != NULL; j = j->next)
+		j->woken = j->state == JOB_WAIT_CONN;
+	for (;;) {
+		for (j = m->jobs; j != NULL && !j->woken; j = j->next)
+			;
+		if (j == NULL)
+			return;
+		j->woken = 0;
+		if (r != 0)
+			job_finish(j, r, NULL, NULL, 0);
+		else {
+			j->host = 0;
+			job_http(j);
+		}
+	}
+}
 
 static void
 on_conn(void *arg, const struct wa_node *res, int err)
 {
 	struct conn_fetch *f = arg;
 	struct wa_media *m = f->m;
-	struct job *j, *next;
 	int r = err;
 
 	free(f);
@@ -683,62 +710,55 @@ on_conn(void *arg, const struct wa_node *res, int err)
 		    m->conn.nhosts, (unsigned long long)m->conn.ttl_s);
 	} else
 		logp_warnx("wa-media", "media_conn: %s", u_strerror(r));
-	/* A job's callback may add or finish jobs: restart from the head. */
-	for (j = m->jobs; j != NULL; j = next) {
-		next = j->next;
-		if (j->state != JOB_WAIT_CONN)
-			continue;
-		if (r != 0) {
-			job_finish(j, r, NULL, NULL, 0);
-			next = m->jobs;
-			continue;
-		}
-		j->host = 0;
-		job_http(j);
-	}
+	wake_waiting(m, r);
 }
 
-static void
+/*
+ * Ask for a media_conn unless one is on its way.  Returns 0, or the
+ * client's error (not connected) with nothing changed: the iq's callback
+ * will not come, and the caller fails the job that needed it.
+ */
+static int
 conn_fetch(struct wa_media *m)
 {
 	struct conn_fetch *f;
-	struct job *j, *next;
 	int r;
 
 	if (m->fetch != NULL)
-		return;
+		return 0;
 	f = u_calloc(1, sizeof(*f));
 	f->m = m;
 	m->fetch = f;
 	r = wa_client_send_iq(m->client, wa_media_conn_iq(), 0, on_conn, f);
-	if (r == 0)
-		return;
-	/* Not connected: the callback will not come. */
-	m->fetch = NULL;
-	free(f);
-	for (j = m->jobs; j != NULL; j = next) {
-		next = j->next;
-		if (j->state == JOB_WAIT_CONN) {
-			job_finish(j, r, NULL, NULL, 0);
-			next = m->jobs;
-		}
+	if (r != 0) {
+		m->fetch = NULL;
+		free(f);
 	}
+	return r;
 }
 
-static void
+/*
+ * Run j now (a media_conn is cached and fresh, or force is 0...) or make it
+ * wait for one.  Returns 0, or the error of asking (j untouched, still
+ * linked: the caller fails it).
+ */
+static int
 job_need_conn(struct job *j, int force)
 {
 	struct wa_media *m = j->m;
+	int r;
 
 	if (!force && m->have_conn && u_loop_now(m->loop) < m->conn_expires) {
 		j->host = 0;
 		job_http(j);
-		return;
+		return 0;
 	}
 	if (force)
 		m->have_conn = 0;
+	if ((r = conn_fetch(m)) != 0)
+		return r;
 	j->state = JOB_WAIT_CONN;
-	conn_fetch(m);
+	return 0;
 }
 
 /* The next host after a failure, or the job's end with err. */
@@ -771,7 +791,8 @@ on_upload(void *arg, int err, const struct u_http_resp *resp)
 	if ((resp->status == 401 || resp->status == 403) && !j->reauthed) {
 		/* The auth token expired before its ttl: fetch a new one. */
 		j->reauthed = 1;
-		job_need_conn(j, 1);
+		if ((r = job_need_conn(j, 1)) != 0)
+			job_finish(j, r, NULL, NULL, 0);
 		return;
 	}
 	if (resp->status < 200 || resp->status > 299) {
@@ -920,8 +941,11 @@ wa_media_upload(struct wa_media *m, enum wa_media_type t, const void *data,
 	j = job_new(m, 1, t, arg);
 	j->enc = enc;
 	j->up_cb = cb;
-	job_need_conn(j, 0);
-	return 0;
+	if ((r = job_need_conn(j, 0)) != 0) {
+		job_unlink(j);
+		job_free(j);
+	}
+	return r;
 }
 
 int
@@ -930,6 +954,7 @@ wa_media_download(struct wa_media *m, const struct wa_media_ref *ref,
 {
 	struct job *j;
 	size_t max;
+	int r;
 
 	if (!type_ok(ref->type) || cb == NULL || ref->media_key == NULL ||
 	    ref->direct_path == NULL || !path_ok(ref->direct_path))
@@ -951,8 +976,11 @@ wa_media_download(struct wa_media *m, const struct wa_media_ref *ref,
 	}
 	/* A known length bounds the download to that plaintext exactly. */
 	j->max_len = ref->file_length > 0 ? (size_t)ref->file_length : max;
-	job_need_conn(j, 0);
-	return 0;
+	if ((r = job_need_conn(j, 0)) != 0) {
+		job_unlink(j);
+		job_free(j);
+	}
+	return r;
 }
 
 /* --- Media retry ------------------------------------------------------------- */

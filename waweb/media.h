@@ -226,11 +226,14 @@ void wa_media_free(struct wa_media *m);
 
 /*
  * Encrypt data as type t and upload it (fetching media_conn first if none
- * is cached or it expired).  data is copied.  Errors through cb:
- * WA_ERR_MEDIA_TOO_BIG, WA_ERR_NOT_CONNECTED, WA_ERR_TIMEOUT, WA_ERR_IQ,
+ * is cached or it expired).  data is copied.  Errors through cb (never
+ * called before this returns): WA_ERR_NOT_CONNECTED (the connection went
+ * away while media_conn was asked for), WA_ERR_TIMEOUT, WA_ERR_IQ,
  * WA_ERR_MEDIA_CONN, WA_ERR_MEDIA_HTTP (status not 2xx or no direct_path in
  * the reply, after trying each host), U_ERR_IO (network/TLS).  Returns 0
- * or, with cb not called, U_ERR_INVALID / WA_ERR_MEDIA_TOO_BIG.
+ * or, with cb not called, U_ERR_INVALID, WA_ERR_MEDIA_TOO_BIG,
+ * WA_ERR_NOT_CONNECTED (a media_conn was needed and there is no
+ * connection to ask on).
  */
 int wa_media_upload(struct wa_media *m, enum wa_media_type t,
     const void *data, size_t len, wa_media_upload_fn cb, void *arg);
@@ -251,7 +254,8 @@ struct wa_media_ref {
  * WA_ERR_MEDIA_HTTP (another status on every host), WA_ERR_MEDIA_TOO_BIG,
  * the wa_media_decrypt errors, transport errors as for upload.  Returns 0
  * or, cb not called, U_ERR_INVALID (no key, path not starting with '/' or
- * too long, file_length above the type's limit).
+ * too long, file_length above the type's limit), WA_ERR_NOT_CONNECTED as
+ * for upload.
  */
 int wa_media_download(struct wa_media *m, const struct wa_media_ref *ref,
     wa_media_download_fn cb, void *arg);

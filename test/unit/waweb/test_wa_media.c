@@ -13,10 +13,12 @@
 #include "crypto/cry.h"
 #include "test/unit/test.h"
 #include "util/err.h"
+#include "waweb/client.h"
 #include "waweb/content.h"
 #include "waweb/errors.h"
 #include "waweb/media.h"
 #include "waweb/node.h"
+#include "waweb/store.h"
 #include "proto/mmsretry.pb-c.h"
 
 struct vec {
@@ -621,6 +623,78 @@ TEST(test_wa_media_retry_receipt_and_answer)
 	wa_node_set_attr(n, "type", "devices");
 	CHECK(wa_media_retry_id(n) == NULL);
 	wa_node_free(n);
+}
+
+static int called;
+
+static void
+never_up(void *arg, int err, const struct wa_media_upload *res)
+{
+	called++;
+}
+
+static void
+never_down(void *arg, int err, const uint8_t *data, size_t len)
+{
+	called++;
+}
+
+static void
+never_retry(void *arg, int err, const char *path)
+{
+	called++;
+}
+
+/* Without a connection nothing starts and no callback runs re-entrantly:
+ * the caller gets the error at once. */
+TEST(test_wa_media_not_connected)
+{
+	struct u_loop *loop = u_loop_new();
+	struct wa_store_mem *st = wa_store_mem_new();
+	struct wa_client_opts o;
+	struct wa_client_cbs cbs;
+	struct wa_client *c;
+	struct wa_media *m;
+	struct wa_media_ref ref;
+	struct wa_media_msg mm = { .id = "3EB0X", .chat = "1@s.whatsapp.net" };
+	uint8_t key[32] = { 0 };
+
+	memset(&o, 0, sizeof(o));
+	memset(&cbs, 0, sizeof(cbs));
+	c = wa_client_new(loop, &o, &wa_store_mem_ops, st, &cbs, NULL);
+	m = wa_media_new(loop, c, NULL);
+	CHECK_EQ_INT(wa_media_upload(m, WA_MEDIA_IMAGE, "x", 1, never_up,
+	    NULL), WA_ERR_NOT_CONNECTED);
+	memset(&ref, 0, sizeof(ref));
+	ref.type = WA_MEDIA_DOCUMENT;
+	ref.direct_path = "/m/1.enc";
+	ref.media_key = key;
+	CHECK_EQ_INT(wa_media_download(m, &ref, never_down, NULL),
+	    WA_ERR_NOT_CONNECTED);
+	/* Refused before anything: a path that is not one, no key, a length
+	 * over the type's limit, an oversized upload. */
+	ref.direct_path = "https://evil/x";
+	CHECK_EQ_INT(wa_media_download(m, &ref, never_down, NULL),
+	    U_ERR_INVALID);
+	ref.direct_path = "/m/1.enc";
+	ref.media_key = NULL;
+	CHECK_EQ_INT(wa_media_download(m, &ref, never_down, NULL),
+	    U_ERR_INVALID);
+	ref.media_key = key;
+	ref.file_length = WA_MEDIA_MAX + 1;
+	CHECK_EQ_INT(wa_media_download(m, &ref, never_down, NULL),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(wa_media_upload(m, WA_MEDIA_IMAGE, key,
+	    WA_MEDIA_MAX_IMAGE + 1, never_up, NULL), WA_ERR_MEDIA_TOO_BIG);
+	/* Not paired: no own JID to send a retry receipt from. */
+	CHECK_EQ_INT(wa_media_retry(m, &mm, key, never_retry, NULL),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(called, 0);
+	wa_media_free(m);
+	wa_client_free(c);
+	wa_client_shutdown(loop);
+	u_loop_free(loop);
+	wa_store_mem_free(st);
 }
 
 TEST_MAIN()
