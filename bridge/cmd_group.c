@@ -19,7 +19,10 @@
  *   invite-link    the current group's link (not for DMs or broadcast
  *                  lists); --reset revokes the old one.
  *   join           a https://chat.whatsapp.com/ link; the portal comes
- *                  when WhatsApp reports the group (on_group JOINED).
+ *                  when WhatsApp reports the group (on_group JOINED),
+ *                  and from a sync of the chat right after (that
+ *                  notification may not reach the joining device: wasim
+ *                  sends none to it).
  *   sync group     refetch the current portal's chat info;
  *        groups    every group the account is in: missing portals are
  *                  created, existing ones updated.
@@ -157,22 +160,43 @@ br_cmd_invite_link(struct br_cmd_event *ce)
 
 /* ---- join ---- */
 
+static int resync_start(struct br_bridge *br, struct br_net_login *l,
+    const char *chat, int create, const struct br_cmd_event *ce);
+
+struct join {
+	struct br_cmd_event	*ce;	/* owned (held) */
+	char			*login;	/* owned */
+};
+
 static void
 joined(void *arg, int rc, const struct br_net_result *r)
 {
-	struct br_cmd_event *ce = arg;
+	struct join *j = arg;
+	struct br_cmd_event *ce = j->ce;
+	struct br_net_login *l;
+	struct br_jid g;
 
 	if (rc == BR_ERR_NET_CANCELLED)
 		goto out;
-	if (rc < 0 || r == NULL || r->chat == NULL)
+	if (rc < 0 || r == NULL || r->chat == NULL ||
+	    br_jid_parse(r->chat, &g) < 0 ||
+	    strcmp(g.server, BR_SERVER_GROUP) != 0) {
 		br_cmd_reply_id(ce, BR_TXT_JOIN_FAILED, reason_of(rc < 0 ? rc :
 		    BR_ERR_NET_FAILED, r), NULL);
-	else {
-		log_info("join: %s joined a group by link", ce->sender);
-		br_cmd_reply_id(ce, BR_TXT_JOIN_DONE, r->chat, NULL);
+		goto out;
 	}
+	log_info("join: %s joined a group by link", ce->sender);
+	br_cmd_reply_id(ce, BR_TXT_JOIN_DONE, r->chat, NULL);
+	/* Upstream waits for WhatsApp's group notification to make the
+	 * portal; it may not reach the joining device (wasim sends none),
+	 * so the chat is also synced now (creating the portal). */
+	l = br_cmd_net_login(ce->br, j->login);
+	if (l != NULL && resync_start(ce->br, l, r->chat, 1, NULL) < 0)
+		log_warnx("join: the new group's portal waits for WhatsApp");
 out:
 	br_cmd_event_release(ce);
+	free(j->login);
+	free(j);
 }
 
 void
@@ -181,7 +205,7 @@ br_cmd_join(struct br_cmd_event *ce)
 	struct br_bridge *br = ce->br;
 	struct br_net *net = br_cmd_net(br);
 	struct br_net_login *l;
-	struct br_cmd_event *h;
+	struct join *j;
 
 	if (ce->nargs == 0) {
 		br_cmd_reply_id(ce, BR_TXT_JOIN_USAGE,
@@ -197,11 +221,15 @@ br_cmd_join(struct br_cmd_event *ce)
 			    NULL);
 			return;
 		}
-		h = br_cmd_event_hold(ce);
-		if (net->ops->join_link(l, ce->args[0], joined, h) < 0) {
+		j = u_calloc(1, sizeof(*j));
+		j->ce = br_cmd_event_hold(ce);
+		j->login = u_strdup(net->ops->info(l)->id);
+		if (net->ops->join_link(l, ce->args[0], joined, j) < 0) {
 			br_cmd_reply_id(ce, BR_TXT_JOIN_FAILED,
 			    br_net_strerror(BR_ERR_NET_FAILED), NULL);
-			br_cmd_event_release(h);
+			br_cmd_event_release(j->ce);
+			free(j->login);
+			free(j);
 		}
 	} else if (strncmp(ce->args[0], CHANNEL_LINK_PREFIX,
 	    strlen(CHANNEL_LINK_PREFIX)) == 0) {

@@ -251,6 +251,7 @@ TEST(test_br_cmd_invite_link)
 TEST(test_br_cmd_join)
 {
 	struct fx x;
+	struct br_portal *p;
 
 	REQUIRE(open_fx(&x, "en", 1) == 0);
 	REQUIRE(login_alice(&x) == 0);
@@ -270,6 +271,13 @@ TEST(test_br_cmd_join)
 	CHECK_EQ_STR(last_body(), "Successfully joined group "
 	    "`120363000000000042@g.us`, the portal should be created "
 	    "momentarily");
+	/* The new group is synced right away: its portal and room. */
+	CHECK_EQ_STR(N.last_op, "chat_info");
+	CHECK_EQ_STR(N.last_arg, "120363000000000042@g.us");
+	CHECK_EQ_INT(count("create_room"), 1);
+	p = get_portal(&x, "120363000000000042@g.us", "");
+	CHECK(p != NULL && p->mxid != NULL);
+	br_portal_free(p);
 	N.rc = BR_ERR_NET_FAILED;
 	N.reason = "gone";
 	say(&x, ALICE, MGMT, "!wa join https://chat.whatsapp.com/Old");
