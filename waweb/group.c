@@ -459,6 +459,65 @@ wa_group_parse_participants(const struct wa_node *res, const char *tag,
 	return parse_participant_list(a, WA_GROUP_MAX_PARTICIPANTS, out, n);
 }
 
+int
+wa_group_parse_join_requests(const struct wa_node *res,
+    struct wa_group_participant **out, size_t *nout)
+{
+	const struct wa_node *l = res != NULL ?
+	    wa_node_child(res, "membership_approval_requests") : NULL;
+	struct wa_group_participant *ps = NULL;
+	size_t i, cnt = 0, k = 0;
+	uint64_t t;
+	int has, r;
+
+	if (l == NULL)
+		return WA_ERR_BAD_NODE;
+	for (i = 0; i < l->nchildren; i++)
+		if (strcmp(l->children[i]->tag, "membership_approval_request") == 0)
+			cnt++;
+	if (cnt > WA_GROUP_MAX_PARTICIPANTS)
+		return WA_ERR_TOO_BIG;
+	if (cnt > 0)
+		ps = u_calloc(cnt, sizeof(*ps));
+	for (i = 0; i < l->nchildren; i++) {
+		const struct wa_node *q = l->children[i];
+
+		if (strcmp(q->tag, "membership_approval_request") != 0)
+			continue;
+		if ((r = attr_jid(q, "jid", &ps[k].jid, &has)) != 0 ||
+		    (r = attr_u64(q, "request_time", &t)) != 0 ||
+		    (!has && (r = WA_ERR_BAD_NODE) != 0)) {
+			free(ps);
+			return r;
+		}
+		ps[k].request_time = t;
+		if (wa_jid_is_lid(&ps[k].jid)) {
+			ps[k].lid = ps[k].jid;
+			ps[k].has_lid = 1;
+		} else if (wa_jid_is_pn(&ps[k].jid)) {
+			ps[k].phone_number = ps[k].jid;
+			ps[k].has_pn = 1;
+		}
+		k++;
+	}
+	*out = ps;
+	*nout = cnt;
+	return 0;
+}
+
+int
+wa_group_parse_requests_action(const struct wa_node *res, int approve,
+    struct wa_group_participant **out, size_t *n)
+{
+	const struct wa_node *a = res != NULL ?
+	    wa_node_child(res, "membership_requests_action") : NULL;
+
+	if (a == NULL)
+		return WA_ERR_BAD_NODE;
+	return wa_group_parse_participants(a, approve ? "approve" : "reject",
+	    out, n);
+}
+
 static int
 code_ok(const char *s, size_t len)
 {
@@ -998,6 +1057,8 @@ enum op_kind {
 	OP_INVITE,
 	OP_PICTURE,
 	OP_JOIN,
+	OP_REQUESTS,
+	OP_REQUESTS_ACTION,
 };
 
 /* One pending operation: what to parse and whom to tell. */
@@ -1005,6 +1066,7 @@ struct op {
 	enum op_kind	 kind;
 	const char	*tag;		/* OP_PARTICIPANTS: the action's tag */
 	int		 removing;	/* OP_PICTURE: removal */
+	int		 approve;	/* OP_REQUESTS_ACTION: approve */
 	union {
 		wa_group_done_cb done;
 		wa_group_info_cb info;
@@ -1033,6 +1095,8 @@ op_fail(struct op *o, int err, int code)
 			o->cb.list(o->arg, err, code, NULL, 0);
 		break;
 	case OP_PARTICIPANTS:
+	case OP_REQUESTS:
+	case OP_REQUESTS_ACTION:
 		if (o->cb.participants != NULL)
 			o->cb.participants(o->arg, err, code, NULL, 0);
 		break;
@@ -1089,8 +1153,14 @@ on_reply(void *arg, const struct wa_node *res, int err)
 		wa_group_list_free(list, n);
 		break;
 	case OP_PARTICIPANTS:
-		if ((r = wa_group_parse_participants(res, o->tag, &ps,
-		    &n)) != 0) {
+	case OP_REQUESTS:
+	case OP_REQUESTS_ACTION:
+		r = o->kind == OP_REQUESTS ?
+		    wa_group_parse_join_requests(res, &ps, &n) :
+		    o->kind == OP_REQUESTS_ACTION ?
+		    wa_group_parse_requests_action(res, o->approve, &ps, &n) :
+		    wa_group_parse_participants(res, o->tag, &ps, &n);
+		if (r != 0) {
 			op_fail(o, r, 0);
 			break;
 		}
@@ -1366,6 +1436,46 @@ wa_group_link_info(struct wa_client *c, const char *link,
 
 	o->cb.info = cb;
 	return send_op(c, invite_code_iq("get", link), o);
+}
+
+int
+wa_group_join_requests(struct wa_client *c, const struct wa_jid *group,
+    wa_group_participants_cb cb, void *arg)
+{
+	struct op *o = op_new(OP_REQUESTS, arg);
+
+	o->cb.participants = cb;
+	if (!group_ok(group))
+		return send_op(c, NULL, o);
+	return send_op(c, group_iq("get", group,
+	    wa_node_new("membership_approval_requests")), o);
+}
+
+int
+wa_group_join_requests_action(struct wa_client *c,
+    const struct wa_jid *group, int approve, const struct wa_jid *jids,
+    size_t n, wa_group_participants_cb cb, void *arg)
+{
+	struct op *o = op_new(OP_REQUESTS_ACTION, arg);
+	struct wa_node *ma, *a, *p;
+	size_t i;
+
+	o->cb.participants = cb;
+	o->approve = approve != 0;
+	if (!group_ok(group) || jids == NULL || n == 0 ||
+	    n > WA_GROUP_MAX_PARTICIPANTS)
+		return send_op(c, NULL, o);
+	ma = wa_node_new("membership_requests_action");
+	a = wa_node_new(approve ? "approve" : "reject");
+	for (i = 0; i < n; i++) {
+		struct wa_jid j = wa_jid_to_non_ad(&jids[i]);
+
+		p = wa_node_new("participant");
+		wa_node_set_attr_jid(p, "jid", &j);
+		wa_node_add_child(a, p);
+	}
+	wa_node_add_child(ma, a);
+	return send_op(c, group_iq("set", group, ma), o);
 }
 
 int

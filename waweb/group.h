@@ -22,8 +22,8 @@
  * and JID is checked against the limits below before anything is
  * allocated; a bad reply or notification is an error, never a crash.
  *
- * Does not: communities (parent/linked groups), join-request approval
- * lists, member-add mode, group message encryption (send_message.c),
+ * Does not: communities (parent/linked groups), member-add mode, group
+ * message encryption (send_message.c),
  * GroupInviteMessage content (content.c), acking notifications (the
  * caller acks with wa_client_send_ack once it handled the event).
  */
@@ -79,6 +79,9 @@ struct wa_group_participant {
 	 * which the admin can send a GroupInviteMessage instead. */
 	char		*add_request_code;	/* owned, NULL if none */
 	uint64_t	 add_request_expiration;
+	/* A pending join request (wa_group_join_requests): when it was made
+	 * (unix seconds), else 0. */
+	uint64_t	 request_time;
 };
 
 struct wa_group_info {
@@ -186,6 +189,14 @@ void wa_group_list_free(struct wa_group_info **list, size_t n);
 int wa_group_parse_participants(const struct wa_node *res, const char *tag,
     struct wa_group_participant **out, size_t *n);
 void wa_group_participants_free(struct wa_group_participant *p, size_t n);
+/* <iq type=result><membership_approval_requests><membership_approval_request
+ * jid request_time/>…: owned array (jid and request_time set). */
+int wa_group_parse_join_requests(const struct wa_node *res,
+    struct wa_group_participant **out, size_t *n);
+/* <iq type=result><membership_requests_action><approve|reject><participant
+ * jid [error]/>…: owned array. */
+int wa_group_parse_requests_action(const struct wa_node *res, int approve,
+    struct wa_group_participant **out, size_t *n);
 /* <iq type=result><invite code=…/>: the full link in buf (size >=
  * sizeof(WA_GROUP_INVITE_PREFIX) + WA_GROUP_MAX_TOKEN). */
 int wa_group_parse_invite(const struct wa_node *res, char *buf,
@@ -275,6 +286,14 @@ int wa_group_join_link(struct wa_client *c, const char *link,
 /* The group behind a link or code, without joining. */
 int wa_group_link_info(struct wa_client *c, const char *link,
     wa_group_info_cb cb, void *arg);
+/* Pending join requests (approval mode): p[i].jid, p[i].request_time. */
+int wa_group_join_requests(struct wa_client *c, const struct wa_jid *group,
+    wa_group_participants_cb cb, void *arg);
+/* Approve (or reject) n (1..WA_GROUP_MAX_PARTICIPANTS) requests: the
+ * per-participant results. */
+int wa_group_join_requests_action(struct wa_client *c,
+    const struct wa_jid *group, int approve, const struct wa_jid *jids,
+    size_t n, wa_group_participants_cb cb, void *arg);
 /* Accept a GroupInviteMessage (add_request code/expiration from admin). */
 int wa_group_accept_invite(struct wa_client *c, const struct wa_jid *group,
     const struct wa_jid *admin, const char *code, uint64_t expiration,

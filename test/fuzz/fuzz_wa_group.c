@@ -4,6 +4,7 @@
  * node (with or without the frame flag byte); the node and each of its
  * children go through wa_group_parse_notification, wa_group_parse_info,
  * wa_group_parse_list, wa_group_parse_participants (each action),
+ * wa_group_parse_join_requests, wa_group_parse_requests_action,
  * wa_group_parse_invite, wa_group_parse_join, wa_presence_parse and
  * wa_usync_parse_contacts; the
  * raw input, as a string, through wa_group_invite_code.  Every call must
@@ -58,6 +59,10 @@ parse_all(const struct wa_node *n)
 	for (k = 0; k < sizeof(tags) / sizeof(tags[0]); k++)
 		if (wa_group_parse_participants(n, tags[k], &ps, &np) == 0)
 			wa_group_participants_free(ps, np);
+	if (wa_group_parse_join_requests(n, &ps, &np) == 0)
+		wa_group_participants_free(ps, np);
+	if (wa_group_parse_requests_action(n, 1, &ps, &np) == 0)
+		wa_group_participants_free(ps, np);
 	(void)wa_group_parse_invite(n, buf, sizeof(buf));
 	(void)wa_group_parse_join(n, &g, &pending);
 	(void)wa_presence_parse(n, &pe);

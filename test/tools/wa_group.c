@@ -33,6 +33,9 @@
  *   linkinfo <link>                  RESULT linkinfo ok <gid> <members>
  *                                    <subject>
  *   leave <gid>                      RESULT leave ok
+ *   requests <gid>                   RESULT requests ok <jid>:0…  (pending
+ *                                    join requests, approval mode)
+ *   approve|reject <gid> <jid>[,<jid>…]   RESULT approve ok <jid>:<error>…
  *   accept <gid> <admin jid> <code> <expiration>   RESULT accept ok (join
  *                                    with a privacy-refused add's code)
  *   typing <jid> composing|recording|paused   RESULT typing ok
@@ -402,7 +405,15 @@ run(struct tool *t, char *line)
 		r = wa_group_get_info(t->client, &g, on_info, t);
 	else if (strcmp(cmd, "leave") == 0)
 		r = wa_group_leave(t->client, &g, on_done, t);
-	else if (strcmp(cmd, "accept") == 0 && rest != NULL) {
+	else if (strcmp(cmd, "requests") == 0)
+		r = wa_group_join_requests(t->client, &g, on_participants, t);
+	else if ((strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0) &&
+	    rest != NULL) {
+		if ((n = parse_jids(rest, jids, MAX_JIDS)) > 0)
+			r = wa_group_join_requests_action(t->client, &g,
+			    strcmp(cmd, "approve") == 0, jids, (size_t)n,
+			    on_participants, t);
+	} else if (strcmp(cmd, "accept") == 0 && rest != NULL) {
 		char code[WA_GROUP_MAX_TOKEN + 1], adm[WA_JID_STR_MAX];
 		unsigned long long exp;
 		struct wa_jid admin;

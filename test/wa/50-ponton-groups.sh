@@ -45,6 +45,8 @@
 #                              subscribed to ponton, see it come online
 #   wa50_join_approval         approval on: whatsmeow's join by link waits
 #                              (membership_approval_request), nobody added
+#   wa50_join_requests         ponton lists the pending request, approves
+#                              it (whatsmeow joins); rejecting it again 404
 #   wa50_leave                 ponton leaves: both peers see it go
 #   wa50_accept_invite         whatsmeow adds ponton, whose privacy refuses
 #                              adds: 403 with an add_request code; ponton
@@ -462,8 +464,24 @@ if [ "$r1" = "RESULT setting ok" ] && [ "$r2" = "RESULT remove ok $MJID:0" ] &&
 else
 	fail wa50_join_approval "'$r1' '$r2' '$r3' '$LINE'"
 fi
+# The admin lists the pending request and approves it: whatsmeow is in.
+mm=$(mark "$W/m.out")
+p "requests $G"
+r1=$LINE
+p "approve $G $MJID"
+r2=$LINE
+p "reject $G $MJID"
+r3=$LINE
+if [ "$r1" = "RESULT requests ok $ML@lid:0" ] &&
+    [ "$r2" = "RESULT approve ok $MJID:0" ] &&
+    echo "$r3" | grep -q "^RESULT reject ok $MJID:404$" &&
+    after "$W/m.out" "$mm" "^GA (joined $G|info $G [^ ]* join=$mw)" &&
+    curl -s "$WASIM_ADMIN_URL/admin/groups" | grep -q "\"$M\""; then
+	pass wa50_join_requests
+else
+	fail wa50_join_requests "'$r1' '$r2' '$r3'"
+fi
 p "setting $G approval off"
-p "add $G $MJID"
 
 p "promote $G $MJID"
 mb=$(mark "$W/b.out")

@@ -35,7 +35,13 @@
  *       the old code and announces <invite code/>).
  *   set on @g.us: <invite code/> -> <group jid/> (joined: members see
  *       <add reason=invite>) or <membership_approval_request jid/> when
- *       approval is on (nobody is added); get: <group …/> without joining.
+ *       approval is on (nobody is added, the request is kept); get:
+ *       <group …/> without joining.
+ *   get on GID <membership_approval_requests/> -> the pending requests
+ *       (<membership_approval_request jid phone_number request_time/>);
+ *       set <membership_requests_action><approve|reject><participant
+ *       jid/>…> (admins): approved ones join (members see <add>); 404 for
+ *       no such request.
  *       Unknown codes: 406.
  *   set on GID: <accept code expiration admin/>: the account a refused add
  *       named joins with its add_request code (406 for an unknown or
@@ -44,7 +50,7 @@
  *       id/>, announced as <notification type=picture><set id author/>;
  *       get answers 404 (pictures are stored, not served).
  *
- * Does not: join-request lists, member-add mode, communities, keeping
+ * Does not: member-add mode, communities, keeping
  * descriptions, settings, invites or pictures across restarts.
  * Invariants: at most SIM_MAX_GROUPS groups of SIM_MAX_GROUP_MEMBERS.
  */
@@ -708,6 +714,18 @@ group_code(struct sim_conn *c, const struct wa_node *iq, const char *type,
 		return;
 	}
 	if (g->approval) {
+		size_t i;
+
+		/* Remembered for the admins' request list (once; full: the
+		 * oldest stays, the new one is answered but not kept). */
+		for (i = 0; i < g->njoin_requests; i++)
+			if (g->join_requests[i] == c->account)
+				break;
+		if (i == g->njoin_requests &&
+		    g->njoin_requests < SIM_GROUP_JOIN_REQUESTS) {
+			g->join_requests[g->njoin_requests] = c->account;
+			g->join_request_t[g->njoin_requests++] = sim_now();
+		}
 		x = wa_node_new("membership_approval_request");
 		wa_node_set_attr_jid(x, "jid", &gid);
 		wa_node_add_child(r, x);
@@ -775,6 +793,101 @@ group_accept(struct sim_conn *c, const struct wa_node *iq,
 	wa_node_set_attr(add, "reason", "invite");
 	wa_node_add_child(add, participant_node(c->account));
 	notify(c, g, add, NULL, 0);
+}
+
+/* get <membership_approval_requests/>: the pending join requests. */
+static void
+group_requests(struct sim_conn *c, const struct wa_node *iq,
+    struct sim_group *g)
+{
+	struct wa_node *r = sim_iq_result(iq), *l, *q;
+	struct wa_jid lid, pn;
+	size_t i;
+
+	l = wa_node_new("membership_approval_requests");
+	for (i = 0; i < g->njoin_requests; i++) {
+		const struct sim_account *a = g->join_requests[i];
+
+		q = wa_node_new("membership_approval_request");
+		if (wa_jid_make(&lid, a->lid, WA_SERVER_LID, 0) == 0)
+			wa_node_set_attr_jid(q, "jid", &lid);
+		if (wa_jid_make(&pn, a->phone, WA_SERVER_USER, 0) == 0)
+			wa_node_set_attr_jid(q, "phone_number", &pn);
+		wa_node_set_attr_u64(q, "request_time",
+		    (uint64_t)g->join_request_t[i]);
+		wa_node_add_child(l, q);
+	}
+	wa_node_add_child(r, l);
+	send_free(c, r);
+}
+
+/* set <membership_requests_action><approve|reject><participant jid/>…. */
+static void
+group_requests_action(struct sim_conn *c, const struct wa_node *iq,
+    struct sim_group *g, const struct wa_node *ma)
+{
+	const struct wa_node *act = wa_node_child_at(ma, 0);
+	struct wa_node *r, *rma, *ra, *p, *add = NULL;
+	bool approve;
+	size_t i, k;
+
+	if (act == NULL || (strcmp(act->tag, "approve") != 0 &&
+	    strcmp(act->tag, "reject") != 0) ||
+	    act->nchildren > SIM_MAX_GROUP_MEMBERS) {
+		reply_err(c, iq, 400, "bad-request");
+		return;
+	}
+	approve = strcmp(act->tag, "approve") == 0;
+	r = sim_iq_result(iq);
+	rma = wa_node_new("membership_requests_action");
+	ra = wa_node_new(act->tag);
+	for (i = 0; i < act->nchildren; i++) {
+		const struct wa_attr *ja =
+		    wa_node_attr_get(act->children[i], "jid");
+		struct sim_account *a = ja != NULL && ja->kind == WA_VAL_JID ?
+		    sim_account_by_jid(c->sim, &ja->jid) : NULL;
+		const char *err = NULL;
+
+		if (ja == NULL || ja->kind != WA_VAL_JID)
+			continue;
+		for (k = 0; a != NULL && k < g->njoin_requests; k++)
+			if (g->join_requests[k] == a)
+				break;
+		if (a == NULL || k == g->njoin_requests)
+			err = "404";
+		else if (approve && member_index(g, a) < 0 &&
+		    g->nmembers >= SIM_MAX_GROUP_MEMBERS)
+			err = "500";
+		if (err == NULL) {
+			memmove(&g->join_requests[k], &g->join_requests[k + 1],
+			    (g->njoin_requests - k - 1) *
+			    sizeof(g->join_requests[0]));
+			memmove(&g->join_request_t[k], &g->join_request_t[k + 1],
+			    (g->njoin_requests - k - 1) *
+			    sizeof(g->join_request_t[0]));
+			g->njoin_requests--;
+			if (approve && member_index(g, a) < 0) {
+				g->members[g->nmembers].account = a;
+				g->members[g->nmembers++].admin = NULL;
+				if (add == NULL)
+					add = wa_node_new("add");
+				wa_node_add_child(add, participant_node(a));
+			}
+		}
+		p = wa_node_new("participant");
+		wa_node_set_attr_jid(p, "jid", &ja->jid);
+		if (err != NULL)
+			wa_node_set_attr(p, "error", err);
+		wa_node_add_child(ra, p);
+	}
+	wa_node_add_child(rma, ra);
+	wa_node_add_child(r, rma);
+	send_free(c, r);
+	logp_info(c->prefix, "group %s: join requests %s", g->id, act->tag);
+	if (add != NULL) {
+		sim_state_save(c->sim);
+		notify(c, g, add, NULL, 0);
+	}
 }
 
 void
@@ -878,8 +991,12 @@ sim_group_iq(struct sim_conn *c, const struct wa_node *iq, const char *type)
 		group_code(c, iq, type, ch);
 		return;
 	}
-	if (strcmp(ch->tag, "invite") == 0 || (strcmp(type, "set") == 0 &&
+	if (strcmp(ch->tag, "invite") == 0 ||
+	    (strcmp(type, "get") == 0 &&
+	    strcmp(ch->tag, "membership_approval_requests") == 0) ||
+	    (strcmp(type, "set") == 0 &&
 	    (strcmp(ch->tag, "description") == 0 ||
+	    strcmp(ch->tag, "membership_requests_action") == 0 ||
 	    strcmp(ch->tag, "announcement") == 0 ||
 	    strcmp(ch->tag, "not_announcement") == 0 ||
 	    strcmp(ch->tag, "locked") == 0 ||
@@ -910,6 +1027,10 @@ sim_group_iq(struct sim_conn *c, const struct wa_node *iq, const char *type)
 		}
 		if (strcmp(ch->tag, "invite") == 0)
 			group_invite(c, iq, g, strcmp(type, "set") == 0);
+		else if (strcmp(ch->tag, "membership_approval_requests") == 0)
+			group_requests(c, iq, g);
+		else if (strcmp(ch->tag, "membership_requests_action") == 0)
+			group_requests_action(c, iq, g, ch);
 		else if (strcmp(ch->tag, "description") == 0)
 			group_description(c, iq, g, ch);
 		else

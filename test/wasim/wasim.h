@@ -89,6 +89,8 @@ struct lws_vhost;
 #define SIM_GROUP_TOKEN_MAX	32
 /* Outstanding add_request codes (privacy-refused adds) kept per group. */
 #define SIM_GROUP_ADD_REQUESTS	16
+/* Pending join requests (approval mode) kept per group. */
+#define SIM_GROUP_JOIN_REQUESTS	64
 /* Accounts in one simulator. */
 #define SIM_MAX_ACCOUNTS	4096
 /*
@@ -207,6 +209,9 @@ struct sim_group {
 	uint64_t		 picture_id;
 	struct sim_add_request	 add_requests[SIM_GROUP_ADD_REQUESTS];
 	size_t			 next_add_request;	/* ring index */
+	struct sim_account	*join_requests[SIM_GROUP_JOIN_REQUESTS];	/* borrowed */
+	int64_t			 join_request_t[SIM_GROUP_JOIN_REQUESTS];
+	size_t			 njoin_requests;
 };
 
 /* --- Connections ------------------------------------------------------------ */

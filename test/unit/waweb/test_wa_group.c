@@ -422,6 +422,60 @@ TEST(invite_and_join_replies)
 	wa_node_free(res);
 }
 
+TEST(join_requests_and_action_replies)
+{
+	struct wa_node *l = wa_node_new("membership_approval_requests"), *q;
+	struct wa_node *res, *ma, *ap, *p;
+	struct wa_group_participant *ps = NULL;
+	size_t n = 0;
+
+	q = wa_node_new("membership_approval_request");
+	set_jid(q, "jid", "333333333333333@lid");
+	wa_node_set_attr(q, "request_time", "1700000700");
+	wa_node_add_child(l, q);
+	q = wa_node_new("membership_approval_request");
+	set_jid(q, "jid", "33600000004@s.whatsapp.net");
+	wa_node_add_child(l, q);
+	res = wire(result(l));
+	REQUIRE(wa_group_parse_join_requests(res, &ps, &n) == 0);
+	REQUIRE(n == 2);
+	CHECK(ps[0].has_lid);
+	CHECK_EQ_INT(ps[0].request_time, 1700000700);
+	CHECK(ps[1].has_pn && ps[1].request_time == 0);
+	wa_group_participants_free(ps, n);
+	/* A request without jid, or a bad time: refused. */
+	q = wa_node_child(res, "membership_approval_requests")->children[1];
+	wa_node_set_attr(q, "request_time", "soon");
+	CHECK_EQ_INT(wa_group_parse_join_requests(res, &ps, &n),
+	    WA_ERR_BAD_NODE);
+	wa_node_set_attr(q, "request_time", NULL);
+	wa_node_set_attr(q, "jid", NULL);
+	CHECK_EQ_INT(wa_group_parse_join_requests(res, &ps, &n),
+	    WA_ERR_BAD_NODE);
+	wa_node_free(res);
+
+	ma = wa_node_new("membership_requests_action");
+	ap = wa_node_new("approve");
+	wa_node_add_child(ap, participant("333333333333333@lid", NULL, NULL));
+	p = participant("33600000009@s.whatsapp.net", NULL, NULL);
+	wa_node_set_attr(p, "error", "404");
+	wa_node_add_child(ap, p);
+	wa_node_add_child(ma, ap);
+	res = wire(result(ma));
+	REQUIRE(wa_group_parse_requests_action(res, 1, &ps, &n) == 0);
+	REQUIRE(n == 2);
+	CHECK_EQ_INT(ps[0].error, 0);
+	CHECK_EQ_INT(ps[1].error, 404);
+	wa_group_participants_free(ps, n);
+	CHECK_EQ_INT(wa_group_parse_requests_action(res, 0, &ps, &n),
+	    WA_ERR_BAD_NODE);
+	wa_node_free(res);
+	res = result(NULL);
+	CHECK_EQ_INT(wa_group_parse_join_requests(res, &ps, &n),
+	    WA_ERR_BAD_NODE);
+	wa_node_free(res);
+}
+
 TEST(builders_match_whatsmeow_shapes)
 {
 	struct wa_jid ps[2] = { jid("33600000002@s.whatsapp.net"),
