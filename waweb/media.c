@@ -141,13 +141,18 @@ static void
 blob_mac(const struct wa_media_keys *k, const uint8_t *ct, size_t n,
     uint8_t out[CRY_SHA256_LEN])
 {
-	uint8_t *buf = u_malloc(16 + n);
+	crypto_auth_hmacsha256_state st;
 
-	/* HMAC(macKey, iv || ciphertext); one buffer keeps cry's API. */
-	memcpy(buf, k->iv, 16);
-	memcpy(buf + 16, ct, n);
-	cry_hmac_sha256(k->mac_key, sizeof(k->mac_key), buf, 16 + n, out);
-	free(buf);
+	/*
+	 * HMAC(macKey, iv || ciphertext), incrementally: cry.h's one-shot
+	 * HMAC would need iv || ciphertext in one buffer, a second copy of a
+	 * blob that may be 100 MiB.  libsodium is cry.c's own backend.
+	 */
+	crypto_auth_hmacsha256_init(&st, k->mac_key, sizeof(k->mac_key));
+	crypto_auth_hmacsha256_update(&st, k->iv, sizeof(k->iv));
+	crypto_auth_hmacsha256_update(&st, ct, n);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof(st));
 }
 
 int
