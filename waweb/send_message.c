@@ -729,6 +729,54 @@ wa_msg_parse_receipt(const struct wa_node *n, struct wa_msg_receipt *out,
 	return 0;
 }
 
+int
+wa_msg_receipt_each(const struct wa_node *n, wa_msg_receipt_fn fn, void *arg)
+{
+	const char *ids[WA_MSG_RECEIPT_IDS_MAX];
+	struct wa_msg_receipt rc, one;
+	const struct wa_node *p, *u;
+	struct wa_jid from;
+	size_t i, k, users = 0;
+	int r;
+
+	/* A grouped receipt (whatsmeow's handleGroupedReceipt): from=GID, no
+	 * participant, <participants key=<id>><user jid t/>...</participants>
+	 * children: one receipt per user. */
+	if (wa_node_attr_jid(n, "from", &from) == 0 &&
+	    wa_jid_is_group(&from) &&
+	    wa_node_attr_get(n, "participant") == NULL) {
+		memset(&rc, 0, sizeof(rc));
+		rc.type = wa_node_attr(n, "type");
+		rc.chat = wa_jid_to_non_ad(&from);
+		rc.is_group = 1;
+		for (i = 0; i < n->nchildren; i++) {
+			p = n->children[i];
+			if (strcmp(p->tag, "participants") != 0 ||
+			    (ids[0] = wa_node_attr(p, "key")) == NULL)
+				continue;
+			for (k = 0; k < p->nchildren &&
+			    users < WA_MSG_RECEIPT_USERS_MAX; k++) {
+				u = p->children[k];
+				one = rc;
+				if (strcmp(u->tag, "user") != 0 ||
+				    wa_node_attr_jid(u, "jid", &one.sender) != 0)
+					continue;
+				if (wa_node_attr_u64(u, "t", &one.ts) != 0)
+					one.ts = 0;
+				one.ids = ids;
+				one.n = 1;
+				fn(arg, &one);
+				users++;
+			}
+		}
+		return users > 0 ? (int)users : U_ERR_INVALID;
+	}
+	if ((r = wa_msg_parse_receipt(n, &rc, ids, WA_MSG_RECEIPT_IDS_MAX)) != 0)
+		return r;
+	fn(arg, &rc);
+	return 1;
+}
+
 static void
 sopts_set(struct sopts *d, const struct wa_msg_send_opts *o)
 {
@@ -1682,8 +1730,6 @@ int
 wa_msg_sender_handle_node(struct wa_msg_sender *s, const struct wa_node *n)
 {
 	const char *cls, *id, *type;
-	const char *ids[WA_MSG_RECEIPT_IDS_MAX];
-	struct wa_msg_receipt rc;
 	struct send *m;
 	int code = 0, r;
 
@@ -1694,10 +1740,9 @@ wa_msg_sender_handle_node(struct wa_msg_sender *s, const struct wa_node *n)
 		wa_client_send_ack(s->c, n);
 		if (type != NULL && strcmp(type, "retry") == 0)
 			answer_retry(s, n);
-		else if (s->receipt_cb != NULL &&
-		    wa_msg_parse_receipt(n, &rc, ids,
-		    WA_MSG_RECEIPT_IDS_MAX) == 0)
-			s->receipt_cb(s->receipt_arg, &rc);
+		else if (s->receipt_cb != NULL)
+			(void)wa_msg_receipt_each(n, s->receipt_cb,
+			    s->receipt_arg);
 		return 1;
 	}
 	if (strcmp(n->tag, "ack") != 0 ||

@@ -97,8 +97,10 @@ struct wa_device;
  * is sent again (whatsmeow and Baileys stop after a handful). */
 #define WA_MSG_RETRY_CACHE 128
 #define WA_MSG_RETRY_MAX 5
-/* Message ids one receipt may carry (the id and <list><item id>...). */
+/* Message ids one receipt may carry (the id and <list><item id>...), and
+ * users one grouped group receipt may report. */
 #define WA_MSG_RECEIPT_IDS_MAX 256
+#define WA_MSG_RECEIPT_USERS_MAX 1024
 /* How long we wait for the server's ack of a message. */
 #define WA_MSG_ACK_TIMEOUT_MS 30000
 
@@ -305,5 +307,14 @@ int wa_msg_parse_ack(const struct wa_node *ack, int *code);
  */
 int wa_msg_parse_receipt(const struct wa_node *n, struct wa_msg_receipt *out,
     const char **ids, size_t max);
+
+/*
+ * Report a <receipt> (not a retry) through fn: once, or, for a grouped
+ * receipt (from=GID without participant, <participants key=<id>><user jid
+ * t/>...), once per user (at most WA_MSG_RECEIPT_USERS_MAX).  Returns how
+ * many were reported, or U_ERR_INVALID.
+ */
+int wa_msg_receipt_each(const struct wa_node *n, wa_msg_receipt_fn fn,
+    void *arg);
 
 #endif

@@ -36,6 +36,13 @@ static const uint8_t RX_SPK[32] = { 0x20, 9, 8, 7, 6, 5, 4, 3, 2, 1, [31] = 0x40
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void
+no_receipt(void *arg, const struct wa_msg_receipt *r)
+{
+	(void)arg;
+	(void)r;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -65,6 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)wa_msg_parse_ack(n, &code);
 	(void)wa_msg_parse_group(n, devs, WA_MSG_MAX_DEVICES);
 	(void)wa_msg_parse_receipt(n, &rc, ids, 8);
+	(void)wa_msg_receipt_each(n, no_receipt, NULL);
+	(void)wa_msg_group_is_lid(n);
 	m = wa_signal_store_mem_new_fixed(RX_ID, 1234, RX_SPK, 7);
 	sig = wa_signal_new(&wa_signal_store_mem_ops, m);
 	text = NULL;

@@ -25,6 +25,8 @@
 #include "waweb/signal.h"
 #include "waweb/store.h"
 
+#define GID_R "120363000000000001@g.us"
+
 static struct wa_jid
 jid(const char *s)
 {
@@ -147,6 +149,71 @@ TEST(test_wa_msg_group_receipt_parsed)
 	/* No id: refused. */
 	wa_node_set_attr(n, "id", NULL);
 	CHECK_EQ_INT(wa_msg_parse_receipt(n, &r, ids, 3), U_ERR_INVALID);
+	wa_node_free(n);
+}
+
+struct seen_receipts {
+	int	n;
+	char	senders[4][WA_JID_STR_MAX];
+	char	ids[4][16];
+	uint64_t ts[4];
+};
+
+static void
+count_receipt(void *arg, const struct wa_msg_receipt *r)
+{
+	struct seen_receipts *s = arg;
+
+	if (s->n < 4) {
+		wa_jid_format(&r->sender, s->senders[s->n],
+		    sizeof(s->senders[0]));
+		snprintf(s->ids[s->n], sizeof(s->ids[0]), "%s", r->ids[0]);
+		s->ts[s->n] = r->ts;
+	}
+	s->n++;
+}
+
+TEST(test_wa_msg_grouped_receipt_per_user)
+{
+	struct wa_node *n = wa_node_new("receipt"), *p, *u;
+	struct wa_jid g = jid(GID_R), a = jid("200:1@lid"), b = jid("300@lid");
+	struct seen_receipts sr;
+
+	memset(&sr, 0, sizeof(sr));
+	wa_node_set_attr(n, "id", "X");
+	wa_node_set_attr_jid(n, "from", &g);
+	wa_node_set_attr(n, "type", "read");
+	p = wa_node_new("participants");
+	wa_node_set_attr(p, "key", "3EB0K1");
+	u = wa_node_new("user");
+	wa_node_set_attr_jid(u, "jid", &a);
+	wa_node_set_attr(u, "t", "1700000009");
+	wa_node_add_child(p, u);
+	u = wa_node_new("user");
+	wa_node_set_attr_jid(u, "jid", &b);
+	wa_node_add_child(p, u);
+	u = wa_node_new("junk");
+	wa_node_add_child(p, u);
+	wa_node_add_child(n, p);
+	CHECK_EQ_INT(wa_msg_receipt_each(n, count_receipt, &sr), 2);
+	CHECK_EQ_INT(sr.n, 2);
+	CHECK_EQ_STR(sr.senders[0], "200:1@lid");
+	CHECK_EQ_STR(sr.ids[0], "3EB0K1");
+	CHECK_EQ_INT(sr.ts[0], 1700000009);
+	CHECK_EQ_STR(sr.senders[1], "300@lid");
+	/* With a participant it is an ordinary receipt: once. */
+	wa_node_set_attr_jid(n, "participant", &a);
+	sr.n = 0;
+	CHECK_EQ_INT(wa_msg_receipt_each(n, count_receipt, &sr), 1);
+	CHECK_EQ_STR(sr.ids[0], "X");
+	/* Grouped but empty: nothing reported. */
+	wa_node_free(n);
+	n = wa_node_new("receipt");
+	wa_node_set_attr_jid(n, "from", &g);
+	sr.n = 0;
+	CHECK_EQ_INT(wa_msg_receipt_each(n, count_receipt, &sr),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(sr.n, 0);
 	wa_node_free(n);
 }
 
