@@ -666,6 +666,15 @@ job_finish(struct job *j, int err, const struct wa_media_upload *up,
 
 static int conn_fetch(struct wa_media *m);
 
+/* The server said how much it takes (maxContentLengthBytes): an upload
+ * over that is refused here rather than sent to be refused. */
+static int
+over_server_limit(const struct wa_media *m, const struct job *j)
+{
+	return j->upload && m->conn.max_bytes > 0 &&
+	    j->enc.blob_len > m->conn.max_bytes;
+}
+
 /*
  * The media_conn the waiting jobs wanted arrived (r 0) or failed: run or
  * fail exactly the jobs waiting now.  A failed job's callback may start
@@ -686,6 +695,8 @@ wake_waiting(struct wa_media *m, int r)
 		j->woken = 0;
 		if (r != 0)
 			job_finish(j, r, NULL, NULL, 0);
+		else if (over_server_limit(m, j))
+			job_finish(j, WA_ERR_MEDIA_TOO_BIG, NULL, NULL, 0);
 		else {
 			j->host = 0;
 			job_http(j);
@@ -946,7 +957,11 @@ wa_media_upload(struct wa_media *m, enum wa_media_type t, const void *data,
 	j = job_new(m, 1, t, arg);
 	j->enc = enc;
 	j->up_cb = cb;
-	if ((r = job_need_conn(j, 0)) != 0) {
+	if (m->have_conn && over_server_limit(m, j))
+		r = WA_ERR_MEDIA_TOO_BIG;
+	else
+		r = job_need_conn(j, 0);
+	if (r != 0) {
 		job_unlink(j);
 		job_free(j);
 	}

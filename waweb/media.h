@@ -231,7 +231,9 @@ void wa_media_free(struct wa_media *m);
  * away while media_conn was asked for), WA_ERR_TIMEOUT, WA_ERR_IQ,
  * WA_ERR_MEDIA_CONN, WA_ERR_MEDIA_HTTP (status not 2xx or no direct_path in
  * the reply, after trying each host), U_ERR_IO (network/TLS).  Returns 0
- * or, with cb not called, U_ERR_INVALID, WA_ERR_MEDIA_TOO_BIG,
+ * or, with cb not called, U_ERR_INVALID, WA_ERR_MEDIA_TOO_BIG (over the
+ * type's limit, or over the media_conn's maxContentLengthBytes; the latter
+ * through cb when media_conn had to be fetched first),
  * WA_ERR_NOT_CONNECTED (a media_conn was needed and there is no
  * connection to ask on).
  */

@@ -38,7 +38,9 @@
 #   wa60_hostile_refused        a wrong media key (MAC), a wrong fileSha256
 #                               and fileEncSha256 (hash), a blob longer than
 #                               the message says (too big), a 16 MiB + 1
-#                               sticker (too big, before any upload) are
+#                               sticker and document (too big for ponton,
+#                               too big for the server's media_conn: both
+#                               refused before any upload) are
 #                               refused with their own error codes and
 #                               nothing is written
 #   wa60_expired_distinct       a direct path the server no longer has
@@ -379,10 +381,14 @@ pmedia "$W/bad.out" --ca-file "$W/media.pem" \
     --download "image,$path,$key,$sha,$(flip "$encsha"),$len,$W/x3" \
     --download "image,$path,$key,-,-,100,$W/x4" \
     --upload "sticker:$W/huge.webp" \
+    --upload "document:$W/huge.webp" \
     --download "image,/wasim/m/00000000000000000000000000000000.enc?ccb=11-4,$key,$sha,$encsha,$len,$W/x5"
 got=$(sed -n 's/^\(DOWNLOAD-FAIL\|UPLOAD-FAIL\) [a-z]* \(-[0-9]*\) .*/\2/p' "$W/bad.out" | tr '\n' ' ')
-# MAC, hash, hash, too big, too big (upload), expired.
-if [ "$got" = "-360 -361 -361 -362 -362 -363 " ] &&
+# MAC, hash, hash, too big, too big (a sticker over ponton's image limit),
+# too big (a document within ponton's limit but over the server's
+# maxContentLengthBytes: refused before sending; sent, wasim would answer
+# 413, i.e. -364), expired.
+if [ "$got" = "-360 -361 -361 -362 -362 -362 -363 " ] &&
     ! ls "$W"/x? >/dev/null 2>&1; then
 	pass wa60_hostile_refused
 else
