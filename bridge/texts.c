@@ -195,8 +195,10 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "Group invites",
 	    "Invitations de groupe" } },
 	[BR_TXT_DESC_SET_RELAY] = { {
-	    "Use your account to relay messages sent by users who haven't logged in",
-	    "Utiliser votre compte pour relayer les messages des utilisateurs non connectés" } },
+	    "Use your account to relay messages sent by users who haven't "
+	    "logged in",
+	    "Utiliser votre compte pour relayer les messages des "
+	    "utilisateurs non connectés" } },
 	[BR_TXT_DESC_UNSET_RELAY] = { {
 	    "Stop relaying messages sent by users who haven't logged in",
 	    "Ne plus relayer les messages des utilisateurs non connectés" } },
@@ -222,8 +224,10 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "Create a new group chat for the current Matrix room",
 	    "Créer un groupe WhatsApp pour ce salon Matrix" } },
 	[BR_TXT_DESC_INVITE_LINK] = { {
-	    "Get an invite link to the current group chat, optionally regenerating the link and revoking the old link.",
-	    "Obtenir le lien d'invitation de ce groupe, en le régénérant éventuellement (l'ancien lien est alors révoqué)." } },
+	    "Get an invite link to the current group chat, optionally "
+	    "regenerating the link and revoking the old link.",
+	    "Obtenir le lien d'invitation de ce groupe, en le régénérant "
+	    "éventuellement (l'ancien lien est alors révoqué)." } },
 	[BR_TXT_DESC_JOIN] = { {
 	    "Join a group chat with an invite link.",
 	    "Rejoindre un groupe avec un lien d'invitation." } },
@@ -246,29 +250,41 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "You don't have permission to manage the relay in this room",
 	    "Vous n'avez pas la permission de gérer le relais dans ce salon" } },
 	[BR_TXT_RELAY_NO_DEFAULTS] = { {
-	    "You're not logged in and there are no default relay users configured",
-	    "Vous n'êtes pas connecté et aucun relais par défaut n'est configuré" } },
+	    "You're not logged in and there are no default relay users "
+	    "configured",
+	    "Vous n'êtes pas connecté et aucun relais par défaut n'est "
+	    "configuré" } },
 	[BR_TXT_RELAY_LOGINS_FAILED] = { {
 	    "Failed to get logins in portal to find default relay",
-	    "Impossible d'obtenir les connexions du portail pour trouver le relais par défaut" } },
+	    "Impossible d'obtenir les connexions du portail pour trouver le "
+	    "relais par défaut" } },
 	[BR_TXT_RELAY_SELF_FORBIDDEN_NONE] = { {
-	    "You're not allowed to use yourself as relay and none of the default relay users are in the chat",
-	    "Vous ne pouvez pas servir vous-même de relais et aucun des relais par défaut n'est dans la discussion" } },
+	    "You're not allowed to use yourself as relay and none of the "
+	    "default relay users are in the chat",
+	    "Vous ne pouvez pas servir vous-même de relais et aucun des "
+	    "relais par défaut n'est dans la discussion" } },
 	[BR_TXT_RELAY_NONE_IN_CHAT] = { {
-	    "None of the default relay users are in the chat. If you want to use yourself as the relay, specify your login ID explicitly",
-	    "Aucun des relais par défaut n'est dans la discussion. Pour servir vous-même de relais, indiquez explicitement votre identifiant de connexion" } },
+	    "None of the default relay users are in the chat. If you want to "
+	    "use yourself as the relay, specify your login ID explicitly",
+	    "Aucun des relais par défaut n'est dans la discussion. Pour "
+	    "servir vous-même de relais, indiquez explicitement votre "
+	    "identifiant de connexion" } },
 	[BR_TXT_RELAY_NOT_LOGGED_IN_NONE] = { {
-	    "You're not logged in and none of the default relay users are in the chat",
-	    "Vous n'êtes pas connecté et aucun des relais par défaut n'est dans la discussion" } },
+	    "You're not logged in and none of the default relay users are in "
+	    "the chat",
+	    "Vous n'êtes pas connecté et aucun des relais par défaut n'est "
+	    "dans la discussion" } },
 	[BR_TXT_RELAY_SPLIT_RECEIVER] = { {
 	    "In split portals, only the receiver ({0}) can be set as relay",
-	    "Dans les portails séparés, seul le destinataire ({0}) peut servir de relais" } },
+	    "Dans les portails séparés, seul le destinataire ({0}) peut "
+	    "servir de relais" } },
 	[BR_TXT_RELAY_LOGIN_NOT_FOUND] = { {
 	    "User login with ID `{0}` not found",
 	    "Connexion d'identifiant `{0}` introuvable" } },
 	[BR_TXT_RELAY_OTHERS_ADMIN_ONLY] = { {
 	    "Only bridge admins can set another user's login as the relay",
-	    "Seuls les administrateurs de la passerelle peuvent choisir la connexion d'un autre utilisateur comme relais" } },
+	    "Seuls les administrateurs de la passerelle peuvent choisir la "
+	    "connexion d'un autre utilisateur comme relais" } },
 	[BR_TXT_RELAY_SELF_FORBIDDEN] = { {
 	    "You're not allowed to use yourself as relay",
 	    "Vous ne pouvez pas servir vous-même de relais" } },
@@ -276,8 +292,10 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "Failed to save relay settings",
 	    "Impossible d'enregistrer le réglage du relais" } },
 	[BR_TXT_RELAY_SET] = { {
-	    "Messages sent by users who haven't logged in will now be relayed through {0} ({1}'s login)",
-	    "Les messages des utilisateurs non connectés seront désormais relayés par {0} (connexion de {1})" } },
+	    "Messages sent by users who haven't logged in will now be "
+	    "relayed through {0} ({1}'s login)",
+	    "Les messages des utilisateurs non connectés seront désormais "
+	    "relayés par {0} (connexion de {1})" } },
 	[BR_TXT_RELAY_NONE] = { {
 	    "This portal doesn't have a relay set.",
 	    "Ce portail n'a pas de relais." } },
@@ -324,8 +342,10 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "the server said +{0} is not on WhatsApp",
 	    "le serveur indique que +{0} n'est pas sur WhatsApp" } },
 	[BR_TXT_RESOLVE_EMAIL] = { {
-	    "WhatsApp only supports phone numbers as user identifiers. Number looks like email",
-	    "WhatsApp n'accepte que des numéros de téléphone comme identifiants. Ce numéro ressemble à une adresse e-mail" } },
+	    "WhatsApp only supports phone numbers as user identifiers. "
+	    "Number looks like email",
+	    "WhatsApp n'accepte que des numéros de téléphone comme "
+	    "identifiants. Ce numéro ressemble à une adresse e-mail" } },
 	[BR_TXT_RESOLVE_FOUND] = { {
 	    "Found {0}",
 	    "Trouvé : {0}" } },
@@ -384,7 +404,8 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "Failed to join group: {0}",
 	    "Impossible de rejoindre le groupe : {0}" } },
 	[BR_TXT_JOIN_DONE] = { {
-	    "Successfully joined group `{0}`, the portal should be created momentarily",
+	    "Successfully joined group `{0}`, the portal should be created "
+	    "momentarily",
 	    "Groupe `{0}` rejoint, le portail va être créé dans un instant" } },
 	[BR_TXT_JOIN_BAD_LINK] = { {
 	    "That doesn't look like a WhatsApp invite link",
@@ -393,8 +414,10 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "Failed to get channel info: {0}",
 	    "Impossible d'obtenir les informations de la chaîne : {0}" } },
 	[BR_TXT_SYNC_USAGE] = { {
-	    "Usage: `{0} sync <group/groups/contacts/contacts-with-avatars/appstate>`",
-	    "Utilisation : `{0} sync <group/groups/contacts/contacts-with-avatars/appstate>`" } },
+	    "Usage: `{0} sync "
+	    "<group/groups/contacts/contacts-with-avatars/appstate>`",
+	    "Utilisation : `{0} sync "
+	    "<group/groups/contacts/contacts-with-avatars/appstate>`" } },
 	[BR_TXT_SYNC_NOT_PORTAL] = { {
 	    "`{0} sync group` can only be used in a portal room.",
 	    "`{0} sync group` ne fonctionne que dans un salon portail." } },
@@ -409,7 +432,8 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "Cible de synchronisation inconnue `{0}`" } },
 	[BR_TXT_SYNC_UNSUPPORTED] = { {
 	    "Syncing `{0}` is not supported by ponton yet",
-	    "La synchronisation `{0}` n'est pas encore prise en charge par ponton" } },
+	    "La synchronisation `{0}` n'est pas encore prise en charge par "
+	    "ponton" } },
 	[BR_TXT_CHAT_INFO_FAILED] = { {
 	    "Failed to get chat info: {0}",
 	    "Impossible d'obtenir les informations de la discussion : {0}" } },
