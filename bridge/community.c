@@ -1017,6 +1017,39 @@ reset_ghost_done(void *arg, int rc)
 	}
 }
 
+/* The group's name and topic into the row and the room, where they
+ * differ (failures are logged: the rest of the repair goes on). */
+static void
+resync_one(struct job *j, char **field, const char *now, const char *type,
+    const char *key)
+{
+	struct br_mx *mx = mx_of(j->c);
+	json_t *content;
+
+	if (now == NULL || (*field != NULL && strcmp(*field, now) == 0))
+		return;
+	free(*field);
+	*field = u_strdup(now);
+	content = json_pack("{s:s}", key, now);
+	if (content == NULL || mx->ops->send_state(mx, mx->ops->bot(mx),
+	    j->room, type, "", content, mx_logged, NULL) < 0)
+		log_warnx("community: reset of %s: %s not sent", j->room, type);
+	json_decref(content);
+}
+
+static void
+resync_info(struct job *j, const struct br_net_chat_info *info)
+{
+	int r;
+
+	resync_one(j, &j->p->row->name, info->name, "m.room.name", "name");
+	resync_one(j, &j->p->row->topic, info->topic, "m.room.topic",
+	    "topic");
+	if ((r = br_portal_save(j->p)) < 0)
+		log_warnx("community: reset of %s: not saved: %s", j->room,
+		    u_strerror(r));
+}
+
 static void
 reset_info(void *arg, int rc, const struct br_net_result *r)
 {
@@ -1030,6 +1063,7 @@ reset_info(void *arg, int rc, const struct br_net_result *r)
 		return;
 	}
 	snprintf(own, sizeof(own), "%s@s.whatsapp.net", login_id(j->c, j->l));
+	resync_info(j, info);
 	j->pending = 1;	/* held until the loop is over */
 	for (i = 0; i < info->n_members && i < RESET_GHOSTS_MAX; i++) {
 		const struct br_net_member *m = &info->members[i];

@@ -1093,6 +1093,8 @@ TEST(community_reset_repairs)
 	REQUIRE(br_store_portal_get(x.db, k, &p) == 0);
 	free(p->relay_login_id);
 	p->relay_login_id = NULL;
+	free(p->name);
+	p->name = strdup("Old name");	/* the group was renamed meanwhile */
 	REQUIRE(br_store_portal_update(x.db, p) == 0);
 	br_portal_free(p);
 	br_portals_forget(x.br->portals, k);
@@ -1106,6 +1108,9 @@ TEST(community_reset_repairs)
 	CHECK_EQ_INT(count("join", room, NULL) - joins, 2);
 	CHECK_EQ_INT(count_b("state", room, "m.bridge " BOT_ID), 1);
 	CHECK_EQ_INT(count("say", room, "Bridge repaired"), 1);
+	/* The group's current name into the room; the topic (none) left. */
+	CHECK_EQ_INT(count("state", room, "{\"name\":\"Cafe\"}"), 1);
+	CHECK_EQ_INT(count_b("state", room, "m.room.topic"), 0);
 	free(room);
 	fx_close(&x);
 }
