@@ -110,11 +110,12 @@ void br_cmd_sync(struct br_cmd_event *ce);
 extern const size_t br_ncmds;
 
 /*
- * `sync group(s)` hands each chat's fresh info to the core as a JOINED
- * group event (the core creates or updates the portal room, members and
- * power levels: portal_in.c's on_group).  main.c sets it; unset, the
- * commands do a minimal update themselves (name, topic, the room with the
- * login's owner invited).
+ * `sync group(s)` and `join` hand a group whose portal has no room yet to
+ * the core as a JOINED group event with the fresh chat info (the core
+ * creates the room with the members' ghosts and power levels, e.g.
+ * portal_in.c's on_group).  main.c sets it; unset, the commands create a
+ * minimal room themselves (name, topic, the login's owner invited).
+ * Portals that have a room get their name and topic from the commands.
  */
 typedef void (*br_cmd_group_sync_fn)(void *arg, struct br_net_login *l,
     const struct br_net_group_event *g);

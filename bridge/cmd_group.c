@@ -26,10 +26,11 @@
  *   sync group     refetch the current portal's chat info;
  *        groups    every group the account is in: missing portals are
  *                  created, existing ones updated.
- *   Both go through the resync hook (br_cmd_set_group_sync: the core's
- *   handling of a JOINED group event, which creates the room with the
- *   members' ghosts); without one, a minimal update here (name, topic,
- *   room created with the owner invited).
+ *   A portal without a room gets it through the resync hook
+ *   (br_cmd_set_group_sync: the core's handling of a JOINED group event,
+ *   which creates the room with the members' ghosts), or without one a
+ *   minimal room here (name, topic, the owner invited); a portal with a
+ *   room gets the chat's name and topic.
  *   contacts, contacts-with-avatars, appstate: not supported yet (said so).
  *
  * Untrusted input: the arguments, room state and members (bounded), the
@@ -367,19 +368,6 @@ resync_info(void *arg, int rc, const struct br_net_result *r)
 			    reason_of(rc < 0 ? rc : BR_ERR_NET_FAILED, r));
 		goto out;
 	}
-	l = br_cmd_net_login(br, rs->login);
-	if (sync_hook.fn != NULL && l != NULL) {
-		/* The core's handling of "we are in this group". */
-		memset(&g, 0, sizeof(g));
-		g.change = BR_NET_GROUP_JOINED;
-		g.chat = rs->chat;
-		g.info = r->info;
-		sync_hook.fn(sync_hook.arg, l, &g);
-		if (rs->ce != NULL)
-			br_cmd_react(br, rs->ce->room_id, rs->ce->event_id,
-			    "✅");
-		goto out;
-	}
 	e = br_id_portal_receiver(rs->chat, rs->login,
 	    br->cfg->bridge.split_portals, &recv);
 	key.id = rs->chat;
@@ -397,6 +385,20 @@ resync_info(void *arg, int rc, const struct br_net_result *r)
 		log_warnx("sync: user_portal row not written");
 	br_user_portal_free(up);
 	free(recv);
+	l = br_cmd_net_login(br, rs->login);
+	if (rs->p->row->mxid == NULL && sync_hook.fn != NULL && l != NULL) {
+		/* No room yet: the core makes it as for a group we were
+		 * added to (members' ghosts, power levels). */
+		memset(&g, 0, sizeof(g));
+		g.change = BR_NET_GROUP_JOINED;
+		g.chat = rs->chat;
+		g.info = r->info;
+		sync_hook.fn(sync_hook.arg, l, &g);
+		if (rs->ce != NULL)
+			br_cmd_react(br, rs->ce->room_id, rs->ce->event_id,
+			    "✅");
+		goto out;
+	}
 	resync_apply(rs, r->info);
 	return;
 out:

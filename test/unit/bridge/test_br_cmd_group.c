@@ -312,8 +312,9 @@ TEST(test_br_cmd_sync)
 {
 	struct fx x;
 	static const char *const chats[] = { "120363000000000001@g.us",
-	    "120363000000000002@g.us", "33600000009@s.whatsapp.net" };
-	static const char *const names[] = { "One", "Two", "DM" };
+	    "120363000000000002@g.us", "33600000009@s.whatsapp.net",
+	    "120363000000000003@g.us" };
+	static const char *const names[] = { "One", "Two", "DM", "Three" };
 	struct br_portal *p;
 	struct fcall *c;
 	char room[64];
@@ -379,14 +380,17 @@ TEST(test_br_cmd_sync)
 	N.rc = 0;
 	N.reason = NULL;
 
-	/* With the core's hook: each group goes to it as JOINED. */
+	/* With the core's hook: a group without a room goes to it as
+	 * JOINED; those with a room are updated here. */
 	hook_calls = 0;
 	br_cmd_set_group_sync(hook, NULL);
+	N.n_chats = 4;
 	say(&x, ALICE, MGMT, "!wa sync groups");
 	pump(0);
-	CHECK_EQ_INT(hook_calls, 2);
+	CHECK_EQ_STR(last_body(), "Queued syncs for 3 groups");
+	CHECK_EQ_INT(hook_calls, 1);
 	CHECK_EQ_INT(hook_change, BR_NET_GROUP_JOINED);
-	CHECK_EQ_STR(hook_chat, "120363000000000002@g.us");
+	CHECK_EQ_STR(hook_chat, "120363000000000003@g.us");
 	CHECK_EQ_STR(hook_name, "Cafe 2");
 	CHECK_EQ_INT(count("create_room"), 2);
 	br_cmd_set_group_sync(NULL, NULL);
