@@ -7,7 +7,8 @@
  * The login: the first argument when it is one of the sender's login IDs
  * (then the rest is the identifier), else the sender's default login.
  * The identifier: a phone number ("+33 6 12 34 56 78"), a user JID
- * ("33612345678@s.whatsapp.net") or one of our ghosts' MXIDs; something
+ * ("33612345678@s.whatsapp.net") or one of our ghosts' MXIDs (a LID or
+ * bot ghost is taken as is, without asking WhatsApp); something
  * with letters or '@' otherwise is refused as an e-mail address, as
  * upstream.  The network side's resolve says whether the number is on
  * WhatsApp ("Failed to resolve identifier: the server said +N is not on
@@ -50,6 +51,8 @@ struct resolve {
 	char			*ghost_mxid;	/* owned */
 	char			*who;		/* owned: formatted name */
 	char			*phone;		/* owned: "+digits" or NULL */
+	char			*direct;	/* owned: a ghost's non-phone JID
+						 * (LID, bot): no lookup needed */
 	struct br_portal_obj	*p;		/* ref or NULL */
 };
 
@@ -63,6 +66,7 @@ resolve_free(struct resolve *rs)
 	free(rs->ghost_mxid);
 	free(rs->who);
 	free(rs->phone);
+	free(rs->direct);
 	if (rs->p != NULL)
 		br_portal_unref(rs->p);
 	free(rs);
@@ -109,9 +113,15 @@ identifier_phone(struct resolve *rs, char **out)
 	    cfg->appservice.username_template, cfg->homeserver.domain, s,
 	    &ghost) == 0) {
 		if (br_id_ghost_jid(ghost, &jid) == 0 &&
-		    br_jid_parse(jid, &j) == 0 &&
-		    strcmp(j.server, BR_SERVER_USER) == 0) {
-			*out = u_asprintf("+%s", j.user);
+		    br_jid_parse(jid, &j) == 0) {
+			if (strcmp(j.server, BR_SERVER_USER) == 0)
+				*out = u_asprintf("+%s", j.user);
+			else {
+				/* A LID or bot ghost: it is the user. */
+				*out = u_strdup(jid);
+				rs->direct = jid;
+				jid = NULL;
+			}
 			free(ghost);
 			free(jid);
 			return 0;
@@ -367,6 +377,14 @@ br_cmd_resolve(struct br_cmd_event *ce)
 	rs->ident = (char *)u_buf_steal(&b, &len);
 	if (identifier_phone(rs, &rs->phone) != 0) {
 		resolve_free(rs);
+		return;
+	}
+	if (rs->direct != NULL) {
+		struct br_net_result res;
+
+		memset(&res, 0, sizeof(res));
+		res.user = rs->direct;
+		resolved(rs, 0, &res);
 		return;
 	}
 	if (net->ops->resolve(l, rs->phone, resolved, rs) < 0) {

@@ -93,6 +93,14 @@ TEST(test_br_cmd_resolve_answers)
 	CHECK_EQ_STR(N.last_arg, "+33600000002");
 	pump(0);
 	CHECK(strncmp(last_body(), "Found `33600000002`", 19) == 0);
+	/* A LID ghost is the user itself: no lookup. */
+	N.last_op[0] = '\0';
+	say(&x, ALICE, MGMT, "!wa resolve-identifier "
+	    "@whatsapp_lid-100000000000002:t.test");
+	CHECK(N.last_op[0] == '\0');
+	CHECK_EQ_STR(last_body(), "Found `lid-100000000000002` / "
+	    "[@whatsapp_lid-100000000000002:t.test](https://matrix.to/#/"
+	    "@whatsapp_lid-100000000000002:t.test)");
 	/* Not on WhatsApp. */
 	N.user = "";
 	say(&x, ALICE, MGMT, "!wa resolve-identifier +33 699");
