@@ -25,8 +25,11 @@
  * connect the rows left (a crash, a restart) are handed over first, in
  * order.  Conversion is net_wa_msg.c's.
  *
- * What it does not do yet: media upload on send, poll votes, group
- * notifications and chat info (bridge/net_wa_group.c).
+ * Groups, chat info, chat states: bridge/net_wa_group.c (its slots are in
+ * the ops table; stanzas the sender and receiver do not take go to it).
+ *
+ * What it does not do yet: poll votes (no poll secrets stored), media
+ * retry receipts, history sync.
  *
  * Invariants: a login handle is created pending for a flow (not visible
  * through login_get / logins_of) and becomes registered on success.
@@ -46,6 +49,7 @@
 #include "bridge/config.h"
 #include "bridge/net.h"
 #include "bridge/net_wa.h"
+#include "bridge/net_wa_group.h"
 #include "bridge/net_wa_int.h"
 #include "bridge/net_wa_msg.h"
 #include "bridge/net_wa_pending.h"
@@ -63,7 +67,6 @@
 #include "waweb/jid.h"
 #include "waweb/media.h"
 #include "waweb/node.h"
-#include "waweb/presence.h"
 #include "waweb/recv_message.h"
 #include "waweb/send_message.h"
 #include "waweb/signal.h"
@@ -476,7 +479,6 @@ cl_on_paired(void *arg, const char *jid, const char *lid,
 }
 
 static void msg_connected(struct br_net_login *l);
-static void msg_presence(struct br_net_login *l, const struct wa_node *n);
 
 static void
 cl_on_connected(void *arg)
@@ -507,10 +509,32 @@ cl_on_node(void *arg, const struct wa_node *n)
 		return;
 	if (l->snd != NULL && wa_msg_sender_handle_node(l->snd, n))
 		return;
-	if (l->rcv != NULL && wa_msg_receiver_handle_node(l->rcv, n))
+	if (l->media != NULL && wa_media_handle_node(l->media, n))
 		return;
-	if (wa_presence_is_stanza(n))
-		msg_presence(l, n);
+	if (l->rcv != NULL && strcmp(n->tag, "message") == 0) {
+		struct db *db = l->nw->db;
+		int began = db_begin(db) == 0, r;
+
+		/*
+		 * One transaction around the decryption and the pending row:
+		 * the Signal store advances its session when it decrypts; a
+		 * crash after that but before the row is written would leave
+		 * a message WhatsApp redelivers but we can no longer decrypt
+		 * (a used message key is taken as "already stored").  The ack
+		 * the receiver queues goes out once we are back on the loop,
+		 * after the commit.
+		 */
+		r = wa_msg_receiver_handle_node(l->rcv, n);
+		if (began && db_commit(db) != 0) {
+			logp_warnx(l->prefix, "committing a received message "
+			    "failed: %s", db_errmsg(db));
+			(void)db_rollback(db);
+		}
+		if (r)
+			return;
+	}
+	/* Group notifications, chat states (net_wa_group.c). */
+	(void)br__nw_group_handle_node(l, n);
 }
 
 static const struct wa_client_cbs login_cbs = {
@@ -1078,7 +1102,39 @@ nw_message_done(struct br_net_login *l, uint64_t seq)
 struct dl {
 	struct br_net_login	*l;
 	uint64_t		 seq;
+	int			 retried;	/* media retry asked once */
 };
+
+static int dl_start(struct dl *d, struct nw_pend *p);
+
+static void
+media_retried(void *arg, int err, const char *direct_path)
+{
+	struct dl *d = arg;
+	struct nw_pend *p = pend_find(d->l, d->seq);
+
+	if (p == NULL) {
+		free(d);
+		return;
+	}
+	if (err == 0 && direct_path != NULL) {
+		free(p->msg->wc.media.direct_path);
+		p->msg->wc.media.direct_path = u_strdup(direct_path);
+		if (dl_start(d, p) == 0)
+			return;
+	} else
+		logp_warnx(d->l->prefix, "media retry of %s failed: %s",
+		    p->msg->id, u_strerror(err));
+	{
+		struct br_net_login *l = d->l;
+
+		p->downloading = 0;
+		br__nw_msg_set_media(p->msg, NULL, 0, err != 0 ? err :
+		    U_ERR_IO);
+		free(d);
+		deliver(l);
+	}
+}
 
 static void
 media_downloaded(void *arg, int err, const uint8_t *data, size_t len)
@@ -1086,11 +1142,27 @@ media_downloaded(void *arg, int err, const uint8_t *data, size_t len)
 	struct dl *d = arg;
 	struct br_net_login *l = d->l;
 	struct nw_pend *p = pend_find(l, d->seq);
+	struct wa_media_msg mm;
 	uint8_t *copy = NULL;
 
-	free(d);
-	if (p == NULL)
+	if (p == NULL) {
+		free(d);
 		return;
+	}
+	/* Gone from the media server: ask the sender's phone to upload it
+	 * again (once), as mautrix-whatsapp does. */
+	if (err == WA_ERR_MEDIA_EXPIRED && !d->retried) {
+		d->retried = 1;
+		memset(&mm, 0, sizeof(mm));
+		mm.id = p->msg->id;
+		mm.chat = p->msg->chat;
+		mm.from_me = p->msg->m.from_me;
+		mm.participant = p->msg->m.is_group ? p->msg->sender : NULL;
+		if (wa_media_retry(l->media, &mm, p->msg->wc.media.media_key,
+		    media_retried, d) == 0)
+			return;
+	}
+	free(d);
 	p->downloading = 0;
 	if (err != 0)
 		logp_warnx(l->prefix, "media of %s not downloaded: %s",
@@ -1104,29 +1176,30 @@ media_downloaded(void *arg, int err, const uint8_t *data, size_t len)
 	deliver(l);
 }
 
+static int
+dl_start(struct dl *d, struct nw_pend *p)
+{
+	struct wa_media_ref ref;
+	int r;
+
+	if ((r = wa_media_ref_from(&p->msg->wc, &ref)) != 0)
+		return r;
+	return wa_media_download(d->l->media, &ref, media_downloaded, d);
+}
+
 /* Start the download of p's media: 1 started, 0 not possible (then the
  * message goes without its bytes). */
 static int
 start_download(struct br_net_login *l, struct nw_pend *p)
 {
-	struct wa_content_media *md = &p->msg->wc.media;
-	struct wa_media_ref ref;
 	struct dl *d;
 
 	if (l->media == NULL)
 		return 0;
-	memset(&ref, 0, sizeof(ref));
-	ref.type = (enum wa_media_type)p->msg->media_type;
-	ref.direct_path = md->direct_path;
-	ref.media_key = md->media_key;
-	ref.file_enc_sha256 = md->has_file_enc_sha256 ? md->file_enc_sha256 :
-	    NULL;
-	ref.file_sha256 = md->has_file_sha256 ? md->file_sha256 : NULL;
-	ref.file_length = md->file_length;
 	d = u_calloc(1, sizeof(*d));
 	d->l = l;
 	d->seq = p->msg->m.seq;
-	if (wa_media_download(l->media, &ref, media_downloaded, d) != 0) {
+	if (dl_start(d, p) != 0) {
 		free(d);
 		return 0;
 	}
@@ -1351,27 +1424,6 @@ sn_on_receipt(void *arg, const struct wa_msg_receipt *rc)
 	ev->on_receipt(ev->arg, l, &r);
 }
 
-static void
-msg_presence(struct br_net_login *l, const struct wa_node *n)
-{
-	const struct br_net_events *ev = &l->nw->ev;
-	char chat[WA_JID_STR_MAX], user[WA_JID_STR_MAX];
-	struct wa_presence_event pe;
-	struct wa_jid u;
-	enum br_net_chatstate st;
-
-	if (ev->on_typing == NULL || wa_presence_parse(n, &pe) != 0 ||
-	    pe.kind != WA_PRESENCE_EV_CHATSTATE)
-		return;
-	u = wa_jid_to_non_ad(pe.has_participant ? &pe.participant : &pe.from);
-	wa_jid_format(&pe.from, chat, sizeof(chat));
-	wa_jid_format(&u, user, sizeof(user));
-	st = pe.state == WA_CHAT_COMPOSING ? BR_NET_TYPING :
-	    pe.state == WA_CHAT_RECORDING ? BR_NET_RECORDING :
-	    BR_NET_TYPING_STOPPED;
-	ev->on_typing(ev->arg, l, chat, user, st);
-}
-
 /* Hand over the rows stored in earlier runs (or while disconnected). */
 static void
 load_pending(struct br_net_login *l)
@@ -1542,26 +1594,13 @@ static void
 uploaded(void *arg, int err, const struct wa_media_upload *res)
 {
 	struct nw_send *s = arg;
-	struct wa_content_media *md = &s->wc.media;
 	int r;
 
 	if (err != 0) {
 		send_failed_later(s, err);
 		return;
 	}
-	free(md->url);
-	free(md->direct_path);
-	md->url = res->url != NULL ? u_strdup(res->url) : NULL;
-	md->direct_path = u_strdup(res->direct_path);
-	memcpy(md->media_key, res->enc->media_key, WA_MEDIA_KEY_LEN);
-	md->has_media_key = 1;
-	memcpy(md->file_sha256, res->enc->file_sha256, WA_MEDIA_SHA_LEN);
-	md->has_file_sha256 = 1;
-	memcpy(md->file_enc_sha256, res->enc->file_enc_sha256,
-	    WA_MEDIA_SHA_LEN);
-	md->has_file_enc_sha256 = 1;
-	md->file_length = res->enc->file_length;
-	md->media_key_timestamp = (int64_t)(wall_ms() / 1000);
+	wa_media_fill(&s->wc, res, (int64_t)(wall_ms() / 1000));
 	if ((r = send_wc(s)) != 0)
 		send_failed_later(s, r);
 }
@@ -1625,20 +1664,6 @@ nw_mark_read(struct br_net_login *l, const char *chat, const char *sender,
 	    0 ? 0 : BR_ERR_NET_FAILED;
 }
 
-static int
-nw_set_typing(struct br_net_login *l, const char *chat,
-    enum br_net_chatstate st)
-{
-	struct wa_jid j;
-
-	if (l->closing || wa_jid_parse(chat, &j) != 0)
-		return BR_ERR_NET_FAILED;
-	return wa_presence_send_chatstate(l->client, &j,
-	    st == BR_NET_TYPING ? WA_CHAT_COMPOSING :
-	    st == BR_NET_RECORDING ? WA_CHAT_RECORDING : WA_CHAT_PAUSED) == 0 ?
-	    0 : BR_ERR_NET_FAILED;
-}
-
 static const struct br_net_ops net_wa_ops = {
 	.name = "WhatsApp",
 	.start = nw_start,
@@ -1655,7 +1680,19 @@ static const struct br_net_ops net_wa_ops = {
 	.message_done = nw_message_done,
 	.send = nw_send,
 	.mark_read = nw_mark_read,
-	.set_typing = nw_set_typing,
+	/* Chat states, chats and groups: net_wa_group.c. */
+	.set_typing = br__nw_set_typing,
+	.chat_info = br__nw_chat_info,
+	.list_groups = br__nw_list_groups,
+	.create_group = br__nw_create_group,
+	.set_name = br__nw_set_name,
+	.set_topic = br__nw_set_topic,
+	.set_avatar = br__nw_set_avatar,
+	.members = br__nw_members,
+	.invite_link = br__nw_invite_link,
+	.join_link = br__nw_join_link,
+	.leave = br__nw_leave,
+	.resolve = br__nw_resolve,
 };
 
 static int

@@ -1156,7 +1156,8 @@ in_next(struct in_item *it, int rc)
 				it->step = ST_DP_JOIN;
 				continue;
 			}
-			if (!is_dm(it) && it->type == IT_MESSAGE &&
+			if (!is_dm(it) && (it->type == IT_MESSAGE ||
+			    it->nmembers == 0) &&
 			    net != NULL && net->ops->chat_info != NULL &&
 			    (l = login_of(it)) != NULL &&
 			    net->ops->chat_info(l, it->m.chat, info_done,
@@ -1514,7 +1515,9 @@ joined_run(struct br_portal_obj *p, void *arg)
 		br_portal_unref(p);
 		return BR_PORTAL_DONE;
 	}
-	it->step = ST_PRE_GHOST;
+	/* With the info of the event; without (we were added to an
+	 * existing group): asked first. */
+	it->step = it->nmembers > 0 ? ST_PRE_GHOST : ST_START;
 	it->in_run = 1;
 	in_next(it, 0);
 	it->in_run = 0;
@@ -1621,6 +1624,25 @@ br_portal_in_on_group(void *arg, struct br_net_login *l,
 		set_members(it, g->info);
 		(void)enqueue(it, p, joined_run);
 		goto hook;
+	}
+	/* Someone added our account: the group's room, as for JOINED. */
+	if (g->change == BR_NET_GROUP_ADD) {
+		const char *own = br->net->ops->info(l)->id;
+		size_t n = strlen(own);
+
+		for (i = 0; i < g->n_users; i++)
+			if (g->users[i] != NULL && strncmp(g->users[i], own,
+			    n) == 0 && strcmp(g->users[i] + n,
+			    "@s.whatsapp.net") == 0)
+				break;
+		if (i < g->n_users) {
+			if (portal_for(br, l, g->chat, 1, &p) != 0)
+				goto hook;
+			it = item_new(br, l, IT_JOINED);
+			it->m.chat = kstr(it, g->chat);
+			(void)enqueue(it, p, joined_run);
+			goto hook;
+		}
 	}
 	if (portal_for(br, l, g->chat, 0, &p) != 0)
 		goto hook;

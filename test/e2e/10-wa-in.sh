@@ -5,9 +5,10 @@
 # arrives as HTML; a reply points at the replied event; an edit is an
 # m.replace; a reaction is an m.reaction (and its removal a redaction); a
 # delete for everyone redacts; a location is m.location with a geo: URI; a
-# group the contact creates with the account gets its portal on the first
-# message, the contact's ghost joined; a whatsmeow contact's text arrives
-# in its own DM portal.
+# group the contact creates with the account gets its portal at once
+# (named, the creator's ghost joined with the superadmin power level 75)
+# and the group's text arrives from the contact's ghost; a whatsmeow
+# contact's text arrives in its own DM portal; nothing is left pending.
 . "$TOP/test/e2e/lib.sh"
 e2e_run "$TOP/test/e2e/10_wa_in.py"
 e2e_finish

@@ -126,12 +126,22 @@ def scenario(t):
                             content(e).get("redacts") == ev["event_id"]))
     t.check("revoke_redacts", red is not None)
 
-    # --- a group: portal on the first message, ghosts joined ---
+    # --- a contact adds the account to a group: the portal appears
+    # (named, the creator's ghost joined) before any message ---
     g = b.call("groupCreate", "Cafe", [t.bridge_jid])
     gid = g["id"]
-    b.send_text(gid, "hi group")
     groom = portal_join(t, admin, gid)
-    t.check("group_portal_created", groom is not None)
+    t.check("group_portal_created_on_add", groom is not None)
+    if groom is not None:
+        nm = admin.state(groom, "m.room.name") or {}
+        t.check("group_portal_name", nm.get("name") == "Cafe", nm)
+        t.check("group_creator_ghost_joined",
+                e2e.wait(lambda: ghost_b in admin.members(groom), 20),
+                list(admin.members(groom)))
+        pl = admin.state(groom, "m.room.power_levels") or {}
+        t.check("group_creator_power_level", pl.get("users", {}).get(
+            ghost_b) == 75, pl.get("users"))
+    b.send_text(gid, "hi group")
     if groom is not None:
         ev = admin.wait_event(groom, lambda e: content(e).get("body") ==
                               "hi group")

@@ -1037,6 +1037,52 @@ TEST(test_portal_in_group_joined_creates_room)
 	fx_close(&x);
 }
 
+TEST(test_portal_in_added_to_existing_group)
+{
+	struct br_net_member mem[2] = {
+		{ CAROL, "Carol", BR_NET_SUPERADMIN },
+		{ OWN, NULL, BR_NET_MEMBER },
+	};
+	const char *users[1] = { OWN };
+	struct br_net_group_event g;
+	struct br_net_chat_info ci;
+	struct br_net_result r;
+	struct fx x;
+	int i;
+
+	REQUIRE(fx_open(&x) == 0);
+	N.with_info = 1;
+	memset(&g, 0, sizeof(g));
+	g.change = BR_NET_GROUP_ADD;
+	g.chat = GROUP;
+	g.actor = CAROL;
+	g.users = users;
+	g.n_users = 1;
+	br_portal_in_on_group(x.br, &N.login, &g);
+	drain();
+	REQUIRE(N.info_done != NULL);	/* the info is asked first */
+	memset(&ci, 0, sizeof(ci));
+	ci.chat = GROUP;
+	ci.is_group = 1;
+	ci.name = "Existing";
+	ci.members = mem;
+	ci.n_members = 2;
+	memset(&r, 0, sizeof(r));
+	r.info = &ci;
+	N.info_done(N.info_arg, 0, &r);
+	drain();
+	i = find("create", NULL, 0);
+	REQUIRE(i >= 0);
+	CHECK_EQ_STR(cs(i, "name"), "Existing");
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(
+	    F.calls[i].content, "users_pl"), GCAROL)), 75);
+	i = find("join", NULL, 0);
+	REQUIRE(i >= 0);
+	CHECK_EQ_STR(F.calls[i].who, GCAROL);
+	CHECK_EQ_INT(count("send"), 0);
+	fx_close(&x);
+}
+
 TEST(test_portal_in_texts_complete)
 {
 	int l, i;
