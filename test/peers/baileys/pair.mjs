@@ -56,16 +56,21 @@ WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(rootHex, 'hex')
 const logger = P({ level: process.env.BAILEYS_LOG || 'silent' }, P.destination(2))
 const say = line => process.stdout.write(line + '\n')
 let finished = false
+// Credential writes, chained: leaving while one is half written would leave
+// an empty creds.json and the next run would pair anew.
+let saving = Promise.resolve()
 const finish = (ok, why) => {
 	if (finished) return
 	finished = true
 	say(ok ? 'RESULT ok' : `RESULT fail ${why}`)
-	// Let stdout drain, then leave (sockets and timers may still be open).
-	setTimeout(() => process.exit(ok ? 0 : 1), 50)
+	// Let the last write and stdout drain, then leave (sockets and timers
+	// may still be open).
+	saving.finally(() => setTimeout(() => process.exit(ok ? 0 : 1), 50))
 }
 setTimeout(() => finish(false, 'timeout'), timeoutMs).unref()
 
-const { state, saveCreds } = await useMultiFileAuthState(authDir)
+const { state, saveCreds: saveNow } = await useMultiFileAuthState(authDir)
+const saveCreds = () => (saving = saving.then(saveNow).catch(() => {}))
 const hadCreds = !!state.creds.me
 let paired = false
 let askedCode = false
