@@ -759,26 +759,23 @@ portal_relay(struct fx *x, const char *chat)
 TEST(community_off_sets_no_hooks)
 {
 	struct fx x;
+	struct br_config_opts o = { noenv };
+	struct br_config *cfg = NULL;
+	struct br_bridge *br;
+	char err[128];
+	static const char off[] = "homeserver: {domain: t.test}\n";
 
 	REQUIRE(fx_open(&x, "    language: fr\n") == 0);
 	CHECK(x.c != NULL);
+	REQUIRE(br_config_load_mem("t", off, strlen(off), &o, &cfg, err,
+	    sizeof(err)) == 0);
+	br = br_bridge_new(cfg, x.db);
+	CHECK(br_community_new(br, cfg) == NULL);
+	CHECK(br->hooks.wa_message == NULL);
+	CHECK(br->hooks.mx_message == NULL);
+	br_bridge_free(br);
+	br_config_free(cfg);
 	fx_close(&x);
-	{
-		struct br_config_opts o = { noenv };
-		struct br_config *cfg = NULL;
-		struct br_bridge *br;
-		char err[128];
-		static const char off[] = "homeserver: {domain: t.test}\n";
-
-		REQUIRE(br_config_load_mem("t", off, strlen(off), &o, &cfg,
-		    err, sizeof(err)) == 0);
-		br = br_bridge_new(cfg, NULL);
-		CHECK(br_community_new(br, cfg) == NULL);
-		CHECK(br->hooks.wa_message == NULL);
-		CHECK(br->hooks.mx_message == NULL);
-		br_bridge_free(br);
-		br_config_free(cfg);
-	}
 }
 
 TEST(community_welcome_once_and_not_in_own_groups)
