@@ -1706,6 +1706,19 @@ item_from_json(const char *text)
 	return it;
 }
 
+int
+br_out_row_check(const char *json, char **again)
+{
+	struct out_item *it = item_from_json(json);
+
+	if (it == NULL)
+		return U_ERR_INVALID;
+	if (again != NULL)
+		*again = item_json(it);
+	item_free(it);
+	return 0;
+}
+
 static int
 enqueue(struct br_bridge *br, struct out_item *it)
 {

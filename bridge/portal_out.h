@@ -94,6 +94,13 @@ int br_store_outq_list(struct db *db, int limit, struct br_outq_row ***out);
 void br_outq_row_free(struct br_outq_row *row);
 void br_outq_row_list_free(struct br_outq_row **v);
 
+/*
+ * A queue row as resuming reads it (for tests and the fuzzer): 0 if it is
+ * a usable event, U_ERR_INVALID otherwise; with again, the row written
+ * back from what was read (owned, NULL on allocation failure).
+ */
+int br_out_row_check(const char *json, char **again);
+
 /* Parse "geo:<lat>,<lon>[;...]" as upstream's parseGeoURI: 0, or
  * U_ERR_INVALID.  Public for tests. */
 int br_out_parse_geo(const char *uri, double *lat, double *lon);

@@ -1089,6 +1089,38 @@ TEST(portal_out_implicit_read_on_send)
 	fx_close(&x);
 }
 
+TEST(portal_out_queue_row_check)
+{
+	const char *ok = "{\"k\":0,\"room\":\"!r:hs\",\"event\":\"$e\","
+	    "\"sender\":\"@a:hs\",\"ts\":5,\"msgtype\":\"m.text\","
+	    "\"reply_to\":\"$p\",\"content\":{\"body\":\"hi\"}}";
+	char *again = NULL, *again2 = NULL;
+
+	REQUIRE(br_out_row_check(ok, &again) == 0);
+	REQUIRE(again != NULL);
+	CHECK(strstr(again, "\"reply_to\":\"$p\"") != NULL);
+	CHECK_EQ_INT(br_out_row_check(again, &again2), 0);
+	CHECK_EQ_STR(again, again2);
+	free(again);
+	free(again2);
+	/* Unreadable rows are refused, not resumed. */
+	CHECK_EQ_INT(br_out_row_check("", NULL), U_ERR_INVALID);
+	CHECK_EQ_INT(br_out_row_check("[]", NULL), U_ERR_INVALID);
+	CHECK_EQ_INT(br_out_row_check("{\"k\":3,\"room\":\"!r\",\"event\":"
+	    "\"$e\",\"sender\":\"@a\"}", NULL), U_ERR_INVALID);
+	/* A message without content, a reaction without key. */
+	CHECK_EQ_INT(br_out_row_check("{\"k\":0,\"room\":\"!r\",\"event\":"
+	    "\"$e\",\"sender\":\"@a\",\"msgtype\":\"m.text\"}", NULL),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(br_out_row_check("{\"k\":1,\"room\":\"!r\",\"event\":"
+	    "\"$e\",\"sender\":\"@a\",\"target\":\"$t\"}", NULL),
+	    U_ERR_INVALID);
+	/* Duplicate keys are refused (JSON read back is untrusted). */
+	CHECK_EQ_INT(br_out_row_check("{\"k\":2,\"k\":2,\"room\":\"!r\","
+	    "\"event\":\"$e\",\"sender\":\"@a\",\"target\":\"$t\"}",
+	    NULL), U_ERR_INVALID);
+}
+
 /* ---- texts ---- */
 
 static int
