@@ -5,7 +5,7 @@
  *         [--port-file PATH] [--root-pub-file PATH] [--state-dir DIR]
  *         [--qr-first-ms MS] [--qr-next-ms MS] [--offline-delay-ms MS]
  *         [--log-level LEVEL] [--cert-fault leaf-key]
- *         [--media-cert-file PATH]
+ *         [--media-cert-file PATH] [--wss-port N]
  *
  * Ports default to 0 (the kernel picks free ones); the chosen ports, URLs,
  * the test root public key and our pid are written to --port-file as
@@ -17,6 +17,10 @@
  * it to show that one does).
  * --media-cert-file receives the media server's self-signed certificate
  * (PEM), for clients to trust as their only CA (TLS stays verified).
+ * --wss-port adds a TLS websocket listener (same certificate as the media
+ * server; same /ws/chat and admin paths as the plain ws port), for clients
+ * that dial wss:// only (Baileys' own e2e suite); 0 = a free port.  The
+ * port file then also has WASIM_WSS_PORT and WASIM_WSS_URL.
  *
  * Refuses to listen anywhere but loopback: --host must be 127.0.0.1 or
  * localhost.  SIGINT/SIGTERM stop it cleanly.
@@ -128,7 +132,7 @@ usage(void)
 	    "             [--port-file PATH] [--root-pub-file PATH] [--state-dir DIR]\n"
 	    "             [--qr-first-ms MS] [--qr-next-ms MS] [--offline-delay-ms MS]\n"
 	    "             [--log-level trace|debug|info|warn|error] [--cert-fault leaf-key]\n"
-	    "             [--media-cert-file PATH]\n");
+	    "             [--media-cert-file PATH] [--wss-port N]\n");
 	exit(2);
 }
 
@@ -172,13 +176,14 @@ main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "cert-fault", required_argument, NULL, 'c' },
 		{ "media-cert-file", required_argument, NULL, 'M' },
+		{ "wss-port", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim *s = u_calloc(1, sizeof(*s));
 	struct u_log_config lc;
 	char hex[2 * CRY_KEY_LEN + 1];
 	uint8_t leaf_key[CRY_KEY_LEN];
-	char *text;
+	char *text, *wss_lines;
 	const char *media_cert_file = NULL;
 	int ch, lvl = U_LOG_INFO, r, rc = 1;
 
@@ -186,6 +191,7 @@ main(int argc, char **argv)
 	s->opts.qr_first_ms = 60000;
 	s->opts.qr_next_ms = 20000;
 	s->opts.offline_delay_ms = 1000;
+	s->opts.wss_port = -1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': s->opts.host = optarg; break;
@@ -199,6 +205,7 @@ main(int argc, char **argv)
 		case '2': s->opts.qr_next_ms = parse_ms(optarg); break;
 		case 'o': s->opts.offline_delay_ms = parse_ms(optarg); break;
 		case 'M': media_cert_file = optarg; break;
+		case 'W': s->opts.wss_port = parse_port(optarg); break;
 		case 'c':
 			if (strcmp(optarg, "leaf-key") != 0)
 				usage();
@@ -272,16 +279,22 @@ main(int argc, char **argv)
 	    write_file_atomic(media_cert_file, s->media_cert_pem) != 0)
 		goto out;
 	if (s->opts.port_file != NULL) {
+		wss_lines = s->wss_port > 0 ? u_asprintf(
+		    "WASIM_WSS_PORT=%d\n"
+		    "WASIM_WSS_URL=wss://127.0.0.1:%d/ws/chat\n",
+		    s->wss_port, s->wss_port) : u_strdup("");
 		text = u_asprintf(
 		    "WASIM_WS_PORT=%d\n"
 		    "WASIM_ADMIN_PORT=%d\n"
 		    "WASIM_WS_URL=ws://127.0.0.1:%d/ws/chat\n"
 		    "WASIM_ADMIN_URL=http://127.0.0.1:%d\n"
 		    "WASIM_MEDIA_PORT=%d\n"
+		    "%s"
 		    "WASIM_ROOT_PUB=%s\n"
 		    "WASIM_PID=%ld\n",
 		    s->ws_port, s->admin_port, s->ws_port, s->admin_port,
-		    s->media_port, hex, (long)getpid());
+		    s->media_port, wss_lines, hex, (long)getpid());
+		free(wss_lines);
 		r = write_file_atomic(s->opts.port_file, text);
 		free(text);
 		if (r != 0)

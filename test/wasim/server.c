@@ -9,6 +9,10 @@
  *          SIM_ADMIN_BODY_MAX before they are buffered.  Plain HTTP
  *          requests on the ws port reach the same API (Baileys' e2e
  *          harness posts its QR to the socket's host and port).
+ *   wss    (--wss-port only) the same as ws over TLS, with the media
+ *          server's self-signed certificate (media.c makes it): Baileys'
+ *          own e2e suite dials wss:// with an https.Agent and cannot use
+ *          plain ws.  Same protocol callback, so the same admin paths.
  *
  * Does not: know anything about WhatsApp (conn.c and admin.c do).
  * Invariants: lws calls us on the loop thread only; output is written only
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include "test/wasim/wasim.h"
 #include "util/err.h"
@@ -36,6 +41,11 @@ struct admin_pss {
 	char		 query[512];
 	struct u_buf	 body;		/* owned */
 	bool		 too_big;
+	bool		 bad_chunk;	/* malformed chunked framing */
+	bool		 chunked;	/* Transfer-Encoding: chunked */
+	bool		 done;		/* body complete, answer under way */
+	int		 ck_state;	/* enum ck_state */
+	size_t		 ck_left;	/* bytes left in the current chunk */
 	char		*resp;		/* owned JSON */
 	size_t		 resp_len;
 	int		 status;
@@ -77,7 +87,13 @@ admin_respond(struct lws *wsi, struct admin_pss *p)
 	struct sim *s = sim_of(wsi);
 	const char *body = p->body.p != NULL ? (const char *)p->body.p : "";
 
-	if (p->too_big) {
+	if (p->done)
+		return;
+	p->done = true;
+	if (p->bad_chunk) {
+		p->status = 400;
+		p->resp = u_strdup("{\"error\":\"bad chunked body\"}");
+	} else if (p->too_big) {
 		p->status = 413;
 		p->resp = u_strdup("{\"error\":\"body too large\"}");
 	} else {
@@ -106,8 +122,16 @@ admin_write(struct lws *wsi, struct admin_pss *p)
 	buf = u_malloc(LWS_PRE + hdr_room + p->resp_len + 1);
 	start = q = buf + LWS_PRE;
 	end = start + hdr_room;
+	/*
+	 * After a chunked body lws 4.1 cannot take a second request on the
+	 * connection (the client's next request on it is dropped): say so
+	 * and close it once answered.
+	 */
 	if (lws_add_http_common_headers(wsi, (unsigned)p->status,
 	    "application/json", (lws_filepos_t)p->resp_len, &q, end) ||
+	    (p->chunked && lws_add_http_header_by_token(wsi,
+	    WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &q,
+	    end)) ||
 	    lws_finalize_write_http_header(wsi, start, &q, end))
 		goto out;
 	memcpy(buf + LWS_PRE, p->resp, p->resp_len);
@@ -116,10 +140,116 @@ admin_write(struct lws *wsi, struct admin_pss *p)
 		goto out;
 	free(p->resp);
 	p->resp = NULL;
+	if (p->chunked)
+		goto out;	/* r = -1: lws closes the connection */
 	r = lws_http_transaction_completed(wsi) ? -1 : 0;
 out:
 	free(buf);
 	return r;
+}
+
+/*
+ * lws 4.1 hands a chunked request body to us still framed (and never calls
+ * BODY_COMPLETION for it): decode it here.  Sizes are checked against
+ * SIM_ADMIN_BODY_MAX before anything is kept; trailers are skipped.
+ */
+enum ck_state {
+	CK_SIZE = 0,	/* hex digits of a chunk size */
+	CK_EXT,		/* chunk extension up to LF */
+	CK_DATA,	/* ck_left bytes of data */
+	CK_DATA_CR,	/* CR after the data */
+	CK_DATA_LF,	/* LF after the data */
+	CK_TRAILER,	/* start of a trailer line, or the final CRLF */
+	CK_TRAILER_LINE, /* rest of a trailer line up to LF */
+	CK_END_LF,	/* LF of the final CRLF */
+};
+
+/* Returns 1 once the body is complete, 0 for more, -1 when malformed. */
+static int
+chunked_feed(struct admin_pss *p, const uint8_t *in, size_t len)
+{
+	size_t i = 0, n;
+	int v;
+	uint8_t c;
+
+	while (i < len) {
+		c = in[i];
+		switch (p->ck_state) {
+		case CK_SIZE:
+			i++;
+			if (c >= '0' && c <= '9')
+				v = c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v = c - 'a' + 10;
+			else if (c >= 'A' && c <= 'F')
+				v = c - 'A' + 10;
+			else if (c == ';' || c == '\r' || c == '\n') {
+				p->ck_state = c == '\n' ? (p->ck_left > 0 ?
+				    CK_DATA : CK_TRAILER) : CK_EXT;
+				break;
+			} else
+				return -1;
+			if (p->ck_left > SIM_ADMIN_BODY_MAX) {
+				p->too_big = true;
+				return -1;
+			}
+			p->ck_left = p->ck_left * 16 + (size_t)v;
+			break;
+		case CK_EXT:
+			i++;
+			if (c == '\n')
+				p->ck_state = p->ck_left > 0 ? CK_DATA :
+				    CK_TRAILER;
+			break;
+		case CK_DATA:
+			n = len - i < p->ck_left ? len - i : p->ck_left;
+			if (!p->too_big && u_buf_add(&p->body, in + i, n) != 0)
+				p->too_big = true;
+			i += n;
+			p->ck_left -= n;
+			if (p->ck_left == 0)
+				p->ck_state = CK_DATA_CR;
+			break;
+		case CK_DATA_CR:
+		case CK_DATA_LF:
+			i++;
+			if (c == '\r' && p->ck_state == CK_DATA_CR)
+				p->ck_state = CK_DATA_LF;
+			else if (c == '\n')
+				p->ck_state = CK_SIZE;
+			else
+				return -1;
+			break;
+		case CK_TRAILER:
+			i++;
+			if (c == '\n')
+				return 1;
+			p->ck_state = c == '\r' ? CK_END_LF : CK_TRAILER_LINE;
+			break;
+		case CK_TRAILER_LINE:
+			i++;
+			if (c == '\n')
+				p->ck_state = CK_TRAILER;
+			break;
+		case CK_END_LF:
+			i++;
+			return c == '\n' ? 1 : -1;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool
+is_chunked(struct lws *wsi)
+{
+	char te[64];
+
+	if (lws_hdr_copy(wsi, te, sizeof(te),
+	    WSI_TOKEN_HTTP_TRANSFER_ENCODING) <= 0)
+		return false;
+	return strstr(te, "chunked") != NULL;
 }
 
 static int
@@ -162,11 +292,28 @@ admin_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			admin_respond(wsi, p);
 			return 0;
 		}
-		/* No body: lws will not call BODY_COMPLETION. */
-		if (want == 0)
+		/*
+		 * No body: lws will not call BODY_COMPLETION.  A chunked body
+		 * (node's http.request without a Content-Length, as Baileys'
+		 * mock-phone.ts sends the QR) has none either, but lws
+		 * decodes it and ends it with BODY_COMPLETION.
+		 */
+		p->chunked = want == 0 && is_chunked(wsi);
+		if (want == 0 && !p->chunked)
 			admin_respond(wsi, p);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY:
+		if (p->done)
+			return 0;
+		if (p->chunked) {
+			int r = chunked_feed(p, in, len);
+
+			if (r < 0 && !p->too_big)
+				p->bad_chunk = true;
+			if (r != 0)
+				admin_respond(wsi, p);
+			return 0;
+		}
 		if (!p->too_big && u_buf_add(&p->body, in, len) != 0)
 			p->too_big = true;
 		return 0;
@@ -265,6 +412,46 @@ lws_log_emit(int level, const char *line)
 	log_debug("lws: %.*s", (int)strcspn(line, "\n"), line);
 }
 
+/*
+ * The TLS websocket listener, after sim_media_start made the certificate
+ * (its PEM strings outlive the context: sim_media_free runs after
+ * sim_server_stop).
+ */
+static int
+wss_start(struct sim *s)
+{
+	struct lws_context_creation_info info;
+
+	if (s->opts.wss_port < 0)
+		return 0;
+	if (s->media_cert_pem == NULL || s->media_key_pem == NULL)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "wss";
+	info.iface = s->opts.host;
+	info.port = s->opts.wss_port;
+	info.protocols = ws_protocols;
+	/* lws 4.1 checks the TLS init flag on the vhost's own options. */
+	info.options = LWS_SERVER_OPTION_LIBUV |
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.ssl_options_set = SSL_OP_NO_TLSv1_3;
+	/* HTTP/1.1 only, as on the media port (no h2 on our foreign loop). */
+	info.alpn = "http/1.1";
+	info.server_ssl_cert_mem = s->media_cert_pem;
+	info.server_ssl_cert_mem_len = (unsigned)strlen(s->media_cert_pem);
+	info.server_ssl_private_key_mem = s->media_key_pem;
+	info.server_ssl_private_key_mem_len =
+	    (unsigned)strlen(s->media_key_pem);
+	s->vh_wss = lws_create_vhost(s->lws, &info);
+	if (s->vh_wss == NULL) {
+		log_warnx("wasim: cannot listen on %s:%d (wss)", s->opts.host,
+		    s->opts.wss_port);
+		return -1;
+	}
+	s->wss_port = lws_get_vhost_listen_port(s->vh_wss);
+	return s->wss_port > 0 ? 0 : -1;
+}
+
 int
 sim_server_start(struct sim *s)
 {
@@ -317,7 +504,9 @@ sim_server_start(struct sim *s)
 		log_warnx("wasim: no listen port");
 		return -1;
 	}
-	return sim_media_start(s);
+	if (sim_media_start(s) != 0)
+		return -1;
+	return wss_start(s);
 }
 
 void

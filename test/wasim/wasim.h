@@ -110,6 +110,7 @@ struct sim_opts {
 	int		 port;		/* 0: any free port */
 	int		 admin_port;	/* 0: any free port */
 	int		 media_port;	/* 0: any free port (HTTPS) */
+	int		 wss_port;	/* -1: no TLS websocket; 0: any free */
 	const char	*port_file;	/* borrowed; NULL: none */
 	const char	*root_pub_file;	/* borrowed; NULL: none */
 	const char	*state_dir;	/* borrowed; NULL: keys are fresh */
@@ -315,9 +316,11 @@ struct sim {
 	struct lws_vhost	*vh_ws;		/* borrowed from lws */
 	struct lws_vhost	*vh_admin;	/* borrowed from lws */
 	struct lws_vhost	*vh_media;	/* borrowed from lws */
+	struct lws_vhost	*vh_wss;	/* borrowed from lws; NULL: none */
 	int			 ws_port;
 	int			 admin_port;
 	int			 media_port;
+	int			 wss_port;	/* 0: no TLS websocket */
 	char			*media_cert_pem;	/* owned */
 	char			*media_key_pem;		/* owned */
 	char			 media_auth[48];
