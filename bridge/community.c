@@ -1350,14 +1350,21 @@ h_wa_group(void *arg, struct br_net_login *l,
 	struct br_community *c = arg;
 	char own[BR_NET_PHONE_MAX + 32], *text;
 	const char *tmpl;
+	size_t i;
+	int us = 0;
 
-	if (g->change != BR_NET_GROUP_JOINED || g->chat == NULL ||
-	    !is_relay(c, l) || created_by_us(c, g->chat))
+	if (g->chat == NULL || !is_relay(c, l) || created_by_us(c, g->chat))
+		return 0;
+	snprintf(own, sizeof(own), "%s@s.whatsapp.net", login_id(c, l));
+	/* Joined: a group created with us in it (JOINED), or us added to
+	 * an existing group (ADD naming our account). */
+	for (i = 0; g->change == BR_NET_GROUP_ADD && i < g->n_users; i++)
+		us |= g->users[i] != NULL && strcmp(g->users[i], own) == 0;
+	if (g->change != BR_NET_GROUP_JOINED && !us)
 		return 0;
 	/* A group this account created (from the bridge or its phone): no
 	 * one to welcome; also covers a creation notice arriving before
 	 * the create call's answer. */
-	snprintf(own, sizeof(own), "%s@s.whatsapp.net", login_id(c, l));
 	if (g->actor != NULL && strcmp(g->actor, own) == 0)
 		return 0;
 	if (br_rate_hit(&c->welcome, g->chat, now_ms(c)) != BR_RATE_OK)

@@ -54,6 +54,16 @@ def scenario(t):
                        timeout=60)
     t.check("welcome_in_group", w is not None, texts_in(b, gid))
 
+    # --- added to an EXISTING group: welcomed too ---
+    carol = t.baileys("carol", "33600000004", push_name="Carol")
+    old = b.call("groupCreate", "Ancien", [carol.jid])["id"]
+    b.call("groupParticipantsUpdate", old, [t.bridge_jid], "add")
+    w2 = b.wait_message(lambda m: m.get("chat") == old and
+                        "!am @yourname:" + dom in (m.get("text") or ""),
+                        timeout=60)
+    t.check("welcome_when_added_to_existing_group", w2 is not None,
+            texts_in(b, old))
+
     # --- `!am @member` ---
     b.send_text(gid, "!am @LibreMax:" + dom)
     ans = b.wait_message(lambda m: m.get("chat") == gid and

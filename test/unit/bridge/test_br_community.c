@@ -45,6 +45,7 @@ static char *const noenv[] = { NULL };
 #define RELAY	"33600000001"
 #define GROUP	"120363012345678901@g.us"
 #define NEWGRP	"120363999999999999@g.us"
+#define GROUP2	"120363000000000002@g.us"
 #define ROOM	"!mine:t.test"
 #define MEMBER	"@libremax:t.test"
 
@@ -792,6 +793,28 @@ TEST(community_welcome_once_and_not_in_own_groups)
 	joined(&x, NEWGRP, RELAY "@s.whatsapp.net");
 	settle();
 	CHECK_EQ_INT(count("wa_say", NULL, NULL), 1);
+	/* Added to an existing group: welcomed; someone else added: not. */
+	{
+		struct br_net_group_event g;
+		const char *them[1] = { "33600000009@s.whatsapp.net" };
+		const char *us[2] = { "33600000009@s.whatsapp.net",
+		    RELAY "@s.whatsapp.net" };
+
+		memset(&g, 0, sizeof(g));
+		g.change = BR_NET_GROUP_ADD;
+		g.chat = GROUP2;
+		g.actor = "33600000002@s.whatsapp.net";
+		g.users = them;
+		g.n_users = 1;
+		(void)x.br->hooks.wa_group(x.br->hooks.arg, LOGIN(), &g);
+		settle();
+		CHECK_EQ_INT(count("wa_say", GROUP2, NULL), 0);
+		g.users = us;
+		g.n_users = 2;
+		(void)x.br->hooks.wa_group(x.br->hooks.arg, LOGIN(), &g);
+		settle();
+		CHECK_EQ_INT(count("wa_say", GROUP2, "!am @votrepseudo"), 1);
+	}
 	fx_close(&x);
 	REQUIRE(fx_open(&x, "    welcome_en: \"Hi! {prefix} @me:{domain}\"\n")
 	    == 0);
