@@ -392,6 +392,20 @@ envelope(const struct wa_node *n, struct wa_msg_event *ev)
 	return 0;
 }
 
+static int
+has_skmsg(const struct wa_node *n)
+{
+	size_t i;
+	const char *t;
+
+	for (i = 0; i < n->nchildren; i++)
+		if (strcmp(n->children[i]->tag, "enc") == 0 &&
+		    (t = wa_node_attr(n->children[i], "type")) != NULL &&
+		    strcmp(t, "skmsg") == 0)
+			return 1;
+	return 0;
+}
+
 int
 wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
     struct wa_msg_event *ev, uint8_t **payload, char **text)
@@ -402,7 +416,7 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 	char *t = NULL, *d = NULL;
 	size_t ptlen, bestlen = 0, ilen, dlen, sklen, glen, i, tried = 0;
 	uint64_t v64;
-	int err = WA_ERR_MSG_MALFORMED, e, other;
+	int err = WA_ERR_MSG_MALFORMED, e, other, keys = 0;
 	char gid[WA_JID_STR_MAX], addr[WA_SIGNAL_ADDR_MAX];
 
 	memset(ev, 0, sizeof(*ev));
@@ -456,8 +470,10 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 			err = e;
 			continue;
 		}
-		if (ev->is_group && type != WA_SIGNAL_SKMSG && sk != NULL)
+		if (ev->is_group && type != WA_SIGNAL_SKMSG && sk != NULL) {
 			take_skdm(sig, ev, sk, sklen, g, glen);
+			keys = 1;
+		}
 		if ((other || type == WA_SIGNAL_SKMSG || !ev->is_group) &&
 		    best == NULL) {
 			best = u_malloc(ilen + 1);
@@ -474,6 +490,10 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 		free(pt);
 		pt = NULL;
 	}
+	/* A sender key and nothing else (no skmsg came with it). */
+	if (best == NULL && keys && err == WA_ERR_MSG_MALFORMED &&
+	    !has_skmsg(n))
+		return WA_MSG_OPEN_KEYS_ONLY;
 	if (best == NULL)
 		return err;
 	if ((e = wa_msg_payload_text(best, bestlen, &t, &d)) != 0) {
@@ -640,6 +660,13 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 	}
 	if (ev.is_group && own_account(dev, &ev.sender))
 		ev.from_me = 1;
+	if (err == WA_MSG_OPEN_KEYS_ONLY) {
+		/* A sender key alone: stored, nothing for the caller. */
+		wa_client_send_node(r->c, wa_msg_receipt_node(n, ev.from_me));
+		wa_client_send_ack(r->c, n);
+		mark_seen(r, key);
+		return 1;
+	}
 	if (err == WA_ERR_SIG_DUPLICATE) {
 		/* Decrypted (and so handed over) in an earlier run whose
 		 * ack was lost: the caller has it. */

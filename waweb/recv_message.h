@@ -62,6 +62,8 @@ struct wa_node;
 /* Plaintexts kept for messages the caller could not store. */
 #define WA_MSG_UNSTORED_MAX 64
 #define WA_MSG_UNSTORED_BYTES (4u * 1024 * 1024)
+/* wa_msg_open: the stanza carried a sender key (stored) and no message. */
+#define WA_MSG_OPEN_KEYS_ONLY 1
 /* on_message's "I already have this one": receipt and ack, no more. */
 #define WA_MSG_HAVE_IT 1
 
@@ -140,8 +142,10 @@ int wa_msg_payload_split(const uint8_t *p, size_t n, const uint8_t **inner,
  * message without text).  Errors: WA_ERR_MSG_MALFORMED (not from a user
  * device or group participant, no usable <enc>, bad protobuf), Signal
  * errors of the last <enc> tried (WA_ERR_SIG_NO_SENDER_KEY for an skmsg
- * whose sender key we never got).  ev is filled as far as parsed even
- * on error.
+ * whose sender key we never got).  WA_MSG_OPEN_KEYS_ONLY (positive,
+ * nothing in *payload) for a group stanza that only distributed a sender
+ * key: the receiver acks it without an event.  ev is filled as far as
+ * parsed even on error.
  */
 int wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
     struct wa_msg_event *ev, uint8_t **payload, char **text);

@@ -465,6 +465,47 @@ TEST(test_wa_msg_group_conversation)
 	CHECK_EQ_STR(text, "hello group ✓");
 	free(text);
 
+	/* The key alone (its skmsg stripped): stored, no message. */
+	{
+		struct wa_node *in;
+		struct party carol2;
+		uint8_t *pl2 = NULL;
+		char *t2 = NULL;
+
+		party_init(&carol2);
+		REQUIRE(connect_to(&me, &carol2, "300_1:1") == 0);
+		/* A fresh message to carol2 (new session): SKDM pkmsg... */
+		{
+			struct wa_jid c2 = jid("300:1@lid");
+			struct wa_node *mk = build(&me, &dev, "3EB0GK", "keyed",
+			    &c2, 1, NULL, &got);
+
+			REQUIRE(mk != NULL);
+			in = delivered(mk, "300:1@lid");
+			/* ... without the skmsg. */
+			REQUIRE(in->nchildren == 2);
+			wa_node_free(in->children[1]);
+			in->nchildren = 1;
+			CHECK_EQ_INT(wa_msg_open(carol2.s, in, &ev, &pl2, &t2),
+			    WA_MSG_OPEN_KEYS_ONLY);
+			CHECK(pl2 == NULL && t2 == NULL);
+			wa_node_free(in);
+			/* The key was stored: the full stanza's skmsg now
+			 * decrypts with it alone. */
+			in = delivered(mk, "300:1@lid");
+			wa_node_free(in->children[0]);
+			in->children[0] = in->children[1];
+			in->nchildren = 1;
+			REQUIRE(wa_msg_open(carol2.s, in, &ev, &pl2, &t2) == 0);
+			CHECK_EQ_STR(t2, "keyed");
+			free(t2);
+			free(pl2);
+			wa_node_free(in);
+			wa_node_free(mk);
+		}
+		party_fini(&carol2);
+	}
+
 	/* Second: nobody needs the key again, skmsg only; an edit keeps its
 	 * attributes. */
 	m2 = build(&me, &dev, "3EB0G2", "second", NULL, 0, &eo, &got);
