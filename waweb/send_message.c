@@ -601,7 +601,7 @@ cmp_str(const void *a, const void *b)
 }
 
 void
-wa_msg_phash(struct wa_jid *devs, size_t n, char out[16])
+wa_msg_phash(const struct wa_jid *devs, size_t n, char out[16])
 {
 	char **strs = u_calloc(n > 0 ? n : 1, sizeof(*strs));
 	crypto_hash_sha256_state st;

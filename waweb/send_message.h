@@ -235,10 +235,10 @@ int wa_msg_group_is_lid(const struct wa_node *res);
 /*
  * whatsmeow's participantListHashV2: "2:" + unpadded base64 of the first
  * 6 bytes of SHA-256 over the sorted "user.agent:device@server" strings of
- * every device, concatenated.  out gets at most 16 bytes.  devs is sorted
- * in place.
+ * every device, concatenated.  out gets at most 16 bytes; devs is not
+ * changed.
  */
-void wa_msg_phash(struct wa_jid *devs, size_t n, char out[16]);
+void wa_msg_phash(const struct wa_jid *devs, size_t n, char out[16]);
 /*
  * The serialized E2EMessage for text; with dest non-NULL, wrapped in a
  * deviceSentMessage naming dest (for our own devices).  Owned (free()).
