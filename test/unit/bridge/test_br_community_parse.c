@@ -246,6 +246,31 @@ TEST(test_br_community_config)
 	}
 }
 
+TEST(test_br_community_env_overrides)
+{
+	static char *const env[] = { "B_COMMUNITY__ENABLED=true",
+	    "B_community.bot_username=arnmessager",
+	    "B_COMMUNITY__COMMANDS_PER_MINUTE=3", NULL };
+	static char *const bad[] = { "B_COMMUNITY__MEMBER_DOMAINS=x", NULL };
+	static const char text[] = "env_config_prefix: B_\n";
+	struct br_config_opts o = { env };
+	struct br_config *c = NULL;
+	char err[256];
+
+	REQUIRE(br_config_load_mem("t", text, strlen(text), &o, &c, err,
+	    sizeof(err)) == 0);
+	CHECK(c->community.enabled);
+	CHECK_EQ_STR(c->community.bot_username, "arnmessager");
+	CHECK_EQ_INT(c->community.commands_per_minute, 3);
+	br_config_free(c);
+	/* A list cannot be set from the environment (as upstream). */
+	o.envp = bad;
+	c = NULL;
+	CHECK(br_config_load_mem("t", text, strlen(text), &o, &c, err,
+	    sizeof(err)) == BR_ERR_CONFIG_ENV);
+	br_config_free(c);
+}
+
 TEST(test_br_community_registration)
 {
 	struct br_registration reg = { "A", "H", "S" };
