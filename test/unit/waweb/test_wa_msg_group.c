@@ -46,11 +46,17 @@ TEST(test_wa_msg_group_phash)
 	    jid("200:2@lid"), jid("200@lid") };
 	char ph[16];
 
+	struct wa_jid r[4] = { d[3], d[2], d[1], d[0] };
+
 	wa_msg_phash(d, 4, ph);
 	CHECK_EQ_STR(ph, "2:uTC5hdGX");
 	/* Order does not matter. */
-	wa_msg_phash(d, 4, ph);
+	wa_msg_phash(r, 4, ph);
 	CHECK_EQ_STR(ph, "2:uTC5hdGX");
+	/* One device fewer: another hash. */
+	wa_msg_phash(d, 3, ph);
+	CHECK(strcmp(ph, "2:uTC5hdGX") != 0);
+	CHECK_EQ_INT(strlen(ph), 10);
 }
 
 TEST(test_wa_msg_group_skips_hosted_devices)
