@@ -130,6 +130,18 @@ job_free(struct job *j)
 	free(j);
 }
 
+/*
+ * Shutting down: the core's portals stopped (br_bridge_stop), and the
+ * Matrix side may already be freed when the WhatsApp side fails its
+ * pending calls.  A WhatsApp completion then only frees its job.  (Commands
+ * are refused until the portals run, so this is not start-up.)
+ */
+static int
+stopping(struct br_community *c)
+{
+	return !br_portals_ready(c->br->portals);
+}
+
 /* ---- answers ---- */
 
 static void
@@ -457,6 +469,10 @@ m1_info(void *arg, int rc, const struct br_net_result *r)
 {
 	struct job *j = arg;
 
+	if (stopping(j->c)) {
+		job_free(j);
+		return;
+	}
 	if (rc == 0 && r != NULL && r->info != NULL) {
 		if (r->info->name != NULL)
 			j->name = u_strdup(r->info->name);
@@ -508,6 +524,10 @@ m2_link(void *arg, int rc, const struct br_net_result *r)
 {
 	struct job *j = arg;
 
+	if (stopping(j->c)) {
+		job_free(j);
+		return;
+	}
 	if (rc < 0 || r == NULL || r->link == NULL) {
 		m2_fail(j, "the group's invite link could not be fetched");
 		return;
@@ -598,6 +618,10 @@ m2_created(void *arg, int rc, const struct br_net_result *r)
 	json_t *pls;
 	int e;
 
+	if (stopping(j->c)) {
+		job_free(j);
+		return;
+	}
 	if (rc < 0 || r == NULL || r->chat == NULL) {
 		m2_fail(j, r != NULL && r->reason != NULL ? r->reason :
 		    "WhatsApp refused to create the group");
@@ -844,6 +868,10 @@ add_invited(void *arg, int rc, const struct br_net_result *r)
 	struct job *j = arg;
 	char phone[BR_NET_PHONE_MAX + 2];
 
+	if (stopping(j->c)) {
+		job_free(j);
+		return;
+	}
 	snprintf(phone, sizeof(phone), "+%s", j->digits);
 	if (rc < 0) {
 		mx_say_id(j->c, j->room, j->lang, BR_CT_MX_ADD_FAILED, phone,
@@ -863,6 +891,10 @@ add_done(void *arg, int rc, const struct br_net_result *r)
 	struct br_net *net = j->c->br->net;
 	char phone[BR_NET_PHONE_MAX + 2], why[48];
 
+	if (stopping(j->c)) {
+		job_free(j);
+		return;
+	}
 	snprintf(phone, sizeof(phone), "+%s", j->digits);
 	if (rc < 0 || r == NULL || r->n_users < 1 || r->codes == NULL) {
 		mx_say_id(j->c, j->room, j->lang, BR_CT_MX_ADD_FAILED, phone,
@@ -913,6 +945,10 @@ add_resolved(void *arg, int rc, const struct br_net_result *r)
 	const char *users[1];
 	char phone[BR_NET_PHONE_MAX + 2];
 
+	if (stopping(j->c)) {
+		job_free(j);
+		return;
+	}
 	snprintf(phone, sizeof(phone), "+%s", j->digits);
 	if (rc < 0) {
 		mx_say_id(j->c, j->room, j->lang, BR_CT_MX_ADD_FAILED, phone,
@@ -1058,6 +1094,10 @@ reset_info(void *arg, int rc, const struct br_net_result *r)
 	char own[BR_NET_PHONE_MAX + 32];
 	size_t i;
 
+	if (stopping(j->c)) {
+		job_free(j);
+		return;
+	}
 	if (rc < 0 || info == NULL) {
 		m2_fail(j, "the group's members could not be read");
 		return;
@@ -1304,6 +1344,11 @@ h_mx_message(void *arg, const struct br_mx_message *m)
 	if (!may_use(c, m->sender)) {
 		mx_say_id(c, m->room_id, c->lang, BR_CT_MX_NOT_MEMBER,
 		    c->prefix, NULL);
+		return 1;
+	}
+	if (stopping(c)) {
+		mx_say_id(c, m->room_id, c->lang, BR_CT_MX_FAILED,
+		    "the bridge is still starting", NULL);
 		return 1;
 	}
 	l = NULL;

@@ -1255,6 +1255,35 @@ TEST(community_method2_wins_the_creation_race)
 	fx_close(&x);
 }
 
+TEST(community_quiet_when_stopping)
+{
+	struct fx x;
+	struct call *k;
+	size_t i, n;
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	F.room_state = alone_room;
+	CHECK_EQ_INT(mx_msg(&x, ROOM, MEMBER, "!am whatsapp"), 1);
+	/* Answer the Matrix side only, until the group creation waits. */
+	for (i = 0; i < F.n; i++)
+		if (F.v[i].pending && F.v[i].mdone != NULL)
+			answer_mx(&F.v[i]);
+	k = find("create_group", NULL);
+	REQUIRE(k != NULL && k->pending);
+	/* Shutdown: the WhatsApp side fails its pending call afterwards. */
+	br_bridge_stop(x.br);
+	n = F.n;
+	k->pending = 0;
+	k->ndone(k->arg, BR_ERR_NET_CANCELLED, NULL);
+	CHECK_EQ_INT(F.n, n);		/* no Matrix call, no answer */
+	CHECK_EQ_INT(br_db_room_is_portal(x.db, ROOM), 0);
+	/* And commands wait for the portals to run. */
+	CHECK_EQ_INT(mx_msg(&x, ROOM, MEMBER, "!am whatsapp"), 1);
+	CHECK_EQ_INT(count("say", ROOM, "still starting"), 1);
+	CHECK_EQ_INT(count("state_list", NULL, NULL), 1);
+	fx_close(&x);
+}
+
 TEST(community_phone_days)
 {
 	int64_t d = 24 * 3600;
