@@ -806,7 +806,16 @@ m2_start(struct br_community *c, struct br_net_login *l, const char *room,
 	struct job *j;
 	int r;
 
-	if (br_portal_get_by_mxid(c->br->portals, room, &p) == 0) {
+	if (br_portal_get_by_mxid(c->br->portals, room, &p) == 0 &&
+	    strstr(p->row->id, "@g.us") == NULL) {
+		/* A direct chat of the shared account: never relayed for
+		 * members, and not a room to make a group from. */
+		br_portal_unref(p);
+		mx_say_id(c, room, c->lang, BR_CT_MX_NOT_PORTAL, c->prefix,
+		    NULL);
+		return;
+	}
+	if (p != NULL) {
 		/* Already bridged: relaying back on (host FAQ), m.bridge
 		 * sent again. */
 		if ((r = relay_on(c, p, l)) < 0)

@@ -1255,6 +1255,32 @@ TEST(community_method2_wins_the_creation_race)
 	fx_close(&x);
 }
 
+TEST(community_direct_chats_are_not_community_portals)
+{
+	struct fx x;
+	struct br_portal_key k = { "33600000002@s.whatsapp.net", RELAY };
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	REQUIRE(br_portal_attach(x.br->portals, k, "!dm:t.test", "Bob", NULL,
+	    NULL, 0) == 0);
+	CHECK_EQ_INT(mx_msg(&x, "!dm:t.test", MEMBER, "!am whatsapp"), 1);
+	CHECK_EQ_INT(mx_msg(&x, "!dm:t.test", MEMBER,
+	    "!am whatsapp +33654321234"), 1);
+	CHECK_EQ_INT(mx_msg(&x, "!dm:t.test", MEMBER, "!am reset"), 1);
+	settle();
+	CHECK_EQ_INT(count("say", "!dm:t.test", "not bridged"), 3);
+	CHECK_EQ_INT(count("create_group", NULL, NULL), 0);
+	CHECK_EQ_INT(count("resolve", NULL, NULL), 0);
+	{
+		struct br_portal *p = NULL;
+
+		REQUIRE(br_store_portal_get(x.db, k, &p) == 0);
+		CHECK(p->relay_login_id == NULL);
+		br_portal_free(p);
+	}
+	fx_close(&x);
+}
+
 TEST(community_quiet_when_stopping)
 {
 	struct fx x;
