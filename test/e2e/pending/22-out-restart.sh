@@ -1,0 +1,9 @@
+#!/bin/sh
+# Nothing lost across a restart, Matrix -> WhatsApp: 60 messages from the
+# admin, ponton stopped after the first third (its queue is in the
+# database), the second third sent while it is down, the last after it is
+# back: the Baileys peer gets each exactly once, in order; every message
+# row has its WhatsApp ID and the queue is empty at the end.
+. "$TOP/test/e2e/lib.sh"
+e2e_run "$(cd "$(dirname "$0")" && pwd)/22_out_restart.py"
+e2e_finish
