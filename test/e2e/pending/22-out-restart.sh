@@ -4,6 +4,7 @@
 # database), the second third sent while it is down, the last after it is
 # back: the Baileys peer gets each exactly once, in order; every message
 # row has its WhatsApp ID and the queue is empty at the end.
+HERE=$(cd "$(dirname "$0")" && pwd)
 . "$TOP/test/e2e/lib.sh"
-e2e_run "$(cd "$(dirname "$0")" && pwd)/22_out_restart.py"
+e2e_run "$HERE/22_out_restart.py"
 e2e_finish
