@@ -40,6 +40,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bridge/bridge.h"
 #include "bridge/format.h"
@@ -110,6 +111,7 @@ struct out_item {
 	int			 parked;
 	struct br_relay_pick	 pick;
 	char			*displayname;	/* relayed sender */
+	int			 confusable;	/* another member has the name */
 	struct br_message	*row;		/* placeholder / target */
 	struct br_reaction	*reaction;	/* target / replaced */
 	char			*own_jid;	/* the login's JID */
@@ -843,7 +845,7 @@ relay_render(struct out_item *it, const char *msgtype, const char *body,
 	int r;
 
 	br_relay_sender_build(it->o->relay, it->o->br->cfg, it->sender,
-	    it->displayname, 0, &snd);
+	    it->displayname, it->confusable, &snd);
 	memset(&rc, 0, sizeof(rc));
 	rc.msgtype = msgtype;
 	rc.body = body;
@@ -1182,21 +1184,42 @@ msg_continue(struct out_item *it)
 	return 0;
 }
 
+/*
+ * The relayed sender's room displayname, and whether another member goes
+ * by the same name (upstream's checkConfusableName; names that only
+ * collide with our ghosts do not count).  Upstream compares Unicode
+ * confusable skeletons; ponton compares the names with ASCII case
+ * folded, which catches the plain impersonation ("alice" / "Alice").
+ */
 static void
-got_member(void *arg, int rc, json_t *resp)
+got_members(void *arg, int rc, json_t *resp)
 {
 	struct out_item *it = arg;
-	const char *dn;
+	struct br_mx *mx = it->o->br->mx;
+	json_t *joined, *v;
+	const char *dn = NULL, *uid, *other;
 
 	if (rc == BR_ERR_MX_CANCELLED) {
 		abandon(it);
 		return;
 	}
-	/* A missing member event or an error: the MXID stands in, as
-	 * upstream's DisambiguatedName does without member info. */
-	dn = rc == 0 ? jstr(resp, "displayname") : NULL;
-	if (dn != NULL && dn[0] != '\0')
+	/* An error: the MXID stands in, as upstream's DisambiguatedName
+	 * does without member info. */
+	joined = rc == 0 ? json_object_get(resp, "joined") : NULL;
+	dn = jstr(json_object_get(joined, it->sender), "display_name");
+	if (dn != NULL && dn[0] != '\0') {
 		it->displayname = u_strdup(dn);
+		json_object_foreach(joined, uid, v) {
+			other = jstr(v, "display_name");
+			if (strcmp(uid, it->sender) == 0 || other == NULL ||
+			    (mx != NULL && mx->ops->is_ours(mx, uid)))
+				continue;
+			if (strcasecmp(other, dn) == 0) {
+				it->confusable = 1;
+				break;
+			}
+		}
+	}
 	if (it->kind == OUT_MESSAGE && msg_continue(it))
 		return;
 	finish(it);
@@ -1239,9 +1262,9 @@ msg_start(struct out_item *it)
 	}
 	implicit_read(it);
 	if (it->pick.relayed && br->mx != NULL &&
-	    br->mx->ops->get_state != NULL &&
-	    br->mx->ops->get_state(br->mx, br->mx->ops->bot(br->mx),
-	    it->room_id, "m.room.member", it->sender, got_member, it) == 0)
+	    br->mx->ops->joined_members != NULL &&
+	    br->mx->ops->joined_members(br->mx, br->mx->ops->bot(br->mx),
+	    it->room_id, got_members, it) == 0)
 		return 1;
 	return msg_continue(it);
 }

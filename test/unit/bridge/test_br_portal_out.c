@@ -144,6 +144,17 @@ m_get_state(struct br_mx *mx, struct br_mx_intent *in, const char *room,
 }
 
 static int
+m_members(struct br_mx *mx, struct br_mx_intent *in, const char *room,
+    br_mx_done_fn done, void *arg)
+{
+	struct mcall *c = m_rec("members", room, NULL, NULL);
+
+	c->done = done;
+	c->cb_arg = arg;
+	return 0;
+}
+
+static int
 m_download(struct br_mx *mx, struct br_mx_intent *in, const char *mxc,
     size_t max, br_mx_data_fn done, void *arg)
 {
@@ -183,6 +194,7 @@ static const struct br_mx_ops m_ops = {
 	.send_event = m_send_event,
 	.send_message = m_send_message,
 	.get_state = m_get_state,
+	.joined_members = m_members,
 	.download = m_download,
 	.redact = m_redact,
 	.receipt = m_receipt,
@@ -947,45 +959,55 @@ TEST(portal_out_relay_default_template)
 	REQUIRE(fx_open(&x, "    relay:\n        enabled: true\n", 1) == 0);
 	REQUIRE(set_relay(&x) == 0);
 	deliver(&x, ALICE, "$rl1", "{\"msgtype\":\"m.text\",\"body\":\"hi\"}");
-	/* The member's displayname first. */
-	c = m_find("state");
+	/* The members' displaynames first. */
+	c = m_find("members");
 	REQUIRE(c != NULL);
-	CHECK_EQ_STR(c->type, "m.room.member");
-	CHECK_EQ_STR(c->arg, ALICE);
+	CHECK_EQ_STR(c->room, ROOM);
 	CHECK_EQ_INT(N.n_sent, 0);
-	m_complete(c, 0, "{\"membership\":\"join\",\"displayname\":"
-	    "\"Alice\"}");
+	m_complete(c, 0, "{\"joined\":{\"@alice:t.test\":{\"display_name\":"
+	    "\"Alice\"},\"@whatsapp_336:t.test\":{\"display_name\":"
+	    "\"alice\"}}}");
 	REQUIRE(N.n_sent == 1);
 	CHECK_EQ_STR(N.sent[0].text, "*Alice*: hi");
 	n_complete(0, 0, "3EB0RL1", NULL);
 	/* No displayname: the MXID. */
 	deliver(&x, ALICE, "$rl2", "{\"msgtype\":\"m.emote\",\"body\":"
 	    "\"waves\"}");
-	m_complete(m_find("state"), BR_ERR_MX_NOT_FOUND, NULL);
+	m_complete(m_find("members"), BR_ERR_MX_FAILED, NULL);
 	REQUIRE(N.n_sent == 2);
 	CHECK_EQ_STR(N.sent[1].text, "* *@alice:t.test* waves");
 	n_complete(1, 0, "3EB0RL2", NULL);
+	/* Another (real) member named alice: "Alice (@alice:t.test)". */
+	deliver(&x, ALICE, "$rl2b", "{\"msgtype\":\"m.text\",\"body\":"
+	    "\"me\"}");
+	m_complete(m_find("members"), 0, "{\"joined\":{\"@alice:t.test\":{"
+	    "\"display_name\":\"Alice\"},\"@alice2:t.test\":{"
+	    "\"display_name\":\"alice\"}}}");
+	REQUIRE(N.n_sent == 3);
+	CHECK_EQ_STR(N.sent[2].text, "*Alice (@alice:t.test)*: me");
+	n_complete(2, 0, "3EB0RL2B", NULL);
 	/* Media: the file keeps its name, the caption is the template. */
 	deliver(&x, ALICE, "$rl3", "{\"msgtype\":\"m.image\",\"body\":"
 	    "\"cat.jpg\",\"url\":\"mxc://t.test/c\",\"info\":{\"mimetype\":"
 	    "\"image/jpeg\"}}");
-	m_complete(m_find("state"), 0, "{\"displayname\":\"Alice\"}");
+	m_complete(m_find("members"), 0, "{\"joined\":{\"@alice:t.test\":{"
+	    "\"display_name\":\"Alice\"}}}");
 	m_complete(m_find("download"), 0, "JPEG");
-	REQUIRE(N.n_sent == 3);
-	CHECK_EQ_INT(N.sent[2].kind, BR_NET_KIND_IMAGE);
-	CHECK_EQ_STR(N.sent[2].filename, "cat.jpg");
-	CHECK_EQ_STR(N.sent[2].text, "*Alice* sent an image");
-	n_complete(2, 0, "3EB0RL3", NULL);
+	REQUIRE(N.n_sent == 4);
+	CHECK_EQ_INT(N.sent[3].kind, BR_NET_KIND_IMAGE);
+	CHECK_EQ_STR(N.sent[3].filename, "cat.jpg");
+	CHECK_EQ_STR(N.sent[3].text, "*Alice* sent an image");
+	n_complete(3, 0, "3EB0RL3", NULL);
 	/* Relayed users' reactions are ignored. */
 	{
 		struct br_mx_reaction r = { ROOM, "$rx", ALICE, "$rl1", "a" };
 
 		br_bridge_on_reaction(x.br, &r);
 	}
-	CHECK_EQ_INT(N.n_sent, 3);
+	CHECK_EQ_INT(N.n_sent, 4);
 	/* The relay owner's own messages are not prefixed. */
 	send_text(&x, "$own", "mine", "3EB0OWN");
-	CHECK_EQ_STR(N.sent[3].text, "mine");
+	CHECK_EQ_STR(N.sent[4].text, "mine");
 	fx_close(&x);
 }
 
@@ -997,7 +1019,7 @@ TEST(portal_out_relay_needs_relay_login)
 	REQUIRE(fx_open(&x, "    relay:\n        enabled: true\n", 1) == 0);
 	deliver(&x, ALICE, "$q1", "{\"msgtype\":\"m.text\",\"body\":\"hi\"}");
 	CHECK_EQ_INT(N.n_sent, 0);
-	CHECK_EQ_INT(m_count("state", NULL), 0);
+	CHECK_EQ_INT(m_count("members", NULL), 0);
 	CHECK_EQ_INT(m_count("event", "m.room.message"), 1);
 	fx_close(&x);
 }
