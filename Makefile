@@ -172,6 +172,13 @@ print-deps:
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) test-bins fuzz-bins
 	@BUILD=$(BUILD) sh test/run.sh all
+# Baileys' own e2e suite against wasim (test/peers/README.md): not part of
+# `make test`, its sources are not on a registry; BAILEYS_SRC must name a
+# Baileys checkout, bare git dir or tar archive.
+test-baileys-e2e: deps
+	@if [ -z "$(BAILEYS_SRC)" ]; then echo "make test-baileys-e2e: BAILEYS_SRC is not set (a Baileys checkout, bare git dir or tar archive; see test/peers/README.md)" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/rel/wasim
+	@BUILD=$(BUILD) BAILEYS_SRC="$(BAILEYS_SRC)" sh test/peers/baileys-e2e/run.sh
 # make test-<suite> runs test/suites/NN-<suite>.sh; two names group suites.
 SUITES_matrix := matrix bridge-matrix bridge-recover
 SUITES_e2e := bridge-login bridge-e2e
