@@ -450,6 +450,9 @@ br_bridge_on_member(void *arg, const struct br_mx_member *m)
 	if (m->sender == NULL || m->room_id == NULL || br->mx == NULL ||
 	    from_us(br, m->sender))
 		return;
+	if (br->hooks.mx_member != NULL &&
+	    br->hooks.mx_member(br->hooks.arg, m) == 1)
+		return;
 	invite = strcmp(m->membership, "invite") == 0;
 	if ((r = br_user_db_load(br->db, m->sender, &mgmt)) < 0)
 		log_warnx("Failed to load the user %s: %s", m->sender,
