@@ -1008,6 +1008,28 @@ TEST(portal_out_relay_default_template)
 	/* The relay owner's own messages are not prefixed. */
 	send_text(&x, "$own", "mine", "3EB0OWN");
 	CHECK_EQ_STR(N.sent[4].text, "mine");
+	/* A relayed edit is rendered again and sent through the relay. */
+	deliver(&x, ALICE, "$rle", "{\"msgtype\":\"m.text\",\"body\":\" * "
+	    "hello\",\"m.new_content\":{\"msgtype\":\"m.text\",\"body\":"
+	    "\"hello\"},\"m.relates_to\":{\"rel_type\":\"m.replace\","
+	    "\"event_id\":\"$rl1\"}}");
+	m_complete(m_find("members"), 0, "{\"joined\":{\"@alice:t.test\":{"
+	    "\"display_name\":\"Alice\"}}}");
+	REQUIRE(N.n_sent == 6);
+	CHECK_EQ_INT(N.sent[5].kind, BR_NET_KIND_EDIT);
+	CHECK_EQ_STR(N.sent[5].text, "*Alice*: hello");
+	CHECK_EQ_STR(N.sent[5].target_id, "3EB0RL1");
+	n_complete(5, 0, "3EB0RLE", NULL);
+	/* A relayed redaction goes through the relay too. */
+	{
+		struct br_mx_redaction r = { ROOM, "$rld", ALICE, "$rl1", "" };
+
+		br_bridge_on_redaction(x.br, &r);
+	}
+	REQUIRE(N.n_sent == 7);
+	CHECK_EQ_INT(N.sent[6].kind, BR_NET_KIND_REVOKE);
+	CHECK(N.sent[6].l == &N.logins[0]);
+	n_complete(6, 0, "3EB0RLD", NULL);
 	fx_close(&x);
 }
 
