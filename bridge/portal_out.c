@@ -25,8 +25,14 @@
  *  - reactions: one per sender (a new one replaces the old, whose Matrix
  *    event the bot redacts), variation selectors removed;
  *  - read receipts: m.read only, from the last read point (or 5 s before)
- *    up to the event, grouped by sender, own messages skipped;
- *  - typing: the diff against who was typing.
+ *    up to the event, grouped by sender, own messages skipped; a user's
+ *    own message, reaction or redaction also reads up to it (implicit);
+ *  - typing: the diff against who was typing;
+ *  - a relayed sender's name from the room's members, disambiguated when
+ *    another member has the same one.
+ * ponton's own: the events are kept in kv_store until handled
+ * (store_outq.c) and resumed first at the next start; a message waits for
+ * its login to be connected (br_out_login_state).
  * Where ponton differs, on purpose:
  *  - a message WhatsApp refuses (e.g. 463) also gets the notice (upstream
  *    sends only the status event, off by default, so the sender would
