@@ -94,6 +94,35 @@ jstr(json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Longest vCard FN we take as a contact's name. */
+#define CONTACT_NAME_MAX 256
+
+/* The FN ("formatted name") of a vCard, owned, or NULL. */
+static char *
+vcard_fn(const char *v)
+{
+	const char *p = v, *e;
+	size_t n;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, "FN:", 3) == 0 || strncmp(p, "FN;", 3) == 0) {
+			p = strchr(p, ':');
+			if (p == NULL)
+				return NULL;
+			p++;
+			e = p + strcspn(p, "\r\n");
+			n = (size_t)(e - p);
+			if (n == 0 || n > CONTACT_NAME_MAX)
+				return NULL;
+			return u_strndup(p, n);
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return NULL;
+}
+
 static void
 fill_content(struct br__nw_msg *x, const char *own_user)
 {
@@ -137,8 +166,13 @@ fill_content(struct br__nw_msg *x, const char *own_user)
 		c->kind = BR_NET_KIND_CONTACT;
 		if (wc->ncontacts > 0) {
 			c->vcard = wc->contacts[0].vcard;
-			if (c->text == NULL)
+			if (c->text == NULL || c->text[0] == '\0')
 				c->text = wc->contacts[0].display_name;
+			if ((c->text == NULL || c->text[0] == '\0') &&
+			    c->vcard != NULL) {
+				x->contact_name = vcard_fn(c->vcard);
+				c->text = x->contact_name;
+			}
 		}
 		break;
 	case WA_CONTENT_POLL_CREATE:
@@ -277,6 +311,7 @@ br__nw_msg_free(struct br__nw_msg *m)
 	free(m->sender);
 	free(m->sender_name);
 	free(m->target_sender);
+	free(m->contact_name);
 	free(m->mentions);
 	free(m->options);
 	free(m->media);

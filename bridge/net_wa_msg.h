@@ -30,6 +30,7 @@ struct br__nw_msg {
 	struct wa_content	 wc;		/* owned: the decoded payload */
 	char			*chat, *id, *sender, *sender_name;
 	char			*target_sender;	/* owned or NULL */
+	char			*contact_name;	/* owned: a vCard's FN, or NULL */
 	const char		**mentions;	/* owned array, borrowed items */
 	const char		**options;	/* owned array, borrowed items */
 	/* Nothing for the core (history sync notice, key share...): done

@@ -89,6 +89,10 @@ struct in_item {
 	char			*target_part;
 	struct br_reaction	*old_reaction;
 	char			*reply_mxid;
+	/* The "could not decrypt" notice this message now replaces
+	 * (upstream's WANowDecryptableMessage): its event and row. */
+	char			*undec_mxid;
+	int64_t			 undec_rowid;
 	char			*event_id;
 	char			*mxc;		/* uploaded media */
 	const unsigned char	*up_data;	/* what to upload */
@@ -248,6 +252,7 @@ item_free(struct in_item *it)
 	free(it->target_part);
 	br_reaction_free(it->old_reaction);
 	free(it->reply_mxid);
+	free(it->undec_mxid);
 	free(it->event_id);
 	free(it->mxc);
 	free(it->name);
@@ -725,6 +730,24 @@ build_event(struct in_item *it, const char **type)
 	    c->kind != BR_NET_KIND_EDIT && c->kind != BR_NET_KIND_REACTION)
 		json_object_set_new(o, "m.relates_to", json_pack("{s:{s:s}}",
 		    "m.in_reply_to", "event_id", it->reply_mxid));
+	if (o != NULL && it->undec_mxid != NULL &&
+	    strcmp(*type, "m.room.message") == 0) {
+		/* An edit of the notice, as upstream's "now decryptable". */
+		json_t *e = json_deep_copy(o);
+		const char *body = json_string_value(json_object_get(o,
+		    "body"));
+
+		json_object_del(o, "m.relates_to");
+		s = u_asprintf("* %s", body != NULL ? body : "");
+		json_object_set_new(e, "body", json_string(s));
+		free(s);
+		json_object_del(e, "format");
+		json_object_del(e, "formatted_body");
+		json_object_set_new(e, "m.new_content", o);
+		json_object_set_new(e, "m.relates_to", json_pack("{s:s, s:s}",
+		    "rel_type", "m.replace", "event_id", it->undec_mxid));
+		o = e;
+	}
 	return o;
 }
 
@@ -769,6 +792,16 @@ start_message(struct in_item *it)
 	/* Already bridged (a redelivery after a crash): done. */
 	r = br_store_message_get_first_part(DB(it), it->p->row->receiver,
 	    it->msg_id, &row);
+	if (r == 0 && c->kind != BR_NET_KIND_UNDECRYPTABLE &&
+	    json_is_string(json_object_get(row->metadata, "error")) &&
+	    strcmp(json_string_value(json_object_get(row->metadata,
+	    "error")), "decryption_failed") == 0 && room_of(it) != NULL) {
+		/* The sender re-sent what we could not decrypt: the notice
+		 * becomes the message. */
+		it->undec_mxid = u_strdup(row->mxid);
+		it->undec_rowid = row->rowid;
+		r = U_ERR_NOT_FOUND;
+	}
 	br_message_free(row);
 	row = NULL;
 	if (r == 0) {
@@ -1036,6 +1069,21 @@ store_row(struct in_item *it)
 	}
 	if (c->kind == BR_NET_KIND_EDIT || it->event_id == NULL)
 		return;
+	if (it->undec_mxid != NULL) {
+		struct br_message *old = NULL;
+
+		/* The row keeps the notice's event; the error goes. */
+		if (br_store_message_get_by_rowid(DB(it), it->undec_rowid,
+		    &old) == 0) {
+			json_decref(old->metadata);
+			old->metadata = json_object();
+			if ((r = br_store_message_update(DB(it), old)) != 0)
+				logp_warnx(it->p->prefix, "updating message "
+				    "%s failed (%d)", it->m.id, r);
+		}
+		br_message_free(old);
+		return;
+	}
 	memset(&row, 0, sizeof(row));
 	row.id = it->msg_id;
 	row.part_id = "";
@@ -1046,12 +1094,16 @@ store_row(struct in_item *it)
 	row.sender_mxid = it->dp != NULL ? it->owner : "";
 	row.timestamp = (int64_t)it->m.ts_ms * 1000000;
 	row.double_puppeted = it->dp != NULL ? 1 : -1;
+	if (c->kind == BR_NET_KIND_UNDECRYPTABLE)
+		row.metadata = json_pack("{s:s}", "error",
+		    "decryption_failed");
 	if (it->reply_mxid != NULL && c->reply_id != NULL &&
 	    c->reply_sender != NULL)
 		(void)br_id_message(it->m.chat, c->reply_sender, NULL,
 		    c->reply_id, &row.reply_to_id);
 	r = br_store_message_insert(DB(it), &row);
 	free(row.reply_to_id);
+	json_decref(row.metadata);
 	if (r != 0)
 		logp_warnx(it->p->prefix, "storing message %s failed (%d)",
 		    it->m.id, r);
@@ -1530,6 +1582,52 @@ joined_run(struct br_portal_obj *p, void *arg)
 	return BR_PORTAL_PARKED;
 }
 
+/* Promote / demote: the room's power levels read, the users' ghosts set
+ * to the admin level or back to the default, written back by the bot. */
+static void
+pl_got(void *arg, int rc, json_t *resp)
+{
+	struct in_item *it = arg;
+	struct br_mx *mx = MX(it);
+	json_t *pl, *users;
+	char *gid, *mxid;
+	size_t i;
+	int r = -1;
+
+	if (rc != 0 || !json_is_object(resp) || mx == NULL ||
+	    room_of(it) == NULL) {
+		if (rc != BR_ERR_MX_CANCELLED)
+			logp_warnx(it->p->prefix, "power levels not read: %s",
+			    br_mx_strerror(rc));
+		finish(it);
+		return;
+	}
+	pl = json_deep_copy(resp);
+	users = json_object_get(pl, "users");
+	if (!json_is_object(users)) {
+		users = json_object();
+		json_object_set_new(pl, "users", users);
+	}
+	for (i = 0; i < it->nmembers; i++) {
+		if (br_id_ghost(it->members[i].user, &gid) != 0)
+			continue;
+		if ((mxid = ghost_mxid(it, gid)) != NULL) {
+			if (it->g.change == BR_NET_GROUP_PROMOTE)
+				json_object_set_new(users, mxid,
+				    json_integer(PL_ADMIN));
+			else
+				json_object_del(users, mxid);
+		}
+		free(mxid);
+		free(gid);
+	}
+	r = mx->ops->send_state(mx, mx->ops->bot(mx), room_of(it),
+	    "m.room.power_levels", "", pl, simple_done, it);
+	json_decref(pl);
+	if (r != 0)
+		finish(it);
+}
+
 /* One group change on an existing room: member ghosts, name, topic. */
 static enum br_portal_step
 group_run(struct br_portal_obj *p, void *arg)
@@ -1579,6 +1677,12 @@ group_run(struct br_portal_obj *p, void *arg)
 			return BR_PORTAL_PARKED;
 		}
 		it->in_run = 0;
+		break;
+	case BR_NET_GROUP_PROMOTE:
+	case BR_NET_GROUP_DEMOTE:
+		if (mx->ops->get_state != NULL && it->nmembers > 0)
+			r = mx->ops->get_state(mx, mx->ops->bot(mx),
+			    room_of(it), "m.room.power_levels", "", pl_got, it);
 		break;
 	case BR_NET_GROUP_REMOVE:
 		if (it->mi < it->nmembers) {
@@ -1670,7 +1774,8 @@ br_portal_in_on_group(void *arg, struct br_net_login *l,
 	it->g.change = g->change;
 	it->g.text = kstr(it, g->text);
 	it->m.chat = kstr(it, g->chat);
-	if (g->change == BR_NET_GROUP_ADD) {
+	if (g->change == BR_NET_GROUP_ADD || g->change ==
+	    BR_NET_GROUP_PROMOTE || g->change == BR_NET_GROUP_DEMOTE) {
 		struct br_net_chat_info ci;
 		struct br_net_member *mm;
 

@@ -5,6 +5,10 @@
 # arrives as HTML; a reply points at the replied event; an edit is an
 # m.replace; a reaction is an m.reaction (and its removal a redaction); a
 # delete for everyone redacts; a location is m.location with a geo: URI; a
+# contact card is its vCard as an m.file; a poll is an MSC3381 poll start;
+# an image whose download fails (wasim's media server is not trusted: no
+# CA option yet) is the "Failed to bridge media" notice and later messages
+# still flow; Bob reading the admin's message is an m.read by his ghost; a
 # group the contact creates with the account gets its portal at once
 # (named, the creator's ghost joined with the superadmin power level 75)
 # and the group's text arrives from the contact's ghost; a whatsmeow

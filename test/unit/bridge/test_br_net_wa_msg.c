@@ -197,6 +197,43 @@ TEST(test_nw_msg_media_protocol_garbage_undecryptable)
 	CHECK_EQ_INT(br__nw_msg_build(&row, OWN, &m), U_ERR_INVALID);
 }
 
+TEST(test_nw_msg_contact_name_from_vcard)
+{
+	struct wa_content c;
+	struct wa_content_contact cc;
+	struct br_wa_pending row;
+	struct br__nw_msg *m = NULL;
+
+	memset(&c, 0, sizeof(c));
+	memset(&cc, 0, sizeof(cc));
+	c.kind = WA_CONTENT_CONTACT;
+	cc.vcard = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\n"
+	    "TEL:+33611111111\r\nEND:VCARD";
+	c.contacts = &cc;
+	c.ncontacts = 1;
+	row_of(&row, &c, BOB, BOB, "{}");
+	REQUIRE(br__nw_msg_build(&row, OWN, &m) == 0);
+	free(row.payload);
+	CHECK_EQ_INT(m->m.c.kind, BR_NET_KIND_CONTACT);
+	CHECK_EQ_STR(m->m.c.text, "Ann Lee");
+	CHECK(m->m.c.vcard != NULL && strstr(m->m.c.vcard, "FN:Ann") != NULL);
+	br__nw_msg_free(m);
+	/* The display name wins over FN; a card without FN has no name. */
+	cc.display_name = "Annie";
+	row_of(&row, &c, BOB, BOB, "{}");
+	REQUIRE(br__nw_msg_build(&row, OWN, &m) == 0);
+	free(row.payload);
+	CHECK_EQ_STR(m->m.c.text, "Annie");
+	br__nw_msg_free(m);
+	cc.display_name = NULL;
+	cc.vcard = "BEGIN:VCARD\nEND:VCARD";
+	row_of(&row, &c, BOB, BOB, "{}");
+	REQUIRE(br__nw_msg_build(&row, OWN, &m) == 0);
+	free(row.payload);
+	CHECK(m->m.c.text == NULL);
+	br__nw_msg_free(m);
+}
+
 TEST(test_nw_msg_meta_json)
 {
 	struct wa_msg_event ev;

@@ -287,6 +287,16 @@ f_leave(struct br_mx *mx, struct br_mx_intent *in, const char *room,
 	return 0;
 }
 
+static int
+f_get_state(struct br_mx *mx, struct br_mx_intent *in, const char *room,
+    const char *type, const char *key, br_mx_done_fn done, void *arg)
+{
+	(void)mx;
+	(void)key;
+	rec("get_state", in, room, type, NULL, done, arg);
+	return 0;
+}
+
 static const struct br_mx_ops fake_ops = {
 	.bot = f_bot,
 	.ghost = f_ghost,
@@ -305,6 +315,7 @@ static const struct br_mx_ops fake_ops = {
 	.receipt = f_receipt,
 	.typing = f_typing,
 	.leave = f_leave,
+	.get_state = f_get_state,
 };
 
 /* Complete pending calls in order (those they start too) until none
@@ -337,6 +348,9 @@ drain_n(size_t max)
 				ans = json_pack("{s:s}", "event_id", id);
 				if (F.fail_sends && strcmp(c->op, "send") == 0)
 					rc = BR_ERR_MX_FAILED;
+			} else if (strcmp(c->op, "get_state") == 0) {
+				ans = json_pack("{s:{s:i, s:i}}", "users",
+				    "@whatsappbot:t.test", 100, GBOB, 50);
 			} else if (strcmp(c->op, "upload") == 0) {
 				snprintf(id, sizeof(id), "mxc://t.test/m%d",
 				    F.seq);
@@ -1028,6 +1042,30 @@ TEST(test_portal_in_group_joined_creates_room)
 	i = find("state", "m.room.name", 0);
 	REQUIRE(i >= 0);
 	CHECK_EQ_STR(cs(i, "name"), "Renamed");
+	/* Carol promoted, then Bob demoted: the power levels read and
+	 * written back by the bot. */
+	g.change = BR_NET_GROUP_PROMOTE;
+	br_portal_in_on_group(x.br, &N.login, &g);
+	drain();
+	i = find("state", "m.room.power_levels", 0);
+	REQUIRE(i >= 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(
+	    F.calls[i].content, "users"), GCAROL)), 50);
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(
+	    F.calls[i].content, "users"), "@whatsappbot:t.test")), 100);
+	{
+		const char *bob[1] = { BOB };
+
+		g.change = BR_NET_GROUP_DEMOTE;
+		g.users = bob;
+		br_portal_in_on_group(x.br, &N.login, &g);
+		drain();
+		i = find("state", "m.room.power_levels", 1);
+		REQUIRE(i >= 0);
+		CHECK(json_object_get(json_object_get(F.calls[i].content,
+		    "users"), GBOB) == NULL);
+		g.users = users;
+	}
 	g.change = BR_NET_GROUP_REMOVE;
 	br_portal_in_on_group(x.br, &N.login, &g);
 	drain();
@@ -1080,6 +1118,57 @@ TEST(test_portal_in_added_to_existing_group)
 	REQUIRE(i >= 0);
 	CHECK_EQ_STR(F.calls[i].who, GCAROL);
 	CHECK_EQ_INT(count("send"), 0);
+	fx_close(&x);
+}
+
+TEST(test_portal_in_undecryptable_then_resent_edits_the_notice)
+{
+	struct br_net_message m;
+	struct br_message *row = NULL;
+	struct fx x;
+	char *notice;
+	int i;
+
+	REQUIRE(fx_open(&x) == 0);
+	msg_init(&m, 1, BOB, BOB, "UNDEC", NULL);
+	m.c.kind = BR_NET_KIND_UNDECRYPTABLE;
+	deliver(&x, &m);
+	drain();
+	notice = stored_mxid(&x, BOB, BOB, "UNDEC");
+	REQUIRE(notice != NULL);
+	REQUIRE(br_store_message_get_first_part(x.db, LOGIN,
+	    BOB ":" BOB ":UNDEC", &row) == 0);
+	CHECK_EQ_STR(json_string_value(json_object_get(row->metadata,
+	    "error")), "decryption_failed");
+	br_message_free(row);
+	/* The same undecryptable again: nothing new. */
+	msg_init(&m, 2, BOB, BOB, "UNDEC", NULL);
+	m.c.kind = BR_NET_KIND_UNDECRYPTABLE;
+	deliver(&x, &m);
+	drain();
+	CHECK_EQ_INT(count("send"), 1);
+	/* The sender re-sends it, decryptable: an edit of the notice. */
+	msg_init(&m, 3, BOB, BOB, "UNDEC", "now readable");
+	deliver(&x, &m);
+	drain();
+	i = find("send", "m.room.message", 1);
+	REQUIRE(i >= 0);
+	CHECK_EQ_STR(cs(i, "m.relates_to/rel_type"), "m.replace");
+	CHECK_EQ_STR(cs(i, "m.relates_to/event_id"), notice);
+	CHECK_EQ_STR(cs(i, "m.new_content/body"), "now readable");
+	CHECK(was_done(3));
+	REQUIRE(br_store_message_get_first_part(x.db, LOGIN,
+	    BOB ":" BOB ":UNDEC", &row) == 0);
+	CHECK_EQ_STR(row->mxid, notice);
+	CHECK(json_object_get(row->metadata, "error") == NULL);
+	br_message_free(row);
+	/* And once more: already bridged. */
+	msg_init(&m, 4, BOB, BOB, "UNDEC", "now readable");
+	deliver(&x, &m);
+	drain();
+	CHECK_EQ_INT(count("send"), 2);
+	CHECK(was_done(4));
+	free(notice);
 	fx_close(&x);
 }
 
