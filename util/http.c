@@ -279,6 +279,12 @@ u_http_start(struct u_http *h, const struct u_http_req *req,
 	    (curl_off_t)c->resp.cap);
 	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS,
 	    (long)(req->timeout_ms ? req->timeout_ms : U_HTTP_TIMEOUT_MS));
+	if (req->stall_ms > 0) {
+		/* Under 1 byte/s for that many (whole) seconds. */
+		curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME,
+		    (long)((req->stall_ms + 999) / 1000));
+	}
 	if (req->body != NULL || strcmp(req->method, "GET") != 0) {
 		if (req->body_borrowed || req->body == NULL) {
 			c->body = (uint8_t *)req->body;

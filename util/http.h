@@ -46,6 +46,9 @@ struct u_http_req {
 	int			 body_borrowed;
 	size_t			 max_resp;	/* 0: U_HTTP_RESP_MAX */
 	unsigned		 timeout_ms;	/* 0: U_HTTP_TIMEOUT_MS */
+	/* Give up when no byte moved for this long (large transfers set a
+	 * long timeout_ms and a short stall_ms); 0: no stall check. */
+	unsigned		 stall_ms;
 	/* PEM file to trust instead of the system CA store; NULL: system. */
 	const char		*ca_file;
 };

@@ -899,6 +899,7 @@ job_http(struct job *j)
 	memset(&req, 0, sizeof(req));
 	req.ca_file = m->ca_file;
 	req.timeout_ms = m->timeout_ms;
+	req.stall_ms = WA_MEDIA_STALL_MS;
 	if (j->upload) {
 		url = wa_media_upload_url(m->conn.hosts[j->host], j->type,
 		    m->conn.auth, j->enc.file_enc_sha256);

@@ -89,9 +89,12 @@ enum wa_media_type {
 #define WA_MEDIA_CONN_TTL_MAX_S	86400
 /* The direct path we accept from an upload reply or a message. */
 #define WA_MEDIA_PATH_MAX	2048
-/* Upload reply (small JSON) cap, and one request's deadline. */
+/* Upload reply (small JSON) cap.  One request's deadline is long enough
+ * for 100 MiB on a slow link; a transfer that stalls (no byte for
+ * WA_MEDIA_STALL_MS) is given up long before. */
 #define WA_MEDIA_REPLY_MAX	((size_t)64 << 10)
-#define WA_MEDIA_TIMEOUT_MS	120000
+#define WA_MEDIA_TIMEOUT_MS	(30u * 60 * 1000)
+#define WA_MEDIA_STALL_MS	60000
 
 /* "image", "video", "audio", "document", "sticker", ... (never NULL). */
 const char *wa_media_type_name(enum wa_media_type t);

@@ -6,6 +6,7 @@
  *   GET /gone         410
  *   GET /big          200 with Content-Length 5000 (over a 1000-byte cap)
  *   GET /chunked-big  200, chunked, 5000 bytes (no Content-Length)
+ *   GET /stall        never answered (the stall check gives up)
  * plus a refused connection, TLS against a plain-text port, invalid
  * requests refused at start, and a cancelled request that never calls back.
  */
@@ -91,6 +92,11 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		want = strtoul(cl + 15, NULL, 10);
 	if (c->len < hlen + want)
 		return;
+	if (strncmp(c->buf, "GET /stall ", 11) == 0) {
+		/* Say nothing; the client's stall check must end it. */
+		c->answered = 1;
+		return;
+	}
 	if (strncmp(c->buf, "GET /hello ", 11) == 0)
 		reply(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 		    "Content-Length: 11\r\nConnection: close\r\n\r\n",
@@ -230,6 +236,9 @@ TEST(test_u_http_requests)
 		}
 		if (i == 3 || i == 4)
 			q.max_resp = 1000;
+		/* The plain-text server never answers a TLS hello. */
+		if (i == 6)
+			q.timeout_ms = 2000;
 		REQUIRE(u_http_start(h, &q, on_done, &r[i]) != 0);
 	}
 	/* A cancelled one never calls back. */
@@ -260,6 +269,41 @@ TEST(test_u_http_requests)
 		CHECK_EQ_INT(r[i].done, 1);
 	CHECK_EQ_INT(u_http_pending(h), 0);
 
+	u_timer_free(t);
+	u_http_free(h);
+	uv_close((uv_handle_t *)&srv, NULL);
+	u_loop_free(loop);
+}
+
+TEST(test_u_http_stall_gives_up)
+{
+	struct u_loop *loop = u_loop_new();
+	struct u_http *h = u_http_new(loop);
+	struct u_timer *t = u_timer_new(loop, on_deadline, loop);
+	struct result r;
+	struct u_http_req q;
+	char url[128];
+	uint64_t t0;
+	int left = 1;
+
+	srv_start(loop);
+	memset(&r, 0, sizeof(r));
+	r.loop = loop;
+	r.left = &left;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/stall", srv_port);
+	memset(&q, 0, sizeof(q));
+	q.method = "GET";
+	q.url = url;
+	q.timeout_ms = 60000;
+	q.stall_ms = 1000;
+	t0 = u_loop_now(loop);
+	REQUIRE(u_http_start(h, &q, on_done, &r) != 0);
+	u_timer_start(t, 15000, 0);
+	u_loop_run(loop);
+	CHECK_EQ_INT(r.done, 1);
+	CHECK_EQ_INT(r.err, U_ERR_IO);
+	/* Well before the 60 s timeout (curl checks about once a second). */
+	CHECK(u_loop_now(loop) - t0 < 8000);
 	u_timer_free(t);
 	u_http_free(h);
 	uv_close((uv_handle_t *)&srv, NULL);
