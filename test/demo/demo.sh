@@ -13,7 +13,11 @@
 : "${BUILD:=build}"
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export BUILD TOP
-SYN_PORT=${SYN_PORT:-8008}
+if [ "${DEMO_CHECK:-}" = 1 ]; then
+	unset SYN_PORT		# the check takes any free port
+else
+	SYN_PORT=${SYN_PORT:-8008}
+fi
 WORK_NAME=demo
 . "$TOP/test/e2e/lib.sh"
 PYTHONPATH="$TOP/test/e2e" PYTHONUNBUFFERED=1 \
