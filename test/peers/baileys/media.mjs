@@ -66,6 +66,15 @@ async function vectors() {
 	}))
 }
 
+let saving = Promise.resolve()
+const settle = async sock => {
+	// Let the last acks, receipts and key writes leave, then close.
+	await new Promise(r => setTimeout(r, 1000))
+	await saving
+	sock.end(undefined)
+	await saving
+}
+
 async function connect() {
 	WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(opt('--root'), 'hex')
 	const { state, saveCreds } = await useMultiFileAuthState(opt('--auth'))
@@ -76,7 +85,9 @@ async function connect() {
 		markOnlineOnConnect: false,
 		shouldSyncHistoryMessage: () => false,
 	})
-	sock.ev.on('creds.update', saveCreds)
+	// Writes are tracked so that the process never exits in the middle of
+	// one (a half-written creds.json makes the next run pair again).
+	sock.ev.on('creds.update', () => { saving = saving.then(saveCreds) })
 	await new Promise((resolve, reject) => {
 		sock.ev.on('connection.update', ({ connection, lastDisconnect }) => {
 			if (connection === 'open') resolve()
@@ -101,7 +112,7 @@ async function upload() {
 	unlinkSync(enc.encFilePath)
 	say(`UPLOADED ${up.directPath} ${Buffer.from(enc.mediaKey).toString('base64')} ` +
 	    `${hex(enc.fileSha256)} ${hex(enc.fileEncSha256)} ${enc.fileLength}`)
-	sock.end(undefined)
+	await settle(sock)
 }
 
 async function download() {
@@ -163,9 +174,8 @@ async function chat() {
 		const sent = r.message?.[mediaKinds.find(k => r.message?.[k])]
 		say(`SENT ${t} ${r.key.id} ${sent?.directPath} ${Buffer.from(sent?.mediaKey ?? []).toString('base64')}`)
 	}
-	// Let the last acks and receipts leave.
-	await new Promise(r => setTimeout(r, 1500))
-	sock.end(undefined)
+	await new Promise(r => setTimeout(r, 500))
+	await settle(sock)
 }
 
 try {
