@@ -16,6 +16,7 @@
 #include "waweb/client.h"
 #include "waweb/content.h"
 #include "waweb/errors.h"
+#include "waweb/jid.h"
 #include "waweb/media.h"
 #include "waweb/node.h"
 #include "waweb/store.h"
@@ -577,6 +578,41 @@ TEST(test_wa_media_retry_receipt_and_answer)
 	CHECK_EQ_STR(ser->stanza_id, msg.id);
 	wa__mms_server_error_receipt__free_unpacked(ser, NULL);
 	wa_node_free(rc);
+
+	/* In a group: the sender is named; our own device is dropped from
+	 * "to"; a bad JID is refused. */
+	{
+		const struct wa_media_msg gm = {
+			.id = "3EB0GROUP", .chat = "120363000000000001@g.us",
+			.from_me = 1, .participant = "100000000000009@lid",
+		};
+		struct wa_media_msg bad = gm;
+		char buf[WA_JID_STR_MAX];
+		struct wa_jid j;
+
+		REQUIRE(wa_media_retry_receipt(&gm, "33600000001:7@s.whatsapp.net",
+		    key, &rc) == 0);
+		REQUIRE(wa_node_attr_jid(rc, "to", &j) == 0);
+		CHECK_EQ_STR(wa_jid_format(&j, buf, sizeof(buf)),
+		    "33600000001@s.whatsapp.net");
+		rmr = wa_node_child(rc, "rmr");
+		REQUIRE(rmr != NULL);
+		CHECK_EQ_STR(wa_node_attr(rmr, "from_me"), "true");
+		REQUIRE(wa_node_attr_jid(rmr, "participant", &j) == 0);
+		CHECK_EQ_STR(wa_jid_format(&j, buf, sizeof(buf)),
+		    "100000000000009@lid");
+		REQUIRE(wa_node_attr_jid(rmr, "jid", &j) == 0);
+		CHECK_EQ_STR(wa_jid_format(&j, buf, sizeof(buf)),
+		    "120363000000000001@g.us");
+		wa_node_free(rc);
+		bad.chat = "not a jid@@";
+		CHECK_EQ_INT(wa_media_retry_receipt(&bad, "1@s.whatsapp.net",
+		    key, &rc), WA_ERR_BAD_JID);
+		bad = gm;
+		bad.id = "";
+		CHECK_EQ_INT(wa_media_retry_receipt(&bad, "1@s.whatsapp.net",
+		    key, &rc), U_ERR_INVALID);
+	}
 
 	/* The answers. */
 	n = phone_answer(msg.id, key, msg.id, 1, "/v/new.enc?x=2");
