@@ -1215,11 +1215,15 @@ cbot_joined(void *arg, int rc, json_t *resp)
 	job_free(j);
 }
 
+/* A member the bridge does not block (bridge.permissions: at least
+ * relay), or a bridge admin. */
 static int
 may_use(struct br_community *c, const char *mxid)
 {
-	return br_community_is_member(c->cfg, mxid) ||
-	    (br_config_permissions(c->cfg, mxid).flags & BR_PERM_ADMIN);
+	unsigned f = br_config_permissions(c->cfg, mxid).flags;
+
+	return (br_community_is_member(c->cfg, mxid) &&
+	    (f & BR_PERM_SEND_EVENTS)) || (f & BR_PERM_ADMIN);
 }
 
 static int

@@ -60,6 +60,8 @@ static const char cfg_yaml[] =
     "    hs_token: HS\n"
     "bridge:\n"
     "    permissions:\n"
+    "        \"t.test\": relay\n"
+    "        \"@blocked:t.test\": block\n"
     "        \"@admin:t.test\": admin\n"
     "community:\n"
     "    enabled: true\n"
@@ -1026,8 +1028,11 @@ TEST(community_method2_refusals_change_nothing)
 	s = variant("\"" CBOT_ID "\":100", "\"" CBOT_ID "\":0");
 	refused(s, MEMBER, CBOT_ID " needs admin rights");
 	free(s);
-	/* A stranger: refused before anything is read. */
+	/* A stranger: refused before anything is read; so is a member the
+	 * bridge blocks (bridge.permissions). */
 	refused(alone_room, "@evil:elsewhere.org", "Only accounts of the "
+	    "community");
+	refused(alone_room, "@blocked:t.test", "Only accounts of the "
 	    "community");
 }
 
