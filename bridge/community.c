@@ -50,6 +50,9 @@
 #define ROOM_STATE_MAX	5000
 /* Power level asked of members and given to the invited member. */
 #define PL_ADMIN	100
+/* WhatsApp refuses group subjects over 100 characters: a longer room
+ * name is cut (at a character boundary). */
+#define WA_SUBJECT_MAX	100
 
 
 enum job_kind { JOB_M1, JOB_M2, JOB_ADD, JOB_RESET, JOB_CBOT_JOIN };
@@ -743,6 +746,25 @@ room_facts(struct br_community *c, json_t *resp, const char *sender,
 	}
 }
 
+/* The group's subject from the room's name (owned): at most
+ * WA_SUBJECT_MAX characters; "Matrix" for a room without a name. */
+static char *
+subject_of(const char *name)
+{
+	size_t i = 0, chars = 0;
+
+	if (name == NULL || name[0] == '\0')
+		return u_strdup("Matrix");
+	/* The name came through JSON: valid UTF-8.  Count lead bytes. */
+	while (name[i] != '\0') {
+		if (((unsigned char)name[i] & 0xc0) != 0x80 &&
+		    ++chars > WA_SUBJECT_MAX)
+			break;
+		i++;
+	}
+	return u_strndup(name, i);
+}
+
 static void
 m2_state(void *arg, int rc, json_t *resp)
 {
@@ -788,8 +810,7 @@ m2_state(void *arg, int rc, json_t *resp)
 		return;
 	}
 	j->pls = json_incref(f.pls);
-	j->name = u_strdup(f.name != NULL && f.name[0] != '\0' ? f.name :
-	    "Matrix");
+	j->name = subject_of(f.name);
 	if (f.topic != NULL)
 		j->topic = u_strdup(f.topic);
 	if (net->ops->create_group == NULL ||

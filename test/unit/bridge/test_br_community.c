@@ -75,7 +75,7 @@ static const char cfg_yaml[] =
 
 struct call {
 	char		 op[24];
-	char		 a[160], b[160], c[512];
+	char		 a[512], b[160], c[512];
 	json_t		*json;		/* owned copy of a content */
 	br_mx_done_fn	 mdone;
 	br_net_done_fn	 ndone;
@@ -1001,6 +1001,40 @@ variant(const char *from, const char *to)
 	strcpy(s + (at - alone_room), to);
 	strcat(s, at + strlen(from));
 	return s;
+}
+
+TEST(community_method2_long_room_name_cut)
+{
+	struct fx x;
+	char *s, name[512], expect[512];
+	size_t i;
+
+	/* 120 two-byte characters: the subject keeps the first 100. */
+	name[0] = '\0';
+	for (i = 0; i < 120; i++)
+		strcat(name, "\xc3\xa9");
+	s = variant("\"name\":\"Ap\xc3\xa9ro\"", "\"name\":\"");
+	{
+		char *t = malloc(strlen(s) + strlen(name) + 2);
+		char *at = strstr(s, "\"name\":\"") + 8;
+
+		REQUIRE(t != NULL);
+		memcpy(t, s, (size_t)(at - s));
+		strcpy(t + (at - s), name);
+		strcat(t, "\"");
+		strcat(t, at);
+		free(s);
+		s = t;
+	}
+	REQUIRE(fx_open(&x, NULL) == 0);
+	F.room_state = s;
+	CHECK_EQ_INT(mx_msg(&x, ROOM, MEMBER, "!am whatsapp"), 1);
+	settle();
+	memcpy(expect, name, 200);
+	expect[200] = '\0';
+	CHECK_EQ_INT(count("create_group", expect, NULL), 1);
+	fx_close(&x);
+	free(s);
 }
 
 TEST(community_method2_refusals_change_nothing)
