@@ -251,6 +251,13 @@ br_community_relay_login(struct br_community *c)
 		return NULL;
 	if (c->cfg->community.relay_login[0] != '\0')
 		return net->ops->login_get(net, c->cfg->community.relay_login);
+	/* The only login: looked up in the store at most once a minute
+	 * (this runs for every WhatsApp message). */
+	if (c->relay_at != 0 && now_ms(c) - c->relay_at < MINUTE_MS)
+		return c->relay_id[0] != '\0' ?
+		    net->ops->login_get(net, c->relay_id) : NULL;
+	c->relay_at = now_ms(c);
+	c->relay_id[0] = '\0';
 	if (br_store_login_users(c->br->db, &users) < 0)
 		return NULL;
 	for (i = 0; users[i] != NULL; i++) {
@@ -266,6 +273,9 @@ br_community_relay_login(struct br_community *c)
 		found = v[0];
 	}
 	br_strv_free(users);
+	if (found != NULL)
+		snprintf(c->relay_id, sizeof(c->relay_id), "%s",
+		    net->ops->info(found)->id);
 	return found;
 }
 

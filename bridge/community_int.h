@@ -35,6 +35,9 @@ struct br_community {
 	struct job		*job_list;	/* owned: live jobs (freed at
 						 * br_community_free if the
 						 * sides dropped them) */
+	char			 relay_id[32];	/* the only login's ID, cached
+						 * (community.relay_login "") */
+	uint64_t		 relay_at;	/* ms when it was looked up */
 	struct u_timer		*warn_timer;	/* owned or NULL */
 	int64_t			 warned_at;	/* s; last warning */
 };

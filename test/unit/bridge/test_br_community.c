@@ -360,11 +360,14 @@ n_login_get(struct br_net *n, const char *id)
 	    (struct br_net_login *)(void *)&login_tag : NULL;
 }
 
+static int n_lookups;
+
 static size_t
 n_logins_of(struct br_net *n, const char *user, struct br_net_login **v,
     size_t max)
 {
 	(void)n;
+	n_lookups++;
 	if (!have_login || strcmp(user, "@admin:t.test") != 0 || max < 1)
 		return 0;
 	v[0] = (struct br_net_login *)(void *)&login_tag;
@@ -1317,6 +1320,22 @@ TEST(community_direct_chats_are_not_community_portals)
 		CHECK(p->relay_login_id == NULL);
 		br_portal_free(p);
 	}
+	fx_close(&x);
+}
+
+TEST(community_relay_login_lookup_cached)
+{
+	struct fx x;
+	int i;
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	n_lookups = 0;
+	for (i = 0; i < 10; i++)
+		CHECK_EQ_INT(wa_msg(&x, GROUP, "chatting"), 0);
+	CHECK_EQ_INT(n_lookups, 1);
+	clock_ms += 61000;
+	CHECK_EQ_INT(wa_msg(&x, GROUP, "later"), 0);
+	CHECK_EQ_INT(n_lookups, 2);
 	fx_close(&x);
 }
 
