@@ -253,10 +253,11 @@ br_community_relay_login(struct br_community *c)
 		return net->ops->login_get(net, c->cfg->community.relay_login);
 	/* The only login: looked up in the store at most once a minute
 	 * (this runs for every WhatsApp message). */
-	if (c->relay_at != 0 && now_ms(c) - c->relay_at < MINUTE_MS)
-		return c->relay_id[0] != '\0' ?
-		    net->ops->login_get(net, c->relay_id) : NULL;
-	c->relay_at = now_ms(c);
+	if (c->relay_id[0] != '\0' && now_ms(c) - c->relay_at < MINUTE_MS &&
+	    (found = net->ops->login_get(net, c->relay_id)) != NULL)
+		return found;
+	/* Only a found login is remembered: right after the account is
+	 * linked, it must be found at once. */
 	c->relay_id[0] = '\0';
 	if (br_store_login_users(c->br->db, &users) < 0)
 		return NULL;
@@ -273,9 +274,11 @@ br_community_relay_login(struct br_community *c)
 		found = v[0];
 	}
 	br_strv_free(users);
-	if (found != NULL)
+	if (found != NULL) {
 		snprintf(c->relay_id, sizeof(c->relay_id), "%s",
 		    net->ops->info(found)->id);
+		c->relay_at = now_ms(c);
+	}
 	return found;
 }
 

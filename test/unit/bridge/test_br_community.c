@@ -1336,6 +1336,16 @@ TEST(community_relay_login_lookup_cached)
 	clock_ms += 61000;
 	CHECK_EQ_INT(wa_msg(&x, GROUP, "later"), 0);
 	CHECK_EQ_INT(n_lookups, 2);
+	/* Not found is not remembered: a login linked now is seen now. */
+	have_login = 0;
+	clock_ms += 61000;
+	CHECK_EQ_INT(mx_msg(&x, ROOM, MEMBER, "!am whatsapp"), 1);
+	have_login = 1;
+	F.room_state = alone_room;
+	CHECK_EQ_INT(mx_msg(&x, ROOM, MEMBER, "!am whatsapp"), 1);
+	settle();
+	CHECK_EQ_INT(count("say", ROOM, "not connected"), 1);
+	CHECK_EQ_INT(count("create_group", NULL, NULL), 1);
 	fx_close(&x);
 }
 
