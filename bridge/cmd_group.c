@@ -536,6 +536,8 @@ struct create {
 	size_t			 n_users;
 	char			*name;		/* owned or NULL */
 	char			*topic;		/* owned or NULL */
+	char			**ghosts;	/* owned: ghost IDs in the room */
+	size_t			 n_ghosts;
 };
 
 static void
@@ -552,6 +554,9 @@ create_free(struct create *c)
 	free(c->users);
 	free(c->name);
 	free(c->topic);
+	for (i = 0; i < c->n_ghosts; i++)
+		free(c->ghosts[i]);
+	free(c->ghosts);
 	free(c);
 }
 
@@ -583,6 +588,15 @@ valid_participant(const char *jid)
 	    strcmp(j.server, BR_SERVER_BOT) == 0)
 		return n >= 12;
 	return 0;
+}
+
+static void
+ghost_joined(void *arg, int rc)
+{
+	(void)arg;
+	if (rc < 0 && rc != BR_ERR_MX_CANCELLED)
+		log_warnx("create-group: a member's ghost did not join: %s",
+		    br_mx_strerror(rc));
 }
 
 static void
@@ -639,6 +653,12 @@ created(void *arg, int rc, const struct br_net_result *r)
 	}
 	if (br_portal_update_bridge_info(p) < 0)
 		log_warnx("create-group: m.bridge not sent");
+	/* The members' ghosts join (invited ones accept), as the chat info
+	 * sync after upstream's UpdateMatrixRoomID does. */
+	for (i = 0; i < c->n_ghosts; i++)
+		if (br_ghost_ensure(br->portals, c->ghosts[i], NULL,
+		    c->ce->room_id, ghost_joined, NULL) < 0)
+			log_warnx("create-group: a member's ghost cannot join");
 	if (br_store_user_portal_get_or_create(br->db, c->ce->sender, c->login,
 	    key, &up) < 0)
 		log_warnx("create-group: user_portal row not written");
@@ -775,18 +795,64 @@ add_user(struct create *c, const char *jid)
 	c->users[c->n_users++] = u_strdup(jid);
 }
 
+/* One room member (joined or invited) as a participant: our ghosts by
+ * their JID, real users by their logged-in accounts (not with
+ * split_portals), as upstream's fnCreateGroup. */
+static void
+add_member(struct create *c, const char *user)
+{
+	struct br_bridge *br = c->ce->br;
+	const struct br_config *cfg = br->cfg;
+	struct br_login **logins = NULL;
+	char *ghost = NULL, *jid = NULL;
+	size_t i;
+
+	if (strcmp(user, c->ce->sender) == 0 ||
+	    strcmp(user, br->mx->ops->bot_id(br->mx)) == 0)
+		return;
+	if (br_id_ghost_from_mxid(cfg->appservice.username_template,
+	    cfg->homeserver.domain, user, &ghost) == 0) {
+		/* Not a JID: kept as is, refused by validation. */
+		add_user(c, br_id_ghost_jid(ghost, &jid) == 0 ? jid : ghost);
+		if (c->n_ghosts < CREATE_MEMBERS_MAX && (jid == NULL ||
+		    c->self == NULL || strcmp(jid, c->self) != 0)) {
+			c->ghosts = u_reallocarray(c->ghosts, c->n_ghosts + 1,
+			    sizeof(*c->ghosts));
+			c->ghosts[c->n_ghosts++] = ghost;
+			ghost = NULL;
+		}
+	} else if (!cfg->bridge.split_portals &&
+	    br_store_login_list_by_user(br->db, user, &logins) == 0) {
+		for (i = 0; logins != NULL && logins[i] != NULL; i++) {
+			free(jid);
+			jid = NULL;
+			if (br_cmd_net_login(br, logins[i]->id) != NULL &&
+			    br_id_login_device_jid(logins[i]->id, 0, &jid) == 0)
+				add_user(c, jid);
+		}
+	}
+	br_login_list_free(logins);
+	free(ghost);
+	free(jid);
+}
+
+static void
+members_done(struct create *c)
+{
+	struct br_mx *mx = c->ce->br->mx;
+
+	if (mx->ops->get_state(mx, mx->ops->bot(mx), c->ce->room_id,
+	    "m.room.name", "", name_read, c) < 0)
+		name_read(c, BR_ERR_MX_FAILED, NULL);
+}
+
 static void
 members_read(void *arg, int rc, json_t *resp)
 {
 	struct create *c = arg;
-	struct br_bridge *br = c->ce->br;
-	const struct br_config *cfg = br->cfg;
-	struct br_mx *mx = br->mx;
-	struct br_login **logins;
-	const char *user, *bot = mx->ops->bot_id(mx);
 	json_t *joined = json_object_get(resp, "joined"), *v;
-	char *ghost, *jid;
-	size_t i, n = 0;
+	const char *user;
+	size_t n = 0;
 
 	if (rc == BR_ERR_MX_CANCELLED) {
 		create_free(c);
@@ -801,38 +867,57 @@ members_read(void *arg, int rc, json_t *resp)
 	json_object_foreach(joined, user, v) {
 		if (n++ >= CREATE_MEMBERS_MAX)
 			break;
-		if (strcmp(user, c->ce->sender) == 0 || strcmp(user, bot) == 0)
-			continue;
-		ghost = jid = NULL;
-		if (br_id_ghost_from_mxid(cfg->appservice.username_template,
-		    cfg->homeserver.domain, user, &ghost) == 0) {
-			if (br_id_ghost_jid(ghost, &jid) == 0)
-				add_user(c, jid);
-			else {
-				/* Not a JID: refused by validation. */
-				add_user(c, ghost);
-			}
-		} else if (!cfg->bridge.split_portals) {
-			logins = NULL;
-			if (br_store_login_list_by_user(br->db, user, &logins) ==
-			    0)
-				for (i = 0; logins != NULL && logins[i] != NULL;
-				    i++) {
-					free(jid);
-					jid = NULL;
-					if (br_cmd_net_login(br, logins[i]->id) !=
-					    NULL && br_id_login_device_jid(
-					    logins[i]->id, 0, &jid) == 0)
-						add_user(c, jid);
-				}
-			br_login_list_free(logins);
-		}
-		free(ghost);
-		free(jid);
+		add_member(c, user);
 	}
-	if (mx->ops->get_state(mx, mx->ops->bot(mx), c->ce->room_id,
-	    "m.room.name", "", name_read, c) < 0)
-		name_read(c, BR_ERR_MX_FAILED, NULL);
+	members_done(c);
+}
+
+static void
+read_joined(struct create *c)
+{
+	struct br_mx *mx = c->ce->br->mx;
+
+	if (mx->ops->joined_members(mx, mx->ops->bot(mx), c->ce->room_id,
+	    members_read, c) < 0)
+		members_read(c, BR_ERR_MX_FAILED, NULL);
+}
+
+/* The room's whole state: joined and invited members (upstream's
+ * GetMembers keeps both; invited ghosts are how a user picks the
+ * group's members, as ghosts do not accept invites to non-DM rooms). */
+static void
+state_read(void *arg, int rc, json_t *resp)
+{
+	struct create *c = arg;
+	json_t *ev, *ct;
+	const char *ms, *user;
+	size_t i, n = 0;
+
+	if (rc == BR_ERR_MX_CANCELLED) {
+		create_free(c);
+		return;
+	}
+	if (rc < 0 || !json_is_array(json_object_get(resp, "state"))) {
+		/* initialSync is optional for homeservers: joined members. */
+		read_joined(c);
+		return;
+	}
+	json_array_foreach(json_object_get(resp, "state"), i, ev) {
+		if (!json_is_string(json_object_get(ev, "type")) ||
+		    strcmp(json_string_value(json_object_get(ev, "type")),
+		    "m.room.member") != 0)
+			continue;
+		user = json_string_value(json_object_get(ev, "state_key"));
+		ct = json_object_get(ev, "content");
+		ms = json_string_value(json_object_get(ct, "membership"));
+		if (user == NULL || ms == NULL || (strcmp(ms, "join") != 0 &&
+		    strcmp(ms, "invite") != 0))
+			continue;
+		if (n++ >= CREATE_MEMBERS_MAX)
+			break;
+		add_member(c, user);
+	}
+	members_done(c);
 }
 
 void
@@ -885,7 +970,8 @@ br_cmd_create_group(struct br_cmd_event *ce)
 	(void)br_id_login_device_jid(c->login, 0, &c->self);
 	if (ce->nargs > first)
 		c->type = u_strdup(ce->args[first]);
-	if (mx->ops->joined_members(mx, mx->ops->bot(mx), ce->room_id,
-	    members_read, c) < 0)
-		members_read(c, BR_ERR_MX_FAILED, NULL);
+	if (mx->ops->room_state_list == NULL ||
+	    mx->ops->room_state_list(mx, mx->ops->bot(mx), ce->room_id,
+	    state_read, c) < 0)
+		read_joined(c);
 }

@@ -73,6 +73,8 @@ static struct {
 	json_t		*create;	/* ref: the whole event */
 	json_t		*members;	/* ref: {"joined": {...}} */
 	json_t		*state;		/* ref: {"m.room.name": {...}} */
+	json_t		*state_list;	/* ref or NULL (slot fails): the
+					 * room_state_list answer */
 	char		 fail_op[24];
 	int		 seq;
 } F;
@@ -207,6 +209,16 @@ f_members(struct br_mx *mx, struct br_mx_intent *in, const char *room,
 }
 
 static int
+f_room_state_list(struct br_mx *mx, struct br_mx_intent *in,
+    const char *room, br_mx_done_fn done, void *arg)
+{
+	if (F.state_list == NULL)
+		return BR_ERR_MX_UNSUPPORTED;
+	rec("state_list", in, room, done, arg);
+	return 0;
+}
+
+static int
 f_leave(struct br_mx *mx, struct br_mx_intent *in, const char *room,
     const char *reason, br_mx_done_fn done, void *arg)
 {
@@ -315,6 +327,7 @@ static const struct br_mx_ops fake_ops = {
 	.bridge_state_key = f_bridge_state_key,
 	.get_state = f_get_state,
 	.get_state_event = f_get_state_event,
+	.room_state_list = f_room_state_list,
 };
 
 /* ---- network side ---- */
@@ -558,6 +571,8 @@ answer(const struct fcall *c)
 		return F.create ? json_incref(F.create) : NULL;
 	if (strcmp(c->op, "members") == 0)
 		return json_incref(F.members);
+	if (strcmp(c->op, "state_list") == 0)
+		return json_incref(F.state_list);
 	if (strcmp(c->op, "create_room") == 0) {
 		snprintf(id, sizeof(id), "!new%d:t.test", ++F.seq);
 		return json_pack("{s:s}", "room_id", id);
@@ -610,6 +625,7 @@ fake_reset(void)
 	json_decref(F.create);
 	json_decref(F.members);
 	json_decref(F.state);
+	json_decref(F.state_list);
 	memset(&F, 0, sizeof(F));
 	F.mx.ops = &fake_ops;
 	F.members = json_pack("{s:{}}", "joined");

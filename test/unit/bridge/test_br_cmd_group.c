@@ -150,6 +150,60 @@ TEST(test_br_cmd_create_group_makes_the_group)
 	fx_close(&x);
 }
 
+TEST(test_br_cmd_create_group_invited_ghosts)
+{
+	struct fx x;
+	size_t i, ghost_joins = 0;
+
+	REQUIRE(open_fx(&x, "en", 1) == 0);
+	REQUIRE(login_alice(&x) == 0);
+	room_setup(100, "Cafe");
+	/* The room's state: one ghost invited, one left, one joined; our
+	 * own account's ghost does not count. */
+	F.state_list = json_pack("{s:[{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}},"
+	    "{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}},"
+	    "{s:s,s:s,s:{}}]}", "state",
+	    "type", "m.room.member", "state_key", ALICE, "content",
+	    "membership", "join",
+	    "type", "m.room.member", "state_key",
+	    "@whatsapp_33600000005:t.test", "content", "membership", "invite",
+	    "type", "m.room.member", "state_key",
+	    "@whatsapp_33600000006:t.test", "content", "membership", "leave",
+	    "type", "m.room.member", "state_key",
+	    "@whatsapp_33600000007:t.test", "content", "membership", "join",
+	    "type", "m.room.member", "state_key",
+	    "@whatsapp_33600000001:t.test", "content", "membership", "invite",
+	    "type", "m.room.name", "state_key", "", "content");
+	N.chat = "120363000000000078@g.us";
+	say(&x, ALICE, ROOM, "!wa create-group");
+	pump(0);
+	CHECK_EQ_INT(count("members"), 0);
+	CHECK_EQ_INT((int)N.last_n, 2);
+	CHECK_EQ_STR(N.last_users[0], "33600000005@s.whatsapp.net");
+	CHECK_EQ_STR(N.last_users[1], "33600000007@s.whatsapp.net");
+	CHECK_EQ_STR(last_body(), "Successfully created group "
+	    "`120363000000000078@g.us`");
+	/* The members' ghosts join the room (the invited one accepts). */
+	for (i = 0; i < F.n; i++)
+		if (strcmp(F.calls[i].op, "join") == 0 &&
+		    strcmp(F.calls[i].room, ROOM) == 0 &&
+		    (strcmp(F.calls[i].who, "@whatsapp_33600000005:t.test") ==
+		    0 || strcmp(F.calls[i].who, "@whatsapp_33600000007:t.test") ==
+		    0))
+			ghost_joins++;
+	CHECK_EQ_INT((int)ghost_joins, 2);
+	/* The state unreadable: joined members instead. */
+	json_decref(F.state_list);
+	F.state_list = json_pack("{s:[]}", "state");
+	snprintf(F.fail_op, sizeof(F.fail_op), "state_list");
+	say(&x, ALICE, "!other:t.test", "!wa create-group");
+	pump(0);
+	CHECK_EQ_INT(count("members"), 1);
+	CHECK_EQ_INT((int)N.last_n, 2);
+	CHECK_EQ_STR(N.last_users[0], "33600000002@s.whatsapp.net");
+	fx_close(&x);
+}
+
 TEST(test_br_cmd_create_group_refusals)
 {
 	struct fx x;
