@@ -106,7 +106,11 @@ elif [ -f "$BAILEYS_SRC" ]; then
 		# One leading directory (GitHub's tarballs, git archive --prefix).
 		sub=$(find "$SRC" -mindepth 2 -maxdepth 2 -name package.json | head -n 1)
 		[ -n "$sub" ] || die "no package.json in $BAILEYS_SRC"
-		mv "$SRC" "$WORK/src.unpacked" && mv "$(dirname "$sub")" "$SRC" &&
+		sub=$(dirname "$sub")
+		sub=${sub#"$SRC"/}
+		rm -rf "$WORK/src.unpacked"
+		mv "$SRC" "$WORK/src.unpacked" &&
+		    mv "$WORK/src.unpacked/$sub" "$SRC" &&
 		    rm -rf "$WORK/src.unpacked" || die "cannot unpack $BAILEYS_SRC"
 	fi
 else
