@@ -1,10 +1,12 @@
 /*
  * media.c: WhatsApp media (see media.h): per-type keys, encryption and the
- * checked decryption of blobs, media_conn, and the upload and download
- * requests on the loop through util/http.
+ * checked decryption of blobs, media_conn, the upload and download
+ * requests on the loop through util/http, the media retry request and its
+ * answer, and the glue to content.h's media fields.
  *
- * Does not: thumbnails, waveforms from audio, media retry receipts,
- * streaming (whole blobs in memory, capped per type).
+ * Does not: thumbnails, waveforms from audio, answering other devices'
+ * media retry requests (a phone's job), streaming (whole blobs in memory,
+ * capped per type).
  *
  * Invariants: a job is in m->jobs from start until its callback, a media
  * retry in m->retries until its answer or its deadline; at most
