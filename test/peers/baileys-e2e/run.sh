@@ -4,7 +4,12 @@
 # and prints one PASS:/FAIL: line per Baileys test.
 #
 #   BAILEYS_SRC=<tree> [BAILEYS_REV=HEAD] [BAILEYS_E2E_MATCH=regex] \
-#       BUILD=build sh test/peers/baileys-e2e/run.sh
+#       [BAILEYS_E2E_TIMEOUT=1200] BUILD=build sh test/peers/baileys-e2e/run.sh
+#
+# BAILEYS_E2E_MATCH narrows the run to test files matching it (jest's
+# path pattern); BAILEYS_E2E_TIMEOUT (seconds) bounds the jest run, whose
+# report is then missing (one FAIL line).  BAILEYS_E2E_WORK replaces the
+# work directory $BUILD/baileys-e2e.
 #
 # BAILEYS_SRC is one of
 #   * a Baileys checkout (a directory with package.json; .git and
@@ -55,7 +60,7 @@ WASIM=$BUILD/rel/wasim
 command -v node >/dev/null 2>&1 || die "node is not installed"
 command -v npm >/dev/null 2>&1 || die "npm is not installed"
 
-WORK=$BUILD/baileys-e2e
+WORK=${BAILEYS_E2E_WORK:-$BUILD/baileys-e2e}
 SRC=$WORK/src
 WPID=
 cleanup() {
@@ -193,6 +198,7 @@ rm -f "$WORK/jest.json"
 echo "# baileys_e2e: running jest (log $WORK/jest.log)"
 (cd "$SRC" && SOCKET_URL=$WASIM_WSS_URL WASIM_ROOT_PUB=$WASIM_ROOT_PUB \
     NODE_TLS_REJECT_UNAUTHORIZED=0 \
+    timeout -k 20 "${BAILEYS_E2E_TIMEOUT:-1200}" \
     node --experimental-vm-modules ./node_modules/.bin/jest --ci \
     --runInBand --forceExit --testMatch '**/*.test-e2e.ts' \
     --setupFilesAfterEnv ./ponton-wasim-setup.ts \
