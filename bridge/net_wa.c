@@ -71,6 +71,11 @@
 #include "waweb/send_message.h"
 #include "waweb/signal.h"
 
+/* LID -> phone number pairs a login remembers (from messages naming
+ * both), to give the core phone-number JIDs for stanzas that only name
+ * the LID (chat states). */
+#define NET_WA_LID_MAP_MAX 1024
+
 /* Logins a user may list at once (list-logins, logout lookups). */
 #define NET_WA_LOGINS_MAX 64
 /* remove-companion-device gets this long before we forget it anyway. */
@@ -108,6 +113,9 @@ struct br_net_login {
 	struct nw_pend		*pend, *pend_tail;	/* owned, by seq */
 	int			 delivering;	/* inside deliver (re-entrance) */
 	int			 deliver_queued;	/* deliver_all will see it */
+	/* LID user -> phone user (owned pairs, ring of NET_WA_LID_MAP_MAX). */
+	char			*lid_map[NET_WA_LID_MAP_MAX][2];
+	size_t			 lid_next;
 };
 
 struct br_net_flow {
@@ -125,6 +133,9 @@ struct net_wa {
 	const struct br_config	*cfg;		/* borrowed, may be NULL */
 	struct db		*db;		/* borrowed */
 	struct br_net_events	 ev;
+	/* What the other net_wa*.c files get (br__nw_events): ev with the
+	 * LID JIDs of chat states turned into phone-number ones. */
+	struct br_net_events	 ev_side;
 	char			*url;		/* owned or NULL */
 	char			*web_version;	/* owned or NULL */
 	uint8_t			 root[32];
@@ -162,7 +173,71 @@ br__nw_db(struct br_net_login *l)
 const struct br_net_events *
 br__nw_events(struct br_net_login *l)
 {
-	return &l->nw->ev;
+	return &l->nw->ev_side;
+}
+
+/* ---- LID -> phone number ---- */
+
+static void
+lid_remember(struct br_net_login *l, const char *lid, const char *pn)
+{
+	size_t i;
+
+	for (i = 0; i < NET_WA_LID_MAP_MAX && l->lid_map[i][0] != NULL; i++)
+		if (strcmp(l->lid_map[i][0], lid) == 0) {
+			if (strcmp(l->lid_map[i][1], pn) != 0) {
+				free(l->lid_map[i][1]);
+				l->lid_map[i][1] = u_strdup(pn);
+			}
+			return;
+		}
+	i = l->lid_next;
+	l->lid_next = (l->lid_next + 1) % NET_WA_LID_MAP_MAX;
+	free(l->lid_map[i][0]);
+	free(l->lid_map[i][1]);
+	l->lid_map[i][0] = u_strdup(lid);
+	l->lid_map[i][1] = u_strdup(pn);
+}
+
+/* "<n>@lid" as "<digits>@s.whatsapp.net" when known, else as given. */
+static const char *
+lid_to_pn(struct br_net_login *l, const char *jid, char *buf, size_t sz)
+{
+	size_t i, n;
+
+	if (jid == NULL || (n = strlen(jid)) < 5 ||
+	    strcmp(jid + n - 4, "@lid") != 0)
+		return jid;
+	for (i = 0; i < NET_WA_LID_MAP_MAX && l->lid_map[i][0] != NULL; i++)
+		if (strlen(l->lid_map[i][0]) == n - 4 &&
+		    strncmp(l->lid_map[i][0], jid, n - 4) == 0) {
+			snprintf(buf, sz, "%s@s.whatsapp.net",
+			    l->lid_map[i][1]);
+			return buf;
+		}
+	return jid;
+}
+
+static void
+side_on_typing(void *arg, struct br_net_login *l, const char *chat,
+    const char *user, enum br_net_chatstate st)
+{
+	struct net_wa *nw = arg;
+	char cb[160], ub[160];
+
+	if (nw->ev.on_typing != NULL)
+		nw->ev.on_typing(nw->ev.arg, l, lid_to_pn(l, chat, cb,
+		    sizeof(cb)), lid_to_pn(l, user, ub, sizeof(ub)), st);
+}
+
+static void
+side_on_group(void *arg, struct br_net_login *l,
+    const struct br_net_group_event *g)
+{
+	struct net_wa *nw = arg;
+
+	if (nw->ev.on_group != NULL)
+		nw->ev.on_group(nw->ev.arg, l, g);
 }
 
 const char *
@@ -346,6 +421,10 @@ login_free(struct br_net_login *l)
 	if (l == NULL)
 		return;
 	msg_teardown(l);
+	for (size_t i = 0; i < NET_WA_LID_MAP_MAX; i++) {
+		free(l->lid_map[i][0]);
+		free(l->lid_map[i][1]);
+	}
 	wa_client_free(l->client);
 	free(l->id);
 	free(l->user_mxid);
@@ -1245,6 +1324,47 @@ deliver(struct br_net_login *l)
 	l->delivering = 0;
 }
 
+/*
+ * Polls: a poll's secret and options are kept (to open votes later); a
+ * vote is opened with its poll's (left ignored when the poll is unknown
+ * or the vote does not open, as upstream drops it).
+ */
+static void
+polls(struct br_net_login *l, struct br__nw_msg *m)
+{
+	const char *creators[1], *voters[1];
+	uint8_t secret[32];
+	char **opts = NULL;
+	size_t n = 0;
+	int r;
+
+	if (m->wc.kind == WA_CONTENT_POLL_CREATE && m->wc.has_secret) {
+		r = br_wa_poll_put(l->nw->db, l->id, m->chat, m->sender, m->id,
+		    m->wc.secret, m->wc.poll.options, m->wc.poll.noptions);
+		if (r != 0)
+			logp_warnx(l->prefix, "cannot keep poll %s: %s", m->id,
+			    u_strerror(r));
+		return;
+	}
+	if (m->wc.kind != WA_CONTENT_POLL_VOTE || m->m.c.target_id == NULL ||
+	    m->m.c.target_sender == NULL)
+		return;
+	r = br_wa_poll_get(l->nw->db, l->id, m->chat, m->m.c.target_sender,
+	    m->m.c.target_id, secret, &opts, &n);
+	if (r != 0) {
+		logp_debug(l->prefix, "vote %s for an unknown poll", m->id);
+		return;
+	}
+	creators[0] = m->m.c.target_sender;
+	voters[0] = m->sender;
+	r = br__nw_msg_open_vote(m, secret, opts, n, creators, 1, voters, 1);
+	if (r != 0)
+		logp_warnx(l->prefix, "vote %s does not open: %s", m->id,
+		    u_strerror(r));
+	memset(secret, 0, sizeof(secret));
+	br_strv_free(opts);
+}
+
 /* Append a stored row to the queue (owned by the queue afterwards). */
 static void
 pend_add(struct br_net_login *l, const struct br_wa_pending *row)
@@ -1259,6 +1379,7 @@ pend_add(struct br_net_login *l, const struct br_wa_pending *row)
 		(void)br_wa_pending_delete(l->nw->db, l->id, row->seq);
 		return;
 	}
+	polls(l, m);
 	p = u_calloc(1, sizeof(*p));
 	p->msg = m;
 	if (l->pend_tail != NULL)
@@ -1302,6 +1423,9 @@ store_event(struct br_net_login *l, const struct wa_msg_event *ev,
 
 	if (ev->id == NULL || ev->id[0] == '\0')
 		return U_ERR_INVALID;
+	if (ev->has_sender_pn && wa_jid_is_lid(&ev->sender) &&
+	    ev->sender_pn.user[0] != '\0')
+		lid_remember(l, ev->sender.user, ev->sender_pn.user);
 	event_ids(l, ev, chat, sender);
 	meta = br__nw_meta_json(ev, undecryptable);
 	r = br_wa_pending_put(l->nw->db, l->id, chat, sender, ev->id,
@@ -1393,7 +1517,7 @@ sn_on_receipt(void *arg, const struct wa_msg_receipt *rc)
 {
 	struct br_net_login *l = arg;
 	const struct br_net_events *ev = &l->nw->ev;
-	char chat[WA_JID_STR_MAX], sender[WA_JID_STR_MAX];
+	char chat[WA_JID_STR_MAX], sender[WA_JID_STR_MAX], cb[160], ub[160];
 	struct br_net_receipt r;
 	struct wa_jid s = wa_jid_to_non_ad(&rc->sender);
 	struct wa_jid c = wa_jid_to_non_ad(&rc->chat);
@@ -1416,8 +1540,9 @@ sn_on_receipt(void *arg, const struct wa_msg_receipt *rc)
 		snprintf(sender, sizeof(sender), "%s", l->own_user);
 	else
 		wa_jid_format(&s, sender, sizeof(sender));
-	r.chat = chat;
-	r.sender = sender;
+	/* Receipts name the reader (and a DM) by LID: the phone form. */
+	r.chat = lid_to_pn(l, chat, cb, sizeof(cb));
+	r.sender = lid_to_pn(l, sender, ub, sizeof(ub));
 	r.ids = rc->ids;
 	r.n = rc->n;
 	r.ts_ms = rc->ts * 1000;
@@ -1737,6 +1862,10 @@ br_net_wa_new(struct u_loop *loop, const struct br_config *cfg,
 	nw->db = db;
 	if (ev != NULL)
 		nw->ev = *ev;
+	nw->ev_side = nw->ev;
+	nw->ev_side.on_typing = side_on_typing;
+	nw->ev_side.on_group = side_on_group;
+	nw->ev_side.arg = nw;
 	if (opts != NULL)
 		nw->o = *opts;
 	v = opts != NULL && opts->url != NULL ? opts->url :

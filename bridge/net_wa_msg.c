@@ -215,6 +215,15 @@ fill_content(struct br__nw_msg *x, const char *own_user)
 		c->kind = BR_NET_KIND_UNSUPPORTED;
 		break;
 	case WA_CONTENT_POLL_VOTE:
+		/* Opened by net_wa.c with the poll's secret; until then (or
+		 * for a poll we never saw) nothing to show, as upstream. */
+		c->kind = BR_NET_KIND_POLL_VOTE;
+		c->target_id = wc->key.id;
+		x->target_sender = key_sender(&wc->key, x->chat, x->sender,
+		    own_user, x->m.is_group);
+		c->target_sender = x->target_sender;
+		x->ignore = 1;
+		break;
 	case WA_CONTENT_UNSUPPORTED:
 	default:
 		c->kind = BR_NET_KIND_UNSUPPORTED;
@@ -284,6 +293,35 @@ br__nw_msg_build(const struct br_wa_pending *row, const char *own_user,
 	} else
 		fill_content(x, own_user);
 	*out = x;
+	return 0;
+}
+
+int
+br__nw_msg_open_vote(struct br__nw_msg *x, const uint8_t secret[32],
+    char *const *options, size_t n, const char *const *creators, size_t nc,
+    const char *const *voters, size_t nv)
+{
+	size_t i;
+	int r;
+
+	if (x->wc.kind != WA_CONTENT_POLL_VOTE)
+		return U_ERR_INVALID;
+	r = wa_content_vote_open(&x->wc, secret, creators, nc, voters, nv);
+	if (r < 0)
+		return r;
+	if ((r = wa_content_vote_match(&x->wc, options, n)) != 0)
+		return r;
+	free(x->options);
+	x->options = NULL;
+	if (x->wc.vote.noptions > 0) {
+		x->options = u_calloc(x->wc.vote.noptions,
+		    sizeof(*x->options));
+		for (i = 0; i < x->wc.vote.noptions; i++)
+			x->options[i] = x->wc.vote.options[i];
+	}
+	x->m.c.options = x->options;
+	x->m.c.n_options = x->wc.vote.noptions;
+	x->ignore = 0;
 	return 0;
 }
 

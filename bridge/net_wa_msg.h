@@ -58,6 +58,15 @@ char *br__nw_meta_json(const struct wa_msg_event *ev, int undecryptable);
 int br__nw_msg_build(const struct br_wa_pending *row, const char *own_user,
     struct br__nw_msg **out);
 void br__nw_msg_free(struct br__nw_msg *m);
+/*
+ * Open a poll vote (a message built from a POLL_VOTE; it is ignored until
+ * opened) with its poll's secret and option names, trying each creator x
+ * voter account form (wa_content_vote_open).  0: kind POLL_VOTE with the
+ * selected options' names, no longer ignored; else the waweb error.
+ */
+int br__nw_msg_open_vote(struct br__nw_msg *x, const uint8_t secret[32],
+    char *const *options, size_t n, const char *const *creators, size_t nc,
+    const char *const *voters, size_t nv);
 /* The downloaded bytes (owned, moved in) or the error of the download. */
 void br__nw_msg_set_media(struct br__nw_msg *m, uint8_t *data, size_t len,
     int err);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "bridge/net_wa_pending.h"
 #include "db/db.h"
 #include "util/err.h"
@@ -210,4 +212,108 @@ br_wa_pending_count(struct db *db, const char *login_id)
 		n = db_column_int64(st, 0);
 	db_stmt_free(st);
 	return n;
+}
+
+int
+br_wa_poll_put(struct db *db, const char *login_id, const char *chat,
+    const char *sender, const char *msg_id, const uint8_t secret[32],
+    char *const *options, size_t n)
+{
+	struct db_stmt *st = NULL;
+	json_t *a;
+	char *js;
+	size_t i;
+	int r;
+
+	if (login_id == NULL || chat == NULL || sender == NULL ||
+	    msg_id == NULL || msg_id[0] == '\0')
+		return U_ERR_INVALID;
+	if (n > BR_WA_POLL_OPTIONS_MAX)
+		return U_ERR_TOO_BIG;
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(options[i] ? options[i] :
+		    ""));
+	js = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	if (js == NULL)
+		return U_ERR_INVALID;
+	if (strlen(js) > BR_WA_POLL_JSON_MAX) {
+		free(js);
+		return U_ERR_TOO_BIG;
+	}
+	r = db_prepare(db, "DELETE FROM ponton_wa_poll WHERE login_id=$1 AND "
+	    "chat=$2 AND sender=$3 AND msg_id=$4", &st);
+	if (r == 0) {
+		db_bind_text(st, 1, login_id);
+		db_bind_text(st, 2, chat);
+		db_bind_text(st, 3, sender);
+		db_bind_text(st, 4, msg_id);
+		r = db_stmt_exec(st);
+		db_stmt_free(st);
+		st = NULL;
+	}
+	if (r == 0)
+		r = db_prepare(db, "INSERT INTO ponton_wa_poll (login_id, "
+		    "chat, sender, msg_id, secret, options) VALUES ($1, $2, "
+		    "$3, $4, $5, $6)", &st);
+	if (r == 0) {
+		db_bind_text(st, 1, login_id);
+		db_bind_text(st, 2, chat);
+		db_bind_text(st, 3, sender);
+		db_bind_text(st, 4, msg_id);
+		db_bind_blob(st, 5, secret, 32);
+		db_bind_text(st, 6, js);
+		r = db_stmt_exec(st);
+		db_stmt_free(st);
+	}
+	free(js);
+	return r;
+}
+
+int
+br_wa_poll_get(struct db *db, const char *login_id, const char *chat,
+    const char *sender, const char *msg_id, uint8_t secret[32],
+    char ***options, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	const void *b;
+	const char *t;
+	json_error_t je;
+	json_t *a = NULL, *v;
+	char **o;
+	size_t bl, i;
+	int r;
+
+	r = db_prepare(db, "SELECT secret, options FROM ponton_wa_poll WHERE "
+	    "login_id=$1 AND chat=$2 AND sender=$3 AND msg_id=$4", &st);
+	if (r != 0)
+		return r;
+	db_bind_text(st, 1, login_id);
+	db_bind_text(st, 2, chat);
+	db_bind_text(st, 3, sender);
+	db_bind_text(st, 4, msg_id);
+	r = db_step(st);
+	if (r != DB_ROW) {
+		db_stmt_free(st);
+		return r == DB_DONE ? U_ERR_NOT_FOUND : r;
+	}
+	b = db_column_blob(st, 0, &bl);
+	t = db_column_text(st, 1);
+	if (bl != 32 || t == NULL || strlen(t) > BR_WA_POLL_JSON_MAX ||
+	    (a = json_loads(t, JSON_REJECT_DUPLICATES, &je)) == NULL ||
+	    !json_is_array(a) || json_array_size(a) > BR_WA_POLL_OPTIONS_MAX) {
+		json_decref(a);
+		db_stmt_free(st);
+		return U_ERR_INVALID;
+	}
+	memcpy(secret, b, 32);
+	o = u_calloc(json_array_size(a) + 1, sizeof(*o));
+	json_array_foreach(a, i, v)
+		o[i] = u_strdup(json_is_string(v) ? json_string_value(v) : "");
+	*n = json_array_size(a);
+	*options = o;
+	json_decref(a);
+	db_stmt_free(st);
+	return 0;
 }

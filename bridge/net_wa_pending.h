@@ -7,6 +7,8 @@
  * message_done); the rows left at start-up are delivered again, in seq
  * order.  So a crash between the ack and the Matrix event loses nothing.
  *
+ * Also the polls seen, with their secrets (to open votes).
+ *
  * What it does not do: decode payloads, talk to WhatsApp or Matrix.
  *
  * Invariants: seq grows per login (the largest live seq + 1), so the order
@@ -62,5 +64,23 @@ int br_wa_pending_list(struct db *db, const char *login_id, int64_t after,
     int max, struct br_wa_pending ***out);
 /* Rows pending for a login (tests, logs); -1 on error. */
 int64_t br_wa_pending_count(struct db *db, const char *login_id);
+
+/*
+ * Polls seen (table ponton_wa_poll): the 32-byte message secret and the
+ * option names, kept to open later votes.  Options at most
+ * BR_WA_POLL_OPTIONS_MAX, names bounded by the JSON size below.
+ */
+#define BR_WA_POLL_OPTIONS_MAX 32
+#define BR_WA_POLL_JSON_MAX (64u * 1024)
+/* Insert or replace.  0, U_ERR_TOO_BIG / U_ERR_INVALID, or a db code. */
+int br_wa_poll_put(struct db *db, const char *login_id, const char *chat,
+    const char *sender, const char *msg_id, const uint8_t secret[32],
+    char *const *options, size_t n);
+/* 0 and secret, *options (owned NULL-terminated array: br_strv_free of
+ * bridge/store.h frees it) and *n; U_ERR_NOT_FOUND; U_ERR_INVALID for a
+ * bad stored row; or a db code. */
+int br_wa_poll_get(struct db *db, const char *login_id, const char *chat,
+    const char *sender, const char *msg_id, uint8_t secret[32],
+    char ***options, size_t *n);
 
 #endif

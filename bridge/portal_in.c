@@ -601,14 +601,15 @@ poll_content(struct in_item *it)
 {
 	const struct br_net_content *c = &it->m.c;
 	json_t *answers = json_array(), *o;
-	char *fb, *t, id[24];
+	char *fb, *t;
 	size_t i;
 
+	/* Answer IDs are the option names: a WhatsApp vote names options
+	 * (by hash), so a vote maps back without a table. */
 	fb = u_strdup(c->text != NULL ? c->text : "");
 	for (i = 0; i < c->n_options; i++) {
-		snprintf(id, sizeof(id), "%zu", i);
 		json_array_append_new(answers, json_pack("{s:s, s:s}", "id",
-		    id, "org.matrix.msc1767.text", c->options[i]));
+		    c->options[i], "org.matrix.msc1767.text", c->options[i]));
 		t = u_asprintf("%s\n%zu. %s", fb, i + 1, c->options[i]);
 		free(fb);
 		fb = t;
@@ -720,14 +721,26 @@ build_event(struct in_item *it, const char **type)
 		    BR_TIN_UNDECRYPTABLE_HTML), "fi.mau.whatsapp.undecryptable",
 		    1);
 		break;
-	case BR_NET_KIND_POLL_VOTE:
+	case BR_NET_KIND_POLL_VOTE: {
+		json_t *ans = json_array();
+		size_t i;
+
+		for (i = 0; i < c->n_options; i++)
+			json_array_append_new(ans, json_string(c->options[i]));
+		*type = "org.matrix.msc3381.poll.response";
+		o = json_pack("{s:{s:s, s:s}, s:{s:o}}", "m.relates_to",
+		    "rel_type", "m.reference", "event_id", it->target_mxid,
+		    "org.matrix.msc3381.poll.response", "answers", ans);
+		break;
+	}
 	case BR_NET_KIND_UNSUPPORTED:
 	default:
 		o = notice(it, BR_TIN_UNSUPPORTED, NULL);
 		break;
 	}
 	if (o != NULL && it->reply_mxid != NULL &&
-	    c->kind != BR_NET_KIND_EDIT && c->kind != BR_NET_KIND_REACTION)
+	    c->kind != BR_NET_KIND_EDIT && c->kind != BR_NET_KIND_REACTION &&
+	    c->kind != BR_NET_KIND_POLL_VOTE)
 		json_object_set_new(o, "m.relates_to", json_pack("{s:{s:s}}",
 		    "m.in_reply_to", "event_id", it->reply_mxid));
 	if (o != NULL && it->undec_mxid != NULL &&
@@ -811,7 +824,7 @@ start_message(struct in_item *it)
 		return 0;
 	}
 	if (c->kind == BR_NET_KIND_REACTION || c->kind == BR_NET_KIND_EDIT ||
-	    c->kind == BR_NET_KIND_REVOKE) {
+	    c->kind == BR_NET_KIND_REVOKE || c->kind == BR_NET_KIND_POLL_VOTE) {
 		if (find_message(it, c->target_sender, c->target_id,
 		    &row) != 0 || room_of(it) == NULL) {
 			logp_debug(it->p->prefix, "target of %s unknown",

@@ -79,6 +79,7 @@ EMBED(whatsmeow_14_nct_salt_sql)
 EMBED(whatsmeow_15_companion_meta_nonce_sql)
 EMBED(whatsapp_00_latest_sql)
 EMBED(ponton_00_latest_sql)
+EMBED(ponton_02_polls_sql)
 EMBED(mx_00_latest_sql)
 EMBED(mx_07_members_fetched_sql)
 EMBED(mx_08_create_event_sql)
@@ -155,6 +156,7 @@ static const struct mig_file whatsapp_files[] = {
  */
 static const struct mig_file ponton_files[] = {
 	FILE_ANY(ponton_00_latest_sql, "ponton-00-latest.sql"),
+	FILE_ANY(ponton_02_polls_sql, "ponton-02-polls.sql"),
 };
 
 /*

@@ -1,4 +1,4 @@
--- v0 -> v1: Latest revision
+-- v0 -> v2: Latest revision
 -- ponton's own tables (not mautrix-whatsapp's: another program taking the
 -- database over ignores them).  Names and types are ponton's interface.
 
@@ -20,4 +20,17 @@ CREATE TABLE ponton_wa_pending (
 	ts       BIGINT NOT NULL,
 	PRIMARY KEY (login_id, seq),
 	CONSTRAINT ponton_wa_pending_msg_unique UNIQUE (login_id, chat, sender, msg_id)
+);
+
+-- Polls seen on WhatsApp (received or sent by our other devices): the
+-- message secret and the option names, so that votes (encrypted with a key
+-- derived from the secret, naming options by SHA-256) can be opened.
+CREATE TABLE ponton_wa_poll (
+	login_id TEXT  NOT NULL,
+	chat     TEXT  NOT NULL,
+	sender   TEXT  NOT NULL,
+	msg_id   TEXT  NOT NULL,
+	secret   bytea NOT NULL CHECK ( length(secret) = 32 ),
+	options  TEXT  NOT NULL,
+	PRIMARY KEY (login_id, chat, sender, msg_id)
 );

@@ -8,7 +8,8 @@
 # contact card is its vCard as an m.file; a poll is an MSC3381 poll start;
 # an image whose download fails (wasim's media server is not trusted: no
 # CA option yet) is the "Failed to bridge media" notice and later messages
-# still flow; Bob reading the admin's message is an m.read by his ghost; a
+# still flow; Bob reading the admin's message is an m.read by his ghost;
+# Bob typing (and pausing) is his ghost typing (and not); a
 # group the contact creates with the account gets its portal at once
 # (named, the creator's ghost joined with the superadmin power level 75)
 # and the group's text arrives from the contact's ghost; a whatsmeow

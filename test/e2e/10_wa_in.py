@@ -29,6 +29,21 @@ def read_receipts(u, room, event_id):
     return users
 
 
+def typing_users(u, room):
+    """Users typing in room now (a /sync with a new filter each time)."""
+    filt = json.dumps({"room": {"rooms": [room], "timeline": {"limit": 1},
+                                "state": {"not_types": ["x.%f" %
+                                                        time.time()]}}})
+    js = u.call("GET", "/_matrix/client/v3/sync?timeout=0&filter=" +
+                e2e.q(filt))
+    eph = js.get("rooms", {}).get("join", {}).get(room, {}).get(
+        "ephemeral", {}).get("events", [])
+    for e in eph:
+        if e.get("type") == "m.typing":
+            return set(e.get("content", {}).get("user_ids", []))
+    return set()
+
+
 def portal_join(t, u, jid, timeout=60.0):
     """The portal room of jid once u joined it.  (Joins directly: the
     fixture's invites() reads /sync, whose answer Synapse caches for a
@@ -208,6 +223,15 @@ def scenario(t):
         t.check("read_receipt_by_ghost", e2e.wait(
             lambda: ghost_b in read_receipts(admin, room, mine), 30),
             read_receipts(admin, room, mine))
+
+    # --- typing: Bob's chat state is his ghost typing, then not ---
+    b.call("sendPresenceUpdate", "composing", t.bridge_jid)
+    t.check("typing_on", e2e.wait(lambda: ghost_b in typing_users(admin,
+                                                                  room), 20),
+            typing_users(admin, room))
+    b.call("sendPresenceUpdate", "paused", t.bridge_jid)
+    t.check("typing_off", e2e.wait(lambda: ghost_b not in typing_users(
+        admin, room), 20), typing_users(admin, room))
 
     # --- a contact adds the account to a group: the portal appears
     # (named, the creator's ghost joined) before any message ---

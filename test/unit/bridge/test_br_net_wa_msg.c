@@ -234,6 +234,75 @@ TEST(test_nw_msg_contact_name_from_vcard)
 	br__nw_msg_free(m);
 }
 
+TEST(test_nw_msg_poll_vote_opens)
+{
+	struct wa_content c;
+	struct br_wa_pending row;
+	struct br__nw_msg *m = NULL;
+	char *opts[3] = { "Pizza", "Sushi", "Salad" };
+	const char *sel[1] = { "Sushi" };
+	const char *creators[1] = { BOB }, *voters[1] = { CAROL };
+	uint8_t secret[32];
+
+	/* The poll, as Bob created it in the group. */
+	memset(&c, 0, sizeof(c));
+	c.kind = WA_CONTENT_POLL_CREATE;
+	c.poll.name = "Lunch?";
+	c.poll.options = opts;
+	c.poll.noptions = 3;
+	c.poll.selectable_count = 1;
+	memset(c.secret, 7, sizeof(c.secret));
+	c.has_secret = 1;
+	row_of(&row, &c, GROUP, BOB, "{\"is_group\":true}");
+	REQUIRE(br__nw_msg_build(&row, OWN, &m) == 0);
+	free(row.payload);
+	CHECK_EQ_INT(m->m.c.kind, BR_NET_KIND_POLL);
+	CHECK_EQ_STR(m->m.c.text, "Lunch?");
+	REQUIRE(m->m.c.n_options == 3);
+	CHECK_EQ_STR(m->m.c.options[2], "Salad");
+	CHECK(m->wc.has_secret);
+	memcpy(secret, m->wc.secret, 32);
+	br__nw_msg_free(m);
+
+	/* Carol votes "Sushi". */
+	memset(&c, 0, sizeof(c));
+	c.key.chat = GROUP;
+	c.key.id = "POLL1";
+	c.key.participant = BOB;
+	REQUIRE(wa_content_vote_encrypt(&c, secret, BOB, CAROL, sel, 1) == 0);
+	REQUIRE(wa_content_encode(&c, &row.payload, &row.len) == 0);
+	row.chat = GROUP;
+	row.sender = CAROL;
+	row.msg_id = "VOTE1";
+	row.meta = "{\"is_group\":true}";
+	row.seq = 9;
+	c.key.chat = NULL;
+	c.key.id = NULL;
+	c.key.participant = NULL;
+	wa_content_free(&c);
+	REQUIRE(br__nw_msg_build(&row, OWN, &m) == 0);
+	free(row.payload);
+	CHECK_EQ_INT(m->m.c.kind, BR_NET_KIND_POLL_VOTE);
+	CHECK(m->ignore);		/* until opened */
+	CHECK_EQ_STR(m->m.c.target_id, "POLL1");
+	CHECK_EQ_STR(m->m.c.target_sender, BOB);
+	/* A wrong secret does not open it. */
+	{
+		uint8_t bad[32];
+
+		memset(bad, 1, sizeof(bad));
+		CHECK(br__nw_msg_open_vote(m, bad, opts, 3, creators, 1,
+		    voters, 1) != 0);
+		CHECK(m->ignore);
+	}
+	REQUIRE(br__nw_msg_open_vote(m, secret, opts, 3, creators, 1, voters,
+	    1) == 0);
+	CHECK(!m->ignore);
+	REQUIRE(m->m.c.n_options == 1);
+	CHECK_EQ_STR(m->m.c.options[0], "Sushi");
+	br__nw_msg_free(m);
+}
+
 TEST(test_nw_msg_meta_json)
 {
 	struct wa_msg_event ev;

@@ -17,6 +17,7 @@
 #include "test/unit/test.h"
 #include "test/unit/db/dbtest.h"
 #include "bridge/net_wa_pending.h"
+#include "bridge/store.h"
 #include "util/err.h"
 
 #define L1 "33600000001"
@@ -43,7 +44,7 @@ TEST(test_pending_set_has_version_row)
 
 	REQUIRE((db = open_db(&t)) != NULL);
 	CHECK_EQ_INT(tdb_int(db, "SELECT COUNT(*) FROM ponton_version WHERE "
-	    "version=1", NULL), 1);
+	    "version=2", NULL), 1);
 	CHECK_EQ_INT(tdb_int(db, "SELECT COUNT(*) FROM ponton_wa_pending",
 	    NULL), 0);
 	/* Upgrading again is a no-op. */
@@ -174,6 +175,46 @@ TEST(test_pending_limits)
 	REQUIRE(v[0] != NULL);
 	CHECK_EQ_INT(v[0]->len, 0);
 	br_wa_pending_list_free(v);
+	tdb_done(&t);
+}
+
+TEST(test_poll_put_get_and_upgrade_from_v1)
+{
+	struct tdb t;
+	struct db *db;
+	uint8_t sec[32], got[32];
+	char *opts[2] = { "Pizza", "Su\"shi" }, **o = NULL;
+	size_t n = 0;
+
+	REQUIRE((db = open_db(&t)) != NULL);
+	memset(sec, 0xab, sizeof(sec));
+	CHECK_EQ_INT(br_wa_poll_get(db, L1, GROUP, CHAT, "P1", got, &o, &n),
+	    U_ERR_NOT_FOUND);
+	CHECK_EQ_INT(br_wa_poll_put(db, L1, GROUP, CHAT, "P1", sec, opts, 2),
+	    0);
+	/* Replaced, not duplicated. */
+	CHECK_EQ_INT(br_wa_poll_put(db, L1, GROUP, CHAT, "P1", sec, opts, 2),
+	    0);
+	REQUIRE(br_wa_poll_get(db, L1, GROUP, CHAT, "P1", got, &o, &n) == 0);
+	CHECK_EQ_MEM(got, sec, 32);
+	REQUIRE(n == 2);
+	CHECK_EQ_STR(o[0], "Pizza");
+	CHECK_EQ_STR(o[1], "Su\"shi");
+	CHECK(o[2] == NULL);
+	br_strv_free(o);
+	CHECK_EQ_INT(br_wa_poll_put(db, L1, GROUP, CHAT, "P2", sec, opts,
+	    BR_WA_POLL_OPTIONS_MAX + 1), U_ERR_TOO_BIG);
+	CHECK_EQ_INT(br_wa_poll_put(db, L1, GROUP, CHAT, "", sec, opts, 2),
+	    U_ERR_INVALID);
+	/* A database at ponton v1 (before polls) gets the table. */
+	REQUIRE(db_exec(db, "DROP TABLE ponton_wa_poll") == 0);
+	REQUIRE(db_exec(db, "UPDATE ponton_version SET version=1, compat=1")
+	    == 0);
+	CHECK_EQ_INT(db_upgrade(db), 0);
+	CHECK_EQ_INT(tdb_int(db, "SELECT COUNT(*) FROM ponton_version WHERE "
+	    "version=2", NULL), 1);
+	CHECK_EQ_INT(br_wa_poll_put(db, L1, GROUP, CHAT, "P1", sec, opts, 2),
+	    0);
 	tdb_done(&t);
 }
 

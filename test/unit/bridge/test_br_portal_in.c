@@ -1172,6 +1172,56 @@ TEST(test_portal_in_undecryptable_then_resent_edits_the_notice)
 	fx_close(&x);
 }
 
+TEST(test_portal_in_poll_and_vote)
+{
+	const char *opts[2] = { "Pizza", "Sushi" }, *sel[1] = { "Sushi" };
+	struct br_net_message m;
+	struct fx x;
+	char *poll;
+	int i;
+
+	REQUIRE(fx_open(&x) == 0);
+	msg_init(&m, 1, BOB, BOB, "POLL1", "Lunch?");
+	m.c.kind = BR_NET_KIND_POLL;
+	m.c.options = opts;
+	m.c.n_options = 2;
+	m.c.selectable = 1;
+	deliver(&x, &m);
+	drain();
+	i = find("send", "org.matrix.msc3381.poll.start", 0);
+	REQUIRE(i >= 0);
+	CHECK_EQ_STR(cs(i, "org.matrix.msc3381.poll.start/question/"
+	    "org.matrix.msc1767.text"), "Lunch?");
+	CHECK_EQ_STR(cs(i, "org.matrix.msc1767.text"),
+	    "Lunch?\n1. Pizza\n2. Sushi");
+	poll = stored_mxid(&x, BOB, BOB, "POLL1");
+	REQUIRE(poll != NULL);
+	msg_init(&m, 2, BOB, OWN, "VOTE1", NULL);
+	m.from_me = 1;
+	m.c.kind = BR_NET_KIND_POLL_VOTE;
+	m.c.target_id = "POLL1";
+	m.c.target_sender = BOB;
+	m.c.options = sel;
+	m.c.n_options = 1;
+	deliver(&x, &m);
+	drain();
+	i = find("send", "org.matrix.msc3381.poll.response", 0);
+	REQUIRE(i >= 0);
+	CHECK_EQ_STR(cs(i, "m.relates_to/rel_type"), "m.reference");
+	CHECK_EQ_STR(cs(i, "m.relates_to/event_id"), poll);
+	CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(
+	    json_object_get(F.calls[i].content,
+	    "org.matrix.msc3381.poll.response"), "answers"), 0)), "Sushi");
+	/* The answer IDs of the poll start are the names the vote uses. */
+	i = find("send", "org.matrix.msc3381.poll.start", 0);
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(
+	    json_object_get(json_object_get(F.calls[i].content,
+	    "org.matrix.msc3381.poll.start"), "answers"), 1), "id")), "Sushi");
+	CHECK(was_done(2));
+	free(poll);
+	fx_close(&x);
+}
+
 TEST(test_portal_in_texts_complete)
 {
 	int l, i;
