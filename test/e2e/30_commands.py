@@ -44,17 +44,13 @@ def as_token(t):
         return yaml.safe_load(f)["as_token"]
 
 
-def ghost_join(t, ghost, room):
-    """Make our ghost join room as the appservice would (registered first;
+def ghost_register(t, ghost):
+    """Make sure our ghost exists on the homeserver (as the appservice;
     "already registered" is fine)."""
-    tok = as_token(t)
     local = ghost[1:].split(":", 1)[0]
     e2e.http("POST", t.syn_url + "/_matrix/client/v3/register",
              {"type": "m.login.application_service", "username": local},
-             tok)
-    st, js = e2e.http("POST", t.syn_url + "/_matrix/client/v3/join/%s"
-                      "?user_id=%s" % (e2e.q(room), e2e.q(ghost)), {}, tok)
-    return st == 200
+             as_token(t))
 
 
 def participants(peer, gid):
@@ -155,11 +151,12 @@ def scenario(t):
         t.check("sync_groups_portal_back", e2e.wait(
             lambda: t.portal_room(g2) is not None, 60), g2)
 
-    # --- create-group from a Matrix room with Carol's ghost in it ---
+    # --- create-group from a Matrix room with Carol's ghost invited (as
+    # upstream, ghosts do not accept invites to rooms that are not DMs:
+    # the invitation is how the user picks the group's members) ---
     ghost_c = "@whatsapp_%s:%s" % (CAROL_PHONE, e2e.SERVER)
-    r3 = admin.create_room(name="Made on Matrix", invite=[e2e.BOT])
-    admin.invite(r3, ghost_c)
-    t.check("create_group_ghost_joins", ghost_join(t, ghost_c, r3), r3)
+    ghost_register(t, ghost_c)
+    r3 = admin.create_room(name="Made on Matrix", invite=[e2e.BOT, ghost_c])
     t.check("create_group_bot_joins", e2e.wait(
         lambda: e2e.BOT in admin.members(r3)), r3)
     body = cmd(t, admin, r3, "!wa create-group",
@@ -170,6 +167,8 @@ def scenario(t):
         g3 = m.group(1)
         t.check("create_group_portal_is_the_room",
                 t.portal_room(g3) == r3, t.portal_room(g3))
+        t.check("create_group_ghost_joins", e2e.wait(
+            lambda: ghost_c in admin.members(r3)), list(admin.members(r3)))
         meta = e2e.wait(lambda: c.call("groupMetadata", g3))
         t.check("create_group_carol_sees_it", meta is not None and
                 meta.get("subject") == "Made on Matrix", meta)
