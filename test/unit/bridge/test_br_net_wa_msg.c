@@ -303,6 +303,63 @@ TEST(test_nw_msg_poll_vote_opens)
 	br__nw_msg_free(m);
 }
 
+/* Rows from a crashed run or a hostile sender never crash the build:
+ * random payloads and metadata, and valid payloads with bytes flipped. */
+TEST(test_nw_msg_build_survives_garbage)
+{
+	static const char *const metas[] = {
+		"{}", "[]", "null", "{\"push_name\":7}", "{\"from_me\":\"x\"}",
+		"{\"undecryptable\":\"x\"}", "\xff\xfe", "{\"a\":1,\"a\":2}",
+	};
+	struct wa_content c;
+	struct br_wa_pending row;
+	struct br__nw_msg *m = NULL;
+	uint8_t *valid = NULL, buf[512];
+	size_t vlen = 0, i, k, n;
+	uint32_t x = 2463534242u;
+	char *mentions[1] = { CAROL };
+
+	memset(&c, 0, sizeof(c));
+	c.kind = WA_CONTENT_TEXT;
+	c.text = "hello *world*";
+	c.mentions = mentions;
+	c.nmentions = 1;
+	c.reply.stanza_id = "R";
+	c.reply.participant = BOB;
+	REQUIRE(wa_content_encode(&c, &valid, &vlen) == 0);
+	REQUIRE(vlen <= sizeof(buf));
+	for (i = 0; i < 3000; i++) {
+		memset(&row, 0, sizeof(row));
+		row.chat = (i & 1) ? GROUP : BOB;
+		row.sender = BOB;
+		row.msg_id = "X";
+		row.meta = (char *)metas[i % (sizeof(metas) /
+		    sizeof(metas[0]))];
+		if (i & 2) {
+			memcpy(buf, valid, vlen);
+			n = vlen;
+			for (k = 0; k < 1 + i % 4; k++) {
+				x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+				buf[x % n] ^= (uint8_t)(x >> 8);
+			}
+		} else {
+			n = i % sizeof(buf);
+			for (k = 0; k < n; k++) {
+				x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+				buf[k] = (uint8_t)x;
+			}
+		}
+		row.payload = buf;
+		row.len = n;
+		REQUIRE(br__nw_msg_build(&row, OWN, &m) == 0);
+		CHECK(m->m.c.kind >= 0 && m->m.c.kind < BR_NET_KIND_COUNT_);
+		CHECK_EQ_STR(m->m.id, "X");
+		br__nw_msg_free(m);
+		m = NULL;
+	}
+	free(valid);
+}
+
 TEST(test_nw_msg_meta_json)
 {
 	struct wa_msg_event ev;
