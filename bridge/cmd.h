@@ -10,11 +10,16 @@
  * command; `cancel` drops it.
  *
  * Adding a command is one entry in br_cmds[] (cmd.c): name, aliases, help
- * section and description, gates (BR_CMD_REQ_*, checked in upstream's
- * order with upstream's replies) and a handler.
+ * section and description, gates (BR_CMD_REQ_* and event_level, checked
+ * in upstream's order with upstream's replies) and a handler.  Handlers
+ * live by area: cmd.c (general), login_flow.c (logins), cmd_bridge.c
+ * (bridge), cmd_relay.c (set-relay, unset-relay), cmd_portal.c (id,
+ * unbridge, delete-portal, set-pl), cmd_chat.c (resolve-identifier,
+ * start-chat), cmd_group.c (create-group, invite-link, join, sync);
+ * cmd_util.c holds what they share.  A handler that waits on a Matrix or
+ * network call keeps a held copy of the invocation (br_cmd_event_hold).
  *
- * What it does not do: Matrix calls (replies go through bridge.h), message
- * status events (MSS) for commands.
+ * What it does not do: message status events (MSS) for commands.
  *
  * Untrusted input: the message.  Limits below are checked before copying.
  */
