@@ -68,6 +68,7 @@ struct job {
 	char			*sender;	/* owned: who typed it */
 	char			*name, *topic;	/* owned */
 	char			*digits;	/* owned: +number digits */
+	char			*recv;		/* owned: portal receiver */
 	enum br_lang		 lang;		/* of the answer */
 	int			 pending;	/* ghost joins in flight */
 	int			 failed;	/* one of them failed */
@@ -129,6 +130,7 @@ job_free(struct job *j)
 	free(j->name);
 	free(j->topic);
 	free(j->digits);
+	free(j->recv);
 	json_decref(j->pls);
 	free(j);
 }
@@ -302,6 +304,20 @@ relay_on(struct br_community *c, struct br_portal_obj *p,
 	p->row->relay_login_id = u_strdup(id);
 	log_info("community: relaying on for %s", p->prefix);
 	return br_portal_save(p);
+}
+
+/* The portal key's receiver for a group of the relay login: "" unless
+ * bridge.split_portals (as the core keys it, ids.h); owned. */
+static char *
+group_receiver(struct br_community *c, struct br_net_login *l,
+    const char *chat)
+{
+	char *recv = NULL;
+
+	if (br_id_portal_receiver(chat, login_id(c, l),
+	    c->cfg->bridge.split_portals, &recv) < 0)
+		return u_strdup("");
+	return recv;
 }
 
 static int
@@ -502,16 +518,21 @@ static void
 m1_start(struct br_community *c, struct br_net_login *l, const char *chat,
     const char *user)
 {
-	struct br_portal_key key = { chat, "" };
+	struct br_portal_key key;
 	struct br_net *net = c->br->net;
 	struct job *j;
+	char *recv = group_receiver(c, l, chat);
 	int r;
 
 	j = job_new(c, JOB_M1);
 	j->l = l;
 	j->chat = u_strdup(chat);
 	j->user = u_strdup(user);
-	if ((r = br_portal_get(c->br->portals, key, 1, &j->p)) < 0) {
+	key.id = chat;
+	key.receiver = recv;
+	r = br_portal_get(c->br->portals, key, 1, &j->p);
+	free(recv);
+	if (r < 0) {
 		m1_fail(j, "the portal could not be loaded");
 		return;
 	}
@@ -645,8 +666,9 @@ m2_created(void *arg, int rc, const struct br_net_result *r)
 	}
 	j->chat = u_strdup(r->chat);
 	remember_created(c, j->chat);
+	j->recv = group_receiver(c, j->l, j->chat);
 	key.id = j->chat;
-	key.receiver = "";
+	key.receiver = j->recv;
 	/* Store first: from now on the group's events find this room.  If
 	 * the group's creation notice won the race and the core made a room
 	 * for it already, THIS room still wins (the member's room is the

@@ -861,6 +861,23 @@ TEST(community_method1_creates_invites_answers)
 	fx_close(&x);
 }
 
+TEST(community_method1_split_portals_key)
+{
+	struct fx x;
+	struct br_portal *p = NULL;
+	struct br_portal_key k = { GROUP, RELAY };
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	x.cfg->bridge.split_portals = 1;	/* groups keyed by login */
+	CHECK_EQ_INT(wa_msg(&x, GROUP, "!am @libremax:t.test"), 0);
+	settle();
+	REQUIRE(br_store_portal_get(x.db, k, &p) == 0);
+	CHECK(p->mxid != NULL);
+	br_portal_free(p);
+	CHECK(portal_room(&x, GROUP) == NULL);	/* no shared-key row */
+	fx_close(&x);
+}
+
 TEST(community_method1_refuses_non_members_and_bad_ids)
 {
 	struct fx x;
