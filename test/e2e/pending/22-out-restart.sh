@@ -1,5 +1,5 @@
 #!/bin/sh
-# Nothing lost across a restart, Matrix -> WhatsApp: 60 messages from the
+# Nothing lost across a restart, Matrix -> WhatsApp: 500 messages from the
 # admin, ponton stopped after the first third (its queue is in the
 # database), the second third sent while it is down, the last after it is
 # back: the Baileys peer gets each exactly once, in order; every message

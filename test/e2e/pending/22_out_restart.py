@@ -5,7 +5,7 @@ import time
 import e2e
 
 ADMIN_PHONE = "33600000001"
-N = 60
+N = 500
 
 
 def scenario(t):
