@@ -23,7 +23,10 @@
  *       leave.  Each change is announced to the members (and the removed)
  *       as <notification type=w:gp2> with
  *       <add|remove|promote|demote><participant jid phone_number/>… or
- *       <subject subject s_t s_o/>.
+ *       <subject subject s_t s_o/>.  Whoever has just become a member
+ *       (add, link, accept, approved request) gets <create reason=add|
+ *       invite><group…/></create> instead of the <add>, as the real
+ *       server does (wa-protocol.md §7.4).
  *   set on GID: <description id [prev] [delete]><body/></description>
  *       (prev must name the current one, else 409), <announcement/>,
  *       <not_announcement/>, <locked/>, <unlocked/>,
@@ -191,25 +194,36 @@ to_members(struct sim *s, const struct sim_group *g,
 	}
 }
 
-/* <notification from=GID type=w:gp2 participant=<actor>…> with child
- * (owned), to every member device but the actor's, and to the nextra
- * accounts in extra (members just removed). */
-static void
-notify(struct sim_conn *c, const struct sim_group *g, struct wa_node *child,
-    struct sim_account *const *extra, size_t nextra)
+/* Whether a is one of the n accounts in v. */
+static bool
+account_in(struct sim_account *const *v, size_t n,
+    const struct sim_account *a)
 {
-	struct wa_node *nt = wa_node_new("notification");
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == a)
+			return true;
+	return false;
+}
+
+/* <notification from=GID type=w:gp2 id t participant=<actor LID>
+ * participant_pn notify> with child (owned); NULL (child freed) when a JID
+ * cannot be made. */
+static struct wa_node *
+gp2_new(struct sim_conn *c, const struct sim_group *g, struct wa_node *child)
+{
+	struct wa_node *nt;
 	struct wa_jid gid, from, pn;
 	char id[32];
-	size_t i, j;
 
 	if (wa_jid_make(&gid, g->id, WA_SERVER_GROUP, 0) != 0 ||
 	    wa_jid_make(&from, c->account->lid, WA_SERVER_LID, 0) != 0 ||
 	    wa_jid_make(&pn, c->account->phone, WA_SERVER_USER, 0) != 0) {
-		wa_node_free(nt);
 		wa_node_free(child);
-		return;
+		return NULL;
 	}
+	nt = wa_node_new("notification");
 	wa_node_set_attr_jid(nt, "from", &gid);
 	wa_node_set_attr(nt, "type", "w:gp2");
 	sim_next_id(c->sim, id, sizeof(id));
@@ -219,13 +233,57 @@ notify(struct sim_conn *c, const struct sim_group *g, struct wa_node *child,
 	wa_node_set_attr_jid(nt, "participant_pn", &pn);
 	wa_node_set_attr(nt, "notify", c->account->push_name);
 	wa_node_add_child(nt, child);
-	to_members(c->sim, g, c->device, nt);
-	for (i = 0; i < nextra; i++)
-		for (j = 0; j < extra[i]->ndevices; j++)
-			if (!extra[i]->devices[j]->removed &&
-			    extra[i]->devices[j] != c->device)
-				sim_route_deliver(c->sim, extra[i]->devices[j], nt);
+	return nt;
+}
+
+/* Every device of the n accounts in v but skip gets nt. */
+static void
+to_accounts(struct sim *s, struct sim_account *const *v, size_t n,
+    const struct sim_device *skip, const struct wa_node *nt)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < v[i]->ndevices; j++)
+			if (!v[i]->devices[j]->removed &&
+			    v[i]->devices[j] != skip)
+				sim_route_deliver(s, v[i]->devices[j], nt);
+}
+
+/* <notification from=GID type=w:gp2 participant=<actor>…> with child
+ * (owned), to every member device but the actor's and those of the nskip
+ * accounts in skip (members who get a <create> instead), and to the
+ * nextra accounts in extra (members just removed). */
+static void
+notify_but(struct sim_conn *c, const struct sim_group *g,
+    struct wa_node *child, struct sim_account *const *skip, size_t nskip,
+    struct sim_account *const *extra, size_t nextra)
+{
+	struct wa_node *nt = gp2_new(c, g, child);
+	size_t i, j;
+
+	if (nt == NULL)
+		return;
+	for (i = 0; i < g->nmembers; i++) {
+		struct sim_account *a = g->members[i].account;
+
+		if (account_in(skip, nskip, a))
+			continue;
+		for (j = 0; j < a->ndevices; j++)
+			if (a->devices[j] != c->device &&
+			    !a->devices[j]->removed)
+				sim_route_deliver(c->sim, a->devices[j], nt);
+	}
+	to_accounts(c->sim, extra, nextra, c->device, nt);
 	wa_node_free(nt);
+}
+
+/* As notify_but, skipping no member. */
+static void
+notify(struct sim_conn *c, const struct sim_group *g, struct wa_node *child,
+    struct sim_account *const *extra, size_t nextra)
+{
+	notify_but(c, g, child, NULL, 0, extra, nextra);
 }
 
 static struct wa_node *
@@ -241,32 +299,41 @@ participant_node(const struct sim_account *a)
 	return p;
 }
 
+/* <create [reason]><group …full…/></create> (as gp2_new) to the devices of
+ * the n accounts in v but the actor's device, or with v NULL to every
+ * member device but the actor's (a new group). */
 static void
-notify_create(struct sim_conn *c, const struct sim_group *g)
+notify_create(struct sim_conn *c, const struct sim_group *g,
+    const char *reason, struct sim_account *const *v, size_t n)
 {
-	struct wa_node *nt = wa_node_new("notification"), *cr;
-	struct wa_jid gid, from, pn;
-	char id[32];
+	struct wa_node *cr = wa_node_new("create"), *nt;
 
-	if (wa_jid_make(&gid, g->id, WA_SERVER_GROUP, 0) != 0 ||
-	    wa_jid_make(&from, c->account->lid, WA_SERVER_LID, 0) != 0 ||
-	    wa_jid_make(&pn, c->account->phone, WA_SERVER_USER, 0) != 0) {
-		wa_node_free(nt);
-		return;
-	}
-	wa_node_set_attr_jid(nt, "from", &gid);
-	wa_node_set_attr(nt, "type", "w:gp2");
-	sim_next_id(c->sim, id, sizeof(id));
-	wa_node_set_attr(nt, "id", id);
-	wa_node_set_attr_u64(nt, "t", (uint64_t)sim_now());
-	wa_node_set_attr_jid(nt, "participant", &from);
-	wa_node_set_attr_jid(nt, "participant_pn", &pn);
-	wa_node_set_attr(nt, "notify", c->account->push_name);
-	cr = wa_node_new("create");
+	if (reason != NULL)
+		wa_node_set_attr(cr, "reason", reason);
 	wa_node_add_child(cr, group_node(g));
-	wa_node_add_child(nt, cr);
-	to_members(c->sim, g, c->device, nt);
+	if ((nt = gp2_new(c, g, cr)) == NULL)
+		return;
+	if (v == NULL)
+		to_members(c->sim, g, c->device, nt);
+	else
+		to_accounts(c->sim, v, n, c->device, nt);
 	wa_node_free(nt);
+}
+
+/*
+ * The n accounts in joined have just become members of g (added, or joined
+ * by link / invite / approval): as the real server does, their devices get
+ * the whole group in <create reason=…> (Baileys' groups.upsert, whatsmeow's
+ * JoinedGroup), the members who were there already get add (owned; it
+ * names the joined).
+ */
+static void
+notify_joined(struct sim_conn *c, const struct sim_group *g,
+    struct wa_node *add, const char *reason,
+    struct sim_account *const *joined, size_t n)
+{
+	notify_create(c, g, reason, joined, n);
+	notify_but(c, g, add, joined, n, NULL, 0);
 }
 
 static void
@@ -376,7 +443,7 @@ group_create(struct sim_conn *c, const struct wa_node *iq,
 	}
 	wa_node_add_child(r, gn);
 	send_free(c, r);
-	notify_create(c, g);
+	notify_create(c, g, NULL, NULL, 0);
 }
 
 static void
@@ -396,7 +463,8 @@ group_members(struct sim_conn *c, const struct wa_node *iq,
 	struct wa_node *r = sim_iq_result(iq), *ra = wa_node_new(act->tag);
 	struct wa_node *nchild = wa_node_new(act->tag), *p;
 	struct sim_account *removed[SIM_MAX_GROUP_MEMBERS];
-	size_t nremoved = 0, i, nok = 0;
+	struct sim_account *added[SIM_MAX_GROUP_MEMBERS];
+	size_t nremoved = 0, nadded = 0, i, nok = 0;
 	int mi;
 
 	if (act->nchildren > SIM_MAX_GROUP_MEMBERS) {
@@ -429,6 +497,7 @@ group_members(struct sim_conn *c, const struct wa_node *iq,
 			else {
 				g->members[g->nmembers].account = a;
 				g->members[g->nmembers++].admin = NULL;
+				added[nadded++] = a;
 			}
 		} else if (mi < 0)
 			err = "404";
@@ -459,8 +528,12 @@ group_members(struct sim_conn *c, const struct wa_node *iq,
 		wa_node_free(nchild);
 		return;
 	}
-	/* The removed hear about it too. */
-	notify(c, g, nchild, removed, nremoved);
+	/* The added get the group as <create reason=add>, the others <add>;
+	 * the removed hear about a remove too. */
+	if (nadded > 0)
+		notify_joined(c, g, nchild, "add", added, nadded);
+	else
+		notify(c, g, nchild, removed, nremoved);
 }
 
 static void
@@ -750,7 +823,7 @@ group_code(struct sim_conn *c, const struct wa_node *iq, const char *type,
 	add = wa_node_new("add");
 	wa_node_set_attr(add, "reason", "invite");
 	wa_node_add_child(add, participant_node(c->account));
-	notify(c, g, add, NULL, 0);
+	notify_joined(c, g, add, "invite", &c->account, 1);
 }
 
 /*
@@ -764,6 +837,7 @@ group_accept(struct sim_conn *c, const struct wa_node *iq,
 {
 	const char *code = wa_node_attr(ac, "code");
 	struct wa_node *add;
+	bool joined = false;
 	size_t i;
 
 	for (i = 0; i < SIM_GROUP_ADD_REQUESTS; i++) {
@@ -786,13 +860,17 @@ group_accept(struct sim_conn *c, const struct wa_node *iq,
 		g->members[g->nmembers].account = c->account;
 		g->members[g->nmembers++].admin = NULL;
 		sim_state_save(c->sim);
+		joined = true;
 	}
 	send_free(c, sim_iq_result(iq));
 	logp_info(c->prefix, "group %s: invite accepted", g->id);
 	add = wa_node_new("add");
 	wa_node_set_attr(add, "reason", "invite");
 	wa_node_add_child(add, participant_node(c->account));
-	notify(c, g, add, NULL, 0);
+	if (joined)
+		notify_joined(c, g, add, "invite", &c->account, 1);
+	else
+		notify(c, g, add, NULL, 0);
 }
 
 /* get <membership_approval_requests/>: the pending join requests. */
@@ -828,8 +906,9 @@ group_requests_action(struct sim_conn *c, const struct wa_node *iq,
 {
 	const struct wa_node *act = wa_node_child_at(ma, 0);
 	struct wa_node *r, *rma, *ra, *p, *add = NULL;
+	struct sim_account *joined[SIM_MAX_GROUP_MEMBERS];
 	bool approve;
-	size_t i, k;
+	size_t i, k, njoined = 0;
 
 	if (act == NULL || (strcmp(act->tag, "approve") != 0 &&
 	    strcmp(act->tag, "reject") != 0) ||
@@ -869,6 +948,7 @@ group_requests_action(struct sim_conn *c, const struct wa_node *iq,
 			if (approve && member_index(g, a) < 0) {
 				g->members[g->nmembers].account = a;
 				g->members[g->nmembers++].admin = NULL;
+				joined[njoined++] = a;
 				if (add == NULL)
 					add = wa_node_new("add");
 				wa_node_add_child(add, participant_node(a));
@@ -886,7 +966,7 @@ group_requests_action(struct sim_conn *c, const struct wa_node *iq,
 	logp_info(c->prefix, "group %s: join requests %s", g->id, act->tag);
 	if (add != NULL) {
 		sim_state_save(c->sim);
-		notify(c, g, add, NULL, 0);
+		notify_joined(c, g, add, "invite", joined, njoined);
 	}
 }
 

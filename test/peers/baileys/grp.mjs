@@ -2,7 +2,8 @@
 // with wasim (pair.mjs).  A is the admin, B the member.  Milestones:
 //
 //   MILESTONE created <gid>
-//   MILESTONE b add             B saw itself added (group-participants.update)
+//   MILESTONE b add             B saw itself added (groups.upsert: an added
+//                               member gets <create reason=add>, not <add>)
 //   MILESTONE b promote         B saw itself promoted
 //   MILESTONE b subject <s>     B saw the new subject (groups.update)
 //   MILESTONE b received <t>    B decrypted A's group text
@@ -80,7 +81,8 @@ try {
 	say(`MILESTONE created ${gid}`)
 	const participantIs = (e, action) => e.id === gid && e.action === action
 
-	let p = when(b.sock, 'group-participants.update', e => participantIs(e, 'add'))
+	const upserted = us => us.some(u => u.id === gid)
+	let p = when(b.sock, 'groups.upsert', upserted)
 	await a.sock.groupParticipantsUpdate(gid, [bJid], 'add')
 	await p
 	say('MILESTONE b add')
@@ -116,7 +118,7 @@ try {
 	await sleep(2000)
 	if (!leaked) say('MILESTONE b not-received')
 
-	p = when(b.sock, 'group-participants.update', e => participantIs(e, 'add'))
+	p = when(b.sock, 'groups.upsert', upserted)
 	await a.sock.groupParticipantsUpdate(gid, [bJid], 'add')
 	await p
 	p = when(a.sock, 'group-participants.update', e => participantIs(e, 'remove'))
