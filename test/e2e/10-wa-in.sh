@@ -13,7 +13,10 @@
 # group the contact creates with the account gets its portal at once
 # (named, the creator's ghost joined with the superadmin power level 75)
 # and the group's text arrives from the contact's ghost; a whatsmeow
-# contact's text arrives in its own DM portal; nothing is left pending.
+# contact's text arrives in its own DM portal; a message our account
+# writes from another device (a second Baileys paired as the bridge's
+# phone) lands in the DM portal from the account's own ghost; nothing is
+# left pending.
 . "$TOP/test/e2e/lib.sh"
 e2e_run "$TOP/test/e2e/10_wa_in.py"
 e2e_finish

@@ -279,6 +279,21 @@ def scenario(t):
     t.check("whatsmeow_dm_text", ev is not None and ev.get("sender") ==
             "@whatsapp_33600000003:" + e2e.SERVER, ev)
 
+    # --- our own account writing from another device (a second Baileys
+    # paired as the bridge's phone): the copy WhatsApp gives ponton lands
+    # in Bob's DM portal, sent by the account's own ghost (no double
+    # puppeting configured here) ---
+    me2 = t.baileys("me2", ADMIN_PHONE, push_name="Admin Phone")
+    me2.send_text(b.jid, "from my other device")
+    own_ghost = "@whatsapp_%s:%s" % (ADMIN_PHONE, e2e.SERVER)
+    ev = admin.wait_event(room, lambda e: content(e).get("body") ==
+                          "from my other device", 60)
+    t.check("from_me_copy_by_own_ghost", ev is not None and
+            ev.get("sender") == own_ghost, ev)
+    rows = t.sql("SELECT sender_id FROM message WHERE id LIKE ?",
+                 ("%%:%s@s.whatsapp.net:%%" % ADMIN_PHONE,))
+    t.check("from_me_row_sender", (ADMIN_PHONE,) in rows, rows)
+
     # Every message handed back: nothing left pending.
     left = e2e.wait(lambda: t.sql("SELECT COUNT(*) FROM ponton_wa_pending")
                     == [(0,)], 20)
