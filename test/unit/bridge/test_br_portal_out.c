@@ -1289,4 +1289,36 @@ TEST(portal_out_waits_for_login_to_connect)
 	fx_close(&x);
 }
 
+TEST(portal_out_waiting_at_stop_resumes_next_start)
+{
+	struct fx x;
+	struct br_net_state st = { BR_NET_CONNECTING, NULL, NULL };
+
+	REQUIRE(fx_open(&x, NULL, 1) == 0);
+	N.logins[0].info.state.event = BR_NET_CONNECTING;
+	br_bridge_on_login_state(x.br, &N.logins[0], &st);
+	deliver(&x, ADMIN, "$s1", "{\"msgtype\":\"m.text\",\"body\":\"x\"}");
+	deliver(&x, ADMIN, "$s2", "{\"msgtype\":\"m.text\",\"body\":\"y\"}");
+	CHECK_EQ_INT(N.n_sent, 0);
+	/* Stopped while both wait (no placeholder row was written: the
+	 * send never started), then started again: both go once the login
+	 * is synced, in order. */
+	restart(&x, 0);
+	/* As at a real start: the network side reports its logins
+	 * (connecting) before the portals' queues run. */
+	N.logins[0].info.state.event = BR_NET_CONNECTING;
+	br_bridge_on_login_state(x.br, &N.logins[0], &st);
+	br_portals_set_ready(x.br->portals, 1);
+	CHECK_EQ_INT(N.n_sent, 0);
+	N.logins[0].info.state.event = BR_NET_CONNECTED;
+	br_bridge_on_login_synced(x.br, &N.logins[0]);
+	REQUIRE(N.n_sent == 1);
+	CHECK_EQ_STR(N.sent[0].text, "x");
+	n_complete(0, 0, "3EB0S1", NULL);
+	REQUIRE(N.n_sent == 2);
+	CHECK_EQ_STR(N.sent[1].text, "y");
+	n_complete(1, 0, "3EB0S2", NULL);
+	fx_close(&x);
+}
+
 TEST_MAIN()
