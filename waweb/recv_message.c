@@ -4,11 +4,14 @@
  * The sender's Signal address is that of the `from` device (groups: the
  * participant).  wasim and the real server deliver from a LID device while
  * a session may have been made with the phone-number form of the same
- * device (we sent first, to its PN): when the LID address has no session
- * and the stanza names sender_pn (groups: participant_pn), the PN address
- * of the same device is tried, as whatsmeow does after its PN -> LID
- * session migration.  Sender keys are always the participant's (LID)
- * address, as the skmsg is decrypted under it.
+ * device (we sent first, to its PN).  When the stanza names both forms
+ * (sender_pn / participant_pn for a LID sender, sender_lid /
+ * participant_lid for a PN one), wa_signal_learn_lid moves the PN sessions
+ * to the LID address and the two forms share one session from then on, as
+ * whatsmeow (MigratePNToLID) and Baileys do: the peer keeps one session per
+ * device, and two of ours would drift apart from it (waweb/signal.h).
+ * Sender keys are always the participant's address, as the skmsg is
+ * decrypted under it.
  *
  * Payloads are split at the protobuf wire level (wa_msg_payload_split), so
  * that a message kind e2e.proto does not describe reaches the caller
@@ -297,29 +300,43 @@ wa_msg_payload_split(const uint8_t *p, size_t n, const uint8_t **inner,
 
 /* --- Decryption --------------------------------------------------------- */
 
-/* Decrypt one enc from the sender device; the PN fallback above. */
+/* Decrypt one enc from the sender device (PN and LID forms of it share
+ * one session: wa_signal_learn_lid, done by wa_msg_open). */
 static int
-decrypt_enc(struct wa_signal *sig, const struct wa_jid *sender,
-    const struct wa_jid *pn_user, int type, int v, const struct wa_node *enc,
-    uint8_t **pt, size_t *ptlen)
+decrypt_enc(struct wa_signal *sig, const struct wa_jid *sender, int type,
+    int v, const struct wa_node *enc, uint8_t **pt, size_t *ptlen)
 {
 	char addr[WA_SIGNAL_ADDR_MAX];
-	struct wa_jid pn;
-	int e;
 
 	if (wa_signal_address(sender, addr, sizeof(addr)) != 0)
 		return WA_ERR_BAD_JID;
-	e = wa_signal_decrypt(sig, addr, type, v, enc->bytes, enc->len, pt,
+	return wa_signal_decrypt(sig, addr, type, v, enc->bytes, enc->len, pt,
 	    ptlen);
-	if (e == WA_ERR_SIG_NO_SESSION && type == WA_SIGNAL_MSG &&
-	    wa_jid_is_lid(sender) && pn_user != NULL) {
-		pn = *pn_user;
-		pn.device = sender->device;
-		if (wa_signal_address(&pn, addr, sizeof(addr)) == 0)
-			e = wa_signal_decrypt(sig, addr, type, v, enc->bytes,
-			    enc->len, pt, ptlen);
+}
+
+/* The sender's LID and phone number, when the stanza names both: the
+ * sessions of its PN form move to (and are from now on found under) its
+ * LID form. */
+static void
+learn_lid(struct wa_signal *sig, const struct wa_node *n,
+    const struct wa_msg_event *ev)
+{
+	struct wa_jid alt;
+	const char *pn = NULL, *lid = NULL;
+	int e;
+
+	if (wa_jid_is_lid(&ev->sender) && ev->has_sender_pn) {
+		lid = ev->sender.user;
+		pn = ev->sender_pn.user;
+	} else if (wa_jid_is_pn(&ev->sender) &&
+	    wa_node_attr_jid(n, ev->is_group ? "participant_lid" :
+	    "sender_lid", &alt) == 0 && wa_jid_is_lid(&alt)) {
+		pn = ev->sender.user;
+		lid = alt.user;
 	}
-	return e;
+	if (pn != NULL && (e = wa_signal_learn_lid(sig, pn, lid)) != 0)
+		log_warnx("wa: sessions of %s not moved to its LID: %s", pn,
+		    u_strerror(e));
 }
 
 /* Store the sender key a pkmsg/msg of a group carried. */
@@ -423,6 +440,7 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 	if ((e = envelope(n, ev)) != 0)
 		return e;
 	wa_jid_format(&ev->chat, gid, sizeof(gid));
+	learn_lid(sig, n, ev);
 	for (i = 0; i < n->nchildren && tried < WA_MSG_MAX_ENCS; i++) {
 		const struct wa_node *enc = n->children[i];
 		const char *ts = wa_node_attr(enc, "type");
@@ -457,8 +475,8 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 			e = wa_signal_group_decrypt(sig, gid, addr, v,
 			    enc->bytes, enc->len, &pt, &ptlen);
 		} else
-			e = decrypt_enc(sig, &ev->sender, ev->has_sender_pn ?
-			    &ev->sender_pn : NULL, type, v, enc, &pt, &ptlen);
+			e = decrypt_enc(sig, &ev->sender, type, v, enc, &pt,
+			    &ptlen);
 		if (e != 0) {
 			err = e;
 			continue;

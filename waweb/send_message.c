@@ -372,6 +372,8 @@ wa_msg_usync_node(const struct wa_jid *users, size_t n, const char *sid)
 	d = wa_node_new("devices");
 	wa_node_set_attr(d, "version", "2");
 	wa_node_add_child(q, d);
+	/* Each user's LID: PN and LID forms of a device share one session. */
+	wa_node_add_child(q, wa_node_new("lid"));
 	wa_node_add_child(us, q);
 	list = wa_node_new("list");
 	for (i = 0; i < n; i++) {
@@ -388,6 +390,33 @@ wa_msg_usync_node(const struct wa_jid *users, size_t n, const char *sid)
 	wa_node_set_attr(iq, "to", WA_SERVER_USER);
 	wa_node_add_child(iq, us);
 	return iq;
+}
+
+int
+wa_msg_usync_learn_lids(struct wa_signal *sig, const struct wa_node *res)
+{
+	const struct wa_node *us, *list, *u, *l;
+	struct wa_jid uj, lj;
+	size_t i;
+	int n = 0, e;
+
+	if ((us = wa_node_child(res, "usync")) == NULL ||
+	    (list = wa_node_child(us, "list")) == NULL)
+		return 0;
+	for (i = 0; i < list->nchildren; i++) {
+		u = list->children[i];
+		if (strcmp(u->tag, "user") != 0 ||
+		    wa_node_attr_jid(u, "jid", &uj) != 0 ||
+		    !wa_jid_is_pn(&uj) || (l = wa_node_child(u, "lid")) == NULL ||
+		    wa_node_attr_jid(l, "val", &lj) != 0 || !wa_jid_is_lid(&lj))
+			continue;
+		if ((e = wa_signal_learn_lid(sig, uj.user, lj.user)) != 0)
+			log_warnx("wa: sessions of %s not moved to its LID: %s",
+			    uj.user, u_strerror(e));
+		else
+			n++;
+	}
+	return n;
 }
 
 int
@@ -1387,6 +1416,7 @@ on_usync(void *arg, const struct wa_node *res, int err)
 		finish(m, WA_ERR_NOT_CONNECTED, 0);	/* logged out meanwhile */
 		return;
 	}
+	wa_msg_usync_learn_lids(s->sig, res);
 	max = m->is_group ? WA_MSG_MAX_GROUP_DEVICES : WA_MSG_MAX_DEVICES;
 	free(m->devs);
 	m->devs = u_calloc(max, sizeof(*m->devs));

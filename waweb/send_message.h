@@ -207,6 +207,13 @@ void wa_msg_new_id(char out[WA_MSG_ID_MAX]);
 struct wa_node *wa_msg_usync_node(const struct wa_jid *users, size_t n,
     const char *sid);
 /*
+ * Every phone-number user of a usync result whose <lid val> names its LID
+ * is handed to wa_signal_learn_lid (its sessions are then those of the LID
+ * form, as the peer keeps them).  Returns how many were learnt (failures
+ * are logged and skipped).
+ */
+int wa_msg_usync_learn_lids(struct wa_signal *sig, const struct wa_node *res);
+/*
  * The device JIDs of a usync result (the <iq type=result>), each user's
  * devices as <user>:<id>@<server> (hosted ones, is_hosted="true", on
  * hosted / hosted.lid: group sends skip them), at most max.  Returns how many, or

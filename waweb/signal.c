@@ -26,6 +26,7 @@
 #include <signal/session_builder.h>
 #include <signal/session_cipher.h>
 #include <signal/session_pre_key.h>
+#include <signal/session_record.h>
 #include <signal/signal_protocol.h>
 #include <sodium.h>
 
@@ -39,6 +40,12 @@
 #include "waweb/node.h"
 #include "waweb/signal.h"
 
+/* A phone-number user known to be a LID user (digits only, both). */
+struct alias {
+	char	pn[WA_JID_USER_MAX + 1];
+	char	lid[WA_JID_USER_MAX + 1];
+};
+
 struct wa_signal {
 	const struct wa_signal_store_ops *ops;	/* borrowed */
 	void			*arg;		/* borrowed */
@@ -46,6 +53,9 @@ struct wa_signal {
 	int			 store_err;	/* first store failure of an op */
 	wa_signal_identity_fn	 id_fn;
 	void			*id_arg;
+	struct alias		*aliases;	/* owned, WA_SIGNAL_ALIAS_MAX */
+	size_t			 naliases;	/* used slots */
+	size_t			 alias_next;	/* next slot to overwrite */
 };
 
 /* One parsed address; name points into buf. */
@@ -129,6 +139,56 @@ addr_str(const signal_protocol_address *sa, char *out, size_t cap)
 	n = snprintf(out, cap, "%.*s:%u", (int)sa->name_len, sa->name,
 	    (unsigned)sa->device_id);
 	return n < 0 || (size_t)n >= cap ? SG_ERR_INVAL : 0;
+}
+
+/* --- PN -> LID aliases ---------------------------------------------------- */
+
+static int
+digits(const char *u)
+{
+	size_t i;
+
+	for (i = 0; u[i] != '\0'; i++)
+		if (u[i] < '0' || u[i] > '9')
+			return 0;
+	return i > 0 && i <= WA_JID_USER_MAX;
+}
+
+static struct alias *
+alias_find(const struct wa_signal *s, const char *pn, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < s->naliases; i++)
+		if (strlen(s->aliases[i].pn) == len &&
+		    memcmp(s->aliases[i].pn, pn, len) == 0)
+			return &s->aliases[i];
+	return NULL;
+}
+
+/*
+ * The address the API works under for addr: a phone-number address
+ * "<digits>:<device>" whose user is aliased becomes "<lid>_1:<device>" in
+ * buf; anything else is addr itself.
+ */
+static const char *
+resolve(const struct wa_signal *s, const char *addr, char *buf, size_t cap)
+{
+	const char *colon = strchr(addr, ':');
+	const struct alias *al;
+	size_t i;
+	int n;
+
+	if (colon == NULL || colon == addr || s->naliases == 0)
+		return addr;
+	for (i = 0; addr + i < colon; i++)
+		if (addr[i] < '0' || addr[i] > '9')
+			return addr;	/* has an agent: LID, hosted */
+	if ((al = alias_find(s, addr, (size_t)(colon - addr))) == NULL)
+		return addr;
+	n = snprintf(buf, cap, "%s_%u%s", al->lid, (unsigned)WA_DOMAIN_LID,
+	    colon);
+	return n < 0 || (size_t)n >= cap ? addr : buf;
 }
 
 /* --- store callbacks ------------------------------------------------------ */
@@ -627,6 +687,7 @@ wa_signal_free(struct wa_signal *s)
 	if (s == NULL)
 		return;
 	signal_protocol_store_context_destroy(s->sc);
+	free(s->aliases);
 	free(s);
 }
 
@@ -830,12 +891,14 @@ wa_signal_session_from_bundle(struct wa_signal *s, const char *addr,
     const struct wa_signal_bundle *b)
 {
 	struct addr a;
+	char rb[WA_SIGNAL_ADDR_MAX];
 	uint8_t pre[CRY_PUB_PREFIXED_LEN];
 	ec_public_key *ik = NULL, *spk = NULL, *pk = NULL;
 	session_pre_key_bundle *bundle = NULL;
 	session_builder *sb = NULL;
 	int r, retried = 0;
 
+	addr = resolve(s, addr, rb, sizeof(rb));
 	s->store_err = 0;
 	if ((r = addr_parse(addr, &a)) != 0)
 		return r;
@@ -878,8 +941,10 @@ int
 wa_signal_has_session(struct wa_signal *s, const char *addr)
 {
 	struct addr a;
+	char rb[WA_SIGNAL_ADDR_MAX];
 	int r;
 
+	addr = resolve(s, addr, rb, sizeof(rb));
 	s->store_err = 0;
 	if ((r = addr_parse(addr, &a)) != 0)
 		return r;
@@ -891,22 +956,145 @@ int
 wa_signal_delete_session(struct wa_signal *s, const char *addr)
 {
 	struct addr a;
+	char rb[WA_SIGNAL_ADDR_MAX];
 	int r;
 
+	addr = resolve(s, addr, rb, sizeof(rb));
 	s->store_err = 0;
 	if ((r = addr_parse(addr, &a)) != 0)
 		return r;
 	return s->ops->session_delete(s->arg, addr);
 }
 
+/*
+ * Move the session of device dev from the PN address to the LID one; with
+ * sessions under both, the PN one becomes the current state of the LID
+ * record and the LID one its newest old state (libsignal still decrypts
+ * with old states and makes the one that worked current again).  The PN
+ * identity is copied when the LID address has none.
+ */
+static int
+migrate_device(struct wa_signal *s, const char *pn, const char *lid,
+    uint32_t dev)
+{
+	char pa[WA_SIGNAL_ADDR_MAX], la[WA_SIGNAL_ADDR_MAX];
+	uint8_t *prec = NULL, *lrec = NULL, key[WA_SIGNAL_KEY_LEN];
+	size_t plen = 0, llen = 0;
+	session_record *pr = NULL, *lr = NULL;
+	signal_buffer *out = NULL;
+	int r;
+
+	snprintf(pa, sizeof(pa), "%s:%u", pn, (unsigned)dev);
+	snprintf(la, sizeof(la), "%s_%u:%u", lid, (unsigned)WA_DOMAIN_LID,
+	    (unsigned)dev);
+	if ((r = s->ops->session_load(s->arg, pa, &prec, &plen)) != 0)
+		return r == U_ERR_NOT_FOUND ? 0 : r;
+	r = s->ops->session_load(s->arg, la, &lrec, &llen);
+	if (r == U_ERR_NOT_FOUND)
+		r = s->ops->session_store(s->arg, la, prec, plen);
+	else if (r == 0) {
+		if (session_record_deserialize(&pr, prec, plen,
+		    cry_signal_context()) < 0 ||
+		    session_record_deserialize(&lr, lrec, llen,
+		    cry_signal_context()) < 0 ||
+		    session_record_get_state(pr) == NULL ||
+		    session_record_promote_state(lr,
+		    session_record_get_state(pr)) < 0 ||
+		    session_record_serialize(&out, lr) < 0) {
+			r = WA_ERR_SIGNAL;
+			goto out;
+		}
+		r = s->ops->session_store(s->arg, la, signal_buffer_data(out),
+		    signal_buffer_len(out));
+	}
+	if (r != 0)
+		goto out;
+	if (s->ops->identity_load(s->arg, la, key) == U_ERR_NOT_FOUND &&
+	    s->ops->identity_load(s->arg, pa, key) == 0 &&
+	    (r = s->ops->identity_save(s->arg, la, key)) != 0)
+		goto out;
+	if ((r = s->ops->session_delete(s->arg, pa)) == 0)
+		log_debug("signal: session %s moved to %s", pa, la);
+out:
+	sodium_memzero(key, sizeof(key));
+	if (out != NULL)
+		signal_buffer_bzero_free(out);
+	SIGNAL_UNREF(pr);
+	SIGNAL_UNREF(lr);
+	if (prec != NULL)
+		sodium_memzero(prec, plen);
+	if (lrec != NULL)
+		sodium_memzero(lrec, llen);
+	free(prec);
+	free(lrec);
+	return r;
+}
+
+int
+wa_signal_learn_lid(struct wa_signal *s, const char *pn_user,
+    const char *lid_user)
+{
+	struct alias *al, *have;
+	uint32_t *ids = NULL;
+	size_t n = 0, i, cap;
+	int r;
+
+	if (pn_user == NULL || lid_user == NULL || !digits(pn_user) ||
+	    !digits(lid_user))
+		return WA_ERR_INVALID;
+	have = alias_find(s, pn_user, strlen(pn_user));
+	if (have != NULL && strcmp(have->lid, lid_user) == 0)
+		return 0;	/* known: its sessions were moved then */
+	if (have != NULL)
+		al = have;
+	else if (s->naliases < WA_SIGNAL_ALIAS_MAX) {
+		if (s->naliases % 64 == 0) {
+			cap = s->naliases + 64;
+			s->aliases = u_reallocarray(s->aliases, cap,
+			    sizeof(*s->aliases));
+		}
+		al = &s->aliases[s->naliases++];
+	} else {
+		/* Full: the oldest is forgotten (its sessions stay where
+		 * they were moved; a PN address of it is no longer
+		 * resolved until it is learnt again). */
+		al = &s->aliases[s->alias_next];
+		s->alias_next = (s->alias_next + 1) % WA_SIGNAL_ALIAS_MAX;
+	}
+	snprintf(al->pn, sizeof(al->pn), "%s", pn_user);
+	snprintf(al->lid, sizeof(al->lid), "%s", lid_user);
+	/* Device 1 is not in session_devices' answer (libsignal's
+	 * sub-devices); it is tried first. */
+	if ((r = migrate_device(s, pn_user, lid_user, 1)) != 0)
+		return r;
+	if (s->ops->session_devices != NULL &&
+	    (r = s->ops->session_devices(s->arg, pn_user, &ids, &n)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++)
+		if (ids[i] != 1)
+			r = migrate_device(s, pn_user, lid_user, ids[i]);
+	free(ids);
+	return r;
+}
+
 int
 wa_signal_forget_user(struct wa_signal *s, const char *name)
 {
+	const struct alias *al;
+	char ln[WA_SIGNAL_ADDR_MAX];
 	int r;
 
 	if (name == NULL || name[0] == '\0' || strchr(name, ':') != NULL ||
 	    strlen(name) >= WA_SIGNAL_ADDR_MAX)
 		return WA_ERR_INVALID;
+	if ((al = alias_find(s, name, strlen(name))) != NULL) {
+		/* Its sessions live under the LID name. */
+		snprintf(ln, sizeof(ln), "%s_%u", al->lid,
+		    (unsigned)WA_DOMAIN_LID);
+		if ((r = s->ops->identity_delete_all(s->arg, ln)) != 0 ||
+		    (r = s->ops->session_delete_all(s->arg, ln)) != 0)
+			return r;
+	}
 	if ((r = s->ops->identity_delete_all(s->arg, name)) != 0)
 		return r;
 	return s->ops->session_delete_all(s->arg, name);
@@ -917,12 +1105,14 @@ wa_signal_encrypt(struct wa_signal *s, const char *addr, const uint8_t *pt,
     size_t n, int *type, uint8_t **out, size_t *outlen)
 {
 	struct addr a;
+	char rb[WA_SIGNAL_ADDR_MAX];
 	session_cipher *c = NULL;
 	ciphertext_message *m = NULL;
 	uint8_t *padded = NULL;
 	size_t plen;
 	int r;
 
+	addr = resolve(s, addr, rb, sizeof(rb));
 	if ((r = addr_parse(addr, &a)) != 0)
 		return r;
 	if (n > WA_SIGNAL_CIPHERTEXT_MAX)
@@ -979,12 +1169,14 @@ wa_signal_decrypt(struct wa_signal *s, const char *addr, int type,
     int version, const uint8_t *ct, size_t n, uint8_t **out, size_t *outlen)
 {
 	struct addr a;
+	char rb[WA_SIGNAL_ADDR_MAX];
 	session_cipher *c = NULL;
 	pre_key_signal_message *pm = NULL;
 	signal_message *sm = NULL;
 	signal_buffer *pt = NULL;
 	int r, retried = 0;
 
+	addr = resolve(s, addr, rb, sizeof(rb));
 	s->store_err = 0;
 	if ((r = addr_parse(addr, &a)) != 0)
 		return r;

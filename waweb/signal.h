@@ -108,6 +108,26 @@ int wa_signal_session_from_bundle(struct wa_signal *s, const char *addr,
     const struct wa_signal_bundle *b);
 /* 1 if a session with addr exists, 0 if not, or a negative error. */
 int wa_signal_has_session(struct wa_signal *s, const char *addr);
+/*
+ * The phone-number user pn_user ("<digits>") is the LID user lid_user (a
+ * stanza's sender_pn / participant_pn, a usync <lid val>).  From then on a
+ * PN address "<pn_user>:<device>" given to this API means
+ * "<lid_user>_1:<device>": one session per device, as Baileys (its signal
+ * store resolves PN addresses to the LID) and whatsmeow (MigratePNToLID,
+ * encryption under the LID) keep them.  A peer holds one session per
+ * device and replaces it when we start another one; a message on the
+ * other, older one costs it (Baileys' libsignal steps the ratchet of its
+ * current session while trying it, and stores that) and what it sends next
+ * reads under neither of two separate records.  Sessions already kept
+ * under the PN form are moved now; with sessions under both, the PN one
+ * becomes current and the LID one stays as an old state that still
+ * decrypts.  Aliases are kept in memory, at most WA_SIGNAL_ALIAS_MAX (the
+ * oldest forgotten).  0, WA_ERR_INVALID if a user is not digits, or a
+ * store error.
+ */
+#define WA_SIGNAL_ALIAS_MAX 4096
+int wa_signal_learn_lid(struct wa_signal *s, const char *pn_user,
+    const char *lid_user);
 /* Forget the session with addr (no error if there is none). */
 int wa_signal_delete_session(struct wa_signal *s, const char *addr);
 /*

@@ -23,6 +23,8 @@
 #                                its own point of view)
 #   wa55_ponton_to_baileys_group   the same set in a group ponton creates
 #                                with Baileys (sender keys)
+#   wa55_baileys_to_ponton_group   Baileys' set in that group, decoded by
+#                                ponton
 #   wa55_whatsmeow_to_ponton     whatsmeow's kinds (its BuildPollCreation,
 #                                BuildReaction, BuildEdit, BuildRevoke...)
 #                                decoded by ponton; whatsmeow's vote on
@@ -189,6 +191,23 @@ else
 	fail wa55_ponton_to_baileys_group "ponton rc $krc ($np sent), baileys rc $brc"
 	diff "$W/want6" "$W/got6" | head -20
 	tail -n 3 "$W/p6.out" "$W/p6.out.err" "$W/b6.out"
+fi
+
+# Baileys sends its set to that group (queued), ponton reads it.
+GID=$(sed -n 's/^GROUP //p' "$W/p6.out")
+bkinds "$W/b7.out" --send-all --peer-override "$GID"
+brc=$?
+nb=$(grep -c '^SENT ' "$W/b7.out")
+kinds "$W/p8.out" --timeout 60 --expect "$nb" --dump-dir "$W/dump-b"
+krc=$?
+lines "$W/b7.out" SENT > "$W/want8"
+lines "$W/p8.out" RECV > "$W/got8"
+if [ -n "$GID" ] && [ $brc -eq 0 ] && [ $krc -eq 0 ] && [ "$nb" -ge 18 ] && same "$W/want8" "$W/got8"; then
+	pass wa55_baileys_to_ponton_group
+else
+	fail wa55_baileys_to_ponton_group "group '$GID', baileys rc $brc ($nb sent), ponton rc $krc"
+	diff "$W/want8" "$W/got8" | head -20
+	tail -n 3 "$W/b7.out" "$W/p8.out" "$W/p8.out.err"
 fi
 
 # --- ponton <-> whatsmeow ------------------------------------------------------------

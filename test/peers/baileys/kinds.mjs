@@ -14,7 +14,8 @@
 //   RESULT ok | RESULT fail <why>
 //
 // Usage: node kinds.mjs --url WS --root HEX64 --auth DIR --peer JID
-//        [--expect N] [--send-all] [--timeout-ms N] [--stay-ms N]
+//        [--expect N] [--send-all] [--peer-override GROUP]
+//        [--timeout-ms N] [--stay-ms N]
 // --send-all runs after --expect messages were received.
 
 import makeWASocket, { WA_CERT_DETAILS, decryptPollVote, generateMessageIDV2, jidNormalizedUser, useMultiFileAuthState } from '@whiskeysockets/baileys'
@@ -29,7 +30,9 @@ const opt = (name, def) => {
 const url = opt('--url')
 const root = opt('--root')
 const auth = opt('--auth')
+// --peer-override: send to this chat (a group) instead of --peer.
 const peer = opt('--peer')
+const target = opt('--peer-override')
 const expect = +opt('--expect', '0')
 const sendAll = args.includes('--send-all')
 if (!url || !root || !auth || !peer) {
@@ -318,8 +321,10 @@ try {
 	})
 	await gotAll
 	if (sendAll) {
-		const to = jidNormalizedUser(peer)
-		const n = to.split('@')[0]
+		const to = target || jidNormalizedUser(peer)
+		// The mention names the peer (ponton), in a group too.
+		const who = jidNormalizedUser(peer)
+		const n = who.split('@')[0]
 		const out = []
 		const send = async (content, opts) => {
 			const id = generateMessageIDV2(sock.user?.id)
@@ -343,7 +348,7 @@ try {
 			mediaKeyTimestamp: 1700000100,
 		}, extra)
 		const m1 = await send({ text: '*gras* _italique_ ~barré~ ```code``` and a | pipe\nnew line' })
-		const m2 = await send({ text: `hi @${n}`, mentions: [to] })
+		const m2 = await send({ text: `hi @${n}`, mentions: [who] })
 		await send({ text: 'a reply' }, { quoted: m1 })
 		await relay({ imageMessage: fake(1, { mimetype: 'image/jpeg', caption: 'photo *caption*', width: 800, height: 600 }) })
 		await relay({ videoMessage: fake(2, { mimetype: 'video/mp4', caption: 'clip', seconds: 9, width: 640, height: 360 }) })

@@ -71,7 +71,7 @@ TEST(test_wa_msg_usync_query)
 	CHECK_EQ_STR(xml(n), "<iq xmlns=\"usync\" type=\"get\" "
 	    "to=\"s.whatsapp.net\"><usync sid=\"sid-1\" mode=\"query\" "
 	    "last=\"true\" index=\"0\" context=\"message\"><query><devices "
-	    "version=\"2\"/></query><list><user jid=\"33600000002@s.whatsapp.net\"/>"
+	    "version=\"2\"/><lid/></query><list><user jid=\"33600000002@s.whatsapp.net\"/>"
 	    "<user jid=\"33600000001@s.whatsapp.net\"/></list></usync></iq>");
 	wa_node_free(n);
 }

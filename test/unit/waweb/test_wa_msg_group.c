@@ -688,6 +688,147 @@ TEST(test_wa_msg_group_skdm_msg_from_lid_uses_pn_session)
 	party_fini(&bob);
 }
 
+/* Whether the store itself (no aliases) holds a session under addr. */
+static int
+stored(struct party *p, const char *addr)
+{
+	struct wa_signal *raw = wa_signal_new(&wa_signal_store_mem_ops, p->m);
+	int r = wa_signal_has_session(raw, addr);
+
+	wa_signal_free(raw);
+	return r;
+}
+
+/* Once a stanza named both forms of the sender, the session bob starts
+ * with its phone-number address is the one of its LID address (the
+ * sender, like Baileys, has one per device): the SKDM that follows, a msg
+ * of that session, opens, and bob's answer to the LID reads too. */
+TEST(test_wa_msg_group_pn_and_lid_share_one_session)
+{
+	struct party me, bob;
+	struct wa_device dev;
+	struct wa_jid b = jid("200:1@lid");
+	uint8_t adv[4] = { 1 }, *p, *ct, *pt;
+	size_t n, ctlen, ptlen;
+	struct wa_node *m;
+	struct wa_msg_event ev;
+	char *text = NULL;
+	int type;
+
+	party_init(&me);
+	party_init(&bob);
+	memset(&dev, 0, sizeof(dev));
+	dev.jid = (char *)"33600000001:3@s.whatsapp.net";
+	dev.lid = (char *)ME;
+	dev.adv_details = adv;
+	dev.adv_details_len = sizeof(adv);
+	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
+	m = build(&me, &dev, "3EB0S1", "one", &b, 1, NULL, NULL);
+	REQUIRE(m != NULL);
+	CHECK_EQ_INT(open_as(&bob, m, "200:1@lid", &text, &ev), 0);
+	CHECK_EQ_STR(text, "one");
+	free(text);
+	wa_node_free(m);
+	/* Bob starts over with our phone-number address: kept under our
+	 * LID address, nothing under the PN one. */
+	REQUIRE(connect_to(&bob, &me, "33600000001:3") == 0);
+	CHECK_EQ_INT(stored(&bob, "100_1:3"), 1);
+	CHECK_EQ_INT(stored(&bob, "33600000001:3"), 0);
+	CHECK_EQ_INT(wa_signal_has_session(bob.s, "33600000001:3"), 1);
+	REQUIRE(wa_msg_text_payload("hi", NULL, &p, &n) == 0);
+	REQUIRE(wa_signal_encrypt(bob.s, "33600000001:3", p, n, &type, &ct,
+	    &ctlen) == 0);
+	free(p);
+	CHECK_EQ_INT(type, WA_SIGNAL_PKMSG);
+	REQUIRE(wa_signal_decrypt(me.s, "200_1:1", type, 2, ct, ctlen, &pt,
+	    &ptlen) == 0);
+	free(ct);
+	free(pt);
+	/* A new key; its SKDM goes out as a msg of that session. */
+	REQUIRE(wa_signal_group_rotate(me.s, GID, "100_1:3") == 0);
+	m = build(&me, &dev, "3EB0S2", "two", &b, 1, NULL, NULL);
+	REQUIRE(m != NULL);
+	CHECK_EQ_STR(wa_node_attr(wa_node_child(m, "participants")->
+	    children[0]->children[0], "type"), "msg");
+	CHECK_EQ_INT(open_as(&bob, m, "200:1@lid", &text, &ev), 0);
+	CHECK_EQ_STR(text, "two");
+	free(text);
+	wa_node_free(m);
+	/* Bob's answer to our LID is a msg of it, and reads. */
+	REQUIRE(wa_msg_text_payload("back", NULL, &p, &n) == 0);
+	REQUIRE(wa_signal_encrypt(bob.s, "100_1:3", p, n, &type, &ct,
+	    &ctlen) == 0);
+	free(p);
+	CHECK_EQ_INT(type, WA_SIGNAL_MSG);
+	CHECK_EQ_INT(wa_signal_decrypt(me.s, "200_1:1", type, 2, ct, ctlen,
+	    &pt, &ptlen), 0);
+	free(ct);
+	free(pt);
+	open_as(&bob, NULL, NULL, NULL, NULL);
+	party_fini(&me);
+	party_fini(&bob);
+}
+
+/* Sessions made before the two forms were known to be one device: A under
+ * the LID (the sender's pkmsg), B under the PN (bob's), the sender now on
+ * B.  Under the LID alone its msg does not read; learning the pair merges
+ * them into the LID record (B current, A kept as an old state), the PN
+ * one is gone, and both B's msg and a late message of A read. */
+TEST(test_wa_signal_learn_lid_merges_sessions)
+{
+	struct party me, bob;
+	uint8_t *p, *ct, *ct_old, *pt;
+	size_t n, ctlen, oldlen, ptlen;
+	int type, otype;
+
+	party_init(&me);
+	party_init(&bob);
+	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
+	REQUIRE(wa_msg_text_payload("one", NULL, &p, &n) == 0);
+	REQUIRE(wa_signal_encrypt(me.s, "200_1:1", p, n, &type, &ct,
+	    &ctlen) == 0);
+	REQUIRE(wa_signal_decrypt(bob.s, "100_1:3", type, 2, ct, ctlen, &pt,
+	    &ptlen) == 0);
+	free(ct);
+	free(pt);
+	/* A message of A, held back (delivered late). */
+	REQUIRE(wa_signal_encrypt(me.s, "200_1:1", p, n, &otype, &ct_old,
+	    &oldlen) == 0);
+	/* B: bob to our PN; we answer on it. */
+	REQUIRE(connect_to(&bob, &me, "33600000001:3") == 0);
+	REQUIRE(wa_signal_encrypt(bob.s, "33600000001:3", p, n, &type, &ct,
+	    &ctlen) == 0);
+	REQUIRE(wa_signal_decrypt(me.s, "200_1:1", type, 2, ct, ctlen, &pt,
+	    &ptlen) == 0);
+	free(ct);
+	free(pt);
+	REQUIRE(wa_signal_encrypt(me.s, "200_1:1", p, n, &type, &ct,
+	    &ctlen) == 0);
+	CHECK_EQ_INT(type, WA_SIGNAL_MSG);
+	CHECK_EQ_INT(wa_signal_decrypt(bob.s, "100_1:3", type, 2, ct, ctlen,
+	    &pt, &ptlen), WA_ERR_SIG_INVALID_MESSAGE);
+	CHECK_EQ_INT(wa_signal_learn_lid(bob.s, "3360000000x", "100"),
+	    WA_ERR_INVALID);
+	CHECK_EQ_INT(wa_signal_learn_lid(bob.s, "33600000001", "100_1"),
+	    WA_ERR_INVALID);
+	REQUIRE(wa_signal_learn_lid(bob.s, "33600000001", "100") == 0);
+	CHECK_EQ_INT(stored(&bob, "33600000001:3"), 0);
+	CHECK_EQ_INT(stored(&bob, "100_1:3"), 1);
+	CHECK_EQ_INT(wa_signal_decrypt(bob.s, "100_1:3", type, 2, ct, ctlen,
+	    &pt, &ptlen), 0);
+	free(ct);
+	free(pt);
+	CHECK_EQ_INT(wa_signal_decrypt(bob.s, "33600000001:3", otype, 2,
+	    ct_old, oldlen, &pt, &ptlen), 0);
+	free(ct_old);
+	free(pt);
+	/* Learning the same pair again moves nothing and fails nothing. */
+	CHECK_EQ_INT(wa_signal_learn_lid(bob.s, "33600000001", "100"), 0);
+	free(p);
+	party_fini(&me);
+	party_fini(&bob);
+}
+
 TEST(test_wa_msg_send_opts_in_stanzas)
 {
 	struct party me, bob;
