@@ -211,16 +211,68 @@ room_bot(struct br_community *c, const char *room)
 	return cb;
 }
 
+/* An answer the community bot could not post (it is not in that room,
+ * e.g. a management room with the bridge bot): posted by the bridge bot
+ * instead. */
+struct say {
+	struct br_community	*c;	/* borrowed */
+	char			*room, *md, *html;	/* owned */
+};
+
+static void
+say_free(struct say *y)
+{
+	free(y->room);
+	free(y->md);
+	free(y->html);
+	free(y);
+}
+
+static void
+said(void *arg, int rc, json_t *resp)
+{
+	struct say *y = arg;
+	struct br_mx *mx;
+
+	(void)resp;
+	if (rc < 0 && rc != BR_ERR_MX_CANCELLED && !stopping(y->c)) {
+		mx = mx_of(y->c);
+		log_debug("community: the community bot cannot post in %s; "
+		    "the bridge bot answers", y->room);
+		if (mx->ops->send_message(mx, mx->ops->bot(mx), y->room,
+		    "m.notice", y->md, y->html, mx_logged, NULL) < 0)
+			log_warnx("community: failed to answer in %s",
+			    y->room);
+	}
+	say_free(y);
+}
+
 static void
 mx_say(struct br_community *c, const char *room, const char *md)
 {
 	struct br_mx *mx = mx_of(c);
+	struct br_mx_intent *in = room_bot(c, room);
+	struct say *y;
 	char *html = br_text_md_html(md);
 
-	if (mx->ops->send_message(mx, room_bot(c, room), room, "m.notice", md,
-	    html, mx_logged, NULL) < 0)
+	if (in == mx->ops->bot(mx)) {
+		if (mx->ops->send_message(mx, in, room, "m.notice", md, html,
+		    mx_logged, NULL) < 0)
+			log_warnx("community: failed to queue an answer in %s",
+			    room);
+		free(html);
+		return;
+	}
+	y = u_calloc(1, sizeof(*y));
+	y->c = c;
+	y->room = u_strdup(room);
+	y->md = u_strdup(md);
+	y->html = html;
+	if (mx->ops->send_message(mx, in, room, "m.notice", md, html, said,
+	    y) < 0) {
 		log_warnx("community: failed to queue an answer in %s", room);
-	free(html);
+		say_free(y);
+	}
 }
 
 static void

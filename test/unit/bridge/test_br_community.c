@@ -93,6 +93,7 @@ static struct {
 	int		 add_code;	/* members ADD code */
 	int		 fail_create;
 	unsigned	 room_seq;
+	const char	*cbot_absent;	/* room the community bot is not in */
 } F;
 
 static struct call *
@@ -477,7 +478,11 @@ answer_mx(struct call *k)
 	json_t *j;
 	int rc = 0;
 
-	if (strcmp(k->op, "say") == 0 || strcmp(k->op, "state") == 0)
+	if (strcmp(k->op, "say") == 0 && F.cbot_absent != NULL &&
+	    strcmp(k->a, F.cbot_absent) == 0 && strcmp(k->b, CBOT_ID) == 0) {
+		rc = BR_ERR_MX_FAILED;	/* M_FORBIDDEN: not in the room */
+		txt = "{\"errcode\":\"M_FORBIDDEN\"}";
+	} else if (strcmp(k->op, "say") == 0 || strcmp(k->op, "state") == 0)
 		txt = "{\"event_id\":\"$e\"}";
 	else if (strcmp(k->op, "create") == 0) {
 		snprintf(buf, sizeof(buf), "{\"room_id\":\"!new%u:t.test\"}",
@@ -1217,6 +1222,29 @@ TEST(community_commands_consumed_and_others_pass)
 	settle();
 	CHECK_EQ_INT(count("say", ROOM, "n'est pas connecté"), 1);
 	CHECK_EQ_INT(count("state_list", NULL, NULL), 0);
+	fx_close(&x);
+}
+
+TEST(community_answer_falls_back_to_the_bridge_bot)
+{
+	struct fx x;
+	size_t i, from_bot = 0, from_cbot = 0;
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	/* A room with the bridge bot only (a management room). */
+	F.cbot_absent = "!mgmt:t.test";
+	CHECK_EQ_INT(mx_msg(&x, "!mgmt:t.test", MEMBER, "!am help"), 1);
+	settle();
+	for (i = 0; i < F.n; i++) {
+		if (strcmp(F.v[i].op, "say") != 0 ||
+		    strcmp(F.v[i].a, "!mgmt:t.test") != 0)
+			continue;
+		from_bot += strcmp(F.v[i].b, BOT_ID) == 0;
+		from_cbot += strcmp(F.v[i].b, CBOT_ID) == 0;
+	}
+	CHECK_EQ_INT(from_cbot, 1);
+	CHECK_EQ_INT(from_bot, 1);
+	CHECK_EQ_INT(count("say", "!mgmt:t.test", "Community commands"), 2);
 	fx_close(&x);
 }
 
