@@ -535,3 +535,12 @@ br_bridge_on_typing(void *arg, const struct br_mx_typing *t)
 	f.user_ids = v;
 	br_out_typing(br, &f);
 }
+
+void
+br_bridge_on_room_state(void *arg, const struct br_out_room_state *s)
+{
+	struct br_bridge *br = arg;
+
+	if (s->room_id != NULL && may_send(br, s->sender))
+		br_out_room_state(br, s);
+}

@@ -56,6 +56,7 @@
 #include "bridge/relay.h"
 #include "bridge/store.h"
 #include "bridge/texts_out.h"
+#include "crypto/cry.h"
 #include "db/db.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -95,6 +96,7 @@ enum out_kind {
 	OUT_REDACTION,
 	OUT_RECEIPT,
 	OUT_TYPING,
+	OUT_META,		/* room name, topic, avatar */
 };
 
 /* One queued event; everything owned. */
@@ -111,6 +113,7 @@ struct out_item {
 	json_t			*content;	/* ref, messages */
 	char			**users;	/* typing */
 	size_t			 n_users;
+	int			 meta;		/* OUT_META: META_* */
 	int64_t			 seq;		/* durable queue row, 0: none */
 	struct out_item		*wait_next;	/* br_out.waiting */
 	/* while running */
@@ -1604,6 +1607,161 @@ typing_run(struct out_item *it)
 	}
 }
 
+/* ---- room name, topic, avatar ---- */
+
+enum { META_NAME = 0, META_TOPIC, META_AVATAR };
+static const char *const meta_what[] = { "name", "topic", "avatar" };
+
+static void
+meta_done(void *arg, int rc, const struct br_net_result *res)
+{
+	struct out_item *it = arg;
+	struct br_portal *row = it->p->row;
+	int r;
+
+	if (rc == BR_ERR_NET_CANCELLED) {
+		abandon(it);
+		return;
+	}
+	if (rc < 0) {
+		report_net(it, rc, res != NULL ? res->reason : NULL);
+		finish(it);
+		return;
+	}
+	switch (it->meta) {
+	case META_NAME:
+		free(row->name);
+		row->name = u_strdup(it->key);
+		row->name_set = 1;
+		break;
+	case META_TOPIC:
+		free(row->topic);
+		row->topic = u_strdup(it->key);
+		row->topic_set = 1;
+		break;
+	default:
+		free(row->avatar_mxc);
+		row->avatar_mxc = u_strdup(it->key);
+		free(row->avatar_hash);
+		row->avatar_hash = u_strdup(it->text != NULL ? it->text : "");
+		free(row->avatar_id);
+		row->avatar_id = u_strdup(it->key[0] == '\0' ? "remove" : "");
+		row->avatar_set = 1;
+		break;
+	}
+	if ((r = br_portal_save(it->p)) < 0)
+		logp_warnx(pfx(it), "portal not saved: %s", u_strerror(r));
+	/* UpdateBridgeInfo: m.bridge carries the name and avatar. */
+	if (it->meta != META_TOPIC && row->mxid != NULL &&
+	    (r = br_portal_update_bridge_info(it->p)) < 0)
+		logp_debug(pfx(it), "bridge info not re-sent: %s",
+		    u_strerror(r));
+	report_ok(it);
+	finish(it);
+}
+
+static void
+avatar_downloaded(void *arg, int rc, const unsigned char *data, size_t len,
+    const char *ctype)
+{
+	struct out_item *it = arg;
+	struct br_net *net = it->o->br->net;
+	uint8_t h[CRY_SHA256_LEN];
+	size_t i;
+
+	(void)ctype;
+	if (rc == BR_ERR_MX_CANCELLED) {
+		abandon(it);
+		return;
+	}
+	if (rc < 0) {
+		report_fail(it, rc == BR_ERR_MX_TOO_BIG ?
+		    BR_OTX_MEDIA_TOO_LARGE : BR_OTX_MEDIA_DOWNLOAD, NULL,
+		    R_GENERIC, 1, 0);
+		finish(it);
+		return;
+	}
+	/* WhatsApp group pictures are JPEG (upstream converts). */
+	if (len < 3 || data[0] != 0xff || data[1] != 0xd8 || data[2] != 0xff) {
+		report_fail(it, BR_OTX_AVATAR_FORMAT, ctype != NULL ? ctype :
+		    "?", R_UNSUPPORTED, 1, 0);
+		finish(it);
+		return;
+	}
+	cry_sha256(data, len, h);
+	it->text = u_malloc(2 * sizeof(h) + 1);
+	for (i = 0; i < sizeof(h); i++)
+		snprintf(it->text + 2 * i, 3, "%02x", h[i]);
+	if (net->ops->set_avatar(it->pick.login, it->p->row->id, data, len,
+	    meta_done, it) < 0) {
+		report_net(it, BR_ERR_NET_FAILED, NULL);
+		finish(it);
+	}
+}
+
+/* Returns 1 when the item went async. */
+static int
+meta_start(struct out_item *it)
+{
+	struct br_bridge *br = it->o->br;
+	struct br_net *net = br->net;
+	const struct br_portal *row = it->p->row;
+	const char *v, *cur;
+	int r;
+
+	if (it->target != NULL && it->target[0] != '\0') {
+		report_fail(it, BR_OTX_BAD_STATE_KEY, NULL, R_GENERIC, 1, 0);
+		return 0;
+	}
+	r = br_relay_pick(net, dbof(it), it->p->row, it->sender, 1,
+	    &it->pick);
+	if (r == BR_ERR_NET_NOT_FOUND) {
+		report_not_logged_in(it);
+		return 0;
+	}
+	if (r < 0) {
+		report_db(it, r);
+		return 0;
+	}
+	if ((row->receiver != NULL && row->receiver[0] != '\0') ||
+	    (row->room_type != NULL && strcmp(row->room_type, "dm") == 0)) {
+		report_fail(it, BR_OTX_DM_META, meta_what[it->meta], R_GENERIC,
+		    1, 0);
+		return 0;
+	}
+	v = jstr(it->content, it->meta == META_NAME ? "name" :
+	    it->meta == META_TOPIC ? "topic" : "url");
+	it->key = u_strdup(v != NULL ? v : "");
+	cur = it->meta == META_NAME ? row->name : it->meta == META_TOPIC ?
+	    row->topic : row->avatar_mxc;
+	if (cur != NULL && strcmp(cur, it->key) == 0) {
+		/* Already so (our own change coming back, or a no-op). */
+		report_ok(it);
+		return 0;
+	}
+	if (it->meta == META_NAME && net->ops->set_name != NULL)
+		r = net->ops->set_name(it->pick.login, row->id, it->key,
+		    meta_done, it);
+	else if (it->meta == META_TOPIC && net->ops->set_topic != NULL)
+		r = net->ops->set_topic(it->pick.login, row->id, it->key,
+		    meta_done, it);
+	else if (it->meta == META_AVATAR && net->ops->set_avatar != NULL &&
+	    it->key[0] == '\0')
+		r = net->ops->set_avatar(it->pick.login, row->id, NULL, 0,
+		    meta_done, it);
+	else if (it->meta == META_AVATAR && net->ops->set_avatar != NULL &&
+	    br->mx != NULL && br->mx->ops->download != NULL)
+		r = br->mx->ops->download(br->mx, br->mx->ops->bot(br->mx),
+		    it->key, BR_OUT_AVATAR_MAX, avatar_downloaded, it);
+	else
+		r = BR_ERR_NET_UNSUPPORTED;
+	if (r < 0) {
+		report_net(it, r, NULL);
+		return 0;
+	}
+	return 1;
+}
+
 /* ---- the FIFO item ---- */
 
 static enum br_portal_step
@@ -1629,6 +1787,9 @@ item_run(struct br_portal_obj *p, void *arg)
 		break;
 	case OUT_TYPING:
 		typing_run(it);
+		break;
+	case OUT_META:
+		async = meta_start(it);
 		break;
 	}
 	if (async) {
@@ -1960,6 +2121,31 @@ br_out_receipt(struct br_bridge *br, const struct br_mx_receipt *r)
 	it = item_new(OUT_RECEIPT, r->room_id, NULL, r->user_id);
 	it->target = u_strdup(r->event_id);
 	it->ts_ms = r->ts_ms;
+	return enqueue(br, it);
+}
+
+int
+br_out_room_state(struct br_bridge *br, const struct br_out_room_state *s)
+{
+	struct out_item *it;
+	int meta;
+
+	if (s->type == NULL || s->room_id == NULL || s->sender == NULL ||
+	    !json_is_object(s->content))
+		return 0;
+	if (strcmp(s->type, "m.room.name") == 0)
+		meta = META_NAME;
+	else if (strcmp(s->type, "m.room.topic") == 0)
+		meta = META_TOPIC;
+	else if (strcmp(s->type, "m.room.avatar") == 0)
+		meta = META_AVATAR;
+	else
+		return 0;
+	it = item_new(OUT_META, s->room_id, s->event_id, s->sender);
+	it->meta = meta;
+	it->msgtype = u_strdup(s->type);
+	it->target = u_strdup(s->state_key != NULL ? s->state_key : "");
+	it->content = json_incref(s->content);
 	return enqueue(br, it);
 }
 

@@ -60,6 +60,27 @@ int br_out_receipt(struct br_bridge *br, const struct br_mx_receipt *r);
 int br_out_typing(struct br_bridge *br, const struct br_mx_typing *t);
 
 /*
+ * Room name, topic and avatar changed on Matrix (m.room.name, m.room.topic,
+ * m.room.avatar with an empty state key) -> the WhatsApp group's subject,
+ * description and picture (upstream's handleMatrixRoomMeta with
+ * mautrix-whatsapp's HandleMatrixRoom{Name,Topic,Avatar}): refused in DMs,
+ * a value equal to the portal's is not sent again, the portal row and its
+ * m.bridge follow a change.  An avatar must be a JPEG (upstream converts
+ * other images; ponton does not).  mx.h has no state-event handler yet:
+ * the Matrix side is to call br_bridge_on_room_state (bridge.h) with this.
+ * Strings and content borrowed for the call.
+ */
+struct br_out_room_state {
+	const char	*room_id, *event_id, *sender;
+	const char	*type;		/* m.room.name, m.room.topic, ... */
+	const char	*state_key;
+	json_t		*content;
+};
+/* Largest avatar downloaded for a group picture. */
+#define BR_OUT_AVATAR_MAX	((size_t)10 << 20)
+int br_out_room_state(struct br_bridge *br, const struct br_out_room_state *s);
+
+/*
  * Login readiness (bridge.c passes the network side's events on): a
  * message whose login is not connected waits for it, once the network
  * side is known to report states (the first call turns this on), goes

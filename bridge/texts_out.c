@@ -71,6 +71,17 @@ static const char *const texts[BR_OTX_COUNT][BR_LANG_COUNT] = {
 	[BR_OTX_RELAYED_REACTION] = {
 	    "ignoring reaction event from relayed user",
 	    "réaction d'un utilisateur relayé ignorée" },
+	[BR_OTX_DM_META] = {
+	    "cannot set room {0} for DM",
+	    "impossible de changer ce réglage ({0}) d'une conversation "
+	    "privée" },
+	[BR_OTX_AVATAR_FORMAT] = {
+	    "unsupported avatar format ({0}): WhatsApp takes JPEG",
+	    "format d'avatar non pris en charge ({0}) : WhatsApp prend du "
+	    "JPEG" },
+	[BR_OTX_BAD_STATE_KEY] = {
+	    "room metadata state key is unset or non-empty",
+	    "clé d'état des métadonnées du salon absente ou non vide" },
 };
 
 const char *

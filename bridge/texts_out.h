@@ -39,6 +39,9 @@ enum br_out_text {
 	BR_OTX_NETWORK,			/* {0}: the network side's reason */
 	BR_OTX_IGNORING_NOTICE,
 	BR_OTX_RELAYED_REACTION,
+	BR_OTX_DM_META,			/* {0}: name, topic, avatar */
+	BR_OTX_AVATAR_FORMAT,		/* {0}: what the file looks like */
+	BR_OTX_BAD_STATE_KEY,
 	BR_OTX_COUNT
 };
 

@@ -49,6 +49,8 @@ static const char cfg_yaml[] =
 #define LOGIN	"33600000001"
 #define OWN	"33600000001@s.whatsapp.net"
 #define BOB	"33600000002@s.whatsapp.net"
+#define DMCHAT	"33600000002@s.whatsapp.net"
+#define DMROOM	"!dm:t.test"
 
 /* ---- the fake Matrix side ---- */
 
@@ -225,6 +227,14 @@ m_complete(struct mcall *c, int rc, const char *answer)
 	else
 		c->done(c->cb_arg, rc, j);
 	json_decref(j);
+}
+
+/* Complete a download with these bytes. */
+static void
+m_complete_data(struct mcall *c, const unsigned char *data, size_t len)
+{
+	c->pending = 0;
+	c->data_done(c->cb_arg, 0, data, len, "image/jpeg");
 }
 
 /* Complete every pending fire-and-forget call (events, redacts...). */
@@ -426,6 +436,60 @@ n_set_typing(struct br_net_login *l, const char *chat,
 	return 0;
 }
 
+static char n_meta[4][96];	/* "name:<v>", "topic:<v>", "avatar:<len>" */
+static size_t n_nmeta;
+static br_net_done_fn n_meta_done;
+static void *n_meta_arg;
+
+static int
+n_meta_rec(const char *what, const char *v, br_net_done_fn done, void *arg)
+{
+	if (n_nmeta >= 4)
+		abort();
+	snprintf(n_meta[n_nmeta++], sizeof(n_meta[0]), "%s:%s", what, v);
+	n_meta_done = done;
+	n_meta_arg = arg;
+	return 0;
+}
+
+static int
+n_set_name(struct br_net_login *l, const char *chat, const char *name,
+    br_net_done_fn done, void *arg)
+{
+	return n_meta_rec("name", name, done, arg);
+}
+
+static int
+n_set_topic(struct br_net_login *l, const char *chat, const char *topic,
+    br_net_done_fn done, void *arg)
+{
+	return n_meta_rec("topic", topic, done, arg);
+}
+
+static int
+n_set_avatar(struct br_net_login *l, const char *chat,
+    const unsigned char *jpeg, size_t len, br_net_done_fn done, void *arg)
+{
+	char n[24];
+
+	snprintf(n, sizeof(n), "%zu", jpeg != NULL ? len : (size_t)0);
+	return n_meta_rec("avatar", n, done, arg);
+}
+
+/* Complete the pending group change. */
+static void
+n_meta_complete(int rc)
+{
+	struct br_net_result r;
+	br_net_done_fn d = n_meta_done;
+
+	memset(&r, 0, sizeof(r));
+	r.reason = rc < 0 ? "not an admin" : NULL;
+	n_meta_done = NULL;
+	if (d != NULL)
+		d(n_meta_arg, rc, &r);
+}
+
 static const struct br_net_ops n_ops = {
 	.name = "WhatsApp",
 	.login_get = n_login_get,
@@ -434,6 +498,9 @@ static const struct br_net_ops n_ops = {
 	.send = n_send,
 	.mark_read = n_mark_read,
 	.set_typing = n_set_typing,
+	.set_name = n_set_name,
+	.set_topic = n_set_topic,
+	.set_avatar = n_set_avatar,
 };
 
 static void
@@ -475,6 +542,9 @@ n_reset(void)
 			n_complete(i, BR_ERR_NET_CANCELLED, NULL, NULL);
 	memset(&N, 0, sizeof(N));
 	N.net.ops = &n_ops;
+	if (n_meta_done != NULL)
+		n_meta_complete(BR_ERR_NET_CANCELLED);
+	n_nmeta = 0;
 }
 
 /* ---- fixture ---- */
@@ -1318,6 +1388,91 @@ TEST(portal_out_waiting_at_stop_resumes_next_start)
 	REQUIRE(N.n_sent == 2);
 	CHECK_EQ_STR(N.sent[1].text, "y");
 	n_complete(1, 0, "3EB0S2", NULL);
+	fx_close(&x);
+}
+
+static void
+room_state(struct fx *x, const char *type, const char *content)
+{
+	json_t *c = json_loads(content, 0, NULL);
+	struct br_out_room_state st = { ROOM, "$st", ADMIN, type, "", c };
+
+	br_bridge_on_room_state(x->br, &st);
+	json_decref(c);
+}
+
+TEST(portal_out_room_name_topic_avatar)
+{
+	struct fx x;
+	struct br_portal *p = NULL;
+	struct br_portal_key k = { GROUP, "" };
+	static const unsigned char jpeg[] = { 0xff, 0xd8, 0xff, 0xe0, 1, 2 };
+	json_t *n;
+
+	REQUIRE(fx_open(&x, "matrix:\n    message_status_events: true\n",
+	    1) == 0);
+	/* The same name as the portal's: nothing sent. */
+	room_state(&x, "m.room.name", "{\"name\":\"Cafe\"}");
+	CHECK_EQ_INT(n_nmeta, 0);
+	room_state(&x, "m.room.name", "{\"name\":\"Bistro\"}");
+	REQUIRE(n_nmeta == 1);
+	CHECK_EQ_STR(n_meta[0], "name:Bistro");
+	/* The FIFO waits for the change. */
+	room_state(&x, "m.room.topic", "{\"topic\":\"Open late\"}");
+	CHECK_EQ_INT(n_nmeta, 1);
+	n_meta_complete(0);
+	REQUIRE(n_nmeta == 2);
+	CHECK_EQ_STR(n_meta[1], "topic:Open late");
+	n_meta_complete(BR_ERR_NET_FAILED);
+	n = m_last("com.beeper.message_send_status");
+	CHECK_EQ_STR(json_string_value(json_object_get(n, "status")),
+	    "FAIL_RETRIABLE");
+	/* The row follows the name, not the refused topic. */
+	REQUIRE(br_store_portal_get(x.db, k, &p) == 0);
+	CHECK_EQ_STR(p->name, "Bistro");
+	CHECK(p->name_set);
+	CHECK_EQ_STR(p->topic, "");
+	br_portal_free(p);
+	/* Avatar: downloaded, must be JPEG. */
+	room_state(&x, "m.room.avatar", "{\"url\":\"mxc://t.test/png\"}");
+	m_complete(m_find("download"), 0, "\x89PNG");
+	CHECK_EQ_INT(n_nmeta, 2);
+	room_state(&x, "m.room.avatar", "{\"url\":\"mxc://t.test/jpg\"}");
+	m_complete_data(m_find("download"), jpeg, sizeof(jpeg));
+	REQUIRE(n_nmeta == 3);
+	CHECK_EQ_STR(n_meta[2], "avatar:6");
+	n_meta_complete(0);
+	p = NULL;
+	REQUIRE(br_store_portal_get(x.db, k, &p) == 0);
+	CHECK_EQ_STR(p->avatar_mxc, "mxc://t.test/jpg");
+	CHECK(p->avatar_hash != NULL && strlen(p->avatar_hash) == 64);
+	br_portal_free(p);
+	/* Removing it. */
+	room_state(&x, "m.room.avatar", "{}");
+	REQUIRE(n_nmeta == 4);
+	CHECK_EQ_STR(n_meta[3], "avatar:0");
+	n_meta_complete(0);
+	fx_close(&x);
+}
+
+TEST(portal_out_room_meta_refused_in_dm)
+{
+	struct fx x;
+	struct br_portal_key k = { DMCHAT, LOGIN };
+	json_t *c = json_loads("{\"name\":\"x\"}", 0, NULL);
+	struct br_out_room_state st = { DMROOM, "$dm", ADMIN, "m.room.name",
+	    "", c };
+
+	REQUIRE(fx_open(&x, "matrix:\n    message_status_events: true\n",
+	    1) == 0);
+	REQUIRE(br_portal_attach(x.br->portals, k, DMROOM, NULL, NULL, NULL,
+	    0) == 0);
+	br_bridge_on_room_state(x.br, &st);
+	CHECK_EQ_INT(n_nmeta, 0);
+	CHECK_EQ_STR(json_string_value(json_object_get(m_last(
+	    "com.beeper.message_send_status"), "message")),
+	    "cannot set room name for DM");
+	json_decref(c);
 	fx_close(&x);
 }
 
