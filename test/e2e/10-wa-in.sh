@@ -13,7 +13,9 @@
 # group the contact creates with the account gets its portal at once
 # (named, the creator's ghost joined with the superadmin power level 75)
 # and the group's text arrives from the contact's ghost; a whatsmeow
-# contact's text arrives in its own DM portal; a message our account
+# contact's text arrives in its own DM portal, and a group it creates with
+# the account gets its portal (named, its ghost joined) and its text; a
+# message our account
 # writes from another device (a second Baileys paired as the bridge's
 # phone) lands in the DM portal from the account's own ghost; nothing is
 # left pending.

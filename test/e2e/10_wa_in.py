@@ -279,6 +279,26 @@ def scenario(t):
     t.check("whatsmeow_dm_text", ev is not None and ev.get("sender") ==
             "@whatsapp_33600000003:" + e2e.SERVER, ev)
 
+    # --- whatsmeow adds the account to a group: portal with its ghost,
+    # then its group text ---
+    r = w.cmd("create-group Tea %s" % t.bridge_jid, 60)
+    wgid = r.split()[2] if r and " failed" not in r else None
+    t.check("whatsmeow_group_created", wgid is not None, r)
+    wgroom = wgid and portal_join(t, admin, wgid)
+    ghost_w = "@whatsapp_33600000003:" + e2e.SERVER
+    if wgroom:
+        nm = admin.state(wgroom, "m.room.name") or {}
+        t.check("whatsmeow_group_portal", nm.get("name") == "Tea" and
+                e2e.wait(lambda: ghost_w in admin.members(wgroom), 20),
+                (nm, list(admin.members(wgroom))))
+        w.send(wgid, "tea time")
+        ev = admin.wait_event(wgroom, lambda e: content(e).get("body") ==
+                              "tea time" or content(e).get(
+                                  "m.new_content", {}).get("body") ==
+                              "tea time", 60)
+        t.check("whatsmeow_group_text", ev is not None and
+                ev.get("sender") == ghost_w, ev)
+
     # --- our own account writing from another device (a second Baileys
     # paired as the bridge's phone): the copy WhatsApp gives ponton lands
     # in Bob's DM portal, sent by the account's own ghost (no double
