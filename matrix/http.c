@@ -1,7 +1,6 @@
 /*
- * http.c: the homeserver client transport.  libcurl's multi-socket API
- * driven by uv_poll handles (one per socket curl asks about) and one
- * uv_timer (curl's timeout), all on the shared loop.
+ * http.c: the homeserver client transport, on a libcurl multi handle
+ * driven by the shared loop (util/curl_uv.h).
  *
  * Each call is a struct mx_req in a pending list keyed by id; its deadline
  * bounds the whole call including retries.  Retries (mx__retry_decide):
@@ -23,6 +22,7 @@
 
 #include "matrix/mx_int.h"
 #include "util/buf.h"
+#include "util/curl_uv.h"
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/mem.h"
@@ -52,19 +52,14 @@ struct mx_req {
 
 struct mx_http {
 	struct u_loop	*loop;		/* borrowed */
-	CURLM		*multi;		/* owned */
-	uv_timer_t	*timer;		/* owned (freed on close) */
+	struct u_curl_uv *cu;		/* owned: the multi on the loop */
+	CURLM		*multi;		/* borrowed from cu */
 	unsigned	 base_ms;
 	uint64_t	 next_id;
 	struct mx_req	*head;		/* owned list */
 	size_t		 npending;
 };
 
-struct sock {
-	uv_poll_t	 poll;
-	curl_socket_t	 fd;
-	struct mx_http	*h;
-};
 
 static void check_done(struct mx_http *);
 
@@ -109,85 +104,11 @@ mx__retry_decide(enum mx_neterr net, int status, int idempotent,
 	return 0;
 }
 
-/* --- curl <-> libuv glue --- */
-
+/* curl_uv's after-action hook. */
 static void
-sock_closed(uv_handle_t *hd)
+after_action(void *arg)
 {
-	free(hd->data);
-}
-
-static void
-on_poll(uv_poll_t *p, int status, int events)
-{
-	struct sock *s = p->data;
-	struct mx_http *h = s->h;
-	int flags = 0, running;
-
-	if (status < 0)
-		flags |= CURL_CSELECT_ERR;
-	if (events & UV_READABLE)
-		flags |= CURL_CSELECT_IN;
-	if (events & UV_WRITABLE)
-		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(h->multi, s->fd, flags, &running);
-	check_done(h);
-}
-
-static int
-sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct mx_http *h = userp;
-	struct sock *s = sockp;
-	int ev = 0;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL) {
-			uv_poll_stop(&s->poll);
-			uv_close((uv_handle_t *)&s->poll, sock_closed);
-			curl_multi_assign(h->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (s == NULL) {
-		s = u_calloc(1, sizeof(*s));
-		s->fd = fd;
-		s->h = h;
-		if (uv_poll_init_socket(u_loop_uv(h->loop), &s->poll, fd) != 0) {
-			free(s);
-			return -1;
-		}
-		s->poll.data = s;
-		curl_multi_assign(h->multi, fd, s);
-	}
-	if (what & CURL_POLL_IN)
-		ev |= UV_READABLE;
-	if (what & CURL_POLL_OUT)
-		ev |= UV_WRITABLE;
-	uv_poll_start(&s->poll, ev, on_poll);
-	return 0;
-}
-
-static void
-on_curl_timer(uv_timer_t *t)
-{
-	struct mx_http *h = t->data;
-	int running;
-
-	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(h);
-}
-
-static int
-timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct mx_http *h = userp;
-
-	if (timeout_ms < 0)
-		uv_timer_stop(h->timer);
-	else
-		uv_timer_start(h->timer, on_curl_timer, (uint64_t)timeout_ms, 0);
-	return 0;
+	check_done(arg);
 }
 
 /* --- requests --- */
@@ -478,30 +399,12 @@ struct mx_http *
 mx__http_new(struct u_loop *loop, unsigned retry_base_ms)
 {
 	struct mx_http *h = u_calloc(1, sizeof(*h));
-	static int curl_inited;
 
-	if (!curl_inited) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		curl_inited = 1;
-	}
 	h->loop = loop;
 	h->base_ms = retry_base_ms ? retry_base_ms : 500;
-	if ((h->multi = curl_multi_init()) == NULL)
-		fatalx("curl_multi_init failed");
-	h->timer = u_calloc(1, sizeof(*h->timer));
-	uv_timer_init(u_loop_uv(loop), h->timer);
-	h->timer->data = h;
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	h->cu = u_curl_uv_new(loop, after_action, h);
+	h->multi = u_curl_uv_multi(h->cu);
 	return h;
-}
-
-static void
-timer_closed(uv_handle_t *hd)
-{
-	free(hd);
 }
 
 void
@@ -510,8 +413,6 @@ mx__http_free(struct mx_http *h)
 	if (h == NULL)
 		return;
 	mx__http_cancel_all(h);
-	curl_multi_cleanup(h->multi);
-	uv_timer_stop(h->timer);
-	uv_close((uv_handle_t *)h->timer, timer_closed);
+	u_curl_uv_free(h->cu);
 	free(h);
 }

@@ -1,8 +1,7 @@
 /*
- * http.c: the generic HTTP(S) client of http.h.  libcurl's multi-socket
- * API: curl tells us which sockets to watch (sock_cb: one uv_poll each) and
- * when to call it back (timer_cb: one uv_timer); we tell curl what became
- * ready and reap finished transfers (check_done).
+ * http.c: the generic HTTP(S) client of http.h, on a libcurl multi handle
+ * driven by the loop (util/curl_uv.h); finished transfers are reaped in
+ * check_done after each action curl took.
  *
  * Does not: retry, redirect, or turn off TLS verification (there is no
  * option for it: a test trusts its server's certificate through ca_file).
@@ -16,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "util/buf.h"
+#include "util/curl_uv.h"
 #include "util/err.h"
 #include "util/http.h"
 #include "util/log.h"
@@ -40,100 +40,20 @@ struct u_http_call {
 
 struct u_http {
 	struct u_loop		*loop;		/* borrowed */
-	CURLM			*multi;		/* owned */
-	uv_timer_t		*timer;		/* owned (freed on close) */
+	struct u_curl_uv	*cu;		/* owned: the multi on the loop */
+	CURLM			*multi;		/* borrowed from cu */
 	uint64_t		 next_id;
 	struct u_http_call	*head;		/* owned list */
 	size_t			 npending;
 };
 
-struct sock {
-	uv_poll_t	 poll;
-	curl_socket_t	 fd;
-	struct u_http	*h;
-};
-
 static void check_done(struct u_http *);
 
-/* --- curl <-> libuv ------------------------------------------------------- */
-
+/* curl_uv's after-action hook. */
 static void
-sock_closed(uv_handle_t *hd)
+after_action(void *arg)
 {
-	free(hd->data);
-}
-
-static void
-on_poll(uv_poll_t *p, int status, int events)
-{
-	struct sock *s = p->data;
-	struct u_http *h = s->h;
-	int flags = 0, running;
-
-	if (status < 0)
-		flags |= CURL_CSELECT_ERR;
-	if (events & UV_READABLE)
-		flags |= CURL_CSELECT_IN;
-	if (events & UV_WRITABLE)
-		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(h->multi, s->fd, flags, &running);
-	check_done(h);
-}
-
-static int
-sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct u_http *h = userp;
-	struct sock *s = sockp;
-	int ev = 0;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL) {
-			uv_poll_stop(&s->poll);
-			uv_close((uv_handle_t *)&s->poll, sock_closed);
-			curl_multi_assign(h->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (s == NULL) {
-		s = u_calloc(1, sizeof(*s));
-		s->fd = fd;
-		s->h = h;
-		if (uv_poll_init_socket(u_loop_uv(h->loop), &s->poll, fd) != 0) {
-			free(s);
-			return -1;
-		}
-		s->poll.data = s;
-		curl_multi_assign(h->multi, fd, s);
-	}
-	if (what & CURL_POLL_IN)
-		ev |= UV_READABLE;
-	if (what & CURL_POLL_OUT)
-		ev |= UV_WRITABLE;
-	uv_poll_start(&s->poll, ev, on_poll);
-	return 0;
-}
-
-static void
-on_curl_timer(uv_timer_t *t)
-{
-	struct u_http *h = t->data;
-	int running;
-
-	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(h);
-}
-
-static int
-timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct u_http *h = userp;
-
-	if (timeout_ms < 0)
-		uv_timer_stop(h->timer);
-	else
-		uv_timer_start(h->timer, on_curl_timer, (uint64_t)timeout_ms, 0);
-	return 0;
+	check_done(arg);
 }
 
 /* --- Calls ------------------------------------------------------------------- */
@@ -337,30 +257,11 @@ struct u_http *
 u_http_new(struct u_loop *loop)
 {
 	struct u_http *h = u_calloc(1, sizeof(*h));
-	static int inited;
 
-	if (!inited) {
-		/* Idempotent in libcurl too (refcounted), but once is enough. */
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		inited = 1;
-	}
 	h->loop = loop;
-	if ((h->multi = curl_multi_init()) == NULL)
-		fatalx("curl_multi_init failed");
-	h->timer = u_calloc(1, sizeof(*h->timer));
-	uv_timer_init(u_loop_uv(loop), h->timer);
-	h->timer->data = h;
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	h->cu = u_curl_uv_new(loop, after_action, h);
+	h->multi = u_curl_uv_multi(h->cu);
 	return h;
-}
-
-static void
-timer_closed(uv_handle_t *hd)
-{
-	free(hd);
 }
 
 void
@@ -370,8 +271,6 @@ u_http_free(struct u_http *h)
 		return;
 	while (h->head != NULL)
 		u_http_cancel(h, h->head->id);
-	curl_multi_cleanup(h->multi);
-	uv_timer_stop(h->timer);
-	uv_close((uv_handle_t *)h->timer, timer_closed);
+	u_curl_uv_free(h->cu);
 	free(h);
 }
