@@ -3,7 +3,8 @@
 //
 //   MILESTONE created <gid>
 //   MILESTONE b add             B saw itself added (groups.upsert: an added
-//                               member gets <create reason=add>, not <add>)
+//                               member gets <create reason=add>) and got no
+//                               <add> (group-participants.update)
 //   MILESTONE b promote         B saw itself promoted
 //   MILESTONE b subject <s>     B saw the new subject (groups.update)
 //   MILESTONE b received <t>    B decrypted A's group text
@@ -82,9 +83,17 @@ try {
 	const participantIs = (e, action) => e.id === gid && e.action === action
 
 	const upserted = us => us.some(u => u.id === gid)
+	// B, the new member, must get the <create> only, not the <add> the
+	// members already there get.
+	let selfAdd = false
+	const onSelfAdd = e => { if (participantIs(e, 'add')) selfAdd = true }
+	b.sock.ev.on('group-participants.update', onSelfAdd)
 	let p = when(b.sock, 'groups.upsert', upserted)
 	await a.sock.groupParticipantsUpdate(gid, [bJid], 'add')
 	await p
+	await sleep(1000)
+	b.sock.ev.off('group-participants.update', onSelfAdd)
+	if (selfAdd) throw new Error('the added member also got <add>')
 	say('MILESTONE b add')
 
 	p = when(b.sock, 'group-participants.update', e => participantIs(e, 'promote'))
