@@ -109,6 +109,12 @@ struct wa_msg_sender {
 	wa_msg_receipt_fn	 receipt_cb;
 	void			*receipt_arg;
 	unsigned		 sid;
+	/* Devices whose session a retry made us start over, and when. */
+	struct {
+		char		 addr[WA_SIGNAL_ADDR_MAX];
+		uint64_t	 at;	/* u_loop_now ms */
+	}			 recreated[WA_MSG_RECREATE_MAX];
+	size_t			 recreated_next;
 };
 
 static void
@@ -1698,18 +1704,59 @@ wa_msg_read_receipt_node(const struct wa_jid *chat, const struct wa_jid *sender,
 }
 
 /*
- * A peer device could not decrypt one of our messages: forget our session
- * with it, fetch its bundle and send it that message again (same id), at
- * most WA_MSG_RETRY_MAX times per message.
+ * Whether a retry receipt (its count) from the device at addr should make
+ * us start a new session (after whatsmeow's shouldRecreateSession): without
+ * a session, yes; on a first retry of a group message, no: the failure was
+ * most often the sender key, not the session (Baileys can process a burst
+ * out of order and then fails on the skipped sender-key iterations), and
+ * the re-send goes pairwise on the session we have; otherwise (1:1, where
+ * the pairwise message itself failed, or a second retry) at most once per
+ * WA_MSG_RECREATE_MS per device, so that the retries of a burst do not
+ * each start a session and leave the peer on another one than ours.
+ */
+static int
+should_recreate(struct wa_msg_sender *s, const char *addr, uint64_t count,
+    int group)
+{
+	uint64_t now = u_loop_now(s->loop);
+	size_t i, slot;
+
+	if (wa_signal_has_session(s->sig, addr) == 1) {
+		if (group && count < 2)
+			return 0;
+		for (i = 0; i < WA_MSG_RECREATE_MAX; i++)
+			if (strcmp(s->recreated[i].addr, addr) == 0 &&
+			    now - s->recreated[i].at < WA_MSG_RECREATE_MS)
+				return 0;
+	}
+	for (slot = 0; slot < WA_MSG_RECREATE_MAX; slot++)
+		if (strcmp(s->recreated[slot].addr, addr) == 0)
+			break;
+	if (slot == WA_MSG_RECREATE_MAX) {
+		slot = s->recreated_next;
+		s->recreated_next = (slot + 1) % WA_MSG_RECREATE_MAX;
+	}
+	snprintf(s->recreated[slot].addr, sizeof(s->recreated[slot].addr),
+	    "%s", addr);
+	s->recreated[slot].at = now;
+	return 1;
+}
+
+/*
+ * A peer device could not decrypt one of our messages: send it that
+ * message again (same id), at most WA_MSG_RETRY_MAX times per message,
+ * with a new session (its bundle fetched) when should_recreate says so.
  */
 static void
 answer_retry(struct wa_msg_sender *s, const struct wa_node *n)
 {
 	const char *id = wa_node_attr(n, "id");
+	const struct wa_node *rt = wa_node_child(n, "retry");
 	struct wa_jid from, dev;
 	struct sent_rec *rec = NULL;
 	struct send *m;
 	char addr[WA_SIGNAL_ADDR_MAX];
+	uint64_t count = 1;
 	size_t i;
 	int group;
 
@@ -1735,9 +1782,12 @@ answer_retry(struct wa_msg_sender *s, const struct wa_node *n)
 		return;
 	}
 	rec->retries++;
-	log_info("wa: device %u asks again for message %s (retry %u)",
-	    dev.device, id, rec->retries);
-	wa_signal_delete_session(s->sig, addr);
+	if (rt == NULL || wa_node_attr_u64(rt, "count", &count) != 0)
+		count = 1;
+	log_info("wa: device %u asks again for message %s (retry %u, "
+	    "count %u)", dev.device, id, rec->retries, (unsigned)count);
+	if (should_recreate(s, addr, count, group))
+		wa_signal_delete_session(s->sig, addr);
 	m = u_calloc(1, sizeof(*m));
 	m->s = s;
 	snprintf(m->id, sizeof(m->id), "%s", rec->id);

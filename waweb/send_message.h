@@ -39,11 +39,15 @@
  * transport / Signal error) reaches the caller through one completion
  * callback.
  *
- * A peer device that cannot decrypt sends a retry receipt: our session with
- * it is dropped, its bundle fetched and the message (kept in a bounded
- * cache of the last WA_MSG_RETRY_CACHE acked sends) sent to that device
- * again under the same id (in a group: to=GID participant=<device>, the
- * payload merged with our SKDM in one pkmsg).  Every <receipt> is acked
+ * A peer device that cannot decrypt sends a retry receipt: the message
+ * (kept in a bounded cache of the last WA_MSG_RETRY_CACHE acked sends) is
+ * sent to that device again under the same id (in a group: to=GID
+ * participant=<device>, the payload merged with our SKDM in one pkmsg/msg),
+ * with a new session (ours dropped, its bundle fetched) when we have none,
+ * else at most once an hour per device (after whatsmeow's
+ * shouldRecreateSession), and never for a first retry of a group message
+ * (that re-send goes on the session we have: the sender key, not the
+ * session, is what failed).  Every <receipt> is acked
  * here; the others (delivery, read, read-self, played, sender, ...) are
  * reported through the receipt callback.
  *
@@ -97,6 +101,10 @@ struct wa_device;
  * is sent again (whatsmeow and Baileys stop after a handful). */
 #define WA_MSG_RETRY_CACHE 128
 #define WA_MSG_RETRY_MAX 5
+/* Devices remembered as having had their session started over by a
+ * retry, and for how long (whatsmeow's recreateSessionTimeout). */
+#define WA_MSG_RECREATE_MAX 64
+#define WA_MSG_RECREATE_MS (60u * 60u * 1000u)
 /* Message ids one receipt may carry (the id and <list><item id>...), and
  * users one grouped group receipt may report. */
 #define WA_MSG_RECEIPT_IDS_MAX 256

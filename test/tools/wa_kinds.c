@@ -35,6 +35,8 @@
  * seen or sent (id, secret, creator, options) are kept there across runs,
  * so that a later run opens votes on them.  --vote-as also picks the
  * account form ponton names itself with as the creator of its own poll.
+ * The tool exits --linger-ms (default 1500) after the last send is acked
+ * and the last retry receipt came (answered meanwhile).
  * --group-create: create a group with the --member accounts first
  * (waweb/group.h; prints GROUP <jid>) and send --send-all there (the
  * mentions name the first member).
@@ -780,7 +782,19 @@ static void
 on_node(void *arg, const struct wa_node *n)
 {
 	struct tool *t = arg;
+	const char *type;
 
+	/* A peer's retry receipt is answered by the sender (a re-send, maybe
+	 * after a bundle fetch): stay linger_ms after the last one, so that
+	 * a retry of a burst arriving late is still answered. */
+	if (strcmp(n->tag, "receipt") == 0 &&
+	    (type = wa_node_attr(n, "type")) != NULL &&
+	    strcmp(type, "retry") == 0) {
+		fprintf(stderr, "RETRY %s\n", wa_node_attr(n, "id") != NULL ?
+		    wa_node_attr(n, "id") : "?");
+		if (t->linger != NULL)
+			u_timer_start(t->linger, t->linger_ms, 0);
+	}
 	if (t->sender != NULL && wa_msg_sender_handle_node(t->sender, n))
 		return;
 	if (t->receiver != NULL && wa_msg_receiver_handle_node(t->receiver, n))

@@ -40,9 +40,13 @@
 #                                ponton's retry receipt names the
 #                                participant, Baileys re-sends, ponton reads
 #   wa45_group_retry_peer        Baileys lost ponton's sender key and
-#                                session: its retry receipt is answered
-#                                with to=GID participant=<device> and a
-#                                pkmsg (payload + SKDM), Baileys reads it
+#                                session: its first retry receipt is
+#                                answered on the session ponton has (a
+#                                group's first retry is about the sender
+#                                key), which Baileys cannot read; the
+#                                second with a new session: to=GID
+#                                participant=<device> and a pkmsg count=2
+#                                (payload + SKDM), Baileys reads it
 #   wa45_own_device_copies       a second ponton device of the same account
 #                                reads a group message and the
 #                                deviceSentMessage copy of a 1:1 one, both
@@ -347,7 +351,9 @@ if [ $prc -eq 0 ] && [ $brc -eq 0 ] && [ -n "$fid" ] &&
     grep "recv <receipt id=\"$fid\"" "$W/wasim.log" | grep 'type="retry"' |
     grep "to=\"$G1\"" | grep -q "participant=\"$plid:1@lid\"" &&
     grep "recv <message id=\"$fid\"" "$W/wasim.log" | grep "to=\"$G1\"" |
-    grep -q "participant=\"$blid:[0-9]*@lid\".*<enc v=\"2\" type=\"pkmsg\" count=\"1\">"; then
+    grep -q "participant=\"$blid:[0-9]*@lid\".*<enc v=\"2\" type=\"msg\" count=\"1\">" &&
+    grep "recv <message id=\"$fid\"" "$W/wasim.log" | grep "to=\"$G1\"" |
+    grep -q "participant=\"$blid:[0-9]*@lid\".*<enc v=\"2\" type=\"pkmsg\" count=\"2\">"; then
 	pass wa45_group_retry_peer
 else
 	fail wa45_group_retry_peer "ponton rc $prc baileys rc $brc id '$fid'"
