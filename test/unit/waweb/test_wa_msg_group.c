@@ -7,7 +7,8 @@
  * that shuts out a removed member, an skmsg without its sender key, and a
  * sender key planted for another group.  Stanza options (mediatype,
  * decrypt-fail, poll meta), read receipts, and what wa_msg_send refuses
- * before anything goes out.
+ * before anything goes out.  The phone-number and LID forms of a device
+ * sharing one session (wa_signal_learn_lid, from stanzas and usync).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -825,6 +826,119 @@ TEST(test_wa_signal_learn_lid_merges_sessions)
 	/* Learning the same pair again moves nothing and fails nothing. */
 	CHECK_EQ_INT(wa_signal_learn_lid(bob.s, "33600000001", "100"), 0);
 	free(p);
+	party_fini(&me);
+	party_fini(&bob);
+}
+
+/* A usync answer's <lid val> for a phone-number user: our session with its
+ * device moves to the LID address, and the PN address finds it there; a
+ * user without <lid>, a LID user and a malformed one are left alone. */
+TEST(test_wa_msg_usync_learn_lids)
+{
+	struct party me, bob;
+	struct wa_node *iq = wa_node_new("iq"), *us = wa_node_new("usync"),
+	    *list = wa_node_new("list"), *u, *l;
+	struct wa_jid j;
+
+	party_init(&me);
+	party_init(&bob);
+	REQUIRE(connect_to(&me, &bob, "33600000002:0") == 0);
+	wa_node_set_attr(iq, "type", "result");
+	u = wa_node_new("user");
+	j = jid("33600000002@s.whatsapp.net");
+	wa_node_set_attr_jid(u, "jid", &j);
+	l = wa_node_new("lid");
+	j = jid("200@lid");
+	wa_node_set_attr_jid(l, "val", &j);
+	wa_node_add_child(u, l);
+	wa_node_add_child(list, u);
+	u = wa_node_new("user");	/* no <lid> */
+	j = jid("33600000003@s.whatsapp.net");
+	wa_node_set_attr_jid(u, "jid", &j);
+	wa_node_add_child(list, u);
+	u = wa_node_new("user");	/* a LID user naming a LID */
+	j = jid("300@lid");
+	wa_node_set_attr_jid(u, "jid", &j);
+	l = wa_node_new("lid");
+	j = jid("301@lid");
+	wa_node_set_attr_jid(l, "val", &j);
+	wa_node_add_child(u, l);
+	wa_node_add_child(list, u);
+	u = wa_node_new("user");	/* <lid> without val */
+	j = jid("33600000004@s.whatsapp.net");
+	wa_node_set_attr_jid(u, "jid", &j);
+	wa_node_add_child(u, wa_node_new("lid"));
+	wa_node_add_child(list, u);
+	wa_node_add_child(us, list);
+	wa_node_add_child(iq, us);
+	CHECK_EQ_INT(stored(&me, "33600000002:0"), 1);
+	CHECK_EQ_INT(wa_msg_usync_learn_lids(me.s, iq), 1);
+	CHECK_EQ_INT(stored(&me, "33600000002:0"), 0);
+	CHECK_EQ_INT(stored(&me, "200_1:0"), 1);
+	CHECK_EQ_INT(wa_signal_has_session(me.s, "33600000002:0"), 1);
+	CHECK_EQ_INT(wa_signal_has_session(me.s, "33600000003:0"), 0);
+	wa_node_free(iq);
+	party_fini(&me);
+	party_fini(&bob);
+}
+
+/* A 1:1 msg from a phone-number device whose stanza names its LID
+ * (sender_lid): our session with it is under the LID address (its first
+ * message came from there); without the pair it would find none. */
+TEST(test_wa_msg_sender_lid_finds_lid_session)
+{
+	struct party me, bob;
+	struct wa_node *n, *enc;
+	struct wa_jid from = jid("33600000001:3@s.whatsapp.net"),
+	    lid = jid("100:3@lid");
+	struct wa_msg_event ev;
+	uint8_t *p, *ct, *pt, *pl = NULL;
+	size_t len, ctlen, ptlen;
+	char *text = NULL;
+	int type;
+
+	party_init(&me);
+	party_init(&bob);
+	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
+	REQUIRE(wa_msg_text_payload("first", NULL, &p, &len) == 0);
+	REQUIRE(wa_signal_encrypt(me.s, "200_1:1", p, len, &type, &ct,
+	    &ctlen) == 0);
+	free(p);
+	REQUIRE(wa_signal_decrypt(bob.s, "100_1:3", type, 2, ct, ctlen, &pt,
+	    &ptlen) == 0);
+	free(ct);
+	free(pt);
+	REQUIRE(wa_msg_text_payload("reply", NULL, &p, &len) == 0);
+	REQUIRE(wa_signal_encrypt(bob.s, "100_1:3", p, len, &type, &ct,
+	    &ctlen) == 0);
+	free(p);
+	REQUIRE(wa_signal_decrypt(me.s, "200_1:1", type, 2, ct, ctlen, &pt,
+	    &ptlen) == 0);
+	free(ct);
+	free(pt);
+	REQUIRE(wa_msg_text_payload("from my PN", NULL, &p, &len) == 0);
+	REQUIRE(wa_signal_encrypt(me.s, "200_1:1", p, len, &type, &ct,
+	    &ctlen) == 0);
+	free(p);
+	CHECK_EQ_INT(type, WA_SIGNAL_MSG);
+	n = wa_node_new("message");
+	wa_node_set_attr_jid(n, "from", &from);
+	wa_node_set_attr_jid(n, "sender_lid", &lid);
+	wa_node_set_attr(n, "id", "3EB0SL");
+	wa_node_set_attr(n, "type", "text");
+	wa_node_set_attr(n, "t", "1700000000");
+	enc = wa_node_new("enc");
+	wa_node_set_attr(enc, "v", "2");
+	wa_node_set_attr(enc, "type", "msg");
+	wa_node_set_bytes(enc, ct, ctlen);
+	wa_node_add_child(n, enc);
+	free(ct);
+	CHECK_EQ_INT(stored(&bob, "33600000001:3"), 0);
+	CHECK_EQ_INT(wa_msg_open(bob.s, n, &ev, &pl, &text), 0);
+	CHECK_EQ_STR(text, "from my PN");
+	free(text);
+	free(pl);
+	wa_node_free(n);
 	party_fini(&me);
 	party_fini(&bob);
 }
