@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "bridge/bridge.h"
+#include "bridge/community.h"
 #include "bridge/config.h"
 #include "bridge/errors.h"
 #include "bridge/exitcodes.h"
@@ -509,6 +510,16 @@ out:
 	return rc;
 }
 
+/* A login's state goes to the login commands (notices) and to the core
+ * (portal_out.c holds Matrix messages while their login connects). */
+static void
+on_login_state(void *arg, struct br_net_login *l,
+    const struct br_net_state *st)
+{
+	br_login_on_state(arg, l, st);
+	br_bridge_on_login_state(arg, l, st);
+}
+
 struct runtime {
 	struct u_loop	*loop;		/* borrowed */
 	struct br_bridge *br;		/* borrowed */
@@ -588,6 +599,7 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 {
 	struct br_mx_handlers h;
 	struct br_net_events nev = { 0 };
+	struct br_community *community;
 	struct br_bridge *br;
 	struct br_mx *mx = NULL;
 	struct runtime rt;
@@ -597,6 +609,8 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	rt.loop = u_loop_new();
 	br = br_bridge_new(cfg, db);
 	rt.br = br;
+	/* Community portals (issue 7): the core's hooks, when enabled. */
+	community = br_community_new(br, cfg);
 	br_bridge_handlers(br, &h);
 	rc = br_mx_as_new(rt.loop, cfg, cli->ignore_unsupported_server, &h,
 	    &mx);
@@ -607,8 +621,9 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 		goto out;
 	}
 	br_bridge_set_mx(br, mx);
-	nev.on_state = br_login_on_state;
+	nev.on_state = on_login_state;
 	nev.on_login_gone = br_login_on_gone;
+	nev.on_synced = br_bridge_on_login_synced;
 	/* WhatsApp -> Matrix (portal_in.c). */
 	nev.on_message = br_portal_in_on_message;
 	nev.on_receipt = br_portal_in_on_receipt;
@@ -621,6 +636,7 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	}
 	br_login_attach(rt.net);
 	br_bridge_set_net(br, rt.net);
+	br_community_warn_start(community, rt.loop);
 	log_info("Appservice listening on %s:%d", cfg->appservice.hostname,
 	    br_mx_as_port(mx));
 	u_loop_on_signal(rt.loop, on_signal, &rt);
@@ -638,6 +654,7 @@ out:
 	br_mx_as_free(mx);
 	if (rt.net != NULL)
 		rt.net->ops->free(rt.net);
+	br_community_free(community);
 	br_bridge_free(br);
 	u_loop_free(rt.loop);
 	return rc;
