@@ -26,7 +26,8 @@
  *       <subject subject s_t s_o/>.  Whoever has just become a member
  *       (add, link, accept, approved request) gets <create reason=add|
  *       invite><group…/></create> instead of the <add>, as the real
- *       server does (wa-protocol.md §7.4).
+ *       server does (wa-protocol.md §7.4; "invite" for a link join per
+ *       whatsmeow's JoinedGroup.Reason, a guess for accept / approval).
  *   set on GID: <description id [prev] [delete]><body/></description>
  *       (prev must name the current one, else 409), <announcement/>,
  *       <not_announcement/>, <locked/>, <unlocked/>,
