@@ -1616,6 +1616,29 @@ pl_got(void *arg, int rc, json_t *resp)
 		return;
 	}
 	pl = json_deep_copy(resp);
+	if (it->g.change == BR_NET_GROUP_SETTINGS) {
+		/* mautrix-whatsapp's wrapGroupInfo: announce -> sending needs
+		 * admin (50); locked -> name, avatar, topic, disappearing timer
+		 * need admin. */
+		static const char *const meta[] = { "m.room.name",
+		    "m.room.avatar", "m.room.topic",
+		    "com.beeper.disappearing_timer" };
+		json_t *evs = json_object_get(pl, "events");
+
+		if (it->g.announce >= 0)
+			json_object_set_new(pl, "events_default",
+			    json_integer(it->g.announce ? PL_ADMIN : 0));
+		if (it->g.locked >= 0) {
+			if (!json_is_object(evs)) {
+				evs = json_object();
+				json_object_set_new(pl, "events", evs);
+			}
+			for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
+				json_object_set_new(evs, meta[i], json_integer(
+				    it->g.locked ? PL_ADMIN : 0));
+		}
+		goto send;
+	}
 	users = json_object_get(pl, "users");
 	if (!json_is_object(users)) {
 		users = json_object();
@@ -1634,6 +1657,7 @@ pl_got(void *arg, int rc, json_t *resp)
 		free(mxid);
 		free(gid);
 	}
+send:
 	r = mx->ops->send_state(mx, mx->ops->bot(mx), room_of(it),
 	    "m.room.power_levels", "", pl, simple_done, it);
 	json_decref(pl);
@@ -1690,6 +1714,12 @@ group_run(struct br_portal_obj *p, void *arg)
 			return BR_PORTAL_PARKED;
 		}
 		it->in_run = 0;
+		break;
+	case BR_NET_GROUP_SETTINGS:
+		if (mx->ops->get_state != NULL && (g->announce >= 0 ||
+		    g->locked >= 0))
+			r = mx->ops->get_state(mx, mx->ops->bot(mx),
+			    room_of(it), "m.room.power_levels", "", pl_got, it);
 		break;
 	case BR_NET_GROUP_PROMOTE:
 	case BR_NET_GROUP_DEMOTE:
@@ -1786,6 +1816,8 @@ br_portal_in_on_group(void *arg, struct br_net_login *l,
 	it = item_new(br, l, IT_GROUP);
 	it->g.change = g->change;
 	it->g.text = kstr(it, g->text);
+	it->g.announce = g->announce;
+	it->g.locked = g->locked;
 	it->m.chat = kstr(it, g->chat);
 	if (g->change == BR_NET_GROUP_ADD || g->change ==
 	    BR_NET_GROUP_PROMOTE || g->change == BR_NET_GROUP_DEMOTE) {

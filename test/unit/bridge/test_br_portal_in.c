@@ -1066,6 +1066,31 @@ TEST(test_portal_in_group_joined_creates_room)
 		    "users"), GBOB) == NULL);
 		g.users = users;
 	}
+	/* Settings: announce -> sending needs admin; locked -> the room's
+	 * name, avatar and topic need admin (upstream's wrapGroupInfo). */
+	g.change = BR_NET_GROUP_SETTINGS;
+	g.announce = 1;
+	g.locked = -1;
+	br_portal_in_on_group(x.br, &N.login, &g);
+	drain();
+	i = find("state", "m.room.power_levels", 2);
+	REQUIRE(i >= 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(F.calls[i].content,
+	    "events_default")), 50);
+	CHECK(json_object_get(F.calls[i].content, "events") == NULL);
+	/* The users the homeserver had are kept. */
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(
+	    F.calls[i].content, "users"), GBOB)), 50);
+	g.announce = -1;
+	g.locked = 1;
+	br_portal_in_on_group(x.br, &N.login, &g);
+	drain();
+	i = find("state", "m.room.power_levels", 3);
+	REQUIRE(i >= 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(
+	    F.calls[i].content, "events"), "m.room.topic")), 50);
+	CHECK(json_object_get(F.calls[i].content, "events_default") == NULL);
+	g.announce = g.locked = 0;
 	g.change = BR_NET_GROUP_REMOVE;
 	br_portal_in_on_group(x.br, &N.login, &g);
 	drain();
