@@ -12,6 +12,11 @@
  * that group); if it carries anything else (a retry re-send) that is the
  * message; else the skmsg is decrypted with the participant's sender key.
  *
+ * A stanza naming both forms of the sender (a LID sender with sender_pn /
+ * participant_pn, a PN one with sender_lid / participant_lid) makes the two
+ * share one Signal session first (wa_signal_learn_lid: PN sessions moved
+ * to the LID address), as the peer keeps one per device.
+ *
  * The caller gets one event with the decrypted E2EMessage (payload) and
  * returns 0 once it has stored the message safely, or WA_MSG_HAVE_IT when
  * it already had that message (a redelivery); only then are the delivery
