@@ -520,6 +520,16 @@ on_login_state(void *arg, struct br_net_login *l,
 	br_bridge_on_login_state(arg, l, st);
 }
 
+/* Synced: the core resumes Matrix messages waiting for the login
+ * (portal_out.c) and a new login gets portals for its groups
+ * (portal_in.c). */
+static void
+on_login_synced(void *arg, struct br_net_login *l)
+{
+	br_bridge_on_login_synced(arg, l);
+	br_portal_in_on_synced(arg, l);
+}
+
 struct runtime {
 	struct u_loop	*loop;		/* borrowed */
 	struct br_bridge *br;		/* borrowed */
@@ -623,7 +633,7 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	br_bridge_set_mx(br, mx);
 	nev.on_state = on_login_state;
 	nev.on_login_gone = br_login_on_gone;
-	nev.on_synced = br_bridge_on_login_synced;
+	nev.on_synced = on_login_synced;
 	/* WhatsApp -> Matrix (portal_in.c). */
 	nev.on_message = br_portal_in_on_message;
 	nev.on_receipt = br_portal_in_on_receipt;

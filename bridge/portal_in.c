@@ -1838,3 +1838,86 @@ hook:
 	if (br->hooks.wa_group != NULL)
 		(void)br->hooks.wa_group(br->hooks.arg, l, g);
 }
+
+/* ---- portals for existing chats after a login ---- */
+
+struct listing {
+	struct br_bridge	*br;
+	char			*login_id;
+};
+
+static void
+groups_listed(void *arg, int rc, const struct br_net_result *r)
+{
+	struct listing *ls = arg;
+	struct br_bridge *br = ls->br;
+	struct br_net_login *l = br->net != NULL ?
+	    br->net->ops->login_get(br->net, ls->login_id) : NULL;
+	struct br_user_portal *up = NULL;
+	struct br_portal_obj *p;
+	struct br_portal_key key;
+	struct in_item *it;
+	size_t i, n;
+
+	if (rc != 0 || r == NULL || l == NULL) {
+		if (rc != 0)
+			log_warnx("listing the groups of a new login failed: "
+			    "%s", r != NULL && r->reason != NULL ? r->reason :
+			    br_net_strerror(rc));
+		goto out;
+	}
+	n = r->n_chats < BR_IN_INITIAL_GROUPS_MAX ? r->n_chats :
+	    BR_IN_INITIAL_GROUPS_MAX;
+	for (i = 0; i < n; i++) {
+		if (r->chats[i] == NULL || portal_for(br, l, r->chats[i], 1,
+		    &p) != 0)
+			continue;
+		key.id = p->row->id;
+		key.receiver = p->row->receiver;
+		if (br_store_user_portal_get_or_create(br->db,
+		    br->net->ops->info(l)->user_mxid, ls->login_id, key,
+		    &up) == 0)
+			br_user_portal_free(up);
+		up = NULL;
+		if (p->row->mxid != NULL) {
+			br_portal_unref(p);
+			continue;
+		}
+		it = item_new(br, l, IT_JOINED);
+		it->m.chat = kstr(it, r->chats[i]);
+		(void)enqueue(it, p, joined_run);
+	}
+	log_info("new login: %zu group(s) found, portals queued", n);
+out:
+	free(ls->login_id);
+	free(ls);
+}
+
+void
+br_portal_in_on_synced(void *arg, struct br_net_login *l)
+{
+	struct br_bridge *br = arg;
+	const struct br_net_login_info *li;
+	struct br_user_portal **v = NULL;
+	struct listing *ls;
+	int fresh;
+
+	if (br->net == NULL || br->net->ops->list_groups == NULL ||
+	    br->portals == NULL)
+		return;
+	li = br->net->ops->info(l);
+	if (br_store_user_portal_list_for_login(br->db, li->user_mxid, li->id,
+	    &v) != 0)
+		return;
+	fresh = v == NULL || v[0] == NULL;
+	br_user_portal_list_free(v);
+	if (!fresh)
+		return;
+	ls = u_calloc(1, sizeof(*ls));
+	ls->br = br;
+	ls->login_id = u_strdup(li->id);
+	if (br->net->ops->list_groups(l, groups_listed, ls) != 0) {
+		free(ls->login_id);
+		free(ls);
+	}
+}

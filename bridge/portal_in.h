@@ -39,5 +39,13 @@ void br_portal_in_on_typing(void *arg, struct br_net_login *l,
     const char *chat, const char *user, enum br_net_chatstate st);
 void br_portal_in_on_group(void *arg, struct br_net_login *l,
     const struct br_net_group_event *g);
+/*
+ * A login is connected and synced: when it has no portal yet (a new
+ * login), its groups are listed and each gets its room (at most
+ * BR_IN_INITIAL_GROUPS_MAX), as upstream creates portals for existing
+ * chats after a login.
+ */
+#define BR_IN_INITIAL_GROUPS_MAX 100
+void br_portal_in_on_synced(void *arg, struct br_net_login *l);
 
 #endif

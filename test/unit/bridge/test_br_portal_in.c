@@ -438,6 +438,12 @@ static struct {
 	int			 with_info;
 	br_net_done_fn		 info_done;
 	void			*info_arg;
+	br_net_done_fn		 infos[8];	/* every chat_info asked */
+	void			*info_args[8];
+	size_t			 ninfos;
+	int			 lists;
+	br_net_done_fn		 list_done;
+	void			*list_arg;
 } N;
 
 static struct br_net_login *
@@ -471,6 +477,20 @@ n_chat_info(struct br_net_login *l, const char *chat, br_net_done_fn done,
 		return BR_ERR_NET_UNSUPPORTED;
 	N.info_done = done;
 	N.info_arg = arg;
+	if (N.ninfos < 8) {
+		N.infos[N.ninfos] = done;
+		N.info_args[N.ninfos++] = arg;
+	}
+	return 0;
+}
+
+static int
+n_list_groups(struct br_net_login *l, br_net_done_fn done, void *arg)
+{
+	(void)l;
+	N.lists++;
+	N.list_done = done;
+	N.list_arg = arg;
 	return 0;
 }
 
@@ -480,6 +500,7 @@ static const struct br_net_ops net_ops = {
 	.info = n_info,
 	.message_done = n_message_done,
 	.chat_info = n_chat_info,
+	.list_groups = n_list_groups,
 };
 
 static int
@@ -529,6 +550,19 @@ fx_open(struct fx *x)
 	N.login.info.id = LOGIN;
 	N.login.info.user_mxid = OWNER;
 	N.login.info.remote_name = "+" LOGIN;
+	{
+		/* The owner and the login, as the login flow stores them. */
+		struct br_user u = { OWNER, NULL, NULL };
+		struct br_login lr;
+
+		memset(&lr, 0, sizeof(lr));
+		lr.id = LOGIN;
+		lr.user_mxid = OWNER;
+		lr.remote_name = "+" LOGIN;
+		if (br_store_user_insert(x->db, &u) != 0 ||
+		    br_store_login_insert(x->db, &lr) != 0)
+			return -1;
+	}
 	x->br = br_bridge_new(x->cfg, x->db);
 	br_bridge_set_mx(x->br, &F.mx);
 	br_bridge_set_net(x->br, &N.net);
@@ -1244,6 +1278,55 @@ TEST(test_portal_in_poll_and_vote)
 	    "org.matrix.msc3381.poll.start"), "answers"), 1), "id")), "Sushi");
 	CHECK(was_done(2));
 	free(poll);
+	fx_close(&x);
+}
+
+TEST(test_portal_in_new_login_gets_its_groups)
+{
+	struct br_net_member mem[1] = { { BOB, "Bob", BR_NET_ADMIN } };
+	const char *chats[2] = { GROUP, "120363000000000002@g.us" };
+	const char *names[2] = { "One", "Two" };
+	struct br_user_portal **v = NULL;
+	struct br_net_chat_info ci;
+	struct br_net_result r;
+	struct fx x;
+	size_t k;
+
+	REQUIRE(fx_open(&x) == 0);
+	N.with_info = 1;
+	br_portal_in_on_synced(x.br, &N.login);
+	REQUIRE(N.lists == 1 && N.list_done != NULL);
+	memset(&r, 0, sizeof(r));
+	r.chats = chats;
+	r.names = names;
+	r.n_chats = 2;
+	N.list_done(N.list_arg, 0, &r);
+	drain();
+	/* Each group's info is asked (the items of two portals run side by
+	 * side), then its room made. */
+	REQUIRE(N.ninfos == 2);
+	for (k = 0; k < 2; k++) {
+		memset(&ci, 0, sizeof(ci));
+		ci.chat = chats[k];
+		ci.is_group = 1;
+		ci.name = names[k];
+		ci.members = mem;
+		ci.n_members = 1;
+		memset(&r, 0, sizeof(r));
+		r.info = &ci;
+		N.infos[k](N.info_args[k], 0, &r);
+		drain();
+	}
+	CHECK_EQ_INT(count("create"), 2);
+	CHECK_EQ_STR(cs(find("create", NULL, 0), "name"), "One");
+	CHECK_EQ_STR(cs(find("create", NULL, 1), "name"), "Two");
+	REQUIRE(br_store_user_portal_list_for_login(x.db, OWNER, LOGIN,
+	    &v) == 0);
+	CHECK(v[0] != NULL && v[1] != NULL && v[2] == NULL);
+	br_user_portal_list_free(v);
+	/* Not a new login any more: no second listing. */
+	br_portal_in_on_synced(x.br, &N.login);
+	CHECK_EQ_INT(N.lists, 1);
 	fx_close(&x);
 }
 
