@@ -1786,7 +1786,11 @@ answer_retry(struct wa_msg_sender *s, const struct wa_node *n)
 		count = 1;
 	log_info("wa: device %u asks again for message %s (retry %u, "
 	    "count %u)", dev.device, id, rec->retries, (unsigned)count);
-	if (should_recreate(s, addr, count, group))
+	/* A receipt carrying the device's keys (Baileys from its second
+	 * retry on) asks for a new session: whatsmeow builds one from them
+	 * whatever the count and the hour; we fetch the same bundle. */
+	if (wa_node_child(n, "keys") != NULL ||
+	    should_recreate(s, addr, count, group))
 		wa_signal_delete_session(s->sig, addr);
 	m = u_calloc(1, sizeof(*m));
 	m->s = s;
