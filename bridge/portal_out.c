@@ -80,6 +80,9 @@ struct typing_room {
 	struct typing_room	*next;
 };
 
+/* Logins tracked as ready to send (net_wa.c keeps at most 64 too). */
+#define OUT_LOGINS_MAX	64
+
 struct br_out {
 	struct br_bridge	*br;		/* borrowed */
 	struct br_relay_cfg	*relay;		/* owned */
@@ -88,6 +91,10 @@ struct br_out {
 	int			 login_events;	/* states are reported */
 	struct out_item		*waiting;	/* owned list: items whose
 						 * login is not connected */
+	/* Logins whose network side can send now (connected and synced):
+	 * their IDs, owned; a login leaves the set at any other state. */
+	char			*ready[OUT_LOGINS_MAX];
+	size_t			 nready;
 };
 
 enum out_kind {
@@ -177,6 +184,8 @@ br_out_free(struct br_out *o)
 		typing_room_free(t);
 	}
 	br_relay_cfg_free(o->relay);
+	while (o->nready > 0)
+		free(o->ready[--o->nready]);
 	free(o);
 }
 
@@ -616,6 +625,34 @@ static void implicit_read(struct out_item *it);
  * is under way (the item continues in sent()), 0 when the item is over.
  */
 static int
+login_ready(const struct br_out *o, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < o->nready; i++)
+		if (strcmp(o->ready[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Track whether login id can send: in the set while connected and synced. */
+static void
+login_set_ready(struct br_out *o, const char *id, int ready)
+{
+	size_t i;
+
+	for (i = 0; i < o->nready; i++)
+		if (strcmp(o->ready[i], id) == 0)
+			break;
+	if (ready && i == o->nready && o->nready < OUT_LOGINS_MAX)
+		o->ready[o->nready++] = u_strdup(id);
+	else if (!ready && i < o->nready) {
+		free(o->ready[i]);
+		o->ready[i] = o->ready[--o->nready];
+	}
+}
+
+static int
 send_now(struct out_item *it)
 {
 	struct br_bridge *br = it->o->br;
@@ -629,9 +666,11 @@ send_now(struct out_item *it)
 		return 0;
 	}
 	if (it->o->login_events &&
-	    net->ops->info(it->pick.login)->state.event != BR_NET_CONNECTED) {
-		/* Not connected (start-up, reconnecting): wait for it, so a
-		 * burst across a restart is not refused. */
+	    (net->ops->info(it->pick.login)->state.event != BR_NET_CONNECTED ||
+	    !login_ready(it->o, net->ops->info(it->pick.login)->id))) {
+		/* Not connected, or connected but not yet synced (start-up,
+		 * reconnecting: the sender does not exist yet): wait for it,
+		 * so a burst across a restart is not refused. */
 		logp_debug(pfx(it), "event %s waits for login %s",
 		    it->event_id ? it->event_id : "", it->pick.login_id);
 		it->wait_next = it->o->waiting;
@@ -2003,6 +2042,10 @@ br_out_login_state(struct br_bridge *br, struct br_net_login *l,
 	if (o == NULL)
 		return;
 	o->login_events = 1;
+	if (br->net != NULL && br->net->ops->info != NULL)
+		login_set_ready(o, br->net->ops->info(l)->id,
+		    st->event == BR_NET_CONNECTED &&
+		    (synced || login_ready(o, br->net->ops->info(l)->id)));
 	/* CONNECTED alone is not enough: the network side can send once
 	 * the login is synced (its sender exists), which on_synced says. */
 	if (!(st->event == BR_NET_CONNECTED && synced) &&

@@ -9,7 +9,8 @@
 #             afterwards, plus test_db_pg: PostgreSQL-only tests
 #             (unreachable server, malformed URIs, reconnection, bytea)
 #   both:     test_br_store (bridge/store.h on the migrated schema),
-#             test_br_net_wa_pending (ponton's own pending-inbound table)
+#             test_br_net_wa_pending (ponton's own pending-inbound table),
+#             test_br_store_outq (Matrix events kept until sent to WhatsApp)
 #
 # Each line names its backend: "PASS: sqlite: test_db_...".
 set -u
@@ -55,6 +56,7 @@ run sqlite bridge/test_br_store
 run sqlite bridge/test_br_wa_store_db
 run sqlite bridge/test_br_wa_signal_db
 run sqlite bridge/test_br_net_wa_pending
+run sqlite bridge/test_br_store_outq
 
 if pg_start; then
 	PONTON_TEST_DB=postgres
@@ -67,6 +69,7 @@ if pg_start; then
 	run postgres bridge/test_br_wa_store_db
 	run postgres bridge/test_br_wa_signal_db
 	run postgres bridge/test_br_net_wa_pending
+	run postgres bridge/test_br_store_outq
 else
 	echo "FAIL: postgres: server did not start (see above)"
 	run postgres db/test_db_pg
