@@ -261,6 +261,7 @@ const struct br__ckey br__config_keys[] = {
 	{ "ponton.whatsapp.websocket_url", S|N, BR__K_STR, BR__NOOFF, 0 },
 	{ "ponton.whatsapp.trust_root", S|N, BR__K_STR, BR__NOOFF, 0 },
 	{ "ponton.whatsapp.web_version", S|N, BR__K_STR, BR__NOOFF, 0 },
+	{ "ponton.whatsapp.media_ca_file", S|N, BR__K_STR, BR__NOOFF, 0 },
 
 	/* community portals (ponton's own section; bridge/community*.c). */
 	{ "community.enabled", B, BR__K_BOOL, O(community.enabled), 0 },

@@ -491,25 +491,59 @@ is_media(enum br_net_kind k)
 	    k == BR_NET_KIND_FILE || k == BR_NET_KIND_STICKER;
 }
 
+/* The extension of common media types (as upstream names files after
+ * the MIME type); NULL if unknown. */
 static const char *
-default_name(enum br_net_kind k)
+mime_ext(const char *mime)
 {
+	static const char *const map[][2] = {
+		{ "image/jpeg", "jpg" }, { "image/png", "png" },
+		{ "image/webp", "webp" }, { "image/gif", "gif" },
+		{ "video/mp4", "mp4" }, { "video/3gpp", "3gp" },
+		{ "audio/ogg", "ogg" }, { "audio/mpeg", "mp3" },
+		{ "audio/mp4", "m4a" }, { "audio/aac", "aac" },
+		{ "application/pdf", "pdf" },
+	};
+	size_t i, n;
+
+	if (mime == NULL)
+		return NULL;
+	/* "audio/ogg; codecs=opus": the type before the parameters. */
+	n = strcspn(mime, ";");
+	while (n > 0 && mime[n - 1] == ' ')
+		n--;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strlen(map[i][0]) == n && strncmp(mime, map[i][0], n) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+/* A file name for media that came without one: "image.png"... */
+static char *
+default_name(enum br_net_kind k, const char *mime)
+{
+	const char *base, *ext;
+
 	switch (k) {
-	case BR_NET_KIND_IMAGE: return "image.jpg";
-	case BR_NET_KIND_VIDEO: return "video.mp4";
-	case BR_NET_KIND_AUDIO: return "audio.mp3";
-	case BR_NET_KIND_VOICE: return "voice.ogg";
-	case BR_NET_KIND_STICKER: return "sticker.webp";
-	default: return "file";
+	case BR_NET_KIND_IMAGE: base = "image"; ext = "jpg"; break;
+	case BR_NET_KIND_VIDEO: base = "video"; ext = "mp4"; break;
+	case BR_NET_KIND_AUDIO: base = "audio"; ext = "mp3"; break;
+	case BR_NET_KIND_VOICE: base = "voice"; ext = "ogg"; break;
+	case BR_NET_KIND_STICKER: base = "sticker"; ext = "webp"; break;
+	default: base = "file"; ext = NULL; break;
 	}
+	if (mime_ext(mime) != NULL)
+		ext = mime_ext(mime);
+	return ext != NULL ? u_asprintf("%s.%s", base, ext) : u_strdup(base);
 }
 
 static json_t *
 media_content(struct in_item *it, const char **type)
 {
 	const struct br_net_content *c = &it->m.c;
+	char *dname = default_name(c->kind, c->mime);
 	const char *fname = c->filename != NULL && c->filename[0] != '\0' ?
-	    c->filename : default_name(c->kind);
+	    c->filename : dname;
 	json_t *o, *info, *wf;
 	size_t i;
 
@@ -553,6 +587,7 @@ media_content(struct in_item *it, const char **type)
 		    json_pack("{s:I, s:o}", "duration",
 		    (json_int_t)c->duration_s * 1000, "waveform", wf));
 	}
+	free(dname);
 	return o;
 }
 
@@ -1138,7 +1173,7 @@ start_upload(struct in_item *it)
 		it->up_mime = c->mime != NULL ? c->mime :
 		    "application/octet-stream";
 		it->up_name = c->filename != NULL && c->filename[0] != '\0' ?
-		    c->filename : default_name(c->kind);
+		    c->filename : keep(it, default_name(c->kind, c->mime));
 	} else if (c->kind == BR_NET_KIND_CONTACT && c->vcard != NULL) {
 		it->up_data = (const unsigned char *)c->vcard;
 		it->up_len = strlen(c->vcard);

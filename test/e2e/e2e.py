@@ -232,7 +232,7 @@ class User:
 class Peer:
     """A WhatsApp peer process whose stdout lines are read by a thread."""
 
-    def __init__(self, t, name, argv, cwd=None):
+    def __init__(self, t, name, argv, cwd=None, env=None):
         self.t = t
         self.name = name
         self.lines = queue.Queue()
@@ -242,7 +242,7 @@ class Peer:
         self.err = open(os.path.join(t.work, "peer-%s.err" % name), "w")
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=self.err,
-                                  cwd=cwd, text=True, bufsize=1)
+                                  cwd=cwd, env=env, text=True, bufsize=1)
         t.procs.append(self)
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -305,7 +305,11 @@ class Baileys(Peer):
                 "--url", t.wasim_ws, "--root", t.wasim_root,
                 "--auth", os.path.join(t.work, "auth-" + name),
                 "--push-name", push_name or name.capitalize()]
-        super().__init__(t, name, argv)
+        # wasim's media server has a self-signed certificate: trusted as
+        # a CA by this process only (TLS stays verified).
+        env = dict(os.environ, NODE_EXTRA_CA_CERTS=os.path.join(
+            t.work, "wasim-media.pem"))
+        super().__init__(t, name, argv, env=env)
 
     def _read(self):
         for line in self.p.stdout:

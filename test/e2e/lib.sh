@@ -3,7 +3,7 @@
 # operator would write it, the registration from `ponton -g`, a real
 # Synapse started) and adds: wasim (the WhatsApp server simulator, with a
 # state dir), config.yaml pointed at it (ponton.whatsapp.websocket_url and
-# trust_root), the pinned Baileys peer installed, the whatsmeow driver
+# trust_root, media_ca_file), the pinned Baileys peer installed, the whatsmeow driver
 # built.  Then the scenario runs in Python (test/e2e/e2e.py) with the
 # Synapse venv's interpreter:
 #
@@ -38,6 +38,7 @@ fi
 cd "$WORK" || exit 1
 "$WASIM" --port 0 --admin-port 0 --media-port 0 --port-file wasim.ports \
     --root-pub-file wasim.root --state-dir wasim.state \
+    --media-cert-file "$WORK/wasim-media.pem" \
     --qr-first-ms 60000 --qr-next-ms 60000 > wasim.log 2>&1 &
 WPID=$!
 i=0
@@ -52,8 +53,10 @@ if ! . ./wasim.ports; then
 fi
 sed -i -e "s#^        websocket_url: null\$#        websocket_url: $WASIM_WS_URL#" \
     -e "s#^        trust_root: null\$#        trust_root: $WASIM_ROOT_PUB#" \
+    -e "s#^        media_ca_file: null\$#        media_ca_file: $WORK/wasim-media.pem#" \
     config.yaml
-if ! grep -q "websocket_url: $WASIM_WS_URL" config.yaml; then
+if ! grep -q "websocket_url: $WASIM_WS_URL" config.yaml ||
+    ! grep -q "media_ca_file: $WORK/wasim-media.pem" config.yaml; then
 	fail "e2e_config_points_at_wasim"
 	exit 1
 fi

@@ -21,8 +21,8 @@
 //        protocolMessage...), text the text / caption / reaction emoji.
 //
 // Usage: node peer.mjs --url WS --root HEX64 --auth DIR [--push-name NAME]
-// Media: wasim's media server has a self-signed certificate, so TLS
-// verification is off in this test process only.
+// Media: wasim's media server has a self-signed certificate; the caller
+// makes node trust it with NODE_EXTRA_CA_CERTS (TLS stays verified).
 
 import makeWASocket, {
 	Browsers,
@@ -34,7 +34,6 @@ import makeWASocket, {
 import P from 'pino'
 import readline from 'node:readline'
 
-process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
 const args = process.argv.slice(2)
 const opt = name => {
 	const i = args.indexOf(name)
