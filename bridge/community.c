@@ -1530,8 +1530,10 @@ h_wa_group(void *arg, struct br_net_login *l,
 		return 0;
 	/* A group this account created (from the bridge or its phone): no
 	 * one to welcome; also covers a creation notice arriving before
-	 * the create call's answer. */
-	if (g->actor != NULL && strcmp(g->actor, own) == 0)
+	 * the create call's answer.  No actor: not an add but the bridge
+	 * learning of a group it was already in (`sync groups`, `join`, a
+	 * new login's groups): welcoming would spam old groups. */
+	if (g->actor == NULL || strcmp(g->actor, own) == 0)
 		return 0;
 	if (br_rate_hit(&c->welcome, g->chat, now_ms(c)) != BR_RATE_OK)
 		return 0;

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "bridge/bridge.h"
+#include "bridge/cmd.h"
 #include "bridge/community.h"
 #include "bridge/config.h"
 #include "bridge/errors.h"
@@ -646,6 +647,8 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	}
 	br_login_attach(rt.net);
 	br_bridge_set_net(br, rt.net);
+	/* `sync group(s)` and `join` create rooms as a joined group does. */
+	br_cmd_set_group_sync(br_portal_in_on_group, br);
 	br_community_warn_start(community, rt.loop);
 	log_info("Appservice listening on %s:%d", cfg->appservice.hostname,
 	    br_mx_as_port(mx));

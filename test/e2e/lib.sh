@@ -17,6 +17,10 @@
 : "${TOP:=$(pwd)}"
 export BUILD TOP
 WORK_NAME=${WORK_NAME:-e2e-$(basename "$0" .sh)}
+# Ports the kernel picks (0: no preference), so that scenarios run by hand
+# next to a suite do not race for the same preferred ports.
+SYN_PORT=${SYN_PORT:-0}
+AS_PORT=${AS_PORT:-0}
 . "$TOP/test/bridge/setup.sh"
 
 WASIM=$B/san/wasim
