@@ -1,10 +1,11 @@
 /*
  * bridge.h: the bridge core (mautrix-go bridgev2's Bridge): receives the
  * Matrix side's events, applies permissions, runs commands and keeps
- * management rooms.  Talks to Matrix only through bridge/mx.h; the
- * WhatsApp side (bridge/net.h) is not wired yet.
+ * management rooms.  Talks to Matrix only through bridge/mx.h and to
+ * WhatsApp only through bridge/net.h (main.c wires the network side's
+ * events to bridge/portal_in.c and to the login-state handlers below).
  *
- * What it does now: bot invites (join, welcome, management room), leaving
+ * What it does: bot invites (join, welcome, management room), leaving
  * a management room, command recognition and dispatch (bridge/cmd.c), the
  * portal registry (bridge/portal.h) with the start-up recovery of lost
  * portal rooms and the re-sending of m.bridge (br_bridge_start).
