@@ -65,7 +65,8 @@ PYEOF
 if [ "${SYN_KEEP_PORT:-0}" != 1 ]; then
 	_syn_want=${SYN_PORT:-}
 	SYN_PORT=$(syn_free_port "$_syn_want") || SYN_PORT=${_syn_want:-19008}
-	if [ -n "$_syn_want" ] && [ "$SYN_PORT" != "$_syn_want" ]; then
+	if [ -n "$_syn_want" ] && [ "$_syn_want" != 0 ] &&
+	    [ "$SYN_PORT" != "$_syn_want" ]; then
 		echo "# synapse: port $_syn_want is taken; using $SYN_PORT" >&2
 	fi
 	unset _syn_want
