@@ -183,6 +183,13 @@ struct br_mx_ops {
 		    struct br_mx_intent *in, const char *room_id,
 		    const char *type, json_t *content, uint64_t ts_ms,
 		    br_mx_done_fn done, void *arg);
+	/* Optional: send_event with the caller's transaction ID (unique in
+	 * the appservice, <= 200 bytes): a repeat after a crash of ours gets
+	 * the first event's ID instead of a second event. */
+	int	(*send_event_txn)(struct br_mx *mx,
+		    struct br_mx_intent *in, const char *room_id,
+		    const char *type, json_t *content, uint64_t ts_ms,
+		    const char *txn_id, br_mx_done_fn done, void *arg);
 	int	(*send_state)(struct br_mx *mx,
 		    struct br_mx_intent *in, const char *room_id,
 		    const char *type, const char *state_key, json_t *content,

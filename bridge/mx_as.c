@@ -289,6 +289,15 @@ op_send_event(struct br_mx *mx, struct br_mx_intent *in, const char *room_id, co
 }
 
 static int
+op_send_event_txn(struct br_mx *mx, struct br_mx_intent *in,
+    const char *room_id, const char *type, json_t *content, uint64_t ts_ms,
+    const char *txn_id, br_mx_done_fn done, void *arg)
+{
+	WRAP(in, done, arg, mx_intent_send_txn(IN(in), room_id, type, content,
+	    ts_ms, txn_id, call_done, c));
+}
+
+static int
 op_send_state(struct br_mx *mx, struct br_mx_intent *in, const char *room_id, const char *type,
     const char *state_key, json_t *content, br_mx_done_fn done, void *arg)
 {
@@ -522,6 +531,7 @@ static const struct br_mx_ops as_ops = {
 	.set_avatar = op_set_avatar,
 	.send_message = op_send_message,
 	.send_event = op_send_event,
+	.send_event_txn = op_send_event_txn,
 	.send_state = op_send_state,
 	.create_room = op_create_room,
 	.invite = op_invite,

@@ -1212,8 +1212,25 @@ start_send(struct in_item *it)
 		return 1;
 	free(it->event_id);
 	it->event_id = NULL;
-	r = MX(it)->ops->send_event(MX(it), in, room_of(it), type, content,
-	    it->m.ts_ms, mx_done, it);
+	if (MX(it)->ops->send_event_txn != NULL) {
+		/* The txnId names what is bridged (receiver, chat, message,
+		 * kind): after a crash between the send and the message row,
+		 * the re-send gets the same event back, not a duplicate. */
+		char *txn = u_asprintf("ponton.wa.%s.%s.%s.%d",
+		    it->p->row->receiver, it->m.chat, it->m.id,
+		    (int)it->m.c.kind);
+
+		if (strlen(txn) <= 200)
+			r = MX(it)->ops->send_event_txn(MX(it), in,
+			    room_of(it), type, content, it->m.ts_ms, txn,
+			    mx_done, it);
+		else
+			r = MX(it)->ops->send_event(MX(it), in, room_of(it),
+			    type, content, it->m.ts_ms, mx_done, it);
+		free(txn);
+	} else
+		r = MX(it)->ops->send_event(MX(it), in, room_of(it), type,
+		    content, it->m.ts_ms, mx_done, it);
 	json_decref(content);
 	return r;
 }

@@ -6,7 +6,9 @@
  * Every id that goes into a path is percent-encoded here.  txnIds are
  * "ponton<boot ns>.<counter>": unique per process run and across intents
  * (Synapse caches client txnIds per appservice, not per user), and reused
- * by the transport's retries, which makes a retried send idempotent.
+ * by the transport's retries, which makes a retried send idempotent.  A
+ * caller may choose the txnId (mx_intent_send_txn): one derived from what
+ * is being bridged makes a re-send after our own crash idempotent too.
  *
  * Does not: keep membership or profile caches (bridge/ does), or retry
  * after M_FORBIDDEN (the caller decides: register, invite, join).
@@ -577,19 +579,22 @@ marked(struct mx_intent *in, json_t *content, uint64_t ts_ms)
 }
 
 int
-mx_intent_send(struct mx_intent *in, const char *room_id, const char *type,
-    json_t *content, uint64_t ts_ms, mx_done_fn done, void *arg)
+mx_intent_send_txn(struct mx_intent *in, const char *room_id,
+    const char *type, json_t *content, uint64_t ts_ms, const char *txn_id,
+    mx_done_fn done, void *arg)
 {
 	struct call c = { 0 };
 	char *r, *t, *txn, *path, *q = NULL;
 	json_t *body;
 	int rc;
 
-	if (room_id == NULL || type == NULL || !json_is_object(content))
+	if (room_id == NULL || type == NULL || !json_is_object(content) ||
+	    (txn_id != NULL && (txn_id[0] == '\0' ||
+	    strlen(txn_id) > MX_TXN_ID_MAX)))
 		return MX_ERR_INVALID;
 	r = mx__esc(room_id);
 	t = mx__esc(type);
-	txn = mx__as_txn_id(in->as);
+	txn = txn_id != NULL ? mx__esc(txn_id) : mx__as_txn_id(in->as);
 	path = u_asprintf("/_matrix/client/v3/rooms/%s/send/%s/%s", r, t, txn);
 	if (ts_ms != 0)
 		q = u_asprintf("ts=%" PRIu64, ts_ms);
@@ -609,6 +614,14 @@ mx_intent_send(struct mx_intent *in, const char *room_id, const char *type,
 	free(t);
 	free(r);
 	return rc;
+}
+
+int
+mx_intent_send(struct mx_intent *in, const char *room_id, const char *type,
+    json_t *content, uint64_t ts_ms, mx_done_fn done, void *arg)
+{
+	return mx_intent_send_txn(in, room_id, type, content, ts_ms, NULL,
+	    done, arg);
 }
 
 int

@@ -242,6 +242,14 @@ int mx_intent_kick(struct mx_intent *in, const char *room_id,
 int mx_intent_send(struct mx_intent *in, const char *room_id,
     const char *type, json_t *content, uint64_t ts_ms, mx_done_fn done,
     void *arg);
+/* The same with the caller's txnId (1..MX_TXN_ID_MAX bytes, escaped
+ * here): the homeserver answers a repeat with the first event's ID, so a
+ * send repeated after a crash of ours is not duplicated.  It must be unique
+ * across the whole appservice (Synapse keys txnIds per appservice). */
+#define MX_TXN_ID_MAX 200
+int mx_intent_send_txn(struct mx_intent *in, const char *room_id,
+    const char *type, json_t *content, uint64_t ts_ms, const char *txn_id,
+    mx_done_fn done, void *arg);
 int mx_intent_send_state(struct mx_intent *in, const char *room_id,
     const char *type, const char *state_key, json_t *content, uint64_t ts_ms,
     mx_done_fn done, void *arg);
