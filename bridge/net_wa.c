@@ -1608,6 +1608,7 @@ msg_connected(struct br_net_login *l)
 		return;
 	load_pending(l);
 	deliver(l);
+	logp_debug(l->prefix, "synced: messages can be sent");
 	if (l->nw->ev.on_synced != NULL)
 		l->nw->ev.on_synced(l->nw->ev.arg, l);
 }
@@ -1665,6 +1666,8 @@ sent(void *arg, const char *id, int err, int server_code)
 	memset(&r, 0, sizeof(r));
 	r.id = id;
 	r.ts_ms = (uint64_t)wall_ms();
+	logp_debug(s->l->prefix, "message %s to the chat: %s", id != NULL ?
+	    id : "(no ID)", err != 0 ? u_strerror(err) : "sent");
 	if (err != 0) {
 		if (server_code != 0)
 			snprintf(reason, sizeof(reason), "WhatsApp refused "

@@ -231,11 +231,21 @@ item_free(struct out_item *it)
 	free(it);
 }
 
+static const char *
+evid(const struct out_item *it)
+{
+	return it->event_id != NULL ? it->event_id : "(ephemeral)";
+}
+
 /* The FIFO's drop: the registry went away before the item ran. */
 static void
 item_drop(void *arg)
 {
-	item_free(arg);
+	struct out_item *it = arg;
+
+	log_debug("Matrix event %s dropped with its portal's queue (seq "
+	    "%lld)", evid(it), (long long)it->seq);
+	item_free(it);
 }
 
 /* The item is over: free it, and let the portal run on if it was
@@ -247,6 +257,8 @@ finish(struct out_item *it)
 	int parked = it->parked;
 
 	it->p = NULL;
+	logp_debug(p->prefix, "event %s over (seq %lld)", evid(it),
+	    (long long)it->seq);
 	if (it->seq != 0 && br_store_outq_delete(dbof(it), it->seq) < 0)
 		log_warnx("Queued Matrix event %lld not removed from the "
 		    "database", (long long)it->seq);
@@ -256,10 +268,13 @@ finish(struct out_item *it)
 	br_portal_unref(p);
 }
 
-/* After a cancelled completion (shutdown): release only. */
+/* After a cancelled completion (shutdown): release only (the durable
+ * row stays for the next start). */
 static void
 abandon(struct out_item *it)
 {
+	log_debug("Matrix event %s abandoned (seq %lld)", evid(it),
+	    (long long)it->seq);
 	item_free(it);
 }
 
@@ -726,6 +741,7 @@ send_now(struct out_item *it)
 			return 0;
 		}
 	}
+	logp_debug(pfx(it), "event %s sending", evid(it));
 	r = net->ops->send(it->pick.login, it->p->row->id, &it->c, sent, it);
 	if (r < 0) {
 		if (it->row != NULL && it->kind == OUT_MESSAGE &&
@@ -833,6 +849,8 @@ sent(void *arg, int rc, const struct br_net_result *res)
 	struct out_item *it = arg;
 	int r;
 
+	logp_debug(pfx(it), "event %s send done: %d (%s)", evid(it), rc,
+	    res != NULL && res->id != NULL ? res->id : "no ID");
 	if (rc == BR_ERR_NET_CANCELLED) {
 		abandon(it);
 		return;
@@ -1810,7 +1828,7 @@ item_run(struct br_portal_obj *p, void *arg)
 	int async = 0;
 
 	/* The queue's reference becomes the item's. */
-	(void)p;
+	logp_debug(p->prefix, "event %s runs", evid(it));
 	switch (it->kind) {
 	case OUT_MESSAGE:
 		async = msg_start(it);
@@ -1957,11 +1975,15 @@ enqueue(struct br_bridge *br, struct out_item *it)
 	    it->kind == OUT_REACTION || it->kind == OUT_REDACTION;
 
 	if (br->out == NULL) {
+		log_debug("Matrix event %s ignored: no Matrix -> WhatsApp "
+		    "side", evid(it));
 		item_free(it);
 		return 0;
 	}
 	it->o = br->out;
 	if ((r = portal_of(br, it->room_id, &p)) <= 0) {
+		log_debug("Matrix event %s in %s ignored: not a portal (%d)",
+		    evid(it), it->room_id, r);
 		if (it->seq != 0)
 			br_store_outq_delete(br->db, it->seq);
 		item_free(it);
@@ -1982,6 +2004,8 @@ enqueue(struct br_bridge *br, struct out_item *it)
 		}
 		free(js);
 	}
+	logp_debug(p->prefix, "event %s queued (seq %lld)", evid(it),
+	    (long long)it->seq);
 	r = br_portal_enqueue(p, item_run, item_drop, it);
 	if (r < 0) {
 		logp_warnx(p->prefix, "event %s dropped: %s",

@@ -1391,6 +1391,59 @@ TEST(portal_out_waiting_at_stop_resumes_next_start)
 	fx_close(&x);
 }
 
+/*
+ * The restart burst's shape (test/e2e/22-out-restart): events arrive
+ * while the login connects, between CONNECTED and synced, and while the
+ * first ones are in flight; CONNECTED reported again after the sync
+ * (without it) must not make the login unready.  Every event goes once,
+ * in order, and every row gets its WhatsApp ID.
+ */
+TEST(portal_out_burst_across_connect_and_sync)
+{
+	static const char *const ev[5] = { "$b1", "$b2", "$b3", "$b4", "$b5" };
+	static const char *const body[5] = { "1", "2", "3", "4", "5" };
+	struct fx x;
+	struct br_net_state st = { BR_NET_CONNECTING, NULL, NULL };
+	char c[64], wa[16], want[96], *id;
+	size_t i;
+
+	REQUIRE(fx_open(&x, NULL, 1) == 0);
+	N.logins[0].info.state.event = BR_NET_CONNECTING;
+	br_bridge_on_login_state(x.br, &N.logins[0], &st);
+	for (i = 0; i < 2; i++) {
+		snprintf(c, sizeof(c), "{\"msgtype\":\"m.text\",\"body\":"
+		    "\"%s\"}", body[i]);
+		deliver(&x, ADMIN, ev[i], c);
+	}
+	st.event = BR_NET_CONNECTED;
+	N.logins[0].info.state.event = BR_NET_CONNECTED;
+	br_bridge_on_login_state(x.br, &N.logins[0], &st);
+	deliver(&x, ADMIN, ev[2], "{\"msgtype\":\"m.text\",\"body\":\"3\"}");
+	CHECK_EQ_INT(N.n_sent, 0);
+	br_bridge_on_login_synced(x.br, &N.logins[0]);
+	REQUIRE(N.n_sent == 1);
+	/* A repeated CONNECTED (no sync in it) keeps the login ready. */
+	br_bridge_on_login_state(x.br, &N.logins[0], &st);
+	deliver(&x, ADMIN, ev[3], "{\"msgtype\":\"m.text\",\"body\":\"4\"}");
+	for (i = 0; i < 5; i++) {
+		if (i == 4)
+			deliver(&x, ADMIN, ev[4],
+			    "{\"msgtype\":\"m.text\",\"body\":\"5\"}");
+		REQUIRE(N.n_sent == i + 1);
+		CHECK_EQ_STR(N.sent[i].text, body[i]);
+		snprintf(wa, sizeof(wa), "3EB0B%zu", i + 1);
+		n_complete(i, 0, wa, NULL);
+	}
+	CHECK_EQ_INT(N.n_sent, 5);
+	for (i = 0; i < 5; i++) {
+		id = row_id(&x, ev[i]);
+		snprintf(want, sizeof(want), GROUP ":" OWN ":3EB0B%zu", i + 1);
+		CHECK_EQ_STR(id, want);
+		free(id);
+	}
+	fx_close(&x);
+}
+
 static void
 room_state(struct fx *x, const char *type, const char *content)
 {
