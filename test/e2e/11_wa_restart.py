@@ -3,7 +3,7 @@ nothing, duplicates nothing, keeps the order."""
 import os
 import e2e
 
-N = int(os.environ.get("E2E_BURST", "50"))
+N = int(os.environ.get("E2E_BURST", "500"))
 
 
 def scenario(t):
