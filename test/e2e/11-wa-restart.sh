@@ -4,12 +4,12 @@
 # once it has acked the first half to WhatsApp while part of it still waits
 # for Matrix (pending rows), the second half is sent while it is down, and
 # it is started again: every message ends up in the DM portal, in the
-# order sent, and nothing stays pending; at most the one message whose
-# Matrix send the kill interrupted appears twice (see docs/bridging.md:
-# the Matrix side's txnIds are not derived from the message yet).  (wasim forgets a
+# order sent, once each (a Matrix send the kill interrupted is repeated
+# under the same txnId, see docs/bridging.md), and nothing stays
+# pending.  (wasim forgets a
 # stanza it wrote to a connection that dies before acking it, unlike the
 # real server, so the kill is not made while stanzas are in flight.)
-# (test/e2e/11_wa_restart.py; E2E_BURST sets the burst size, default 50.)
+# (test/e2e/11_wa_restart.py; E2E_BURST sets the burst size, default 500.)
 . "$TOP/test/e2e/lib.sh"
 e2e_run "$TOP/test/e2e/11_wa_restart.py"
 e2e_finish
