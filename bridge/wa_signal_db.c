@@ -1130,6 +1130,106 @@ s_sender_key_store(void *arg, const char *group, const char *sender,
 	return r;
 }
 
+/* --- PN<->LID pairs (whatsmeow_lid_map, not per device) ------------------- */
+
+static int
+lid_user_ok(const char *u)
+{
+	size_t i;
+
+	for (i = 0; u[i] != '\0'; i++)
+		if (u[i] < '0' || u[i] > '9')
+			return 0;
+	return i > 0 && i <= WA_SIGNAL_LIDMAP_USER_MAX;
+}
+
+struct lid_pair {
+	const char	*pn;
+	const char	*lid;
+};
+
+/* Two statements in one transaction, as whatsmeow's PutLIDMapping: the PN
+ * leaves any other LID, then the LID row is inserted or its PN updated. */
+static int
+lid_save_txn(struct db *db, void *arg)
+{
+	const struct lid_pair *p = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, "DELETE FROM whatsmeow_lid_map WHERE "
+	    "(lid <> $1 AND pn = $2)", &st)) == 0 &&
+	    (r = db_bind_text(st, 1, p->lid)) == 0 &&
+	    (r = db_bind_text(st, 2, p->pn)) == 0)
+		r = db_stmt_exec(st);
+	db_stmt_free(st);
+	st = NULL;
+	if (r != 0)
+		return r;
+	if ((r = db_prepare(db, "INSERT INTO whatsmeow_lid_map (lid, pn) "
+	    "VALUES ($1, $2) ON CONFLICT (lid) DO UPDATE SET pn = excluded.pn "
+	    "WHERE whatsmeow_lid_map.pn <> excluded.pn", &st)) == 0 &&
+	    (r = db_bind_text(st, 1, p->lid)) == 0 &&
+	    (r = db_bind_text(st, 2, p->pn)) == 0)
+		r = db_stmt_exec(st);
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+s_lid_save(void *arg, const char *pn, const char *lid)
+{
+	struct br_wa_signal_db *s = arg;
+	struct lid_pair p = { pn, lid };
+	int r;
+
+	if (!lid_user_ok(pn) || !lid_user_ok(lid))
+		return U_ERR_INVALID;
+	if ((r = db_txn(s->db, lid_save_txn, &p)) != 0)
+		log_warnx("signal store: lid map %s -> %s: %s: %s", pn, lid,
+		    u_strerror(r), db_errmsg(s->db));
+	return r;
+}
+
+static int
+lid_lookup(struct br_wa_signal_db *s, const char *sql, const char *key,
+    char *out, size_t cap)
+{
+	struct db_stmt *st = NULL;
+	const char *v;
+	int r;
+
+	if ((r = db_prepare(s->db, sql, &st)) == 0 &&
+	    (r = db_bind_text(st, 1, key)) == 0)
+		r = db_step(st);
+	if (r == DB_ROW) {
+		v = db_column_text(st, 0);
+		if (v == NULL || !lid_user_ok(v) || strlen(v) >= cap)
+			r = U_ERR_INVALID;
+		else {
+			memcpy(out, v, strlen(v) + 1);
+			r = 0;
+		}
+	} else if (r == DB_DONE)
+		r = U_ERR_NOT_FOUND;
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+s_lid_for_pn(void *arg, const char *pn, char *out, size_t cap)
+{
+	return lid_lookup(arg, "SELECT lid FROM whatsmeow_lid_map WHERE pn = $1",
+	    pn, out, cap);
+}
+
+static int
+s_pn_for_lid(void *arg, const char *lid, char *out, size_t cap)
+{
+	return lid_lookup(arg, "SELECT pn FROM whatsmeow_lid_map WHERE lid = $1",
+	    lid, out, cap);
+}
+
 const struct wa_signal_store_ops br_wa_signal_db_ops = {
 	.local_identity = s_local_identity,
 	.identity_load = s_identity_load,
@@ -1147,4 +1247,7 @@ const struct wa_signal_store_ops br_wa_signal_db_ops = {
 	.session_devices = s_session_devices,
 	.sender_key_load = s_sender_key_load,
 	.sender_key_store = s_sender_key_store,
+	.lid_save = s_lid_save,
+	.lid_for_pn = s_lid_for_pn,
+	.pn_for_lid = s_pn_for_lid,
 };

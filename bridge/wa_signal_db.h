@@ -4,7 +4,9 @@
  *
  * Tables: whatsmeow_device (our identity, registration id, signed prekey),
  * whatsmeow_identity_keys, whatsmeow_pre_keys, whatsmeow_sessions,
- * whatsmeow_sender_keys, all keyed by our device JID.
+ * whatsmeow_sender_keys, all keyed by our device JID; whatsmeow_lid_map
+ * (PN<->LID pairs, user parts only, shared by every device of the
+ * database as in whatsmeow).
  *
  * Record format: whatsmeow (go.mau.fi/libsignal) stores session and
  * sender-key records as Go encoding/json of its record structs

@@ -167,24 +167,88 @@ alias_find(const struct wa_signal *s, const char *pn, size_t len)
 }
 
 /*
+ * The slot for pn now holding lid ("" = the store said it has no pair):
+ * pn's own, a new one, or when full the oldest overwritten (its sessions
+ * stay where they were moved; a PN address of it is resolved again from
+ * the store, or not at all without one).
+ */
+static struct alias *
+alias_put(struct wa_signal *s, const char *pn, const char *lid)
+{
+	struct alias *al;
+	size_t cap;
+
+	if ((al = alias_find(s, pn, strlen(pn))) != NULL)
+		;
+	else if (s->naliases < WA_SIGNAL_ALIAS_MAX) {
+		if (s->naliases % 64 == 0) {
+			cap = s->naliases + 64;
+			s->aliases = u_reallocarray(s->aliases, cap,
+			    sizeof(*s->aliases));
+		}
+		al = &s->aliases[s->naliases++];
+	} else {
+		al = &s->aliases[s->alias_next];
+		s->alias_next = (s->alias_next + 1) % WA_SIGNAL_ALIAS_MAX;
+	}
+	snprintf(al->pn, sizeof(al->pn), "%s", pn);
+	snprintf(al->lid, sizeof(al->lid), "%s", lid);
+	return al;
+}
+
+/*
+ * The LID pair of the phone-number user pn[0..len) (digits): from memory,
+ * else from the store's lid_for_pn (the answer, found or not, cached in
+ * memory).  NULL when it has none or on a store failure (logged, not
+ * cached: asked again next time).
+ */
+static const struct alias *
+alias_lookup(struct wa_signal *s, const char *pn, size_t len)
+{
+	const struct alias *al;
+	char user[WA_JID_USER_MAX + 1], lid[WA_JID_USER_MAX + 1];
+	int r;
+
+	if ((al = alias_find(s, pn, len)) != NULL)
+		return al->lid[0] != '\0' ? al : NULL;
+	if (s->ops->lid_for_pn == NULL || len == 0 || len > WA_JID_USER_MAX)
+		return NULL;
+	memcpy(user, pn, len);
+	user[len] = '\0';
+	if (!digits(user))
+		return NULL;
+	r = s->ops->lid_for_pn(s->arg, user, lid, sizeof(lid));
+	if (r == 0 && digits(lid))
+		return alias_put(s, user, lid);
+	if (r == U_ERR_NOT_FOUND) {
+		alias_put(s, user, "");
+		return NULL;
+	}
+	log_warnx("signal: lid map lookup of %s: %s", user,
+	    r == 0 ? "not a user" : u_strerror(r));
+	return NULL;
+}
+
+/*
  * The address the API works under for addr: a phone-number address
  * "<digits>:<device>" whose user is aliased becomes "<lid>_1:<device>" in
  * buf; anything else is addr itself.
  */
 static const char *
-resolve(const struct wa_signal *s, const char *addr, char *buf, size_t cap)
+resolve(struct wa_signal *s, const char *addr, char *buf, size_t cap)
 {
 	const char *colon = strchr(addr, ':');
 	const struct alias *al;
 	size_t i;
 	int n;
 
-	if (colon == NULL || colon == addr || s->naliases == 0)
+	if (colon == NULL || colon == addr ||
+	    (s->naliases == 0 && s->ops->lid_for_pn == NULL))
 		return addr;
 	for (i = 0; addr + i < colon; i++)
 		if (addr[i] < '0' || addr[i] > '9')
 			return addr;	/* has an agent: LID, hosted */
-	if ((al = alias_find(s, addr, (size_t)(colon - addr))) == NULL)
+	if ((al = alias_lookup(s, addr, (size_t)(colon - addr))) == NULL)
 		return addr;
 	n = snprintf(buf, cap, "%s_%u%s", al->lid, (unsigned)WA_DOMAIN_LID,
 	    colon);
@@ -1034,9 +1098,9 @@ int
 wa_signal_learn_lid(struct wa_signal *s, const char *pn_user,
     const char *lid_user)
 {
-	struct alias *al, *have;
+	struct alias *have;
 	uint32_t *ids = NULL;
-	size_t n = 0, i, cap;
+	size_t n = 0, i;
 	int r;
 
 	if (pn_user == NULL || lid_user == NULL || !digits(pn_user) ||
@@ -1045,24 +1109,18 @@ wa_signal_learn_lid(struct wa_signal *s, const char *pn_user,
 	have = alias_find(s, pn_user, strlen(pn_user));
 	if (have != NULL && strcmp(have->lid, lid_user) == 0)
 		return 0;	/* known: its sessions were moved then */
-	if (have != NULL)
-		al = have;
-	else if (s->naliases < WA_SIGNAL_ALIAS_MAX) {
-		if (s->naliases % 64 == 0) {
-			cap = s->naliases + 64;
-			s->aliases = u_reallocarray(s->aliases, cap,
-			    sizeof(*s->aliases));
-		}
-		al = &s->aliases[s->naliases++];
-	} else {
-		/* Full: the oldest is forgotten (its sessions stay where
-		 * they were moved; a PN address of it is no longer
-		 * resolved until it is learnt again). */
-		al = &s->aliases[s->alias_next];
-		s->alias_next = (s->alias_next + 1) % WA_SIGNAL_ALIAS_MAX;
-	}
-	snprintf(al->pn, sizeof(al->pn), "%s", pn_user);
-	snprintf(al->lid, sizeof(al->lid), "%s", lid_user);
+	/* Persisted first (a store failure is logged: the pair still holds
+	 * in memory for this run). */
+	if (s->ops->lid_save != NULL &&
+	    (r = s->ops->lid_save(s->arg, pn_user, lid_user)) != 0)
+		log_warnx("signal: lid map %s -> %s not saved: %s", pn_user,
+		    lid_user, u_strerror(r));
+	/* A LID is one PN's: another PN cached for it no longer is. */
+	for (i = 0; i < s->naliases; i++)
+		if (strcmp(s->aliases[i].lid, lid_user) == 0 &&
+		    strcmp(s->aliases[i].pn, pn_user) != 0)
+			s->aliases[i].lid[0] = '\0';
+	alias_put(s, pn_user, lid_user);
 	/* Device 1 is not in session_devices' answer (libsignal's
 	 * sub-devices); it is tried first. */
 	if ((r = migrate_device(s, pn_user, lid_user, 1)) != 0)
@@ -1078,6 +1136,22 @@ wa_signal_learn_lid(struct wa_signal *s, const char *pn_user,
 }
 
 int
+wa_signal_lid_for_pn(struct wa_signal *s, const char *pn_user, char *out,
+    size_t cap)
+{
+	const struct alias *al;
+
+	if (pn_user == NULL || !digits(pn_user))
+		return WA_ERR_INVALID;
+	if ((al = alias_lookup(s, pn_user, strlen(pn_user))) == NULL)
+		return U_ERR_NOT_FOUND;
+	if (strlen(al->lid) >= cap)
+		return U_ERR_TOO_BIG;
+	memcpy(out, al->lid, strlen(al->lid) + 1);
+	return 0;
+}
+
+int
 wa_signal_forget_user(struct wa_signal *s, const char *name)
 {
 	const struct alias *al;
@@ -1087,7 +1161,7 @@ wa_signal_forget_user(struct wa_signal *s, const char *name)
 	if (name == NULL || name[0] == '\0' || strchr(name, ':') != NULL ||
 	    strlen(name) >= WA_SIGNAL_ADDR_MAX)
 		return WA_ERR_INVALID;
-	if ((al = alias_find(s, name, strlen(name))) != NULL) {
+	if ((al = alias_lookup(s, name, strlen(name))) != NULL) {
 		/* Its sessions live under the LID name. */
 		snprintf(ln, sizeof(ln), "%s_%u", al->lid,
 		    (unsigned)WA_DOMAIN_LID);

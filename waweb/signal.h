@@ -121,13 +121,25 @@ int wa_signal_has_session(struct wa_signal *s, const char *addr);
  * reads under neither of two separate records.  Sessions already kept
  * under the PN form are moved now; with sessions under both, the PN one
  * becomes current and the LID one stays as an old state that still
- * decrypts.  Aliases are kept in memory, at most WA_SIGNAL_ALIAS_MAX (the
- * oldest forgotten).  0, WA_ERR_INVALID if a user is not digits, or a
- * store error.
+ * decrypts.  The pair is saved through the store's lid_save when it has
+ * one (whatsmeow_lid_map in the bridge; a failure is logged, the pair
+ * still holds for this run), so after a restart a PN address with no pair
+ * in memory is resolved through lid_for_pn without learning again.  Pairs
+ * are cached in memory, at most WA_SIGNAL_ALIAS_MAX (the oldest forgotten,
+ * asked of the store again), including "the store has none" answers.
+ * 0, WA_ERR_INVALID if a user is not digits, or a store error.
  */
 #define WA_SIGNAL_ALIAS_MAX 4096
 int wa_signal_learn_lid(struct wa_signal *s, const char *pn_user,
     const char *lid_user);
+/*
+ * The LID user of the phone-number user pn_user, as the API resolves it
+ * (memory, then the store), copied into out (cap bytes with the NUL).
+ * 0, U_ERR_NOT_FOUND, U_ERR_TOO_BIG, WA_ERR_INVALID if pn_user is not
+ * digits.
+ */
+int wa_signal_lid_for_pn(struct wa_signal *s, const char *pn_user, char *out,
+    size_t cap);
 /* Forget the session with addr (no error if there is none). */
 int wa_signal_delete_session(struct wa_signal *s, const char *addr);
 /*

@@ -17,6 +17,10 @@
  * opaque to the store.  Keys are raw 32-byte Curve25519 keys without the
  * 0x05 type byte, as whatsmeow keeps them.
  *
+ * PN<->LID pairs (optional: all three NULL = not persisted) are user parts
+ * only, digits, no agent, server or device, as whatsmeow_lid_map keeps them
+ * ("33612345678" is "123456789012345"); a user is in at most one pair.
+ *
  * Does not: decide trust (signal.c does; the store only loads and saves).
  * Invariants: ops return 0 or a negative code; "nothing there" is
  * U_ERR_NOT_FOUND; buffers returned through out-pointers are owned by the
@@ -32,6 +36,8 @@
 #define WA_SIGNAL_SIG_LEN 64
 /* "<user 64>_<agent 3>:<device 5>" + NUL, with room to spare. */
 #define WA_SIGNAL_ADDR_MAX 96
+/* Longest user part in a PN<->LID pair (WA_JID_USER_MAX). */
+#define WA_SIGNAL_LIDMAP_USER_MAX 64
 
 struct wa_signal_store_ops {
 	/* Our identity key pair and registration id. */
@@ -77,6 +83,16 @@ struct wa_signal_store_ops {
 		    const char *sender, uint8_t **rec, size_t *len);
 	int	(*sender_key_store)(void *arg, const char *group,
 		    const char *sender, const uint8_t *rec, size_t len);
+
+	/* PN<->LID pairs (may be NULL together: nothing persisted).
+	 * lid_save records that pn is lid, replacing any pair either was
+	 * in.  The lookups copy the other user part into out (cap bytes
+	 * with the NUL; WA_SIGNAL_LIDMAP_USER_MAX + 1 is enough);
+	 * U_ERR_NOT_FOUND when unknown, U_ERR_INVALID for a stored value
+	 * that is not a user part within cap. */
+	int	(*lid_save)(void *arg, const char *pn, const char *lid);
+	int	(*lid_for_pn)(void *arg, const char *pn, char *out, size_t cap);
+	int	(*pn_for_lid)(void *arg, const char *lid, char *out, size_t cap);
 };
 
 /* In-memory store (waweb/signal_store_mem.c), for tests. */
@@ -108,6 +124,17 @@ void wa_signal_store_mem_keys(const struct wa_signal_store_mem *m,
     uint8_t spk_pub[WA_SIGNAL_KEY_LEN], uint8_t spk_sig[WA_SIGNAL_SIG_LEN]);
 /* Number of one-time prekeys held (tests check that a used one goes). */
 size_t wa_signal_store_mem_prekey_count(const struct wa_signal_store_mem *m);
+/*
+ * Keep PN<->LID pairs (on != 0) or not (the default: lid_save succeeds
+ * and keeps nothing, lookups find nothing, so a new wa_signal on the
+ * store knows no pair, as before pairs were persisted; tests that look
+ * at the store through a fresh wa_signal rely on that).
+ */
+void wa_signal_store_mem_keep_lids(struct wa_signal_store_mem *m, int on);
+/* Number of PN<->LID pairs held (at most WA_SIGNAL_STORE_MEM_LID_MAX; past
+ * it the oldest pair is dropped). */
+#define WA_SIGNAL_STORE_MEM_LID_MAX 4096
+size_t wa_signal_store_mem_lid_count(const struct wa_signal_store_mem *m);
 extern const struct wa_signal_store_ops wa_signal_store_mem_ops;
 
 #endif

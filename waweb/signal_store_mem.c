@@ -38,6 +38,9 @@ struct wa_signal_store_mem {
 	struct ent		*prekeys;
 	struct ent		*sessions;
 	struct ent		*sender_keys;
+	struct ent		*lids;	/* k1 lid, k2 pn; oldest first */
+	size_t			 nlids;
+	int			 keep_lids;	/* pairs kept, else dropped */
 	/* device-backed (wa_signal_store_mem_new_device); all borrowed */
 	const struct wa_device	*dev;
 	const struct wa_store_ops *ops;
@@ -201,6 +204,7 @@ wa_signal_store_mem_free(struct wa_signal_store_mem *m)
 	list_free(m->prekeys);
 	list_free(m->sessions);
 	list_free(m->sender_keys);
+	list_free(m->lids);
 	sodium_memzero(m, sizeof(*m));
 	free(m);
 }
@@ -225,6 +229,18 @@ wa_signal_store_mem_prekey_count(const struct wa_signal_store_mem *m)
 	for (e = m->prekeys; e != NULL; e = e->next)
 		n++;
 	return n;
+}
+
+void
+wa_signal_store_mem_keep_lids(struct wa_signal_store_mem *m, int on)
+{
+	m->keep_lids = on;
+}
+
+size_t
+wa_signal_store_mem_lid_count(const struct wa_signal_store_mem *m)
+{
+	return m->nlids;
 }
 
 static int
@@ -439,6 +455,82 @@ m_sender_key_store(void *arg, const char *group, const char *sender,
 	return 0;
 }
 
+/* --- PN<->LID pairs -------------------------------------------------------- */
+
+static int
+lid_user_ok(const char *u)
+{
+	size_t i;
+
+	for (i = 0; u[i] != '\0'; i++)
+		if (u[i] < '0' || u[i] > '9')
+			return 0;
+	return i > 0 && i <= WA_SIGNAL_LIDMAP_USER_MAX;
+}
+
+static int
+m_lid_save(void *arg, const char *pn, const char *lid)
+{
+	struct wa_signal_store_mem *m = arg;
+	struct ent **p, *e;
+
+	if (!lid_user_ok(pn) || !lid_user_ok(lid))
+		return U_ERR_INVALID;
+	if (!m->keep_lids)
+		return 0;
+	/* Either user leaves the pair it was in (whatsmeow: a PN moved to
+	 * a new LID, or a LID now another PN). */
+	for (p = &m->lids; *p != NULL;) {
+		e = *p;
+		if (strcmp(e->k1, lid) == 0 || strcmp(e->k2, pn) == 0) {
+			*p = e->next;
+			ent_free(e);
+			m->nlids--;
+		} else
+			p = &e->next;
+	}
+	if (m->nlids >= WA_SIGNAL_STORE_MEM_LID_MAX) {
+		e = m->lids;
+		m->lids = e->next;
+		ent_free(e);
+		m->nlids--;
+	}
+	put(&m->lids, lid, pn, 0, "", 0);
+	m->nlids++;
+	return 0;
+}
+
+static int
+lid_lookup(struct wa_signal_store_mem *m, int by_pn, const char *key,
+    char *out, size_t cap)
+{
+	const struct ent *e;
+	const char *v;
+
+	for (e = m->lids; e != NULL; e = e->next) {
+		if (strcmp(by_pn ? e->k2 : e->k1, key) != 0)
+			continue;
+		v = by_pn ? e->k1 : e->k2;
+		if (strlen(v) >= cap)
+			return U_ERR_INVALID;
+		memcpy(out, v, strlen(v) + 1);
+		return 0;
+	}
+	return U_ERR_NOT_FOUND;
+}
+
+static int
+m_lid_for_pn(void *arg, const char *pn, char *out, size_t cap)
+{
+	return lid_lookup(arg, 1, pn, out, cap);
+}
+
+static int
+m_pn_for_lid(void *arg, const char *lid, char *out, size_t cap)
+{
+	return lid_lookup(arg, 0, lid, out, cap);
+}
+
 const struct wa_signal_store_ops wa_signal_store_mem_ops = {
 	.local_identity = m_local_identity,
 	.identity_load = m_identity_load,
@@ -456,4 +548,7 @@ const struct wa_signal_store_ops wa_signal_store_mem_ops = {
 	.session_devices = m_session_devices,
 	.sender_key_load = m_sender_key_load,
 	.sender_key_store = m_sender_key_store,
+	.lid_save = m_lid_save,
+	.lid_for_pn = m_lid_for_pn,
+	.pn_for_lid = m_pn_for_lid,
 };

@@ -302,4 +302,90 @@ TEST(test_br_wa_signal_db_bad_records_refused)
 	free(json);
 }
 
+/*
+ * PN<->LID pairs in whatsmeow_lid_map: learnt by a's Signal object, found
+ * again by a new one on the database (a restart) for PN-addressed
+ * sessions; rows in whatsmeow's form (user parts, no server or device);
+ * a PN or a LID moving as whatsmeow's PutLIDMapping moves them; a row
+ * whatsmeow wrote is read; a bad row is refused, not trusted.
+ */
+TEST(test_br_wa_signal_db_lid_map_survives_restart)
+{
+	const struct wa_signal_store_ops *o = &br_wa_signal_db_ops;
+	struct fix f;
+	struct wa_signal_bundle b;
+	struct cry_keypair pk;
+	char out[WA_SIGNAL_LIDMAP_USER_MAX + 1];
+	int type;
+
+	REQUIRE(fix_init(&f) == 0);
+	REQUIRE(wa_signal_learn_lid(f.a, "33612345678", "100000000000002") ==
+	    0);
+	CHECK_EQ_INT(tdb_int(f.t.db, "SELECT COUNT(*) FROM whatsmeow_lid_map "
+	    "WHERE lid = '100000000000002' AND pn = '33612345678'", NULL), 1);
+	CHECK_EQ_INT(tdb_int(f.t.db, "SELECT COUNT(*) FROM whatsmeow_lid_map",
+	    NULL), 1);
+	/* a starts a session with b by its PN address: kept under the LID. */
+	memset(&b, 0, sizeof(b));
+	wa_signal_store_mem_keys(f.mb, b.identity, &b.registration_id,
+	    b.signed_prekey, b.signature);
+	b.signed_prekey_id = 9;
+	cry_keypair_generate(&pk);
+	b.has_prekey = true;
+	b.prekey_id = 5;
+	memcpy(b.prekey, pk.pub, 32);
+	REQUIRE(wa_signal_store_mem_ops.prekey_store(f.mb, 5, pk.priv) == 0);
+	REQUIRE(wa_signal_session_from_bundle(f.a, "33612345678:3", &b) == 0);
+	reopen(&f);
+	CHECK_EQ_INT(wa_signal_has_session(f.a, "33612345678:3"), 1);
+	REQUIRE(xfer(f.a, "33612345678:3", f.b, f.aaddr, "pk by pn",
+	    &type) == 0);
+	CHECK_EQ_INT(type, WA_SIGNAL_PKMSG);
+	reopen(&f);
+	REQUIRE(xfer(f.b, f.aaddr, f.a, "33612345678:3", "reply to pn",
+	    &type) == 0);
+	CHECK_EQ_INT(type, WA_SIGNAL_MSG);
+	reopen(&f);
+	REQUIRE(xfer(f.a, "33612345678:3", f.b, f.aaddr, "msg by pn",
+	    &type) == 0);
+	CHECK_EQ_INT(type, WA_SIGNAL_MSG);
+	CHECK_EQ_INT(tdb_int(f.t.db, "SELECT COUNT(*) FROM whatsmeow_sessions "
+	    "WHERE their_id = '100000000000002_1:3'", NULL), 1);
+	CHECK_EQ_INT(tdb_int(f.t.db, "SELECT COUNT(*) FROM whatsmeow_sessions",
+	    NULL), 1);
+
+	/* The PN moves to a new LID; then that LID to another PN. */
+	REQUIRE(o->lid_save(f.st, "33612345678", "100000000000009") == 0);
+	CHECK_EQ_INT(tdb_int(f.t.db, "SELECT COUNT(*) FROM whatsmeow_lid_map "
+	    "WHERE lid = '100000000000009' AND pn = '33612345678'", NULL), 1);
+	CHECK_EQ_INT(o->pn_for_lid(f.st, "100000000000002", out, sizeof(out)),
+	    U_ERR_NOT_FOUND);
+	REQUIRE(o->lid_save(f.st, "33699999999", "100000000000009") == 0);
+	CHECK_EQ_INT(o->lid_for_pn(f.st, "33612345678", out, sizeof(out)),
+	    U_ERR_NOT_FOUND);
+	REQUIRE(o->pn_for_lid(f.st, "100000000000009", out, sizeof(out)) == 0);
+	CHECK_EQ_STR(out, "33699999999");
+	REQUIRE(o->lid_save(f.st, "33699999999", "100000000000009") == 0);
+	CHECK_EQ_INT(tdb_int(f.t.db, "SELECT COUNT(*) FROM whatsmeow_lid_map",
+	    NULL), 1);
+
+	/* A row as whatsmeow writes it is read; a bad one is refused. */
+	REQUIRE(db_exec(f.t.db, "INSERT INTO whatsmeow_lid_map (lid, pn) "
+	    "VALUES ('200000000000001', '33611111111'), "
+	    "('3@lid', '33622222222')") == 0);
+	REQUIRE(o->lid_for_pn(f.st, "33611111111", out, sizeof(out)) == 0);
+	CHECK_EQ_STR(out, "200000000000001");
+	CHECK_EQ_INT(o->lid_for_pn(f.st, "33611111111", out, 5),
+	    U_ERR_INVALID);
+	CHECK_EQ_INT(o->lid_for_pn(f.st, "33622222222", out, sizeof(out)),
+	    U_ERR_INVALID);
+	reopen(&f);
+	CHECK_EQ_INT(wa_signal_has_session(f.a, "33622222222:0"), 0);
+	CHECK_EQ_INT(wa_signal_lid_for_pn(f.a, "33611111111", out,
+	    sizeof(out)), 0);
+	CHECK_EQ_STR(out, "200000000000001");
+	CHECK_EQ_INT(o->lid_save(f.st, "33611111111", "1_1"), U_ERR_INVALID);
+	fix_done(&f);
+}
+
 TEST_MAIN()
