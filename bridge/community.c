@@ -82,6 +82,15 @@ mx_of(struct br_community *c)
 	return c->br->mx;
 }
 
+/* The power level a member named by `!am @member` gets (config). */
+static int
+c_member_pl(const struct job *j)
+{
+	int64_t pl = j->c->cfg->community.member_power_level;
+
+	return pl >= 1 && pl <= 100 ? (int)pl : PL_ADMIN;
+}
+
 static uint64_t
 now_ms(struct br_community *c)
 {
@@ -489,11 +498,11 @@ m1_pl(void *arg, int rc, json_t *resp)
 		m1_fail(j, "the room's power levels could not be read");
 		return;
 	}
-	if (pl_user(resp, j->user) >= PL_ADMIN) {
+	if (pl_user(resp, j->user) >= c_member_pl(j)) {
 		m1_pl_set(j, 0, NULL);
 		return;
 	}
-	pls = pl_with(resp, j->user, PL_ADMIN);
+	pls = pl_with(resp, j->user, c_member_pl(j));
 	r = mx->ops->send_state(mx, mx->ops->bot(mx), j->room,
 	    "m.room.power_levels", "", pls, m1_pl_set, j);
 	json_decref(pls);

@@ -277,6 +277,7 @@ const struct br__ckey br__config_keys[] = {
 	{ "community.commands_per_minute", I, BR__K_INT, O(community.commands_per_minute), 0 },
 	{ "community.adds_per_member_per_day", I, BR__K_INT, O(community.adds_per_member_per_day), 0 },
 	{ "community.adds_per_day", I, BR__K_INT, O(community.adds_per_day), 0 },
+	{ "community.member_power_level", I, BR__K_INT, O(community.member_power_level), 0 },
 
 	/* Read by upstream's structs but absent from its example, so its
 	 * rewrite drops them; ponton drops them too, without a warning. */
@@ -874,6 +875,12 @@ validate_community(const struct br_config *cfg, char *err, size_t errsz)
 	    cfg->community.adds_per_day < 0) {
 		br__cfg_err(err, errsz, "community rate limits must not be "
 		    "negative");
+		return BR_ERR_CONFIG_INVALID;
+	}
+	if (cfg->community.member_power_level < 1 ||
+	    cfg->community.member_power_level > 100) {
+		br__cfg_err(err, errsz, "community.member_power_level must be "
+		    "between 1 and 100");
 		return BR_ERR_CONFIG_INVALID;
 	}
 	for (i = 0; i < cfg->community.member_users.n; i++) {

@@ -332,6 +332,7 @@ struct br_config {
 		int64_t		 commands_per_minute;
 		int64_t		 adds_per_member_per_day;
 		int64_t		 adds_per_day;
+		int64_t		 member_power_level;	/* 1..100 */
 	} community;
 
 	/* Messages for the operator (unknown keys, corrections); owned. */

@@ -871,6 +871,26 @@ TEST(community_method1_creates_invites_answers)
 	fx_close(&x);
 }
 
+TEST(community_member_power_level_configurable)
+{
+	struct fx x;
+	char *room;
+	struct call *k;
+
+	REQUIRE(fx_open(&x, "    member_power_level: 50\n") == 0);
+	CHECK_EQ_INT(wa_msg(&x, GROUP, "!am @LibreMax:t.test"), 0);
+	settle();
+	room = portal_room(&x, GROUP);
+	REQUIRE(room != NULL);
+	k = find("state", room);
+	REQUIRE(k != NULL);
+	CHECK(strstr(k->c, "\"" MEMBER "\":50") != NULL);
+	CHECK(strstr(k->c, "\"" MEMBER "\":100") == NULL);
+	CHECK_EQ_INT(count("invite", room, NULL), 1);
+	free(room);
+	fx_close(&x);
+}
+
 TEST(community_method1_split_portals_key)
 {
 	struct fx x;
