@@ -326,6 +326,7 @@ br_bridge_handlers(struct br_bridge *br, struct br_mx_handlers *h)
 	h->on_redaction = br_bridge_on_redaction;
 	h->on_receipt = br_bridge_on_receipt;
 	h->on_typing = br_bridge_on_typing;
+	h->on_state = br_bridge_on_room_state;
 	h->arg = br;
 }
 
@@ -537,10 +538,19 @@ br_bridge_on_typing(void *arg, const struct br_mx_typing *t)
 }
 
 void
-br_bridge_on_room_state(void *arg, const struct br_out_room_state *s)
+br_bridge_on_room_state(void *arg, const struct br_mx_state *s)
 {
 	struct br_bridge *br = arg;
+	struct br_out_room_state o;
 
-	if (s->room_id != NULL && may_send(br, s->sender))
-		br_out_room_state(br, s);
+	if (s->room_id == NULL || !may_send(br, s->sender))
+		return;
+	memset(&o, 0, sizeof(o));
+	o.room_id = s->room_id;
+	o.event_id = s->event_id;
+	o.sender = s->sender;
+	o.type = s->type;
+	o.state_key = s->state_key;
+	o.content = s->content;
+	br_out_room_state(br, &o);
 }

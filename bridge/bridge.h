@@ -115,10 +115,9 @@ void br_bridge_on_reaction(void *arg, const struct br_mx_reaction *r);
 void br_bridge_on_redaction(void *arg, const struct br_mx_redaction *r);
 void br_bridge_on_receipt(void *arg, const struct br_mx_receipt *r);
 void br_bridge_on_typing(void *arg, const struct br_mx_typing *t);
-/* m.room.name / m.room.topic / m.room.avatar in a portal room (for the
- * Matrix side's state events; see bridge/portal_out.h). */
-struct br_out_room_state;
-void br_bridge_on_room_state(void *arg, const struct br_out_room_state *s);
+/* m.room.name / m.room.topic / m.room.avatar in a portal room (the Matrix
+ * side's on_state; see bridge/portal_out.h). */
+void br_bridge_on_room_state(void *arg, const struct br_mx_state *s);
 
 /* ---- for the core's own files (cmd.c, mgmt.c) ---- */
 

@@ -132,6 +132,17 @@ struct br_mx_typing {
 	size_t		 n;
 };
 
+/* A room state change the core bridges (m.room.name, m.room.topic,
+ * m.room.avatar with an empty state key). */
+struct br_mx_state {
+	const char	*room_id;
+	const char	*event_id;
+	const char	*sender;
+	const char	*type;
+	const char	*state_key;
+	json_t		*content;	/* borrowed */
+};
+
 /* Set by the core before br_mx start; any slot may be NULL (ignored). */
 struct br_mx_handlers {
 	void	(*on_message)(void *arg, const struct br_mx_message *m);
@@ -140,6 +151,7 @@ struct br_mx_handlers {
 	void	(*on_reaction)(void *arg, const struct br_mx_reaction *r);
 	void	(*on_receipt)(void *arg, const struct br_mx_receipt *r);
 	void	(*on_typing)(void *arg, const struct br_mx_typing *t);
+	void	(*on_state)(void *arg, const struct br_mx_state *s);
 	void	 *arg;
 };
 

@@ -584,7 +584,10 @@ on_message(const struct br_mx_handlers *h, const struct br_mx *mx,
 	m.room_id = str_at(ev, "room_id");
 	m.event_id = str_at(ev, "event_id");
 	m.sender = str_at(ev, "sender");
-	m.msgtype = str_or(content, "msgtype", "");
+	/* An m.sticker event is a message of msgtype "m.sticker" to the
+	 * core (upstream treats it so). */
+	m.msgtype = strcmp(str_or(ev, "type", ""), "m.sticker") == 0 ?
+	    "m.sticker" : str_or(content, "msgtype", "");
 	m.body = str_at(content, "body");
 	if (m.body == NULL)
 		return;	/* not a message we can read (e.g. redacted) */
@@ -599,6 +602,27 @@ on_message(const struct br_mx_handlers *h, const struct br_mx *mx,
 	    (uint64_t)json_integer_value(ts) : 0;
 	m.content = content;
 	h->on_message(h->arg, &m);
+}
+
+/* A state event of the kinds the core bridges (only with an empty state
+ * key, as the spec has them). */
+static void
+on_state(const struct br_mx_handlers *h, json_t *ev, const char *type,
+    json_t *content)
+{
+	struct br_mx_state s;
+
+	if (h->on_state == NULL || str_at(ev, "state_key") == NULL ||
+	    str_at(ev, "state_key")[0] != '\0')
+		return;
+	memset(&s, 0, sizeof(s));
+	s.room_id = str_at(ev, "room_id");
+	s.event_id = str_at(ev, "event_id");
+	s.sender = str_at(ev, "sender");
+	s.type = type;
+	s.state_key = "";
+	s.content = content;
+	h->on_state(h->arg, &s);
 }
 
 static void
@@ -689,8 +713,13 @@ br_mx_decode_event(const struct br_mx_handlers *h, const struct br_mx *mx,
 	if (!json_is_object(content) || str_at(ev, "room_id") == NULL ||
 	    str_at(ev, "sender") == NULL || str_at(ev, "event_id") == NULL)
 		return;
-	if (strcmp(type, "m.room.message") == 0)
+	if (strcmp(type, "m.room.message") == 0 ||
+	    strcmp(type, "m.sticker") == 0)
 		on_message(h, mx, ev, content);
+	else if (strcmp(type, "m.room.name") == 0 ||
+	    strcmp(type, "m.room.topic") == 0 ||
+	    strcmp(type, "m.room.avatar") == 0)
+		on_state(h, ev, type, content);
 	else if (strcmp(type, "m.room.member") == 0)
 		on_member(h, mx, ev, content);
 	else if (strcmp(type, "m.room.redaction") == 0)

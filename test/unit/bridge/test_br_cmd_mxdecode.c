@@ -34,8 +34,9 @@ static const struct br_mx MX = { &ops, NULL };
 
 /* What the handlers saw (copied, the structs are borrowed). */
 static struct {
-	int	 n_msg, n_member, n_redact, n_react, n_receipt, n_typing;
-	char	 a[256], b[256], c[256], d[256];
+	int	 n_msg, n_member, n_redact, n_react, n_receipt, n_typing,
+		 n_state;
+	char	 a[256], b[256], c[256], d[256], msgtype[64];
 	int	 flag1, flag2;
 	size_t	 count;
 	uint64_t ts;
@@ -51,6 +52,7 @@ static void
 h_msg(void *arg, const struct br_mx_message *m)
 {
 	R.n_msg++;
+	snprintf(R.msgtype, sizeof(R.msgtype), "%s", m->msgtype);
 	cp(R.a, m->body);
 	cp(R.b, m->formatted_body);
 	cp(R.c, m->reply_to);
@@ -105,8 +107,18 @@ h_typing(void *arg, const struct br_mx_typing *t)
 	cp(R.a, t->n > 0 ? t->user_ids[0] : NULL);
 }
 
+static void
+h_state(void *arg, const struct br_mx_state *s)
+{
+	R.n_state++;
+	cp(R.a, s->type);
+	cp(R.b, s->state_key);
+	cp(R.c, json_string_value(json_object_get(s->content, "name")));
+	cp(R.d, s->sender);
+}
+
 static const struct br_mx_handlers H = { h_msg, h_member, h_redact, h_react,
-    h_receipt, h_typing, NULL };
+    h_receipt, h_typing, h_state, NULL };
 
 static void
 ev(const char *json)
@@ -269,6 +281,40 @@ TEST(test_br_cmd_mxdecode_malformed_dropped)
 	}
 	CHECK_EQ_INT(R.n_msg + R.n_member + R.n_redact + R.n_react +
 	    R.n_receipt + R.n_typing, 0);
+}
+
+TEST(mxdecode_room_state_and_sticker)
+{
+	memset(&R, 0, sizeof(R));
+	ev("{\"type\":\"m.room.name\",\"state_key\":\"\",\"room_id\":\"!r:hs\","
+	    "\"sender\":\"@alice:hs\",\"event_id\":\"$n\",\"content\":"
+	    "{\"name\":\"Cafe\"}}");
+	CHECK_EQ_INT(R.n_state, 1);
+	CHECK_EQ_STR(R.a, "m.room.name");
+	CHECK_EQ_STR(R.b, "");
+	CHECK_EQ_STR(R.c, "Cafe");
+	CHECK_EQ_STR(R.d, "@alice:hs");
+	/* A state key other than "" is not the room's name: ignored; so is
+	 * a name event without a state key (not state at all). */
+	ev("{\"type\":\"m.room.name\",\"state_key\":\"x\",\"room_id\":\"!r:hs\","
+	    "\"sender\":\"@alice:hs\",\"event_id\":\"$n2\",\"content\":"
+	    "{\"name\":\"X\"}}");
+	ev("{\"type\":\"m.room.topic\",\"room_id\":\"!r:hs\","
+	    "\"sender\":\"@alice:hs\",\"event_id\":\"$n3\",\"content\":"
+	    "{\"topic\":\"X\"}}");
+	CHECK_EQ_INT(R.n_state, 1);
+	ev("{\"type\":\"m.room.avatar\",\"state_key\":\"\",\"room_id\":\"!r:hs\","
+	    "\"sender\":\"@alice:hs\",\"event_id\":\"$a\",\"content\":"
+	    "{\"url\":\"mxc://hs/x\"}}");
+	CHECK_EQ_INT(R.n_state, 2);
+	CHECK_EQ_STR(R.a, "m.room.avatar");
+	/* m.sticker: a message of msgtype m.sticker. */
+	ev("{\"type\":\"m.sticker\",\"room_id\":\"!r:hs\",\"sender\":"
+	    "\"@alice:hs\",\"event_id\":\"$s\",\"content\":{\"body\":"
+	    "\"cat\",\"url\":\"mxc://hs/s\",\"info\":{}}}");
+	CHECK_EQ_INT(R.n_msg, 1);
+	CHECK_EQ_STR(R.msgtype, "m.sticker");
+	CHECK_EQ_STR(R.a, "cat");
 }
 
 TEST_MAIN()

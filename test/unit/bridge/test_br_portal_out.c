@@ -1448,7 +1448,7 @@ static void
 room_state(struct fx *x, const char *type, const char *content)
 {
 	json_t *c = json_loads(content, 0, NULL);
-	struct br_out_room_state st = { ROOM, "$st", ADMIN, type, "", c };
+	struct br_mx_state st = { ROOM, "$st", ADMIN, type, "", c };
 
 	br_bridge_on_room_state(x->br, &st);
 	json_decref(c);
@@ -1513,7 +1513,7 @@ TEST(portal_out_room_meta_refused_in_dm)
 	struct fx x;
 	struct br_portal_key k = { DMCHAT, LOGIN };
 	json_t *c = json_loads("{\"name\":\"x\"}", 0, NULL);
-	struct br_out_room_state st = { DMROOM, "$dm", ADMIN, "m.room.name",
+	struct br_mx_state st = { DMROOM, "$dm", ADMIN, "m.room.name",
 	    "", c };
 
 	REQUIRE(fx_open(&x, "matrix:\n    message_status_events: true\n",
