@@ -143,6 +143,8 @@ addr_str(const signal_protocol_address *sa, char *out, size_t cap)
 
 /* --- PN -> LID aliases ---------------------------------------------------- */
 
+static int migrate_user(struct wa_signal *s, const char *pn, const char *lid);
+
 static int
 digits(const char *u)
 {
@@ -218,8 +220,15 @@ alias_lookup(struct wa_signal *s, const char *pn, size_t len)
 	if (!digits(user))
 		return NULL;
 	r = s->ops->lid_for_pn(s->arg, user, lid, sizeof(lid));
-	if (r == 0 && digits(lid))
+	if (r == 0 && digits(lid)) {
+		/* A pair this run had not learnt (saved by an earlier run,
+		 * or by another writer of the map such as pairing): PN
+		 * sessions left from before it are moved now, once. */
+		if ((r = migrate_user(s, user, lid)) != 0)
+			log_warnx("signal: sessions of %s not moved to %s: %s",
+			    user, lid, u_strerror(r));
 		return alias_put(s, user, lid);
+	}
 	if (r == U_ERR_NOT_FOUND) {
 		alias_put(s, user, "");
 		return NULL;
@@ -1094,13 +1103,34 @@ out:
 	return r;
 }
 
+/* Every session of the PN user pn moved to the LID user lid. */
+static int
+migrate_user(struct wa_signal *s, const char *pn, const char *lid)
+{
+	uint32_t *ids = NULL;
+	size_t n = 0, i;
+	int r;
+
+	/* Device 1 is not in session_devices' answer (libsignal's
+	 * sub-devices); it is tried first. */
+	if ((r = migrate_device(s, pn, lid, 1)) != 0)
+		return r;
+	if (s->ops->session_devices != NULL &&
+	    (r = s->ops->session_devices(s->arg, pn, &ids, &n)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++)
+		if (ids[i] != 1)
+			r = migrate_device(s, pn, lid, ids[i]);
+	free(ids);
+	return r;
+}
+
 int
 wa_signal_learn_lid(struct wa_signal *s, const char *pn_user,
     const char *lid_user)
 {
 	struct alias *have;
-	uint32_t *ids = NULL;
-	size_t n = 0, i;
+	size_t i;
 	int r;
 
 	if (pn_user == NULL || lid_user == NULL || !digits(pn_user) ||
@@ -1121,18 +1151,7 @@ wa_signal_learn_lid(struct wa_signal *s, const char *pn_user,
 		    strcmp(s->aliases[i].pn, pn_user) != 0)
 			s->aliases[i].lid[0] = '\0';
 	alias_put(s, pn_user, lid_user);
-	/* Device 1 is not in session_devices' answer (libsignal's
-	 * sub-devices); it is tried first. */
-	if ((r = migrate_device(s, pn_user, lid_user, 1)) != 0)
-		return r;
-	if (s->ops->session_devices != NULL &&
-	    (r = s->ops->session_devices(s->arg, pn_user, &ids, &n)) != 0)
-		return r;
-	for (i = 0; i < n && r == 0; i++)
-		if (ids[i] != 1)
-			r = migrate_device(s, pn_user, lid_user, ids[i]);
-	free(ids);
-	return r;
+	return migrate_user(s, pn_user, lid_user);
 }
 
 int

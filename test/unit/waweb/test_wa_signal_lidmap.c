@@ -4,7 +4,8 @@
  * pn_for_lid).  A pair learnt by one wa_signal is found by a new one on
  * the same store (a restart): PN-addressed encrypt and decrypt use the LID
  * session without learning again; answers are cached (found or not), a
- * store failure is not; without the ops nothing survives.  Also the
+ * store failure is not; without the ops nothing survives; PN sessions
+ * left from before a stored pair are moved on the first lookup.  Also the
  * in-memory store's pair semantics (a PN or LID moving, bad input, cap).
  */
 #include <stdlib.h>
@@ -201,6 +202,49 @@ TEST(test_wa_signal_lidmap_lookups_cached)
 	CHECK_EQ_STR(lid, LID);
 	wa_signal_free(a);
 	wa_signal_store_mem_free(am);
+}
+
+/* A pair found in the store that this run had not learnt (written by an
+ * earlier run without the move, or by pairing): PN sessions are moved to
+ * the LID address on the first lookup, and keep working. */
+TEST(test_wa_signal_lidmap_lookup_moves_old_pn_sessions)
+{
+	struct wa_signal_store_mem *am = wa_signal_store_mem_new(7);
+	struct wa_signal_store_mem *bm = wa_signal_store_mem_new(7);
+	struct wa_signal_store_ops noops = wa_signal_store_mem_ops;
+	struct wa_signal *a, *b, *c;
+	uint8_t *rec = NULL;
+	size_t n;
+
+	wa_signal_store_mem_keep_lids(am, 1);
+	noops.lid_save = NULL;
+	noops.lid_for_pn = NULL;
+	noops.pn_for_lid = NULL;
+	c = wa_signal_new(&noops, am);
+	b = wa_signal_new(&wa_signal_store_mem_ops, bm);
+	start_session(test_failed_, c, bm);
+	CHECK_EQ_INT(xfer(c, B_PN_ADDR, b, A_ADDR, "old"), WA_SIGNAL_PKMSG);
+	CHECK_EQ_INT(xfer(b, A_ADDR, c, B_PN_ADDR, "old reply"),
+	    WA_SIGNAL_MSG);
+	wa_signal_free(c);
+	REQUIRE(wa_signal_store_mem_ops.session_load(am, B_PN_ADDR, &rec,
+	    &n) == 0);
+	free(rec);
+	rec = NULL;
+	REQUIRE(wa_signal_store_mem_ops.lid_save(am, PN, LID) == 0);
+	a = wa_signal_new(&wa_signal_store_mem_ops, am);
+	CHECK_EQ_INT(xfer(a, B_PN_ADDR, b, A_ADDR, "moved"), WA_SIGNAL_MSG);
+	CHECK_EQ_INT(xfer(b, A_ADDR, a, B_PN_ADDR, "moved reply"),
+	    WA_SIGNAL_MSG);
+	CHECK_EQ_INT(wa_signal_store_mem_ops.session_load(am, B_PN_ADDR, &rec,
+	    &n), U_ERR_NOT_FOUND);
+	REQUIRE(wa_signal_store_mem_ops.session_load(am, B_LID_ADDR, &rec,
+	    &n) == 0);
+	free(rec);
+	wa_signal_free(a);
+	wa_signal_free(b);
+	wa_signal_store_mem_free(am);
+	wa_signal_store_mem_free(bm);
 }
 
 TEST(test_wa_signal_lidmap_mem_store_pairs)
