@@ -541,16 +541,7 @@ void
 br_bridge_on_room_state(void *arg, const struct br_mx_state *s)
 {
 	struct br_bridge *br = arg;
-	struct br_out_room_state o;
 
-	if (s->room_id == NULL || !may_send(br, s->sender))
-		return;
-	memset(&o, 0, sizeof(o));
-	o.room_id = s->room_id;
-	o.event_id = s->event_id;
-	o.sender = s->sender;
-	o.type = s->type;
-	o.state_key = s->state_key;
-	o.content = s->content;
-	br_out_room_state(br, &o);
+	if (s->room_id != NULL && may_send(br, s->sender))
+		br_out_room_state(br, s);
 }

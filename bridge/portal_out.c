@@ -2192,7 +2192,7 @@ br_out_receipt(struct br_bridge *br, const struct br_mx_receipt *r)
 }
 
 int
-br_out_room_state(struct br_bridge *br, const struct br_out_room_state *s)
+br_out_room_state(struct br_bridge *br, const struct br_mx_state *s)
 {
 	struct out_item *it;
 	int meta;

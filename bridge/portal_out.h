@@ -66,19 +66,12 @@ int br_out_typing(struct br_bridge *br, const struct br_mx_typing *t);
  * mautrix-whatsapp's HandleMatrixRoom{Name,Topic,Avatar}): refused in DMs,
  * a value equal to the portal's is not sent again, the portal row and its
  * m.bridge follow a change.  An avatar must be a JPEG (upstream converts
- * other images; ponton does not).  mx.h has no state-event handler yet:
- * the Matrix side is to call br_bridge_on_room_state (bridge.h) with this.
- * Strings and content borrowed for the call.
+ * other images; ponton does not).  The Matrix side's on_state reaches it
+ * through br_bridge_on_room_state (bridge.h).  Borrowed for the call.
  */
-struct br_out_room_state {
-	const char	*room_id, *event_id, *sender;
-	const char	*type;		/* m.room.name, m.room.topic, ... */
-	const char	*state_key;
-	json_t		*content;
-};
 /* Largest avatar downloaded for a group picture. */
 #define BR_OUT_AVATAR_MAX	((size_t)10 << 20)
-int br_out_room_state(struct br_bridge *br, const struct br_out_room_state *s);
+int br_out_room_state(struct br_bridge *br, const struct br_mx_state *s);
 
 /*
  * Login readiness (bridge.c passes the network side's events on): a

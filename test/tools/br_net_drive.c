@@ -34,6 +34,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/loop.h"
+#include "test/tools/tool.h"
 
 struct drive {
 	struct u_loop		*loop;
@@ -164,29 +165,6 @@ on_timeout(void *arg)
 	quit(arg, 1);
 }
 
-static int
-read_root_file(const char *path, uint8_t out[32])
-{
-	char buf[128] = { 0 };
-	FILE *f = fopen(path, "r");
-	unsigned v;
-	int i;
-
-	if (f == NULL)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) == NULL || strlen(buf) < 64) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	for (i = 0; i < 32; i++) {
-		if (sscanf(buf + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -242,7 +220,7 @@ main(int argc, char **argv)
 		case 'd': dbpath = optarg; break;
 		case 'u': o.url = optarg; break;
 		case 'r':
-			if (read_root_file(optarg, root) != 0)
+			if (tool_read_root_file(optarg, root) != 0)
 				return 2;
 			o.trust_root = root;
 			break;

@@ -29,6 +29,7 @@
 #include "util/loop.h"
 #include "waweb/client.h"
 #include "waweb/errors.h"
+#include "test/tools/tool.h"
 
 struct tool {
 	struct u_loop		*loop;
@@ -130,20 +131,6 @@ parse_hex32(const char *s, uint8_t out[32])
 	return 0;
 }
 
-static int
-read_root_file(const char *path, uint8_t out[32])
-{
-	char buf[128] = { 0 };
-	FILE *f = fopen(path, "r");
-	int r;
-
-	if (f == NULL)
-		return -1;
-	r = fgets(buf, sizeof(buf), f) != NULL ? parse_hex32(buf, out) : -1;
-	fclose(f);
-	return r;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -188,7 +175,7 @@ main(int argc, char **argv)
 			o.trust_root = root;
 			break;
 		case 'r':
-			if (read_root_file(optarg, root) != 0) {
+			if (tool_read_root_file(optarg, root) != 0) {
 				fprintf(stderr, "wa_client: cannot read %s\n", optarg);
 				return 2;
 			}

@@ -72,6 +72,7 @@
 #include "waweb/node.h"
 #include "waweb/presence.h"
 #include "waweb/usync.h"
+#include "test/tools/tool.h"
 
 #define LINE_MAX_LEN 4096
 #define MAX_JIDS 64
@@ -645,29 +646,6 @@ on_signal(void *arg)
 	quit(arg, 1);
 }
 
-static int
-read_root_file(const char *path, uint8_t out[32])
-{
-	char buf[128] = { 0 };
-	FILE *f = fopen(path, "r");
-	unsigned v;
-	int i;
-
-	if (f == NULL)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) == NULL || strlen(buf) < 64) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	for (i = 0; i < 32; i++) {
-		if (sscanf(buf + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -698,7 +676,7 @@ main(int argc, char **argv)
 		case 'u': o.url = optarg; break;
 		case 'd': dbpath = optarg; break;
 		case 'r':
-			if (read_root_file(optarg, root) != 0) {
+			if (tool_read_root_file(optarg, root) != 0) {
 				fprintf(stderr, "wa_group: cannot read %s\n",
 				    optarg);
 				return 2;

@@ -64,6 +64,7 @@
 #include "waweb/recv_message.h"
 #include "waweb/send_message.h"
 #include "waweb/signal.h"
+#include "test/tools/tool.h"
 
 #define MAX_OPS 32
 /* Files the tool uploads are test fixtures: a few MiB at most. */
@@ -683,27 +684,6 @@ on_signal(void *arg)
 }
 
 static int
-read_root_file(const char *path, uint8_t out[32])
-{
-	char buf[128] = { 0 };
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f == NULL)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) == NULL) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (sodium_hex2bin(out, 32, buf, strlen(buf), NULL, &n, NULL) != 0 ||
-	    n != 32)
-		return -1;
-	return 0;
-}
-
-static int
 parse_upload(struct op *o, char *arg)
 {
 	char *colon = strchr(arg, ':');
@@ -781,7 +761,7 @@ main(int argc, char **argv)
 		case 'u': o.url = optarg; break;
 		case 'd': dbpath = optarg; break;
 		case 'r':
-			if (read_root_file(optarg, root) != 0) {
+			if (tool_read_root_file(optarg, root) != 0) {
 				fprintf(stderr, "wa_media: cannot read %s\n",
 				    optarg);
 				return 2;
