@@ -111,7 +111,14 @@ const start = async () => {
 		syncFullHistory: false,
 		shouldSyncHistoryMessage: () => false,
 		connectTimeoutMs: 15000,
-		getMessage: async key => sent.get(key.id),
+		// A retry receipt can arrive before sendMessage has resolved (and
+		// before the message is in `sent`): wait for it a little, or the
+		// retry is not answered and the peer never gets the message.
+		getMessage: async key => {
+			for (let i = 0; i < 50 && !sent.has(key.id); i++)
+				await new Promise(r => setTimeout(r, 100))
+			return sent.get(key.id)
+		},
 		...(pushName ? { pushName } : {}),
 	})
 	sock.ev.on('creds.update', saveCreds)
