@@ -41,7 +41,10 @@
 #                                     reports StreamReplaced and stays off
 #   whatsmeow_logged_out_401          injected 401 device_removed reaches
 #                                     whatsmeow as LoggedOut
-#   whatsmeow_removed_device_refused  its next login is refused (401)
+#   whatsmeow_removed_device_refused  its next login is refused (401); run
+#                                     from a copy of the store taken before
+#                                     the logout, because whatsmeow deletes
+#                                     its device on LoggedOut (racing its exit)
 #   wasim_clean_exit_whatsmeow        SIGTERM: exit 0, no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -280,6 +283,9 @@ fi
 
 # --- Logout pushed by the server --------------------------------------------------------
 # stdin stays open (a fifo) so the driver stays connected until the stream error.
+# whatsmeow deletes its device from the store on LoggedOut, racing the driver's
+# exit; the refusal is checked with the credentials as they were before.
+sqlite3 "$W/s1.db" ".backup '$W/s1-removed.db'"
 mkfifo "$W/in4"
 wm "$W/run4.out" "$W/s1.db" "$W/in4" connect
 exec 3> "$W/in4"
@@ -296,7 +302,7 @@ if [ $rc -eq 1 ] && has '"sent":1' "$W/se.json" && has '^LOGGED_OUT ' "$W/run4.o
 else
 	fail whatsmeow_logged_out_401 "exit $rc: $(tail -2 "$W/run4.out" | tr '\n' ' ')"
 fi
-wm "$W/run5.out" "$W/s1.db" /dev/null connect
+wm "$W/run5.out" "$W/s1-removed.db" /dev/null connect
 wm_wait
 rc=$?
 if [ $rc -ne 0 ] && ! has '^CONNECTED' "$W/run5.out" &&
