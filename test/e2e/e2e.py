@@ -645,6 +645,19 @@ class Test:
             raise RuntimeError("whatsmeow peer %s did not pair" % name)
         return w
 
+    def bridge_device(self):
+        """The bridge login's own device JID ("<phone>:<n>@s.whatsapp.net"),
+        from whatsmeow_device (after login_bridge)."""
+        rows = self.sql("SELECT jid FROM whatsmeow_device WHERE jid LIKE ?",
+                        (self.bridge_phone + ":%",))
+        return rows[0][0] if rows else None
+
+    def phone_device(self, name="phone"):
+        """A whatsmeow peer paired as ANOTHER device of the bridge's account
+        (after login_bridge): it plays the account's phone (app-state keys,
+        history sync) by sending to bridge_device()."""
+        return self.whatsmeow(name, self.bridge_phone)
+
     # ---- portals ----
     def portal_room(self, chat_jid):
         rows = self.sql("SELECT mxid FROM portal WHERE id=? AND mxid IS NOT "
