@@ -60,6 +60,14 @@ wa_strerror(int code)
 	case WA_ERR_MEDIA_CONN:	return "waweb: unusable media_conn reply";
 	case WA_ERR_MEDIA_MALFORMED:	return "waweb: malformed media blob";
 	case WA_ERR_MEDIA_RETRY:	return "waweb: media not available from the sender";
+	case WA_ERR_APPSTATE_NO_KEY:	return "waweb: app-state key missing";
+	case WA_ERR_APPSTATE_MAC:	return "waweb: app-state mutation MAC mismatch";
+	case WA_ERR_APPSTATE_LTHASH:	return "waweb: app-state LTHash mismatch";
+	case WA_ERR_APPSTATE_PATCH_MAC:	return "waweb: app-state patch MAC mismatch";
+	case WA_ERR_APPSTATE_MALFORMED:	return "waweb: malformed app-state data";
+	case WA_ERR_APPSTATE_VERSION:	return "waweb: app-state version out of order";
+	case WA_ERR_APPSTATE_SERVER:	return "waweb: the server refused the app-state request";
+	case WA_ERR_APPSTATE_NO_MEDIA:	return "waweb: app-state blob cannot be downloaded";
 	}
 	return "waweb: unknown error";
 }

@@ -74,6 +74,15 @@ enum {
 	WA_ERR_MEDIA_CONN = -365,	/* media_conn reply unusable */
 	WA_ERR_MEDIA_MALFORMED = -366,	/* blob too short or not block-aligned */
 	WA_ERR_MEDIA_RETRY = -367,	/* the sender's phone cannot re-upload it */
+	/* App-state sync (appstate.c): a block of its own, -370..-379. */
+	WA_ERR_APPSTATE_NO_KEY = -370,	/* a patch names a key we were not given */
+	WA_ERR_APPSTATE_MAC = -371,	/* a mutation's value or index MAC is wrong */
+	WA_ERR_APPSTATE_LTHASH = -372,	/* snapshot MAC mismatch: LTHash differs */
+	WA_ERR_APPSTATE_PATCH_MAC = -373,	/* patch MAC mismatch */
+	WA_ERR_APPSTATE_MALFORMED = -374,	/* reply, patch or action does not parse */
+	WA_ERR_APPSTATE_VERSION = -375,	/* versions out of order, unasked snapshot */
+	WA_ERR_APPSTATE_SERVER = -376,	/* the server answered the collection with an error */
+	WA_ERR_APPSTATE_NO_MEDIA = -377,	/* an external blob, and no way to download it */
 	/* Others: append new codes here. */
 };
 

@@ -64,6 +64,19 @@ struct wa_device {
 	char			*push_name;	/* owned */
 };
 
+/* One whatsmeow_contacts row; strings owned unless said otherwise, NULL
+ * when the column is NULL. */
+struct wa_contact {
+	char	*jid;		/* their JID */
+	char	*first_name;
+	char	*full_name;
+	char	*push_name;
+	char	*business_name;
+	char	*redacted_phone;
+};
+/* Free the strings (the struct is the caller's); NULL is a no-op. */
+void wa_contact_clear(struct wa_contact *c);
+
 struct wa_store_ops {
 	/*
 	 * Fill *out (zeroed by the caller) with the device saved under `jid`,
@@ -109,7 +122,76 @@ struct wa_store_ops {
 	/* Small process-wide settings (kv_store).  *out is owned by the caller. */
 	int	(*kv_get)(void *arg, const char *key, char **out);
 	int	(*kv_set)(void *arg, const char *key, const char *value);
+
+	/*
+	 * App-state sync (waweb/appstate.c), whatsmeow's tables and encodings
+	 * (whatsmeow_app_state_sync_keys, _version, _mutation_macs).  Optional
+	 * as a group: NULL means the store keeps no app state (appstate.c then
+	 * refuses to work).  jid is our device JID.  Key ids are raw bytes
+	 * (1..WA_APPSTATE_KEY_ID_MAX), fingerprint the serialized
+	 * AppStateSyncKeyFingerprint, timestamp the share's (ms).
+	 *
+	 * appstate_key_put keeps an existing key with a newer or equal
+	 * timestamp (as whatsmeow's ON CONFLICT ... WHERE).
+	 * appstate_key_get: U_ERR_NOT_FOUND if unknown; *data_len receives the
+	 * length (at most cap bytes are written; longer is U_ERR_TOO_BIG).
+	 * appstate_version_get: U_ERR_NOT_FOUND when never synced.
+	 * appstate_version_delete also drops the collection's mutation MACs.
+	 * appstate_mac_get: the value MAC of index_mac's newest row, or
+	 * U_ERR_NOT_FOUND.  appstate_mac_put needs the version row to exist.
+	 * appstate_txn (may be NULL: no atomicity): WA_STORE_TXN_BEGIN /
+	 * COMMIT / ROLLBACK around one patch's writes.
+	 */
+	int	(*appstate_key_put)(void *arg, const char *jid,
+		    const uint8_t *key_id, size_t key_id_len,
+		    const uint8_t *data, size_t data_len, int64_t timestamp,
+		    const uint8_t *fingerprint, size_t fingerprint_len);
+	int	(*appstate_key_get)(void *arg, const char *jid,
+		    const uint8_t *key_id, size_t key_id_len, uint8_t *data,
+		    size_t cap, size_t *data_len);
+	int	(*appstate_version_get)(void *arg, const char *jid,
+		    const char *name, uint64_t *version, uint8_t hash[128]);
+	int	(*appstate_version_put)(void *arg, const char *jid,
+		    const char *name, uint64_t version, const uint8_t hash[128]);
+	int	(*appstate_version_delete)(void *arg, const char *jid,
+		    const char *name);
+	int	(*appstate_mac_put)(void *arg, const char *jid, const char *name,
+		    uint64_t version, const uint8_t index_mac[32],
+		    const uint8_t value_mac[32]);
+	int	(*appstate_mac_delete)(void *arg, const char *jid,
+		    const char *name, const uint8_t index_mac[32]);
+	int	(*appstate_mac_get)(void *arg, const char *jid, const char *name,
+		    const uint8_t index_mac[32], uint8_t value_mac[32]);
+	int	(*appstate_txn)(void *arg, int op);
+
+	/*
+	 * Contacts (whatsmeow_contacts, keyed by our device JID and their
+	 * non-device JID "<user>@s.whatsapp.net" / "<user>@lid").  Each put
+	 * upserts only its own columns, as whatsmeow's PutContactName /
+	 * PutPushName / PutBusinessName do; NULL strings are stored as ''
+	 * except for absent rows' other columns (NULL, as whatsmeow).
+	 * contact_get fills *out (owned strings, NULL when the column is NULL)
+	 * or U_ERR_NOT_FOUND.  contacts_list calls fn once per row (borrowed
+	 * for the call); a non-zero return from fn stops and is returned.
+	 * Optional: NULL means not kept.
+	 */
+	int	(*contact_put_name)(void *arg, const char *our_jid,
+		    const char *their_jid, const char *first_name,
+		    const char *full_name);
+	int	(*contact_put_push_name)(void *arg, const char *our_jid,
+		    const char *their_jid, const char *push_name);
+	int	(*contact_put_business_name)(void *arg, const char *our_jid,
+		    const char *their_jid, const char *business_name);
+	int	(*contact_get)(void *arg, const char *our_jid,
+		    const char *their_jid, struct wa_contact *out);
+	int	(*contacts_list)(void *arg, const char *our_jid,
+		    int (*fn)(void *fn_arg, const struct wa_contact *c),
+		    void *fn_arg);
 };
+
+#define WA_STORE_TXN_BEGIN	0
+#define WA_STORE_TXN_COMMIT	1
+#define WA_STORE_TXN_ROLLBACK	2
 
 /* The kv key holding the last WhatsApp Web version the server accepted. */
 #define WA_KV_WEB_VERSION "whatsapp_web_version"
