@@ -31,7 +31,14 @@
  *   which creates the room with the members' ghosts), or without one a
  *   minimal room here (name, topic, the owner invited); a portal with a
  *   room gets the chat's name and topic.
- *   contacts, contacts-with-avatars, appstate: not supported yet (said so).
+ *   sync contacts  every contact the login's store knows applied to its
+ *                  ghost (bridge/contacts.h: displayname_template), then
+ *                  a ✅ reaction; contacts-with-avatars: the same (names
+ *                  only until ghost avatars exist).
+ *   sync appstate [names...]  fetch app-state collections from version 0,
+ *                  one after the other, one reply each (upstream's
+ *                  texts); an unknown name is answered and skipped; a
+ *                  missing key ends the command.
  *
  * Untrusted input: the arguments, room state and members (bounded), the
  * network side's answers (JIDs parsed before use).
@@ -42,6 +49,7 @@
 
 #include "bridge/bridge.h"
 #include "bridge/cmd.h"
+#include "bridge/contacts.h"
 #include "bridge/ids.h"
 #include "bridge/portal.h"
 #include "bridge/store.h"
@@ -469,6 +477,172 @@ out:
 	free(gs);
 }
 
+/* contacts, contacts-with-avatars: every contact applied to its ghost
+ * (bridge/contacts.h), then ✅ as upstream (which reacts once its
+ * resyncContacts has returned). */
+struct contacts_cmd {
+	struct br_cmd_event	*ce;	/* owned (held) */
+	char			*what;	/* owned */
+};
+
+static void
+contacts_synced(void *arg, int rc, size_t n)
+{
+	struct contacts_cmd *cc = arg;
+
+	if (rc == BR_ERR_NET_CANCELLED)
+		;
+	else if (rc < 0)
+		br_cmd_reply_id(cc->ce, BR_TXT_SYNC_CONTACTS_FAILED,
+		    br_net_strerror(rc), NULL);
+	else {
+		log_info("sync %s: %zu contacts applied", cc->what, n);
+		br_cmd_react(cc->ce->br, cc->ce->room_id, cc->ce->event_id,
+		    "✅");
+	}
+	br_cmd_event_release(cc->ce);
+	free(cc->what);
+	free(cc);
+}
+
+static void
+sync_contacts(struct br_cmd_event *ce, struct br_net_login *l, int avatars)
+{
+	struct br_contacts *cs = br_contacts_of(ce->br);
+	struct contacts_cmd *cc;
+	int r;
+
+	if (cs == NULL || br_cmd_net(ce->br)->ops->list_contacts == NULL) {
+		br_cmd_reply_id(ce, BR_TXT_SYNC_UNSUPPORTED, ce->args[0], NULL);
+		return;
+	}
+	cc = u_calloc(1, sizeof(*cc));
+	cc->ce = br_cmd_event_hold(ce);
+	cc->what = u_strdup(ce->args[0]);
+	r = br_contacts_sync(cs, l, avatars, contacts_synced, cc);
+	if (r < 0) {
+		br_cmd_reply_id(ce, BR_TXT_SYNC_CONTACTS_FAILED,
+		    br_net_strerror(r), NULL);
+		br_cmd_event_release(cc->ce);
+		free(cc->what);
+		free(cc);
+	}
+}
+
+/*
+ * appstate [names...]: whatsmeow's FetchAppState(name, fullSync) for each
+ * name in turn (all five without names); an unknown name is answered and
+ * skipped; a missing key ends the command (the key is asked for, the
+ * sync happens when the phone answers).
+ */
+static const char *const appstate_names[] = {
+	"critical_block", "critical_unblock_low", "regular_high", "regular",
+	"regular_low",
+};
+#define APPSTATE_NAMES	(sizeof(appstate_names) / sizeof(appstate_names[0]))
+
+struct appstate_cmd {
+	struct br_cmd_event	*ce;	/* owned (held) */
+	char			*login;	/* owned */
+	const char		*names[BR_CMD_ARGS_MAX];	/* static */
+	size_t			 n, next;
+};
+
+static void appstate_next(struct appstate_cmd *ac);
+
+static void
+appstate_free(struct appstate_cmd *ac)
+{
+	br_cmd_event_release(ac->ce);
+	free(ac->login);
+	free(ac);
+}
+
+static void
+appstate_done(void *arg, int rc, const struct br_net_result *r)
+{
+	struct appstate_cmd *ac = arg;
+	const char *name = ac->names[ac->next - 1];
+
+	if (rc == BR_ERR_NET_CANCELLED) {
+		appstate_free(ac);
+		return;
+	}
+	if (rc == BR_ERR_NET_NO_KEY) {
+		br_cmd_reply_id(ac->ce, BR_TXT_SYNC_APPSTATE_NO_KEY, name,
+		    reason_of(rc, r));
+		appstate_free(ac);
+		return;
+	}
+	if (rc < 0)
+		br_cmd_reply_id(ac->ce, BR_TXT_SYNC_APPSTATE_FAILED, name,
+		    reason_of(rc, r));
+	else if (strcmp(name, "critical_unblock_low") == 0)
+		br_cmd_reply_id(ac->ce, BR_TXT_SYNC_APPSTATE_CONTACTS, name,
+		    NULL);
+	else
+		br_cmd_reply_id(ac->ce, BR_TXT_SYNC_APPSTATE_DONE, name, NULL);
+	appstate_next(ac);
+}
+
+static void
+appstate_next(struct appstate_cmd *ac)
+{
+	struct br_net *net = br_cmd_net(ac->ce->br);
+	struct br_net_login *l;
+	const char *name;
+	int r;
+
+	while (ac->next < ac->n) {
+		name = ac->names[ac->next++];
+		if ((l = br_cmd_net_login(ac->ce->br, ac->login)) == NULL)
+			break;
+		r = net->ops->sync_appstate(l, name, appstate_done, ac);
+		if (r == 0)
+			return;
+		if (r == BR_ERR_NET_NO_KEY) {
+			br_cmd_reply_id(ac->ce, BR_TXT_SYNC_APPSTATE_NO_KEY,
+			    name, br_net_strerror(r));
+			break;
+		}
+		br_cmd_reply_id(ac->ce, BR_TXT_SYNC_APPSTATE_FAILED, name,
+		    br_net_strerror(r));
+	}
+	appstate_free(ac);
+}
+
+static void
+sync_appstate(struct br_cmd_event *ce, struct br_net_login *l)
+{
+	struct br_net *net = br_cmd_net(ce->br);
+	struct appstate_cmd *ac;
+	size_t i, k;
+
+	if (net->ops->sync_appstate == NULL) {
+		br_cmd_reply_id(ce, BR_TXT_SYNC_UNSUPPORTED, ce->args[0], NULL);
+		return;
+	}
+	ac = u_calloc(1, sizeof(*ac));
+	if (ce->nargs <= 1) {
+		for (k = 0; k < APPSTATE_NAMES; k++)
+			ac->names[ac->n++] = appstate_names[k];
+	}
+	for (i = 1; i < ce->nargs && ac->n < BR_CMD_ARGS_MAX; i++) {
+		/* Upstream compares the names exactly (case included). */
+		for (k = 0; k < APPSTATE_NAMES; k++)
+			if (strcmp(ce->args[i], appstate_names[k]) == 0)
+				break;
+		if (k == APPSTATE_NAMES)
+			br_cmd_reply_id(ce, BR_TXT_SYNC_APPSTATE_INVALID,
+			    ce->args[i], NULL);
+		else
+			ac->names[ac->n++] = appstate_names[k];
+	}
+	ac->ce = br_cmd_event_hold(ce);
+	ac->login = u_strdup(net->ops->info(l)->id);
+	appstate_next(ac);
+}
+
 void
 br_cmd_sync(struct br_cmd_event *ce)
 {
@@ -518,9 +692,10 @@ br_cmd_sync(struct br_cmd_event *ce)
 			free(gs);
 		}
 	} else if (strcasecmp(what, "contacts") == 0 ||
-	    strcasecmp(what, "contacts-with-avatars") == 0 ||
-	    strcasecmp(what, "appstate") == 0) {
-		br_cmd_reply_id(ce, BR_TXT_SYNC_UNSUPPORTED, what, NULL);
+	    strcasecmp(what, "contacts-with-avatars") == 0) {
+		sync_contacts(ce, l, strcasecmp(what, "contacts") != 0);
+	} else if (strcasecmp(what, "appstate") == 0) {
+		sync_appstate(ce, l);
 	} else
 		br_cmd_reply_id(ce, BR_TXT_SYNC_UNKNOWN, what, NULL);
 }

@@ -46,6 +46,7 @@ enum {
 	BR_ERR_NET_CANCELLED = -576,	/* stopped before completion */
 	BR_ERR_NET_BUSY = -577,		/* a flow is already running */
 	BR_ERR_NET_OUTDATED = -578,	/* the server refused our version */
+	BR_ERR_NET_NO_KEY = -579,	/* app state: a key we do not have */
 };
 const char *br_net_strerror(int code);
 
@@ -236,6 +237,23 @@ struct br_net_group_event {
 };
 
 /*
+ * A contact's names, as whatsmeow keeps them (whatsmeow_contacts): from
+ * app state (ContactAction: the phone's address book), push names (what
+ * the user set, seen on their messages) and business names.  The network
+ * side merges what it knows under the user's phone-number and LID forms
+ * (mautrix-whatsapp's contactToUserInfo: the phone-number row wins, the
+ * LID row fills what it lacks).  NULL or "" = unknown.
+ */
+struct br_net_contact {
+	const char		*user;		/* user JID (normalised) */
+	const char		*alt_user;	/* the other form (LID when user
+						 * is a phone number, or the
+						 * reverse) or NULL */
+	const char		*full_name, *first_name;
+	const char		*push_name, *business_name;
+};
+
+/*
  * Completion of an asynchronous call: rc 0 or a negative code (BR_ERR_NET_*
  * or the side's own, with a short human reason); r holds what the call's
  * comment names.  Called exactly once, never from inside the call, unless
@@ -262,6 +280,9 @@ struct br_net_result {
 	const char *const	*chats;
 	const char *const	*names;
 	size_t			 n_chats;
+	/* list_contacts: every contact the login's store knows */
+	const struct br_net_contact *contacts;
+	size_t			 n_contacts;
 };
 typedef void (*br_net_done_fn)(void *arg, int rc,
     const struct br_net_result *r);
@@ -300,6 +321,13 @@ struct br_net_events {
 		    const struct br_net_group_event *g);
 	/* The login's connection is up and the offline queue delivered. */
 	void	(*on_synced)(void *arg, struct br_net_login *l);
+	/* A contact's names changed (app state ContactAction, a new push
+	 * name): whatsmeow's events.Contact / events.PushName. */
+	void	(*on_contact)(void *arg, struct br_net_login *l,
+		    const struct br_net_contact *c);
+	/* The address book collection (critical_unblock_low) was synced:
+	 * upstream re-applies every contact (resyncContacts). */
+	void	(*on_contacts_synced)(void *arg, struct br_net_login *l);
 	void	 *arg;
 };
 
@@ -418,6 +446,21 @@ struct br_net_ops {
 	/* Is this phone number ("+33...", digits) on WhatsApp: r->user
 	 * (the user JID, "" if not). */
 	int	(*resolve)(struct br_net_login *l, const char *phone,
+		    br_net_done_fn done, void *arg);
+
+	/* ---- contacts and app state (NULL slot: unsupported) ---- */
+	/* Every contact in the login's store: r->contacts, r->n_contacts. */
+	int	(*list_contacts)(struct br_net_login *l, br_net_done_fn done,
+		    void *arg);
+	/*
+	 * Fetch one app-state collection ("critical_block",
+	 * "critical_unblock_low", "regular_high", "regular", "regular_low")
+	 * from version 0, as `sync appstate` (whatsmeow's FetchAppState with
+	 * fullSync).  done once it is applied; BR_ERR_NET_NO_KEY when the
+	 * phone has not shared its key yet (asked for; the sync happens when
+	 * it comes).  BR_ERR_NET_NOT_FOUND at once for another name.
+	 */
+	int	(*sync_appstate)(struct br_net_login *l, const char *name,
 		    br_net_done_fn done, void *arg);
 };
 

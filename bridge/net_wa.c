@@ -262,6 +262,7 @@ br_net_strerror(int code)
 	case BR_ERR_NET_CANCELLED: return "cancelled";
 	case BR_ERR_NET_BUSY: return "a login is already in progress";
 	case BR_ERR_NET_OUTDATED: return "client outdated";
+	case BR_ERR_NET_NO_KEY: return "didn't find app state key";
 	}
 	return "unknown network side error";
 }

@@ -434,6 +434,29 @@ static const struct text texts[BR_TXT_COUNT] = {
 	    "Syncing `{0}` is not supported by ponton yet",
 	    "La synchronisation `{0}` n'est pas encore prise en charge par "
 	    "ponton" } },
+	[BR_TXT_SYNC_CONTACTS_FAILED] = { {
+	    "Failed to get contacts: {0}",
+	    "Impossible d'obtenir les contacts : {0}" } },
+	[BR_TXT_SYNC_APPSTATE_INVALID] = { {
+	    "Invalid app state name `{0}`",
+	    "Nom d'état d'application invalide `{0}`" } },
+	[BR_TXT_SYNC_APPSTATE_NO_KEY] = { {
+	    "Key not found error syncing app state {0}: {1}\n\nKey requests "
+	    "are sent automatically, and the sync should happen in the "
+	    "background after your phone responds.",
+	    "Clé introuvable en synchronisant l'état d'application {0} : {1}"
+	    "\n\nLa clé est demandée automatiquement, la synchronisation se "
+	    "fera en arrière-plan quand votre téléphone aura répondu." } },
+	[BR_TXT_SYNC_APPSTATE_FAILED] = { {
+	    "Error syncing app state {0}: {1}",
+	    "Erreur en synchronisant l'état d'application {0} : {1}" } },
+	[BR_TXT_SYNC_APPSTATE_CONTACTS] = { {
+	    "Synced app state {0}, contact sync running in background",
+	    "État d'application {0} synchronisé, synchronisation des "
+	    "contacts en arrière-plan" } },
+	[BR_TXT_SYNC_APPSTATE_DONE] = { {
+	    "Synced app state {0}",
+	    "État d'application {0} synchronisé" } },
 	[BR_TXT_CHAT_INFO_FAILED] = { {
 	    "Failed to get chat info: {0}",
 	    "Impossible d'obtenir les informations de la discussion : {0}" } },

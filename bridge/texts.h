@@ -148,6 +148,12 @@ enum br_text_id {
 	BR_TXT_SYNC_QUEUED,	/* {0}: count */
 	BR_TXT_SYNC_UNKNOWN,	/* {0}: target */
 	BR_TXT_SYNC_UNSUPPORTED,	/* {0}: target */
+	BR_TXT_SYNC_CONTACTS_FAILED,	/* {0}: reason */
+	BR_TXT_SYNC_APPSTATE_INVALID,	/* {0}: name */
+	BR_TXT_SYNC_APPSTATE_NO_KEY,	/* {0}: name, {1}: error */
+	BR_TXT_SYNC_APPSTATE_FAILED,	/* {0}: name, {1}: error */
+	BR_TXT_SYNC_APPSTATE_CONTACTS,	/* {0}: name */
+	BR_TXT_SYNC_APPSTATE_DONE,	/* {0}: name */
 	BR_TXT_CHAT_INFO_FAILED,	/* {0}: reason */
 	BR_TXT_COUNT
 };
