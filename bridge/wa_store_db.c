@@ -6,6 +6,12 @@
  * secret; adv_details/adv_*_sig are the signed device identity from pairing.
  * whatsmeow_pre_keys rows are keyed by (device jid, key id).  kv_store rows
  * use bridge_id '' as mautrix-whatsapp's single bridge does.
+ * App state lives in whatsmeow_app_state_sync_keys (key id and data as
+ * bytea, the fingerprint protobuf, the share's timestamp),
+ * whatsmeow_app_state_version (version, 128-byte LTHash) and
+ * whatsmeow_app_state_mutation_macs (32-byte index and value MACs per
+ * version); contacts in whatsmeow_contacts, each put touching only its
+ * own columns, with the SQL whatsmeow's sqlstore runs.
  *
  * Does not: create tables (db_upgrade does) or cache anything: every op is
  * one short statement (or a few, for load), which style.md allows on db/.
@@ -465,6 +471,384 @@ out:
 	return r;
 }
 
+/* --- App state (whatsmeow_app_state_*) -------------------------------- */
+
+static int
+db_as_key_put(void *arg, const char *jid, const uint8_t *id, size_t idlen,
+    const uint8_t *data, size_t datalen, int64_t ts, const uint8_t *fp,
+    size_t fplen)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	/* whatsmeow's putAppStateSyncKeyQuery: only a newer share replaces. */
+	if ((r = db_prepare(db, "INSERT INTO whatsmeow_app_state_sync_keys "
+	    "(jid, key_id, key_data, timestamp, fingerprint) VALUES ($1, $2, "
+	    "$3, $4, $5) ON CONFLICT (jid, key_id) DO UPDATE SET key_data = "
+	    "excluded.key_data, timestamp = excluded.timestamp, fingerprint = "
+	    "excluded.fingerprint WHERE excluded.timestamp > "
+	    "whatsmeow_app_state_sync_keys.timestamp", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_blob(st, 2, id, idlen)) != 0 ||
+	    (r = db_bind_blob(st, 3, data, datalen)) != 0 ||
+	    (r = db_bind_int64(st, 4, ts)) != 0 ||
+	    (r = db_bind_blob(st, 5, fp, fplen)) != 0)
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot store an app-state key: %s: %s",
+		    u_strerror(r), db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_as_key_get(void *arg, const char *jid, const uint8_t *id, size_t idlen,
+    uint8_t *data, size_t cap, size_t *datalen)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	const void *p;
+	size_t len = 0;
+	int r;
+
+	if ((r = db_prepare(db, "SELECT key_data FROM "
+	    "whatsmeow_app_state_sync_keys WHERE jid = $1 AND key_id = $2",
+	    &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_blob(st, 2, id, idlen)) != 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	if (r == DB_DONE) {
+		r = U_ERR_NOT_FOUND;
+		goto out;
+	}
+	p = db_column_blob(st, 0, &len);
+	if (p == NULL || len > cap) {
+		r = len > cap ? U_ERR_TOO_BIG : U_ERR_INVALID;
+		goto out;
+	}
+	memcpy(data, p, len);
+	*datalen = len;
+	r = 0;
+out:
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_as_version_get(void *arg, const char *jid, const char *name,
+    uint64_t *version, uint8_t hash[128])
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int64_t v;
+	int r;
+
+	if ((r = db_prepare(db, "SELECT version, hash FROM "
+	    "whatsmeow_app_state_version WHERE jid = $1 AND name = $2",
+	    &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_text(st, 2, name)) != 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	if (r == DB_DONE) {
+		r = U_ERR_NOT_FOUND;
+		goto out;
+	}
+	v = db_column_int64(st, 0);
+	if ((r = db_column_check(st)) != 0)
+		goto out;
+	if (v < 0 || (r = get_fixed(st, 1, hash, 128)) != 0) {
+		r = U_ERR_INVALID;
+		goto out;
+	}
+	*version = (uint64_t)v;
+	r = 0;
+out:
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_as_version_put(void *arg, const char *jid, const char *name,
+    uint64_t version, const uint8_t hash[128])
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if (version > INT64_MAX)
+		return U_ERR_INVALID;
+	if ((r = db_prepare(db, "INSERT INTO whatsmeow_app_state_version (jid, "
+	    "name, version, hash) VALUES ($1, $2, $3, $4) ON CONFLICT (jid, "
+	    "name) DO UPDATE SET version = excluded.version, hash = "
+	    "excluded.hash", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_text(st, 2, name)) != 0 ||
+	    (r = db_bind_int64(st, 3, (int64_t)version)) != 0 ||
+	    (r = db_bind_blob(st, 4, hash, 128)) != 0)
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot store an app-state version: %s: %s",
+		    u_strerror(r), db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+/* One statement binding (jid, name[, blob]). */
+static int
+exec_jid_name(struct db *db, const char *sql, const char *jid,
+    const char *name, const uint8_t *blob, size_t bloblen)
+{
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, sql, &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_text(st, 2, name)) != 0 ||
+	    (blob != NULL && (r = db_bind_blob(st, 3, blob, bloblen)) != 0))
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: app state: %s: %s", u_strerror(r),
+		    db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_as_version_delete(void *arg, const char *jid, const char *name)
+{
+	/* The mutation MACs go with it (ON DELETE CASCADE). */
+	return exec_jid_name(arg, "DELETE FROM whatsmeow_app_state_version "
+	    "WHERE jid = $1 AND name = $2", jid, name, NULL, 0);
+}
+
+static int
+db_as_mac_put(void *arg, const char *jid, const char *name, uint64_t version,
+    const uint8_t index_mac[32], const uint8_t value_mac[32])
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if (version > INT64_MAX)
+		return U_ERR_INVALID;
+	if ((r = db_prepare(db, "INSERT INTO whatsmeow_app_state_mutation_macs "
+	    "(jid, name, version, index_mac, value_mac) VALUES ($1, $2, $3, "
+	    "$4, $5)", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_text(st, 2, name)) != 0 ||
+	    (r = db_bind_int64(st, 3, (int64_t)version)) != 0 ||
+	    (r = db_bind_blob(st, 4, index_mac, 32)) != 0 ||
+	    (r = db_bind_blob(st, 5, value_mac, 32)) != 0)
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot store a mutation MAC: %s: %s",
+		    u_strerror(r), db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_as_mac_delete(void *arg, const char *jid, const char *name,
+    const uint8_t index_mac[32])
+{
+	return exec_jid_name(arg, "DELETE FROM "
+	    "whatsmeow_app_state_mutation_macs WHERE jid = $1 AND name = $2 "
+	    "AND index_mac = $3", jid, name, index_mac, 32);
+}
+
+static int
+db_as_mac_get(void *arg, const char *jid, const char *name,
+    const uint8_t index_mac[32], uint8_t value_mac[32])
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, "SELECT value_mac FROM "
+	    "whatsmeow_app_state_mutation_macs WHERE jid = $1 AND name = $2 "
+	    "AND index_mac = $3 ORDER BY version DESC LIMIT 1", &st)) != 0 ||
+	    (r = db_bind_text(st, 1, jid)) != 0 ||
+	    (r = db_bind_text(st, 2, name)) != 0 ||
+	    (r = db_bind_blob(st, 3, index_mac, 32)) != 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	if (r == DB_DONE) {
+		r = U_ERR_NOT_FOUND;
+		goto out;
+	}
+	r = get_fixed(st, 0, value_mac, 32);
+out:
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_as_txn(void *arg, int op)
+{
+	struct db *db = arg;
+
+	switch (op) {
+	case WA_STORE_TXN_BEGIN:
+		return db_begin(db);
+	case WA_STORE_TXN_COMMIT:
+		return db_commit(db);
+	case WA_STORE_TXN_ROLLBACK:
+		return db_rollback(db);
+	}
+	return U_ERR_INVALID;
+}
+
+/* --- Contacts (whatsmeow_contacts) ------------------------------------ */
+
+/* Upsert (our_jid, their_jid) setting the named columns to $3 [, $4]. */
+static int
+contact_upsert(struct db *db, const char *sql, const char *our,
+    const char *their, const char *a, const char *b, int nvals)
+{
+	struct db_stmt *st = NULL;
+	int r;
+
+	if ((r = db_prepare(db, sql, &st)) != 0 ||
+	    (r = db_bind_text(st, 1, our)) != 0 ||
+	    (r = db_bind_text(st, 2, their)) != 0 ||
+	    (r = db_bind_text(st, 3, a != NULL ? a : "")) != 0 ||
+	    (nvals > 1 && (r = db_bind_text(st, 4, b != NULL ? b : "")) != 0))
+		goto out;
+	r = db_stmt_exec(st);
+out:
+	if (r != 0)
+		log_warnx("wa store: cannot store a contact: %s: %s",
+		    u_strerror(r), db_errmsg(db));
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_contact_put_name(void *arg, const char *our, const char *their,
+    const char *first, const char *full)
+{
+	return contact_upsert(arg, "INSERT INTO whatsmeow_contacts (our_jid, "
+	    "their_jid, first_name, full_name) VALUES ($1, $2, $3, $4) ON "
+	    "CONFLICT (our_jid, their_jid) DO UPDATE SET first_name = "
+	    "excluded.first_name, full_name = excluded.full_name", our, their,
+	    first, full, 2);
+}
+
+static int
+db_contact_put_push_name(void *arg, const char *our, const char *their,
+    const char *name)
+{
+	return contact_upsert(arg, "INSERT INTO whatsmeow_contacts (our_jid, "
+	    "their_jid, push_name) VALUES ($1, $2, $3) ON CONFLICT (our_jid, "
+	    "their_jid) DO UPDATE SET push_name = excluded.push_name", our,
+	    their, name, NULL, 1);
+}
+
+static int
+db_contact_put_business_name(void *arg, const char *our, const char *their,
+    const char *name)
+{
+	return contact_upsert(arg, "INSERT INTO whatsmeow_contacts (our_jid, "
+	    "their_jid, business_name) VALUES ($1, $2, $3) ON CONFLICT "
+	    "(our_jid, their_jid) DO UPDATE SET business_name = "
+	    "excluded.business_name", our, their, name, NULL, 1);
+}
+
+#define CONTACT_COLS "their_jid, first_name, full_name, push_name, " \
+	"business_name, redacted_phone"
+
+/* The row's columns, borrowed from st. */
+static void
+contact_row(struct db_stmt *st, struct wa_contact *c)
+{
+	c->jid = (char *)db_column_text(st, 0);
+	c->first_name = (char *)db_column_text(st, 1);
+	c->full_name = (char *)db_column_text(st, 2);
+	c->push_name = (char *)db_column_text(st, 3);
+	c->business_name = (char *)db_column_text(st, 4);
+	c->redacted_phone = (char *)db_column_text(st, 5);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? u_strdup(s) : NULL;
+}
+
+static int
+db_contact_get(void *arg, const char *our, const char *their,
+    struct wa_contact *out)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	struct wa_contact c;
+	int r;
+
+	if ((r = db_prepare(db, "SELECT " CONTACT_COLS " FROM "
+	    "whatsmeow_contacts WHERE our_jid = $1 AND their_jid = $2",
+	    &st)) != 0 ||
+	    (r = db_bind_text(st, 1, our)) != 0 ||
+	    (r = db_bind_text(st, 2, their)) != 0)
+		goto out;
+	if ((r = db_step(st)) < 0)
+		goto out;
+	if (r == DB_DONE) {
+		r = U_ERR_NOT_FOUND;
+		goto out;
+	}
+	contact_row(st, &c);
+	out->jid = dup_or_null(c.jid);
+	out->first_name = dup_or_null(c.first_name);
+	out->full_name = dup_or_null(c.full_name);
+	out->push_name = dup_or_null(c.push_name);
+	out->business_name = dup_or_null(c.business_name);
+	out->redacted_phone = dup_or_null(c.redacted_phone);
+	r = 0;
+out:
+	db_stmt_free(st);
+	return r;
+}
+
+static int
+db_contacts_list(void *arg, const char *our,
+    int (*fn)(void *, const struct wa_contact *), void *fn_arg)
+{
+	struct db *db = arg;
+	struct db_stmt *st = NULL;
+	struct wa_contact c;
+	int r;
+
+	if ((r = db_prepare(db, "SELECT " CONTACT_COLS " FROM "
+	    "whatsmeow_contacts WHERE our_jid = $1 ORDER BY their_jid",
+	    &st)) != 0 ||
+	    (r = db_bind_text(st, 1, our)) != 0)
+		goto out;
+	while ((r = db_step(st)) == DB_ROW) {
+		contact_row(st, &c);
+		if (c.jid == NULL)
+			continue;
+		if ((r = fn(fn_arg, &c)) != 0)
+			goto out;
+	}
+out:
+	db_stmt_free(st);
+	return r;
+}
+
 const struct wa_store_ops br_wa_store_db_ops = {
 	.device_load = db_device_load,
 	.device_save = db_device_save,
@@ -480,4 +864,18 @@ const struct wa_store_ops br_wa_store_db_ops = {
 	.lid_map_put = db_lid_map_put,
 	.kv_get = db_kv_get,
 	.kv_set = db_kv_set,
+	.appstate_key_put = db_as_key_put,
+	.appstate_key_get = db_as_key_get,
+	.appstate_version_get = db_as_version_get,
+	.appstate_version_put = db_as_version_put,
+	.appstate_version_delete = db_as_version_delete,
+	.appstate_mac_put = db_as_mac_put,
+	.appstate_mac_delete = db_as_mac_delete,
+	.appstate_mac_get = db_as_mac_get,
+	.appstate_txn = db_as_txn,
+	.contact_put_name = db_contact_put_name,
+	.contact_put_push_name = db_contact_put_push_name,
+	.contact_put_business_name = db_contact_put_business_name,
+	.contact_get = db_contact_get,
+	.contacts_list = db_contacts_list,
 };
