@@ -54,6 +54,7 @@ run sqlite db/test_db_migrate
 run sqlite db/test_db_sqlite
 run sqlite bridge/test_br_store
 run sqlite bridge/test_br_wa_store_db
+run sqlite bridge/test_br_wa_store_db_appstate
 run sqlite bridge/test_br_wa_signal_db
 run sqlite bridge/test_br_net_wa_pending
 run sqlite bridge/test_br_store_outq
@@ -67,6 +68,7 @@ if pg_start; then
 	run postgres db/test_db_pg
 	run postgres bridge/test_br_store
 	run postgres bridge/test_br_wa_store_db
+	run postgres bridge/test_br_wa_store_db_appstate
 	run postgres bridge/test_br_wa_signal_db
 	run postgres bridge/test_br_net_wa_pending
 	run postgres bridge/test_br_store_outq
