@@ -493,6 +493,42 @@ privacy(struct sim *s, const char *body, size_t len, int *status)
 }
 
 /*
+ * GET /admin/appstate?phone=DIGITS: the versions of that account's app
+ * state collections.  POST /admin/appstate {"page": N}: patches per fetch
+ * answer before has_more_patches (appstate.c).
+ */
+static char *
+appstate_get(struct sim *s, const char *query, int *status)
+{
+	char phone[WA_JID_USER_MAX + 1];
+
+	if (query_arg(query, "phone", phone, sizeof(phone)) == NULL)
+		return fail(400, "need ?phone=DIGITS", status);
+	if (sim_account_find(s, phone) == NULL)
+		return fail(404, "no such account", status);
+	return reply(sim_appstate_json(s, phone), 200, status);
+}
+
+static char *
+appstate_page(struct sim *s, const char *body, size_t len, int *status)
+{
+	json_t *in = parse_body(body, len), *o, *v;
+	json_int_t page;
+
+	if (in == NULL)
+		return fail(400, "body must be a JSON object", status);
+	v = json_object_get(in, "page");
+	page = json_is_integer(v) ? json_integer_value(v) : 0;
+	json_decref(in);
+	if (page < 1 || page > 1000 ||
+	    sim_appstate_set_page(s, (unsigned)page) != 0)
+		return fail(400, "need \"page\" (1..1000)", status);
+	o = json_object();
+	json_object_set_new(o, "page", json_integer(page));
+	return reply(o, 200, status);
+}
+
+/*
  * POST /admin/prekeys {"phone": "...", "device": N, "keep": K}
  * Drop all but K one-time prekeys of that device (as if peers had fetched
  * them); below 5 the device is told to upload more, as the server does.
@@ -611,6 +647,10 @@ sim_admin_handle(struct sim *s, const char *method, const char *path,
 		return message_error(s, body, body_len, status);
 	if (post && strcmp(path, "/admin/privacy") == 0)
 		return privacy(s, body, body_len, status);
+	if (get && strcmp(path, "/admin/appstate") == 0)
+		return appstate_get(s, query, status);
+	if (post && strcmp(path, "/admin/appstate") == 0)
+		return appstate_page(s, body, body_len, status);
 	if (get && sscanf(path, "/admin/accounts/%31[0-9]/devices", phone) == 1) {
 		char expect[64];
 

@@ -629,35 +629,6 @@ iq_remove_companion(struct sim_conn *c, const struct wa_node *iq)
 		sim_conn_stream_error(d->conn, "401", "device_removed");
 }
 
-static void
-iq_app_state(struct sim_conn *c, const struct wa_node *iq)
-{
-	const struct wa_node *sync = wa_node_child(iq, "sync");
-	struct wa_node *r, *rs, *col;
-	size_t i;
-
-	if (sync == NULL || sync->nchildren > 16) {
-		reply_err(c, iq, 400, "bad-request");
-		return;
-	}
-	/* No app state on the simulated phone: every collection is empty. */
-	r = sim_iq_result(iq);
-	rs = wa_node_new("sync");
-	for (i = 0; i < sync->nchildren; i++) {
-		const char *name = wa_node_attr(sync->children[i], "name");
-
-		if (name == NULL)
-			continue;
-		col = wa_node_new("collection");
-		wa_node_set_attr(col, "name", name);
-		wa_node_set_attr(col, "version", "0");
-		wa_node_set_attr(col, "has_more_patches", "false");
-		wa_node_add_child(rs, col);
-	}
-	wa_node_add_child(r, rs);
-	send_free(c, r);
-}
-
 void
 sim_iq_handle(struct sim_conn *c, const struct wa_node *iq)
 {
@@ -722,7 +693,7 @@ sim_iq_handle(struct sim_conn *c, const struct wa_node *iq)
 	    wa_node_child(iq, "remove-companion-device") != NULL)
 		iq_remove_companion(c, iq);
 	else if (strcmp(xmlns, "w:sync:app:state") == 0)
-		iq_app_state(c, iq);
+		sim_appstate_iq(c, iq);
 	else if (strcmp(xmlns, "w:m") == 0 && wa_node_child(iq, "media_conn"))
 		sim_media_conn_iq(c, iq);
 	else if (strcmp(xmlns, "w:profile:picture") == 0)

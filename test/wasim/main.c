@@ -250,7 +250,7 @@ main(int argc, char **argv)
 	s->next_phone = 15550000001ULL;
 	s->next_lid = 100000000000001ULL;
 	u_buf_init(&s->cert_chain, WA_CERT_CHAIN_MAX);
-	if (sim_state_load(s) != 0)
+	if (sim_state_load(s) != 0 || sim_appstate_load(s) != 0)
 		goto out;
 	memcpy(leaf_key, s->server_static.pub, CRY_KEY_LEN);
 	if (s->opts.cert_fault_leaf_key) {
@@ -327,6 +327,7 @@ out:
 		sim_account_free(s->accounts[i]);
 	u_buf_free(&s->cert_chain);
 	sim_media_free(s);
+	sim_appstate_free(s);
 	cry_keypair_wipe(&s->root);
 	cry_keypair_wipe(&s->server_static);
 	free(s);

@@ -31,6 +31,8 @@
  *             notifications
  *   media.c   HTTPS media upload/download, media_conn
  *   admin.c   the admin HTTP API
+ *   appstate.c  app state sync: encrypted patches stored per account and
+ *             collection, server_sync notifications
  *
  * Invariants: one thread, everything on the u_loop; every server socket is
  * bound to a loopback address (main.c refuses anything else); all client
@@ -227,6 +229,8 @@ enum sim_conn_state {
 
 struct sim_noise;
 struct sim_blob;
+struct sim_appstate;
+struct json_t;
 
 /* Registration data from ClientPayload.devicePairingData. */
 struct sim_reg {
@@ -344,6 +348,7 @@ struct sim {
 	struct sim_conn		*conns;		/* owned list */
 	unsigned		 next_conn_serial;
 	unsigned		 next_iq;	/* server-generated iq ids */
+	struct sim_appstate	*appstate;	/* owned (appstate.c); NULL: none yet */
 	bool			 reap_scheduled;
 	bool			 stopping;
 };
@@ -465,6 +470,19 @@ void sim_media_conn_iq(struct sim_conn *c, const struct wa_node *iq);
 /* A client's <receipt type="server-error"> (media retry): answered as the
  * sender's phone would (media.c). */
 void sim_media_retry_receipt(struct sim_conn *c, const struct wa_node *rc);
+
+/* appstate.c */
+/* The five collections (critical_block, critical_unblock_low, ...). */
+#define SIM_APPSTATE_NCOLL 5
+/* <iq xmlns=w:sync:app:state>: uploads and fetches. */
+void sim_appstate_iq(struct sim_conn *c, const struct wa_node *iq);
+/* Read opts.state_dir/appstate.json (0 when no state dir or no file). */
+int sim_appstate_load(struct sim *s);
+void sim_appstate_free(struct sim *s);
+/* Admin: the versions of phone's collections (a new JSON object). */
+struct json_t *sim_appstate_json(struct sim *s, const char *phone);
+/* Admin: patches per fetch answer (1..1000); U_ERR_INVALID otherwise. */
+int sim_appstate_set_page(struct sim *s, unsigned page);
 
 /* dir.c */
 struct sim_account *sim_account_new(struct sim *s, const char *phone);
