@@ -26,9 +26,25 @@
 #                                /admin/appstate page=1) B's full fetch
 #                                follows has_more_patches to v3
 #   wa65_admin_versions          GET /admin/appstate lists v3 for the contacts
+#
+# (b) ponton's waweb/appstate.c (test/tools/wa_appstate) as device P:
+#   wa65_ponton_pair             P pairs with the same account (device 3)
+#   wa65_ponton_waits_for_key    A's contact patch v4 reaches P as
+#                                server_sync; without a key P reports the
+#                                error and nothing else
+#   wa65_ponton_key_share_fetch  A shares the key: P takes it (KEYSHARE),
+#                                fetches from 0 page by page (SET, SET,
+#                                REMOVE, SET: all MACs and the LTHash
+#                                checked) and reports exactly the three SETs
+#   wa65_ponton_rename_notified  A's rename (v5) reaches P by server_sync:
+#                                the new names, not a full sync
+#   wa65_ponton_version_persisted   a new P run fetches from its stored v5:
+#                                nothing is reported again
 #   wa65_persisted_restart       after a wasim restart (--state-dir) the
-#                                admin API and B's full fetch both see v3,
-#                                with the renamed contact
+#                                admin API and B's full fetch both see v5
+#   wa65_ponton_full_fetch_after_restart   P's full fetch from wasim's
+#                                persisted patches reports all four SETs;
+#                                the last names are in whatsmeow_contacts
 #   wa65_clean_exit              wasim exits 0, no sanitizer report
 set -u
 : "${BUILD:=build}"
@@ -37,6 +53,11 @@ set -u
 wh_init appstate
 has() { grep -q "$1" "$2"; }
 
+APP=$TOP/$BUILD/san/tools/wa_appstate
+CLIENT=$TOP/$BUILD/san/tools/wa_client
+for b in "$APP" "$CLIENT"; do
+	[ -x "$b" ] || { fail wa65_tools_built "$b"; wh_finish; }
+done
 if ! WM=$(sh "$TOP/test/peers/whatsmeow/build.sh") || [ ! -x "$WM" ]; then
 	fail wa65_whatsmeow_built
 	wh_finish
@@ -191,6 +212,84 @@ else
 	fail wa65_admin_versions "$(cat "$W/as.json")"
 fi
 
+# --- (b) ponton's waweb (test/tools/wa_appstate) as another device ----------
+# wasim still answers one patch per fetch (page 1): ponton follows
+# has_more_patches too.
+bob=15550009999@s.whatsapp.net
+"$CLIENT" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+    --exit-on connected --timeout 40 > "$W/pair-p.out" 2> "$W/pair-p.err" &
+cpid=$!
+pids="$pids $cpid"
+if wh_wait_line '^QR ' 300 "$W/pair-p.out"; then
+	wh_post "/admin/mock-phone/scan-qr?phone=$phone" \
+	    "$(sed -n 's/^QR //p' "$W/pair-p.out" | head -1)" "$W/scan-p.json" >/dev/null
+fi
+wait $cpid
+prc=$?
+pdev=$(sed -n "s/^PAIRED $phone:\([0-9]*\)@s.whatsapp.net .*/\1/p" "$W/pair-p.out" | head -1)
+if [ $prc -eq 0 ] && [ -n "$pdev" ] && has '^CONNECTED$' "$W/pair-p.out"; then
+	pass wa65_ponton_pair
+else
+	fail wa65_ponton_pair "rc $prc $(head -3 "$W/pair-p.out")"
+	wh_finish
+fi
+# papp OUT ARGS...: wa_appstate in the background ($ppid).
+papp() {
+	pa_out=$1
+	shift
+	"$APP" --db "$W/p.db" --url "$WASIM_WS_URL" --root-file "$W/root" \
+	    "$@" > "$pa_out" 2> "$pa_out.err" &
+	ppid=$!
+	pids="$pids $ppid"
+}
+papp "$W/p1.out" --timeout 120 --exit-synced $cl:5
+wh_wait_line '^CONNECTED$' 300 "$W/p1.out"
+sleep 1
+# A new contact while ponton has no key: ponton is told, cannot decode.
+wm_cmd 3 A "appstate-contact $bob Bob Bob Builder"
+b4=$res
+if [ "$b4" = "RESULT appstate-contact 4" ] &&
+    wh_wait_line "^APPSTATE-ERROR $cl " 300 "$W/p1.out" &&
+    ! has '^CONTACT ' "$W/p1.out"; then
+	pass wa65_ponton_waits_for_key
+else
+	fail wa65_ponton_waits_for_key "$b4 $(grep -m1 "$cl" "$W/p1.out")"
+fi
+# The key: ponton resumes from 0 (four pages: SET, SET, REMOVE, SET, each
+# verified against whatsmeow's MACs and LTHash).
+wm_cmd 3 A "appstate-key-share $phone:$pdev@s.whatsapp.net"
+printf '%s\n' \
+    "CONTACT $contact first=\"Alice\" full=\"Alice Liddell\" fullsync=1" \
+    "CONTACT $contact first=\"Alicia\" full=\"Alicia Pleasance Liddell\" fullsync=1" \
+    "CONTACT $bob first=\"Bob\" full=\"Bob Builder\" fullsync=1" > "$W/want-p1"
+if wh_wait_line "^SYNCED $cl 4$" 300 "$W/p1.out" && has '^KEYSHARE ' "$W/p1.out" &&
+    grep '^CONTACT ' "$W/p1.out" | cmp -s - "$W/want-p1"; then
+	pass wa65_ponton_key_share_fetch
+else
+	fail wa65_ponton_key_share_fetch "$(grep '^KEYSHARE\|^CONTACT\|^SYNCED\|^APPSTATE' "$W/p1.out" | tr '\n' '|')"
+fi
+# A rename reaches ponton through server_sync; the tool exits at v5.
+wm_cmd 3 A "appstate-contact $bob Robert Robert Builder"
+b5=$res
+wait $ppid
+prc=$?
+if [ "$b5" = "RESULT appstate-contact 5" ] && [ $prc -eq 0 ] &&
+    [ "$(grep '^CONTACT ' "$W/p1.out" | tail -1)" = "CONTACT $bob first=\"Robert\" full=\"Robert Builder\" fullsync=0" ] &&
+    has "^SYNCED $cl 5$" "$W/p1.out"; then
+	pass wa65_ponton_rename_notified
+else
+	fail wa65_ponton_rename_notified "$b5 rc $prc $(grep '^CONTACT\|^SYNCED' "$W/p1.out" | tail -2 | tr '\n' '|')"
+fi
+# A second run: the stored version (5) is where the fetch starts.
+papp "$W/p2.out" --timeout 60 --fetch $cl --exit-synced $cl:5
+wait $ppid
+prc=$?
+if [ $prc -eq 0 ] && has "^SYNCED $cl 5$" "$W/p2.out" && ! has '^CONTACT ' "$W/p2.out"; then
+	pass wa65_ponton_version_persisted
+else
+	fail wa65_ponton_version_persisted "rc $prc $(grep '^CONTACT\|^SYNCED\|^APPSTATE' "$W/p2.out" | tr '\n' '|')"
+fi
+
 # Restart wasim on the same state dir (same ports are not needed: the
 # drivers reconnect to the new port).
 echo quit >&3
@@ -205,8 +304,8 @@ wm_start B2 4 "$W/b.db" connect
 wh_wait_line '^CONNECTED ' 600 "$W/B2.out"
 wm_cmd 4 B2 "appstate-fetch $cl full"
 refetch=$res
-if [ $rc1 -eq 0 ] && has "\"name\":\"$cl\",\"version\":3}" "$W/as2.json" &&
-    [ "$refetch" = "RESULT appstate-fetch $cl 3" ]; then
+if [ $rc1 -eq 0 ] && has "\"name\":\"$cl\",\"version\":5}" "$W/as2.json" &&
+    [ "$refetch" = "RESULT appstate-fetch $cl 5" ]; then
 	pass wa65_persisted_restart
 else
 	fail wa65_persisted_restart "exit $rc1 $(cat "$W/as2.json") $refetch"
@@ -214,6 +313,24 @@ fi
 echo quit >&4
 wait "$pid_B2" 2>/dev/null
 exec 4>&-
+papp "$W/p3.out" --timeout 60 --fetch $cl --full --exit-synced $cl:5
+wait $ppid
+prc=$?
+printf '%s\n' \
+    "CONTACT $contact first=\"Alice\" full=\"Alice Liddell\" fullsync=1" \
+    "CONTACT $contact first=\"Alicia\" full=\"Alicia Pleasance Liddell\" fullsync=1" \
+    "CONTACT $bob first=\"Bob\" full=\"Bob Builder\" fullsync=1" \
+    "CONTACT $bob first=\"Robert\" full=\"Robert Builder\" fullsync=1" > "$W/want-p3"
+stored=$(python3 -c 'import sqlite3,sys
+c = sqlite3.connect(sys.argv[1])
+print("|".join(str(r) for r in c.execute("select first_name, full_name from whatsmeow_contacts where their_jid = ?", (sys.argv[2],))))' "$W/p.db" "$bob" 2>&1)
+if [ $prc -eq 0 ] && has "^SYNCED $cl 5$" "$W/p3.out" &&
+    grep '^CONTACT ' "$W/p3.out" | cmp -s - "$W/want-p3" &&
+    [ "$stored" = "('Robert', 'Robert Builder')" ]; then
+	pass wa65_ponton_full_fetch_after_restart
+else
+	fail wa65_ponton_full_fetch_after_restart "rc $prc stored $stored $(grep '^CONTACT\|^SYNCED\|^APPSTATE' "$W/p3.out" | tr '\n' '|')"
+fi
 
 wh_stop
 rc=$?
