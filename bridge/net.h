@@ -254,6 +254,35 @@ struct br_net_contact {
 };
 
 /*
+ * History sync (bridge/history.h): the chats the phone lists after a
+ * login, each with its last messages (oldest first) as on_message would
+ * carry them, except that they are not pending (seq 0: message_done is
+ * not needed, and ignored).  raw[i] is message i's WebMessageInfo as the
+ * phone sent it (for whatsapp_history_sync_message).  Borrowed for the
+ * call.
+ */
+struct br_net_history_chat {
+	const char		*chat;		/* chat JID (normalised) */
+	const char		*name;		/* or NULL */
+	uint64_t		 last_ts_ms;
+	int			 archived, marked_unread;
+	uint64_t		 pinned;	/* unix seconds, 0: not pinned */
+	uint64_t		 mute_end;	/* unix seconds, 0: not muted */
+	uint32_t		 unread_count, ephemeral_expiration;
+	int64_t			 ephemeral_setting_ts;
+	int			 end_of_history_type;	/* -1: not given */
+	const struct br_net_message *msgs;
+	const unsigned char *const *raw;
+	const size_t		*raw_len;
+	size_t			 n_msgs;
+};
+struct br_net_history {
+	int			 sync_type;	/* HistorySync.syncType */
+	const struct br_net_history_chat *chats;
+	size_t			 n_chats;
+};
+
+/*
  * Completion of an asynchronous call: rc 0 or a negative code (BR_ERR_NET_*
  * or the side's own, with a short human reason); r holds what the call's
  * comment names.  Called exactly once, never from inside the call, unless
@@ -321,6 +350,9 @@ struct br_net_events {
 		    const struct br_net_group_event *g);
 	/* The login's connection is up and the offline queue delivered. */
 	void	(*on_synced)(void *arg, struct br_net_login *l);
+	/* A history sync blob from the phone (bridge/history.h). */
+	void	(*on_history)(void *arg, struct br_net_login *l,
+		    const struct br_net_history *h);
 	/* A contact's names changed (app state ContactAction, a new push
 	 * name): whatsmeow's events.Contact / events.PushName. */
 	void	(*on_contact)(void *arg, struct br_net_login *l,

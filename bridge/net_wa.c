@@ -50,6 +50,7 @@
 #include "bridge/net.h"
 #include "bridge/net_wa.h"
 #include "bridge/net_wa_group.h"
+#include "bridge/net_wa_history.h"
 #include "bridge/net_wa_int.h"
 #include "bridge/net_wa_msg.h"
 #include "bridge/net_wa_pending.h"
@@ -421,6 +422,7 @@ login_free(struct br_net_login *l)
 {
 	if (l == NULL)
 		return;
+	br__nw_history_forget(l);	/* H19: before wa_media_free */
 	msg_teardown(l);
 	for (size_t i = 0; i < NET_WA_LID_MAP_MAX; i++) {
 		free(l->lid_map[i][0]);
@@ -1491,6 +1493,12 @@ rc_on_message(void *arg, const struct wa_msg_event *ev)
 
 	if (l->closing)
 		return U_ERR_INVALID;
+	/* H19: a history sync notification from our phone is taken out of
+	 * the message path first (bridge/net_wa_history.c). */
+	if (br__nw_history_take(l, &(struct br__nw_hist_ctx){ l->nw->loop,
+	    l->media, wa_client_device(l->client), l->own_user, &l->nw->ev,
+	    l->prefix }, ev))
+		return 0;
 	r = store_event(l, ev, 0);
 	if (r >= 0)
 		queue_deliver(l);

@@ -21,6 +21,8 @@
 #include "waweb/errors.h"
 #include "waweb/history.h"
 #include "waweb/jid.h"
+#include "waweb/recv_message.h"
+#include "waweb/store.h"
 
 /* Inflate output grows by this much at a time. */
 #define HIST_INFLATE_CHUNK ((size_t)64 << 10)
@@ -110,6 +112,24 @@ out:
 	if (m != NULL)
 		wa__hist_e2_emessage__free_unpacked(m, NULL);
 	return r;
+}
+
+int
+wa_hist_from_own(const struct wa_device *dev, const struct wa_msg_event *ev)
+{
+	struct wa_jid o;
+
+	if (ev == NULL)
+		return 0;
+	if (ev->from_me)
+		return 1;
+	if (dev == NULL)
+		return 0;
+	if (dev->jid != NULL && wa_jid_parse(dev->jid, &o) == 0 &&
+	    wa_jid_same_user(&o, &ev->sender))
+		return 1;
+	return dev->lid != NULL && wa_jid_parse(dev->lid, &o) == 0 &&
+	    wa_jid_same_user(&o, &ev->sender);
 }
 
 int

@@ -95,6 +95,17 @@ void wa_hist_notif_free(struct wa_hist_notif *n);
 int wa_hist_notif_parse(const uint8_t *payload, size_t n, int from_me,
     struct wa_hist_notif **out);
 
+/*
+ * Is a received message from another device of our own account (the
+ * phone)?  A peer message from the phone carries no recipient, so the
+ * receiver's from_me is not enough: the sender is compared with our
+ * device's phone-number and LID accounts.  dev may be NULL (then 0).
+ */
+struct wa_device;
+struct wa_msg_event;
+int wa_hist_from_own(const struct wa_device *dev,
+    const struct wa_msg_event *ev);
+
 /* The download reference of a notification without inline payload
  * (fields borrowed from nt).  U_ERR_INVALID when it is inline. */
 int wa_hist_notif_ref(const struct wa_hist_notif *nt,

@@ -1,0 +1,365 @@
+/*
+ * net_wa_history.c: history sync on the WhatsApp side (net_wa_history.h).
+ *
+ * A job per notification: parsed (waweb/history.c), its blob downloaded
+ * with the login's wa_media (mms type md-msg-hist) or taken inline, then
+ * decoded and handed to the core in a later loop turn than the message
+ * that announced it (never from inside the receiver's callback).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge/net_wa_history.h"
+#include "bridge/net_wa_msg.h"
+#include "bridge/net_wa_pending.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/loop.h"
+#include "util/mem.h"
+#include "waweb/history.h"
+#include "waweb/jid.h"
+#include "waweb/media.h"
+#include "waweb/recv_message.h"
+
+struct hist_job {
+	struct hist_job			*next;
+	struct br_net_login		*l;		/* borrowed; NULL: gone */
+	struct u_loop			*loop;		/* borrowed */
+	const struct br_net_events	*ev;		/* borrowed */
+	struct wa_hist_notif		*nt;		/* owned */
+	char				*own_user;	/* owned */
+	char				*prefix;	/* owned */
+	uint8_t				*blob;		/* owned */
+	size_t				 blob_len;
+	int				 downloading, deferred;
+};
+
+/* Every job of every login (one thread). */
+static struct hist_job *jobs;
+
+static void
+job_free(struct hist_job *j)
+{
+	struct hist_job **jp;
+
+	if (j == NULL)
+		return;
+	for (jp = &jobs; *jp != NULL; jp = &(*jp)->next)
+		if (*jp == j) {
+			*jp = j->next;
+			break;
+		}
+	wa_hist_notif_free(j->nt);
+	free(j->own_user);
+	free(j->prefix);
+	free(j->blob);
+	free(j);
+}
+
+/* ---- conversion ---- */
+
+struct hchat {
+	char			*chat;		/* owned */
+	struct br__nw_msg	**msgs;		/* owned */
+	struct br_net_message	*mv;		/* owned array of copies */
+	const unsigned char	**raw;		/* owned array, borrowed items */
+	size_t			*raw_len;
+	size_t			 n;
+};
+
+struct br__nw_hist {
+	struct br_net_history		 h;
+	struct br_net_history_chat	*chats;		/* owned */
+	struct hchat			*hc;		/* owned */
+	size_t				 n;
+};
+
+/* The chat as net.h names it: non-AD, the phone form of a LID chat when
+ * the phone told it. */
+static char *
+chat_name(const struct wa_hist_conv *c)
+{
+	struct wa_jid j, pn;
+	char buf[WA_JID_STR_MAX];
+
+	if (wa_jid_parse(c->id, &j) != 0)
+		return NULL;
+	j = wa_jid_to_non_ad(&j);
+	if (wa_jid_is_lid(&j) && c->pn_jid != NULL &&
+	    wa_jid_parse(c->pn_jid, &pn) == 0 && wa_jid_is_pn(&pn))
+		j = wa_jid_to_non_ad(&pn);
+	return u_strdup(wa_jid_format(&j, buf, sizeof(buf)));
+}
+
+/* One message as a pending row would give it; NULL: nothing for the
+ * core. */
+static struct br__nw_msg *
+build_msg(const struct wa_hist_msg *hm, const char *chat, int is_group,
+    const char *own_user)
+{
+	struct wa_msg_event ev;
+	struct br_wa_pending row;
+	struct br__nw_msg *m = NULL;
+	struct wa_jid j;
+	char sender[WA_JID_STR_MAX];
+	char *meta;
+
+	if (hm->payload == NULL || hm->payload_len == 0)
+		return NULL;		/* a stub ("group created"...) */
+	if (hm->from_me)
+		snprintf(sender, sizeof(sender), "%s", own_user);
+	else if (is_group) {
+		if (hm->participant == NULL ||
+		    wa_jid_parse(hm->participant, &j) != 0)
+			return NULL;
+		j = wa_jid_to_non_ad(&j);
+		wa_jid_format(&j, sender, sizeof(sender));
+	} else
+		snprintf(sender, sizeof(sender), "%s", chat);
+	memset(&ev, 0, sizeof(ev));
+	ev.from_me = hm->from_me;
+	ev.is_group = is_group;
+	ev.push_name = hm->from_me ? NULL : hm->push_name;
+	meta = br__nw_meta_json(&ev, 0);
+	memset(&row, 0, sizeof(row));
+	row.seq = 0;			/* not pending */
+	row.chat = (char *)chat;
+	row.sender = sender;
+	row.msg_id = (char *)hm->id;
+	row.payload = (uint8_t *)hm->payload;
+	row.len = hm->payload_len;
+	row.meta = meta;
+	row.ts_ms = (int64_t)(hm->timestamp > INT64_MAX / 1000 ? 0 :
+	    hm->timestamp * 1000);
+	if (br__nw_msg_build(&row, own_user, &m) != 0)
+		m = NULL;
+	free(meta);
+	if (m != NULL && (m->ignore || m->m.c.kind == BR_NET_KIND_POLL_VOTE)) {
+		/* Protocol messages, key shares; votes need their poll's
+		 * secret, which history does not carry here. */
+		br__nw_msg_free(m);
+		return NULL;
+	}
+	if (m != NULL && m->needs_media)
+		br__nw_msg_set_media(m, NULL, 0, U_ERR_IO);
+	return m;
+}
+
+struct br__nw_hist *
+br__nw_hist_build(const struct wa_hist_sync *s, const char *own_user)
+{
+	struct br__nw_hist *x = u_calloc(1, sizeof(*x));
+	struct wa_jid j;
+	size_t i, k;
+
+	x->h.sync_type = s->sync_type;
+	if (s->n_convs == 0)
+		return x;
+	x->chats = u_calloc(s->n_convs, sizeof(*x->chats));
+	x->hc = u_calloc(s->n_convs, sizeof(*x->hc));
+	for (i = 0; i < s->n_convs; i++) {
+		const struct wa_hist_conv *c = &s->convs[i];
+		struct br_net_history_chat *hc = &x->chats[x->n];
+		struct hchat *h = &x->hc[x->n];
+		int is_group;
+
+		if ((h->chat = chat_name(c)) == NULL)
+			continue;
+		is_group = wa_jid_parse(h->chat, &j) == 0 &&
+		    strcmp(j.server, WA_SERVER_GROUP) == 0;
+		if (c->n_msgs > 0) {
+			h->msgs = u_calloc(c->n_msgs, sizeof(*h->msgs));
+			h->mv = u_calloc(c->n_msgs, sizeof(*h->mv));
+			h->raw = u_calloc(c->n_msgs, sizeof(*h->raw));
+			h->raw_len = u_calloc(c->n_msgs, sizeof(*h->raw_len));
+		}
+		for (k = 0; k < c->n_msgs; k++) {
+			struct br__nw_msg *m = build_msg(&c->msgs[k], h->chat,
+			    is_group, own_user);
+
+			if (m == NULL)
+				continue;
+			h->msgs[h->n] = m;
+			h->mv[h->n] = m->m;
+			h->raw[h->n] = c->msgs[k].raw;
+			h->raw_len[h->n] = c->msgs[k].raw_len;
+			h->n++;
+		}
+		hc->chat = h->chat;
+		hc->name = c->name;
+		hc->last_ts_ms = c->last_msg_ts > UINT64_MAX / 1000 ? 0 :
+		    c->last_msg_ts * 1000;
+		hc->archived = c->archived;
+		hc->marked_unread = c->marked_unread;
+		hc->pinned = c->pinned;
+		hc->mute_end = c->mute_end;
+		hc->unread_count = c->unread_count;
+		hc->ephemeral_expiration = c->ephemeral_expiration;
+		hc->ephemeral_setting_ts = c->ephemeral_setting_ts;
+		hc->end_of_history_type = c->end_of_history_type;
+		hc->msgs = h->mv;
+		hc->raw = h->raw;
+		hc->raw_len = h->raw_len;
+		hc->n_msgs = h->n;
+		x->n++;
+	}
+	x->h.chats = x->chats;
+	x->h.n_chats = x->n;
+	return x;
+}
+
+const struct br_net_history *
+br__nw_hist_view(const struct br__nw_hist *x)
+{
+	return &x->h;
+}
+
+void
+br__nw_hist_free(struct br__nw_hist *x)
+{
+	size_t i, k;
+
+	if (x == NULL)
+		return;
+	for (i = 0; i < x->n; i++) {
+		for (k = 0; k < x->hc[i].n; k++)
+			br__nw_msg_free(x->hc[i].msgs[k]);
+		free(x->hc[i].msgs);
+		free(x->hc[i].mv);
+		free(x->hc[i].raw);
+		free(x->hc[i].raw_len);
+		free(x->hc[i].chat);
+	}
+	/* A chat skipped at its name has nothing else allocated. */
+	free(x->hc);
+	free(x->chats);
+	free(x);
+}
+
+/* ---- jobs ---- */
+
+static void
+job_process(void *arg)
+{
+	struct hist_job *j = arg;
+	struct wa_hist_sync *s = NULL;
+	struct br__nw_hist *x;
+	int r;
+
+	j->deferred = 0;
+	if (j->l == NULL || j->blob == NULL) {
+		job_free(j);
+		return;
+	}
+	r = wa_hist_sync_decode(j->blob, j->blob_len, &s);
+	if (r != 0) {
+		logp_warnx(j->prefix, "history sync blob unusable: %s",
+		    u_strerror(r));
+		job_free(j);
+		return;
+	}
+	logp_info(j->prefix, "history sync: type %d, chunk %u, %zu chat(s)"
+	    "%s", s->sync_type, (unsigned)s->chunk_order, s->n_convs,
+	    s->skipped > 0 ? " (some parts skipped)" : "");
+	x = br__nw_hist_build(s, j->own_user);
+	if (j->ev->on_history != NULL)
+		j->ev->on_history(j->ev->arg, j->l, br__nw_hist_view(x));
+	br__nw_hist_free(x);
+	wa_hist_sync_free(s);
+	job_free(j);
+}
+
+static void
+job_downloaded(void *arg, int err, const uint8_t *data, size_t len)
+{
+	struct hist_job *j = arg;
+
+	j->downloading = 0;
+	if (j->l == NULL) {
+		job_free(j);
+		return;
+	}
+	if (err != 0) {
+		logp_warnx(j->prefix, "history sync blob not downloaded: %s",
+		    u_strerror(err));
+		job_free(j);
+		return;
+	}
+	j->blob = u_malloc(len > 0 ? len : 1);
+	if (len > 0)
+		memcpy(j->blob, data, len);
+	j->blob_len = len;
+	j->deferred = 1;
+	u_loop_defer(j->loop, job_process, j);
+}
+
+int
+br__nw_history_take(struct br_net_login *l,
+    const struct br__nw_hist_ctx *ctx, const struct wa_msg_event *ev)
+{
+	struct wa_hist_notif *nt = NULL;
+	struct wa_media_ref ref;
+	struct hist_job *j;
+	int r;
+
+	r = wa_hist_notif_parse(ev->payload, ev->payload_len,
+	    wa_hist_from_own(ctx->dev, ev), &nt);
+	if (r == 0)
+		return 0;
+	if (r < 0) {
+		logp_warnx(ctx->prefix, "history sync notification unusable: "
+		    "%s; dropped", u_strerror(r));
+		return 1;
+	}
+	if (ctx->own_user == NULL || ctx->loop == NULL) {
+		wa_hist_notif_free(nt);
+		return 1;
+	}
+	j = u_calloc(1, sizeof(*j));
+	j->l = l;
+	j->loop = ctx->loop;
+	j->ev = ctx->ev;
+	j->nt = nt;
+	j->own_user = u_strdup(ctx->own_user);
+	j->prefix = u_strdup(ctx->prefix != NULL ? ctx->prefix : "wa");
+	j->next = jobs;
+	jobs = j;
+	if (nt->inline_payload != NULL) {
+		j->blob = nt->inline_payload;
+		j->blob_len = nt->inline_len;
+		nt->inline_payload = NULL;
+		j->deferred = 1;
+		u_loop_defer(j->loop, job_process, j);
+		return 1;
+	}
+	if (ctx->media == NULL || wa_hist_notif_ref(nt, &ref) != 0 ||
+	    (r = wa_media_download(ctx->media, &ref, job_downloaded,
+	    j)) != 0) {
+		logp_warnx(ctx->prefix, "history sync blob cannot be "
+		    "fetched: %s", u_strerror(ctx->media == NULL ?
+		    U_ERR_INVALID : r));
+		job_free(j);
+		return 1;
+	}
+	j->downloading = 1;
+	logp_debug(ctx->prefix, "history sync notification: downloading");
+	return 1;
+}
+
+void
+br__nw_history_forget(struct br_net_login *l)
+{
+	struct hist_job *j, *next;
+
+	for (j = jobs; j != NULL; j = next) {
+		next = j->next;
+		if (j->l != l)
+			continue;
+		j->l = NULL;
+		/* A deferred job frees itself when it runs; a download's
+		 * callback is dropped with the login's wa_media (freed right
+		 * after this), so it is freed here. */
+		if (!j->deferred)
+			job_free(j);
+	}
+}

@@ -1,0 +1,68 @@
+/*
+ * net_wa_history.h: history sync on the WhatsApp side (H19): a history
+ * sync notification from our own phone is taken out of the message path
+ * (net_wa.c rc_on_message hands every decrypted message here first), its
+ * blob downloaded (or taken inline), inflated and parsed by
+ * waweb/history.c, and its chats converted into the core's struct
+ * br_net_history (messages built exactly as pending rows are,
+ * net_wa_msg.c) for the on_history event.
+ *
+ * What it does not do: download media of history messages (they reach
+ * the core with media_error set, and portal_in says the media is
+ * missing), polls' votes, the <receipt type=hist_sync> whatsmeow sends
+ * (the ordinary delivery receipt acks the stanza), keep notifications
+ * across a restart (upstream buffers them in
+ * whatsapp_history_sync_notification; here a notification whose download
+ * is cut by a restart is lost).
+ *
+ * Invariants: one thread; a job never outlives its login
+ * (br__nw_history_forget, called from the login's free before its
+ * wa_media is freed, which drops the pending downloads' callbacks).
+ */
+#ifndef PONTON_BRIDGE_NET_WA_HISTORY_H
+#define PONTON_BRIDGE_NET_WA_HISTORY_H
+
+#include <stddef.h>
+
+#include "bridge/net.h"
+
+struct u_loop;
+struct wa_media;
+struct wa_device;
+struct wa_msg_event;
+struct wa_hist_sync;
+
+/* What a job needs from its login (all borrowed for the call). */
+struct br__nw_hist_ctx {
+	struct u_loop			*loop;
+	struct wa_media			*media;		/* may be NULL */
+	const struct wa_device		*dev;		/* may be NULL */
+	const char			*own_user;	/* "<digits>@s..." */
+	const struct br_net_events	*ev;		/* lives with the side */
+	const char			*prefix;
+};
+
+/*
+ * A decrypted message: 1 when it was a history sync notification from
+ * our own account (taken: the caller acks it and does nothing more; a
+ * malformed one is logged and dropped), 0 otherwise (the caller goes on).
+ */
+int br__nw_history_take(struct br_net_login *l,
+    const struct br__nw_hist_ctx *ctx, const struct wa_msg_event *ev);
+/* The login goes away: its jobs are dropped. */
+void br__nw_history_forget(struct br_net_login *l);
+
+/* ---- the conversion, public for the unit tests ---- */
+
+struct br__nw_hist;
+/*
+ * The core's view of a parsed blob (owned; every pointer inside points
+ * into it or into s, which must outlive it).  Messages that carry nothing
+ * for the core (protocol messages, stubs) are left out.  Never fails.
+ */
+struct br__nw_hist *br__nw_hist_build(const struct wa_hist_sync *s,
+    const char *own_user);
+const struct br_net_history *br__nw_hist_view(const struct br__nw_hist *x);
+void br__nw_hist_free(struct br__nw_hist *x);
+
+#endif

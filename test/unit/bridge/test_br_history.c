@@ -1,0 +1,271 @@
+/*
+ * test_br_history.c: history sync in the bridge: the WhatsApp side's
+ * conversion of a parsed blob into the core's struct br_net_history
+ * (bridge/net_wa_history.h: chats named as net.h names them, senders,
+ * own messages, stubs and protocol messages left out, nothing pending),
+ * and the core's pieces (bridge/history.h): which chats get portals, how
+ * many messages are backfilled, and what is stored in
+ * whatsapp_history_sync_conversation / _message (on SQLite, or the
+ * database PONTON_TEST_DB names), a second blob updating, not
+ * duplicating.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge/history.h"
+#include "bridge/net_wa_history.h"
+#include "db/db.h"
+#include "proto/history.pb-c.h"
+#include "test/unit/db/dbtest.h"
+#include "test/unit/test.h"
+#include "waweb/history.h"
+
+#define OWN "33600000001@s.whatsapp.net"
+#define BOB "33600000002@s.whatsapp.net"
+#define WENDY "33600000003@s.whatsapp.net"
+#define GROUP "120363000000000001@g.us"
+
+/* A WebMessageInfo; text NULL: a stub without message; proto: a
+ * protocol message (key share) instead of text. */
+static ProtobufCBinaryData
+wmi(const char *chat, const char *id, int from_me, const char *participant,
+    uint64_t ts, const char *push, const char *text, int proto)
+{
+	Wa__HistWebMessageInfo w = WA__HIST_WEB_MESSAGE_INFO__INIT;
+	Wa__HistMessageKey k = WA__HIST_MESSAGE_KEY__INIT;
+	ProtobufCBinaryData out;
+	uint8_t msg[256];
+	size_t tl;
+
+	k.remote_jid = (char *)chat;
+	k.id = (char *)id;
+	k.has_from_me = 1;
+	k.from_me = from_me;
+	w.key = &k;
+	w.participant = (char *)participant;
+	w.has_message_timestamp = 1;
+	w.message_timestamp = ts;
+	w.push_name = (char *)push;
+	if (proto) {
+		/* Message{protocolMessage (12): {type (2): 6}}: a key share. */
+		static const uint8_t pm[] = { 0x62, 0x02, 0x10, 0x06 };
+
+		w.has_message = 1;
+		w.message.data = (uint8_t *)pm;
+		w.message.len = sizeof(pm);
+	} else if (text != NULL) {
+		tl = strlen(text);
+		msg[0] = 0x0a;
+		msg[1] = (uint8_t)tl;
+		memcpy(msg + 2, text, tl);
+		w.has_message = 1;
+		w.message.data = msg;
+		w.message.len = tl + 2;
+	}
+	out.len = wa__hist_web_message_info__get_packed_size(&w);
+	out.data = malloc(out.len);
+	wa__hist_web_message_info__pack(&w, out.data);
+	return out;
+}
+
+/* A parsed blob: a DM with Bob (3 texts, one our own, one stub, one
+ * protocol message) and a group (one text from Wendy). */
+static struct wa_hist_sync *
+sample(void)
+{
+	Wa__HistSync hs = WA__HIST_SYNC__INIT;
+	Wa__HistConversation c1 = WA__HIST_CONVERSATION__INIT,
+	    c2 = WA__HIST_CONVERSATION__INIT;
+	Wa__HistConversation *cv[2] = { &c1, &c2 };
+	Wa__HistSyncMsg m[6], *mp1[5], *mp2[1];
+	struct wa_hist_sync *s = NULL;
+	uint8_t *p;
+	size_t n, i;
+
+	for (i = 0; i < 6; i++) {
+		wa__hist_sync_msg__init(&m[i]);
+		m[i].has_message = 1;
+	}
+	m[0].message = wmi(BOB, "D3", 0, NULL, 1300, "Bob", "three", 0);
+	m[1].message = wmi(BOB, "D2", 1, NULL, 1200, NULL, "two", 0);
+	m[2].message = wmi(BOB, "D1", 0, NULL, 1100, "Bob", "one", 0);
+	m[3].message = wmi(BOB, "STUB", 0, NULL, 1000, NULL, NULL, 0);
+	m[4].message = wmi(BOB, "REV", 0, NULL, 1250, NULL, NULL, 1);
+	m[5].message = wmi(GROUP, "G1", 0, "33600000003:5@s.whatsapp.net",
+	    900, "Wendy", "hi all", 0);
+	for (i = 0; i < 5; i++)
+		mp1[i] = &m[i];
+	mp2[0] = &m[5];
+	c1.id = BOB;
+	c1.messages = mp1;
+	c1.n_messages = 5;
+	c2.id = GROUP;
+	c2.name = "Cafe";
+	c2.messages = mp2;
+	c2.n_messages = 1;
+	c2.has_pinned = 1;
+	c2.pinned = 77;
+	hs.has_sync_type = 1;
+	hs.sync_type = WA_HIST_INITIAL_BOOTSTRAP;
+	hs.conversations = cv;
+	hs.n_conversations = 2;
+	n = wa__hist_sync__get_packed_size(&hs);
+	p = malloc(n);
+	wa__hist_sync__pack(&hs, p);
+	if (wa_hist_sync_parse(p, n, &s) != 0)
+		s = NULL;
+	for (i = 0; i < 6; i++)
+		free(m[i].message.data);
+	free(p);
+	return s;
+}
+
+TEST(net_side_builds_the_core_view)
+{
+	struct wa_hist_sync *s = sample();
+	struct br__nw_hist *x;
+	const struct br_net_history *h;
+	const struct br_net_history_chat *dm, *grp;
+
+	REQUIRE(s != NULL);
+	x = br__nw_hist_build(s, OWN);
+	h = br__nw_hist_view(x);
+	CHECK_EQ_INT(h->sync_type, WA_HIST_INITIAL_BOOTSTRAP);
+	REQUIRE(h->n_chats == 2);
+	dm = &h->chats[0];
+	grp = &h->chats[1];
+	CHECK_EQ_STR(dm->chat, BOB);
+	/* The stub and the protocol message are left out. */
+	REQUIRE(dm->n_msgs == 3);
+	CHECK_EQ_STR(dm->msgs[0].id, "D1");
+	CHECK_EQ_STR(dm->msgs[1].id, "D2");
+	CHECK_EQ_STR(dm->msgs[2].id, "D3");
+	CHECK_EQ_STR(dm->msgs[0].sender, BOB);
+	CHECK_EQ_STR(dm->msgs[0].chat, BOB);
+	CHECK_EQ_STR(dm->msgs[0].sender_name, "Bob");
+	CHECK_EQ_STR(dm->msgs[0].c.text, "one");
+	CHECK_EQ_INT((int)dm->msgs[0].c.kind, (int)BR_NET_KIND_TEXT);
+	CHECK(dm->msgs[0].ts_ms == 1100000);
+	CHECK(dm->msgs[0].seq == 0);
+	CHECK(!dm->msgs[0].is_group);
+	/* Our own message: sent by the login's account. */
+	CHECK(dm->msgs[1].from_me);
+	CHECK_EQ_STR(dm->msgs[1].sender, OWN);
+	CHECK(dm->last_ts_ms == 1300000);
+	CHECK(dm->raw[0] != NULL && dm->raw_len[0] > 0);
+	CHECK_EQ_STR(grp->chat, GROUP);
+	CHECK_EQ_STR(grp->name, "Cafe");
+	CHECK(grp->pinned == 77);
+	REQUIRE(grp->n_msgs == 1);
+	CHECK(grp->msgs[0].is_group);
+	/* The participant without its device. */
+	CHECK_EQ_STR(grp->msgs[0].sender, WENDY);
+	CHECK_EQ_STR(grp->msgs[0].c.text, "hi all");
+	br__nw_hist_free(x);
+	wa_hist_sync_free(s);
+}
+
+TEST(pick_newest_portal_chats)
+{
+	struct br_net_history_chat c[5];
+	struct br_net_history h;
+	size_t idx[5], n;
+
+	memset(c, 0, sizeof(c));
+	c[0].chat = BOB;
+	c[0].last_ts_ms = 100;
+	c[1].chat = "status@broadcast";
+	c[1].last_ts_ms = 999;
+	c[2].chat = GROUP;
+	c[2].last_ts_ms = 300;
+	c[3].chat = "123456789@lid";
+	c[3].last_ts_ms = 200;
+	c[4].chat = "1@newsletter";
+	c[4].last_ts_ms = 500;
+	h.sync_type = 0;
+	h.chats = c;
+	h.n_chats = 5;
+	n = br_history_pick(&h, -1, idx);
+	REQUIRE(n == 3);
+	CHECK_EQ_INT((int)idx[0], 2);
+	CHECK_EQ_INT((int)idx[1], 3);
+	CHECK_EQ_INT((int)idx[2], 0);
+	n = br_history_pick(&h, 2, idx);
+	REQUIRE(n == 2);
+	CHECK_EQ_INT((int)idx[0], 2);
+	CHECK_EQ_INT((int)idx[1], 3);
+	CHECK_EQ_INT((int)br_history_pick(&h, 0, idx), 0);
+}
+
+TEST(backfill_count_follows_config)
+{
+	CHECK_EQ_INT((int)br_history_backfill_count(0, 50, 10), 0);
+	CHECK_EQ_INT((int)br_history_backfill_count(1, 0, 10), 0);
+	CHECK_EQ_INT((int)br_history_backfill_count(1, 50, 10), 10);
+	CHECK_EQ_INT((int)br_history_backfill_count(1, 3, 10), 3);
+	CHECK_EQ_INT((int)br_history_backfill_count(1, -1, 10), 10);
+	CHECK_EQ_INT((int)br_history_backfill_count(1, 5, 0), 0);
+}
+
+static int64_t
+count(struct db *db, const char *sql)
+{
+	struct db_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (db_prepare(db, sql, &st) == 0 && db_step(st) == 1)
+		n = db_column_int64(st, 0);
+	db_stmt_free(st);
+	return n;
+}
+
+TEST(store_conversations_and_messages)
+{
+	struct tdb t;
+	struct wa_hist_sync *s = sample();
+	struct br__nw_hist *x;
+	const struct br_net_history *h;
+
+	memset(&t, 0, sizeof(t));
+	REQUIRE(s != NULL);
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	REQUIRE(db_exec(t.db, "INSERT INTO \"user\" (bridge_id, mxid) "
+	    "VALUES ('', '@a:x')") == 0);
+	REQUIRE(db_exec(t.db, "INSERT INTO user_login (bridge_id, user_mxid, "
+	    "id, remote_name, metadata) VALUES ('', '@a:x', '33600000001', "
+	    "'+33600000001', '{}')") == 0);
+	x = br__nw_hist_build(s, OWN);
+	h = br__nw_hist_view(x);
+	CHECK_EQ_INT(br_history_store(t.db, "33600000001", h), 0);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM "
+	    "whatsapp_history_sync_conversation") == 2);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM whatsapp_history_sync_message")
+	    == 4);
+	CHECK(count(t.db, "SELECT last_message_timestamp FROM "
+	    "whatsapp_history_sync_conversation WHERE chat_jid='" BOB "'")
+	    == 1300);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM whatsapp_history_sync_"
+	    "conversation WHERE chat_jid='" GROUP "' AND pinned") == 1);
+	CHECK(count(t.db, "SELECT timestamp FROM whatsapp_history_sync_"
+	    "message WHERE message_id='D2' AND sender_jid='" OWN "'") == 1200);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM whatsapp_history_sync_message "
+	    "WHERE message_id='G1' AND sender_jid='" WENDY "' AND "
+	    "length(data) > 10") == 1);
+	/* The same blob again: nothing doubled. */
+	CHECK_EQ_INT(br_history_store(t.db, "33600000001", h), 0);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM whatsapp_history_sync_message")
+	    == 4);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM "
+	    "whatsapp_history_sync_conversation") == 2);
+	/* An unknown login: the foreign key refuses, nothing half-done. */
+	CHECK(br_history_store(t.db, "999", h) != 0);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM "
+	    "whatsapp_history_sync_conversation") == 2);
+	br__nw_hist_free(x);
+	wa_hist_sync_free(s);
+	tdb_done(&t);
+}
+
+TEST_MAIN()
