@@ -306,9 +306,58 @@ struct mut {
 	/* decoded */
 	Wa__SyncActionData		*data;		/* owned */
 	json_t				*index;		/* owned array of strings */
-	/* last mutation of its index in this patch */
+	/* the nearest earlier mutation of the same index in this patch
+	 * (NO_PREV if none), and whether none comes later */
+	size_t				 prev;
 	int				 last;
 };
+
+#define NO_PREV ((size_t)-1)
+
+struct pos {
+	const uint8_t	*mac;
+	size_t		 i;
+};
+
+static int
+pos_cmp(const void *a, const void *b)
+{
+	const struct pos *x = a, *y = b;
+	int c = memcmp(x->mac, y->mac, WA_APPSTATE_MAC_LEN);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* prev and last of every mutation, sorting by (index MAC, position):
+ * O(n log n) where a scan per mutation would let a hostile patch of
+ * WA_APPSTATE_MAX_MUTATIONS cost billions of comparisons. */
+static void
+link_indexes(struct mut *ms, size_t n)
+{
+	struct pos *ps;
+	size_t k;
+
+	if (n == 0)
+		return;
+	ps = u_calloc(n, sizeof(*ps));
+	for (k = 0; k < n; k++) {
+		ps[k].mac = ms[k].index_mac;
+		ps[k].i = k;
+	}
+	qsort(ps, n, sizeof(*ps), pos_cmp);
+	for (k = 0; k < n; k++) {
+		int same_before = k > 0 && memcmp(ps[k - 1].mac, ps[k].mac,
+		    WA_APPSTATE_MAC_LEN) == 0;
+		int same_after = k + 1 < n && memcmp(ps[k + 1].mac, ps[k].mac,
+		    WA_APPSTATE_MAC_LEN) == 0;
+
+		ms[ps[k].i].prev = same_before ? ps[k - 1].i : NO_PREV;
+		ms[ps[k].i].last = !same_after;
+	}
+	free(ps);
+}
 
 static int
 utf8_ok(const char *s)
@@ -524,7 +573,7 @@ store_result(struct wa_appstate *as, const char *name, uint64_t version,
     int snapshot)
 {
 	const char *jid = wa__appstate_jid(as);
-	size_t i, j;
+	size_t i;
 	int r;
 
 	if ((r = txn(as, WA_STORE_TXN_BEGIN)) != 0)
@@ -535,15 +584,10 @@ store_result(struct wa_appstate *as, const char *name, uint64_t version,
 	if ((r = as->ops->appstate_version_put(as->store_arg, jid, name,
 	    version, hash)) != 0)
 		goto out;
-	/* An index with any REMOVE here loses its older rows... */
+	/* An index with any REMOVE here loses its older rows (a second
+	 * delete of the same index is a no-op)... */
 	for (i = 0; i < n; i++) {
 		if (ms[i].op != OP_REMOVE)
-			continue;
-		for (j = 0; j < i; j++)
-			if (ms[j].op == OP_REMOVE && memcmp(ms[j].index_mac,
-			    ms[i].index_mac, 32) == 0)
-				break;
-		if (j < i)
 			continue;
 		if ((r = as->ops->appstate_mac_delete(as->store_arg, jid, name,
 		    ms[i].index_mac)) != 0)
@@ -604,16 +648,7 @@ process(struct wa_appstate *as, const char *name, Wa__SyncdRecord **recs,
 		if (r != 0)
 			goto out;
 	}
-	/* Last mutation of each index (quadratic only in the worst case of
-	 * a hostile patch; bounded by WA_APPSTATE_MAX_MUTATIONS). */
-	for (i = 0; i < n; i++) {
-		ms[i].last = 1;
-		for (j = i + 1; j < n; j++)
-			if (memcmp(ms[j].index_mac, ms[i].index_mac, 32) == 0) {
-				ms[i].last = 0;
-				break;
-			}
-	}
+	link_indexes(ms, n);
 
 	if (snapshot)
 		memset(h, 0, sizeof(h));
@@ -628,16 +663,14 @@ process(struct wa_appstate *as, const char *name, Wa__SyncdRecord **recs,
 		 * it in this patch (a REMOVE there: none, -1), else the
 		 * store's. */
 		have_prev = 0;
-		for (j = i; j-- > 0;) {
-			if (memcmp(ms[j].index_mac, ms[i].index_mac, 32) != 0)
-				continue;
+		if (ms[i].prev != NO_PREV) {
+			j = ms[i].prev;
 			if (ms[j].op == OP_SET) {
 				memcpy(prev, ms[j].value_mac, 32);
 				have_prev = 1;
 			} else {
 				have_prev = -1;
 			}
-			break;
 		}
 		if (have_prev == 0) {
 			r = as->ops->appstate_mac_get(as->store_arg, jid, name,
