@@ -360,6 +360,12 @@ struct br_net_events {
 	/* The address book collection (critical_unblock_low) was synced:
 	 * upstream re-applies every contact (resyncContacts). */
 	void	(*on_contacts_synced)(void *arg, struct br_net_login *l);
+	/* A user's profile picture changed (<notification type=picture>):
+	 * avatar_id the new picture's id, NULL when it was removed; user
+	 * normalised as elsewhere.  The core fetches it with ops->avatar
+	 * (whatsmeow's events.Picture). */
+	void	(*on_user_avatar)(void *arg, struct br_net_login *l,
+		    const char *user, const char *avatar_id);
 	void	 *arg;
 };
 
@@ -494,6 +500,18 @@ struct br_net_ops {
 	 */
 	int	(*sync_appstate)(struct br_net_login *l, const char *name,
 		    br_net_done_fn done, void *arg);
+
+	/* ---- pictures (NULL slot: unsupported) ---- */
+	/*
+	 * The picture of a user or a group (chat: its JID): r->info with
+	 * chat and avatar_id, and the JPEG in avatar / avatar_len when it is
+	 * new.  known_id: the id the core holds (NULL or "": none); the
+	 * answer's avatar_id is known_id with no bytes when unchanged,
+	 * "remove" when there is no picture, "unauthorized" when privacy
+	 * hides it (mautrix-whatsapp's avatar IDs).
+	 */
+	int	(*avatar)(struct br_net_login *l, const char *chat,
+		    const char *known_id, br_net_done_fn done, void *arg);
 };
 
 /* The network side: a vtable and its implementation's state. */

@@ -422,6 +422,7 @@ login_free(struct br_net_login *l)
 {
 	if (l == NULL)
 		return;
+	br__nw_pictures_cancel(l);
 	br__nw_history_forget(l);	/* H19: before wa_media_free */
 	msg_teardown(l);
 	for (size_t i = 0; i < NET_WA_LID_MAP_MAX; i++) {
@@ -1830,6 +1831,7 @@ static const struct br_net_ops net_wa_ops = {
 	.join_link = br__nw_join_link,
 	.leave = br__nw_leave,
 	.resolve = br__nw_resolve,
+	.avatar = br__nw_avatar,
 };
 
 static int
@@ -1857,6 +1859,12 @@ cfg_opt(const struct br_config *cfg, const char *path)
 	    v[0] == '\0')
 		return NULL;
 	return v;
+}
+
+const char *
+br__nw_media_ca_file(struct br_net_login *l)
+{
+	return cfg_opt(l->nw->cfg, "ponton.whatsapp.media_ca_file");
 }
 
 int

@@ -9,10 +9,17 @@
  * "<digits>@s.whatsapp.net" when the server named the phone number
  * (phone_number / participant_pn), else the JID as sent (a LID).
  *
+ * Pictures (waweb/picture.h): the avatar slot asks the server for a
+ * user's or group's picture with the id the core holds and downloads a
+ * new one (a plain HTTPS GET, TLS verified, ponton.whatsapp.media_ca_file
+ * trusted when set); a group's chat_info carries its picture (fetched
+ * first, then the metadata; a picture that cannot be had leaves the
+ * avatar out, never fails the info); users' picture notifications become
+ * on_user_avatar.
+ *
  * Does not: invite_user (needs a GroupInviteMessage send, content.c and
- * send_message.c), DM contact names or
- * avatars (chat_info of a DM answers the JID only), the group picture
- * bytes (chat_info gives no avatar; AVATAR events say "fetch again").
+ * send_message.c), DM contact names or avatars (chat_info of a DM answers
+ * the JID only; ghosts get users' pictures through the avatar slot).
  *
  * Invariants: every done callback is called exactly once and never from
  * inside the call that started it (the waweb iq completes later; a DM's
@@ -32,7 +39,9 @@
 #include "waweb/client.h"
 #include "waweb/errors.h"
 #include "waweb/group.h"
+#include "util/http.h"
 #include "waweb/node.h"
+#include "waweb/picture.h"
 #include "waweb/presence.h"
 #include "waweb/store.h"
 #include "waweb/usync.h"
@@ -246,6 +255,33 @@ emit_group(void *arg, const struct br_net_group_event *g)
 		x->ev->on_group(x->ev->arg, x->l, g);
 }
 
+/* <notification type=picture> from a user: on_user_avatar per change. */
+static void
+user_pictures(struct br_net_login *l, const struct wa_node *n)
+{
+	const struct br_net_events *ev = br__nw_events(l);
+	struct wa_picture_event *pe;
+	jidstr user;
+	size_t i;
+	int r;
+
+	if ((r = wa_picture_parse_notification(n, &pe)) != 0) {
+		logp_warnx(br__nw_prefix(l), "picture notification dropped: "
+		    "%s", u_strerror(r));
+		return;
+	}
+	for (i = 0; i < pe->nchanges; i++) {
+		const struct wa_picture_change *c = &pe->changes[i];
+
+		if (!wa_jid_is_user(&c->jid) || ev->on_user_avatar == NULL)
+			continue;
+		wa_jid_format(&c->jid, user, sizeof(user));
+		ev->on_user_avatar(ev->arg, l, user,
+		    c->removed ? NULL : c->id);
+	}
+	wa_picture_event_free(pe);
+}
+
 int
 br__nw_group_handle_node(struct br_net_login *l, const struct wa_node *n)
 {
@@ -257,6 +293,13 @@ br__nw_group_handle_node(struct br_net_login *l, const struct wa_node *n)
 	jidstr chat, user;
 	int r;
 
+	if (strcmp(n->tag, "notification") == 0 &&
+	    wa_picture_is_notification(n) && !wa_group_is_notification(n)) {
+		user_pictures(l, n);
+		if (br__nw_client(l) != NULL)
+			(void)wa_client_send_ack(br__nw_client(l), n);
+		return 1;
+	}
 	if (strcmp(n->tag, "notification") == 0 && wa_group_is_notification(n)) {
 		if ((r = wa_group_parse_notification(n, &ge)) == 0) {
 			self_users(l, pn, lid);
@@ -299,6 +342,10 @@ struct call {
 	enum br_net_member_op	 op;
 	char			*text;		/* owned: set_topic's text */
 	struct wa_jid		 chat;
+	/* chat_info of a group: its picture, fetched first (owned). */
+	char			*avatar_id;
+	uint8_t			*avatar;
+	size_t			 avatar_len;
 };
 
 static struct call *
@@ -318,6 +365,8 @@ call_free(struct call *k)
 	if (k == NULL)
 		return;
 	free(k->text);
+	free(k->avatar_id);
+	free(k->avatar);
 	free(k);
 }
 
@@ -398,6 +447,9 @@ on_info(void *arg, int err, int code, const struct wa_group_info *g)
 		return;
 	}
 	info_fill(&ib, g);
+	ib.ci.avatar_id = k->avatar_id;
+	ib.ci.avatar = k->avatar;
+	ib.ci.avatar_len = k->avatar_len;
 	memset(&r, 0, sizeof(r));
 	r.chat = ib.chat;
 	r.info = &ib.ci;
@@ -425,6 +477,225 @@ dm_info(void *arg)
 	call_free(k);
 }
 
+/* --- pictures ----------------------------------------------------------------- */
+
+/*
+ * One picture fetch: the get iq, then the download.  Either for the
+ * avatar slot (done/arg) or for a group's chat_info (k: the metadata
+ * follows).  In a file-wide list so that a login's end can cancel them.
+ */
+struct pic {
+	struct pic		*next;
+	struct br_net_login	*l;		/* borrowed; NULL: cancelled */
+	br_net_done_fn		 done;
+	void			*arg;
+	struct call		*k;		/* owned, or NULL */
+	struct wa_jid		 jid;
+	char			*known;		/* owned or NULL */
+	char			 id[WA_PICTURE_MAX_ID + 1];
+	struct u_http		*http;		/* owned while downloading */
+	uint64_t		 req;
+};
+
+static struct pic *pics;
+
+static void
+pic_unlink(struct pic *x)
+{
+	struct pic **pp;
+
+	for (pp = &pics; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			return;
+		}
+}
+
+static void
+http_free_later(void *arg)
+{
+	u_http_free(arg);
+}
+
+static void info_with_picture(struct call *k);
+
+/*
+ * The end of a fetch: id "" (failed: rc says why) or the answer's
+ * avatar_id with the bytes of a new picture.
+ */
+static void
+pic_finish(struct pic *x, int rc, const char *id, const uint8_t *data,
+    size_t len)
+{
+	struct br_net_chat_info ci;
+	struct br_net_result r;
+	jidstr chat;
+	struct call *k = x->k;
+
+	pic_unlink(x);
+	if (x->http != NULL) {
+		/* Not from inside its own callback: on the next turn. */
+		if (x->l != NULL)
+			u_loop_defer(br__nw_loop(x->l), http_free_later,
+			    x->http);
+		else
+			u_http_free(x->http);
+	}
+	if (k != NULL) {
+		/* chat_info: the metadata next, with whatever picture we
+		 * have (none when it failed: the info still goes out). */
+		if (x->l != NULL && rc == 0 && id[0] != '\0') {
+			k->avatar_id = u_strdup(id);
+			if (data != NULL && len > 0) {
+				k->avatar = u_malloc(len);
+				memcpy(k->avatar, data, len);
+				k->avatar_len = len;
+			}
+		} else if (x->l != NULL && rc != 0)
+			logp_debug(br__nw_prefix(x->l), "group picture not "
+			    "fetched: %s", u_strerror(rc));
+		if (x->l != NULL)
+			info_with_picture(k);
+		else {
+			call_fail(k, BR_ERR_NET_CANCELLED, 0);
+			call_free(k);
+		}
+	} else if (rc != 0) {
+		memset(&r, 0, sizeof(r));
+		r.reason = rc == BR_ERR_NET_CANCELLED ? "cancelled" :
+		    u_strerror(rc);
+		if (x->l != NULL)
+			logp_warnx(br__nw_prefix(x->l), "picture not fetched: "
+			    "%s", r.reason);
+		x->done(x->arg, rc < 0 ? rc : BR_ERR_NET_FAILED, &r);
+	} else {
+		memset(&ci, 0, sizeof(ci));
+		memset(&r, 0, sizeof(r));
+		wa_jid_format(&x->jid, chat, sizeof(chat));
+		ci.chat = chat;
+		ci.is_group = wa_jid_is_group(&x->jid);
+		ci.avatar_id = id;
+		ci.avatar = data;
+		ci.avatar_len = data != NULL ? len : 0;
+		r.chat = chat;
+		r.info = &ci;
+		x->done(x->arg, 0, &r);
+	}
+	free(x->known);
+	free(x);
+}
+
+static void
+pic_data(void *arg, int err, const uint8_t *data, size_t len)
+{
+	struct pic *x = arg;
+
+	x->req = 0;
+	if (err != 0)
+		pic_finish(x, err, "", NULL, 0);
+	else
+		pic_finish(x, 0, x->id, data, len);
+}
+
+static void
+pic_info(void *arg, int err, int code, const struct wa_picture_info *pi)
+{
+	struct pic *x = arg;
+	const char *ca;
+
+	if (x->l == NULL) {
+		pic_finish(x, BR_ERR_NET_CANCELLED, "", NULL, 0);
+		return;
+	}
+	if (err != 0) {
+		logp_debug(br__nw_prefix(x->l), "picture query failed: %s "
+		    "(%d)", u_strerror(err), code);
+		pic_finish(x, err, "", NULL, 0);
+		return;
+	}
+	switch (pi->status) {
+	case WA_PICTURE_NONE:
+		pic_finish(x, 0, "remove", NULL, 0);
+		return;
+	case WA_PICTURE_UNAUTHORIZED:
+		pic_finish(x, 0, "unauthorized", NULL, 0);
+		return;
+	case WA_PICTURE_UNCHANGED:
+		pic_finish(x, 0, x->known != NULL ? x->known : "", NULL, 0);
+		return;
+	case WA_PICTURE_SET:
+		break;
+	}
+	snprintf(x->id, sizeof(x->id), "%s", pi->id);
+	ca = br__nw_media_ca_file(x->l);
+	x->http = u_http_new(br__nw_loop(x->l));
+	x->req = wa_picture_download(x->http, pi->url, ca, 0, pic_data, x);
+	if (x->req == 0)
+		pic_finish(x, WA_ERR_BAD_NODE, "", NULL, 0);
+}
+
+/* Start a fetch of jid's picture; k (owned) for chat_info, else done. */
+static int
+pic_start(struct br_net_login *l, const struct wa_jid *jid,
+    const char *known, br_net_done_fn done, void *arg, struct call *k)
+{
+	struct wa_client *c = client_of(l);
+	struct pic *x;
+	int r;
+
+	if (c == NULL) {
+		call_free(k);
+		return BR_ERR_NET_FAILED;
+	}
+	x = u_calloc(1, sizeof(*x));
+	x->l = l;
+	x->done = done;
+	x->arg = arg;
+	x->k = k;
+	x->jid = wa_jid_to_non_ad(jid);
+	x->known = known != NULL && known[0] != '\0' ? u_strdup(known) : NULL;
+	r = wa_picture_get_info(c, &x->jid, 0, x->known, pic_info, x);
+	if (r != 0) {
+		free(x->known);
+		free(x);
+		call_free(k);
+		return r == U_ERR_INVALID ? U_ERR_INVALID : BR_ERR_NET_FAILED;
+	}
+	x->next = pics;
+	pics = x;
+	return 0;
+}
+
+void
+br__nw_pictures_cancel(struct br_net_login *l)
+{
+	struct pic *x, *next;
+
+	for (x = pics; x != NULL; x = next) {
+		next = x->next;
+		if (x->l != l)
+			continue;
+		x->l = NULL;
+		if (x->http != NULL) {
+			/* Downloading: drop it and end the fetch now.  (An
+			 * iq still waiting ends when the client fails it.) */
+			u_http_cancel(x->http, x->req);
+			pic_finish(x, BR_ERR_NET_CANCELLED, "", NULL, 0);
+		}
+	}
+}
+
+int
+br__nw_avatar(struct br_net_login *l, const char *chat, const char *known_id,
+    br_net_done_fn done, void *arg)
+{
+	struct wa_jid j;
+
+	if (chat == NULL || wa_jid_parse(chat, &j) != 0 || done == NULL)
+		return U_ERR_INVALID;
+	return pic_start(l, &j, known_id, done, arg, NULL);
+}
+
 int
 br__nw_chat_info(struct br_net_login *l, const char *chat,
     br_net_done_fn done, void *arg)
@@ -443,7 +714,23 @@ br__nw_chat_info(struct br_net_login *l, const char *chat,
 		u_loop_defer(br__nw_loop(l), dm_info, k);
 		return 0;
 	}
-	return started(k, wa_group_get_info(c, &j, on_info, k));
+	k->chat = j;
+	/* The picture first, then the metadata (info_with_picture). */
+	return pic_start(l, &j, NULL, NULL, NULL, k);
+}
+
+/* chat_info of a group, its picture fetched: the metadata. */
+static void
+info_with_picture(struct call *k)
+{
+	struct wa_client *c = client_of(k->l);
+	int r = c != NULL ? wa_group_get_info(c, &k->chat, on_info, k) :
+	    WA_ERR_NOT_CONNECTED;
+
+	if (r != 0) {
+		call_fail(k, r, 0);
+		call_free(k);
+	}
 }
 
 static void

@@ -14,7 +14,8 @@ struct wa_group_event;
 
 /*
  * A w:gp2 / group picture notification (reported through on_group and
- * acked, also when it does not parse: it would only come again) or a
+ * acked, also when it does not parse: it would only come again), a
+ * user's picture notification (on_user_avatar, acked) or a
  * <chatstate> (on_typing; <presence> is consumed without an event: the
  * core has no slot for it; neither is acked, as the real clients do).
  * Returns 1 if n was consumed, 0 if it is not ours.
@@ -60,5 +61,11 @@ int br__nw_leave(struct br_net_login *l, const char *chat,
 /* Is phone on WhatsApp: r->user "<digits>@s.whatsapp.net" or "". */
 int br__nw_resolve(struct br_net_login *l, const char *phone,
     br_net_done_fn done, void *arg);
+/* A user's or group's picture (net.h avatar). */
+int br__nw_avatar(struct br_net_login *l, const char *chat,
+    const char *known_id, br_net_done_fn done, void *arg);
+/* l is being freed: picture fetches in flight end now with
+ * BR_ERR_NET_CANCELLED (their downloads dropped). */
+void br__nw_pictures_cancel(struct br_net_login *l);
 
 #endif

@@ -28,5 +28,7 @@ struct db *br__nw_db(struct br_net_login *l);
 const struct br_net_events *br__nw_events(struct br_net_login *l);
 /* "<login id>" style log prefix of the login. */
 const char *br__nw_prefix(const struct br_net_login *l);
+/* ponton.whatsapp.media_ca_file (tests: wasim's certificate) or NULL. */
+const char *br__nw_media_ca_file(struct br_net_login *l);
 
 #endif

@@ -2,8 +2,11 @@
  * portal.c: the portal object, its registry and its FIFO, room creation
  * and the m.bridge content.  See portal.h for the contract.
  *
+ * Also the room avatar from a chat's picture (br_portal_set_avatar /
+ * br_portal_sync_avatar: id, hash, upload, m.room.avatar).
+ *
  * What it does not do: ghosts (portal_ghost.c), recovery of lost rooms
- * (portal_recover.c), anything WhatsApp.
+ * (portal_recover.c), anything WhatsApp (pictures come through net.h).
  *
  * Invariants: a cached portal is in reg->list and holds one ref from the
  * registry; the FIFO runs only when the registry is ready and the portal
@@ -16,7 +19,9 @@
 #include "bridge/config.h"
 #include "bridge/ids.h"
 #include "bridge/mx.h"
+#include "bridge/net.h"
 #include "bridge/portal.h"
+#include "crypto/cry.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -824,5 +829,251 @@ br_portal_attach(struct br_portals *reg, struct br_portal_key key,
 	if (r == 0)
 		logp_info(p->prefix, "Attached to room %s", room_id);
 	br_portal_unref(p);
+	return r;
+}
+
+/* ---- the room avatar from the chat's picture ---- */
+
+/* "remove", "unauthorized", "": no picture to show. */
+static int
+avatar_none(const char *id)
+{
+	return id == NULL || id[0] == '\0' || strcmp(id, "remove") == 0 ||
+	    strcmp(id, "unauthorized") == 0;
+}
+
+void
+br__avatar_hash(const unsigned char *data, size_t len, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t h[CRY_SHA256_LEN];
+	size_t i;
+
+	cry_sha256(data, len, h);
+	for (i = 0; i < CRY_SHA256_LEN; i++) {
+		hex[2 * i] = digits[h[i] >> 4];
+		hex[2 * i + 1] = digits[h[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+struct avatar {
+	struct br_portal_obj	*p;		/* ref */
+	char			*id;		/* owned */
+	unsigned char		*jpeg;		/* owned or NULL */
+	size_t			 len;
+	char			*mxc;		/* owned: what the room gets */
+	char			 hash[65];
+};
+
+static void
+avatar_free(struct avatar *a)
+{
+	free(a->id);
+	free(a->jpeg);
+	free(a->mxc);
+	free(a);
+}
+
+static void
+avatar_drop(void *arg)
+{
+	struct avatar *a = arg;
+
+	a->p->refs--;
+	avatar_free(a);
+}
+
+/* The item is over: resume the FIFO if it parked. */
+static void
+avatar_end(struct avatar *a, int parked)
+{
+	struct br_portal_obj *p = a->p;
+
+	avatar_free(a);
+	if (parked)
+		br_portal_resume(p);
+	br_portal_unref(p);
+}
+
+static void
+avatar_state_done(void *arg, int rc, json_t *resp)
+{
+	struct avatar *a = arg;
+	struct br_portal *row = a->p->row;
+
+	(void)resp;
+	if (rc == 0) {
+		set_str(&row->avatar_id, a->id);
+		set_str(&row->avatar_hash, a->mxc[0] != '\0' ? a->hash : "");
+		set_str(&row->avatar_mxc, a->mxc);
+		row->avatar_set = 1;
+		(void)br_portal_save(a->p);
+		logp_info(a->p->prefix, "Room avatar %s (picture %s)",
+		    a->mxc[0] != '\0' ? "set" : "removed", a->id);
+	} else if (rc != BR_ERR_MX_CANCELLED)
+		logp_warnx(a->p->prefix, "setting the room avatar failed: %s",
+		    br_mx_strerror(rc));
+	avatar_end(a, 1);
+}
+
+/* m.room.avatar with a->mxc ("" removes it), by the bot. */
+static int
+avatar_send_state(struct avatar *a)
+{
+	struct br_mx *mx = a->p->reg != NULL ? a->p->reg->mx : NULL;
+	json_t *c;
+	int r;
+
+	if (mx == NULL || mx->ops->send_state == NULL)
+		return BR_ERR_MX_UNSUPPORTED;
+	c = a->mxc[0] != '\0' ? json_pack("{s:s}", "url", a->mxc) :
+	    json_object();
+	r = mx->ops->send_state(mx, mx->ops->bot(mx), a->p->row->mxid,
+	    "m.room.avatar", "", c, avatar_state_done, a);
+	json_decref(c);
+	return r;
+}
+
+static void
+avatar_uploaded(void *arg, int rc, json_t *resp)
+{
+	struct avatar *a = arg;
+	json_t *u = json_object_get(resp, "content_uri");
+
+	if (rc == 0 && !json_is_string(u))
+		rc = BR_ERR_MX_FAILED;
+	if (rc == 0) {
+		free(a->mxc);
+		a->mxc = u_strdup(json_string_value(u));
+		rc = avatar_send_state(a);
+		if (rc == 0)
+			return;
+	}
+	if (rc != BR_ERR_MX_CANCELLED)
+		logp_warnx(a->p->prefix, "uploading the room avatar failed: %s",
+		    br_mx_strerror(rc));
+	avatar_end(a, 1);
+}
+
+static enum br_portal_step
+avatar_run(struct br_portal_obj *p, void *arg)
+{
+	struct avatar *a = arg;
+	struct br_portal *row = p->row;
+	struct br_mx *mx = p->reg->mx;
+	int r;
+
+	if (row->mxid == NULL) {
+		logp_debug(p->prefix, "no room: picture %s not applied", a->id);
+		avatar_end(a, 0);
+		return BR_PORTAL_DONE;
+	}
+	/* The same picture as the room has: nothing to do. */
+	if (row->avatar_set && strcmp(row->avatar_id, a->id) == 0) {
+		avatar_end(a, 0);
+		return BR_PORTAL_DONE;
+	}
+	if (avatar_none(a->id)) {
+		if (row->avatar_set && row->avatar_mxc[0] == '\0') {
+			/* Already without an avatar: remember the id only. */
+			set_str(&row->avatar_id, a->id);
+			(void)br_portal_save(p);
+			avatar_end(a, 0);
+			return BR_PORTAL_DONE;
+		}
+		a->mxc = u_strdup("");
+		r = avatar_send_state(a);
+	} else if (a->jpeg == NULL) {
+		/* A new id without its bytes: the caller's bug or a failed
+		 * download; keep what the room has. */
+		logp_warnx(p->prefix, "picture %s came without its bytes",
+		    a->id);
+		avatar_end(a, 0);
+		return BR_PORTAL_DONE;
+	} else if (strcmp(row->avatar_hash, a->hash) == 0 &&
+	    row->avatar_mxc[0] != '\0') {
+		/* Same bytes under a new id: no upload. */
+		a->mxc = u_strdup(row->avatar_mxc);
+		r = avatar_send_state(a);
+	} else {
+		r = mx != NULL && mx->ops->upload != NULL ?
+		    mx->ops->upload(mx, mx->ops->bot(mx), a->jpeg, a->len,
+		    "image/jpeg", "avatar.jpg", avatar_uploaded, a) :
+		    BR_ERR_MX_UNSUPPORTED;
+	}
+	if (r == 0)
+		return BR_PORTAL_PARKED;
+	logp_warnx(p->prefix, "cannot set the room avatar: %s",
+	    br_portal_strerror(r));
+	avatar_end(a, 0);
+	return BR_PORTAL_DONE;
+}
+
+int
+br_portal_set_avatar(struct br_portal_obj *p, const char *avatar_id,
+    const unsigned char *jpeg, size_t len)
+{
+	struct avatar *a;
+	int r;
+
+	if (p->reg == NULL || p->reg->closing)
+		return BR_ERR_PORTAL_CLOSED;
+	a = u_calloc(1, sizeof(*a));
+	a->p = p;
+	a->id = u_strdup(avatar_id != NULL ? avatar_id : "remove");
+	if (jpeg != NULL && len > 0) {
+		a->jpeg = u_malloc(len);
+		memcpy(a->jpeg, jpeg, len);
+		a->len = len;
+		br__avatar_hash(jpeg, len, a->hash);
+	}
+	br_portal_ref(p);
+	r = br_portal_enqueue(p, avatar_run, avatar_drop, a);
+	if (r < 0) {
+		p->refs--;
+		avatar_free(a);
+	}
+	return r;
+}
+
+struct avatar_sync {
+	struct br_portal_obj	*p;	/* ref */
+};
+
+static void
+avatar_got(void *arg, int rc, const struct br_net_result *r)
+{
+	struct avatar_sync *x = arg;
+	const struct br_net_chat_info *ci = r != NULL ? r->info : NULL;
+
+	if (rc == 0 && ci != NULL && ci->avatar_id != NULL)
+		(void)br_portal_set_avatar(x->p, ci->avatar_id, ci->avatar,
+		    ci->avatar_len);
+	else if (rc != 0)
+		logp_warnx(x->p->prefix, "chat picture not fetched: %s",
+		    r != NULL && r->reason != NULL ? r->reason :
+		    br_net_strerror(rc));
+	br_portal_unref(x->p);
+	free(x);
+}
+
+int
+br_portal_sync_avatar(struct br_portal_obj *p, struct br_net *net,
+    struct br_net_login *l)
+{
+	struct avatar_sync *x;
+	int r;
+
+	if (net == NULL || net->ops->avatar == NULL)
+		return BR_ERR_NET_UNSUPPORTED;
+	x = u_calloc(1, sizeof(*x));
+	x->p = p;
+	br_portal_ref(p);
+	r = net->ops->avatar(l, p->row->id, p->row->avatar_id, avatar_got, x);
+	if (r < 0) {
+		br_portal_unref(p);
+		free(x);
+	}
 	return r;
 }

@@ -176,9 +176,16 @@ int br_portals_resend_bridge_info(struct br_portals *reg);
  * the legacy JID (= Phone), Notify, VName, Name, Short (NULL: empty).  0 and *out (owned), or U_ERR_INVALID on a template
  * outside the subset.
  */
+struct br_net;
+struct br_net_login;
 struct br_ghost_info {
 	const char	*push_name, *business_name, *full_name, *first_name;
 	const char	*phone;		/* "+4915..." or NULL */
+	/* Optional (br_ghost_ensure): the login that saw the user; with
+	 * both set, a ghost whose picture was never fetched gets it once it
+	 * exists (first sight, as upstream's UpdateInfo). */
+	struct br_net	*net;
+	struct br_net_login *login;
 };
 int br_ghost_displayname(const char *tmpl, const struct br_ghost_info *gi,
     char **out);
@@ -191,6 +198,59 @@ int br_ghost_displayname(const char *tmpl, const struct br_ghost_info *gi,
 int br_ghost_ensure(struct br_portals *reg, const char *ghost_id,
     const struct br_ghost_info *gi, const char *room_id,
     void (*done)(void *arg, int rc), void *arg);
+
+/* ---- avatars (WhatsApp -> Matrix) ----
+ *
+ * mautrix-whatsapp's picture handling (userinfo.go fetchGhostAvatar,
+ * chatinfo.go makePortalAvatarFetcher, bridgev2 UpdateAvatar): a picture
+ * id from WhatsApp ("remove": none, "unauthorized": hidden) is stored as
+ * avatar_id; the JPEG is uploaded to the media repository (avatar_mxc)
+ * unless its SHA-256 (avatar_hash, hex) equals the stored one; an
+ * unchanged id does nothing; a removed picture clears the avatar.
+ */
+
+/*
+ * Fetch the profile picture of user (a user JID) through l and make it
+ * the avatar_url of the user's ghost, saved in the ghost row.  force 0:
+ * only when the row has never had a picture id (first sight); 1: ask the
+ * server with the known id (sync contacts-with-avatars, a picture
+ * notification).  done(arg, rc) once unless this returns an error (may be
+ * NULL): rc 0 also when nothing changed.  The ghost must be registered
+ * (br_ghost_ensure) first.  0 (done follows), 1 (force 0 and the picture
+ * was fetched before: nothing to do, done not called), or a negative code
+ * (done not called): BR_ERR_NET_UNSUPPORTED, U_ERR_NOT_FOUND (no ghost
+ * row), a db or network code.
+ */
+int br_ghost_sync_avatar(struct br_portals *reg, struct br_net *net,
+    struct br_net_login *l, const char *user, int force,
+    void (*done)(void *arg, int rc), void *arg);
+/*
+ * The core's on_user_avatar handler (net.h; arg: the struct br_bridge):
+ * the ghost of user, when it exists, syncs its avatar with force.
+ */
+void br_ghost_on_user_avatar(void *arg, struct br_net_login *l,
+    const char *user, const char *avatar_id);
+
+/*
+ * Apply a chat's picture to the portal's room, queued in its FIFO (so
+ * after the room's creation when that is queued first): avatar_id as
+ * above; jpeg (copied) with a new picture, NULL when unchanged or none.
+ * m.room.avatar is sent by the bot, the row saved.  0, or
+ * BR_ERR_PORTAL_CLOSED / U_ERR_TOO_BIG (nothing queued).
+ */
+int br_portal_set_avatar(struct br_portal_obj *p, const char *avatar_id,
+    const unsigned char *jpeg, size_t len);
+/* The avatar_hash of a picture: SHA-256 in lower-case hex (upstream's
+ * Avatar.Hash). */
+void br__avatar_hash(const unsigned char *data, size_t len, char hex[65]);
+
+/*
+ * Ask l for the portal chat's picture with the portal's known id, then
+ * br_portal_set_avatar (a group's picture notification).  Holds a ref on
+ * p while it waits.  0, BR_ERR_NET_UNSUPPORTED, or a code.
+ */
+int br_portal_sync_avatar(struct br_portal_obj *p, struct br_net *net,
+    struct br_net_login *l);
 
 /*
  * Attach a room to a chat (the "bridge" command and recovery): the portal

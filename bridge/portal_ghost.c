@@ -7,7 +7,11 @@
  * root: {{.Field}}, {{"literal"}}, {{or A B ...}}, the legacy names); this
  * file supplies the field values, RedactedPhone among them.
  *
- * What it does not do: avatars, contact info (identifiers), extra profile.
+ * Also the ghost's avatar from the user's WhatsApp profile picture
+ * (br_ghost_sync_avatar: fetched through net.h, uploaded once per picture,
+ * avatar_url set, ghost row saved).
+ *
+ * What it does not do: contact info (identifiers), extra profile.
  *
  * Untrusted input: the template is the operator's config; field values
  * come from WhatsApp (push names) and are copied, never interpreted.
@@ -16,8 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bridge/bridge.h"
 #include "bridge/config.h"
+#include "bridge/ids.h"
 #include "bridge/mx.h"
+#include "bridge/net.h"
 #include "bridge/portal.h"
 #include "bridge/relay_tmpl.h"
 #include "util/err.h"
@@ -111,6 +118,8 @@ struct ensure {
 	char			*ghost_id;	/* owned */
 	char			*name;		/* owned: rendered, or NULL */
 	char			*room_id;	/* owned or NULL */
+	struct br_net		*net;		/* borrowed or NULL */
+	char			*login_id;	/* owned: avatar on first sight */
 	int			 step;
 	void			(*done)(void *, int);
 	void			*arg;
@@ -123,6 +132,25 @@ ensure_done(void *arg, int rc, json_t *resp)
 {
 	(void)resp;
 	ensure_next(arg, rc);
+}
+
+/* The ghost exists: fetch its picture if it never was (in the
+ * background; the login is looked up again, it may have gone). */
+static void
+first_avatar(struct ensure *e)
+{
+	struct br_net_login *l;
+	char *user = NULL;
+	int r;
+
+	if (e->net == NULL || e->net->ops->login_get == NULL ||
+	    (l = e->net->ops->login_get(e->net, e->login_id)) == NULL ||
+	    br_id_ghost_jid(e->ghost_id, &user) != 0)
+		return;
+	r = br_ghost_sync_avatar(e->reg, e->net, l, user, 0, NULL, NULL);
+	if (r < 0 && r != BR_ERR_NET_UNSUPPORTED)
+		log_warnx("ghost %s: avatar not fetched (%d)", e->ghost_id, r);
+	free(user);
 }
 
 /* Steps: 0 register, 1 displayname (when changed), 2 join, 3 finish. */
@@ -180,7 +208,10 @@ ensure_next(struct ensure *e, int rc)
 	if (rc < 0 && rc != BR_ERR_MX_CANCELLED)
 		log_warnx("ghost %s: ensure failed at step %d (%d)",
 		    e->ghost_id, e->step, rc);
+	if (rc == 0 && e->login_id != NULL)
+		first_avatar(e);
 	e->done(e->arg, rc);
+	free(e->login_id);
 	free(e->ghost_id);
 	free(e->name);
 	free(e->room_id);
@@ -217,14 +248,231 @@ br_ghost_ensure(struct br_portals *reg, const char *ghost_id,
 	e->ghost_id = u_strdup(ghost_id);
 	e->name = name;
 	e->room_id = room_id != NULL ? u_strdup(room_id) : NULL;
+	if (gi != NULL && gi->net != NULL && gi->login != NULL &&
+	    gi->net->ops->info != NULL && gi->net->ops->avatar != NULL) {
+		e->net = gi->net;
+		e->login_id = u_strdup(gi->net->ops->info(gi->login)->id);
+	}
 	e->done = done;
 	e->arg = arg;
 	r = mx->ops->ensure_registered(mx, in, ensure_done, e);
 	if (r < 0) {
+		free(e->login_id);
 		free(e->ghost_id);
 		free(e->name);
 		free(e->room_id);
 		free(e);
 	}
 	return r;
+}
+
+/* ---- avatar ---- */
+
+struct gav {
+	struct br_portals	*reg;		/* borrowed */
+	struct br_mx_intent	*in;		/* borrowed: the ghost */
+	char			*ghost_id;	/* owned */
+	char			*id;		/* owned: the picture id */
+	char			*mxc;		/* owned: the new avatar_url */
+	char			 hash[65];
+	void			(*done)(void *, int);
+	void			*arg;
+};
+
+static void
+gav_end(struct gav *x, int rc)
+{
+	if (rc < 0 && rc != BR_ERR_MX_CANCELLED)
+		log_warnx("ghost %s: avatar not synced (%d)", x->ghost_id, rc);
+	if (x->done != NULL)
+		x->done(x->arg, rc);
+	free(x->ghost_id);
+	free(x->id);
+	free(x->mxc);
+	free(x);
+}
+
+/* Save id / hash / mxc in the ghost row (read again: the name may have
+ * changed meanwhile). */
+static int
+gav_save(struct gav *x, int set)
+{
+	struct db *db = br_portals_db(x->reg);
+	struct br_ghost *g = NULL;
+	int r;
+
+	if (db == NULL)
+		return BR_ERR_PORTAL_CLOSED;
+	if ((r = br_store_ghost_get(db, x->ghost_id, &g)) != 0)
+		return r;
+	free(g->avatar_id);
+	g->avatar_id = u_strdup(x->id);
+	if (set) {
+		free(g->avatar_hash);
+		g->avatar_hash = u_strdup(x->mxc[0] != '\0' ? x->hash : "");
+		free(g->avatar_mxc);
+		g->avatar_mxc = u_strdup(x->mxc);
+		g->avatar_set = 1;
+	}
+	r = br_store_ghost_update(db, g);
+	br_ghost_free(g);
+	return r;
+}
+
+static void
+gav_set_done(void *arg, int rc, json_t *resp)
+{
+	struct gav *x = arg;
+
+	(void)resp;
+	if (rc == 0) {
+		rc = gav_save(x, 1);
+		if (rc == 0)
+			log_info("ghost %s: avatar %s (picture %s)", x->ghost_id,
+			    x->mxc[0] != '\0' ? "set" : "removed", x->id);
+	}
+	gav_end(x, rc);
+}
+
+static int
+gav_set(struct gav *x)
+{
+	struct br_mx *mx = br_portals_mx(x->reg);
+
+	if (mx == NULL || mx->ops->set_avatar == NULL)
+		return BR_ERR_MX_UNSUPPORTED;
+	return mx->ops->set_avatar(mx, x->in, x->mxc, gav_set_done, x);
+}
+
+static void
+gav_uploaded(void *arg, int rc, json_t *resp)
+{
+	struct gav *x = arg;
+	json_t *u = json_object_get(resp, "content_uri");
+
+	if (rc == 0 && !json_is_string(u))
+		rc = BR_ERR_MX_FAILED;
+	if (rc == 0) {
+		x->mxc = u_strdup(json_string_value(u));
+		if ((rc = gav_set(x)) == 0)
+			return;
+	}
+	gav_end(x, rc);
+}
+
+static int
+id_none(const char *id)
+{
+	return id == NULL || id[0] == '\0' || strcmp(id, "remove") == 0 ||
+	    strcmp(id, "unauthorized") == 0;
+}
+
+static void
+gav_got(void *arg, int rc, const struct br_net_result *r)
+{
+	struct gav *x = arg;
+	const struct br_net_chat_info *ci = r != NULL ? r->info : NULL;
+	struct br_mx *mx = br_portals_mx(x->reg);
+	struct br_ghost *g = NULL;
+	struct db *db = br_portals_db(x->reg);
+
+	if (rc == 0 && (ci == NULL || ci->avatar_id == NULL))
+		rc = BR_ERR_NET_FAILED;
+	if (rc != 0 || db == NULL || mx == NULL ||
+	    br_store_ghost_get(db, x->ghost_id, &g) != 0) {
+		gav_end(x, rc != 0 ? rc : BR_ERR_PORTAL_CLOSED);
+		return;
+	}
+	x->id = u_strdup(ci->avatar_id);
+	if (id_none(ci->avatar_id)) {
+		if (g->avatar_set && g->avatar_mxc[0] == '\0') {
+			/* Already without an avatar. */
+			br_ghost_free(g);
+			gav_end(x, gav_save(x, 0));
+			return;
+		}
+		x->mxc = u_strdup("");
+	} else if (ci->avatar == NULL) {
+		/* Unchanged (the id we hold). */
+		br_ghost_free(g);
+		gav_end(x, 0);
+		return;
+	} else {
+		br__avatar_hash(ci->avatar, ci->avatar_len, x->hash);
+		if (strcmp(g->avatar_hash, x->hash) == 0 &&
+		    g->avatar_mxc[0] != '\0')
+			x->mxc = u_strdup(g->avatar_mxc);	/* same bytes */
+	}
+	br_ghost_free(g);
+	if (x->mxc != NULL)
+		rc = gav_set(x);
+	else
+		rc = mx->ops->upload != NULL ? mx->ops->upload(mx, x->in,
+		    ci->avatar, ci->avatar_len, "image/jpeg", "avatar.jpg",
+		    gav_uploaded, x) : BR_ERR_MX_UNSUPPORTED;
+	if (rc != 0)
+		gav_end(x, rc);
+}
+
+int
+br_ghost_sync_avatar(struct br_portals *reg, struct br_net *net,
+    struct br_net_login *l, const char *user, int force,
+    void (*done)(void *arg, int rc), void *arg)
+{
+	struct br_mx *mx = br_portals_mx(reg);
+	struct br_ghost *g = NULL;
+	struct gav *x;
+	char *gid = NULL;
+	const char *known;
+	int r;
+
+	if (net == NULL || net->ops->avatar == NULL)
+		return BR_ERR_NET_UNSUPPORTED;
+	if (mx == NULL)
+		return BR_ERR_MX_UNSUPPORTED;
+	if ((r = br_id_ghost(user, &gid)) != 0)
+		return r;
+	if ((r = br_store_ghost_get(br_portals_db(reg), gid, &g)) != 0) {
+		free(gid);
+		return r;
+	}
+	if (!force && g->avatar_id[0] != '\0') {
+		/* Fetched before: only a notification or a sync asks again. */
+		br_ghost_free(g);
+		free(gid);
+		return 1;
+	}
+	x = u_calloc(1, sizeof(*x));
+	x->reg = reg;
+	x->in = mx->ops->ghost(mx, gid);
+	x->ghost_id = gid;
+	x->done = done;
+	x->arg = arg;
+	/* Upstream asks without an id after "remove" / "unauthorized". */
+	known = id_none(g->avatar_id) ? "" : g->avatar_id;
+	r = x->in == NULL ? BR_ERR_MX_INVALID :
+	    net->ops->avatar(l, user, known, gav_got, x);
+	br_ghost_free(g);
+	if (r < 0) {
+		free(x->ghost_id);
+		free(x);
+	}
+	return r;
+}
+
+void
+br_ghost_on_user_avatar(void *arg, struct br_net_login *l, const char *user,
+    const char *avatar_id)
+{
+	struct br_bridge *br = arg;
+	int r;
+
+	(void)avatar_id;
+	if (br == NULL || br->portals == NULL || user == NULL)
+		return;
+	r = br_ghost_sync_avatar(br->portals, br->net, l, user, 1, NULL,
+	    NULL);
+	if (r < 0 && r != U_ERR_NOT_FOUND)
+		log_warnx("ghost of a picture change: avatar not synced (%d)",
+		    r);
 }

@@ -920,9 +920,14 @@ info_done(void *arg, int rc, const struct br_net_result *r)
 {
 	struct in_item *it = arg;
 
-	if (rc == 0 && r != NULL && r->info != NULL)
+	if (rc == 0 && r != NULL && r->info != NULL) {
 		set_members(it, r->info);
-	else if (rc != 0)
+		/* The group picture: applied after the room is made (the
+		 * item is queued behind this one). */
+		if (r->info->avatar_id != NULL)
+			(void)br_portal_set_avatar(it->p, r->info->avatar_id,
+			    r->info->avatar, r->info->avatar_len);
+	} else if (rc != 0)
 		logp_warnx(it->p->prefix, "chat info failed: %s",
 		    r != NULL && r->reason != NULL ? r->reason :
 		    br_net_strerror(rc));
@@ -1040,6 +1045,8 @@ next_member(struct in_item *it, int *err)
 		if (br_id_ghost(m->user, &gid) != 0)
 			continue;
 		ghost_info(m->user, m->name, &gi, phone);
+		gi.net = it->br->net;
+		gi.login = login_of(it);
 		r = br_ghost_ensure(it->br->portals, gid, &gi, room_of(it),
 		    ghost_done, it);
 		free(gid);
@@ -1061,6 +1068,8 @@ start_sender(struct in_item *it)
 
 	ghost_info(it->m.sender, it->m.from_me ? NULL : it->m.sender_name,
 	    &gi, phone);
+	gi.net = it->br->net;
+	gi.login = login_of(it);
 	it->in = MX(it)->ops->ghost(MX(it), it->ghost_id);
 	if (it->in == NULL)
 		return BR_ERR_MX_INVALID;
@@ -1293,6 +1302,8 @@ in_next(struct in_item *it, int rc)
 				}
 				ghost_info(it->p->row->id, it->m.from_me ?
 				    NULL : it->m.sender_name, &gi, phone);
+				gi.net = it->br->net;
+				gi.login = login_of(it);
 				r = br_ghost_ensure(it->br->portals, g, &gi,
 				    NULL, ghost_done, it);
 				free(g);
@@ -1845,6 +1856,12 @@ br_portal_in_on_group(void *arg, struct br_net_login *l,
 	}
 	if (portal_for(br, l, g->chat, 0, &p) != 0)
 		goto hook;
+	if (g->change == BR_NET_GROUP_AVATAR) {
+		/* Fetch the picture with the id the room has (portal.c). */
+		(void)br_portal_sync_avatar(p, br->net, l);
+		br_portal_unref(p);
+		goto hook;
+	}
 	if (g->change == BR_NET_GROUP_REMOVE) {
 		/* One item per user leaving (one leave call each). */
 		for (i = 0; i < g->n_users; i++) {

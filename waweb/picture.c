@@ -214,8 +214,10 @@ get_done(void *arg, const struct wa_node *res, int err)
 	int code = 0, r;
 
 	memset(&pi, 0, sizeof(pi));
-	if (err != 0)
-		g->cb(g->arg, err, 0, NULL);
+	/* An error answer comes with err WA_ERR_IQ and the node: 404 and
+	 * 401 are answers here, not failures. */
+	if (res == NULL)
+		g->cb(g->arg, err != 0 ? err : WA_ERR_BAD_NODE, 0, NULL);
 	else if ((r = wa_picture_parse_result(res, g->known_id, &pi,
 	    &code)) != 0)
 		g->cb(g->arg, r, code, NULL);

@@ -52,7 +52,7 @@
  *       expired one); members see <add reason=invite>.
  *   <iq xmlns=w:profile:picture type=set target=GID><picture>JPEG -> <picture
  *       id/>, announced as <notification type=picture><set id author/>;
- *       get answers 404 (pictures are stored, not served).
+ *       get (and the JPEG itself, over the media server) in picture.c.
  *
  * Does not: member-add mode, communities, keeping
  * descriptions, settings, invites or pictures across restarts.
@@ -62,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/wasim/picture.h"
 #include "test/wasim/wasim.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -983,11 +984,22 @@ sim_group_picture_iq(struct sim_conn *c, const struct wa_node *iq,
 	char id[32];
 	int mi;
 
-	if (t != NULL && t->kind == WA_VAL_JID)
-		g = group_find(c->sim, &t->jid);
-	if (g == NULL || strcmp(type, "set") != 0) {
-		/* Users' pictures, and getting any: not served. */
+	/* No target (our own) or a user: profile pictures (picture.c). */
+	if (t == NULL || t->kind != WA_VAL_JID || !wa_jid_is_group(&t->jid)) {
+		sim_picture_user_iq(c, iq, type);
+		return;
+	}
+	g = group_find(c->sim, &t->jid);
+	if (g == NULL) {
 		reply_err(c, iq, 404, "item-not-found");
+		return;
+	}
+	if (strcmp(type, "get") == 0) {
+		sim_picture_group_get(c, iq, g);
+		return;
+	}
+	if (strcmp(type, "set") != 0) {
+		reply_err(c, iq, 400, "bad-request");
 		return;
 	}
 	if ((mi = member_index(g, c->account)) < 0 ||
@@ -1008,7 +1020,9 @@ sim_group_picture_iq(struct sim_conn *c, const struct wa_node *iq,
 		memcpy(g->picture, pic->bytes, pic->len);
 		g->picture_len = pic->len;
 	}
-	g->picture_id = (uint64_t)sim_now() * 1000 + (g->picture_id + 1) % 1000;
+	/* Ids only grow, so a URL of a replaced picture stays dead. */
+	g->picture_id = (uint64_t)sim_now() * 1000 > g->picture_id ?
+	    (uint64_t)sim_now() * 1000 : g->picture_id + 1;
 	r = sim_iq_result(iq);
 	if (pic != NULL) {
 		x = wa_node_new("picture");

@@ -12,6 +12,7 @@
  *     -> {"url": "https://127.0.0.1:PORT/wasim/m/<hex>.enc?ccb=11-4&oh=wasim",
  *         "direct_path": "/wasim/m/<hex>.enc?ccb=11-4&oh=wasim"}
  *   GET /wasim/m/<hex>.enc[?anything]  -> the blob (404 if unknown)
+ *   GET /wasim/pp/...  -> a profile or group picture (picture.c)
  *
  * Media retry (wa-protocol.md §9; whatsmeow mediaretry.go), the simulated
  * sender's phone:
@@ -54,6 +55,7 @@
 #include <jansson.h>
 
 #include "proto/mmsretry.pb-c.h"
+#include "test/wasim/picture.h"
 #include "test/wasim/wasim.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -190,6 +192,7 @@ sim_media_free(struct sim *s)
 		free(e);
 	}
 	nexpired = 0;
+	sim_picture_free(s);
 	free(s->media_cert_pem);
 	free(s->media_key_pem);
 	s->media_cert_pem = s->media_key_pem = NULL;
@@ -430,6 +433,8 @@ media_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct sim *s;
 	struct sim_blob *b;
 	char cl[32], name[48];
+	uint8_t *pic;
+	size_t piclen;
 	long want;
 
 	if (p == NULL)
@@ -444,6 +449,11 @@ media_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    name) == 1 && (b = blob_find(s, name)) != NULL) {
 				respond(wsi, p, 200, "application/octet-stream",
 				    b->data, b->len, false);
+				return 0;
+			}
+			if (sim_picture_serve(s, p->path, &pic, &piclen) == 0) {
+				respond(wsi, p, 200, "image/jpeg", pic, piclen,
+				    true);
 				return 0;
 			}
 			respond_json(wsi, p, 404,
