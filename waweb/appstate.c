@@ -293,7 +293,7 @@ job_download_next(struct as_job *j)
 		if (ref == NULL)
 			j->next_dl++;
 	}
-	if (as->media == NULL) {
+	if (as->media == NULL && as->download == NULL) {
 		job_end(j, WA_ERR_APPSTATE_NO_MEDIA);
 		return;
 	}
@@ -312,7 +312,10 @@ job_download_next(struct as_job *j)
 	mr.file_enc_sha256 = ref->has_file_enc_sha256 ?
 	    ref->file_enc_sha256.data : NULL;
 	mr.file_sha256 = ref->has_file_sha256 ? ref->file_sha256.data : NULL;
-	r = wa_media_download(as->media, &mr, on_download, j);
+	if (as->download != NULL)
+		r = as->download(as->hook_arg, &mr, on_download, j);
+	else
+		r = wa_media_download(as->media, &mr, on_download, j);
 	if (r != 0)
 		job_end(j, r == U_ERR_INVALID ? WA_ERR_APPSTATE_MALFORMED : r);
 }
@@ -400,7 +403,10 @@ job_round(struct as_job *j)
 	wa_node_add_child(iq, sync);
 	logp_debug("appstate", "%s: fetching from v%llu%s", job_name(j),
 	    (unsigned long long)version, j->want_snapshot ? " (snapshot)" : "");
-	r = wa_client_send_iq(as->client, iq, 0, on_sync_reply, j);
+	if (as->send_iq != NULL)
+		r = as->send_iq(as->hook_arg, iq, on_sync_reply, j);
+	else
+		r = wa_client_send_iq(as->client, iq, 0, on_sync_reply, j);
 	if (r != 0)
 		job_end(j, r);
 }
@@ -419,6 +425,9 @@ wa_appstate_new(const struct wa_appstate_opts *opts,
 	as->ops = opts->ops;
 	as->store_arg = opts->store_arg;
 	as->our_jid = opts->our_jid != NULL ? u_strdup(opts->our_jid) : NULL;
+	as->send_iq = opts->send_iq;
+	as->download = opts->download;
+	as->hook_arg = opts->hook_arg;
 	if (cbs != NULL)
 		as->cbs = *cbs;
 	as->arg = arg;
@@ -488,8 +497,8 @@ wa_appstate_fetch(struct wa_appstate *as, const char *const *names, size_t n,
 				idx[k++] = ci;
 		}
 	}
-	if (as->client == NULL ||
-	    wa_client_state(as->client) != WA_STATE_CONNECTED ||
+	if ((as->send_iq == NULL && (as->client == NULL ||
+	    wa_client_state(as->client) != WA_STATE_CONNECTED)) ||
 	    wa__appstate_jid(as) == NULL)
 		return WA_ERR_NOT_CONNECTED;
 	for (i = 0; i < k; i++) {

@@ -62,10 +62,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "waweb/client.h"
+#include "waweb/media.h"
 #include "waweb/store.h"
 
-struct wa_client;
-struct wa_media;
 struct wa_node;
 struct wa_msg_event;
 
@@ -145,6 +145,18 @@ struct wa_appstate_opts {
 	/* The device JID keying the store rows (whatsmeow's jid/our_jid
 	 * columns).  NULL: the client's device JID at each use. */
 	const char			*our_jid;
+	/*
+	 * Tests: stand-ins for wa_client_send_iq (same contract: takes the
+	 * iq, calls cb exactly once unless it returns an error) and
+	 * wa_media_download (same contract).  NULL: the real ones.  With
+	 * send_iq set the client may be NULL and is not asked whether it is
+	 * connected.
+	 */
+	int	(*send_iq)(void *hook_arg, struct wa_node *iq, wa_iq_cb cb,
+		    void *cb_arg);
+	int	(*download)(void *hook_arg, const struct wa_media_ref *ref,
+		    wa_media_download_fn cb, void *cb_arg);
+	void	*hook_arg;
 };
 
 struct wa_appstate;

@@ -34,6 +34,10 @@ struct wa_appstate {
 	const struct wa_store_ops	*ops;		/* borrowed */
 	void				*store_arg;	/* borrowed */
 	char				*our_jid;	/* owned, or NULL */
+	int	(*send_iq)(void *, struct wa_node *, wa_iq_cb, void *);
+	int	(*download)(void *, const struct wa_media_ref *,
+		    wa_media_download_fn, void *);
+	void				*hook_arg;
 	struct wa_appstate_cbs		 cbs;
 	void				*arg;
 	struct as_key_cache		 cache[AS_KEY_CACHE];
