@@ -203,9 +203,10 @@ br_history_pick(const struct br_net_history *h, int64_t max, size_t *idx)
 size_t
 br_history_backfill_count(int enabled, int64_t max_initial, size_t n_msgs)
 {
-	if (!enabled || max_initial == 0)
+	/* The example config: "0 or less disables backfill of new rooms". */
+	if (!enabled || max_initial <= 0)
 		return 0;
-	if (max_initial < 0 || (uint64_t)max_initial >= n_msgs)
+	if ((uint64_t)max_initial >= n_msgs)
 		return n_msgs;
 	return (size_t)max_initial;
 }

@@ -26,10 +26,11 @@
  * of order); its chat only gets its rows stored.
  *
  * What it does not do: the backwards backfill queue (backfill.queue),
- * media re-requests for old media (media in backfilled messages is
- * downloaded as for live ones), threads, the dispatch_wait quiet period
- * (blobs are handled as they come), counting max_initial_conversations
- * across several blobs (each blob picks its own newest).
+ * media of backfilled messages (the network side does not download it:
+ * portal_in posts its "media failed" notice), threads, the dispatch_wait
+ * quiet period (blobs are handled as they come), counting
+ * max_initial_conversations across several blobs (each blob picks its own
+ * newest).
  *
  * Invariants: one thread; everything in h is borrowed for the call (the
  * core copies what it queues).
@@ -71,8 +72,9 @@ size_t br_history_pick(const struct br_net_history *h, int64_t max,
     size_t *idx);
 
 /*
- * How many of a chat's messages to backfill: 0 when backfill is off,
- * else min(n_msgs, max_initial_messages) (a negative max: all).
+ * How many of a chat's messages to backfill: 0 when backfill is off or
+ * max_initial_messages is 0 or less (as the example config says), else
+ * min(n_msgs, max_initial_messages).
  */
 size_t br_history_backfill_count(int enabled, int64_t max_initial,
     size_t n_msgs);

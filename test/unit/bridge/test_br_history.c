@@ -204,7 +204,7 @@ TEST(backfill_count_follows_config)
 	CHECK_EQ_INT((int)br_history_backfill_count(1, 0, 10), 0);
 	CHECK_EQ_INT((int)br_history_backfill_count(1, 50, 10), 10);
 	CHECK_EQ_INT((int)br_history_backfill_count(1, 3, 10), 3);
-	CHECK_EQ_INT((int)br_history_backfill_count(1, -1, 10), 10);
+	CHECK_EQ_INT((int)br_history_backfill_count(1, -1, 10), 0);
 	CHECK_EQ_INT((int)br_history_backfill_count(1, 5, 0), 0);
 }
 
