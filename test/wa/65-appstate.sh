@@ -40,10 +40,13 @@
 #                                the new names, not a full sync
 #   wa65_ponton_version_persisted   a new P run fetches from its stored v5:
 #                                nothing is reported again
+#   wa65_ponton_offline_server_sync  A's next patch (v6) while P is offline:
+#                                the server_sync waits in wasim's queue, P's
+#                                next run fetches v6 alone (incremental)
 #   wa65_persisted_restart       after a wasim restart (--state-dir) the
-#                                admin API and B's full fetch both see v5
+#                                admin API and B's full fetch both see v6
 #   wa65_ponton_full_fetch_after_restart   P's full fetch from wasim's
-#                                persisted patches reports all four SETs;
+#                                persisted patches reports all five SETs;
 #                                the last names are in whatsmeow_contacts
 #   wa65_clean_exit              wasim exits 0, no sanitizer report
 set -u
@@ -289,6 +292,21 @@ if [ $prc -eq 0 ] && has "^SYNCED $cl 5$" "$W/p2.out" && ! has '^CONTACT ' "$W/p
 else
 	fail wa65_ponton_version_persisted "rc $prc $(grep '^CONTACT\|^SYNCED\|^APPSTATE' "$W/p2.out" | tr '\n' '|')"
 fi
+# While P is offline A adds Carol (v6): wasim queues the server_sync, P gets
+# it at its next login and fetches only v6.
+carol=15550008888@s.whatsapp.net
+wm_cmd 3 A "appstate-contact $carol Carol Carol Ann"
+c6=$res
+papp "$W/p2b.out" --timeout 60 --exit-synced $cl:6
+wait $ppid
+prc=$?
+if [ "$c6" = "RESULT appstate-contact 6" ] && [ $prc -eq 0 ] &&
+    [ "$(grep '^CONTACT ' "$W/p2b.out")" = "CONTACT $carol first=\"Carol\" full=\"Carol Ann\" fullsync=0" ] &&
+    has "^SYNCED $cl 6$" "$W/p2b.out"; then
+	pass wa65_ponton_offline_server_sync
+else
+	fail wa65_ponton_offline_server_sync "$c6 rc $prc $(grep '^CONTACT\|^SYNCED\|^APPSTATE' "$W/p2b.out" | tr '\n' '|')"
+fi
 
 # Restart wasim on the same state dir (same ports are not needed: the
 # drivers reconnect to the new port).
@@ -304,8 +322,8 @@ wm_start B2 4 "$W/b.db" connect
 wh_wait_line '^CONNECTED ' 600 "$W/B2.out"
 wm_cmd 4 B2 "appstate-fetch $cl full"
 refetch=$res
-if [ $rc1 -eq 0 ] && has "\"name\":\"$cl\",\"version\":5}" "$W/as2.json" &&
-    [ "$refetch" = "RESULT appstate-fetch $cl 5" ]; then
+if [ $rc1 -eq 0 ] && has "\"name\":\"$cl\",\"version\":6}" "$W/as2.json" &&
+    [ "$refetch" = "RESULT appstate-fetch $cl 6" ]; then
 	pass wa65_persisted_restart
 else
 	fail wa65_persisted_restart "exit $rc1 $(cat "$W/as2.json") $refetch"
@@ -313,18 +331,19 @@ fi
 echo quit >&4
 wait "$pid_B2" 2>/dev/null
 exec 4>&-
-papp "$W/p3.out" --timeout 60 --fetch $cl --full --exit-synced $cl:5
+papp "$W/p3.out" --timeout 60 --fetch $cl --full --exit-synced $cl:6
 wait $ppid
 prc=$?
 printf '%s\n' \
     "CONTACT $contact first=\"Alice\" full=\"Alice Liddell\" fullsync=1" \
     "CONTACT $contact first=\"Alicia\" full=\"Alicia Pleasance Liddell\" fullsync=1" \
     "CONTACT $bob first=\"Bob\" full=\"Bob Builder\" fullsync=1" \
-    "CONTACT $bob first=\"Robert\" full=\"Robert Builder\" fullsync=1" > "$W/want-p3"
+    "CONTACT $bob first=\"Robert\" full=\"Robert Builder\" fullsync=1" \
+    "CONTACT $carol first=\"Carol\" full=\"Carol Ann\" fullsync=1" > "$W/want-p3"
 stored=$(python3 -c 'import sqlite3,sys
 c = sqlite3.connect(sys.argv[1])
 print("|".join(str(r) for r in c.execute("select first_name, full_name from whatsmeow_contacts where their_jid = ?", (sys.argv[2],))))' "$W/p.db" "$bob" 2>&1)
-if [ $prc -eq 0 ] && has "^SYNCED $cl 5$" "$W/p3.out" &&
+if [ $prc -eq 0 ] && has "^SYNCED $cl 6$" "$W/p3.out" &&
     grep '^CONTACT ' "$W/p3.out" | cmp -s - "$W/want-p3" &&
     [ "$stored" = "('Robert', 'Robert Builder')" ]; then
 	pass wa65_ponton_full_fetch_after_restart
