@@ -241,6 +241,18 @@ side_on_group(void *arg, struct br_net_login *l,
 		nw->ev.on_group(nw->ev.arg, l, g);
 }
 
+static void
+side_on_user_avatar(void *arg, struct br_net_login *l, const char *user,
+    const char *avatar_id)
+{
+	struct net_wa *nw = arg;
+	char ub[160];
+
+	if (nw->ev.on_user_avatar != NULL)
+		nw->ev.on_user_avatar(nw->ev.arg, l, lid_to_pn(l, user, ub,
+		    sizeof(ub)), avatar_id);
+}
+
 const char *
 br__nw_prefix(const struct br_net_login *l)
 {
@@ -1885,6 +1897,7 @@ br_net_wa_new(struct u_loop *loop, const struct br_config *cfg,
 	nw->ev_side = nw->ev;
 	nw->ev_side.on_typing = side_on_typing;
 	nw->ev_side.on_group = side_on_group;
+	nw->ev_side.on_user_avatar = side_on_user_avatar;
 	nw->ev_side.arg = nw;
 	if (opts != NULL)
 		nw->o = *opts;
