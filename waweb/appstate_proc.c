@@ -30,6 +30,7 @@
 #include "waweb/appstate_int.h"
 #include "waweb/client.h"
 #include "waweb/errors.h"
+#include "waweb/jid.h"
 
 #define MUTATION_KEYS_INFO	"WhatsApp Mutation Keys"
 #define PATCH_INTEGRITY_INFO	"WhatsApp Patch Integrity"
@@ -197,8 +198,16 @@ wa__appstate_keys(struct wa_appstate *as, const uint8_t *id, size_t idlen,
 		return WA_ERR_NOT_CONNECTED;
 	r = as->ops->appstate_key_get(as->store_arg, jid, id, idlen, data,
 	    sizeof(data), &dlen);
-	if (r == U_ERR_NOT_FOUND)
+	if (r == U_ERR_NOT_FOUND) {
+		char hex[2 * WA_APPSTATE_KEY_ID_MAX + 1];
+
+		for (i = 0; i < idlen; i++)
+			snprintf(hex + 2 * i, 3, "%02x", id[i]);
+		/* A key id is no secret: it names the key to wait for. */
+		logp_info("appstate", "app-state key %s not shared with us "
+		    "yet; waiting for the phone's key share", hex);
 		return WA_ERR_APPSTATE_NO_KEY;
+	}
 	if (r != 0)
 		return r;
 	r = wa_appstate_expand_keys(data, dlen, out);
@@ -522,14 +531,24 @@ report(struct wa_appstate *as, const char *name, const struct mut *m,
 		const Wa__SyncContactAction *ca = v != NULL ?
 		    v->contact_action : NULL;
 		struct wa_appstate_contact c;
+		struct wa_jid j;
+		char jbuf[WA_JID_STR_MAX];
 
 		if (ca == NULL) {
 			logp_debug("appstate", "%s: contact without a "
 			    "ContactAction ignored", name);
 			return;
 		}
+		/* As whatsmeow (types.ParseJID, then String()): the stored
+		 * key is the JID's canonical form; one that does not parse
+		 * is skipped instead of being stored under "". */
+		if (wa_jid_parse(idx(m, 1), &j) != 0) {
+			logp_debug("appstate", "%s: contact with a malformed "
+			    "JID ignored", name);
+			return;
+		}
 		memset(&c, 0, sizeof(c));
-		c.jid = idx(m, 1);
+		c.jid = wa_jid_format(&j, jbuf, sizeof(jbuf));
 		c.full_name = str_or_null(ca->full_name);
 		c.first_name = str_or_null(ca->first_name);
 		c.lid_jid = str_or_null(ca->lid_jid);

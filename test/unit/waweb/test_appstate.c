@@ -659,17 +659,27 @@ TEST(test_appstate_malformed_inputs_refused)
 		free(q);
 		free(p);
 	}
+	/* A contact whose JID does not parse: the patch applies, the
+	 * contact is neither stored nor reported. */
+	s[0].index = "[\"contact\",\"a@b@c\"]";
+	p = build_patch(&f.b, 1, s, 1, &len);
+	CHECK_EQ_INT(apply1(&f, p, len), 0);
+	f.b.model = f.b.pending;
+	CHECK_EQ_INT(f.ev.ncontacts, 0);
+	CHECK_EQ_INT(version_of(&f), 1);
+	free(p);
 	/* A snapshot on a state that is not fresh. */
 	s[0].index = "[\"contact\",\"2@s.whatsapp.net\"]";
-	p = build_patch(&f.b, 1, s, 1, &len);
+	p = build_patch(&f.b, 2, s, 1, &len);
 	REQUIRE(apply1(&f, p, len) == 0);
 	f.b.model = f.b.pending;
+	CHECK_EQ_INT(f.ev.ncontacts, 1);
+	free(p);
 	snap = build_snapshot(&f.b, 9, s, 1, &slen);
 	CHECK_EQ_INT(wa_appstate_apply(f.as, CUL, snap, slen, NULL, NULL, 0,
 	    NULL, NULL, 1), WA_ERR_APPSTATE_VERSION);
-	CHECK_EQ_INT(version_of(&f), 1);
+	CHECK_EQ_INT(version_of(&f), 2);
 	free(snap);
-	free(p);
 	free(s[0].action);
 	fx_free(&f);
 }
