@@ -224,8 +224,11 @@ static void
 job_apply(struct as_job *j)
 {
 	struct wa_appstate *as = j->as;
+	uint8_t hash[WA_APPSTATE_HASH_LEN];
+	uint64_t before = 0, after = 0;
 	int r;
 
+	(void)wa_appstate_state(as, job_name(j), &before, hash);
 	r = wa__appstate_apply(as, job_name(j), j->snap, j->snap_len,
 	    (const uint8_t *const *)j->patches, j->patch_lens, j->npatches,
 	    (const uint8_t *const *)j->ext, j->ext_lens, j->full);
@@ -234,6 +237,12 @@ job_apply(struct as_job *j)
 		return;
 	}
 	j->want_snapshot = 0;
+	(void)wa_appstate_state(as, job_name(j), &after, hash);
+	/* "More" without moving on would ask for the same page forever. */
+	if (j->has_more && after == before) {
+		job_end(j, WA_ERR_APPSTATE_VERSION);
+		return;
+	}
 	if (j->has_more) {
 		reply_clear(j);
 		job_round(j);

@@ -8,6 +8,9 @@
  * mautrix-whatsapp database keeps working; waweb/store_mem.c implements it in
  * memory for tests and for a device that has not paired yet.
  *
+ * App state (waweb/appstate.c) and contacts use whatsmeow's own tables
+ * through the appstate_* and contact_* ops below.
+ *
  * Does not: generate keys (waweb/prekeys.c and waweb/pair.c do), or hold
  * Signal sessions/identities (those get their own ops with the Signal layer).
  *

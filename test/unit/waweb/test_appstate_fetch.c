@@ -449,12 +449,19 @@ TEST(test_appstate_fetch_errors)
 	REQUIRE(serve_download(&f) == 0);
 	CHECK_EQ_INT(f.lasterr, WA_ERR_MEDIA_EXPIRED);
 	free(ref);
+	/* has_more_patches without a patch: no progress, stopped */
+	REQUIRE(wa_appstate_fetch(as, (const char *[]){ "regular" }, 1, 0)
+	    == 0);
+	q = take_iq(&f, "regular", &col);
+	answer(q, reply("regular", 0, 1, NULL, NULL));
+	CHECK_EQ_INT(f.lasterr, WA_ERR_APPSTATE_VERSION);
+	CHECK_EQ_INT(f.niqs, 1);	/* only CUL's, still unanswered */
 	/* an empty collection syncs at version 0 */
 	q = take_iq(&f, CUL, &col);
 	answer(q, reply(CUL, 0, 0, NULL, NULL));
 	CHECK_EQ_INT(f.nsynced, 1);
 	CHECK_EQ_INT(f.synced_version, 0);
-	CHECK_EQ_INT(f.nerr, 4);
+	CHECK_EQ_INT(f.nerr, 5);
 	wa_appstate_free(as);
 	fake_free(&f);
 	wa_store_mem_free(m);
