@@ -255,14 +255,39 @@ emit_group(void *arg, const struct br_net_group_event *g)
 		x->ev->on_group(x->ev->arg, x->l, g);
 }
 
+void
+br__nw_picture_map(const struct wa_picture_event *pe,
+    void (*emit)(void *arg, const char *user, const char *avatar_id),
+    void *arg)
+{
+	jidstr user;
+	size_t i;
+
+	for (i = 0; i < pe->nchanges; i++) {
+		const struct wa_picture_change *c = &pe->changes[i];
+
+		if (!wa_jid_is_user(&c->jid))
+			continue;
+		wa_jid_format(&c->jid, user, sizeof(user));
+		emit(arg, user, c->removed ? NULL : c->id);
+	}
+}
+
+static void
+emit_user_avatar(void *arg, const char *user, const char *avatar_id)
+{
+	struct emit_ctx *x = arg;
+
+	if (x->ev->on_user_avatar != NULL)
+		x->ev->on_user_avatar(x->ev->arg, x->l, user, avatar_id);
+}
+
 /* <notification type=picture> from a user: on_user_avatar per change. */
 static void
 user_pictures(struct br_net_login *l, const struct wa_node *n)
 {
-	const struct br_net_events *ev = br__nw_events(l);
+	struct emit_ctx x = { l, br__nw_events(l) };
 	struct wa_picture_event *pe;
-	jidstr user;
-	size_t i;
 	int r;
 
 	if ((r = wa_picture_parse_notification(n, &pe)) != 0) {
@@ -270,15 +295,7 @@ user_pictures(struct br_net_login *l, const struct wa_node *n)
 		    "%s", u_strerror(r));
 		return;
 	}
-	for (i = 0; i < pe->nchanges; i++) {
-		const struct wa_picture_change *c = &pe->changes[i];
-
-		if (!wa_jid_is_user(&c->jid) || ev->on_user_avatar == NULL)
-			continue;
-		wa_jid_format(&c->jid, user, sizeof(user));
-		ev->on_user_avatar(ev->arg, l, user,
-		    c->removed ? NULL : c->id);
-	}
+	br__nw_picture_map(pe, emit_user_avatar, &x);
 	wa_picture_event_free(pe);
 }
 

@@ -34,6 +34,17 @@ void br__nw_group_map(const struct wa_group_event *ev, const char *self_pn,
     const char *self_lid,
     void (*emit)(void *arg, const struct br_net_group_event *g), void *arg);
 
+/*
+ * A parsed <notification type=picture>: emit(arg, user, avatar_id) for
+ * each change of a user's picture (avatar_id NULL: removed), users as the
+ * notification names them; groups' changes are skipped (they come through
+ * the group parser).  Pure: for tests.
+ */
+struct wa_picture_event;
+void br__nw_picture_map(const struct wa_picture_event *pe,
+    void (*emit)(void *arg, const char *user, const char *avatar_id),
+    void *arg);
+
 /* br_net_ops slots (see net.h). */
 int br__nw_set_typing(struct br_net_login *l, const char *chat,
     enum br_net_chatstate st);
