@@ -205,6 +205,9 @@ reply_parse(struct as_job *j, const struct wa_node *col)
 			return r;
 		if (len > WA_APPSTATE_MAX_INLINE)
 			return WA_ERR_TOO_BIG;
+		if ((r = wa__appstate_bound_field(p, len, 2,
+		    WA_APPSTATE_MAX_MUTATIONS)) != 0)
+			return r;
 		if ((pt = wa__syncd_patch__unpack(NULL, len, p)) == NULL)
 			return WA_ERR_APPSTATE_MALFORMED;
 		if (pt->external_mutations != NULL) {

@@ -51,6 +51,11 @@ const char *wa__appstate_jid(struct wa_appstate *as);
  * WA_ERR_APPSTATE_MALFORMED (bad id length), store errors. */
 int wa__appstate_keys(struct wa_appstate *as, const uint8_t *id, size_t idlen,
     struct wa_appstate_keys *out);
+/* 0 if top-level field `field` occurs at most max times in the
+ * serialized message p (checked before unpacking it), WA_ERR_TOO_BIG if
+ * more, WA_ERR_APPSTATE_MALFORMED if p is not a protobuf. */
+int wa__appstate_bound_field(const uint8_t *p, size_t n, uint32_t field,
+    size_t max);
 /* wa_appstate_apply without reporting the error through on_error. */
 int wa__appstate_apply(struct wa_appstate *as, const char *name,
     const uint8_t *snapshot, size_t snapshot_len,

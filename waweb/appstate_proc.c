@@ -236,6 +236,10 @@ wa_appstate_store_key_share(struct wa_appstate *as, const uint8_t *p,
 
 	if (jid == NULL)
 		return WA_ERR_NOT_CONNECTED;
+	/* keys = 1 */
+	if ((r = wa__appstate_bound_field(p, n, 1,
+	    WA_APPSTATE_MAX_SHARE_KEYS)) != 0)
+		return r;
 	sh = wa__e2_eapp_state_sync_key_share__unpack(NULL, n, p);
 	if (sh == NULL) {
 		r = WA_ERR_APPSTATE_MALFORMED;
@@ -302,6 +306,80 @@ out:
 }
 
 /* --- Decoding ------------------------------------------------------- */
+
+/*
+ * How many times top-level field `field` occurs in a serialized message,
+ * walking the wire format without allocating: protobuf-c allocates per
+ * repeated element, so a 16 MiB patch of 2-byte mutations would cost
+ * gigabytes before any limit could be checked on the unpacked form.
+ * Errors: WA_ERR_APPSTATE_MALFORMED (truncated, groups, bad wire type).
+ */
+static int
+count_field(const uint8_t *p, size_t n, uint32_t field, size_t *count)
+{
+	size_t off = 0, c = 0;
+
+	while (off < n) {
+		uint64_t key = 0, len = 0;
+		unsigned shift = 0;
+
+		do {
+			if (off >= n || shift > 63)
+				return WA_ERR_APPSTATE_MALFORMED;
+			key |= (uint64_t)(p[off] & 0x7f) << shift;
+			shift += 7;
+		} while (p[off++] & 0x80);
+		if ((key >> 3) == field)
+			c++;
+		switch (key & 7) {
+		case 0:
+			do {
+				if (off >= n)
+					return WA_ERR_APPSTATE_MALFORMED;
+			} while (p[off++] & 0x80);
+			break;
+		case 1:
+			if (n - off < 8)
+				return WA_ERR_APPSTATE_MALFORMED;
+			off += 8;
+			break;
+		case 2:
+			shift = 0;
+			do {
+				if (off >= n || shift > 63)
+					return WA_ERR_APPSTATE_MALFORMED;
+				len |= (uint64_t)(p[off] & 0x7f) << shift;
+				shift += 7;
+			} while (p[off++] & 0x80);
+			if (len > n - off)
+				return WA_ERR_APPSTATE_MALFORMED;
+			off += (size_t)len;
+			break;
+		case 5:
+			if (n - off < 4)
+				return WA_ERR_APPSTATE_MALFORMED;
+			off += 4;
+			break;
+		default:
+			return WA_ERR_APPSTATE_MALFORMED;
+		}
+	}
+	*count = c;
+	return 0;
+}
+
+/* Refuse before unpacking a message with more than max of field. */
+int
+wa__appstate_bound_field(const uint8_t *p, size_t n, uint32_t field,
+    size_t max)
+{
+	size_t c = 0;
+	int r;
+
+	if ((r = count_field(p, n, field, &c)) != 0)
+		return r;
+	return c > max ? WA_ERR_TOO_BIG : 0;
+}
 
 /* One mutation, checked for shape: pointers into the unpacked protobuf. */
 struct mut {
@@ -761,6 +839,10 @@ apply_snapshot(struct wa_appstate *as, const char *name, const uint8_t *p,
 
 	if (len > WA_APPSTATE_MAX_BLOB)
 		return WA_ERR_TOO_BIG;
+	/* records = 2 */
+	if ((r = wa__appstate_bound_field(p, len, 2,
+	    WA_APPSTATE_MAX_MUTATIONS)) != 0)
+		return r;
 	if ((ss = wa__syncd_snapshot__unpack(NULL, len, p)) == NULL)
 		return WA_ERR_APPSTATE_MALFORMED;
 	if (ss->version == NULL || !ss->version->has_version || !ss->has_mac) {
@@ -788,6 +870,10 @@ apply_patch(struct wa_appstate *as, const char *name, const uint8_t *p,
 
 	if (len > WA_APPSTATE_MAX_INLINE)
 		return WA_ERR_TOO_BIG;
+	/* mutations = 2 */
+	if ((r = wa__appstate_bound_field(p, len, 2,
+	    WA_APPSTATE_MAX_MUTATIONS)) != 0)
+		return r;
 	if ((pt = wa__syncd_patch__unpack(NULL, len, p)) == NULL)
 		return WA_ERR_APPSTATE_MALFORMED;
 	r = WA_ERR_APPSTATE_MALFORMED;
@@ -805,6 +891,11 @@ apply_patch(struct wa_appstate *as, const char *name, const uint8_t *p,
 			r = WA_ERR_TOO_BIG;
 			goto out;
 		}
+		/* SyncdMutations.mutations = 1 */
+		if ((r = wa__appstate_bound_field(ext, ext_len, 1,
+		    WA_APPSTATE_MAX_MUTATIONS)) != 0)
+			goto out;
+		r = WA_ERR_APPSTATE_MALFORMED;
 		em = wa__syncd_mutations__unpack(NULL, ext_len, ext);
 		/* As whatsmeow: an external list must hold mutations. */
 		if (em == NULL || em->n_mutations == 0)

@@ -684,4 +684,31 @@ TEST(test_appstate_malformed_inputs_refused)
 	fx_free(&f);
 }
 
+TEST(test_appstate_too_many_mutations_refused_before_unpacking)
+{
+	struct fx f;
+	size_t n = WA_APPSTATE_MAX_MUTATIONS + 1, len = 4 + 2 * n, i;
+	uint8_t *p = u_malloc(len);
+	const uint8_t *ps[1] = { p };
+
+	fx_init(&f, 1);
+	/* version {1}, then n empty mutations (field 2, length 0): 2 bytes
+	 * each, which protobuf-c would turn into n allocations. */
+	memcpy(p, "\x0a\x02\x08\x01", 4);
+	for (i = 0; i < n; i++)
+		memcpy(p + 4 + 2 * i, "\x12\x00", 2);
+	CHECK_EQ_INT(apply1(&f, p, len), WA_ERR_TOO_BIG);
+	/* The same as a snapshot's records (also field 2). */
+	CHECK_EQ_INT(wa_appstate_apply(f.as, CUL, p, len, NULL, NULL, 0, NULL,
+	    NULL, 1), WA_ERR_TOO_BIG);
+	/* One mutation fewer passes the count (and fails later, empty). */
+	CHECK_EQ_INT(apply1(&f, p, len - 2), WA_ERR_APPSTATE_MALFORMED);
+	/* Truncated wire format. */
+	ps[0] = (const uint8_t *)"\x12\x05\x00";
+	CHECK_EQ_INT(apply1(&f, ps[0], 3), WA_ERR_APPSTATE_MALFORMED);
+	CHECK_EQ_INT(version_of(&f), 0);
+	free(p);
+	fx_free(&f);
+}
+
 TEST_MAIN()
