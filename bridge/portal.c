@@ -110,6 +110,14 @@ br_portals_close(struct br_portals *reg)
 {
 	reg->closing = 1;
 	reg->ready = 0;
+	/* Waiting ghost picture fetches end now, none starts later. */
+	br__ghost_avatar_drop(reg);
+}
+
+int
+br_portals_closing(const struct br_portals *reg)
+{
+	return reg->closing;
 }
 
 void
@@ -167,6 +175,7 @@ br_portals_free(struct br_portals *reg)
 	if (reg == NULL)
 		return;
 	reg->closing = 1;
+	br__ghost_avatar_drop(reg);
 	while ((p = reg->list) != NULL) {
 		unlink_cached(reg, p);
 		drop_queue(p);

@@ -89,6 +89,8 @@ void br_portals_close(struct br_portals *reg);
 /* Queues run once recovery is over; 0 holds every FIFO. */
 void br_portals_set_ready(struct br_portals *reg, int ready);
 int br_portals_ready(const struct br_portals *reg);
+/* br_portals_close was called. */
+int br_portals_closing(const struct br_portals *reg);
 struct db *br_portals_db(const struct br_portals *reg);
 struct br_mx *br_portals_mx(const struct br_portals *reg);
 const struct br_config *br_portals_cfg(const struct br_portals *reg);
@@ -219,7 +221,9 @@ int br_ghost_ensure(struct br_portals *reg, const char *ghost_id,
  * (br_ghost_ensure) first.  0 (done follows), 1 (force 0 and the picture
  * was fetched before: nothing to do, done not called), or a negative code
  * (done not called): BR_ERR_NET_UNSUPPORTED, U_ERR_NOT_FOUND (no ghost
- * row), a db or network code.
+ * row), U_ERR_TOO_BIG (too many waiting), a db or network code.  At most
+ * a few fetches run at once; the others wait their turn (the login is
+ * looked up again by ID then: done gets BR_ERR_NET_NOT_FOUND if it went).
  */
 int br_ghost_sync_avatar(struct br_portals *reg, struct br_net *net,
     struct br_net_login *l, const char *user, int force,
@@ -240,6 +244,9 @@ void br_ghost_on_user_avatar(void *arg, struct br_net_login *l,
  */
 int br_portal_set_avatar(struct br_portal_obj *p, const char *avatar_id,
     const unsigned char *jpeg, size_t len);
+/* Drop the ghost avatar fetches waiting for reg (their done gets
+ * BR_ERR_PORTAL_CLOSED); br_portals_close and _free call it. */
+void br__ghost_avatar_drop(struct br_portals *reg);
 /* The avatar_hash of a picture: SHA-256 in lower-case hex (upstream's
  * Avatar.Hash). */
 void br__avatar_hash(const unsigned char *data, size_t len, char hex[65]);

@@ -268,6 +268,89 @@ br_ghost_ensure(struct br_portals *reg, const char *ghost_id,
 
 /* ---- avatar ---- */
 
+/*
+ * Picture fetches in flight at once: the members of a new 1024-member
+ * group must not send 1024 iqs and downloads together (WhatsApp limits
+ * request rates).  Later ones wait in order, at most GHOST_AVATAR_WAIT_MAX
+ * (past that they are dropped: a ghost still without a picture id is
+ * fetched again on its next sight).
+ */
+#define GHOST_AVATAR_PARALLEL	4
+#define GHOST_AVATAR_WAIT_MAX	4096
+
+/* A fetch waiting for its turn (the login by id: it may go meanwhile). */
+struct gav_wait {
+	struct gav_wait		*next;
+	struct br_portals	*reg;		/* borrowed */
+	struct br_net		*net;		/* borrowed */
+	char			*login_id;	/* owned */
+	char			*user;		/* owned */
+	int			 force;
+	void			(*done)(void *, int);
+	void			*arg;
+};
+
+/* One bridge process, one queue (as the registry is one per process;
+ * br__ghost_avatar_drop empties it with its registry). */
+static struct gav_wait *wait_head, *wait_tail;
+static size_t nwait;
+static unsigned nactive;
+
+static int gav_start(struct br_portals *reg, struct br_net *net,
+    struct br_net_login *l, const char *user, int force,
+    void (*done)(void *, int), void *arg);
+
+static void
+wait_free(struct gav_wait *w)
+{
+	free(w->login_id);
+	free(w->user);
+	free(w);
+}
+
+/* Start waiting fetches while there is room. */
+static void
+gav_pump(void)
+{
+	struct gav_wait *w;
+	struct br_net_login *l;
+	int r;
+
+	while (nactive < GHOST_AVATAR_PARALLEL && (w = wait_head) != NULL) {
+		wait_head = w->next;
+		if (wait_head == NULL)
+			wait_tail = NULL;
+		nwait--;
+		l = w->net->ops->login_get != NULL ?
+		    w->net->ops->login_get(w->net, w->login_id) : NULL;
+		r = l == NULL ? BR_ERR_NET_NOT_FOUND : gav_start(w->reg,
+		    w->net, l, w->user, w->force, w->done, w->arg);
+		if (r != 0 && w->done != NULL)
+			w->done(w->arg, r > 0 ? 0 : r);
+		wait_free(w);
+	}
+}
+
+void
+br__ghost_avatar_drop(struct br_portals *reg)
+{
+	struct gav_wait **pp = &wait_head, *w;
+
+	wait_tail = NULL;
+	while ((w = *pp) != NULL) {
+		if (w->reg != reg) {
+			wait_tail = w;
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		nwait--;
+		if (w->done != NULL)
+			w->done(w->arg, BR_ERR_PORTAL_CLOSED);
+		wait_free(w);
+	}
+}
+
 struct gav {
 	struct br_portals	*reg;		/* borrowed */
 	struct br_mx_intent	*in;		/* borrowed: the ghost */
@@ -290,6 +373,8 @@ gav_end(struct gav *x, int rc)
 	free(x->id);
 	free(x->mxc);
 	free(x);
+	nactive--;
+	gav_pump();
 }
 
 /* Save id / hash / mxc in the ghost row (read again: the name may have
@@ -414,10 +499,26 @@ gav_got(void *arg, int rc, const struct br_net_result *r)
 		gav_end(x, rc);
 }
 
-int
-br_ghost_sync_avatar(struct br_portals *reg, struct br_net *net,
-    struct br_net_login *l, const char *user, int force,
-    void (*done)(void *arg, int rc), void *arg)
+/* The ghost row of user: 0 and *gid / *g (owned), or a code. */
+static int
+ghost_row(struct br_portals *reg, const char *user, char **gid,
+    struct br_ghost **g)
+{
+	int r;
+
+	if ((r = br_id_ghost(user, gid)) != 0)
+		return r;
+	if ((r = br_store_ghost_get(br_portals_db(reg), *gid, g)) != 0) {
+		free(*gid);
+		*gid = NULL;
+	}
+	return r;
+}
+
+/* Ask now: 0 (done follows), 1 (nothing to do), or a code. */
+static int
+gav_start(struct br_portals *reg, struct br_net *net, struct br_net_login *l,
+    const char *user, int force, void (*done)(void *, int), void *arg)
 {
 	struct br_mx *mx = br_portals_mx(reg);
 	struct br_ghost *g = NULL;
@@ -426,18 +527,14 @@ br_ghost_sync_avatar(struct br_portals *reg, struct br_net *net,
 	const char *known;
 	int r;
 
-	if (net == NULL || net->ops->avatar == NULL)
-		return BR_ERR_NET_UNSUPPORTED;
 	if (mx == NULL)
 		return BR_ERR_MX_UNSUPPORTED;
-	if ((r = br_id_ghost(user, &gid)) != 0)
+	if (br_portals_closing(reg))
+		return BR_ERR_PORTAL_CLOSED;
+	if ((r = ghost_row(reg, user, &gid, &g)) != 0)
 		return r;
-	if ((r = br_store_ghost_get(br_portals_db(reg), gid, &g)) != 0) {
-		free(gid);
-		return r;
-	}
 	if (!force && g->avatar_id[0] != '\0') {
-		/* Fetched before: only a notification or a sync asks again. */
+		/* Fetched meanwhile. */
 		br_ghost_free(g);
 		free(gid);
 		return 1;
@@ -456,8 +553,62 @@ br_ghost_sync_avatar(struct br_portals *reg, struct br_net *net,
 	if (r < 0) {
 		free(x->ghost_id);
 		free(x);
+		return r;
 	}
-	return r;
+	nactive++;
+	return 0;
+}
+
+int
+br_ghost_sync_avatar(struct br_portals *reg, struct br_net *net,
+    struct br_net_login *l, const char *user, int force,
+    void (*done)(void *arg, int rc), void *arg)
+{
+	struct br_ghost *g = NULL;
+	struct gav_wait *w;
+	char *gid = NULL;
+	int r;
+
+	if (net == NULL || net->ops->avatar == NULL)
+		return BR_ERR_NET_UNSUPPORTED;
+	if (br_portals_mx(reg) == NULL)
+		return BR_ERR_MX_UNSUPPORTED;
+	if (br_portals_closing(reg))
+		return BR_ERR_PORTAL_CLOSED;
+	if ((r = ghost_row(reg, user, &gid, &g)) != 0)
+		return r;
+	r = !force && g->avatar_id[0] != '\0';
+	br_ghost_free(g);
+	free(gid);
+	if (r)
+		return 1;	/* fetched before: only a notification or a
+				 * sync asks again */
+	if (nactive < GHOST_AVATAR_PARALLEL)
+		return gav_start(reg, net, l, user, force, done, arg);
+	if (nwait >= GHOST_AVATAR_WAIT_MAX || net->ops->info == NULL) {
+		log_warnx("ghost avatars: %zu fetches waiting, one dropped",
+		    nwait);
+		return U_ERR_TOO_BIG;
+	}
+	/* One wait per user is enough for a first sight. */
+	for (w = wait_head; !force && w != NULL; w = w->next)
+		if (w->reg == reg && strcmp(w->user, user) == 0 && !w->force)
+			return 1;
+	w = u_calloc(1, sizeof(*w));
+	w->reg = reg;
+	w->net = net;
+	w->login_id = u_strdup(net->ops->info(l)->id);
+	w->user = u_strdup(user);
+	w->force = force;
+	w->done = done;
+	w->arg = arg;
+	if (wait_tail != NULL)
+		wait_tail->next = w;
+	else
+		wait_head = w;
+	wait_tail = w;
+	nwait++;
+	return 0;
 }
 
 void

@@ -179,28 +179,60 @@ complete(size_t i, int rc, const char *answer)
 
 /* ---- the fake network side ---- */
 
+#define NET_PEND 16
+
 static struct {
 	struct br_net		 net;
 	struct br_net_login_info info;
 	int			 login;		/* the login token */
-	size_t			 n;
-	char			 chat[64], known[64];
+	size_t			 n;		/* avatar calls made */
+	char			 chat[64], known[64];	/* the last call's */
+	/* Pending calls, oldest first; done/arg: the oldest's. */
+	struct {
+		char		 chat[64];
+		br_net_done_fn	 done;
+		void		*arg;
+	}			 pend[NET_PEND];
+	size_t			 npend;
 	br_net_done_fn		 done;
 	void			*arg;
 } N;
+
+static void
+pend_front(void)
+{
+	N.done = N.npend > 0 ? N.pend[0].done : NULL;
+	N.arg = N.npend > 0 ? N.pend[0].arg : NULL;
+	if (N.npend > 0)
+		snprintf(N.chat, sizeof(N.chat), "%s", N.pend[0].chat);
+}
 
 static int
 n_avatar(struct br_net_login *l, const char *chat, const char *known,
     br_net_done_fn done, void *arg)
 {
-	if (l != (struct br_net_login *)(void *)&N.login || N.done != NULL)
+	if (l != (struct br_net_login *)(void *)&N.login ||
+	    N.npend >= NET_PEND)
 		abort();
 	N.n++;
-	snprintf(N.chat, sizeof(N.chat), "%s", chat);
+	snprintf(N.pend[N.npend].chat, sizeof(N.pend[0].chat), "%s", chat);
+	N.pend[N.npend].done = done;
+	N.pend[N.npend].arg = arg;
+	N.npend++;
 	snprintf(N.known, sizeof(N.known), "%s", known ? known : "");
-	N.done = done;
-	N.arg = arg;
+	pend_front();
+	if (N.npend == 1)
+		snprintf(N.chat, sizeof(N.chat), "%s", chat);
 	return 0;
+}
+
+/* The oldest pending call leaves the list (before its answer runs). */
+static void
+pend_pop(void)
+{
+	memmove(&N.pend[0], &N.pend[1], (N.npend - 1) * sizeof(N.pend[0]));
+	N.npend--;
+	pend_front();
 }
 
 static const struct br_net_login_info *
@@ -232,18 +264,21 @@ answer(const char *id, const char *jpeg)
 	struct br_net_chat_info ci;
 	struct br_net_result r;
 	br_net_done_fn done = N.done;
+	void *arg = N.arg;
+	char chat[64];
 
 	if (done == NULL)
 		abort();
+	snprintf(chat, sizeof(chat), "%s", N.chat);
+	pend_pop();
 	memset(&ci, 0, sizeof(ci));
 	memset(&r, 0, sizeof(r));
-	ci.chat = N.chat;
+	ci.chat = chat;
 	ci.avatar_id = id;
 	ci.avatar = (const unsigned char *)jpeg;
 	ci.avatar_len = jpeg != NULL ? strlen(jpeg) : 0;
 	r.info = &ci;
-	N.done = NULL;
-	done(N.arg, 0, &r);
+	done(arg, 0, &r);
 }
 
 #define LOGIN ((struct br_net_login *)(void *)&N.login)
@@ -531,10 +566,11 @@ TEST(ghost_avatar_first_sight_change_remove)
 	{
 		struct br_net_result r;
 		br_net_done_fn done = N.done;
+		void *arg = N.arg;
 
 		memset(&r, 0, sizeof(r));
-		N.done = NULL;
-		done(N.arg, BR_ERR_NET_FAILED, &r);
+		pend_pop();
+		done(arg, BR_ERR_NET_FAILED, &r);
 	}
 	CHECK_EQ_INT(ghost_rc, BR_ERR_NET_FAILED);
 	fx_close(&x);
@@ -567,6 +603,100 @@ TEST(ghost_ensure_fetches_the_avatar_on_first_sight)
 	complete(3, 0, "{}");
 	CHECK_EQ_INT(N.n, 1);
 	fx_close(&x);
+}
+
+/* Ghost rows 4915100000001.. with no picture yet. */
+static void
+insert_ghosts(struct fx *x, int n)
+{
+	struct br_ghost g;
+	char id[32];
+	int i;
+
+	for (i = 1; i <= n; i++) {
+		memset(&g, 0, sizeof(g));
+		snprintf(id, sizeof(id), "49151000000%02d", i);
+		g.id = id;
+		g.name = (char *)"";
+		g.avatar_id = g.avatar_hash = g.avatar_mxc = (char *)"";
+		if (br_store_ghost_insert(x->db, &g) != 0)
+			abort();
+	}
+}
+
+static int ndone, done_rcs[16];
+
+static void
+count_done(void *arg, int rc)
+{
+	(void)arg;
+	if (ndone < 16)
+		done_rcs[ndone] = rc;
+	ndone++;
+}
+
+TEST(ghost_avatars_a_few_at_a_time_in_order)
+{
+	struct fx x;
+	char user[64];
+	int i;
+
+	REQUIRE(fx_open(&x) == 0);
+	insert_ghosts(&x, 7);
+	ndone = 0;
+	for (i = 1; i <= 7; i++) {
+		snprintf(user, sizeof(user), "49151000000%02d@s.whatsapp.net",
+		    i);
+		CHECK_EQ_INT(br_ghost_sync_avatar(x.reg, &N.net, LOGIN, user,
+		    0, count_done, NULL), 0);
+	}
+	/* Four asked, three waiting; the same user again waits once. */
+	CHECK_EQ_INT(N.n, 4);
+	CHECK_EQ_INT(br_ghost_sync_avatar(x.reg, &N.net, LOGIN,
+	    "4915100000007@s.whatsapp.net", 0, count_done, NULL), 1);
+	CHECK_EQ_STR(N.chat, "4915100000001@s.whatsapp.net");
+	/* One ends (nothing to set): the fifth starts, in order. */
+	answer("remove", NULL);
+	complete(0, 0, "{}");		/* its avatar_url cleared */
+	CHECK_EQ_INT(ndone, 1);
+	CHECK_EQ_INT(N.n, 5);
+	CHECK_EQ_STR(N.pend[N.npend - 1].chat,
+	    "4915100000005@s.whatsapp.net");
+	/* A failure also frees a place. */
+	{
+		struct br_net_result r;
+		br_net_done_fn done = N.done;
+		void *arg = N.arg;
+
+		memset(&r, 0, sizeof(r));
+		pend_pop();
+		done(arg, BR_ERR_NET_FAILED, &r);
+	}
+	CHECK_EQ_INT(ndone, 2);
+	CHECK_EQ_INT(done_rcs[1], BR_ERR_NET_FAILED);
+	CHECK_EQ_INT(N.n, 6);
+	/* Teardown: the one still waiting gets BR_ERR_PORTAL_CLOSED at
+	 * close, and nothing starts when the others end. */
+	br_portals_close(x.reg);
+	CHECK_EQ_INT(ndone, 3);
+	CHECK_EQ_INT(done_rcs[2], BR_ERR_PORTAL_CLOSED);
+	while (N.npend > 0) {
+		struct br_net_result r;
+		br_net_done_fn done = N.done;
+		void *arg = N.arg;
+
+		memset(&r, 0, sizeof(r));
+		pend_pop();
+		done(arg, BR_ERR_NET_CANCELLED, &r);
+	}
+	br_portals_free(x.reg);
+	x.reg = NULL;
+	CHECK_EQ_INT(ndone, 7);
+	CHECK_EQ_INT(N.n, 6);
+	CHECK_EQ_INT(done_rcs[6], BR_ERR_NET_CANCELLED);
+	db_close(x.db);
+	br_config_free(x.cfg);
+	unlink(x.path);
 }
 
 TEST_MAIN()
