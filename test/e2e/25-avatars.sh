@@ -2,7 +2,8 @@
 # WhatsApp pictures on Matrix.  wasim serves pictures as the real server
 # does: a Baileys user sets a profile picture; Baileys (profilePictureUrl
 # + an HTTPS GET) and whatsmeow (GetProfilePictureInfo + GET) read the
-# same JPEG, a known id answers "unchanged", an account without one 404.
+# same JPEG, a known id answers "unchanged", an account without one 404;
+# whatsmeow gets the <notification type=picture> as events.Picture.
 # The user writes to the bridge: the ghost's avatar_url is that JPEG
 # (downloaded from Synapse, compared byte for byte) and the ghost row has
 # its id, SHA-256 and mxc.  A group with the bridge: the Baileys user sets

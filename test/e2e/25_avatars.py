@@ -75,6 +75,9 @@ def scenario(t):
     t.check("av_wasim_serves_user_picture_to_whatsmeow",
             r.split()[3:5] == [str(len(bob1 or b"")), sha(bob1)], r)
     pid = r.split()[2] if len(r.split()) > 2 else "x"
+    ev = e2e.wait(lambda: [l for l in list(w.history) if l.startswith(
+        "PICTURE %s %s" % (b.jid, pid))], 30)
+    t.check("av_whatsmeow_gets_the_user_picture_event", ev, pid)
     r = w.cmd("picture-info %s %s" % (b.jid, pid)) or ""
     t.check("av_wasim_known_id_unchanged", r.endswith(" unchanged"), r)
     r = w.cmd("picture-info 33600000099@s.whatsapp.net") or ""
