@@ -1509,8 +1509,8 @@ rc_on_message(void *arg, const struct wa_msg_event *ev)
 	/* H19: a history sync notification from our phone is taken out of
 	 * the message path first (bridge/net_wa_history.c). */
 	if (br__nw_history_take(l, &(struct br__nw_hist_ctx){ l->nw->loop,
-	    l->media, wa_client_device(l->client), l->own_user, &l->nw->ev,
-	    l->prefix }, ev))
+	    l->client, l->media, wa_client_device(l->client), l->own_user,
+	    &l->nw->ev, l->prefix }, ev))
 		return 0;
 	r = store_event(l, ev, 0);
 	if (r >= 0)

@@ -16,9 +16,11 @@
 #include "util/log.h"
 #include "util/loop.h"
 #include "util/mem.h"
+#include "waweb/client.h"
 #include "waweb/history.h"
 #include "waweb/jid.h"
 #include "waweb/media.h"
+#include "waweb/node.h"
 #include "waweb/recv_message.h"
 
 struct hist_job {
@@ -74,10 +76,66 @@ struct br__nw_hist {
 	size_t				 n;
 };
 
+/* LID user -> phone-number user, from the blob's
+ * phoneNumberToLidMappings, sorted by LID for bsearch. */
+struct pnlid {
+	char	lid[WA_JID_USER_MAX + 1];
+	char	pn[WA_JID_USER_MAX + 1];
+};
+
+static int
+pnlid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pnlid *)a)->lid,
+	    ((const struct pnlid *)b)->lid);
+}
+
+static struct pnlid *
+pnlid_table(const struct wa_hist_sync *s, size_t *n)
+{
+	struct pnlid *t;
+	struct wa_jid pn, lid;
+	size_t i;
+
+	*n = 0;
+	if (s->n_pnlids == 0)
+		return NULL;
+	t = u_calloc(s->n_pnlids, sizeof(*t));
+	for (i = 0; i < s->n_pnlids; i++) {
+		if (wa_jid_parse(s->pnlids[i].pn, &pn) != 0 ||
+		    wa_jid_parse(s->pnlids[i].lid, &lid) != 0)
+			continue;
+		memcpy(t[*n].lid, lid.user, sizeof(t[*n].lid));
+		memcpy(t[*n].pn, pn.user, sizeof(t[*n].pn));
+		(*n)++;
+	}
+	qsort(t, *n, sizeof(*t), pnlid_cmp);
+	return t;
+}
+
+/* j (non-AD) in its phone-number form when it is a LID the blob maps. */
+static struct wa_jid
+lid_to_pn(const struct pnlid *t, size_t n, struct wa_jid j)
+{
+	struct pnlid key, *hit;
+	struct wa_jid pn;
+	char buf[WA_JID_STR_MAX];
+
+	if (!wa_jid_is_lid(&j) || n == 0)
+		return j;
+	memset(&key, 0, sizeof(key));
+	memcpy(key.lid, j.user, sizeof(key.lid));
+	hit = bsearch(&key, t, n, sizeof(*t), pnlid_cmp);
+	if (hit == NULL)
+		return j;
+	snprintf(buf, sizeof(buf), "%s@%s", hit->pn, WA_SERVER_USER);
+	return wa_jid_parse(buf, &pn) == 0 ? pn : j;
+}
+
 /* The chat as net.h names it: non-AD, the phone form of a LID chat when
- * the phone told it. */
+ * the phone told it (the conversation's pnJID, else the mappings). */
 static char *
-chat_name(const struct wa_hist_conv *c)
+chat_name(const struct wa_hist_conv *c, const struct pnlid *t, size_t nt)
 {
 	struct wa_jid j, pn;
 	char buf[WA_JID_STR_MAX];
@@ -88,6 +146,7 @@ chat_name(const struct wa_hist_conv *c)
 	if (wa_jid_is_lid(&j) && c->pn_jid != NULL &&
 	    wa_jid_parse(c->pn_jid, &pn) == 0 && wa_jid_is_pn(&pn))
 		j = wa_jid_to_non_ad(&pn);
+	j = lid_to_pn(t, nt, j);
 	return u_strdup(wa_jid_format(&j, buf, sizeof(buf)));
 }
 
@@ -95,7 +154,7 @@ chat_name(const struct wa_hist_conv *c)
  * core. */
 static struct br__nw_msg *
 build_msg(const struct wa_hist_msg *hm, const char *chat, int is_group,
-    const char *own_user)
+    const char *own_user, const struct pnlid *t, size_t nt)
 {
 	struct wa_msg_event ev;
 	struct br_wa_pending row;
@@ -112,7 +171,7 @@ build_msg(const struct wa_hist_msg *hm, const char *chat, int is_group,
 		if (hm->participant == NULL ||
 		    wa_jid_parse(hm->participant, &j) != 0)
 			return NULL;
-		j = wa_jid_to_non_ad(&j);
+		j = lid_to_pn(t, nt, wa_jid_to_non_ad(&j));
 		wa_jid_format(&j, sender, sizeof(sender));
 	} else
 		snprintf(sender, sizeof(sender), "%s", chat);
@@ -149,12 +208,14 @@ struct br__nw_hist *
 br__nw_hist_build(const struct wa_hist_sync *s, const char *own_user)
 {
 	struct br__nw_hist *x = u_calloc(1, sizeof(*x));
+	struct pnlid *t;
 	struct wa_jid j;
-	size_t i, k;
+	size_t i, k, nt;
 
 	x->h.sync_type = s->sync_type;
 	if (s->n_convs == 0)
 		return x;
+	t = pnlid_table(s, &nt);
 	x->chats = u_calloc(s->n_convs, sizeof(*x->chats));
 	x->hc = u_calloc(s->n_convs, sizeof(*x->hc));
 	for (i = 0; i < s->n_convs; i++) {
@@ -163,7 +224,7 @@ br__nw_hist_build(const struct wa_hist_sync *s, const char *own_user)
 		struct hchat *h = &x->hc[x->n];
 		int is_group;
 
-		if ((h->chat = chat_name(c)) == NULL)
+		if ((h->chat = chat_name(c, t, nt)) == NULL)
 			continue;
 		is_group = wa_jid_parse(h->chat, &j) == 0 &&
 		    strcmp(j.server, WA_SERVER_GROUP) == 0;
@@ -175,7 +236,7 @@ br__nw_hist_build(const struct wa_hist_sync *s, const char *own_user)
 		}
 		for (k = 0; k < c->n_msgs; k++) {
 			struct br__nw_msg *m = build_msg(&c->msgs[k], h->chat,
-			    is_group, own_user);
+			    is_group, own_user, t, nt);
 
 			if (m == NULL)
 				continue;
@@ -203,6 +264,7 @@ br__nw_hist_build(const struct wa_hist_sync *s, const char *own_user)
 		hc->n_msgs = h->n;
 		x->n++;
 	}
+	free(t);
 	x->h.chats = x->chats;
 	x->h.n_chats = x->n;
 	return x;
@@ -299,6 +361,7 @@ br__nw_history_take(struct br_net_login *l,
 {
 	struct wa_hist_notif *nt = NULL;
 	struct wa_media_ref ref;
+	struct wa_node *rn;
 	struct hist_job *j;
 	int r;
 
@@ -306,6 +369,9 @@ br__nw_history_take(struct br_net_login *l,
 	    wa_hist_from_own(ctx->dev, ev), &nt);
 	if (r == 0)
 		return 0;
+	if (ctx->client != NULL && (rn = wa_hist_receipt_node(ev->id,
+	    ctx->own_user)) != NULL)
+		(void)wa_client_send_node(ctx->client, rn);
 	if (r < 0) {
 		logp_warnx(ctx->prefix, "history sync notification unusable: "
 		    "%s; dropped", u_strerror(r));

@@ -7,10 +7,12 @@
  * br_net_history (messages built exactly as pending rows are,
  * net_wa_msg.c) for the on_history event.
  *
+ * Besides the ordinary delivery receipt and ack (the receiver's), a
+ * <receipt type=hist_sync> goes to our own account, as whatsmeow sends.
+ *
  * What it does not do: download media of history messages (they reach
  * the core with media_error set, and portal_in says the media is
- * missing), polls' votes, the <receipt type=hist_sync> whatsmeow sends
- * (the ordinary delivery receipt acks the stanza), keep notifications
+ * missing), polls' votes, keep notifications
  * across a restart (upstream buffers them in
  * whatsapp_history_sync_notification; here a notification whose download
  * is cut by a restart is lost).
@@ -27,6 +29,7 @@
 #include "bridge/net.h"
 
 struct u_loop;
+struct wa_client;
 struct wa_media;
 struct wa_device;
 struct wa_msg_event;
@@ -35,6 +38,7 @@ struct wa_hist_sync;
 /* What a job needs from its login (all borrowed for the call). */
 struct br__nw_hist_ctx {
 	struct u_loop			*loop;
+	struct wa_client		*client;	/* may be NULL */
 	struct wa_media			*media;		/* may be NULL */
 	const struct wa_device		*dev;		/* may be NULL */
 	const char			*own_user;	/* "<digits>@s..." */

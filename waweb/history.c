@@ -21,6 +21,7 @@
 #include "waweb/errors.h"
 #include "waweb/history.h"
 #include "waweb/jid.h"
+#include "waweb/node.h"
 #include "waweb/recv_message.h"
 #include "waweb/store.h"
 
@@ -130,6 +131,23 @@ wa_hist_from_own(const struct wa_device *dev, const struct wa_msg_event *ev)
 		return 1;
 	return dev->lid != NULL && wa_jid_parse(dev->lid, &o) == 0 &&
 	    wa_jid_same_user(&o, &ev->sender);
+}
+
+struct wa_node *
+wa_hist_receipt_node(const char *msg_id, const char *own)
+{
+	struct wa_node *n;
+	struct wa_jid j;
+
+	if (msg_id == NULL || msg_id[0] == '\0' || own == NULL ||
+	    wa_jid_parse(own, &j) != 0)
+		return NULL;
+	j = wa_jid_to_non_ad(&j);
+	n = wa_node_new("receipt");
+	wa_node_set_attr(n, "id", msg_id);
+	wa_node_set_attr(n, "type", "hist_sync");
+	wa_node_set_attr_jid(n, "to", &j);
+	return n;
 }
 
 int
@@ -388,6 +406,7 @@ wa_hist_sync_free(struct wa_hist_sync *s)
 		free(s->convs[i].msgs);
 	free(s->convs);
 	free(s->pushnames);
+	free(s->pnlids);
 	if ((im = s->impl) != NULL) {
 		for (i = 0; i < im->n_infos; i++)
 			wa__hist_web_message_info__free_unpacked(im->infos[i],
@@ -447,6 +466,23 @@ wa_hist_sync_parse(const uint8_t *p, size_t n, struct wa_hist_sync **out)
 		s->pushnames[s->n_pushnames].id = pn->id;
 		s->pushnames[s->n_pushnames].name = pn->pushname;
 		s->n_pushnames++;
+	}
+	np = hs->n_phone_number_to_lid_mappings < WA_HIST_PNLID_MAX ?
+	    hs->n_phone_number_to_lid_mappings : WA_HIST_PNLID_MAX;
+	if (np > 0)
+		s->pnlids = u_calloc(np, sizeof(*s->pnlids));
+	for (i = 0; i < np; i++) {
+		const Wa__HistPnLid *m = hs->phone_number_to_lid_mappings[i];
+		struct wa_jid pn, lid;
+
+		if (m == NULL || !jid_ok(m->pn_jid) || !jid_ok(m->lid_jid) ||
+		    wa_jid_parse(m->pn_jid, &pn) != 0 ||
+		    wa_jid_parse(m->lid_jid, &lid) != 0 ||
+		    !wa_jid_is_pn(&pn) || !wa_jid_is_lid(&lid))
+			continue;
+		s->pnlids[s->n_pnlids].pn = m->pn_jid;
+		s->pnlids[s->n_pnlids].lid = m->lid_jid;
+		s->n_pnlids++;
 	}
 	*out = s;
 	return 0;

@@ -16,8 +16,8 @@
  * waweb/content.c to decode.
  *
  * What it does not: download (waweb/media.h does, the caller starts it),
- * the receipt (the receiver's ordinary delivery receipt acks the stanza;
- * whatsmeow also sends <receipt type=hist_sync>, not done here), storage,
+ * send anything (the caller sends the hist_sync receipt built here, and
+ * the receiver its ordinary delivery receipt and ack), storage,
  * portals (bridge/history.c), status messages, pushname-only or
  * non-blocking syncs beyond their push names, on-demand requests.
  *
@@ -62,8 +62,9 @@
 /* Messages per conversation handed over (the newest ones are kept:
  * backfill takes at most max_initial_messages of them). */
 #define WA_HIST_MSG_MAX 1000
-/* Push names handed over. */
+/* Push names and phone-number <-> LID pairs handed over. */
 #define WA_HIST_PUSHNAME_MAX 10000
+#define WA_HIST_PNLID_MAX 10000
 /* Longest chat/user JID and message id accepted. */
 #define WA_HIST_JID_MAX 128
 #define WA_HIST_ID_MAX 128
@@ -105,6 +106,15 @@ struct wa_device;
 struct wa_msg_event;
 int wa_hist_from_own(const struct wa_device *dev,
     const struct wa_msg_event *ev);
+
+/*
+ * The receipt whatsmeow sends for a history sync notification (its
+ * sendProtocolMessageReceipt): <receipt id=msg_id type="hist_sync"
+ * to=own/>, own our account's JID without device.  Owned; NULL for a
+ * missing id or a bad JID.
+ */
+struct wa_node;
+struct wa_node *wa_hist_receipt_node(const char *msg_id, const char *own);
 
 /* The download reference of a notification without inline payload
  * (fields borrowed from nt).  U_ERR_INVALID when it is inline. */
@@ -162,6 +172,12 @@ struct wa_hist_pushname {
 	const char	*name;
 };
 
+/* A user's phone-number and LID accounts (phoneNumberToLidMappings). */
+struct wa_hist_pnlid {
+	const char	*pn;		/* "<digits>@s.whatsapp.net" */
+	const char	*lid;		/* "<n>@lid" */
+};
+
 struct wa_hist_sync {
 	int		 sync_type;
 	uint32_t	 chunk_order, progress;
@@ -169,6 +185,8 @@ struct wa_hist_sync {
 	size_t		 n_convs;
 	struct wa_hist_pushname *pushnames;
 	size_t		 n_pushnames;
+	struct wa_hist_pnlid *pnlids;	/* both sides checked */
+	size_t		 n_pnlids;
 	size_t		 skipped;	/* conversations or messages dropped
 					 * (malformed or over a limit) */
 	void		*impl;		/* owned: the unpacked protobufs */

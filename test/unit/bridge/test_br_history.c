@@ -19,7 +19,13 @@
 #include "proto/history.pb-c.h"
 #include "test/unit/db/dbtest.h"
 #include "test/unit/test.h"
+#include "util/loop.h"
 #include "waweb/history.h"
+#include "waweb/jid.h"
+#include "waweb/recv_message.h"
+#include "waweb/store.h"
+
+#include <zlib.h>
 
 #define OWN "33600000001@s.whatsapp.net"
 #define BOB "33600000002@s.whatsapp.net"
@@ -266,6 +272,180 @@ TEST(store_conversations_and_messages)
 	br__nw_hist_free(x);
 	wa_hist_sync_free(s);
 	tdb_done(&t);
+}
+
+/* ---- a notification through br__nw_history_take ---- */
+
+static int hist_calls;
+static size_t hist_chats;
+static struct br_net_login *hist_login;
+
+static void
+on_hist(void *arg, struct br_net_login *l, const struct br_net_history *h)
+{
+	(void)arg;
+	hist_calls++;
+	hist_chats = h->n_chats;
+	hist_login = l;
+}
+
+static void
+stop_loop(void *arg)
+{
+	u_loop_stop(arg);
+}
+
+/* An E2E message carrying a history sync notification with an inline
+ * zlib'ed HistorySync of two chats (or, bad: type 5 without it). */
+static uint8_t *
+inline_notif(int bad, size_t *len)
+{
+	Wa__HistSync hs = WA__HIST_SYNC__INIT;
+	Wa__HistConversation c1 = WA__HIST_CONVERSATION__INIT,
+	    c2 = WA__HIST_CONVERSATION__INIT, *cv[2] = { &c1, &c2 };
+	Wa__HistSyncNotification hn = WA__HIST_SYNC_NOTIFICATION__INIT;
+	Wa__HistProtocolMessage pm = WA__HIST_PROTOCOL_MESSAGE__INIT;
+	Wa__HistE2EMessage m = WA__HIST_E2_EMESSAGE__INIT;
+	uint8_t *raw, *z, *out;
+	uLongf zn;
+	size_t n;
+
+	c1.id = BOB;
+	c2.id = GROUP;
+	hs.conversations = cv;
+	hs.n_conversations = 2;
+	n = wa__hist_sync__get_packed_size(&hs);
+	raw = malloc(n);
+	wa__hist_sync__pack(&hs, raw);
+	zn = compressBound((uLong)n);
+	z = malloc(zn);
+	if (compress(z, &zn, raw, (uLong)n) != Z_OK)
+		abort();
+	hn.has_initial_hist_bootstrap_inline_payload = 1;
+	hn.initial_hist_bootstrap_inline_payload.data = z;
+	hn.initial_hist_bootstrap_inline_payload.len = zn;
+	pm.has_type = 1;
+	pm.type = WA_HIST_PROTOCOL_TYPE;
+	pm.history_sync_notification = bad ? NULL : &hn;
+	m.protocol_message = &pm;
+	*len = wa__hist_e2_emessage__get_packed_size(&m);
+	out = malloc(*len);
+	wa__hist_e2_emessage__pack(&m, out);
+	free(raw);
+	free(z);
+	return out;
+}
+
+TEST(take_from_own_phone_only_and_forget)
+{
+	struct br_net_login *fake = (struct br_net_login *)(uintptr_t)0x1234;
+	struct br_net_events evs;
+	struct br__nw_hist_ctx ctx;
+	struct wa_device dev;
+	struct wa_msg_event ev;
+	struct u_loop *loop = u_loop_new();
+	uint8_t *p, *bad;
+	size_t n, nb;
+
+	memset(&evs, 0, sizeof(evs));
+	evs.on_history = on_hist;
+	memset(&dev, 0, sizeof(dev));
+	dev.jid = "33600000001:7@s.whatsapp.net";
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.loop = loop;
+	ctx.dev = &dev;
+	ctx.own_user = OWN;
+	ctx.ev = &evs;
+	ctx.prefix = "test";
+	p = inline_notif(0, &n);
+	bad = inline_notif(1, &nb);
+	memset(&ev, 0, sizeof(ev));
+	ev.id = "N1";
+	ev.payload = p;
+	ev.payload_len = n;
+	/* From Bob's device: not ours to take, never a history sync. */
+	REQUIRE(wa_jid_parse("33600000002:1@s.whatsapp.net", &ev.sender) == 0);
+	CHECK_EQ_INT(br__nw_history_take(fake, &ctx, &ev), 0);
+	/* From our phone (a peer message: from_me is not set). */
+	REQUIRE(wa_jid_parse("33600000001:1@s.whatsapp.net", &ev.sender) == 0);
+	CHECK_EQ_INT(br__nw_history_take(fake, &ctx, &ev), 1);
+	/* Handed over in a later loop turn, not from inside take. */
+	CHECK_EQ_INT(hist_calls, 0);
+	u_loop_defer(loop, stop_loop, loop);
+	u_loop_run(loop);
+	CHECK_EQ_INT(hist_calls, 1);
+	CHECK_EQ_INT((int)hist_chats, 2);
+	CHECK(hist_login == fake);
+	/* The login goes away before the turn: no callback, nothing
+	 * leaked. */
+	CHECK_EQ_INT(br__nw_history_take(fake, &ctx, &ev), 1);
+	br__nw_history_forget(fake);
+	u_loop_defer(loop, stop_loop, loop);
+	u_loop_run(loop);
+	CHECK_EQ_INT(hist_calls, 1);
+	/* Unusable: taken (acked) and dropped. */
+	ev.payload = bad;
+	ev.payload_len = nb;
+	CHECK_EQ_INT(br__nw_history_take(fake, &ctx, &ev), 1);
+	u_loop_defer(loop, stop_loop, loop);
+	u_loop_run(loop);
+	CHECK_EQ_INT(hist_calls, 1);
+	free(p);
+	free(bad);
+	u_loop_free(loop);
+}
+
+TEST(pn_lid_mappings_name_senders)
+{
+	Wa__HistSync hs = WA__HIST_SYNC__INIT;
+	Wa__HistConversation c1 = WA__HIST_CONVERSATION__INIT,
+	    c2 = WA__HIST_CONVERSATION__INIT, *cv[2] = { &c1, &c2 };
+	Wa__HistSyncMsg m1 = WA__HIST_SYNC_MSG__INIT, *mp1[1] = { &m1 };
+	Wa__HistSyncMsg m2 = WA__HIST_SYNC_MSG__INIT, *mp2[1] = { &m2 };
+	Wa__HistPnLid map = WA__HIST_PN_LID__INIT, *mapp[1] = { &map };
+	struct wa_hist_sync *s = NULL;
+	struct br__nw_hist *x;
+	const struct br_net_history *h;
+	uint8_t *p;
+	size_t n;
+
+	/* A DM named by LID and a group message from a LID participant;
+	 * the blob maps that LID to Bob's number. */
+	m1.has_message = 1;
+	m1.message = wmi("777@lid", "L1", 0, NULL, 10, NULL, "lid dm", 0);
+	m2.has_message = 1;
+	m2.message = wmi(GROUP, "L2", 0, "777:3@lid", 11, NULL, "lid grp",
+	    0);
+	c1.id = "777@lid";
+	c1.messages = mp1;
+	c1.n_messages = 1;
+	c2.id = GROUP;
+	c2.messages = mp2;
+	c2.n_messages = 1;
+	map.pn_jid = BOB;
+	map.lid_jid = "777@lid";
+	hs.conversations = cv;
+	hs.n_conversations = 2;
+	hs.phone_number_to_lid_mappings = mapp;
+	hs.n_phone_number_to_lid_mappings = 1;
+	n = wa__hist_sync__get_packed_size(&hs);
+	p = malloc(n);
+	wa__hist_sync__pack(&hs, p);
+	REQUIRE(wa_hist_sync_parse(p, n, &s) == 0);
+	CHECK_EQ_INT((int)s->n_pnlids, 1);
+	x = br__nw_hist_build(s, OWN);
+	h = br__nw_hist_view(x);
+	REQUIRE(h->n_chats == 2);
+	CHECK_EQ_STR(h->chats[0].chat, BOB);
+	REQUIRE(h->chats[0].n_msgs == 1);
+	CHECK_EQ_STR(h->chats[0].msgs[0].sender, BOB);
+	REQUIRE(h->chats[1].n_msgs == 1);
+	CHECK_EQ_STR(h->chats[1].msgs[0].sender, BOB);
+	br__nw_hist_free(x);
+	wa_hist_sync_free(s);
+	free(m1.message.data);
+	free(m2.message.data);
+	free(p);
 }
 
 TEST_MAIN()

@@ -17,6 +17,8 @@
 #include "util/err.h"
 #include "waweb/errors.h"
 #include "waweb/history.h"
+#include "waweb/jid.h"
+#include "waweb/node.h"
 
 static uint8_t *
 pack_notif(Wa__HistSyncNotification *hn, int type, size_t *len)
@@ -376,6 +378,25 @@ TEST(sync_parse_limits_and_bad_strings)
 		free(ms[i].message.data);
 	free(ms);
 	free(p);
+}
+
+TEST(hist_sync_receipt_to_own_account)
+{
+	struct wa_node *n;
+	struct wa_jid j;
+
+	n = wa_hist_receipt_node("ABC", "33600000001:4@s.whatsapp.net");
+	REQUIRE(n != NULL);
+	CHECK_EQ_STR(n->tag, "receipt");
+	CHECK_EQ_STR(wa_node_attr(n, "id"), "ABC");
+	CHECK_EQ_STR(wa_node_attr(n, "type"), "hist_sync");
+	REQUIRE(wa_node_attr_jid(n, "to", &j) == 0);
+	CHECK_EQ_STR(j.user, "33600000001");
+	CHECK_EQ_STR(j.server, "s.whatsapp.net");
+	CHECK_EQ_INT(j.device, 0);
+	wa_node_free(n);
+	CHECK(wa_hist_receipt_node(NULL, "1@s.whatsapp.net") == NULL);
+	CHECK(wa_hist_receipt_node("A", "not a jid") == NULL);
 }
 
 TEST_MAIN()
