@@ -13,6 +13,7 @@
  * is not parked; exactly one item is "current" while parked (it was
  * already removed from the queue, so resume just runs the rest).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -539,6 +540,39 @@ set_str(char **dst, const char *src)
 	*dst = u_strdup(src);
 }
 
+/*
+ * bridge.private_chat_portal_meta: a DM room shows its contact's picture
+ * (the ghost's avatar, as upstream sets DM rooms' avatars explicitly for
+ * clients without MSC4171).
+ */
+static int
+dm_meta(const struct br_portal_obj *p)
+{
+	const struct br_portal *row = p->row;
+
+	return p->reg != NULL && p->reg->cfg != NULL &&
+	    p->reg->cfg->bridge.private_chat_portal_meta &&
+	    row->room_type != NULL && strcmp(row->room_type, "dm") == 0 &&
+	    row->other_user_id != NULL && row->other_user_id[0] != '\0';
+}
+
+/* A new DM room takes the ghost's avatar when the row has none. */
+static void
+dm_ghost_avatar(struct br_portal_obj *p)
+{
+	struct br_ghost *g = NULL;
+
+	if (!dm_meta(p) || p->row->avatar_mxc[0] != '\0' ||
+	    br_store_ghost_get(p->reg->db, p->row->other_user_id, &g) != 0)
+		return;
+	if (g->avatar_mxc[0] != '\0') {
+		set_str(&p->row->avatar_mxc, g->avatar_mxc);
+		set_str(&p->row->avatar_id, g->avatar_id);
+		set_str(&p->row->avatar_hash, g->avatar_hash);
+	}
+	br_ghost_free(g);
+}
+
 static enum br_portal_step
 create_run(struct br_portal_obj *p, void *arg)
 {
@@ -558,6 +592,7 @@ create_run(struct br_portal_obj *p, void *arg)
 	set_str(&p->row->name, c->name);
 	set_str(&p->row->topic, c->topic);
 	set_str(&p->row->avatar_mxc, c->avatar);
+	dm_ghost_avatar(p);
 	br_portal_room_spec(p->reg, p->row, &spec);
 	spec.announce = c->announce;
 	spec.locked = c->locked;
@@ -991,7 +1026,11 @@ avatar_run(struct br_portal_obj *p, void *arg)
 			avatar_end(a, 0);
 			return BR_PORTAL_DONE;
 		}
+		free(a->mxc);
 		a->mxc = u_strdup("");
+		r = avatar_send_state(a);
+	} else if (a->mxc != NULL) {
+		/* Already in the media repository (a ghost's avatar). */
 		r = avatar_send_state(a);
 	} else if (a->jpeg == NULL) {
 		/* A new id without its bytes: the caller's bug or a failed
@@ -1044,6 +1083,50 @@ br_portal_set_avatar(struct br_portal_obj *p, const char *avatar_id,
 		avatar_free(a);
 	}
 	return r;
+}
+
+int
+br_portal_set_avatar_mxc(struct br_portal_obj *p, const char *avatar_id,
+    const char *hash, const char *mxc)
+{
+	struct avatar *a;
+	int r;
+
+	if (p->reg == NULL || p->reg->closing)
+		return BR_ERR_PORTAL_CLOSED;
+	a = u_calloc(1, sizeof(*a));
+	a->p = p;
+	a->id = u_strdup(avatar_id != NULL ? avatar_id : "remove");
+	/* "" with a removed picture: avatar_run sends the empty state. */
+	if (mxc != NULL && mxc[0] != '\0')
+		a->mxc = u_strdup(mxc);
+	snprintf(a->hash, sizeof(a->hash), "%s", hash != NULL ? hash : "");
+	br_portal_ref(p);
+	r = br_portal_enqueue(p, avatar_run, avatar_drop, a);
+	if (r < 0) {
+		p->refs--;
+		avatar_free(a);
+	}
+	return r;
+}
+
+void
+br_portal_dm_ghost_avatar(struct br_portals *reg, const char *user,
+    const char *login_id, const char *avatar_id, const char *hash,
+    const char *mxc)
+{
+	struct br_portal_key key = { user, login_id };
+	struct br_portal_obj *p = NULL;
+
+	if (reg == NULL || reg->closing || user == NULL || login_id == NULL ||
+	    br_portal_get(reg, key, 0, &p) != 0)
+		return;
+	/* Queued also while the room is being made: the item runs after
+	 * the creation (a room not made by then is left alone, and takes
+	 * the ghost's avatar when it is). */
+	if (dm_meta(p))
+		(void)br_portal_set_avatar_mxc(p, avatar_id, hash, mxc);
+	br_portal_unref(p);
 }
 
 struct avatar_sync {

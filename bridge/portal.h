@@ -244,6 +244,19 @@ void br_ghost_on_user_avatar(void *arg, struct br_net_login *l,
  */
 int br_portal_set_avatar(struct br_portal_obj *p, const char *avatar_id,
     const unsigned char *jpeg, size_t len);
+/* The same with a picture already uploaded (mxc; "" or NULL with a
+ * removed one) and its hash. */
+int br_portal_set_avatar_mxc(struct br_portal_obj *p, const char *avatar_id,
+    const char *hash, const char *mxc);
+/*
+ * bridge.private_chat_portal_meta: the DM portal of user (a user JID) and
+ * login_id shows the ghost's new avatar (queued in its FIFO, so also
+ * after a creation in flight; a DM room made later takes the ghost's
+ * avatar at creation).  Nothing for other portals.
+ */
+void br_portal_dm_ghost_avatar(struct br_portals *reg, const char *user,
+    const char *login_id, const char *avatar_id, const char *hash,
+    const char *mxc);
 /* Drop the ghost avatar fetches waiting for reg (their done gets
  * BR_ERR_PORTAL_CLOSED); br_portals_close and _free call it. */
 void br__ghost_avatar_drop(struct br_portals *reg);

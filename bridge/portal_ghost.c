@@ -358,6 +358,8 @@ struct gav {
 	char			*id;		/* owned: the picture id */
 	char			*mxc;		/* owned: the new avatar_url */
 	char			 hash[65];
+	char			*user;		/* owned: the user JID */
+	char			*login_id;	/* owned or NULL: its DM */
 	void			(*done)(void *, int);
 	void			*arg;
 };
@@ -372,6 +374,8 @@ gav_end(struct gav *x, int rc)
 	free(x->ghost_id);
 	free(x->id);
 	free(x->mxc);
+	free(x->user);
+	free(x->login_id);
 	free(x);
 	nactive--;
 	gav_pump();
@@ -415,6 +419,10 @@ gav_set_done(void *arg, int rc, json_t *resp)
 		if (rc == 0)
 			log_info("ghost %s: avatar %s (picture %s)", x->ghost_id,
 			    x->mxc[0] != '\0' ? "set" : "removed", x->id);
+		/* The DM with this user shows it too (its own FIFO). */
+		if (rc == 0)
+			br_portal_dm_ghost_avatar(x->reg, x->user, x->login_id,
+			    x->id, x->mxc[0] != '\0' ? x->hash : "", x->mxc);
 	}
 	gav_end(x, rc);
 }
@@ -543,6 +551,10 @@ gav_start(struct br_portals *reg, struct br_net *net, struct br_net_login *l,
 	x->reg = reg;
 	x->in = mx->ops->ghost(mx, gid);
 	x->ghost_id = gid;
+	x->user = u_strdup(user);
+	x->login_id = net->ops->info != NULL && net->ops->info(l) != NULL &&
+	    net->ops->info(l)->id != NULL ? u_strdup(net->ops->info(l)->id) :
+	    NULL;
 	x->done = done;
 	x->arg = arg;
 	/* Upstream asks without an id after "remove" / "unauthorized". */
@@ -552,6 +564,8 @@ gav_start(struct br_portals *reg, struct br_net *net, struct br_net_login *l,
 	br_ghost_free(g);
 	if (r < 0) {
 		free(x->ghost_id);
+		free(x->user);
+		free(x->login_id);
 		free(x);
 		return r;
 	}

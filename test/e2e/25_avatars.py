@@ -92,6 +92,12 @@ def scenario(t):
     data = admin.download(mxc) if mxc else None
     t.check("av_ghost_avatar_is_the_picture", data is not None and
             data == bob1, "%s %s" % (mxc, len(data or b"")))
+    # bridge.private_chat_portal_meta (true in the example config): the
+    # DM room shows the contact's picture too.
+    dmav = e2e.wait(lambda: room_avatar_bytes(t, admin, dm), 60) \
+        if dm else None
+    t.check("av_dm_room_avatar_is_the_picture", dmav == bob1,
+            len(dmav or b""))
     rows = t.sql("SELECT avatar_id, avatar_hash, avatar_mxc FROM ghost "
                  "WHERE id=?", (b.phone,))
     t.check("av_ghost_row_saved", rows and rows[0][0] == pid and

@@ -25,6 +25,8 @@
 static char *const noenv[] = { NULL };
 
 static const char cfg_yaml[] =
+    "bridge:\n"
+    "    private_chat_portal_meta: true\n"
     "homeserver:\n"
     "    address: http://127.0.0.1:1\n"
     "    domain: t.test\n"
@@ -603,6 +605,104 @@ TEST(ghost_ensure_fetches_the_avatar_on_first_sight)
 	complete(3, 0, "{}");
 	CHECK_EQ_INT(N.n, 1);
 	fx_close(&x);
+}
+
+static int
+f_create(struct br_mx *mx, struct br_mx_intent *in, json_t *req,
+    br_mx_done_fn done, void *arg)
+{
+	(void)mx;
+	(void)req;
+	rec("create", in, "", "", done, arg);
+	return 0;
+}
+
+static json_t *
+f_create_req(struct br_mx *mx, const struct br_mx_room_spec *sp)
+{
+	(void)mx;
+	return json_pack("{s:s?}", "avatar", sp->avatar_mxc);
+}
+
+static void
+on_room(void *arg, int rc, const char *room)
+{
+	(void)arg;
+	(void)room;
+	ghost_rc = rc;
+}
+
+TEST(dm_room_shows_the_ghost_avatar)
+{
+	struct fx x;
+	struct br_portal_key k = { USER, "491500000000" };
+	struct br_portal_key k2 = { "4915188888888@s.whatsapp.net",
+	    "491500000000" };
+	struct br_portal_obj *p = NULL;
+	struct br_mx_ops ops = fake_ops;
+	size_t n;
+
+	REQUIRE(fx_open(&x) == 0);
+	insert_ghost(&x);
+	/* A DM room (attach makes it a DM of the ghost). */
+	REQUIRE(br_portal_attach(x.reg, k, "!dm:t.test", NULL, NULL, NULL,
+	    0) == 0);
+	REQUIRE(br_ghost_sync_avatar(x.reg, &N.net, LOGIN, USER, 0, on_ghost,
+	    NULL) == 0);
+	answer("7", "FACE");
+	complete(0, 0, "{\"content_uri\":\"mxc://t.test/face\"}");
+	complete(1, 0, "{}");		/* the ghost's avatar_url */
+	/* The DM room follows, with the same mxc (no second upload). */
+	REQUIRE(F.n == 3);
+	CHECK_EQ_STR(F.calls[2].op, "state");
+	CHECK_EQ_STR(F.calls[2].room, "!dm:t.test");
+	CHECK_EQ_STR(F.calls[2].arg1,
+	    "m.room.avatar {\"url\":\"mxc://t.test/face\"}");
+	complete(2, 0, "{}");
+	REQUIRE(br_portal_get(x.reg, k, 0, &p) == 0);
+	CHECK_EQ_STR(p->row->avatar_id, "7");
+	CHECK_EQ_STR(p->row->avatar_mxc, "mxc://t.test/face");
+	br_portal_unref(p);
+	/* Removed: the DM's avatar goes too. */
+	REQUIRE(br_ghost_sync_avatar(x.reg, &N.net, LOGIN, USER, 1, on_ghost,
+	    NULL) == 0);
+	answer("remove", NULL);
+	complete(3, 0, "{}");
+	REQUIRE(F.n == 5);
+	CHECK_EQ_STR(F.calls[4].arg1, "m.room.avatar {}");
+	complete(4, 0, "{}");
+
+	/* A new DM room of a ghost with an avatar starts with it. */
+	{
+		struct br_ghost g;
+
+		memset(&g, 0, sizeof(g));
+		g.id = (char *)"4915188888888";
+		g.name = (char *)"";
+		g.avatar_id = (char *)"9";
+		g.avatar_hash = (char *)"ab";
+		g.avatar_mxc = (char *)"mxc://t.test/nine";
+		g.avatar_set = 1;
+		REQUIRE(br_store_ghost_insert(x.db, &g) == 0);
+	}
+	ops.create_room = f_create;
+	ops.portal_create_req = f_create_req;
+	F.mx.ops = &ops;
+	REQUIRE(br_portal_get(x.reg, k2, 1, &p) == 0);
+	free(p->row->room_type);
+	p->row->room_type = strdup("dm");
+	p->row->other_user_id = strdup("4915188888888");
+	n = F.n;
+	REQUIRE(br_portal_create_room(p, NULL, on_room, NULL) == 0);
+	REQUIRE(F.n == n + 1);
+	CHECK_EQ_STR(F.calls[n].op, "create");
+	CHECK_EQ_STR(p->row->avatar_mxc, "mxc://t.test/nine");
+	CHECK_EQ_STR(p->row->avatar_id, "9");
+	complete(n, 0, "{\"room_id\":\"!dm2:t.test\"}");
+	CHECK(p->row->avatar_set);
+	br_portal_unref(p);
+	fx_close(&x);
+	F.mx.ops = &fake_ops;
 }
 
 /* Ghost rows 4915100000001.. with no picture yet. */
