@@ -1019,8 +1019,9 @@ avatar_run(struct br_portal_obj *p, void *arg)
 		return BR_PORTAL_DONE;
 	}
 	if (avatar_none(a->id)) {
-		if (row->avatar_set && row->avatar_mxc[0] == '\0') {
-			/* Already without an avatar: remember the id only. */
+		if (row->avatar_mxc[0] == '\0') {
+			/* The room has no avatar to remove (a contact without
+			 * a picture sends nothing): remember the id only. */
 			set_str(&row->avatar_id, a->id);
 			(void)br_portal_save(p);
 			avatar_end(a, 0);

@@ -478,8 +478,9 @@ gav_got(void *arg, int rc, const struct br_net_result *r)
 	}
 	x->id = u_strdup(ci->avatar_id);
 	if (id_none(ci->avatar_id)) {
-		if (g->avatar_set && g->avatar_mxc[0] == '\0') {
-			/* Already without an avatar. */
+		if (g->avatar_mxc[0] == '\0') {
+			/* Already without an avatar (no profile change: it
+			 * would touch every room the ghost is in). */
 			br_ghost_free(g);
 			gav_end(x, gav_save(x, 0));
 			return;
