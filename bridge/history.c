@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bridge/bridge.h"
+#include "bridge/community.h"
 #include "bridge/config.h"
 #include "bridge/history.h"
 #include "bridge/ids.h"
@@ -250,6 +251,26 @@ room_state(struct br_bridge *br, const char *login_id, const char *chat,
 	return 0;
 }
 
+/*
+ * A message a hook layered on the core would act on (a community command
+ * in a group): not backfilled, so that an old command is not run again,
+ * until the hooks look at m->backfill themselves.
+ */
+int
+br_history_hook_command(const struct br_bridge *br,
+    const struct br_net_message *m)
+{
+	struct br_am_cmd cmd;
+
+	if (br->hooks.wa_message == NULL || br->cfg == NULL ||
+	    !br->cfg->community.enabled ||
+	    br->cfg->community.command_prefix == NULL || !m->is_group ||
+	    m->c.kind != BR_NET_KIND_TEXT || m->c.text == NULL)
+		return 0;
+	br_am_parse(br->cfg->community.command_prefix, m->c.text, &cmd);
+	return cmd.verb != BR_AM_NONE;
+}
+
 static void
 one_chat(struct br_bridge *br, struct br_net_login *l,
     const struct br_net_history_chat *c, size_t nback)
@@ -260,7 +281,7 @@ one_chat(struct br_bridge *br, struct br_net_login *l,
 	struct br_portal_key key;
 	char *id = NULL, *recv = NULL;
 	int has_room, empty;
-	size_t i;
+	size_t i, queued = 0, skipped = 0;
 
 	if (room_state(br, li->id, c->chat, &has_room, &empty, &key, &id,
 	    &recv) != 0) {
@@ -272,14 +293,24 @@ one_chat(struct br_bridge *br, struct br_net_login *l,
 		    "no backfill", c->chat);
 		goto out;
 	}
-	if (nback > 0) {
+	for (i = c->n_msgs - nback; i < c->n_msgs; i++) {
 		/* The first message creates the room (as a live one would),
 		 * the others follow it on the portal's FIFO. */
-		for (i = c->n_msgs - nback; i < c->n_msgs; i++)
-			br_portal_in_on_message(br, l, &c->msgs[i]);
+		struct br_net_message m = c->msgs[i];
+
+		m.backfill = 1;
+		if (br_history_hook_command(br, &m)) {
+			skipped++;
+			continue;
+		}
+		br_portal_in_on_message(br, l, &m);
+		queued++;
+	}
+	if (queued > 0)
 		log_info("history: %zu message(s) of a chat queued for "
-		    "backfill", nback);
-	} else if (!has_room) {
+		    "backfill%s", queued, skipped > 0 ? " (commands left out)" :
+		    "");
+	else if (!has_room) {
 		/* A room without messages: the core's JOINED handling (a
 		 * group gets its chat info, a DM its ghost), without an
 		 * actor so that nobody is welcomed. */

@@ -18,7 +18,9 @@
  *    each chat's messages into its NEW room, oldest first, each with its
  *    original timestamp (the appservice `ts`, as portal_in sends every
  *    message) and its message row (so edits, reactions and the same
- *    message arriving live are matched / de-duplicated).
+ *    message arriving live are matched / de-duplicated); each is marked
+ *    m->backfill, and a community command is left out (it would run
+ *    again: br_history_hook_command).
  *
  * "New room": the chat had no room, or its room holds no bridged message
  * yet (a group room a new login's group listing has just created, empty).
@@ -78,5 +80,14 @@ size_t br_history_pick(const struct br_net_history *h, int64_t max,
  */
 size_t br_history_backfill_count(int enabled, int64_t max_initial,
     size_t n_msgs);
+
+/*
+ * Is m a message a hook layered on the core would act on (a community
+ * command in a group, when community portals are on)?  Such messages are
+ * not backfilled, so that an old command is not run again.  1 or 0.
+ */
+struct br_bridge;
+int br_history_hook_command(const struct br_bridge *br,
+    const struct br_net_message *m);
 
 #endif

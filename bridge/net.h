@@ -165,6 +165,10 @@ struct br_net_message {
 	int			 is_group;
 	uint64_t		 ts_ms;
 	struct br_net_content	 c;
+	/* An old message from a history sync being backfilled (set by the
+	 * core, bridge/history.c): bridged, but hooks must not act on it
+	 * (no command run, no reply sent for it). */
+	int			 backfill;
 };
 
 /* Delivery / read receipts and chat states from the network. */

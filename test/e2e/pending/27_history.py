@@ -7,8 +7,8 @@ Bob (Baileys) creates a group "Cafe" with the account and Wendy
 appears with that message).  The phone then pushes a HistorySync
 (uploaded as md-msg-hist media) listing a DM with Bob (three messages, one
 of them ours), the group (two messages) and Wendy's DM (an older message
-and the live one).  Checked: Bob's DM room appears (named after Bob's
-ghost, who is joined); it and the group room hold the messages oldest
+and the live one).  Checked: the blob is downloaded and parsed; Bob's DM
+room appears (Bob's ghost joined); it and the group room hold the messages oldest
 first, each with its original timestamp as origin_server_ts, sent by the
 right ghost; Wendy's DM room, which already had a message, gets nothing
 (the live message is there once, the older one is not added); the

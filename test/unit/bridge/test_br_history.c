@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bridge/bridge.h"
+#include "bridge/config.h"
 #include "bridge/history.h"
 #include "bridge/net_wa_history.h"
 #include "db/db.h"
@@ -272,6 +274,44 @@ TEST(store_conversations_and_messages)
 	br__nw_hist_free(x);
 	wa_hist_sync_free(s);
 	tdb_done(&t);
+}
+
+static int
+dummy_hook(void *arg, struct br_net_login *l, const struct br_net_message *m)
+{
+	(void)arg;
+	(void)l;
+	(void)m;
+	return 0;
+}
+
+TEST(community_commands_not_backfilled)
+{
+	struct br_bridge br;
+	struct br_config cfg;
+	struct br_net_message m;
+
+	memset(&br, 0, sizeof(br));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&m, 0, sizeof(m));
+	br.cfg = &cfg;
+	cfg.community.enabled = 1;
+	cfg.community.command_prefix = "!am";
+	m.is_group = 1;
+	m.c.kind = BR_NET_KIND_TEXT;
+	m.c.text = "!am help";
+	/* No hook layered on the core: an ordinary message. */
+	CHECK_EQ_INT(br_history_hook_command(&br, &m), 0);
+	br.hooks.wa_message = dummy_hook;
+	CHECK_EQ_INT(br_history_hook_command(&br, &m), 1);
+	m.c.text = "hello !am";
+	CHECK_EQ_INT(br_history_hook_command(&br, &m), 0);
+	m.c.text = "!am help";
+	m.is_group = 0;
+	CHECK_EQ_INT(br_history_hook_command(&br, &m), 0);
+	m.is_group = 1;
+	cfg.community.enabled = 0;
+	CHECK_EQ_INT(br_history_hook_command(&br, &m), 0);
 }
 
 /* ---- a notification through br__nw_history_take ---- */
