@@ -478,6 +478,14 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 			e = decrypt_enc(sig, &ev->sender, type, v, enc, &pt,
 			    &ptlen);
 		if (e != 0) {
+			/* In a group, the pairwise message carries the
+			 * sender key: its failure is why the skmsg cannot
+			 * be read (logged, as the skmsg's error is the one
+			 * returned). */
+			if (ev->is_group && type != WA_SIGNAL_SKMSG)
+				log_warnx("wa: message %s: <enc type=%s> from "
+				    "device %u undecryptable: %s", ev->id, ts,
+				    ev->sender.device, u_strerror(e));
 			err = e;
 			continue;
 		}

@@ -69,6 +69,9 @@ struct send {
 	char			 phash[16];	/* groups */
 	uint64_t		 deadline;	/* ACK stage, u_loop_now ms */
 	unsigned		 retry;		/* > 0: answering a retry receipt */
+	int			 fresh;		/* retry: a new session from the
+						 * device's bundle, the old one
+						 * kept as an old state */
 	wa_msg_sent_fn		 cb;
 	void			*arg;
 };
@@ -1336,7 +1339,7 @@ fetch_and_send(struct send *m)
 	for (i = 0; i < m->ndevs; i++) {
 		if (wa_signal_address(&m->devs[i], addr, sizeof(addr)) != 0)
 			continue;
-		if (wa_signal_has_session(s->sig, addr) != 1)
+		if (m->fresh || wa_signal_has_session(s->sig, addr) != 1)
 			need[nneed++] = m->devs[i];
 	}
 	if (nneed == 0) {
@@ -1786,13 +1789,15 @@ answer_retry(struct wa_msg_sender *s, const struct wa_node *n)
 		count = 1;
 	log_info("wa: device %u asks again for message %s (retry %u, "
 	    "count %u)", dev.device, id, rec->retries, (unsigned)count);
+	m = u_calloc(1, sizeof(*m));
 	/* A receipt carrying the device's keys (Baileys from its second
 	 * retry on) asks for a new session: whatsmeow builds one from them
-	 * whatever the count and the hour; we fetch the same bundle. */
-	if (wa_node_child(n, "keys") != NULL ||
-	    should_recreate(s, addr, count, group))
-		wa_signal_delete_session(s->sig, addr);
-	m = u_calloc(1, sizeof(*m));
+	 * whatever the count and the hour; we fetch the same bundle.  The
+	 * new session is built over the old one, which stays as an old
+	 * state: what the device sent on it before it gets ours (pkmsgs
+	 * whose one-time prekey we have used up) still decrypts. */
+	m->fresh = wa_node_child(n, "keys") != NULL ||
+	    should_recreate(s, addr, count, group);
 	m->s = s;
 	snprintf(m->id, sizeof(m->id), "%s", rec->id);
 	m->to = rec->to;

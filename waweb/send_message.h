@@ -43,8 +43,9 @@
  * (kept in a bounded cache of the last WA_MSG_RETRY_CACHE acked sends) is
  * sent to that device again under the same id (in a group: to=GID
  * participant=<device>, the payload merged with our SKDM in one pkmsg/msg),
- * with a new session (ours dropped, its bundle fetched) when we have none
- * or the receipt carries the device's <keys>, else at most once an hour
+ * with a new session (its bundle fetched and processed over ours, which
+ * stays as an old state so that what it sent before still decrypts) when
+ * we have none or the receipt carries the device's <keys>, else at most once an hour
  * per device (after whatsmeow's
  * shouldRecreateSession), and never for a first retry of a group message
  * (that re-send goes on the session we have: the sender key, not the

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <signal/curve.h>
 #include <signal/group_cipher.h>
@@ -27,6 +28,7 @@
 #include <signal/session_cipher.h>
 #include <signal/session_pre_key.h>
 #include <signal/session_record.h>
+#include <signal/session_state.h>
 #include <signal/signal_protocol.h>
 #include <sodium.h>
 
@@ -56,6 +58,14 @@ struct wa_signal {
 	struct alias		*aliases;	/* owned, WA_SIGNAL_ALIAS_MAX */
 	size_t			 naliases;	/* used slots */
 	size_t			 alias_next;	/* next slot to overwrite */
+	/* Sessions we started from a bundle lately (a ring): while one is
+	 * unanswered, a crossing keeps it current (keep_ours_current). */
+	struct {
+		char		 addr[WA_SIGNAL_ADDR_MAX];
+		uint64_t	 at_ms;		/* monotonic */
+	}			 started[WA_SIGNAL_CROSSING_MAX];
+	size_t			 started_next;
+	unsigned		 crossing_ms;
 };
 
 /* One parsed address; name points into buf. */
@@ -708,6 +718,7 @@ wa_signal_new(const struct wa_signal_store_ops *ops, void *arg)
 
 	s->ops = ops;
 	s->arg = arg;
+	s->crossing_ms = WA_SIGNAL_CROSSING_MS;
 	if (g == NULL || signal_protocol_store_context_create(&s->sc, g) != 0)
 		fatalx("signal: cannot create the libsignal store context");
 
@@ -822,6 +833,179 @@ buf_out(signal_buffer *b, uint8_t **out, size_t *outlen)
 	*out = u_malloc(n ? n : 1);
 	memcpy(*out, signal_buffer_data(b), n);
 	*outlen = n;
+}
+
+
+/* --- crossing session setups ----------------------------------------------- */
+
+/*
+ * Both sides may start a session at the same moment (a peer creates a
+ * group with us and sends its first message while we greet the group):
+ * we send a pkmsg on our session S1 built from its bundle, it sends one
+ * on its S2 built from ours, each before getting the other's.  Every
+ * Signal implementation makes the session of a received pkmsg current, so
+ * the peer ends on S1 (ours: it got our pkmsg after sending its own) while
+ * libsignal would put us on S2: each side sends on the session the other
+ * holds as an old one.  libsignal (C, Java, Go) decrypts with old states on
+ * a copy and switches to them, but Baileys' libsignal-node (6.0.0) tries
+ * the sessions of a record in order of last use and steps the ratchet of
+ * every one it tries before checking the MAC, keeping the step when a
+ * later one decrypts: our message on S2 corrupts its S1, and what it sends
+ * next on S1 is undecryptable for us.  So, as long as our own session is
+ * unanswered (its pkmsg not acknowledged by any message on it) and was
+ * started by us within crossing_ms, a message decrypted under another
+ * state leaves ours current: we keep sending on S1, which the peer has
+ * made current, and the peer's S2 state stays with us as an old state (its
+ * in-flight messages still decrypt).  Once the peer answers on S1, or
+ * after crossing_ms (a peer that lost S1 and started anew is then
+ * followed, as libsignal does), nothing is changed.
+ */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+started_note(struct wa_signal *s, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < WA_SIGNAL_CROSSING_MAX; i++)
+		if (strcmp(s->started[i].addr, addr) == 0)
+			break;
+	if (i == WA_SIGNAL_CROSSING_MAX) {
+		i = s->started_next;
+		s->started_next = (s->started_next + 1) % WA_SIGNAL_CROSSING_MAX;
+	}
+	snprintf(s->started[i].addr, sizeof(s->started[i].addr), "%s", addr);
+	s->started[i].at_ms = mono_ms();
+}
+
+static int
+started_lately(const struct wa_signal *s, const char *addr)
+{
+	uint64_t now = mono_ms();
+	size_t i;
+
+	for (i = 0; i < WA_SIGNAL_CROSSING_MAX; i++)
+		if (s->started[i].addr[0] != '\0' &&
+		    strcmp(s->started[i].addr, addr) == 0)
+			return now - s->started[i].at_ms <= s->crossing_ms;
+	return 0;
+}
+
+/* The serialized base key (33 bytes) of a state into out. */
+static int
+state_base_key(session_state *st, uint8_t out[CRY_PUB_PREFIXED_LEN])
+{
+	ec_public_key *bk = session_state_get_alice_base_key(st);
+	signal_buffer *b = NULL;
+	int r = -1;
+
+	if (bk != NULL && ec_public_key_serialize(&b, bk) == 0 &&
+	    signal_buffer_len(b) == CRY_PUB_PREFIXED_LEN) {
+		memcpy(out, signal_buffer_data(b), CRY_PUB_PREFIXED_LEN);
+		r = 0;
+	}
+	signal_buffer_free(b);
+	return r;
+}
+
+static session_record *
+record_load(struct wa_signal *s, const char *addr)
+{
+	session_record *rec = NULL;
+	uint8_t *raw = NULL;
+	size_t len = 0;
+
+	if (s->ops->session_load(s->arg, addr, &raw, &len) != 0)
+		return NULL;
+	if (session_record_deserialize(&rec, raw, len,
+	    cry_signal_context()) < 0)
+		rec = NULL;
+	sodium_memzero(raw, len);
+	free(raw);
+	return rec;
+}
+
+/*
+ * Before a decryption from addr: 1 with the base key of our current state
+ * in ours when that state is our own, unanswered and started lately (see
+ * above), else 0.
+ */
+static int
+own_pending(struct wa_signal *s, const char *addr,
+    uint8_t ours[CRY_PUB_PREFIXED_LEN])
+{
+	session_record *rec;
+	session_state *st;
+	int r = 0;
+
+	if (!started_lately(s, addr) || (rec = record_load(s, addr)) == NULL)
+		return 0;
+	st = session_record_get_state(rec);
+	if (st != NULL && session_state_has_unacknowledged_pre_key_message(st) &&
+	    state_base_key(st, ours) == 0)
+		r = 1;
+	SIGNAL_UNREF(rec);
+	return r;
+}
+
+/* After a decryption that made another state current: ours (an old state
+ * now) is made current again, the other one kept as the newest old one. */
+static void
+keep_ours_current(struct wa_signal *s, const char *addr,
+    const uint8_t ours[CRY_PUB_PREFIXED_LEN])
+{
+	session_record *rec;
+	session_record_state_node *nd;
+	session_state *st;
+	signal_buffer *out = NULL;
+	uint8_t bk[CRY_PUB_PREFIXED_LEN];
+	int r;
+
+	if ((rec = record_load(s, addr)) == NULL)
+		return;
+	st = session_record_get_state(rec);
+	if (st == NULL || (state_base_key(st, bk) == 0 &&
+	    memcmp(bk, ours, sizeof(bk)) == 0))
+		goto out;	/* ours decrypted it, or nothing to do */
+	for (nd = session_record_get_previous_states_head(rec); nd != NULL;
+	    nd = session_record_get_previous_states_next(nd)) {
+		st = session_record_get_previous_states_element(nd);
+		if (state_base_key(st, bk) == 0 &&
+		    memcmp(bk, ours, sizeof(bk)) == 0)
+			break;
+	}
+	if (nd == NULL)
+		goto out;
+	SIGNAL_REF(st);
+	session_record_get_previous_states_remove(rec, nd);
+	r = session_record_promote_state(rec, st);
+	SIGNAL_UNREF(st);
+	if (r < 0 || session_record_serialize(&out, rec) < 0)
+		goto out;
+	if ((r = s->ops->session_store(s->arg, addr, signal_buffer_data(out),
+	    signal_buffer_len(out))) != 0)
+		log_warnx("signal: session of %s not stored: %s", addr,
+		    u_strerror(r));
+	else
+		log_debug("signal: %s also started a session with us: ours, "
+		    "unanswered yet, stays current (crossing)", addr);
+out:
+	if (out != NULL)
+		signal_buffer_bzero_free(out);
+	SIGNAL_UNREF(rec);
+}
+
+void
+wa_signal_set_crossing_ms(struct wa_signal *s, unsigned ms)
+{
+	s->crossing_ms = ms;
 }
 
 /* --- padding -------------------------------------------------------------- */
@@ -1001,6 +1185,8 @@ again:
 		goto again;
 	}
 	r = r < 0 ? map_err(s, r) : 0;
+	if (r == 0)
+		started_note(s, addr);
 out:
 	session_builder_free(sb);
 	SIGNAL_UNREF(bundle);
@@ -1267,7 +1453,8 @@ wa_signal_decrypt(struct wa_signal *s, const char *addr, int type,
 	pre_key_signal_message *pm = NULL;
 	signal_message *sm = NULL;
 	signal_buffer *pt = NULL;
-	int r, retried = 0;
+	uint8_t ours[CRY_PUB_PREFIXED_LEN];
+	int r, retried = 0, pending;
 
 	addr = resolve(s, addr, rb, sizeof(rb));
 	s->store_err = 0;
@@ -1277,6 +1464,7 @@ wa_signal_decrypt(struct wa_signal *s, const char *addr, int type,
 		return WA_ERR_TOO_BIG;
 	if (n == 0 || ct == NULL)
 		return WA_ERR_SIG_INVALID_MESSAGE;
+	pending = own_pending(s, addr, ours);
 	if ((r = session_cipher_create(&c, s->sc, &a.sa,
 	    cry_signal_context())) < 0) {
 		r = map_err(s, r);
@@ -1313,6 +1501,8 @@ again:
 		r = map_err(s, r);
 		goto out;
 	}
+	if (pending)
+		keep_ours_current(s, addr, ours);
 	r = unpad_out(pt, version, out, outlen);
 out:
 	if (pt != NULL)

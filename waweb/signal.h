@@ -157,8 +157,21 @@ int wa_signal_forget_user(struct wa_signal *s, const char *name);
 int wa_signal_encrypt(struct wa_signal *s, const char *addr,
     const uint8_t *pt, size_t n, int *type, uint8_t **out, size_t *outlen);
 /*
+ * Crossing session setups: when the peer starts a session with us (its
+ * pkmsg) while ours, started from its bundle at most crossing_ms ago, is
+ * still unanswered, ours stays current (the peer makes ours current when
+ * our pkmsg reaches it; see signal.c).  Sessions started lately are
+ * remembered in memory, at most WA_SIGNAL_CROSSING_MAX addresses.
+ * wa_signal_set_crossing_ms changes the window (tests).
+ */
+#define WA_SIGNAL_CROSSING_MS 60000u
+#define WA_SIGNAL_CROSSING_MAX 256
+void wa_signal_set_crossing_ms(struct wa_signal *s, unsigned ms);
+
+/*
  * Decrypt a pkmsg or msg from addr and remove the padding (unless
- * version is 3).  A pkmsg consumes our one-time prekey.  Errors:
+ * version is 3).  A pkmsg consumes our one-time prekey.  After a crossing
+ * session setup (above) our unanswered session stays current.  Errors:
  * WA_ERR_SIG_INVALID_MESSAGE, WA_ERR_SIG_DUPLICATE, WA_ERR_SIG_NO_SESSION,
  * WA_ERR_SIG_KEY_ID, WA_ERR_SIG_BAD_KEY, WA_ERR_SIG_PADDING, store errors.
  */

@@ -723,6 +723,9 @@ TEST(test_wa_msg_group_pn_and_lid_share_one_session)
 	dev.lid = (char *)ME;
 	dev.adv_details = adv;
 	dev.adv_details_len = sizeof(adv);
+	/* Bob starts over below while ours is unanswered, as in a
+	 * crossing: without the crossing window we follow his session. */
+	wa_signal_set_crossing_ms(me.s, 0);
 	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
 	m = build(&me, &dev, "3EB0S1", "one", &b, 1, NULL, NULL);
 	REQUIRE(m != NULL);
@@ -784,6 +787,9 @@ TEST(test_wa_signal_learn_lid_merges_sessions)
 
 	party_init(&me);
 	party_init(&bob);
+	/* B arrives while A is unanswered, as in a crossing: without the
+	 * crossing window we follow B (what this test is about). */
+	wa_signal_set_crossing_ms(me.s, 0);
 	REQUIRE(connect_to(&me, &bob, "200_1:1") == 0);
 	REQUIRE(wa_msg_text_payload("one", NULL, &p, &n) == 0);
 	REQUIRE(wa_signal_encrypt(me.s, "200_1:1", p, n, &type, &ct,
