@@ -592,18 +592,24 @@ str_or_null(const char *s)
 	return s != NULL && utf8_ok(s) ? s : NULL;
 }
 
-/* Report a verified, stored mutation's action. */
-static void
+/*
+ * A verified mutation's action.  store: write what the store keeps (the
+ * contact row), inside the patch's transaction, and return its error;
+ * else: the callbacks, after the commit.
+ */
+static int
 report(struct wa_appstate *as, const char *name, const struct mut *m,
-    int full_sync)
+    int full_sync, int store)
 {
 	const Wa__SyncActionValue *v = m->data->value;
 	const char *kind = idx(m, 0), *jid = wa__appstate_jid(as);
 	size_t nidx = json_array_size(m->index);
 
 	if (m->op != OP_SET) {
-		logp_debug("appstate", "%s: REMOVE %s ignored", name, kind);
-		return;
+		if (!store)
+			logp_debug("appstate", "%s: REMOVE %s ignored", name,
+			    kind);
+		return 0;
 	}
 	if (strcmp(kind, "contact") == 0 && nidx >= 2) {
 		const Wa__SyncContactAction *ca = v != NULL ?
@@ -613,17 +619,19 @@ report(struct wa_appstate *as, const char *name, const struct mut *m,
 		char jbuf[WA_JID_STR_MAX];
 
 		if (ca == NULL) {
-			logp_debug("appstate", "%s: contact without a "
-			    "ContactAction ignored", name);
-			return;
+			if (!store)
+				logp_debug("appstate", "%s: contact without a "
+				    "ContactAction ignored", name);
+			return 0;
 		}
 		/* As whatsmeow (types.ParseJID, then String()): the stored
 		 * key is the JID's canonical form; one that does not parse
 		 * is skipped instead of being stored under "". */
 		if (wa_jid_parse(idx(m, 1), &j) != 0) {
-			logp_debug("appstate", "%s: contact with a malformed "
-			    "JID ignored", name);
-			return;
+			if (!store)
+				logp_debug("appstate", "%s: contact with a "
+				    "malformed JID ignored", name);
+			return 0;
 		}
 		memset(&c, 0, sizeof(c));
 		c.jid = wa_jid_format(&j, jbuf, sizeof(jbuf));
@@ -634,16 +642,17 @@ report(struct wa_appstate *as, const char *name, const struct mut *m,
 		c.username = str_or_null(ca->username);
 		c.collection = name;
 		c.full_sync = full_sync;
-		if (as->ops->contact_put_name != NULL && jid != NULL) {
-			int r = as->ops->contact_put_name(as->store_arg, jid,
+		if (store) {
+			if (as->ops->contact_put_name == NULL || jid == NULL)
+				return 0;
+			return as->ops->contact_put_name(as->store_arg, jid,
 			    c.jid, c.first_name != NULL ? c.first_name : "",
 			    c.full_name != NULL ? c.full_name : "");
-			if (r != 0)
-				logp_warnx("appstate", "cannot store a contact: "
-				    "%s", u_strerror(r));
 		}
 		if (as->cbs.on_contact != NULL)
 			as->cbs.on_contact(as->arg, &c);
+	} else if (store) {
+		return 0;
 	} else if (strcmp(kind, "setting_pushName") == 0) {
 		const char *pn = v != NULL && v->push_name_setting != NULL ?
 		    str_or_null(v->push_name_setting->name) : NULL;
@@ -653,6 +662,7 @@ report(struct wa_appstate *as, const char *name, const struct mut *m,
 	} else {
 		logp_debug("appstate", "%s: SET %s ignored", name, kind);
 	}
+	return 0;
 }
 
 static int
@@ -698,6 +708,20 @@ store_result(struct wa_appstate *as, const char *name, uint64_t version,
 		    version, ms[i].index_mac, ms[i].value_mac)) != 0)
 			goto out;
 	}
+	/* The contacts in the same transaction: one commit for a snapshot
+	 * of thousands, and the rows never ahead of or behind the version. */
+	for (i = 0; i < n; i++) {
+		if ((r = report(as, name, &ms[i], 0, 1)) == 0)
+			continue;
+		/* Without a transaction the version is already written:
+		 * a contact row is then not worth failing the patch for
+		 * (whatsmeow only logs it either way). */
+		if (as->ops->appstate_txn != NULL)
+			goto out;
+		logp_warnx("appstate", "cannot store a contact: %s",
+		    u_strerror(r));
+	}
+	r = 0;
 	r = txn(as, WA_STORE_TXN_COMMIT);
 out:
 	if (r != 0)
@@ -821,7 +845,7 @@ process(struct wa_appstate *as, const char *name, Wa__SyncdRecord **recs,
 	*version = new_version;
 	memcpy(hash, h, WA_APPSTATE_HASH_LEN);
 	for (i = 0; i < n; i++)
-		report(as, name, &ms[i], full_sync);
+		(void)report(as, name, &ms[i], full_sync, 0);
 	r = 0;
 out:
 	sodium_memzero(&k, sizeof(k));

@@ -260,4 +260,57 @@ TEST(test_br_wa_store_db_appstate_apply)
 	tdb_done(&t);
 }
 
+static int
+failing_put_name(void *arg, const char *our, const char *their,
+    const char *first, const char *full)
+{
+	return U_ERR_IO;
+}
+
+TEST(test_br_wa_store_db_appstate_contact_failure_rolls_back)
+{
+	struct tdb t;
+	struct as_builder b;
+	struct wa_store_ops bad = br_wa_store_db_ops;
+	struct wa_appstate_opts o;
+	struct wa_appstate_cbs cbs = { on_contact, NULL, NULL, NULL };
+	struct wa_appstate *as;
+	struct mspec s[1];
+	const uint8_t *ps[1];
+	size_t ls[1], al;
+	uint8_t *p;
+
+	REQUIRE(open_with_device(&t) == 0);
+	wa_errors_register();
+	as_builder_init(&b, "critical_unblock_low");
+	REQUIRE(ops->appstate_key_put(t.db, JID, KID, 2, KEYDATA, 32, 1,
+	    (const uint8_t *)"", 0) == 0);
+	bad.contact_put_name = failing_put_name;
+	memset(&o, 0, sizeof(o));
+	o.ops = &bad;
+	o.store_arg = t.db;
+	o.our_jid = JID;
+	as = wa_appstate_new(&o, &cbs, NULL);
+	memset(s, 0, sizeof(s));
+	s[0].index = "[\"contact\",\"33611111111@s.whatsapp.net\"]";
+	s[0].action = contact_action("Alice", "Alice", NULL, &al);
+	s[0].action_len = al;
+	p = build_patch(&b, 1, s, 1, &ls[0]);
+	ps[0] = p;
+	ncontacts = 0;
+	/* The contact row is written in the patch's transaction: its
+	 * failure rolls the version and the MACs back, nothing reported. */
+	CHECK_EQ_INT(wa_appstate_apply(as, b.name, NULL, 0, ps, ls, 1, NULL,
+	    NULL, 0), U_ERR_IO);
+	CHECK_EQ_INT(ncontacts, 0);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM "
+	    "whatsmeow_app_state_version", NULL), 0);
+	CHECK_EQ_INT(tdb_int(t.db, "SELECT COUNT(*) FROM "
+	    "whatsmeow_app_state_mutation_macs", NULL), 0);
+	wa_appstate_free(as);
+	free(p);
+	free(s[0].action);
+	tdb_done(&t);
+}
+
 TEST_MAIN()
