@@ -261,7 +261,7 @@ wa_appstate_store_key_share(struct wa_appstate *as, const uint8_t *p,
 		    k->key_id->key_id.len > WA_APPSTATE_KEY_ID_MAX ||
 		    d == NULL || !d->has_key_data ||
 		    d->key_data.len != WA_APPSTATE_KEY_DATA_LEN) {
-			log_warnx("app state: key share item %zu malformed, "
+			logp_warnx("appstate", "key share item %zu malformed, "
 			    "skipped", i);
 			continue;
 		}
@@ -270,7 +270,7 @@ wa_appstate_store_key_share(struct wa_appstate *as, const uint8_t *p,
 			fplen = wa__e2_eapp_state_sync_key_fingerprint__get_packed_size(
 			    d->fingerprint);
 			if (fplen > WA_APPSTATE_FINGERPRINT_MAX) {
-				log_warnx("app state: key share item %zu: "
+				logp_warnx("appstate", "key share item %zu: "
 				    "fingerprint too large, skipped", i);
 				continue;
 			}
@@ -290,7 +290,7 @@ wa_appstate_store_key_share(struct wa_appstate *as, const uint8_t *p,
 			continue;
 		}
 		count++;
-		log_debug("app state: stored key %02x%02x... (%zu bytes id)",
+		logp_debug("appstate", "stored key %02x%02x... (%zu bytes id)",
 		    k->key_id->key_id.data[0], k->key_id->key_id.len > 1 ?
 		    k->key_id->key_id.data[1] : 0, k->key_id->key_id.len);
 	}
