@@ -33,8 +33,8 @@
  *   room gets the chat's name and topic.
  *   sync contacts  every contact the login's store knows applied to its
  *                  ghost (bridge/contacts.h: displayname_template), then
- *                  a ✅ reaction; contacts-with-avatars: the same (names
- *                  only until ghost avatars exist).
+ *                  a ✅ reaction; contacts-with-avatars: the same, every
+ *                  ghost's picture asked for again.
  *   sync appstate [names...]  fetch app-state collections from version 0,
  *                  one after the other, one reply each (upstream's
  *                  texts); an unknown name is answered and skipped; a

@@ -34,11 +34,16 @@ struct job {
 	size_t			 n;		/* contacts applied */
 	int			 listed;	/* the listing answered */
 	int			 avatars;
+	char			*login;		/* owned: login ID */
 };
 
 struct item {
 	struct item		*next;
+	char			*user;		/* owned: user JID */
 	char			*ghost;		/* owned: ghost ID */
+	char			*login;		/* owned: login ID, or NULL: no
+						 * avatar work (a contact event) */
+	int			 avatars;	/* force the avatar sync */
 	char			*phone;		/* owned: "+<digits>" or NULL */
 	char			*full, *first, *push, *business; /* owned */
 	struct job		*job;		/* borrowed or NULL */
@@ -76,6 +81,8 @@ item_free(struct item *it)
 {
 	if (it == NULL)
 		return;
+	free(it->user);
+	free(it->login);
 	free(it->ghost);
 	free(it->phone);
 	free(it->full);
@@ -135,6 +142,7 @@ static void
 job_finish(struct job *j, int rc)
 {
 	j->done(j->arg, rc, j->n);
+	free(j->login);
 	free(j);
 }
 
@@ -199,18 +207,50 @@ struct running {
 	struct item		*it;	/* owned */
 };
 
+static void item_over(struct running *run);
+
+static void
+avatar_done(void *arg, int rc)
+{
+	struct running *run = arg;
+
+	if (rc < 0 && rc != BR_ERR_MX_CANCELLED)
+		log_warnx("contacts: avatar of ghost %s not synced: %d",
+		    run->it->ghost, rc);
+	item_over(run);
+}
+
 static void
 item_done(void *arg, int rc)
 {
 	struct running *run = arg;
 	struct br_contacts *cs = run->cs;
-	struct job *j = run->it->job;
+	struct br_net_login *l;
+	struct br_net *net = cs->br->net;
 
 	if (rc < 0 && rc != BR_ERR_MX_CANCELLED)
 		log_warnx("contacts: ghost %s not updated: %d",
 		    run->it->ghost, rc);
 	else if (rc == 0)
 		log_debug("contacts: ghost %s synced", run->it->ghost);
+	/* contacts-with-avatars: the picture asked for again, whatever the
+	 * ghost had (upstream's forceAvatarSync). */
+	if (rc == 0 && run->it->avatars && !cs->closing && net != NULL &&
+	    run->it->login != NULL &&
+	    (l = net->ops->login_get(net, run->it->login)) != NULL &&
+	    br_ghost_sync_avatar(cs->br->portals, net, l, run->it->user, 1,
+	    avatar_done, run) == 0)
+		return;
+	item_over(run);
+}
+
+/* The item is finished (its ghost, and its avatar when asked). */
+static void
+item_over(struct running *run)
+{
+	struct br_contacts *cs = run->cs;
+	struct job *j = run->it->job;
+
 	item_free(run->it);
 	free(run);
 	cs->busy = 0;
@@ -249,6 +289,15 @@ pump(struct br_contacts *cs)
 		gi.push_name = it->push;
 		gi.business_name = it->business;
 		gi.phone = it->phone;
+		/* A sync fetches the picture of a ghost that never had one
+		 * (upstream: getAvatar when the ghost's AvatarID is ""). */
+		if (it->login != NULL && cs->br->net != NULL) {
+			gi.net = cs->br->net;
+			gi.login = cs->br->net->ops->login_get(cs->br->net,
+			    it->login);
+			if (gi.login == NULL)
+				gi.net = NULL;
+		}
 		run = u_calloc(1, sizeof(*run));
 		run->cs = cs;
 		run->it = it;
@@ -287,7 +336,7 @@ phone_of(const char *user)
 /* Queue the ghost of user with c's names.  1 queued, 0 skipped. */
 static int
 enqueue(struct br_contacts *cs, const char *user, const char *phone,
-    const struct br_net_contact *c, struct job *j)
+    const struct br_net_contact *c, struct job *j, const char *login)
 {
 	struct item *it;
 	char *ghost = NULL;
@@ -301,7 +350,10 @@ enqueue(struct br_contacts *cs, const char *user, const char *phone,
 		return 0;
 	}
 	it = u_calloc(1, sizeof(*it));
+	it->user = u_strdup(user);
 	it->ghost = ghost;
+	it->login = login != NULL ? u_strdup(login) : NULL;
+	it->avatars = j != NULL && j->avatars;
 	it->phone = phone != NULL ? u_strdup(phone) : NULL;
 	it->full = dup_or_null(c->full_name);
 	it->first = dup_or_null(c->first_name);
@@ -362,7 +414,8 @@ remember(struct br_contacts *cs, const struct br_net_contact *c)
 /* A contact as ghost updates: its own ghost, then its other form's.  The
  * number of ghosts queued. */
 static size_t
-apply(struct br_contacts *cs, const struct br_net_contact *c, struct job *j)
+apply(struct br_contacts *cs, const struct br_net_contact *c, struct job *j,
+    const char *login)
 {
 	char *phone;
 	size_t n = 0;
@@ -373,9 +426,9 @@ apply(struct br_contacts *cs, const struct br_net_contact *c, struct job *j)
 	phone = phone_of(c->user);
 	if (phone == NULL)
 		phone = phone_of(c->alt_user);
-	n += enqueue(cs, c->user, phone, c, j);
+	n += enqueue(cs, c->user, phone, c, j, login);
 	if (c->alt_user != NULL && strcmp(c->alt_user, c->user) != 0)
-		n += enqueue(cs, c->alt_user, phone, c, j);
+		n += enqueue(cs, c->alt_user, phone, c, j, login);
 	free(phone);
 	return n;
 }
@@ -389,7 +442,7 @@ br_contacts_on_contact(void *arg, struct br_net_login *l,
 	(void)l;
 	if (cs == NULL || cs->closing)
 		return;
-	if (apply(cs, c, NULL) > 0)
+	if (apply(cs, c, NULL, NULL) > 0)
 		pump(cs);
 }
 
@@ -429,7 +482,7 @@ listed(void *arg, int rc, const struct br_net_result *r)
 	log_info("contacts: resyncing displaynames of %zu contacts",
 	    r->n_contacts);
 	for (i = 0; i < r->n_contacts; i++)
-		if (apply(cs, &r->contacts[i], j) > 0)
+		if (apply(cs, &r->contacts[i], j, j->login) > 0)
 			j->n++;
 	j->listed = 1;
 	if (j->left == 0) {
@@ -456,9 +509,12 @@ br_contacts_sync(struct br_contacts *cs, struct br_net_login *l,
 	j->done = done;
 	j->arg = arg;
 	j->avatars = avatars;
+	j->login = u_strdup(net->ops->info(l)->id);
 	r = net->ops->list_contacts(l, listed, j);
-	if (r < 0)
+	if (r < 0) {
+		free(j->login);
 		free(j);
+	}
 	return r;
 }
 

@@ -15,9 +15,14 @@
  * synced" event does the same (upstream's resyncContacts after the
  * critical_unblock_low collection).
  *
+ * Avatars: a sync looks up the picture of every ghost that never had one
+ * (upstream's getAvatar when the ghost's AvatarID is ""), and with
+ * avatars (`contacts-with-avatars`) asks again for every ghost
+ * (forceAvatarSync), through portal_ghost.c's br_ghost_sync_avatar; a
+ * single contact event touches names only (upstream's syncGhost).
+ *
  * What it does not do: fetch contacts (the network side keeps them),
- * avatars (contacts-with-avatars applies names only until a ghost avatar
- * function exists), identifiers (tel: URIs).
+ * identifiers (tel: URIs).
  *
  * Invariants: one thread.  Ghost updates run one at a time in arrival
  * order (one FIFO per core), so two quick renames of one contact end with
@@ -63,9 +68,9 @@ void br_contacts_on_synced(void *arg, struct br_net_login *l);
  * turn).  done(arg, rc, n) once after the last ghost was updated: rc 0
  * and the number of contacts applied, or a negative code (the listing
  * failed: BR_ERR_NET_UNSUPPORTED without the slot, the side's code;
- * BR_ERR_NET_CANCELLED when freed first).  avatars: also the ghosts'
- * avatars (not done yet: names only, see above).  0, or a negative code
- * when nothing started (done not called).
+ * BR_ERR_NET_CANCELLED when freed first).  avatars: every ghost's
+ * picture asked for again (see above).  0, or a negative code when
+ * nothing started (done not called).
  */
 typedef void (*br_contacts_done_fn)(void *arg, int rc, size_t n);
 int br_contacts_sync(struct br_contacts *cs, struct br_net_login *l,

@@ -29,6 +29,7 @@
 #include "bridge/cmd.h"
 #include "bridge/community.h"
 #include "bridge/config.h"
+#include "bridge/contacts.h"
 #include "bridge/errors.h"
 #include "bridge/exitcodes.h"
 #include "bridge/login_flow.h"
@@ -611,6 +612,7 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	struct br_mx_handlers h;
 	struct br_net_events nev = { 0 };
 	struct br_community *community;
+	struct br_contacts *contacts;
 	struct br_bridge *br;
 	struct br_mx *mx = NULL;
 	struct runtime rt;
@@ -622,6 +624,8 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	rt.br = br;
 	/* Community portals (issue 7): the core's hooks, when enabled. */
 	community = br_community_new(br, cfg);
+	/* Contacts (app state, push names) named on their ghosts. */
+	contacts = br_contacts_new(br);
 	br_bridge_handlers(br, &h);
 	rc = br_mx_as_new(rt.loop, cfg, cli->ignore_unsupported_server, &h,
 	    &mx);
@@ -640,6 +644,8 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	nev.on_receipt = br_portal_in_on_receipt;
 	nev.on_typing = br_portal_in_on_typing;
 	nev.on_group = br_portal_in_on_group;
+	nev.on_contact = br_contacts_on_contact;
+	nev.on_contacts_synced = br_contacts_on_synced;
 	nev.arg = br;
 	if (br_net_wa_new(rt.loop, cfg, db, NULL, &nev, &rt.net) != 0) {
 		rc = BR_EXIT_CONFIG_INVALID;
@@ -664,6 +670,9 @@ out:
 	if (rt.net != NULL)
 		rt.net->ops->stop(rt.net);
 	br_bridge_stop(br);
+	/* Before the Matrix side: a ghost update in flight is cancelled by
+	 * it and finishes into nothing. */
+	br_contacts_free(contacts);
 	br_mx_as_free(mx);
 	if (rt.net != NULL)
 		rt.net->ops->free(rt.net);

@@ -28,6 +28,10 @@
  * Groups, chat info, chat states: bridge/net_wa_group.c (its slots are in
  * the ops table; stanzas the sender and receiver do not take go to it).
  *
+ * App state and contacts: bridge/net_wa_appstate.c (created with the
+ * messaging objects; server_sync notifications and key shares go to it
+ * first; push names of incoming messages are stored as whatsmeow does).
+ *
  * What it does not do yet: poll votes (no poll secrets stored), media
  * retry receipts, history sync.
  *
@@ -110,6 +114,7 @@ struct br_net_login {
 	struct wa_msg_sender	*snd;
 	struct wa_msg_receiver	*rcv;
 	struct wa_media		*media;
+	struct br__nw_as	*as;		/* app state, contacts */
 	char			*own_user;	/* "<digits>@s.whatsapp.net" */
 	struct nw_pend		*pend, *pend_tail;	/* owned, by seq */
 	int			 delivering;	/* inside deliver (re-entrance) */
@@ -253,10 +258,76 @@ side_on_user_avatar(void *arg, struct br_net_login *l, const char *user,
 		    sizeof(ub)), avatar_id);
 }
 
+static void
+side_on_contact(void *arg, struct br_net_login *l,
+    const struct br_net_contact *c)
+{
+	struct net_wa *nw = arg;
+
+	if (nw->ev.on_contact != NULL)
+		nw->ev.on_contact(nw->ev.arg, l, c);
+}
+
+static void
+side_on_contacts_synced(void *arg, struct br_net_login *l)
+{
+	struct net_wa *nw = arg;
+
+	if (nw->ev.on_contacts_synced != NULL)
+		nw->ev.on_contacts_synced(nw->ev.arg, l);
+}
+
 const char *
 br__nw_prefix(const struct br_net_login *l)
 {
 	return l->prefix;
+}
+
+const char *
+br__nw_own_user(struct br_net_login *l)
+{
+	return l->own_user;
+}
+
+struct br__nw_as *
+br__nw_as_of(struct br_net_login *l)
+{
+	return l->as;
+}
+
+int
+br__nw_alt_jid(void *arg, const char *jid, char *out, size_t cap)
+{
+	struct br_net_login *l = arg;
+	char other[WA_JID_USER_MAX + 1];
+	struct wa_jid j;
+	size_t i;
+	int lid, r = U_ERR_NOT_FOUND;
+
+	if (jid == NULL || wa_jid_parse(jid, &j) != 0)
+		return U_ERR_INVALID;
+	lid = wa_jid_is_lid(&j);
+	if (!lid && strcmp(j.server, "s.whatsapp.net") != 0)
+		return U_ERR_INVALID;
+	/* The pairs this run has seen (lid_map[i] = { lid, pn }). */
+	for (i = 0; i < NET_WA_LID_MAP_MAX && l->lid_map[i][0] != NULL; i++)
+		if (strcmp(l->lid_map[i][lid ? 0 : 1], j.user) == 0) {
+			snprintf(other, sizeof(other), "%s",
+			    l->lid_map[i][lid ? 1 : 0]);
+			r = 0;
+			break;
+		}
+	/* Then whatsmeow_lid_map. */
+	if (r != 0 && l->sigdb != NULL)
+		r = lid ? br_wa_signal_db_ops.pn_for_lid(l->sigdb, j.user,
+		    other, sizeof(other)) : br_wa_signal_db_ops.lid_for_pn(
+		    l->sigdb, j.user, other, sizeof(other));
+	if (r != 0)
+		return r;
+	if ((size_t)snprintf(out, cap, "%s@%s", other,
+	    lid ? "s.whatsapp.net" : "lid") >= cap)
+		return U_ERR_TOO_BIG;
+	return 0;
 }
 
 /* ---- interface-wide helpers (net.h) ---- */
@@ -601,6 +672,9 @@ cl_on_node(void *arg, const struct wa_node *n)
 	/* Anything not handled here stays unacked, so the server delivers
 	 * it again once a later version handles it. */
 	if (l->closing)
+		return;
+	/* <notification type=server_sync> (net_wa_appstate.c). */
+	if (l->as != NULL && br__nw_as_handle_node(l->as, n))
 		return;
 	if (l->snd != NULL && wa_msg_sender_handle_node(l->snd, n))
 		return;
@@ -1498,6 +1572,34 @@ queue_deliver(struct br_net_login *l)
 	u_loop_defer(l->nw->loop, deliver_all, l->nw);
 }
 
+/* whatsmeow's updatePushName: the sender's push name into the contacts
+ * store (both forms), reported when it changed. */
+static void
+push_name(struct br_net_login *l, const struct wa_msg_event *ev)
+{
+	char chat[WA_JID_STR_MAX], sender[WA_JID_STR_MAX];
+	char alt[WA_JID_STR_MAX];
+	struct wa_jid s;
+
+	if (l->as == NULL || ev->from_me || ev->push_name == NULL ||
+	    ev->push_name[0] == '\0')
+		return;
+	if (ev->has_sender_pn && wa_jid_is_lid(&ev->sender) &&
+	    ev->sender_pn.user[0] != '\0')
+		lid_remember(l, ev->sender.user, ev->sender_pn.user);
+	event_ids(l, ev, chat, sender);
+	/* alt: the LID the stanza named when the sender is given by phone
+	 * number, else what the login knows of the pair. */
+	s = wa_jid_to_non_ad(&ev->sender);
+	if (!wa_jid_is_lid(&s) || strcmp(wa_jid_format(&s, alt, sizeof(alt)),
+	    sender) == 0) {
+		if (br__nw_alt_jid(l, sender, alt, sizeof(alt)) != 0)
+			alt[0] = '\0';
+	}
+	br__nw_as_push_name(l->as, sender, alt[0] != '\0' ? alt : NULL,
+	    ev->push_name);
+}
+
 static int
 rc_on_message(void *arg, const struct wa_msg_event *ev)
 {
@@ -1512,6 +1614,11 @@ rc_on_message(void *arg, const struct wa_msg_event *ev)
 	    l->client, l->media, wa_client_device(l->client), l->own_user,
 	    &l->nw->ev, l->prefix }, ev))
 		return 0;
+	/* An app-state key share from our phone: stored by the app state
+	 * (net_wa_appstate.c), acked as a stored message. */
+	if (br__nw_as_handle_message(l->as, ev))
+		return 0;
+	push_name(l, ev);
 	r = store_event(l, ev, 0);
 	if (r >= 0)
 		queue_deliver(l);
@@ -1625,6 +1732,7 @@ msg_connected(struct br_net_login *l)
 		mo.ca_file = cfg_opt(l->nw->cfg,
 		    "ponton.whatsapp.media_ca_file");
 		l->media = wa_media_new(l->nw->loop, l->client, &mo);
+		l->as = br__nw_as_new(l, dev->jid, l->media);
 	}
 	if (l->id == NULL)
 		return;
@@ -1640,6 +1748,8 @@ msg_teardown(struct br_net_login *l)
 {
 	struct nw_pend *p;
 
+	br__nw_as_free(l->as);
+	l->as = NULL;
 	wa_media_free(l->media);
 	l->media = NULL;
 	wa_msg_sender_free(l->snd);
@@ -1843,6 +1953,9 @@ static const struct br_net_ops net_wa_ops = {
 	.join_link = br__nw_join_link,
 	.leave = br__nw_leave,
 	.resolve = br__nw_resolve,
+	/* Contacts and app state: net_wa_appstate.c. */
+	.list_contacts = br__nw_list_contacts,
+	.sync_appstate = br__nw_sync_appstate,
 	.avatar = br__nw_avatar,
 };
 
@@ -1897,6 +2010,8 @@ br_net_wa_new(struct u_loop *loop, const struct br_config *cfg,
 	nw->ev_side = nw->ev;
 	nw->ev_side.on_typing = side_on_typing;
 	nw->ev_side.on_group = side_on_group;
+	nw->ev_side.on_contact = side_on_contact;
+	nw->ev_side.on_contacts_synced = side_on_contacts_synced;
 	nw->ev_side.on_user_avatar = side_on_user_avatar;
 	nw->ev_side.arg = nw;
 	if (opts != NULL)

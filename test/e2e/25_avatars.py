@@ -98,10 +98,14 @@ def scenario(t):
         if dm else None
     t.check("av_dm_room_avatar_is_the_picture", dmav == bob1,
             len(dmav or b""))
-    rows = t.sql("SELECT avatar_id, avatar_hash, avatar_mxc FROM ghost "
-                 "WHERE id=?", (b.phone,))
-    t.check("av_ghost_row_saved", rows and rows[0][0] == pid and
-            rows[0][1] == sha(bob1) and rows[0][2] == mxc, rows)
+    # Rows are written once Synapse answered, just after the change is
+    # visible there: wait for them.
+    want = [(pid, sha(bob1), mxc)]
+    q = lambda: t.sql("SELECT avatar_id, avatar_hash, avatar_mxc FROM ghost "
+                      "WHERE id=?", (b.phone,))
+    rows = e2e.wait(lambda: (lambda r: r if r == want else None)(q()),
+                    30) or q()
+    t.check("av_ghost_row_saved", rows == want, rows)
 
     # ---- a group's picture: set, changed, removed ----
     gid = b.call("groupCreate", "Photos", [t.bridge_jid, w.jid])["id"]
@@ -131,8 +135,10 @@ def scenario(t):
     gone = e2e.wait(no_url, 60)
     t.check("av_room_avatar_removed", gone,
             admin.state(room, "m.room.avatar"))
-    rows = t.sql("SELECT avatar_id, avatar_mxc FROM portal WHERE id=?",
-                 (gid,))
+    q = lambda: t.sql("SELECT avatar_id, avatar_mxc FROM portal WHERE id=?",
+                      (gid,))
+    rows = e2e.wait(lambda: (lambda r: r if r == [("remove", "")] else None)(
+        q()), 30) or q()
     t.check("av_portal_row_removed", rows == [("remove", "")], rows)
     # The bridge's own m.room.avatar changes did not go back to WhatsApp
     # (the picture stays removed, no set from ponton).

@@ -59,8 +59,12 @@ def scenario(t):
     b.call("removeProfilePicture", b.jid)
     gone = e2e.wait(lambda: ghost_avatar(t, admin, gmx) in (None, ""), 60)
     t.check("gac_ghost_avatar_removed", gone, ghost_avatar(t, admin, gmx))
-    rows = t.sql("SELECT avatar_id, avatar_mxc FROM ghost WHERE id=?",
-                 (b.phone,))
+    # The row is written once Synapse answered the profile change, just
+    # after the change is visible: wait for it.
+    q = lambda: t.sql("SELECT avatar_id, avatar_mxc FROM ghost WHERE id=?",
+                      (b.phone,))
+    rows = e2e.wait(lambda: (lambda r: r if r == [("remove", "")] else None)(
+        q()), 30) or q()
     t.check("gac_ghost_row_removed", rows == [("remove", "")], rows)
 
 

@@ -6,7 +6,9 @@
  * a contact event names the ghost through displayname_template (default
  * template: the push name; a FullName template: the address-book name)
  * and its alternate LID/PN ghost; two quick renames end in order; the
- * sync lists and applies every contact, then reacts ✅; the address book
+ * sync lists and applies every contact, then reacts ✅ (pictures looked up
+ * for ghosts that never had one; contacts-with-avatars asks again for
+ * each); the address book
  * synced event does the same; listing failures; appstate names in order
  * with upstream's replies (critical_unblock_low, invalid name, missing
  * key stops, other errors go on), unsupported slots; both languages;
@@ -96,6 +98,14 @@ n_sync_appstate(struct br_net_login *l, const char *name,
 	return 0;
 }
 
+static int
+n_avatar(struct br_net_login *l, const char *chat, const char *known_id,
+    br_net_done_fn done, void *arg)
+{
+	prec("avatar", chat, done, arg);
+	return 0;
+}
+
 static struct br_net_ops my_ops;
 
 /* Complete the pending network calls (and the Matrix calls they lead
@@ -123,6 +133,15 @@ settle(int list_rc)
 				r.n_contacts = n_list_answer;
 				r.reason = list_rc < 0 ? "store broken" : NULL;
 				p->done(p->cbarg, list_rc, &r);
+			} else if (strcmp(p->op, "avatar") == 0) {
+				/* No picture: the ghost row keeps "remove". */
+				struct br_net_chat_info ci;
+
+				memset(&ci, 0, sizeof(ci));
+				ci.chat = p->arg;
+				ci.avatar_id = "remove";
+				r.info = &ci;
+				p->done(p->cbarg, 0, &r);
 			} else {
 				rc = appstate_rc[coll_index(p->arg)];
 				r.reason = rc == BR_ERR_NET_NO_KEY ?
@@ -156,6 +175,7 @@ open_fx(struct fx *x, const char *lang, const char *yaml, int slots)
 	if (slots) {
 		my_ops.list_contacts = n_list_contacts;
 		my_ops.sync_appstate = n_sync_appstate;
+		my_ops.avatar = n_avatar;
 	}
 	N.net.ops = &my_ops;
 	br_bridge_set_net(x->br, &N.net);
@@ -347,6 +367,21 @@ TEST(test_br_contacts_sync_command)
 	CHECK_EQ_STR(last_name_of("33600000003"), "carol (WA)");
 	CHECK(reacted_ok());
 	CHECK_EQ_INT(count("send"), 0);
+	/* Ghosts that never had a picture get it looked up (first sight,
+	 * upstream's getAvatar when AvatarID is ""): three ghosts. */
+	CHECK_EQ_INT(count_net("avatar"), 3);
+	{
+		struct br_ghost *g = NULL;
+
+		REQUIRE(br_store_ghost_get(x.db, "lid-100000000000002", &g) ==
+		    0);
+		CHECK_EQ_STR(g->avatar_id, "remove");
+		br_ghost_free(g);
+	}
+	/* Again: names only (the pictures were looked up). */
+	say(&x, ALICE, MGMT, "!wa sync contacts");
+	settle(0);
+	CHECK_EQ_INT(count_net("avatar"), 3);
 
 	/* A rename in the store, then contacts-with-avatars: renamed. */
 	contact(&list_answer[0], PN_B, LID_B, "Robert Martin", "bobby");
@@ -356,6 +391,9 @@ TEST(test_br_contacts_sync_command)
 	CHECK_EQ_STR(last_name_of("33600000002"), "Robert Martin (WA)");
 	CHECK_EQ_STR(last_name_of("lid-100000000000002"),
 	    "Robert Martin (WA)");
+	/* With avatars: both of Bob's ghosts asked again (force). */
+	CHECK_EQ_INT(count_net("avatar"), 5);
+	CHECK_EQ_STR(P[np - 1].arg, LID_B);
 
 	/* Empty address book: ✅ at once after the listing. */
 	fake_reset();
