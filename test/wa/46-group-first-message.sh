@@ -170,7 +170,7 @@ fi
 
 # --- whatsmeow creates the groups ----------------------------------------------
 grpfirst "$W/pw.out"
-printf 'create-first %s %s\nwait-group %s 30\nquit\n' "$NG" "$PJID" "$NG" > "$W/wm-cmd1"
+printf 'create-first %s %s\nwait-group %s 30\nstay 5\nquit\n' "$NG" "$PJID" "$NG" > "$W/wm-cmd1"
 wm "$W/wc.out" "$W/wm-cmd1" connect
 wrc=$?
 wait $gpid

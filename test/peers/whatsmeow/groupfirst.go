@@ -6,6 +6,8 @@
 //	                            "first message <i>" at once, print
 //	                            "SENT <gid> <id>"; then "RESULT create-first
 //	                            <n>" (or "RESULT create-first failed ...")
+//	stay <secs>                 stay connected that long (retry receipts
+//	                            are answered meanwhile): "RESULT stay"
 //
 // Retry receipts whatsmeow receives are answered by whatsmeow itself (its
 // recent-message cache); RETRY lines are not printed here (wasim's log
@@ -16,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
@@ -24,6 +27,21 @@ import (
 )
 
 func init() {
+	extraCommands["stay"] = func(d *driver, ctx context.Context, line string, f []string) {
+		secs, err := 0, error(nil)
+		if len(f) == 2 {
+			secs, err = strconv.Atoi(f[1])
+		}
+		if len(f) != 2 || err != nil || secs < 1 || secs > 60 {
+			say("RESULT stay failed usage: stay <secs> (1..60)")
+			return
+		}
+		select {
+		case <-time.After(time.Duration(secs) * time.Second):
+		case <-ctx.Done():
+		}
+		say("RESULT stay")
+	}
 	extraCommands["create-first"] = func(d *driver, ctx context.Context, line string, f []string) {
 		if len(f) < 3 {
 			say("RESULT create-first failed usage: create-first <n> <jid>...")
