@@ -27,9 +27,12 @@
  * A room with messages is never backfilled into (messages would land out
  * of order); its chat only gets its rows stored.
  *
+ * Media of backfilled messages is downloaded by the network side before
+ * the blob is handed over (within its limits, net_wa_history.h); what it
+ * could not fetch comes with media_error (portal_in's notice).
+ *
  * What it does not do: the backwards backfill queue (backfill.queue),
- * media of backfilled messages (the network side does not download it:
- * portal_in posts its "media failed" notice), threads, the dispatch_wait
+ * media retries for expired history media, threads, the dispatch_wait
  * quiet period (blobs are handled as they come), counting
  * max_initial_conversations across several blobs (each blob picks its own
  * newest).

@@ -1611,8 +1611,8 @@ rc_on_message(void *arg, const struct wa_msg_event *ev)
 	/* H19: a history sync notification from our phone is taken out of
 	 * the message path first (bridge/net_wa_history.c). */
 	if (br__nw_history_take(l, &(struct br__nw_hist_ctx){ l->nw->loop,
-	    l->client, l->media, wa_client_device(l->client), l->own_user,
-	    &l->nw->ev, l->prefix }, ev))
+	    l->client, &l->media, l->nw->cfg, wa_client_device(l->client),
+	    l->own_user, &l->nw->ev, l->prefix }, ev))
 		return 0;
 	/* An app-state key share from our phone: stored by the app state
 	 * (net_wa_appstate.c), acked as a stored message. */

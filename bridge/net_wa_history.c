@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bridge/config.h"
 #include "bridge/net_wa_history.h"
 #include "bridge/net_wa_msg.h"
 #include "bridge/net_wa_pending.h"
@@ -17,6 +18,7 @@
 #include "util/loop.h"
 #include "util/mem.h"
 #include "waweb/client.h"
+#include "waweb/errors.h"
 #include "waweb/history.h"
 #include "waweb/jid.h"
 #include "waweb/media.h"
@@ -34,6 +36,15 @@ struct hist_job {
 	uint8_t				*blob;		/* owned */
 	size_t				 blob_len;
 	int				 downloading, deferred;
+	/* The login's media slot (its wa_media, NULL while torn down). */
+	struct wa_media			**media_slot;
+	/* Media of the messages the core may backfill: the last per_chat
+	 * of each chat, fetched one at a time. */
+	size_t				 per_chat;
+	struct wa_hist_sync		*s;		/* owned while fetching */
+	struct br__nw_hist		*x;		/* owned while fetching */
+	struct br__nw_msg		*cur;		/* borrowed from x */
+	size_t				 ci, mi, n_media, media_bytes;
 };
 
 /* Every job of every login (one thread). */
@@ -52,6 +63,8 @@ job_free(struct hist_job *j)
 			break;
 		}
 	wa_hist_notif_free(j->nt);
+	br__nw_hist_free(j->x);
+	wa_hist_sync_free(j->s);
 	free(j->own_user);
 	free(j->prefix);
 	free(j->blob);
@@ -199,8 +212,8 @@ build_msg(const struct wa_hist_msg *hm, const char *chat, int is_group,
 		br__nw_msg_free(m);
 		return NULL;
 	}
-	if (m != NULL && m->needs_media)
-		br__nw_msg_set_media(m, NULL, 0, U_ERR_IO);
+	/* Media stays to fetch (br__nw_hist_media_next), or to be marked
+	 * missing (br__nw_hist_media_fail). */
 	return m;
 }
 
@@ -298,14 +311,128 @@ br__nw_hist_free(struct br__nw_hist *x)
 	free(x);
 }
 
+/* The next message whose media is to be fetched, among the last
+ * per_chat messages of each chat, after (*ci, *mi) (start at 0, 0). */
+struct br__nw_msg *
+br__nw_hist_media_next(struct br__nw_hist *x, size_t per_chat, size_t *ci,
+    size_t *mi)
+{
+	struct hchat *h;
+	size_t first;
+
+	for (; *ci < x->n; (*ci)++, *mi = 0) {
+		h = &x->hc[*ci];
+		first = h->n > per_chat ? h->n - per_chat : 0;
+		if (*mi < first)
+			*mi = first;
+		for (; *mi < h->n; (*mi)++)
+			if (h->msgs[*mi]->needs_media)
+				return h->msgs[(*mi)++];
+	}
+	return NULL;
+}
+
+/* Set a fetched (or failed) media into a message and its view. */
+static void
+hist_set_media(struct br__nw_hist *x, struct br__nw_msg *m, uint8_t *data,
+    size_t len, int err)
+{
+	size_t i, k;
+
+	br__nw_msg_set_media(m, data, len, err);
+	for (i = 0; i < x->n; i++)
+		for (k = 0; k < x->hc[i].n; k++)
+			if (x->hc[i].msgs[k] == m) {
+				x->hc[i].mv[k] = m->m;
+				return;
+			}
+}
+
+void
+br__nw_hist_media_fail(struct br__nw_hist *x)
+{
+	size_t i, k;
+
+	for (i = 0; i < x->n; i++)
+		for (k = 0; k < x->hc[i].n; k++)
+			if (x->hc[i].msgs[k]->needs_media)
+				hist_set_media(x, x->hc[i].msgs[k], NULL, 0,
+				    U_ERR_IO);
+}
+
 /* ---- jobs ---- */
+
+static void media_next(struct hist_job *j);
+
+/* Everything fetched (or given up): the core gets the chats. */
+static void
+job_deliver(struct hist_job *j)
+{
+	br__nw_hist_media_fail(j->x);
+	if (j->l != NULL && j->ev->on_history != NULL)
+		j->ev->on_history(j->ev->arg, j->l, br__nw_hist_view(j->x));
+	job_free(j);
+}
+
+static void
+media_done(void *arg, int err, const uint8_t *data, size_t len)
+{
+	struct hist_job *j = arg;
+	uint8_t *copy = NULL;
+
+	j->downloading = 0;
+	if (j->l == NULL) {
+		job_free(j);
+		return;
+	}
+	if (err != 0)
+		logp_warnx(j->prefix, "history: media of %s not downloaded: %s",
+		    j->cur->id, u_strerror(err));
+	else if (len > NET_WA_HIST_MEDIA_BYTES - j->media_bytes)
+		err = WA_ERR_MEDIA_TOO_BIG;
+	else {
+		copy = u_malloc(len > 0 ? len : 1);
+		if (len > 0)
+			memcpy(copy, data, len);
+		j->media_bytes += len;
+	}
+	hist_set_media(j->x, j->cur, copy, len, err);
+	j->cur = NULL;
+	media_next(j);
+}
+
+/* Start the next media download, or deliver. */
+static void
+media_next(struct hist_job *j)
+{
+	struct wa_media_ref ref;
+	struct br__nw_msg *m;
+	struct wa_media *media;
+
+	while (j->n_media < NET_WA_HIST_MEDIA_MAX &&
+	    j->media_bytes < NET_WA_HIST_MEDIA_BYTES &&
+	    (m = br__nw_hist_media_next(j->x, j->per_chat, &j->ci,
+	    &j->mi)) != NULL) {
+		media = j->media_slot != NULL ? *j->media_slot : NULL;
+		if (media == NULL)
+			break;
+		j->n_media++;
+		if (wa_media_ref_from(&m->wc, &ref) != 0 ||
+		    wa_media_download(media, &ref, media_done, j) != 0) {
+			hist_set_media(j->x, m, NULL, 0, U_ERR_INVALID);
+			continue;
+		}
+		j->cur = m;
+		j->downloading = 1;
+		return;
+	}
+	job_deliver(j);
+}
 
 static void
 job_process(void *arg)
 {
 	struct hist_job *j = arg;
-	struct wa_hist_sync *s = NULL;
-	struct br__nw_hist *x;
 	int r;
 
 	j->deferred = 0;
@@ -313,7 +440,9 @@ job_process(void *arg)
 		job_free(j);
 		return;
 	}
-	r = wa_hist_sync_decode(j->blob, j->blob_len, &s);
+	r = wa_hist_sync_decode(j->blob, j->blob_len, &j->s);
+	free(j->blob);
+	j->blob = NULL;
 	if (r != 0) {
 		logp_warnx(j->prefix, "history sync blob unusable: %s",
 		    u_strerror(r));
@@ -321,14 +450,10 @@ job_process(void *arg)
 		return;
 	}
 	logp_info(j->prefix, "history sync: type %d, chunk %u, %zu chat(s)"
-	    "%s", s->sync_type, (unsigned)s->chunk_order, s->n_convs,
-	    s->skipped > 0 ? " (some parts skipped)" : "");
-	x = br__nw_hist_build(s, j->own_user);
-	if (j->ev->on_history != NULL)
-		j->ev->on_history(j->ev->arg, j->l, br__nw_hist_view(x));
-	br__nw_hist_free(x);
-	wa_hist_sync_free(s);
-	job_free(j);
+	    "%s", j->s->sync_type, (unsigned)j->s->chunk_order,
+	    j->s->n_convs, j->s->skipped > 0 ? " (some parts skipped)" : "");
+	j->x = br__nw_hist_build(j->s, j->own_user);
+	media_next(j);
 }
 
 static void
@@ -361,6 +486,7 @@ br__nw_history_take(struct br_net_login *l,
 {
 	struct wa_hist_notif *nt = NULL;
 	struct wa_media_ref ref;
+	struct wa_media *media;
 	struct wa_node *rn;
 	struct hist_job *j;
 	int r;
@@ -388,6 +514,10 @@ br__nw_history_take(struct br_net_login *l,
 	j->nt = nt;
 	j->own_user = u_strdup(ctx->own_user);
 	j->prefix = u_strdup(ctx->prefix != NULL ? ctx->prefix : "wa");
+	j->media_slot = ctx->media_slot;
+	j->per_chat = ctx->cfg != NULL && ctx->cfg->backfill.enabled &&
+	    ctx->cfg->backfill.max_initial_messages > 0 ?
+	    (size_t)ctx->cfg->backfill.max_initial_messages : 0;
 	j->next = jobs;
 	jobs = j;
 	if (nt->inline_payload != NULL) {
@@ -398,11 +528,11 @@ br__nw_history_take(struct br_net_login *l,
 		u_loop_defer(j->loop, job_process, j);
 		return 1;
 	}
-	if (ctx->media == NULL || wa_hist_notif_ref(nt, &ref) != 0 ||
-	    (r = wa_media_download(ctx->media, &ref, job_downloaded,
-	    j)) != 0) {
+	media = ctx->media_slot != NULL ? *ctx->media_slot : NULL;
+	if (media == NULL || wa_hist_notif_ref(nt, &ref) != 0 ||
+	    (r = wa_media_download(media, &ref, job_downloaded, j)) != 0) {
 		logp_warnx(ctx->prefix, "history sync blob cannot be "
-		    "fetched: %s", u_strerror(ctx->media == NULL ?
+		    "fetched: %s", u_strerror(media == NULL ?
 		    U_ERR_INVALID : r));
 		job_free(j);
 		return 1;
@@ -422,6 +552,7 @@ br__nw_history_forget(struct br_net_login *l)
 		if (j->l != l)
 			continue;
 		j->l = NULL;
+		j->media_slot = NULL;
 		/* A deferred job frees itself when it runs; a download's
 		 * callback is dropped with the login's wa_media (freed right
 		 * after this), so it is freed here. */

@@ -10,12 +10,18 @@
  * Besides the ordinary delivery receipt and ack (the receiver's), a
  * <receipt type=hist_sync> goes to our own account, as whatsmeow sends.
  *
- * What it does not do: download media of history messages (they reach
- * the core with media_error set, and portal_in says the media is
- * missing), polls' votes, keep notifications
+ * Media of the messages the core may backfill (the last
+ * backfill.max_initial_messages of each chat, when backfill is enabled)
+ * is downloaded before the chats are handed over, one file at a time, at
+ * most NET_WA_HIST_MEDIA_MAX files and NET_WA_HIST_MEDIA_BYTES bytes per
+ * blob; the rest (and failures) reach the core with media_error set, and
+ * portal_in says the media is missing.  No media retry for expired media.
+ *
+ * What it does not do: polls' votes, keep notifications
  * across a restart (upstream buffers them in
  * whatsapp_history_sync_notification; here a notification whose download
- * is cut by a restart is lost).
+ * is cut by a restart or a disconnect is lost: the connection's wa_media
+ * drops its callbacks).
  *
  * Invariants: one thread; a job never outlives its login
  * (br__nw_history_forget, called from the login's free before its
@@ -29,17 +35,25 @@
 #include "bridge/net.h"
 
 struct u_loop;
+struct br_config;
 struct wa_client;
 struct wa_media;
 struct wa_device;
 struct wa_msg_event;
 struct wa_hist_sync;
 
+/* Media fetched per history blob before the core gets it. */
+#define NET_WA_HIST_MEDIA_MAX	200
+#define NET_WA_HIST_MEDIA_BYTES	((size_t)256 << 20)
+
 /* What a job needs from its login (all borrowed for the call). */
 struct br__nw_hist_ctx {
 	struct u_loop			*loop;
 	struct wa_client		*client;	/* may be NULL */
-	struct wa_media			*media;		/* may be NULL */
+	/* The login's wa_media field (read at each download: NULL while
+	 * the login is torn down); the slot lives as long as the login. */
+	struct wa_media			**media_slot;
+	const struct br_config		*cfg;		/* may be NULL */
 	const struct wa_device		*dev;		/* may be NULL */
 	const char			*own_user;	/* "<digits>@s..." */
 	const struct br_net_events	*ev;		/* lives with the side */
@@ -62,11 +76,20 @@ struct br__nw_hist;
 /*
  * The core's view of a parsed blob (owned; every pointer inside points
  * into it or into s, which must outlive it).  Messages that carry nothing
- * for the core (protocol messages, stubs) are left out.  Never fails.
+ * for the core (protocol messages, stubs) are left out; media messages
+ * keep needs_media (fetch, or br__nw_hist_media_fail).  Never fails.
  */
 struct br__nw_hist *br__nw_hist_build(const struct wa_hist_sync *s,
     const char *own_user);
 const struct br_net_history *br__nw_hist_view(const struct br__nw_hist *x);
 void br__nw_hist_free(struct br__nw_hist *x);
+/* The next message whose media is still to fetch among the last per_chat
+ * messages of each chat, walking from (*ci, *mi) (both 0 at first); NULL
+ * when none is left. */
+struct br__nw_msg;
+struct br__nw_msg *br__nw_hist_media_next(struct br__nw_hist *x,
+    size_t per_chat, size_t *ci, size_t *mi);
+/* Every message still waiting for its media gets media_error. */
+void br__nw_hist_media_fail(struct br__nw_hist *x);
 
 #endif

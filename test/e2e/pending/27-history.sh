@@ -4,7 +4,8 @@
 # backfill.enabled, the pushed HistorySync (md-msg-hist media) makes the DM
 # room of a chat that had none and fills it and an empty group room with
 # the listed messages, oldest first, at their original timestamps, from
-# the right ghosts; a room that already held a message gets nothing; the
+# the right ghosts (an image among them downloaded and byte-identical on
+# Matrix); a room that already held a message gets nothing; the
 # conversations and messages are stored in whatsapp_history_sync_*; the
 # same blob again (inline) duplicates nothing.  With backfill off (a
 # second login) the history makes the rooms and bridges no message.

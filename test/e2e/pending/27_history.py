@@ -6,11 +6,12 @@ Bob (Baileys) creates a group "Cafe" with the account and Wendy
 (whatsmeow), whose room appears empty; Wendy sends a live DM (its room
 appears with that message).  The phone then pushes a HistorySync
 (uploaded as md-msg-hist media) listing a DM with Bob (three messages, one
-of them ours), the group (two messages) and Wendy's DM (an older message
+of them ours, and an image Bob sent), the group (two messages) and Wendy's DM (an older message
 and the live one).  Checked: the blob is downloaded and parsed; Bob's DM
 room appears (Bob's ghost joined); it and the group room hold the messages oldest
 first, each with its original timestamp as origin_server_ts, sent by the
-right ghost; Wendy's DM room, which already had a message, gets nothing
+right ghost, the image downloaded from the phone's upload and
+byte-identical on Matrix; Wendy's DM room, which already had a message, gets nothing
 (the live message is there once, the older one is not added); the
 conversations and messages are in whatsapp_history_sync_*.  The same blob
 pushed again (inline this time) duplicates nothing.
@@ -20,6 +21,7 @@ its own phone device: a history listing a DM with Bob and a group makes
 both rooms (the group named from its subject) and no message is bridged
 into them.
 """
+import base64
 import json
 import os
 import time
@@ -30,6 +32,10 @@ ADMIN_PHONE = "33600000001"
 BOB_PHONE = "33600000002"
 WENDY_PHONE = "33600000003"
 CAROL_PHONE = "33600000011"
+# A 1x1 PNG: an image message in the history (uploaded by the phone).
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAF"
+    "AAH/q842iQAAAABJRU5ErkJggg==")
 BOB = BOB_PHONE + "@s.whatsapp.net"
 WENDY = WENDY_PHONE + "@s.whatsapp.net"
 
@@ -88,6 +94,9 @@ def body(t):
 
     phone = t.phone_device("phone")
     phone.cmd("media-ca " + os.path.join(t.work, "wasim-media.pem"))
+    png = os.path.join(t.work, "hist.png")
+    with open(png, "wb") as f:
+        f.write(PNG)
     now = int(time.time())
     t1, t2, t3 = now - 86400 * 3, now - 86400 * 2, now - 86400
     spec = {"type": 0, "chunk": 1, "conversations": [
@@ -95,6 +104,7 @@ def body(t):
             {"id": "HISTB1", "ts": t1, "push": "Bob", "text": "hist one"},
             {"id": "HISTB2", "ts": t2, "from_me": True, "text": "hist two"},
             {"id": "HISTB3", "ts": t3, "push": "Bob", "text": "hist three"},
+            {"id": "HISTB4", "ts": t3 + 60, "push": "Bob", "image": png},
         ]},
         {"id": gid, "name": "Cafe", "messages": [
             {"id": "HISTG1", "ts": t1 + 60, "participant": BOB,
@@ -118,18 +128,27 @@ def body(t):
     t.check("history_dm_room_created", broom is not None, BOB)
     if broom:
         admin.wait_events(broom, lambda e: e.get("type") ==
-                                "m.room.message", 3, 60)
+                          "m.room.message", 4, 60)
         bt = texts(admin, broom)
         t.check("history_dm_backfilled_in_order",
-                [b for _, b, _ in bt] == ["hist one", "hist two",
-                                          "hist three"], bt)
+                [b for _, b, _ in bt[:3]] == ["hist one", "hist two",
+                                              "hist three"], bt)
         t.check("history_dm_original_timestamps",
-                [ts for _, _, ts in bt] == [t1 * 1000, t2 * 1000, t3 * 1000],
-                bt)
+                [ts for _, _, ts in bt] == [t1 * 1000, t2 * 1000, t3 * 1000,
+                                            (t3 + 60) * 1000], bt)
         t.check("history_dm_senders",
-                len(bt) == 3 and bt[0][0] == ghost(BOB_PHONE) and
+                len(bt) == 4 and bt[0][0] == ghost(BOB_PHONE) and
                 bt[2][0] == ghost(BOB_PHONE) and
+                bt[3][0] == ghost(BOB_PHONE) and
                 bt[1][0] in (ghost(ADMIN_PHONE), admin.mxid), bt)
+        imgs = [e for e in admin.messages(broom) if e.get("type") ==
+                "m.room.message" and e.get("content", {}).get("msgtype") ==
+                "m.image"]
+        data = None
+        if imgs:
+            data = admin.download(imgs[0]["content"].get("url", ""))
+        t.check("history_dm_image_backfilled", data == PNG,
+                (imgs, len(data) if data else data))
         members = admin.members(broom)
         t.check("history_dm_ghost_joined", ghost(BOB_PHONE) in members,
                 members)
@@ -153,7 +172,7 @@ def body(t):
                 [b for _, b, _ in wt] == ["live hello"], wt)
     rows = t.sql("SELECT COUNT(*) FROM whatsapp_history_sync_conversation")
     msgs = t.sql("SELECT COUNT(*) FROM whatsapp_history_sync_message")
-    t.check("history_stored", rows[0][0] == 3 and msgs[0][0] == 7,
+    t.check("history_stored", rows[0][0] == 3 and msgs[0][0] == 8,
             (rows, msgs))
 
     # The same again, inline: nothing doubled anywhere.
@@ -167,9 +186,9 @@ def body(t):
     if broom and groom and wroom:
         counts = (len(texts(admin, broom)), len(texts(admin, groom)),
                   len(texts(admin, wroom)))
-        t.check("history_no_duplicates", counts == (3, 2, 1), counts)
+        t.check("history_no_duplicates", counts == (4, 2, 1), counts)
     msgs = t.sql("SELECT COUNT(*) FROM whatsapp_history_sync_message")
-    t.check("history_rows_not_doubled", msgs[0][0] == 7, msgs)
+    t.check("history_rows_not_doubled", msgs[0][0] == 8, msgs)
     phone.stop()
 
     # Part 2: backfill off, a second login.

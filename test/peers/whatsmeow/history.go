@@ -12,9 +12,11 @@
 //	    SPEC_JSON: {"type": 0, "inline": false, "chunk": 1, "conversations":
 //	      [{"id": JID, "name": "...", "messages": [{"id": "...",
 //	        "from_me": false, "participant": JID, "ts": UNIX_SECONDS,
-//	        "push": "...", "text": "..."}]}]}
+//	        "push": "...", "text": "...", "image": FILE}]}]}
 //	    (messages in any order: they are listed newest first, as a phone
-//	    does; a message without text is a stub without content)
+//	    does; "image": FILE is uploaded as image media and the message is
+//	    an image (image/png, text as caption); a message without text or
+//	    image is a stub without content)
 //	    -> RESULT history <message id> <compressed bytes>
 //
 // Media uploads need `media-ca` (media.go) first.  Failures: "RESULT
@@ -27,6 +29,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -47,6 +50,7 @@ type histMsg struct {
 	TS          uint64 `json:"ts"`
 	Push        string `json:"push"`
 	Text        string `json:"text"`
+	Image       string `json:"image"`
 }
 
 type histConv struct {
@@ -66,8 +70,8 @@ func init() {
 	extraCommands["history"] = cmdHistory
 }
 
-// The HistorySync blob of a spec, zlib-compressed.
-func buildHistory(spec *histSpec) ([]byte, error) {
+// The HistorySync blob of a spec, zlib-compressed (images uploaded).
+func buildHistory(ctx context.Context, d *driver, spec *histSpec) ([]byte, error) {
 	hs := &waHistorySync.HistorySync{
 		SyncType:   waHistorySync.HistorySync_HistorySyncType(spec.Type).Enum(),
 		ChunkOrder: proto.Uint32(spec.Chunk),
@@ -98,7 +102,29 @@ func buildHistory(spec *histSpec) ([]byte, error) {
 			if m.Push != "" {
 				info.PushName = proto.String(m.Push)
 			}
-			if m.Text != "" {
+			if m.Image != "" {
+				data, err := os.ReadFile(m.Image)
+				if err != nil {
+					return nil, err
+				}
+				up, err := d.cli.Upload(ctx, data, whatsmeow.MediaImage)
+				if err != nil {
+					return nil, fmt.Errorf("image upload: %w", err)
+				}
+				img := &waE2E.ImageMessage{
+					URL:           proto.String(up.URL),
+					DirectPath:    proto.String(up.DirectPath),
+					MediaKey:      up.MediaKey,
+					FileSHA256:    up.FileSHA256,
+					FileEncSHA256: up.FileEncSHA256,
+					FileLength:    proto.Uint64(up.FileLength),
+					Mimetype:      proto.String("image/png"),
+				}
+				if m.Text != "" {
+					img.Caption = proto.String(m.Text)
+				}
+				info.Message = &waE2E.Message{ImageMessage: img}
+			} else if m.Text != "" {
 				info.Message = &waE2E.Message{Conversation: proto.String(m.Text)}
 			}
 			conv.Messages = append(conv.Messages, &waHistorySync.HistorySyncMsg{
@@ -182,7 +208,7 @@ func cmdHistory(d *driver, ctx context.Context, line string, f []string) {
 		fail(err)
 		return
 	}
-	blob, err := buildHistory(&spec)
+	blob, err := buildHistory(ctx, d, &spec)
 	if err != nil {
 		fail(err)
 		return

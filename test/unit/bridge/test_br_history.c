@@ -18,6 +18,8 @@
 #include "bridge/history.h"
 #include "bridge/net_wa_history.h"
 #include "db/db.h"
+#include "bridge/net_wa_msg.h"
+#include "proto/e2e.pb-c.h"
 #include "proto/history.pb-c.h"
 #include "test/unit/db/dbtest.h"
 #include "test/unit/test.h"
@@ -485,6 +487,104 @@ TEST(pn_lid_mappings_name_senders)
 	wa_hist_sync_free(s);
 	free(m1.message.data);
 	free(m2.message.data);
+	free(p);
+}
+
+/* An image message's WebMessageInfo (media key and path: fetchable). */
+static ProtobufCBinaryData
+wmi_image(const char *id, uint64_t ts)
+{
+	Wa__HistWebMessageInfo w = WA__HIST_WEB_MESSAGE_INFO__INIT;
+	Wa__HistMessageKey k = WA__HIST_MESSAGE_KEY__INIT;
+	Wa__E2EMessage e = WA__E2_EMESSAGE__INIT;
+	Wa__E2EImageMessage im = WA__E2_EIMAGE_MESSAGE__INIT;
+	static uint8_t key[32], sha[32];
+	ProtobufCBinaryData out;
+	uint8_t buf[512];
+
+	im.mimetype = "image/png";
+	im.has_media_key = 1;
+	im.media_key.data = key;
+	im.media_key.len = 32;
+	im.has_file_sha256 = 1;
+	im.file_sha256.data = sha;
+	im.file_sha256.len = 32;
+	im.direct_path = "/v/t62/x.enc";
+	e.image_message = &im;
+	k.remote_jid = BOB;
+	k.id = (char *)id;
+	w.key = &k;
+	w.has_message_timestamp = 1;
+	w.message_timestamp = ts;
+	w.has_message = 1;
+	w.message.len = wa__e2_emessage__pack(&e, buf);
+	w.message.data = buf;
+	out.len = wa__hist_web_message_info__get_packed_size(&w);
+	out.data = malloc(out.len);
+	wa__hist_web_message_info__pack(&w, out.data);
+	return out;
+}
+
+TEST(media_of_the_backfilled_messages_only)
+{
+	Wa__HistSync hs = WA__HIST_SYNC__INIT;
+	Wa__HistConversation c = WA__HIST_CONVERSATION__INIT, *cv[1] = { &c };
+	Wa__HistSyncMsg m[3], *mp[3];
+	struct wa_hist_sync *s = NULL;
+	struct br__nw_hist *x;
+	const struct br_net_history *h;
+	struct br__nw_msg *nm;
+	size_t ci = 0, mi = 0, i, n;
+	uint8_t *p;
+
+	for (i = 0; i < 3; i++) {
+		wa__hist_sync_msg__init(&m[i]);
+		m[i].has_message = 1;
+		mp[i] = &m[i];
+	}
+	m[0].message = wmi_image("IMG2", 300);
+	m[1].message = wmi(BOB, "TXT", 0, NULL, 200, NULL, "text", 0);
+	m[2].message = wmi_image("IMG1", 100);
+	c.id = BOB;
+	c.messages = mp;
+	c.n_messages = 3;
+	hs.conversations = cv;
+	hs.n_conversations = 1;
+	n = wa__hist_sync__get_packed_size(&hs);
+	p = malloc(n);
+	wa__hist_sync__pack(&hs, p);
+	REQUIRE(wa_hist_sync_parse(p, n, &s) == 0);
+	x = br__nw_hist_build(s, OWN);
+	/* Backfilling the last 2: only IMG2 is fetched. */
+	nm = br__nw_hist_media_next(x, 2, &ci, &mi);
+	REQUIRE(nm != NULL);
+	CHECK_EQ_STR(nm->id, "IMG2");
+	CHECK(br__nw_hist_media_next(x, 2, &ci, &mi) == NULL);
+	/* The last 3: IMG1 then IMG2. */
+	ci = mi = 0;
+	nm = br__nw_hist_media_next(x, 3, &ci, &mi);
+	REQUIRE(nm != NULL);
+	CHECK_EQ_STR(nm->id, "IMG1");
+	nm = br__nw_hist_media_next(x, 3, &ci, &mi);
+	REQUIRE(nm != NULL);
+	CHECK_EQ_STR(nm->id, "IMG2");
+	CHECK(br__nw_hist_media_next(x, 3, &ci, &mi) == NULL);
+	/* Nothing when backfill is off. */
+	ci = mi = 0;
+	CHECK(br__nw_hist_media_next(x, 0, &ci, &mi) == NULL);
+	/* What was not fetched goes with media_error. */
+	br__nw_hist_media_fail(x);
+	h = br__nw_hist_view(x);
+	REQUIRE(h->n_chats == 1 && h->chats[0].n_msgs == 3);
+	CHECK_EQ_INT((int)h->chats[0].msgs[0].c.kind, (int)BR_NET_KIND_IMAGE);
+	CHECK(h->chats[0].msgs[0].c.media_error != 0);
+	CHECK(h->chats[0].msgs[0].c.data == NULL);
+	ci = mi = 0;
+	CHECK(br__nw_hist_media_next(x, 3, &ci, &mi) == NULL);
+	br__nw_hist_free(x);
+	wa_hist_sync_free(s);
+	for (i = 0; i < 3; i++)
+		free(m[i].message.data);
 	free(p);
 }
 
