@@ -45,8 +45,8 @@
  * participant=<device>, the payload merged with our SKDM in one pkmsg/msg),
  * with a new session (its bundle fetched and processed over ours, which
  * stays as an old state so that what it sent before still decrypts) when
- * we have none or the receipt carries the device's <keys>, else at most once an hour
- * per device (after whatsmeow's
+ * we have none or the receipt carries the device's <keys>, else at most
+ * once an hour per device (after whatsmeow's
  * shouldRecreateSession), and never for a first retry of a group message
  * (that re-send goes on the session we have: the sender key, not the
  * session, is what failed).  Every <receipt> is acked

@@ -7,6 +7,9 @@
  * prekeys travel as raw private keys (whatsmeow_pre_keys keeps only those)
  * and are rebuilt into libsignal records here, sessions and sender keys
  * stay libsignal's serialized records.
+ * When both sides start a session at once (crossing pkmsgs), our own
+ * unanswered session stays current for WA_SIGNAL_CROSSING_MS, as the peer
+ * makes it current on receipt (see "crossing session setups" below).
  *
  * Does not: build stanzas, fetch bundles, upload prekeys.
  * Invariants: a store failure inside a libsignal callback is kept in
@@ -835,8 +838,7 @@ buf_out(signal_buffer *b, uint8_t **out, size_t *outlen)
 	*outlen = n;
 }
 
-
-/* --- crossing session setups ----------------------------------------------- */
+/* --- crossing session setups ---------------------------------------------- */
 
 /*
  * Both sides may start a session at the same moment (a peer creates a
