@@ -14,6 +14,7 @@
  * and bounds them (portal_ghost.c).  User JIDs are parsed (bridge/ids.h)
  * before a ghost ID is made of them; one that has no ghost is skipped.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +50,15 @@ struct item {
 	struct job		*job;		/* borrowed or NULL */
 };
 
-/* A remembered contact (br_contacts_fill). */
+/* A remembered contact (br_contacts_fill), found through two hash
+ * chains: by user and by alt (indices into the ring, -1 ends). */
 struct known {
 	char			*user, *alt;	/* owned; alt may be NULL */
 	char			*full, *first, *push, *business; /* owned */
+	int			 hnext[2];
 };
+/* Buckets of the cache's hash (a power of two, 2 per entry). */
+#define CACHE_BUCKETS	(2 * BR_CONTACTS_CACHE_MAX)
 
 struct br_contacts {
 	struct br_contacts	*next;		/* registry */
@@ -65,6 +70,8 @@ struct br_contacts {
 	int			 closing;	/* freed while busy */
 	struct known		 cache[BR_CONTACTS_CACHE_MAX];
 	size_t			 cache_next;
+	/* Hash chains of the cache, by user [0] and by alt [1]. */
+	int			 buckets[2][CACHE_BUCKETS];	/* -1: empty */
 };
 
 /* One object per core; the network events carry the core. */
@@ -108,8 +115,11 @@ struct br_contacts *
 br_contacts_new(struct br_bridge *br)
 {
 	struct br_contacts *cs = u_calloc(1, sizeof(*cs));
+	size_t i;
 
 	cs->br = br;
+	for (i = 0; i < CACHE_BUCKETS; i++)
+		cs->buckets[0][i] = cs->buckets[1][i] = -1;
 	cs->next = registry;
 	registry = cs;
 	return cs;
@@ -377,17 +387,67 @@ same(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
+/* FNV-1a of a JID, as a bucket index. */
+static size_t
+bucket_of(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h & (CACHE_BUCKETS - 1);
+}
+
+static const char *
+known_key(const struct known *k, int which)
+{
+	return which == 0 ? k->user : k->alt;
+}
+
+/* Chain which (0: by user, 1: by alt) of entry idx. */
+static void
+chain_add(struct br_contacts *cs, int idx, int which)
+{
+	const char *key = known_key(&cs->cache[idx], which);
+	size_t b;
+
+	if (key == NULL)
+		return;
+	b = bucket_of(key);
+	cs->cache[idx].hnext[which] = cs->buckets[which][b];
+	cs->buckets[which][b] = idx;
+}
+
+static void
+chain_del(struct br_contacts *cs, int idx, int which)
+{
+	const char *key = known_key(&cs->cache[idx], which);
+	int *pp;
+
+	if (key == NULL)
+		return;
+	for (pp = &cs->buckets[which][bucket_of(key)]; *pp >= 0;
+	    pp = &cs->cache[*pp].hnext[which])
+		if (*pp == idx) {
+			*pp = cs->cache[idx].hnext[which];
+			return;
+		}
+}
+
 static struct known *
 known_find(struct br_contacts *cs, const char *user)
 {
-	size_t i;
+	size_t b;
+	int which, cur;
 
 	if (user == NULL)
 		return NULL;
-	for (i = 0; i < BR_CONTACTS_CACHE_MAX; i++)
-		if (same(cs->cache[i].user, user) ||
-		    same(cs->cache[i].alt, user))
-			return &cs->cache[i];
+	b = bucket_of(user);
+	for (which = 0; which < 2; which++)
+		for (cur = cs->buckets[which][b]; cur >= 0;
+		    cur = cs->cache[cur].hnext[which])
+			if (same(known_key(&cs->cache[cur], which), user))
+				return &cs->cache[cur];
 	return NULL;
 }
 
@@ -395,6 +455,7 @@ static void
 remember(struct br_contacts *cs, const struct br_net_contact *c)
 {
 	struct known *k = known_find(cs, c->user);
+	int idx;
 
 	if (k == NULL && c->alt_user != NULL)
 		k = known_find(cs, c->alt_user);
@@ -402,6 +463,9 @@ remember(struct br_contacts *cs, const struct br_net_contact *c)
 		k = &cs->cache[cs->cache_next];
 		cs->cache_next = (cs->cache_next + 1) % BR_CONTACTS_CACHE_MAX;
 	}
+	idx = (int)(k - cs->cache);
+	chain_del(cs, idx, 0);
+	chain_del(cs, idx, 1);
 	known_clear(k);
 	k->user = u_strdup(c->user);
 	k->alt = dup_or_null(c->alt_user);
@@ -409,6 +473,8 @@ remember(struct br_contacts *cs, const struct br_net_contact *c)
 	k->first = dup_or_null(c->first_name);
 	k->push = dup_or_null(c->push_name);
 	k->business = dup_or_null(c->business_name);
+	chain_add(cs, idx, 0);
+	chain_add(cs, idx, 1);
 }
 
 /* A contact as ghost updates: its own ghost, then its other form's.  The

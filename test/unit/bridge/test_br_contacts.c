@@ -348,6 +348,48 @@ TEST(test_br_contacts_fill)
 	fx_close(&x);
 }
 
+/* The cache of br_contacts_fill is bounded: past BR_CONTACTS_CACHE_MAX
+ * people the oldest are forgotten, found by either form until then, an
+ * update of a known person reuses its entry.  (Group JIDs have no ghost:
+ * nothing reaches the Matrix side.) */
+TEST(test_br_contacts_fill_bounded)
+{
+	struct fx x;
+	struct br_net_contact c;
+	struct br_ghost_info gi;
+	char user[64], alt[64], full[32];
+	int i, n = BR_CONTACTS_CACHE_MAX + 100;
+
+	REQUIRE(open_fx(&x, "en", full_yaml, 1) == 0);
+	br_contacts_new(x.br);
+	for (i = 0; i < n; i++) {
+		snprintf(user, sizeof(user), "1203630%08d@g.us", i);
+		snprintf(alt, sizeof(alt), "1203631%08d@g.us", i);
+		snprintf(full, sizeof(full), "Name %d", i);
+		contact(&c, user, alt, full, NULL);
+		br_contacts_on_contact(x.br, login(), &c);
+		if (i == 10) {
+			/* Renamed while known: the same entry. */
+			contact(&c, user, alt, "Renamed 10", NULL);
+			br_contacts_on_contact(x.br, login(), &c);
+		}
+	}
+	CHECK_EQ_INT(count("register"), 0);
+	memset(&gi, 0, sizeof(gi));
+	CHECK_EQ_INT(br_contacts_fill(x.br, "120363000000000@g.us", &gi), 0);
+	snprintf(user, sizeof(user), "1203630%08d@g.us", 99);
+	CHECK_EQ_INT(br_contacts_fill(x.br, user, &gi), 0);
+	snprintf(user, sizeof(user), "1203630%08d@g.us", 100);
+	REQUIRE(br_contacts_fill(x.br, user, &gi) == 1);
+	CHECK_EQ_STR(gi.full_name, "Name 100");
+	snprintf(alt, sizeof(alt), "1203631%08d@g.us", n - 1);
+	REQUIRE(br_contacts_fill(x.br, alt, &gi) == 1);
+	snprintf(full, sizeof(full), "Name %d", n - 1);
+	CHECK_EQ_STR(gi.full_name, full);
+	br_contacts_free(br_contacts_of(x.br));
+	fx_close(&x);
+}
+
 TEST(test_br_contacts_sync_command)
 {
 	struct fx x;
