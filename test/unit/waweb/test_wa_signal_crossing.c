@@ -10,7 +10,8 @@
  * the crossing leaves us on S2, libsignal's default (which made Baileys
  * corrupt S1: see signal.c).  The peer here runs with the window at 0,
  * as libsignal does (Baileys and whatsmeow have no such rule); two sides
- * that both keep their own session still read everything.
+ * that both keep their own session still read everything.  Also: a new
+ * session built over an answered one (a retry) keeps it as an old state.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,39 @@ TEST(test_wa_signal_crossing_window_zero_follows_peer)
 	CHECK_EQ_INT(t, WA_SIGNAL_MSG);
 	CHECK_EQ_INT(dec(&peer, ME, t, ct, n, "on S2"), 0);
 	free(late);
+	sides_free(&me, &peer);
+}
+
+/* What send_message's retry path relies on: a new session built from a
+ * bundle over an answered one keeps it as an old state, so a message the
+ * peer sent on it before getting ours still decrypts (deleting the record
+ * first, as the retry path did, lost it: the peer's pkmsgs then named a
+ * one-time prekey already used). */
+TEST(test_wa_signal_bundle_over_session_keeps_old_state)
+{
+	struct side me, peer;
+	struct wa_signal_bundle b;
+	uint8_t *ct, *held;
+	size_t n, heldlen;
+	int t, ht;
+
+	sides(&me, &peer);
+	wa_signal_set_crossing_ms(me.s, 0);
+	wa_signal_set_crossing_ms(peer.s, 0);
+	REQUIRE(bundle_of(&peer, 100, &b) == 0);
+	REQUIRE(wa_signal_session_from_bundle(me.s, PEER, &b) == 0);
+	REQUIRE(enc(&me, PEER, "hello", &t, &ct, &n) == 0);
+	CHECK_EQ_INT(dec(&peer, ME, t, ct, n, "hello"), 0);
+	REQUIRE(enc(&peer, ME, "answer", &t, &ct, &n) == 0);
+	CHECK_EQ_INT(dec(&me, PEER, t, ct, n, "answer"), 0);
+	/* The peer sends again on S1; it reaches us after we start S3. */
+	REQUIRE(enc(&peer, ME, "in flight", &ht, &held, &heldlen) == 0);
+	REQUIRE(bundle_of(&peer, 101, &b) == 0);
+	REQUIRE(wa_signal_session_from_bundle(me.s, PEER, &b) == 0);
+	REQUIRE(enc(&me, PEER, "on S3", &t, &ct, &n) == 0);
+	CHECK_EQ_INT(t, WA_SIGNAL_PKMSG);
+	CHECK_EQ_INT(dec(&me, PEER, ht, held, heldlen, "in flight"), 0);
+	CHECK_EQ_INT(dec(&peer, ME, t, ct, n, "on S3"), 0);
 	sides_free(&me, &peer);
 }
 
