@@ -31,10 +31,18 @@
  * (HMAC-SHA256(ltHash || BE64 version || name)) and patch MAC
  * (HMAC-SHA256(snapshotMAC || each value MAC || BE64 version || name)).
  * Patches are applied one by one: each verified patch is stored (version,
- * hash, mutation MACs) and its actions reported before the next one is
+ * hash, mutation MACs and its contact rows, in one transaction when the
+ * store has appstate_txn) and its actions reported before the next one is
  * looked at.  On any failure the collection stays at the last good
  * version, on_error is called, and nothing of the failing patch is stored
- * or reported (whatsmeow also keeps what earlier patches applied).
+ * or reported (whatsmeow also keeps what earlier patches applied).  A SET
+ * after a REMOVE of the same index in one patch has no previous value, as
+ * in current whatsmeow (the version test/peers/whatsmeow pins subtracts
+ * the REMOVE's value MAC; test/wa/64 records the difference).  Mutation
+ * rows are kept as whatsmeow keeps them: a SET over an older SET adds a
+ * row at the new version (lookups take the newest), a REMOVE deletes the
+ * index's rows.  A reply saying has_more_patches without moving the
+ * version ends the fetch with WA_ERR_APPSTATE_VERSION.
  *
  * Missing key: on_error(name, WA_ERR_APPSTATE_NO_KEY); the collection is
  * remembered as waiting, and fetched again as soon as a key share arrives
