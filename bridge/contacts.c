@@ -35,6 +35,7 @@ struct job {
 	size_t			 n;		/* contacts applied */
 	int			 listed;	/* the listing answered */
 	int			 avatars;
+	int			 prime;		/* remember only, no ghost work */
 	char			*login;		/* owned: login ID */
 };
 
@@ -545,6 +546,15 @@ listed(void *arg, int rc, const struct br_net_result *r)
 		job_finish(j, rc < 0 ? rc : BR_ERR_NET_CANCELLED);
 		return;
 	}
+	if (j->prime) {
+		for (i = 0; i < r->n_contacts; i++)
+			if (r->contacts[i].user != NULL) {
+				remember(cs, &r->contacts[i]);
+				j->n++;
+			}
+		job_finish(j, 0);
+		return;
+	}
 	log_info("contacts: resyncing displaynames of %zu contacts",
 	    r->n_contacts);
 	for (i = 0; i < r->n_contacts; i++)
@@ -558,9 +568,40 @@ listed(void *arg, int rc, const struct br_net_result *r)
 	pump(cs);
 }
 
+static int start_job(struct br_contacts *cs, struct br_net_login *l,
+    int avatars, int prime, br_contacts_done_fn done, void *arg);
+
 int
 br_contacts_sync(struct br_contacts *cs, struct br_net_login *l,
     int avatars, br_contacts_done_fn done, void *arg)
+{
+	return start_job(cs, l, avatars, 0, done, arg);
+}
+
+static void
+primed(void *arg, int rc, size_t n)
+{
+	(void)arg;
+	if (rc < 0 && rc != BR_ERR_NET_CANCELLED &&
+	    rc != BR_ERR_NET_UNSUPPORTED)
+		log_warnx("contacts: not read at connection: %d", rc);
+	else if (rc == 0)
+		log_debug("contacts: %zu contacts known", n);
+}
+
+void
+br_contacts_on_login_synced(void *arg, struct br_net_login *l)
+{
+	struct br_contacts *cs = br_contacts_of(arg);
+
+	if (cs == NULL || cs->closing)
+		return;
+	(void)start_job(cs, l, 0, 1, primed, NULL);
+}
+
+static int
+start_job(struct br_contacts *cs, struct br_net_login *l, int avatars,
+    int prime, br_contacts_done_fn done, void *arg)
 {
 	struct br_net *net;
 	struct job *j;
@@ -575,6 +616,7 @@ br_contacts_sync(struct br_contacts *cs, struct br_net_login *l,
 	j->done = done;
 	j->arg = arg;
 	j->avatars = avatars;
+	j->prime = prime;
 	j->login = u_strdup(net->ops->info(l)->id);
 	r = net->ops->list_contacts(l, listed, j);
 	if (r < 0) {

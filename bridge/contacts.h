@@ -45,7 +45,8 @@ struct br_ghost_info;
 /* Ghost updates waiting at once (a sync of a big address book plus its
  * alternate forms; past this the producer's contacts are dropped). */
 #define BR_CONTACTS_QUEUE_MAX	20000
-/* Contacts remembered for br_contacts_fill (most recent first out). */
+/* Contacts remembered for br_contacts_fill (the oldest forgotten first;
+ * a bigger address book answers from its most recent contacts). */
 #define BR_CONTACTS_CACHE_MAX	4096
 
 /* The contacts object of the core br (borrowed; must outlive it).  At
@@ -75,6 +76,13 @@ void br_contacts_on_synced(void *arg, struct br_net_login *l);
 typedef void (*br_contacts_done_fn)(void *arg, int rc, size_t n);
 int br_contacts_sync(struct br_contacts *cs, struct br_net_login *l,
     int avatars, br_contacts_done_fn done, void *arg);
+
+/*
+ * The core's handler for a login that is synced (net.h on_synced; arg the
+ * core): its stored contacts are read into the cache br_contacts_fill
+ * answers from (no ghost is touched), so names survive a restart.
+ */
+void br_contacts_on_login_synced(void *arg, struct br_net_login *l);
 
 /*
  * The contact names last seen for user (a user JID, either form) into

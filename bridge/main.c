@@ -523,13 +523,14 @@ on_login_state(void *arg, struct br_net_login *l,
 }
 
 /* Synced: the core resumes Matrix messages waiting for the login
- * (portal_out.c) and a new login gets portals for its groups
- * (portal_in.c). */
+ * (portal_out.c), a new login gets portals for its groups
+ * (portal_in.c), and its stored contacts are read (contacts.c). */
 static void
 on_login_synced(void *arg, struct br_net_login *l)
 {
 	br_bridge_on_login_synced(arg, l);
 	br_portal_in_on_synced(arg, l);
+	br_contacts_on_login_synced(arg, l);
 }
 
 struct runtime {

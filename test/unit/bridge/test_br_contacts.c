@@ -346,6 +346,24 @@ TEST(test_br_contacts_fill)
 	settle(0);
 	br_contacts_free(br_contacts_of(x.br));
 	fx_close(&x);
+
+	/* After a restart: the login's synced event reads the stored
+	 * contacts into the cache, touching no ghost. */
+	REQUIRE(open_fx(&x, "en", full_yaml, 1) == 0);
+	br_contacts_new(x.br);
+	contact(&list_answer[0], PN_B, LID_B, "Bob Martin", "bobby");
+	n_list_answer = 1;
+	br_contacts_on_login_synced(x.br, login());
+	CHECK_EQ_INT(count_net("list_contacts"), 1);
+	memset(&gi, 0, sizeof(gi));
+	CHECK_EQ_INT(br_contacts_fill(x.br, LID_B, &gi), 0);
+	settle(0);
+	CHECK_EQ_INT(br_contacts_fill(x.br, LID_B, &gi), 1);
+	CHECK_EQ_STR(gi.full_name, "Bob Martin");
+	CHECK_EQ_INT(count("register"), 0);
+	CHECK_EQ_INT(count("displayname"), 0);
+	br_contacts_free(br_contacts_of(x.br));
+	fx_close(&x);
 }
 
 /* The cache of br_contacts_fill is bounded: past BR_CONTACTS_CACHE_MAX
