@@ -244,7 +244,7 @@ wa_picture_get_info(struct wa_client *c, const struct wa_jid *target,
 	g->arg = arg;
 	g->known_id = known_id != NULL && known_id[0] != '\0' ?
 	    u_strdup(known_id) : NULL;
-	r = wa_client_send_iq(c, iq, 0, get_done, g);
+	r = wa_client_send_iq(c, iq, WA_PICTURE_IQ_TIMEOUT_MS, get_done, g);
 	if (r != 0) {
 		free(g->known_id);
 		free(g);

@@ -52,6 +52,9 @@ struct u_http;
 #define WA_PICTURE_MAX_CHANGES 16
 /* Deadline of one download. */
 #define WA_PICTURE_TIMEOUT_MS 30000
+/* Deadline of the get iq: a group's chat info waits for its picture, so
+ * a server that does not answer must not hold it for the default minute. */
+#define WA_PICTURE_IQ_TIMEOUT_MS 20000
 
 enum wa_picture_status {
 	WA_PICTURE_SET = 0,	/* id, url, direct_path */
