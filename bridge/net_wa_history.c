@@ -75,7 +75,10 @@ job_free(struct hist_job *j)
 
 struct hchat {
 	char			*chat;		/* owned */
-	struct br__nw_msg	**msgs;		/* owned */
+	/* Per message: the built message (owned), or NULL for one kept
+	 * for storage only (its view holds ids, sender and time). */
+	struct br__nw_msg	**msgs;
+	char			**senders;	/* owned: storage-only senders */
 	struct br_net_message	*mv;		/* owned array of copies */
 	const unsigned char	**raw;		/* owned array, borrowed items */
 	size_t			*raw_len;
@@ -163,6 +166,28 @@ chat_name(const struct wa_hist_conv *c, const struct pnlid *t, size_t nt)
 	return u_strdup(wa_jid_format(&j, buf, sizeof(buf)));
 }
 
+/* The sender of a message as net.h names it: 0, or -1 (a group message
+ * without a usable participant). */
+static int
+sender_of(const struct wa_hist_msg *hm, const char *chat, int is_group,
+    const char *own_user, const struct pnlid *t, size_t nt,
+    char sender[WA_JID_STR_MAX])
+{
+	struct wa_jid j;
+
+	if (hm->from_me)
+		snprintf(sender, WA_JID_STR_MAX, "%s", own_user);
+	else if (is_group) {
+		if (hm->participant == NULL ||
+		    wa_jid_parse(hm->participant, &j) != 0)
+			return -1;
+		j = lid_to_pn(t, nt, wa_jid_to_non_ad(&j));
+		wa_jid_format(&j, sender, WA_JID_STR_MAX);
+	} else
+		snprintf(sender, WA_JID_STR_MAX, "%s", chat);
+	return 0;
+}
+
 /* One message as a pending row would give it; NULL: nothing for the
  * core. */
 static struct br__nw_msg *
@@ -172,22 +197,13 @@ build_msg(const struct wa_hist_msg *hm, const char *chat, int is_group,
 	struct wa_msg_event ev;
 	struct br_wa_pending row;
 	struct br__nw_msg *m = NULL;
-	struct wa_jid j;
 	char sender[WA_JID_STR_MAX];
 	char *meta;
 
 	if (hm->payload == NULL || hm->payload_len == 0)
 		return NULL;		/* a stub ("group created"...) */
-	if (hm->from_me)
-		snprintf(sender, sizeof(sender), "%s", own_user);
-	else if (is_group) {
-		if (hm->participant == NULL ||
-		    wa_jid_parse(hm->participant, &j) != 0)
-			return NULL;
-		j = lid_to_pn(t, nt, wa_jid_to_non_ad(&j));
-		wa_jid_format(&j, sender, sizeof(sender));
-	} else
-		snprintf(sender, sizeof(sender), "%s", chat);
+	if (sender_of(hm, chat, is_group, own_user, t, nt, sender) != 0)
+		return NULL;
 	memset(&ev, 0, sizeof(ev));
 	ev.from_me = hm->from_me;
 	ev.is_group = is_group;
@@ -218,12 +234,14 @@ build_msg(const struct wa_hist_msg *hm, const char *chat, int is_group,
 }
 
 struct br__nw_hist *
-br__nw_hist_build(const struct wa_hist_sync *s, const char *own_user)
+br__nw_hist_build(const struct wa_hist_sync *s, const char *own_user,
+    size_t per_chat)
 {
 	struct br__nw_hist *x = u_calloc(1, sizeof(*x));
+	char sender[WA_JID_STR_MAX];
 	struct pnlid *t;
 	struct wa_jid j;
-	size_t i, k, nt;
+	size_t i, k, nt, full, pos;
 
 	x->h.sync_type = s->sync_type;
 	if (s->n_convs == 0)
@@ -243,21 +261,59 @@ br__nw_hist_build(const struct wa_hist_sync *s, const char *own_user)
 		    strcmp(j.server, WA_SERVER_GROUP) == 0;
 		if (c->n_msgs > 0) {
 			h->msgs = u_calloc(c->n_msgs, sizeof(*h->msgs));
+			h->senders = u_calloc(c->n_msgs, sizeof(*h->senders));
 			h->mv = u_calloc(c->n_msgs, sizeof(*h->mv));
 			h->raw = u_calloc(c->n_msgs, sizeof(*h->raw));
 			h->raw_len = u_calloc(c->n_msgs, sizeof(*h->raw_len));
 		}
-		for (k = 0; k < c->n_msgs; k++) {
-			struct br__nw_msg *m = build_msg(&c->msgs[k], h->chat,
-			    is_group, own_user, t, nt);
+		/* Newest first, filled from the end: the newest per_chat
+		 * messages that carry something are built in full (the
+		 * core may backfill them), older ones are only kept for
+		 * storage, without decoding their content. */
+		pos = c->n_msgs;
+		for (k = c->n_msgs, full = 0; k-- > 0;) {
+			const struct wa_hist_msg *hm = &c->msgs[k];
+			struct br_net_message *v;
 
-			if (m == NULL)
-				continue;
-			h->msgs[h->n] = m;
-			h->mv[h->n] = m->m;
-			h->raw[h->n] = c->msgs[k].raw;
-			h->raw_len[h->n] = c->msgs[k].raw_len;
-			h->n++;
+			if (full < per_chat) {
+				struct br__nw_msg *m = build_msg(hm, h->chat,
+				    is_group, own_user, t, nt);
+
+				if (m == NULL)
+					continue;
+				full++;
+				pos--;
+				h->msgs[pos] = m;
+				h->mv[pos] = m->m;
+			} else {
+				if (sender_of(hm, h->chat, is_group, own_user,
+				    t, nt, sender) != 0)
+					continue;
+				pos--;
+				h->senders[pos] = u_strdup(sender);
+				v = &h->mv[pos];
+				v->chat = h->chat;
+				v->id = hm->id;
+				v->sender = h->senders[pos];
+				v->from_me = hm->from_me;
+				v->is_group = is_group;
+				v->ts_ms = hm->timestamp > UINT64_MAX / 1000 ?
+				    0 : hm->timestamp * 1000;
+				v->c.kind = BR_NET_KIND_UNSUPPORTED;
+			}
+			h->raw[pos] = hm->raw;
+			h->raw_len[pos] = hm->raw_len;
+		}
+		h->n = c->n_msgs - pos;
+		if (pos > 0 && h->n > 0) {
+			memmove(h->msgs, h->msgs + pos, h->n *
+			    sizeof(*h->msgs));
+			memmove(h->senders, h->senders + pos, h->n *
+			    sizeof(*h->senders));
+			memmove(h->mv, h->mv + pos, h->n * sizeof(*h->mv));
+			memmove(h->raw, h->raw + pos, h->n * sizeof(*h->raw));
+			memmove(h->raw_len, h->raw_len + pos, h->n *
+			    sizeof(*h->raw_len));
 		}
 		hc->chat = h->chat;
 		hc->name = c->name;
@@ -297,9 +353,12 @@ br__nw_hist_free(struct br__nw_hist *x)
 	if (x == NULL)
 		return;
 	for (i = 0; i < x->n; i++) {
-		for (k = 0; k < x->hc[i].n; k++)
+		for (k = 0; k < x->hc[i].n; k++) {
 			br__nw_msg_free(x->hc[i].msgs[k]);
+			free(x->hc[i].senders[k]);
+		}
 		free(x->hc[i].msgs);
+		free(x->hc[i].senders);
 		free(x->hc[i].mv);
 		free(x->hc[i].raw);
 		free(x->hc[i].raw_len);
@@ -326,7 +385,7 @@ br__nw_hist_media_next(struct br__nw_hist *x, size_t per_chat, size_t *ci,
 		if (*mi < first)
 			*mi = first;
 		for (; *mi < h->n; (*mi)++)
-			if (h->msgs[*mi]->needs_media)
+			if (h->msgs[*mi] != NULL && h->msgs[*mi]->needs_media)
 				return h->msgs[(*mi)++];
 	}
 	return NULL;
@@ -355,7 +414,8 @@ br__nw_hist_media_fail(struct br__nw_hist *x)
 
 	for (i = 0; i < x->n; i++)
 		for (k = 0; k < x->hc[i].n; k++)
-			if (x->hc[i].msgs[k]->needs_media)
+			if (x->hc[i].msgs[k] != NULL &&
+			    x->hc[i].msgs[k]->needs_media)
 				hist_set_media(x, x->hc[i].msgs[k], NULL, 0,
 				    U_ERR_IO);
 }
@@ -452,7 +512,7 @@ job_process(void *arg)
 	logp_info(j->prefix, "history sync: type %d, chunk %u, %zu chat(s)"
 	    "%s", j->s->sync_type, (unsigned)j->s->chunk_order,
 	    j->s->n_convs, j->s->skipped > 0 ? " (some parts skipped)" : "");
-	j->x = br__nw_hist_build(j->s, j->own_user);
+	j->x = br__nw_hist_build(j->s, j->own_user, j->per_chat);
 	media_next(j);
 }
 

@@ -75,12 +75,16 @@ void br__nw_history_forget(struct br_net_login *l);
 struct br__nw_hist;
 /*
  * The core's view of a parsed blob (owned; every pointer inside points
- * into it or into s, which must outlive it).  Messages that carry nothing
- * for the core (protocol messages, stubs) are left out; media messages
- * keep needs_media (fetch, or br__nw_hist_media_fail).  Never fails.
+ * into it or into s, which must outlive it).  The newest per_chat
+ * messages of each chat that carry something for the core are built in
+ * full (protocol messages and stubs among them left out; media keep
+ * needs_media: fetch, or br__nw_hist_media_fail); older ones are handed
+ * over for storage only (ids, sender, time, kind UNSUPPORTED, their
+ * content not decoded), so the core's backfill of the last per_chat never
+ * reaches them.  Never fails.
  */
 struct br__nw_hist *br__nw_hist_build(const struct wa_hist_sync *s,
-    const char *own_user);
+    const char *own_user, size_t per_chat);
 const struct br_net_history *br__nw_hist_view(const struct br__nw_hist *x);
 void br__nw_hist_free(struct br__nw_hist *x);
 /* The next message whose media is still to fetch among the last per_chat

@@ -372,6 +372,8 @@ take_conv(struct wa_hist_sync *s, struct hist_impl *im,
 	    c->end_of_history_transfer_type : -1;
 	/* The phone lists the newest first; past the cap the oldest go. */
 	n = c->n_messages < WA_HIST_MSG_MAX ? c->n_messages : WA_HIST_MSG_MAX;
+	if (n > WA_HIST_TOTAL_MSG_MAX - s->n_msgs_total)
+		n = WA_HIST_TOTAL_MSG_MAX - s->n_msgs_total;
 	s->skipped += c->n_messages - n;
 	if (n == 0)
 		return;
@@ -389,6 +391,7 @@ take_conv(struct wa_hist_sync *s, struct hist_impl *im,
 		cv->msgs[cv->n_msgs].blob_index = i;
 		cv->n_msgs++;
 	}
+	s->n_msgs_total += cv->n_msgs;
 	qsort(cv->msgs, cv->n_msgs, sizeof(*cv->msgs), msg_cmp);
 	if (cv->last_msg_ts == 0 && cv->n_msgs > 0)
 		cv->last_msg_ts = cv->msgs[cv->n_msgs - 1].timestamp;

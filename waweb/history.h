@@ -62,6 +62,10 @@
 /* Messages per conversation handed over (the newest ones are kept:
  * backfill takes at most max_initial_messages of them). */
 #define WA_HIST_MSG_MAX 1000
+/* Messages of one blob handed over in all (past it, later chats lose
+ * theirs): each costs the caller some memory, and 64 MiB of tiny
+ * messages would be millions. */
+#define WA_HIST_TOTAL_MSG_MAX 100000
 /* Push names and phone-number <-> LID pairs handed over. */
 #define WA_HIST_PUSHNAME_MAX 10000
 #define WA_HIST_PNLID_MAX 10000
@@ -189,6 +193,7 @@ struct wa_hist_sync {
 	size_t		 n_pnlids;
 	size_t		 skipped;	/* conversations or messages dropped
 					 * (malformed or over a limit) */
+	size_t		 n_msgs_total;	/* messages in all convs */
 	void		*impl;		/* owned: the unpacked protobufs */
 };
 void wa_hist_sync_free(struct wa_hist_sync *s);

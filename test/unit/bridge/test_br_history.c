@@ -139,7 +139,7 @@ TEST(net_side_builds_the_core_view)
 	const struct br_net_history_chat *dm, *grp;
 
 	REQUIRE(s != NULL);
-	x = br__nw_hist_build(s, OWN);
+	x = br__nw_hist_build(s, OWN, 1000);
 	h = br__nw_hist_view(x);
 	CHECK_EQ_INT(h->sync_type, WA_HIST_INITIAL_BOOTSTRAP);
 	REQUIRE(h->n_chats == 2);
@@ -172,6 +172,48 @@ TEST(net_side_builds_the_core_view)
 	/* The participant without its device. */
 	CHECK_EQ_STR(grp->msgs[0].sender, WENDY);
 	CHECK_EQ_STR(grp->msgs[0].c.text, "hi all");
+	br__nw_hist_free(x);
+	wa_hist_sync_free(s);
+}
+
+TEST(older_messages_kept_for_storage_only)
+{
+	struct wa_hist_sync *s = sample();
+	struct br__nw_hist *x;
+	const struct br_net_history *h;
+	const struct br_net_history_chat *dm;
+
+	REQUIRE(s != NULL);
+	/* Backfilling 1 per chat: only the newest is decoded; the rest
+	 * (stub and protocol message included) are kept for the tables. */
+	x = br__nw_hist_build(s, OWN, 1);
+	h = br__nw_hist_view(x);
+	REQUIRE(h->n_chats == 2);
+	dm = &h->chats[0];
+	REQUIRE(dm->n_msgs == 5);
+	CHECK_EQ_STR(dm->msgs[0].id, "STUB");
+	CHECK_EQ_INT((int)dm->msgs[0].c.kind, (int)BR_NET_KIND_UNSUPPORTED);
+	CHECK_EQ_STR(dm->msgs[1].id, "D1");
+	CHECK_EQ_STR(dm->msgs[1].sender, BOB);
+	CHECK(dm->msgs[1].c.text == NULL);
+	CHECK_EQ_STR(dm->msgs[2].sender, OWN);
+	CHECK(dm->msgs[2].from_me);
+	CHECK_EQ_STR(dm->msgs[3].id, "REV");
+	CHECK_EQ_STR(dm->msgs[4].id, "D3");
+	CHECK_EQ_STR(dm->msgs[4].c.text, "three");
+	CHECK(dm->msgs[4].ts_ms == 1300000);
+	CHECK(dm->raw[0] != NULL && dm->raw_len[4] > 0);
+	REQUIRE(h->chats[1].n_msgs == 1);
+	CHECK_EQ_STR(h->chats[1].msgs[0].c.text, "hi all");
+	br__nw_hist_free(x);
+	/* No backfill: nothing decoded, everything kept. */
+	x = br__nw_hist_build(s, OWN, 0);
+	h = br__nw_hist_view(x);
+	REQUIRE(h->n_chats == 2);
+	CHECK_EQ_INT((int)h->chats[0].n_msgs, 5);
+	REQUIRE(h->chats[1].n_msgs == 1);
+	CHECK_EQ_STR(h->chats[1].msgs[0].sender, WENDY);
+	CHECK(h->chats[1].msgs[0].c.text == NULL);
 	br__nw_hist_free(x);
 	wa_hist_sync_free(s);
 }
@@ -246,7 +288,7 @@ TEST(store_conversations_and_messages)
 	REQUIRE(db_exec(t.db, "INSERT INTO user_login (bridge_id, user_mxid, "
 	    "id, remote_name, metadata) VALUES ('', '@a:x', '33600000001', "
 	    "'+33600000001', '{}')") == 0);
-	x = br__nw_hist_build(s, OWN);
+	x = br__nw_hist_build(s, OWN, 1000);
 	h = br__nw_hist_view(x);
 	CHECK_EQ_INT(br_history_store(t.db, "33600000001", h), 0);
 	CHECK(count(t.db, "SELECT COUNT(*) FROM "
@@ -475,7 +517,7 @@ TEST(pn_lid_mappings_name_senders)
 	wa__hist_sync__pack(&hs, p);
 	REQUIRE(wa_hist_sync_parse(p, n, &s) == 0);
 	CHECK_EQ_INT((int)s->n_pnlids, 1);
-	x = br__nw_hist_build(s, OWN);
+	x = br__nw_hist_build(s, OWN, 1000);
 	h = br__nw_hist_view(x);
 	REQUIRE(h->n_chats == 2);
 	CHECK_EQ_STR(h->chats[0].chat, BOB);
@@ -554,7 +596,7 @@ TEST(media_of_the_backfilled_messages_only)
 	p = malloc(n);
 	wa__hist_sync__pack(&hs, p);
 	REQUIRE(wa_hist_sync_parse(p, n, &s) == 0);
-	x = br__nw_hist_build(s, OWN);
+	x = br__nw_hist_build(s, OWN, 1000);
 	/* Backfilling the last 2: only IMG2 is fetched. */
 	nm = br__nw_hist_media_next(x, 2, &ci, &mi);
 	REQUIRE(nm != NULL);

@@ -380,6 +380,52 @@ TEST(sync_parse_limits_and_bad_strings)
 	free(p);
 }
 
+TEST(sync_parse_total_message_cap)
+{
+	enum { NC = WA_HIST_TOTAL_MSG_MAX / WA_HIST_MSG_MAX + 2 };
+	Wa__HistSync hs = WA__HIST_SYNC__INIT;
+	Wa__HistConversation *cv, **cp;
+	Wa__HistSyncMsg m = WA__HIST_SYNC_MSG__INIT, **mp;
+	struct wa_hist_sync *s = NULL;
+	uint8_t *p;
+	size_t n, i, total = 0;
+
+	m.has_message = 1;
+	m.message = wmi("1-1@g.us", "X", 1, NULL, 5, NULL, "x");
+	mp = calloc(WA_HIST_MSG_MAX, sizeof(*mp));
+	for (i = 0; i < WA_HIST_MSG_MAX; i++)
+		mp[i] = &m;
+	cv = calloc(NC, sizeof(*cv));
+	cp = calloc(NC, sizeof(*cp));
+	for (i = 0; i < NC; i++) {
+		wa__hist_conversation__init(&cv[i]);
+		cv[i].id = "1-1@g.us";
+		cv[i].messages = mp;
+		cv[i].n_messages = WA_HIST_MSG_MAX;
+		cp[i] = &cv[i];
+	}
+	hs.conversations = cp;
+	hs.n_conversations = NC;
+	n = wa__hist_sync__get_packed_size(&hs);
+	p = malloc(n);
+	wa__hist_sync__pack(&hs, p);
+	REQUIRE(wa_hist_sync_parse(p, n, &s) == 0);
+	CHECK_EQ_INT((int)s->n_convs, NC);
+	for (i = 0; i < s->n_convs; i++)
+		total += s->convs[i].n_msgs;
+	/* Past the cap the later chats get no messages. */
+	CHECK_EQ_INT((int)total, WA_HIST_TOTAL_MSG_MAX);
+	CHECK_EQ_INT((int)s->convs[NC - 1].n_msgs, 0);
+	CHECK_EQ_INT((int)s->skipped, NC * WA_HIST_MSG_MAX -
+	    WA_HIST_TOTAL_MSG_MAX);
+	wa_hist_sync_free(s);
+	free(p);
+	free(cp);
+	free(cv);
+	free(mp);
+	free(m.message.data);
+}
+
 TEST(hist_sync_receipt_to_own_account)
 {
 	struct wa_node *n;
