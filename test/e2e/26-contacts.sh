@@ -4,10 +4,12 @@
 # bridge's account playing its phone, and a Baileys contact Bob.  With
 # displayname_template '{{or .FullName .PushName .Phone}} (WA)': Bob writes
 # first (his ghost is named from his push name, which lands in
-# whatsmeow_contacts); the phone shares its app-state key with ponton's
-# device and uploads a ContactAction for Bob: ponton fetches it (the
-# server_sync notification), stores the names and renames the ghost to the
-# full name; a rename patch renames it again; after a restart with a
+# whatsmeow_contacts); the phone uploads a ContactAction for Bob before
+# ponton has its app-state key: `sync appstate critical_unblock_low`
+# answers upstream's key-not-found text and nothing is renamed; the phone
+# shares its key with ponton's device: ponton fetches the collection,
+# stores the names and renames the ghost to the full name; a rename patch
+# (server_sync notification) renames it again; after a restart with a
 # template of first names, the ghost keeps its name until `sync contacts`
 # re-applies every stored contact (✅ reaction), `sync
 # contacts-with-avatars` too; `sync appstate critical_unblock_low`,

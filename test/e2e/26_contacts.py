@@ -65,13 +65,24 @@ def scenario(t):
     t.check("push_name_stored", pushed, t.sql(
         "SELECT their_jid, push_name FROM whatsmeow_contacts"))
 
-    # --- the phone shares its key and uploads Bob's contact ---
+    # --- the phone uploads Bob's contact: ponton has no key yet ---
     phone = t.phone_device()
-    r = phone.cmd("appstate-key-share " + dev)
-    t.check("phone_key_share_sent", r is not None and
-            "failed" not in r, r)
     r = phone.cmd("appstate-contact %s Bob Bob Martin" % BOB_JID)
     t.check("phone_contact_uploaded", r is not None and
+            "failed" not in r, r)
+    _, body = cmd(admin, mg, "sync appstate critical_unblock_low")
+    t.check("sync_appstate_no_key", body is not None and body.startswith(
+        "Key not found error syncing app state critical_unblock_low: ") and
+        body.endswith("didn't find app state key\n\nKey requests are sent "
+                      "automatically, and the sync should happen in the "
+                      "background after your phone responds."), body)
+    t.check("no_key_no_name", displayname(t, admin, ghost) == "bobby (WA)",
+            displayname(t, admin, ghost))
+
+    # --- the phone shares its key: the collection is fetched, Bob's
+    # ghost renamed from the stored contacts ---
+    r = phone.cmd("appstate-key-share " + dev)
+    t.check("phone_key_share_sent", r is not None and
             "failed" not in r, r)
     got = name_becomes(t, admin, ghost, "Bob Martin (WA)")
     t.check("contact_renames_ghost", got == "Bob Martin (WA)", got)
