@@ -140,14 +140,12 @@ wait_unlink(struct br__nw_as *a, struct as_wait *w)
 		}
 }
 
-/* Answer w (unlinked first, so the callback may start the next one). */
+/* Answer w, already unlinked (so the callback may start the next one). */
 static void
-wait_answer(struct br__nw_as *a, struct as_wait *w, int rc,
-    const char *reason)
+wait_answer(struct as_wait *w, int rc, const char *reason)
 {
 	struct br_net_result r;
 
-	wait_unlink(a, w);
 	memset(&r, 0, sizeof(r));
 	r.reason = reason;
 	w->done(w->arg, rc, &r);
@@ -156,20 +154,27 @@ wait_answer(struct br__nw_as *a, struct as_wait *w, int rc,
 	free(w);
 }
 
-/* Answer every wait for collection name. */
+/* Answer every wait for collection name that is there now (a callback
+ * asking for the same collection again waits for the next result). */
 static void
 answer_all(struct br__nw_as *a, const char *name, int rc,
     const char *reason)
 {
-	struct as_wait *w, *next;
+	struct as_wait *mine = NULL, **pp, *w;
 
-	for (w = a->waits; w != NULL; w = next) {
-		next = w->next;
-		if (strcmp(w->name, name) == 0) {
-			wait_answer(a, w, rc, reason);
-			/* The callback may have added or answered waits. */
-			next = a->waits;
+	for (pp = &a->waits; (w = *pp) != NULL;) {
+		if (strcmp(w->name, name) != 0) {
+			pp = &w->next;
+			continue;
 		}
+		*pp = w->next;
+		a->nwaits--;
+		w->next = mine;
+		mine = w;
+	}
+	while ((w = mine) != NULL) {
+		mine = w->next;
+		wait_answer(w, rc, reason);
 	}
 }
 
@@ -180,7 +185,8 @@ wait_timeout(void *arg)
 
 	logp_warnx(br__nw_prefix(w->owner->l), "app state %s: no answer in "
 	    "%d s", w->name, NW_APPSTATE_SYNC_MS / 1000);
-	wait_answer(w->owner, w, BR_ERR_NET_TIMEOUT, NULL);
+	wait_unlink(w->owner, w);
+	wait_answer(w, BR_ERR_NET_TIMEOUT, NULL);
 }
 
 /* ---- wa_appstate callbacks ---- */
@@ -286,6 +292,7 @@ void
 br__nw_as_free(struct br__nw_as *a)
 {
 	struct br__nw_as **pp;
+	struct as_wait *w;
 
 	if (a == NULL)
 		return;
@@ -296,8 +303,10 @@ br__nw_as_free(struct br__nw_as *a)
 		}
 	wa_appstate_free(a->as);
 	a->as = NULL;
-	while (a->waits != NULL)
-		wait_answer(a, a->waits, BR_ERR_NET_CANCELLED, NULL);
+	while ((w = a->waits) != NULL) {
+		wait_unlink(a, w);
+		wait_answer(w, BR_ERR_NET_CANCELLED, NULL);
+	}
 	free(a->our_jid);
 	free(a);
 }
@@ -406,7 +415,7 @@ br__nw_sync_appstate(struct br_net_login *l, const char *name,
 
 	if (name == NULL || !wa_appstate_collection_known(name))
 		return BR_ERR_NET_NOT_FOUND;
-	if (a == NULL)
+	if (a == NULL || a->as == NULL)		/* NULL: being freed */
 		return BR_ERR_NET_FAILED;
 	if (a->nwaits >= NW_APPSTATE_PENDING_MAX)
 		return BR_ERR_NET_BUSY;
