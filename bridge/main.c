@@ -32,9 +32,11 @@
 #include "bridge/contacts.h"
 #include "bridge/errors.h"
 #include "bridge/exitcodes.h"
+#include "bridge/history.h"
 #include "bridge/login_flow.h"
 #include "bridge/mx.h"
 #include "bridge/net.h"
+#include "bridge/portal.h"
 #include "bridge/portal_in.h"
 #include "bridge/registration.h"
 #include "bridge/version.h"
@@ -645,6 +647,8 @@ run_bridge(const struct br_config *cfg, struct db *db, const struct cli *cli)
 	nev.on_receipt = br_portal_in_on_receipt;
 	nev.on_typing = br_portal_in_on_typing;
 	nev.on_group = br_portal_in_on_group;
+	nev.on_user_avatar = br_ghost_on_user_avatar;
+	nev.on_history = br_history_on_history;
 	nev.on_contact = br_contacts_on_contact;
 	nev.on_contacts_synced = br_contacts_on_synced;
 	nev.arg = br;

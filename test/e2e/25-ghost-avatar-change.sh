@@ -1,7 +1,4 @@
 #!/bin/sh
-# PENDING until bridge/main.c installs the core's handler of users'
-# picture notifications (nev.on_user_avatar = br_ghost_on_user_avatar;
-# see bridge/portal.h): move both files up to test/e2e/ then.
 # A Baileys user with a profile picture writes to the bridge (the ghost's
 # avatar is that JPEG); the user changes the picture -> the ghost's
 # avatar_url becomes the new JPEG (byte-identical to what wasim serves);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# History sync after login (test/e2e/pending/27_history.py), a whatsmeow
+# History sync after login (test/e2e/27_history.py), a whatsmeow
 # device of the bridge's own account playing its phone: with
 # backfill.enabled, the pushed HistorySync (md-msg-hist media) makes the DM
 # room of a chat that had none and fills it and an empty group room with
@@ -9,9 +9,6 @@
 # conversations and messages are stored in whatsapp_history_sync_*; the
 # same blob again (inline) duplicates nothing.  With backfill off (a
 # second login) the history makes the rooms and bridges no message.
-# Pending until bridge/main.c installs nev.on_history =
-# br_history_on_history; then move both files up to test/e2e/ (and this
-# path in the e2e_run line).
 . "$TOP/test/e2e/lib.sh"
-e2e_run "$TOP/test/e2e/pending/27_history.py"
+e2e_run "$TOP/test/e2e/27_history.py"
 e2e_finish
