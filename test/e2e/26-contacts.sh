@@ -11,7 +11,8 @@
 # stores the names and renames the ghost to the full name; a rename patch
 # (server_sync notification) renames it again; after a restart with a
 # template of first names, the ghost keeps its name until `sync contacts`
-# re-applies every stored contact (✅ reaction), `sync
+# re-applies every stored contact to Bob's phone-number and LID ghosts
+# (✅ reaction; the push name was stored under both forms), `sync
 # contacts-with-avatars` too; `sync appstate critical_unblock_low`,
 # `sync appstate` with a bad name, `sync` with an unknown target and
 # without one answer with upstream's texts.

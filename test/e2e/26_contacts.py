@@ -118,6 +118,19 @@ def scenario(t):
     t.check("sync_contacts_reacts", reacted(admin, mg, ev))
     got = name_becomes(t, admin, ghost, "Rob [WA]", 30)
     t.check("sync_contacts_renames_ghost", got == "Rob [WA]", got)
+    # Bob's LID form (wasim gives every account one): its ghost gets the
+    # same name (upstream's syncAltGhostWithInfo), and the push name was
+    # stored under it too (whatsmeow's updatePushName).
+    lids = t.sql("SELECT lid FROM whatsmeow_lid_map WHERE pn=?",
+                 (BOB_PHONE,))
+    t.check("bob_lid_known", len(lids) == 1, lids)
+    if lids:
+        lid_ghost = "@whatsapp_lid-%s:%s" % (lids[0][0], e2e.E["SERVER_NAME"])
+        got = name_becomes(t, admin, lid_ghost, "Rob [WA]", 30)
+        t.check("sync_contacts_renames_lid_ghost", got == "Rob [WA]", got)
+        rows = t.sql("SELECT push_name FROM whatsmeow_contacts WHERE "
+                     "our_jid=? AND their_jid=?", (dev, lids[0][0] + "@lid"))
+        t.check("push_name_stored_under_lid", rows == [("bobby",)], rows)
     # The logged-in account's own contact (its push name, if any) may
     # be listed too; no error text either way.
     ev2 = admin.send(mg, "sync contacts-with-avatars")
