@@ -1397,7 +1397,9 @@ h_wa_message(void *arg, struct br_net_login *l,
 	struct br_am_cmd cmd;
 	char key[BR_RATE_KEY_MAX + 1];
 
-	if (!is_relay(c, l))
+	/* History (backfill) is the past: never a command to run now, and
+	 * not a sign of life of the phone. */
+	if (!is_relay(c, l) || m->backfill)
 		return 0;
 	/* Our own account's messages from elsewhere: the phone is alive
 	 * (an approximation: another companion of the account counts too). */

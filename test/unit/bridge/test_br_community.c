@@ -871,6 +871,33 @@ TEST(community_method1_creates_invites_answers)
 	fx_close(&x);
 }
 
+/* A backfilled `!am` (history sync) is the past: nothing runs again. */
+TEST(community_backfilled_command_not_run)
+{
+	struct fx x;
+	struct br_net_message m;
+
+	REQUIRE(fx_open(&x, NULL) == 0);
+	memset(&m, 0, sizeof(m));
+	m.chat = GROUP;
+	m.id = "3EB0OLD";
+	m.sender = "33600000002@s.whatsapp.net";
+	m.is_group = 1;
+	m.backfill = 1;
+	m.c.kind = BR_NET_KIND_TEXT;
+	m.c.text = "!am @libremax:t.test";
+	CHECK_EQ_INT(x.br->hooks.wa_message(x.br->hooks.arg, LOGIN(), &m), 0);
+	settle();
+	CHECK_EQ_INT(count("create", NULL, NULL), 0);
+	CHECK_EQ_INT(count("invite", NULL, NULL), 0);
+	CHECK_EQ_INT(count("wa_say", NULL, NULL), 0);
+	/* The same text live is run. */
+	CHECK_EQ_INT(wa_msg(&x, GROUP, "!am @libremax:t.test"), 0);
+	settle();
+	CHECK_EQ_INT(count("create", NULL, NULL), 1);
+	fx_close(&x);
+}
+
 TEST(community_member_power_level_configurable)
 {
 	struct fx x;
