@@ -1709,7 +1709,8 @@ wa_msg_read_receipt_node(const struct wa_jid *chat, const struct wa_jid *sender,
 /*
  * Whether a retry receipt (its count) from the device at addr should make
  * us start a new session (after whatsmeow's shouldRecreateSession): without
- * a session, yes; on a first retry of a group message, no: the failure was
+ * a session, yes; on a first retry of a group message, no (unless our
+ * session is still unanswered, see below): the failure was
  * most often the sender key, not the session (Baileys can process a burst
  * out of order and then fails on the skipped sender-key iterations), and
  * the re-send goes pairwise on the session we have; otherwise (1:1, where
@@ -1725,7 +1726,12 @@ should_recreate(struct wa_msg_sender *s, const char *addr, uint64_t count,
 	size_t i, slot;
 
 	if (wa_signal_has_session(s->sig, addr) == 1) {
-		if (group && count < 2)
+		/* Unless the session is ours and unanswered: a device that
+		 * could not read our pkmsg lacks it (it lost it, or its
+		 * one-time prekey), and the same pkmsg again would fail
+		 * again. */
+		if (group && count < 2 &&
+		    wa_signal_session_unanswered(s->sig, addr) != 1)
 			return 0;
 		for (i = 0; i < WA_MSG_RECREATE_MAX; i++)
 			if (strcmp(s->recreated[i].addr, addr) == 0 &&

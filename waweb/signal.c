@@ -1010,6 +1010,23 @@ wa_signal_set_crossing_ms(struct wa_signal *s, unsigned ms)
 	s->crossing_ms = ms;
 }
 
+int
+wa_signal_session_unanswered(struct wa_signal *s, const char *addr)
+{
+	char rb[WA_SIGNAL_ADDR_MAX];
+	session_record *rec;
+	session_state *st;
+	int r;
+
+	addr = resolve(s, addr, rb, sizeof(rb));
+	if ((rec = record_load(s, addr)) == NULL)
+		return 0;
+	st = session_record_get_state(rec);
+	r = st != NULL && session_state_has_unacknowledged_pre_key_message(st);
+	SIGNAL_UNREF(rec);
+	return r;
+}
+
 /* --- padding -------------------------------------------------------------- */
 
 void

@@ -167,6 +167,9 @@ int wa_signal_encrypt(struct wa_signal *s, const char *addr,
 #define WA_SIGNAL_CROSSING_MS 60000u
 #define WA_SIGNAL_CROSSING_MAX 256
 void wa_signal_set_crossing_ms(struct wa_signal *s, unsigned ms);
+/* 1 if our current session with addr is one we started and the peer has
+ * not answered on yet (our messages on it are pkmsgs), else 0. */
+int wa_signal_session_unanswered(struct wa_signal *s, const char *addr);
 
 /*
  * Decrypt a pkmsg or msg from addr and remove the padding (unless
