@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "bridge/bridge.h"
+#include "bridge/contacts.h"
 #include "bridge/format.h"
 #include "bridge/ids.h"
 #include "bridge/mx.h"
@@ -1047,6 +1048,7 @@ next_member(struct in_item *it, int *err)
 		ghost_info(m->user, m->name, &gi, phone);
 		gi.net = it->br->net;
 		gi.login = login_of(it);
+		(void)br_contacts_fill(it->br, m->user, &gi);
 		r = br_ghost_ensure(it->br->portals, gid, &gi, room_of(it),
 		    ghost_done, it);
 		free(gid);
@@ -1070,6 +1072,7 @@ start_sender(struct in_item *it)
 	    &gi, phone);
 	gi.net = it->br->net;
 	gi.login = login_of(it);
+	(void)br_contacts_fill(it->br, it->m.sender, &gi);
 	it->in = MX(it)->ops->ghost(MX(it), it->ghost_id);
 	if (it->in == NULL)
 		return BR_ERR_MX_INVALID;
@@ -1304,6 +1307,8 @@ in_next(struct in_item *it, int rc)
 				    NULL : it->m.sender_name, &gi, phone);
 				gi.net = it->br->net;
 				gi.login = login_of(it);
+				(void)br_contacts_fill(it->br, it->p->row->id,
+				    &gi);
 				r = br_ghost_ensure(it->br->portals, g, &gi,
 				    NULL, ghost_done, it);
 				free(g);

@@ -72,6 +72,8 @@ if pg_start; then
 	run postgres bridge/test_br_wa_signal_db
 	run postgres bridge/test_br_net_wa_pending
 	run postgres bridge/test_br_store_outq
+	run postgres bridge/test_br_contacts_wa
+	run postgres bridge/test_br_history
 else
 	echo "FAIL: postgres: server did not start (see above)"
 	run postgres db/test_db_pg
