@@ -87,8 +87,8 @@ def scenario(t):
     members = admin.members(room)
     t.check("dm_ghost_joined", ghost_b in members, list(members))
     name = admin.state(room, "m.room.member", ghost_b) or {}
-    # displayname_template's default: "{{or .FullName .BusinessName
-    # .PushName .Phone}} (WA)".
+    # displayname_template's default: '{{or .BusinessName .PushName .Phone
+    # .RedactedPhone "Unknown user"}} (WA)'.
     t.check("dm_ghost_displayname", name.get("displayname") ==
             "Bob Baileys (WA)", name)
     me = admin.state(room, "m.room.member", admin.mxid) or {}
