@@ -309,7 +309,7 @@ resync_room(void *arg, int rc, const char *room_id)
 	resync_free(rs);
 }
 
-/* Minimal update without the core's hook: name, topic, room. */
+/* Minimal update without the core's hook: name, topic, picture, room. */
 static void
 resync_apply(struct resync *rs, const struct br_net_chat_info *info)
 {
@@ -347,6 +347,11 @@ resync_apply(struct resync *rs, const struct br_net_chat_info *info)
 	}
 	if (changed && br_portal_save(rs->p) < 0)
 		log_warnx("sync: portal not saved");
+	/* The group picture: queued in the portal's FIFO (an unchanged id
+	 * does nothing there). */
+	if (info->avatar_id != NULL && br_portal_set_avatar(rs->p,
+	    info->avatar_id, info->avatar, info->avatar_len) < 0)
+		log_warnx("sync: group picture not applied");
 	if (rs->ce != NULL)
 		br_cmd_react(br, rs->ce->room_id, rs->ce->event_id, "✅");
 	resync_free(rs);

@@ -182,6 +182,19 @@ f_send_state(struct br_mx *mx, struct br_mx_intent *in, const char *room,
 }
 
 static int
+f_upload(struct br_mx *mx, struct br_mx_intent *in, const void *data,
+    size_t len, const char *content_type, const char *filename,
+    br_mx_done_fn done, void *arg)
+{
+	struct fcall *c = rec("upload", in, NULL, done, arg);
+
+	snprintf(c->type, sizeof(c->type), "%s", content_type ?
+	    content_type : "");
+	c->content = json_pack("{s:I}", "len", (json_int_t)len);
+	return 0;
+}
+
+static int
 f_get_state(struct br_mx *mx, struct br_mx_intent *in, const char *room,
     const char *type, const char *key, br_mx_done_fn done, void *arg)
 {
@@ -318,6 +331,7 @@ static const struct br_mx_ops fake_ops = {
 	.send_message = f_send,
 	.send_event = f_send_event,
 	.send_state = f_send_state,
+	.upload = f_upload,
 	.create_room = f_create_room,
 	.invite = f_invite,
 	.kick = f_kick,
@@ -352,6 +366,9 @@ static struct {
 	const char	*chat;		/* join / create answer */
 	const char	*name;		/* chat_info name */
 	const char	*topic;
+	const char	*avatar_id;	/* chat_info picture id, or NULL */
+	const unsigned char *avatar;	/* its JPEG bytes */
+	size_t		 avatar_len;
 	const char *const *chats;	/* list_groups */
 	const char *const *names;
 	size_t		 n_chats;
@@ -527,6 +544,9 @@ net_call_done(struct fcall *c)
 		info.is_group = 1;
 		info.name = N.name;
 		info.topic = N.topic;
+		info.avatar_id = N.avatar_id;
+		info.avatar = N.avatar;
+		info.avatar_len = N.avatar_len;
 		r.info = &info;
 	}
 	c->ndone(c->arg, N.rc, &r);
@@ -576,6 +596,10 @@ answer(const struct fcall *c)
 	if (strcmp(c->op, "create_room") == 0) {
 		snprintf(id, sizeof(id), "!new%d:t.test", ++F.seq);
 		return json_pack("{s:s}", "room_id", id);
+	}
+	if (strcmp(c->op, "upload") == 0) {
+		snprintf(id, sizeof(id), "mxc://t.test/up%d", ++F.seq);
+		return json_pack("{s:s}", "content_uri", id);
 	}
 	snprintf(id, sizeof(id), "$ev%d", ++F.seq);
 	return json_pack("{s:s}", "event_id", id);

@@ -425,6 +425,42 @@ TEST(test_br_cmd_sync)
 	c = nth("event", count("event") - 1);
 	REQUIRE(c != NULL);
 	CHECK_EQ_STR(c->type, "m.reaction");
+	/* group: a new group picture is uploaded and set on the room; the
+	 * same id again does nothing. */
+	{
+		static const unsigned char jpeg[] = { 0xff, 0xd8, 0xff, 0xe0,
+		    0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xff, 0xd9 };
+		size_t before = count("state"), i;
+		const char *mxc = NULL;
+
+		N.avatar_id = "1700000000001";
+		N.avatar = jpeg;
+		N.avatar_len = sizeof(jpeg);
+		say(&x, ALICE, room, "!wa sync group");
+		for (i = 0; i < 5; i++)
+			pump(0);
+		REQUIRE(count("upload") == 1);
+		CHECK_EQ_STR(nth("upload", 0)->type, "image/jpeg");
+		REQUIRE(count("state") == before + 1);
+		c = nth("state", count("state") - 1);
+		CHECK_EQ_STR(c->type, "m.room.avatar");
+		CHECK_EQ_STR(c->room, room);
+		mxc = json_string_value(json_object_get(c->content, "url"));
+		CHECK(mxc != NULL && strncmp(mxc, "mxc://t.test/up", 15) == 0);
+		p = get_portal(&x, "120363000000000002@g.us", "");
+		REQUIRE(p != NULL);
+		CHECK_EQ_STR(p->avatar_id, "1700000000001");
+		CHECK_EQ_STR(p->avatar_mxc, mxc != NULL ? mxc : "?");
+		br_portal_free(p);
+		say(&x, ALICE, room, "!wa sync group");
+		for (i = 0; i < 5; i++)
+			pump(0);
+		CHECK_EQ_INT(count("upload"), 1);
+		CHECK_EQ_INT(count("state"), before + 1);
+		N.avatar_id = NULL;
+		N.avatar = NULL;
+		N.avatar_len = 0;
+	}
 	/* chat info failing. */
 	N.rc = BR_ERR_NET_FAILED;
 	N.reason = "item-not-found";
