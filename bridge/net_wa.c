@@ -117,6 +117,10 @@ struct br_net_login {
 	struct br__nw_as	*as;		/* app state, contacts */
 	char			*own_user;	/* "<digits>@s.whatsapp.net" */
 	struct nw_pend		*pend, *pend_tail;	/* owned, by seq */
+	/* Sends in flight (owned): waweb drops its pending sends and
+	 * uploads without their callbacks when freed, so msg_teardown
+	 * completes these itself. */
+	struct nw_send		*sends;
 	int			 delivering;	/* inside deliver (re-entrance) */
 	int			 deliver_queued;	/* deliver_all will see it */
 	/* LID user -> phone user (owned pairs, ring of NET_WA_LID_MAP_MAX). */
@@ -499,6 +503,7 @@ br__net_wa_jid_login(const char *jid, char id[BR_NET_WA_ID_MAX + 1],
 /* ---- reaping ---- */
 
 static void msg_teardown(struct br_net_login *l);
+static void sends_cancel(struct br_net_login *l);
 
 static void
 login_free(struct br_net_login *l)
@@ -1756,6 +1761,8 @@ msg_teardown(struct br_net_login *l)
 	l->snd = NULL;
 	wa_msg_receiver_free(l->rcv);
 	l->rcv = NULL;
+	/* No callback of the sender or media client comes any more. */
+	sends_cancel(l);
 	wa_signal_free(l->sig);
 	l->sig = NULL;
 	br_wa_signal_db_free(l->sigdb);
@@ -1778,14 +1785,49 @@ struct nw_send {
 	void			*arg;
 	struct wa_content	 wc;	/* media: waiting for the upload */
 	char			*chat;
+	struct nw_send		*next, **pprev;	/* l->sends */
 };
 
 static void
 send_free(struct nw_send *s)
 {
+	if (s->pprev != NULL) {
+		*s->pprev = s->next;
+		if (s->next != NULL)
+			s->next->pprev = s->pprev;
+	}
 	wa_content_free(&s->wc);
 	free(s->chat);
 	free(s);
+}
+
+/*
+ * The login's messaging objects are gone with sends in flight (logout,
+ * or the bridge stopping): each gets its one completion now.  Stopping:
+ * BR_ERR_NET_CANCELLED (the core keeps the Matrix event for the next
+ * start); a logout: a failure the sender is told about (the message may
+ * have reached the server without its ack).
+ */
+static void
+sends_cancel(struct br_net_login *l)
+{
+	struct br_net_result r;
+	struct nw_send *s;
+	int rc = l->nw->stopped ? BR_ERR_NET_CANCELLED : BR_ERR_NET_FAILED;
+
+	memset(&r, 0, sizeof(r));
+	r.reason = "the WhatsApp login went away before the server "
+	    "confirmed the message";
+	while ((s = l->sends) != NULL) {
+		l->sends = s->next;
+		if (s->next != NULL)
+			s->next->pprev = &l->sends;
+		s->pprev = NULL;
+		logp_warnx(l->prefix, "a message to a chat was in flight: %s",
+		    rc == BR_ERR_NET_CANCELLED ? "cancelled" : r.reason);
+		s->done(s->arg, rc, &r);
+		send_free(s);
+	}
 }
 
 static void
@@ -1885,6 +1927,11 @@ nw_send(struct br_net_login *l, const char *chat,
 		free(s);
 		return r;
 	}
+	s->next = l->sends;
+	if (s->next != NULL)
+		s->next->pprev = &s->next;
+	s->pprev = &l->sends;
+	l->sends = s;
 	switch (c->kind) {
 	case BR_NET_KIND_IMAGE: mt = WA_MEDIA_IMAGE; break;
 	case BR_NET_KIND_VIDEO: mt = WA_MEDIA_VIDEO; break;

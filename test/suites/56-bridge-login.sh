@@ -177,8 +177,13 @@ else
 fi
 
 # 5. Logout: the device is unlinked at the server, the session and the
-# row are gone, the other login stays.
-drive logout --timeout 30 --logout 33655500002 run
+# row are gone, the other login stays.  A message sent just before (held
+# by wasim: no server ack) gets its one completion, a failure with a
+# reason, when the login goes away (the core's portal queue must not stay
+# parked on it).
+admin /admin/message-error '{"phone": "33655500002", "code": "hold"}' > "$T/hold.json"
+drive logout --timeout 30 --logout 33655500002 \
+    --send-first 33655500001@s.whatsapp.net run
 if wait_exit $DPID 30 && [ $rc -eq 0 ] && grep -q '^GONE 33655500002$' "$T/logout.out" &&
     [ "$(sql 'SELECT id FROM user_login')" = 33655500001 ] &&
     [ "$(sql "SELECT count(*) FROM whatsmeow_device WHERE jid LIKE '33655500002%'")" = 0 ] &&
@@ -187,6 +192,12 @@ if wait_exit $DPID 30 && [ $rc -eq 0 ] && grep -q '^GONE 33655500002$' "$T/logou
 	pass bridge56_logout_unlinks_and_deletes
 else
 	fail bridge56_logout_unlinks_and_deletes "$T/logout.out" "$T/logout.err" "$T/devs.json"
+fi
+if [ "$(grep -c '^SENT ' "$T/logout.out")" = 1 ] &&
+    grep -q '^SENT -570 the WhatsApp login went away before the server confirmed the message$' "$T/logout.out"; then
+	pass bridge56_logout_completes_send_in_flight
+else
+	fail bridge56_logout_completes_send_in_flight "$T/logout.out" "$T/hold.json"
 fi
 
 # 6. Logging the same number in again replaces the login's device: one

@@ -15,7 +15,10 @@
  * Usage: br_net_drive --db FILE --url URL --root-file FILE
  *          [--user MXID] [--qr-first-ms MS] [--qr-next-ms MS]
  *          [--timeout S] ACTION
- * ACTION: qr | phone NUMBER | run [--logout ID] | cancel-after-qr
+ * ACTION: qr | phone NUMBER | run [--logout ID [--send-first CHAT]] |
+ *         cancel-after-qr
+ * --send-first: once ID is synced, send a text to CHAT, then log out
+ * 1.5 s later; its completion prints SENT <rc> <reason>.
  * Also: br_net_drive qr-png TEXT FILE writes bridge/qr_png.c's PNG of
  * TEXT (no database or server needed), so a test can compare an image
  * the bot sent byte for byte.
@@ -41,6 +44,9 @@ struct drive {
 	struct br_net		*net;
 	const char		*user;
 	const char		*logout_id;
+	const char		*send_chat;	/* --send-first */
+	struct br_net_login	*send_login;
+	struct u_timer		*send_timer;
 	int			 logout_sent;
 	int			 cancel_after_qr;
 	struct br_net_flow	*flow;
@@ -125,6 +131,23 @@ all_connected(struct drive *d)
 }
 
 static void
+sent_first(void *arg, int rc, const struct br_net_result *r)
+{
+	(void)arg;
+	printf("SENT %d %s\n", rc, r != NULL && r->reason != NULL ?
+	    r->reason : "-");
+}
+
+static void
+logout_now(void *arg)
+{
+	struct drive *d = arg;
+
+	if (d->net->ops->logout(d->send_login) != 0)
+		quit(d, 1);
+}
+
+static void
 on_state(void *arg, struct br_net_login *l, const struct br_net_state *st)
 {
 	struct drive *d = arg;
@@ -137,6 +160,8 @@ on_state(void *arg, struct br_net_login *l, const struct br_net_state *st)
 	if (d->logout_id != NULL && !d->logout_sent &&
 	    st->event == BR_NET_CONNECTED &&
 	    strcmp(i->id, d->logout_id) == 0) {
+		if (d->send_chat != NULL)
+			return;		/* on_synced sends, then logs out */
 		d->logout_sent = 1;
 		if (d->net->ops->logout(l) != 0)
 			quit(d, 1);
@@ -144,6 +169,35 @@ on_state(void *arg, struct br_net_login *l, const struct br_net_state *st)
 	}
 	if (d->logout_id == NULL && all_connected(d))
 		quit(d, 0);
+}
+
+/* --send-first: the login's messaging is up once it is synced. */
+static void
+on_synced(void *arg, struct br_net_login *l)
+{
+	struct drive *d = arg;
+	const struct br_net_login_info *i = d->net->ops->info(l);
+
+	if (d->send_chat != NULL && !d->logout_sent && d->logout_id != NULL &&
+	    strcmp(i->id, d->logout_id) == 0) {
+		d->logout_sent = 1;
+		{
+			struct br_net_content c;
+
+			memset(&c, 0, sizeof(c));
+			c.kind = BR_NET_KIND_TEXT;
+			c.text = "in flight at logout";
+			if (d->net->ops->send(l, d->send_chat, &c, sent_first,
+			    d) != 0) {
+				printf("SEND_REFUSED\n");
+				quit(d, 1);
+				return;
+			}
+			d->send_login = l;
+			d->send_timer = u_timer_new(d->loop, logout_now, d);
+			u_timer_start(d->send_timer, 1500, 0);
+		}
+	}
 }
 
 static void
@@ -177,11 +231,13 @@ main(int argc, char **argv)
 		{ "qr-next-ms", required_argument, NULL, 'Q' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "logout", required_argument, NULL, 'L' },
+		{ "send-first", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct br_net_wa_opts o;
 	struct br_net_events ev = {
 		.on_state = on_state, .on_login_gone = on_gone,
+		.on_synced = on_synced,
 	};
 	struct br_net_flow_cbs cbs = {
 		.on_qr = on_qr, .on_code = on_code, .on_success = on_success,
@@ -229,6 +285,7 @@ main(int argc, char **argv)
 		case 'Q': o.qr_next_ms = (unsigned)atoi(optarg); break;
 		case 't': timeout_s = (unsigned)atoi(optarg); break;
 		case 'L': d.logout_id = optarg; break;
+		case 'S': d.send_chat = optarg; break;
 		default: goto usage;
 		}
 	}
@@ -276,6 +333,7 @@ main(int argc, char **argv)
 	} else if (!d.done)
 		u_loop_run(d.loop);
 	u_timer_free(t);
+	u_timer_free(d.send_timer);
 	d.net->ops->free(d.net);
 	u_loop_free(d.loop);
 	db_close(db);
@@ -283,6 +341,6 @@ main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: br_net_drive --db FILE --url URL --root-file "
 	    "FILE [--user MXID] [--timeout S] qr|phone NUMBER|run "
-	    "[--logout ID]|cancel-after-qr\n");
+	    "[--logout ID [--send-first CHAT]]|cancel-after-qr\n");
 	return 2;
 }

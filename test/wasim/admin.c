@@ -425,7 +425,8 @@ login_failure(struct sim *s, const char *body, size_t len, int *status)
 /*
  * POST /admin/message-error  {"phone": "...", "code": "463", "count"?: 1}
  * The next count messages sent by that account get <ack class=message
- * error=code> and are not delivered.
+ * error=code> and are not delivered; code "hold": no ack at all (the send
+ * stays in flight), not delivered either.
  */
 static char *
 message_error(struct sim *s, const char *body, size_t len, int *status)

@@ -537,6 +537,14 @@ dispatch(struct sim_conn *c, const struct wa_node *n)
 		wa_node_set_attr_u64(ack, "t", (uint64_t)sim_now());
 		if (c->account != NULL && c->account->message_errors > 0) {
 			c->account->message_errors--;
+			/* "hold": the server never answers (a send stays in
+			 * flight on the client's side). */
+			if (strcmp(c->account->message_error, "hold") == 0) {
+				logp_info(c->prefix, "message %s held",
+				    id != NULL ? id : "?");
+				wa_node_free(ack);
+				return;
+			}
 			wa_node_set_attr(ack, "error", c->account->message_error);
 			sim_conn_send(c, ack);
 			wa_node_free(ack);
