@@ -1059,24 +1059,24 @@ avatar_run(struct br_portal_obj *p, void *arg)
 	return BR_PORTAL_DONE;
 }
 
-int
-br_portal_set_avatar(struct br_portal_obj *p, const char *avatar_id,
-    const unsigned char *jpeg, size_t len)
+/* A new avatar item for p (id "remove" when none). */
+static struct avatar *
+avatar_new(struct br_portal_obj *p, const char *avatar_id)
 {
-	struct avatar *a;
-	int r;
+	struct avatar *a = u_calloc(1, sizeof(*a));
 
-	if (p->reg == NULL || p->reg->closing)
-		return BR_ERR_PORTAL_CLOSED;
-	a = u_calloc(1, sizeof(*a));
 	a->p = p;
 	a->id = u_strdup(avatar_id != NULL ? avatar_id : "remove");
-	if (jpeg != NULL && len > 0) {
-		a->jpeg = u_malloc(len);
-		memcpy(a->jpeg, jpeg, len);
-		a->len = len;
-		br__avatar_hash(jpeg, len, a->hash);
-	}
+	return a;
+}
+
+/* Queue a in p's FIFO (a's reference on p taken here); a freed on error. */
+static int
+avatar_enqueue(struct avatar *a)
+{
+	struct br_portal_obj *p = a->p;
+	int r;
+
 	br_portal_ref(p);
 	r = br_portal_enqueue(p, avatar_run, avatar_drop, a);
 	if (r < 0) {
@@ -1087,28 +1087,37 @@ br_portal_set_avatar(struct br_portal_obj *p, const char *avatar_id,
 }
 
 int
+br_portal_set_avatar(struct br_portal_obj *p, const char *avatar_id,
+    const unsigned char *jpeg, size_t len)
+{
+	struct avatar *a;
+
+	if (p->reg == NULL || p->reg->closing)
+		return BR_ERR_PORTAL_CLOSED;
+	a = avatar_new(p, avatar_id);
+	if (jpeg != NULL && len > 0) {
+		a->jpeg = u_malloc(len);
+		memcpy(a->jpeg, jpeg, len);
+		a->len = len;
+		br__avatar_hash(jpeg, len, a->hash);
+	}
+	return avatar_enqueue(a);
+}
+
+int
 br_portal_set_avatar_mxc(struct br_portal_obj *p, const char *avatar_id,
     const char *hash, const char *mxc)
 {
 	struct avatar *a;
-	int r;
 
 	if (p->reg == NULL || p->reg->closing)
 		return BR_ERR_PORTAL_CLOSED;
-	a = u_calloc(1, sizeof(*a));
-	a->p = p;
-	a->id = u_strdup(avatar_id != NULL ? avatar_id : "remove");
+	a = avatar_new(p, avatar_id);
 	/* "" with a removed picture: avatar_run sends the empty state. */
 	if (mxc != NULL && mxc[0] != '\0')
 		a->mxc = u_strdup(mxc);
 	snprintf(a->hash, sizeof(a->hash), "%s", hash != NULL ? hash : "");
-	br_portal_ref(p);
-	r = br_portal_enqueue(p, avatar_run, avatar_drop, a);
-	if (r < 0) {
-		p->refs--;
-		avatar_free(a);
-	}
-	return r;
+	return avatar_enqueue(a);
 }
 
 void
