@@ -17,7 +17,12 @@
  * that a message kind e2e.proto does not describe reaches the caller
  * byte for byte.
  *
- * Does not: retries beyond the first.
+ * A message that stays undecryptable gets retry receipts with a rising
+ * count (the sender re-sends each time; from the second on, Baileys and
+ * whatsmeow start a new session), at most WA_MSG_RECV_RETRY_MAX.
+ *
+ * Does not: put our keys in a retry receipt (the sender fetches our
+ * bundle instead).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +62,12 @@ struct wa_msg_receiver {
 	size_t				 seen_next;
 	struct unstored			*unstored;	/* owned, newest first */
 	size_t				 nunstored, unstored_bytes;
+	/* Retry receipts sent per undecryptable message (a ring). */
+	struct {
+		char			 key[DEDUP_KEY_MAX];
+		unsigned		 count;
+	}				*retried;	/* owned */
+	size_t				 retried_next;
 };
 
 struct wa_msg_receiver *
@@ -70,6 +81,7 @@ wa_msg_receiver_new(struct wa_client *c, struct wa_signal *sig,
 	r->cbs = *cbs;
 	r->arg = arg;
 	r->seen = u_calloc(WA_MSG_DEDUP_MAX, sizeof(*r->seen));
+	r->retried = u_calloc(WA_MSG_RETRY_TRACK, sizeof(*r->retried));
 	return r;
 }
 
@@ -86,6 +98,7 @@ wa_msg_receiver_free(struct wa_msg_receiver *r)
 		free(u);
 	}
 	free(r->seen);
+	free(r->retried);
 	free(r);
 }
 
@@ -146,6 +159,13 @@ wa_msg_receipt_node(const struct wa_node *msg, int from_me)
 struct wa_node *
 wa_msg_retry_receipt_node(const struct wa_node *msg, uint32_t registration_id)
 {
+	return wa_msg_retry_receipt_node_n(msg, registration_id, 1);
+}
+
+struct wa_node *
+wa_msg_retry_receipt_node_n(const struct wa_node *msg,
+    uint32_t registration_id, unsigned count)
+{
 	struct wa_node *rc = wa_node_new("receipt"), *rt, *reg;
 	uint8_t be[4];
 
@@ -154,7 +174,7 @@ wa_msg_retry_receipt_node(const struct wa_node *msg, uint32_t registration_id)
 	copy_attr(rc, "participant", msg, "participant");
 	wa_node_set_attr(rc, "type", "retry");
 	rt = wa_node_new("retry");
-	wa_node_set_attr(rt, "count", "1");
+	wa_node_set_attr_u64(rt, "count", count);
 	copy_attr(rt, "id", msg, "id");
 	copy_attr(rt, "t", msg, "t");
 	wa_node_set_attr(rt, "v", "1");
@@ -486,7 +506,14 @@ wa_msg_open(struct wa_signal *sig, const struct wa_node *n,
 				log_warnx("wa: message %s: <enc type=%s> from "
 				    "device %u undecryptable: %s", ev->id, ts,
 				    ev->sender.device, u_strerror(e));
-			err = e;
+			/* "Already decrypted" only if every <enc> says so:
+			 * a retry re-send can carry one ciphertext twice
+			 * (Baileys: in <participants> and directly), and the
+			 * second copy of one that failed is a duplicate of
+			 * nothing we handed over. */
+			if (e != WA_ERR_SIG_DUPLICATE || tried == 1 ||
+			    err == WA_ERR_SIG_DUPLICATE)
+				err = e;
 			continue;
 		}
 		if ((e = wa_msg_payload_split(pt, ptlen, &inner, &ilen, &dest,
@@ -633,6 +660,21 @@ unstored_put(struct wa_msg_receiver *r, struct unstored *u)
 	}
 }
 
+/* The count of the next retry receipt for the message at key (1, 2...). */
+static unsigned
+retry_count_next(struct wa_msg_receiver *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < WA_MSG_RETRY_TRACK; i++)
+		if (strcmp(r->retried[i].key, key) == 0)
+			return ++r->retried[i].count;
+	i = r->retried_next++ % WA_MSG_RETRY_TRACK;
+	snprintf(r->retried[i].key, sizeof(r->retried[i].key), "%s", key);
+	r->retried[i].count = 1;
+	return 1;
+}
+
 int
 wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
     const struct wa_node *n)
@@ -708,8 +750,15 @@ wa_msg_receiver_handle_node(struct wa_msg_receiver *r,
 		if (r->cbs.on_undecryptable != NULL)
 			r->cbs.on_undecryptable(r->arg, &ev, err);
 		if (dev != NULL && err != WA_ERR_MSG_MALFORMED) {
-			rc = wa_msg_retry_receipt_node(n, dev->registration_id);
-			wa_client_send_node(r->c, rc);
+			unsigned cnt = retry_count_next(r, key);
+
+			if (cnt <= WA_MSG_RECV_RETRY_MAX) {
+				rc = wa_msg_retry_receipt_node_n(n,
+				    dev->registration_id, cnt);
+				wa_client_send_node(r->c, rc);
+			} else
+				log_warnx("wa: message %s: no retry after %u",
+				    ev.id, WA_MSG_RECV_RETRY_MAX);
 		}
 		wa_client_send_ack(r->c, n);
 		return 1;

@@ -37,9 +37,11 @@
  * plaintext is gone (whatsmeow keeps it in a table, whatsmeow_event_buffer).
  *
  * A message we cannot decrypt is reported (on_undecryptable), a retry
- * receipt asks the sender to encrypt again (first attempt, without our
- * keys; in groups with participant=), and the stanza is acked so that later
- * messages keep flowing.
+ * receipt asks the sender to encrypt again (without our keys; in groups
+ * with participant=; count 1, then 2... for a re-send that fails again, at
+ * most WA_MSG_RECV_RETRY_MAX), and the stanza is acked so that later
+ * messages keep flowing.  A stanza is taken as already decrypted
+ * (WA_ERR_SIG_DUPLICATE) only when every <enc> of it says so.
  *
  * Does not: read receipts (the sender side sends them:
  * wa_msg_send_read), history sync, status, newsletters, broadcasts.
@@ -66,6 +68,11 @@ struct wa_node;
 #define WA_MSG_DEDUP_MAX 1024
 /* Plaintexts kept for messages the caller could not store. */
 #define WA_MSG_UNSTORED_MAX 64
+/* Retry receipts for one undecryptable message (whatsmeow and Baileys
+ * stop at 5 too), and how many such messages are tracked for the count
+ * (older ones start again at 1). */
+#define WA_MSG_RECV_RETRY_MAX 5
+#define WA_MSG_RETRY_TRACK 64
 #define WA_MSG_UNSTORED_BYTES (4u * 1024 * 1024)
 /* wa_msg_open: the stanza carried a sender key (stored) and no message. */
 #define WA_MSG_OPEN_KEYS_ONLY 1
@@ -162,5 +169,8 @@ struct wa_node *wa_msg_receipt_node(const struct wa_node *msg, int from_me);
  * (owned). */
 struct wa_node *wa_msg_retry_receipt_node(const struct wa_node *msg,
     uint32_t registration_id);
+/* The same with <retry count=count> (the count-th ask for that message). */
+struct wa_node *wa_msg_retry_receipt_node_n(const struct wa_node *msg,
+    uint32_t registration_id, unsigned count);
 
 #endif
