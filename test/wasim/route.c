@@ -21,8 +21,11 @@
  * children kept (<list>, and <retry>/<registration>/<keys> of retries).
  *
  * Groups are fanned out by group.c, except a group message re-sent for a
- * retry receipt (to=GID participant=<device>, direct <enc>): that goes to
- * the named device only, in the group envelope.
+ * retry receipt (to=GID participant=<device>; its <enc> direct, or in
+ * <participants> for that device, or both as Baileys sends it: then once):
+ * that goes to the named device only, in the group envelope, as the real
+ * server delivers it (before, a re-send with <participants> was fanned out
+ * like a new message, its direct <enc> taken for the skmsg).
  * Does not: route status, newsletters, calls (acked, dropped).
  * Invariants: the sender's address on delivery is always its LID device
  * JID, so each receiver sees one Signal address per sender device.
@@ -206,11 +209,12 @@ route_group_retry(struct sim_conn *c, const struct wa_node *msg,
 {
 	struct sim *s = c->sim;
 	struct sim_account *a = sim_account_by_jid(s, target);
+	const struct wa_node *parts = wa_node_child(msg, "participants");
 	struct sim_device *d;
 	struct wa_node *n;
 	struct wa_jid from, pn;
 	const char *v;
-	size_t i;
+	size_t i, nenc = 0;
 
 	if (a == NULL || target->device == 0 ||
 	    (d = sim_device_find(a, target->device)) == NULL || d->removed ||
@@ -228,10 +232,30 @@ route_group_retry(struct sim_conn *c, const struct wa_node *msg,
 	wa_node_set_attr_u64(n, "t", (uint64_t)sim_now());
 	wa_node_set_attr(n, "notify", c->device->push_name != NULL ?
 	    c->device->push_name : c->account->push_name);
-	for (i = 0; i < msg->nchildren && i < 8; i++)
-		if (strcmp(msg->children[i]->tag, "enc") == 0 ||
-		    strcmp(msg->children[i]->tag, "device-identity") == 0)
-			wa_node_add_child(n, wa_node_dup(msg->children[i]));
+	for (i = 0; i < msg->nchildren && i < 8; i++) {
+		const struct wa_node *ch = msg->children[i];
+
+		if (strcmp(ch->tag, "enc") == 0)
+			nenc++;
+		if (strcmp(ch->tag, "enc") == 0 ||
+		    strcmp(ch->tag, "device-identity") == 0)
+			wa_node_add_child(n, wa_node_dup(ch));
+	}
+	/* Without a direct <enc>, the one in <participants> for that
+	 * device (Baileys puts the same ciphertext in both places; it is
+	 * delivered once). */
+	for (i = 0; nenc == 0 && parts != NULL && i < parts->nchildren; i++) {
+		const struct wa_node *t = parts->children[i];
+		struct wa_jid tj;
+		size_t j;
+
+		if (strcmp(t->tag, "to") != 0 || attr_jid(t, "jid", &tj) != 0 ||
+		    sim_account_by_jid(s, &tj) != a || tj.device != d->id)
+			continue;
+		for (j = 0; j < t->nchildren && j < 8; j++)
+			if (strcmp(t->children[j]->tag, "enc") == 0)
+				wa_node_add_child(n, wa_node_dup(t->children[j]));
+	}
 	sim_route_deliver(s, d, n);
 	wa_node_free(n);
 }
@@ -247,8 +271,9 @@ sim_route_message(struct sim_conn *c, const struct wa_node *msg)
 	if (c->state != SIM_CONN_LOGGED_IN || attr_jid(msg, "to", &to) != 0)
 		return;
 	if (wa_jid_is_group(&to)) {
-		if (parts == NULL &&
-		    attr_jid(msg, "participant", &target) == 0) {
+		/* participant= names the one device of a retry re-send, with
+		 * or without <participants> (Baileys sends both). */
+		if (attr_jid(msg, "participant", &target) == 0) {
 			route_group_retry(c, msg, &to, &target);
 			return;
 		}
