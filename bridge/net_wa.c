@@ -1617,7 +1617,8 @@ rc_on_message(void *arg, const struct wa_msg_event *ev)
 	 * the message path first (bridge/net_wa_history.c). */
 	if (br__nw_history_take(l, &(struct br__nw_hist_ctx){ l->nw->loop,
 	    l->client, &l->media, l->nw->cfg, wa_client_device(l->client),
-	    l->own_user, &l->nw->ev, l->prefix }, ev))
+	    l->own_user, &l->nw->ev, l->prefix,
+	    l->nw->db, l->id }, ev))	/* H20: db, login id: kept */
 		return 0;
 	/* An app-state key share from our phone: stored by the app state
 	 * (net_wa_appstate.c), acked as a stored message. */
@@ -1743,6 +1744,11 @@ msg_connected(struct br_net_login *l)
 		return;
 	load_pending(l);
 	deliver(l);
+	/* H20: history sync notifications kept from an earlier run (or cut
+	 * by a disconnect) are handled again. */
+	br__nw_history_resume(l, &(struct br__nw_hist_ctx){ l->nw->loop,
+	    l->client, &l->media, l->nw->cfg, wa_client_device(l->client),
+	    l->own_user, &l->nw->ev, l->prefix, l->nw->db, l->id });
 	logp_debug(l->prefix, "synced: messages can be sent");
 	if (l->nw->ev.on_synced != NULL)
 		l->nw->ev.on_synced(l->nw->ev.arg, l);

@@ -5,6 +5,11 @@
  * with the login's wa_media (mms type md-msg-hist) or taken inline, then
  * decoded and handed to the core in a later loop turn than the message
  * that announced it (never from inside the receiver's callback).
+ *
+ * Persistence (H20): the notification's bytes are a row of
+ * whatsapp_history_sync_notification from the moment it is taken (inside
+ * the receiver's transaction) until the core had its chats or the blob is
+ * definitively unusable; a job remembers its row's rowid.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +18,8 @@
 #include "bridge/net_wa_history.h"
 #include "bridge/net_wa_msg.h"
 #include "bridge/net_wa_pending.h"
+#include "db/db.h"
+#include "proto/history.pb-c.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/loop.h"
@@ -45,6 +52,10 @@ struct hist_job {
 	struct br__nw_hist		*x;		/* owned while fetching */
 	struct br__nw_msg		*cur;		/* borrowed from x */
 	size_t				 ci, mi, n_media, media_bytes;
+	/* Its row (0: not stored) and where (borrowed; NULL: none). */
+	int64_t				 rowid;
+	struct db			*db;
+	char				*login_id;	/* owned */
 };
 
 /* Every job of every login (one thread). */
@@ -66,6 +77,7 @@ job_free(struct hist_job *j)
 	br__nw_hist_free(j->x);
 	wa_hist_sync_free(j->s);
 	free(j->own_user);
+	free(j->login_id);
 	free(j->prefix);
 	free(j->blob);
 	free(j);
@@ -420,6 +432,136 @@ br__nw_hist_media_fail(struct br__nw_hist *x)
 				    U_ERR_IO);
 }
 
+/* ---- the stored notifications (H20) ---- */
+
+/* The HistorySyncNotification inside a decrypted E2E message, packed
+ * (owned), or NULL. */
+static uint8_t *
+notif_bytes(const uint8_t *payload, size_t n, size_t *len)
+{
+	Wa__HistE2EMessage *m;
+	uint8_t *out = NULL;
+
+	m = wa__hist_e2_emessage__unpack(NULL, n, payload);
+	if (m != NULL && m->protocol_message != NULL &&
+	    m->protocol_message->history_sync_notification != NULL) {
+		*len = wa__hist_sync_notification__get_packed_size(
+		    m->protocol_message->history_sync_notification);
+		if (*len <= NET_WA_HIST_ROW_MAX) {
+			out = u_malloc(*len > 0 ? *len : 1);
+			(void)wa__hist_sync_notification__pack(
+			    m->protocol_message->history_sync_notification,
+			    out);
+		}
+	}
+	if (m != NULL)
+		wa__hist_e2_emessage__free_unpacked(m, NULL);
+	return out;
+}
+
+/* A stored HistorySyncNotification as the E2E message it came in
+ * (owned), for wa_hist_notif_parse; NULL when it does not unpack. */
+static uint8_t *
+notif_message(const uint8_t *data, size_t n, size_t *len)
+{
+	Wa__HistSyncNotification *hn;
+	Wa__HistProtocolMessage pm = WA__HIST_PROTOCOL_MESSAGE__INIT;
+	Wa__HistE2EMessage m = WA__HIST_E2_EMESSAGE__INIT;
+	uint8_t *out;
+
+	if (n > NET_WA_HIST_ROW_MAX ||
+	    (hn = wa__hist_sync_notification__unpack(NULL, n, data)) == NULL)
+		return NULL;
+	pm.has_type = 1;
+	pm.type = WA_HIST_PROTOCOL_TYPE;
+	pm.history_sync_notification = hn;
+	m.protocol_message = &pm;
+	*len = wa__hist_e2_emessage__get_packed_size(&m);
+	out = u_malloc(*len > 0 ? *len : 1);
+	(void)wa__hist_e2_emessage__pack(&m, out);
+	wa__hist_sync_notification__free_unpacked(hn, NULL);
+	return out;
+}
+
+/* Store a taken notification: its rowid, or 0 (logged: it is handled
+ * anyway, only not kept).  Its own savepoint: a failed insert (no
+ * user_login row yet) must not spoil the receiver's transaction. */
+static int64_t
+notif_store(struct db *db, const char *login_id, const char *prefix,
+    const uint8_t *payload, size_t n)
+{
+	struct db_stmt *st = NULL;
+	uint8_t *data;
+	size_t len = 0;
+	int64_t rowid = 0;
+	int r, began;
+
+	if (db == NULL || login_id == NULL)
+		return 0;
+	if ((data = notif_bytes(payload, n, &len)) == NULL)
+		return 0;
+	began = db_begin(db) == 0;
+	r = db_prepare(db, "INSERT INTO whatsapp_history_sync_notification "
+	    "(bridge_id, user_login_id, data) VALUES ('', $1, $2) "
+	    "RETURNING rowid", &st);
+	if (r == 0)
+		r = db_bind_text(st, 1, login_id);
+	if (r == 0)
+		r = db_bind_blob(st, 2, data, len);
+	if (r == 0 && (r = db_step(st)) == DB_ROW) {
+		rowid = db_column_int64(st, 0);
+		r = 0;
+	} else if (r == DB_DONE)
+		r = U_ERR_IO;
+	db_stmt_free(st);
+	if (r != 0) {
+		logp_warnx(prefix, "history sync notification not kept "
+		    "(lost if interrupted): %s", db_errmsg(db));
+		rowid = 0;
+		if (began)
+			(void)db_rollback(db);
+	} else if (began && db_commit(db) != 0) {
+		(void)db_rollback(db);
+		rowid = 0;
+	}
+	free(data);
+	return rowid;
+}
+
+/* The job's notification is handled (or definitively unusable). */
+static void
+notif_done(struct hist_job *j)
+{
+	struct db_stmt *st = NULL;
+	int r;
+
+	if (j->rowid <= 0 || j->db == NULL || j->login_id == NULL)
+		return;
+	r = db_prepare(j->db, "DELETE FROM whatsapp_history_sync_notification"
+	    " WHERE bridge_id='' AND user_login_id=$1 AND rowid=$2", &st);
+	if (r == 0)
+		r = db_bind_text(st, 1, j->login_id);
+	if (r == 0)
+		r = db_bind_int64(st, 2, j->rowid);
+	if (r == 0)
+		r = db_stmt_exec(st);
+	db_stmt_free(st);
+	if (r != 0)
+		logp_warnx(j->prefix, "cannot delete history sync "
+		    "notification %lld: %s", (long long)j->rowid,
+		    db_errmsg(j->db));
+	j->rowid = 0;
+}
+
+/* A download error after which the blob will never be usable. */
+static int
+download_final(int err)
+{
+	return err == WA_ERR_MEDIA_EXPIRED || err == WA_ERR_MEDIA_MAC ||
+	    err == WA_ERR_MEDIA_HASH || err == WA_ERR_MEDIA_TOO_BIG ||
+	    err == WA_ERR_MEDIA_MALFORMED || err == U_ERR_TOO_BIG;
+}
+
 /* ---- jobs ---- */
 
 static void media_next(struct hist_job *j);
@@ -431,6 +573,8 @@ job_deliver(struct hist_job *j)
 	br__nw_hist_media_fail(j->x);
 	if (j->l != NULL && j->ev->on_history != NULL)
 		j->ev->on_history(j->ev->arg, j->l, br__nw_hist_view(j->x));
+	if (j->l != NULL)
+		notif_done(j);
 	job_free(j);
 }
 
@@ -506,6 +650,7 @@ job_process(void *arg)
 	if (r != 0) {
 		logp_warnx(j->prefix, "history sync blob unusable: %s",
 		    u_strerror(r));
+		notif_done(j);
 		job_free(j);
 		return;
 	}
@@ -527,8 +672,14 @@ job_downloaded(void *arg, int err, const uint8_t *data, size_t len)
 		return;
 	}
 	if (err != 0) {
-		logp_warnx(j->prefix, "history sync blob not downloaded: %s",
-		    u_strerror(err));
+		if (download_final(err)) {
+			logp_warnx(j->prefix, "history sync blob not "
+			    "downloaded: %s; dropped", u_strerror(err));
+			notif_done(j);
+		} else
+			logp_warnx(j->prefix, "history sync blob not "
+			    "downloaded: %s; kept for the next connection",
+			    u_strerror(err));
 		job_free(j);
 		return;
 	}
@@ -540,15 +691,68 @@ job_downloaded(void *arg, int err, const uint8_t *data, size_t len)
 	u_loop_defer(j->loop, job_process, j);
 }
 
+/* Start a job for a parsed notification (nt owned, given) whose row is
+ * rowid (0: none). */
+static void
+job_start(struct br_net_login *l, const struct br__nw_hist_ctx *ctx,
+    struct wa_hist_notif *nt, int64_t rowid)
+{
+	struct wa_media_ref ref;
+	struct wa_media *media;
+	struct hist_job *j;
+	int r;
+
+	j = u_calloc(1, sizeof(*j));
+	j->l = l;
+	j->loop = ctx->loop;
+	j->ev = ctx->ev;
+	j->nt = nt;
+	j->own_user = u_strdup(ctx->own_user);
+	j->prefix = u_strdup(ctx->prefix != NULL ? ctx->prefix : "wa");
+	j->media_slot = ctx->media_slot;
+	j->per_chat = ctx->cfg != NULL && ctx->cfg->backfill.enabled &&
+	    ctx->cfg->backfill.max_initial_messages > 0 ?
+	    (size_t)ctx->cfg->backfill.max_initial_messages : 0;
+	j->rowid = rowid;
+	j->db = ctx->db;
+	j->login_id = ctx->login_id != NULL ? u_strdup(ctx->login_id) : NULL;
+	j->next = jobs;
+	jobs = j;
+	if (nt->inline_payload != NULL) {
+		j->blob = nt->inline_payload;
+		j->blob_len = nt->inline_len;
+		nt->inline_payload = NULL;
+		j->deferred = 1;
+		u_loop_defer(j->loop, job_process, j);
+		return;
+	}
+	media = ctx->media_slot != NULL ? *ctx->media_slot : NULL;
+	if (wa_hist_notif_ref(nt, &ref) != 0) {
+		logp_warnx(ctx->prefix, "history sync notification without a "
+		    "usable reference; dropped");
+		notif_done(j);
+		job_free(j);
+		return;
+	}
+	if (media == NULL ||
+	    (r = wa_media_download(media, &ref, job_downloaded, j)) != 0) {
+		logp_warnx(ctx->prefix, "history sync blob cannot be "
+		    "fetched now: %s; kept", u_strerror(media == NULL ?
+		    U_ERR_INVALID : r));
+		job_free(j);
+		return;
+	}
+	j->downloading = 1;
+	logp_debug(ctx->prefix, "history sync notification: downloading");
+}
+
 int
 br__nw_history_take(struct br_net_login *l,
     const struct br__nw_hist_ctx *ctx, const struct wa_msg_event *ev)
 {
 	struct wa_hist_notif *nt = NULL;
-	struct wa_media_ref ref;
-	struct wa_media *media;
 	struct wa_node *rn;
-	struct hist_job *j;
+	int64_t rowid;
 	int r;
 
 	r = wa_hist_notif_parse(ev->payload, ev->payload_len,
@@ -567,39 +771,102 @@ br__nw_history_take(struct br_net_login *l,
 		wa_hist_notif_free(nt);
 		return 1;
 	}
-	j = u_calloc(1, sizeof(*j));
-	j->l = l;
-	j->loop = ctx->loop;
-	j->ev = ctx->ev;
-	j->nt = nt;
-	j->own_user = u_strdup(ctx->own_user);
-	j->prefix = u_strdup(ctx->prefix != NULL ? ctx->prefix : "wa");
-	j->media_slot = ctx->media_slot;
-	j->per_chat = ctx->cfg != NULL && ctx->cfg->backfill.enabled &&
-	    ctx->cfg->backfill.max_initial_messages > 0 ?
-	    (size_t)ctx->cfg->backfill.max_initial_messages : 0;
-	j->next = jobs;
-	jobs = j;
-	if (nt->inline_payload != NULL) {
-		j->blob = nt->inline_payload;
-		j->blob_len = nt->inline_len;
-		nt->inline_payload = NULL;
-		j->deferred = 1;
-		u_loop_defer(j->loop, job_process, j);
-		return 1;
-	}
-	media = ctx->media_slot != NULL ? *ctx->media_slot : NULL;
-	if (media == NULL || wa_hist_notif_ref(nt, &ref) != 0 ||
-	    (r = wa_media_download(media, &ref, job_downloaded, j)) != 0) {
-		logp_warnx(ctx->prefix, "history sync blob cannot be "
-		    "fetched: %s", u_strerror(media == NULL ?
-		    U_ERR_INVALID : r));
-		job_free(j);
-		return 1;
-	}
-	j->downloading = 1;
-	logp_debug(ctx->prefix, "history sync notification: downloading");
+	/* Kept before the caller acks it (we are inside the receiver's
+	 * transaction; the ack goes out after its commit). */
+	rowid = notif_store(ctx->db, ctx->login_id, ctx->prefix,
+	    ev->payload, ev->payload_len);
+	job_start(l, ctx, nt, rowid);
 	return 1;
+}
+
+/* Is a job of l handling row rowid? */
+static int
+row_busy(const struct br_net_login *l, int64_t rowid)
+{
+	const struct hist_job *j;
+
+	for (j = jobs; j != NULL; j = j->next)
+		if (j->l == l && j->rowid == rowid)
+			return 1;
+	return 0;
+}
+
+struct stored_row {
+	int64_t		 rowid;
+	uint8_t		*data;		/* owned */
+	size_t		 len;
+};
+
+void
+br__nw_history_resume(struct br_net_login *l,
+    const struct br__nw_hist_ctx *ctx)
+{
+	struct db_stmt *st = NULL;
+	struct stored_row *v = NULL;
+	struct wa_hist_notif *nt;
+	struct hist_job tmp;
+	const void *p;
+	uint8_t *msg;
+	size_t n = 0, i, len, mlen;
+	int r;
+
+	if (ctx->db == NULL || ctx->login_id == NULL || ctx->loop == NULL ||
+	    ctx->own_user == NULL)
+		return;
+	r = db_prepare(ctx->db, "SELECT rowid, data FROM "
+	    "whatsapp_history_sync_notification WHERE bridge_id='' AND "
+	    "user_login_id=$1 ORDER BY rowid LIMIT $2", &st);
+	if (r == 0)
+		r = db_bind_text(st, 1, ctx->login_id);
+	if (r == 0)
+		r = db_bind_int64(st, 2, NET_WA_HIST_RESUME_MAX);
+	if (r == 0)
+		v = u_calloc(NET_WA_HIST_RESUME_MAX, sizeof(*v));
+	while (r == 0 && n < NET_WA_HIST_RESUME_MAX &&
+	    (r = db_step(st)) == DB_ROW) {
+		r = 0;
+		v[n].rowid = db_column_int64(st, 0);
+		p = db_column_blob(st, 1, &len);
+		if (p == NULL || len > NET_WA_HIST_ROW_MAX)
+			len = 0;
+		v[n].data = u_malloc(len > 0 ? len : 1);
+		if (len > 0)
+			memcpy(v[n].data, p, len);
+		v[n].len = len;
+		n++;
+	}
+	db_stmt_free(st);
+	if (r < 0)
+		logp_warnx(ctx->prefix, "cannot read stored history sync "
+		    "notifications: %s", db_errmsg(ctx->db));
+	if (n > 0)
+		logp_info(ctx->prefix, "history sync: %zu stored "
+		    "notification(s) to handle", n);
+	for (i = 0; i < n; i++) {
+		if (row_busy(l, v[i].rowid))
+			continue;
+		nt = NULL;
+		msg = notif_message(v[i].data, v[i].len, &mlen);
+		r = msg != NULL ? wa_hist_notif_parse(msg, mlen, 1, &nt) : 0;
+		free(msg);
+		if (r != 1) {
+			/* Stored by an older version, or damaged. */
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.rowid = v[i].rowid;
+			tmp.db = ctx->db;
+			tmp.login_id = (char *)ctx->login_id;
+			tmp.prefix = (char *)ctx->prefix;
+			logp_warnx(ctx->prefix, "stored history sync "
+			    "notification %lld unusable; deleted",
+			    (long long)v[i].rowid);
+			notif_done(&tmp);
+			continue;
+		}
+		job_start(l, ctx, nt, v[i].rowid);
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].data);
+	free(v);
 }
 
 void

@@ -17,11 +17,16 @@
  * blob; the rest (and failures) reach the core with media_error set, and
  * portal_in says the media is missing.  No media retry for expired media.
  *
- * What it does not do: polls' votes, keep notifications
- * across a restart (upstream buffers them in
- * whatsapp_history_sync_notification; here a notification whose download
- * is cut by a restart or a disconnect is lost: the connection's wa_media
- * drops its callbacks).
+ * A notification survives a restart (H20): its HistorySyncNotification
+ * bytes are written to whatsapp_history_sync_notification (as upstream)
+ * in the receiver's transaction, so before the message is acked; the row
+ * is deleted once the core had the chats, or when the blob is definitively
+ * unusable (the server says it is gone, MAC/hash mismatch, too big, does
+ * not decode).  A download cut by a disconnect or a restart, or failing
+ * transiently, leaves the row; br__nw_history_resume (each time the
+ * login is synced) handles the stored rows again, oldest first.
+ *
+ * What it does not do: polls' votes.
  *
  * Invariants: one thread; a job never outlives its login
  * (br__nw_history_forget, called from the login's free before its
@@ -41,6 +46,7 @@ struct wa_media;
 struct wa_device;
 struct wa_msg_event;
 struct wa_hist_sync;
+struct db;
 
 /* Media fetched per history blob before the core gets it. */
 #define NET_WA_HIST_MEDIA_MAX	200
@@ -58,7 +64,17 @@ struct br__nw_hist_ctx {
 	const char			*own_user;	/* "<digits>@s..." */
 	const struct br_net_events	*ev;		/* lives with the side */
 	const char			*prefix;
+	/* Where notifications are kept until handled (H20); either NULL:
+	 * not kept. */
+	struct db			*db;
+	const char			*login_id;
 };
+
+/* Stored notifications handled again per resume (the oldest first). */
+#define NET_WA_HIST_RESUME_MAX	1000
+/* Largest stored notification accepted (an inline one carries its
+ * blob: the E2E message's own limit). */
+#define NET_WA_HIST_ROW_MAX	((size_t)2 << 20)
 
 /*
  * A decrypted message: 1 when it was a history sync notification from
@@ -67,7 +83,14 @@ struct br__nw_hist_ctx {
  */
 int br__nw_history_take(struct br_net_login *l,
     const struct br__nw_hist_ctx *ctx, const struct wa_msg_event *ev);
-/* The login goes away: its jobs are dropped. */
+/*
+ * The login is synced: its stored notifications (whatsapp_history_sync_
+ * notification) not already being handled start again, oldest first.
+ * Rows that no longer parse are deleted.  Never fails (logs).
+ */
+void br__nw_history_resume(struct br_net_login *l,
+    const struct br__nw_hist_ctx *ctx);
+/* The login goes away: its jobs are dropped (their rows stay). */
 void br__nw_history_forget(struct br_net_login *l);
 
 /* ---- the conversion, public for the unit tests ---- */

@@ -479,6 +479,173 @@ TEST(take_from_own_phone_only_and_forget)
 	u_loop_free(loop);
 }
 
+/* ---- H20: a notification is kept until handled ---- */
+
+/* An E2E message with a notification to download (no inline blob). */
+static uint8_t *
+ref_notif(size_t *len)
+{
+	static uint8_t key[32] = { 1, 2, 3 };
+	Wa__HistSyncNotification hn = WA__HIST_SYNC_NOTIFICATION__INIT;
+	Wa__HistProtocolMessage pm = WA__HIST_PROTOCOL_MESSAGE__INIT;
+	Wa__HistE2EMessage m = WA__HIST_E2_EMESSAGE__INIT;
+	uint8_t *out;
+
+	hn.has_media_key = 1;
+	hn.media_key.data = key;
+	hn.media_key.len = sizeof(key);
+	hn.direct_path = "/v/t62.1-24/hist";
+	pm.has_type = 1;
+	pm.type = WA_HIST_PROTOCOL_TYPE;
+	pm.history_sync_notification = &hn;
+	m.protocol_message = &pm;
+	*len = wa__hist_e2_emessage__get_packed_size(&m);
+	out = malloc(*len);
+	wa__hist_e2_emessage__pack(&m, out);
+	return out;
+}
+
+#define NOTIF_ROWS "SELECT COUNT(*) FROM whatsapp_history_sync_notification"
+
+static void
+run_turn(struct u_loop *loop)
+{
+	u_loop_defer(loop, stop_loop, loop);
+	u_loop_run(loop);
+}
+
+TEST(notification_kept_until_handled_across_restart)
+{
+	struct br_net_login *fake = (struct br_net_login *)(uintptr_t)0x1234;
+	struct br_net_login *fake2 = (struct br_net_login *)(uintptr_t)0x5678;
+	struct br_net_events evs;
+	struct br__nw_hist_ctx ctx;
+	struct wa_device dev;
+	struct wa_msg_event ev;
+	struct u_loop *loop = u_loop_new();
+	struct tdb t;
+	uint8_t *p, *pr;
+	size_t n, nr;
+
+	memset(&t, 0, sizeof(t));
+	REQUIRE(tdb_fresh(&t, NULL) == 0);
+	REQUIRE(db_upgrade(t.db) == 0);
+	REQUIRE(db_exec(t.db, "INSERT INTO \"user\" (bridge_id, mxid) "
+	    "VALUES ('', '@a:x')") == 0);
+	REQUIRE(db_exec(t.db, "INSERT INTO user_login (bridge_id, user_mxid, "
+	    "id, remote_name, metadata) VALUES ('', '@a:x', '33600000001', "
+	    "'+33600000001', '{}')") == 0);
+	hist_calls = 0;
+	memset(&evs, 0, sizeof(evs));
+	evs.on_history = on_hist;
+	memset(&dev, 0, sizeof(dev));
+	dev.jid = "33600000001:7@s.whatsapp.net";
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.loop = loop;
+	ctx.dev = &dev;
+	ctx.own_user = OWN;
+	ctx.ev = &evs;
+	ctx.prefix = "test";
+	ctx.db = t.db;
+	ctx.login_id = "33600000001";
+	p = inline_notif(0, &n);
+	pr = ref_notif(&nr);
+	memset(&ev, 0, sizeof(ev));
+	ev.id = "N1";
+	ev.payload = p;
+	ev.payload_len = n;
+	REQUIRE(wa_jid_parse("33600000001:1@s.whatsapp.net", &ev.sender) == 0);
+
+	/* Stored when taken (before the caller acks), deleted once the
+	 * core had it. */
+	CHECK_EQ_INT(br__nw_history_take(fake, &ctx, &ev), 1);
+	CHECK(count(t.db, NOTIF_ROWS) == 1);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM whatsapp_history_sync_"
+	    "notification WHERE bridge_id='' AND user_login_id='33600000001'"
+	    " AND length(data) > 10") == 1);
+	run_turn(loop);
+	CHECK_EQ_INT(hist_calls, 1);
+	CHECK(count(t.db, NOTIF_ROWS) == 0);
+
+	/* Stopped before it was handled: the row stays. */
+	CHECK_EQ_INT(br__nw_history_take(fake, &ctx, &ev), 1);
+	br__nw_history_forget(fake);
+	run_turn(loop);
+	CHECK_EQ_INT(hist_calls, 1);
+	CHECK(count(t.db, NOTIF_ROWS) == 1);
+	/* A blob that cannot be fetched now (no media client): kept. */
+	ev.id = "N2";
+	ev.payload = pr;
+	ev.payload_len = nr;
+	CHECK_EQ_INT(br__nw_history_take(fake, &ctx, &ev), 1);
+	run_turn(loop);
+	CHECK_EQ_INT(hist_calls, 1);
+	CHECK(count(t.db, NOTIF_ROWS) == 2);
+	br__nw_history_forget(fake);
+
+	/* "Restart": a new connection to the same database, a new loop and
+	 * login; resume handles the stored inline one (and deletes it), the
+	 * one still not fetchable stays. */
+	tdb_close(&t);
+	u_loop_free(loop);
+	loop = u_loop_new();
+	REQUIRE(tdb_open(&t, NULL) == 0);
+	ctx.db = t.db;
+	ctx.loop = loop;
+	CHECK(count(t.db, NOTIF_ROWS) == 2);
+	br__nw_history_resume(fake2, &ctx);
+	CHECK_EQ_INT(hist_calls, 1);	/* in a later turn */
+	run_turn(loop);
+	CHECK_EQ_INT(hist_calls, 1 + 1);
+	CHECK((int)hist_chats == 2);
+	CHECK(hist_login == fake2);
+	CHECK(count(t.db, NOTIF_ROWS) == 1);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM whatsapp_history_sync_"
+	    "notification WHERE length(data) > 40") == 1);
+
+	/* A row already being handled is not started twice. */
+	ev.id = "N3";
+	ev.payload = p;
+	ev.payload_len = n;
+	CHECK_EQ_INT(br__nw_history_take(fake2, &ctx, &ev), 1);
+	CHECK(count(t.db, NOTIF_ROWS) == 2);
+	br__nw_history_resume(fake2, &ctx);
+	run_turn(loop);
+	CHECK_EQ_INT(hist_calls, 3);
+	CHECK(count(t.db, NOTIF_ROWS) == 1);
+
+	/* A stored row that does not parse is deleted. */
+	REQUIRE(db_exec(t.db, "INSERT INTO whatsapp_history_sync_notification"
+	    " (bridge_id, user_login_id, data) VALUES ('', '33600000001', "
+	    "X'01')") == 0);
+	CHECK(count(t.db, NOTIF_ROWS) == 2);
+	br__nw_history_resume(fake2, &ctx);
+	run_turn(loop);
+	CHECK_EQ_INT(hist_calls, 3);
+	CHECK(count(t.db, NOTIF_ROWS) == 1);
+
+	/* An unknown login: not kept (the foreign key refuses) but still
+	 * handled, and the caller's transaction is not spoiled. */
+	ctx.login_id = "999";
+	REQUIRE(db_begin(t.db) == 0);
+	REQUIRE(db_exec(t.db, "INSERT INTO \"user\" (bridge_id, mxid) "
+	    "VALUES ('', '@b:x')") == 0);
+	CHECK_EQ_INT(br__nw_history_take(fake2, &ctx, &ev), 1);
+	CHECK_EQ_INT(db_commit(t.db), 0);
+	CHECK(count(t.db, "SELECT COUNT(*) FROM \"user\" WHERE "
+	    "mxid='@b:x'") == 1);
+	run_turn(loop);
+	CHECK_EQ_INT(hist_calls, 4);
+	CHECK(count(t.db, NOTIF_ROWS) == 1);
+
+	br__nw_history_forget(fake2);
+	run_turn(loop);
+	free(p);
+	free(pr);
+	u_loop_free(loop);
+	tdb_done(&t);
+}
+
 TEST(pn_lid_mappings_name_senders)
 {
 	Wa__HistSync hs = WA__HIST_SYNC__INIT;
