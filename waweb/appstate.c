@@ -5,8 +5,12 @@
  * blobs of the reply downloaded one after the other, then the reply applied
  * (appstate_proc.c), repeated while has_more_patches.
  *
+ * When a fetch stops on a missing key, the key ids of the reply we do not
+ * have are asked for from our phone (APP_STATE_SYNC_KEY_REQUEST peer
+ * message), each at most once per WA_APPSTATE_KEY_REQUEST_MS.
+ *
  * Does not: decode or verify anything itself (appstate_proc.c), send
- * patches, request missing keys from the phone.
+ * patches.
  *
  * Invariants: at most one job per collection; a job outlives a freed
  * handle only as an orphan (job->as NULL) that its pending iq or download
@@ -29,10 +33,14 @@
 #include "waweb/media.h"
 #include "waweb/node.h"
 #include "waweb/recv_message.h"
+#include "waweb/send_message.h"
+
+#include <time.h>
 
 #define NS_APPSTATE		"w:sync:app:state"
-/* ProtocolMessage.type of a key share. */
+/* ProtocolMessage.type of a key share, and of a key request. */
 #define PROTO_KEY_SHARE		6
+#define PROTO_KEY_REQUEST	7
 
 /* One fetch of one collection, across its has_more_patches rounds. */
 struct as_job {
@@ -223,6 +231,186 @@ reply_parse(struct as_job *j, const struct wa_node *col)
 	return 0;
 }
 
+/* --- Asking our phone for missing keys -------------------------------- */
+
+struct key_ids {
+	const uint8_t	*id[WA_APPSTATE_KEY_REQUEST_MAX];
+	size_t		 len[WA_APPSTATE_KEY_REQUEST_MAX];
+	size_t		 n;
+};
+
+static uint64_t
+now_ms(struct wa_appstate *as)
+{
+	struct timespec ts;
+
+	if (as->now_ms != NULL)
+		return as->now_ms(as->hook_arg);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Add id to k if we lack its key, it is not in k yet and was not asked
+ * for recently (then it is marked as asked for now). */
+static void
+key_check(struct wa_appstate *as, struct key_ids *k, const Wa__SyncdKeyId *kid,
+    uint64_t now)
+{
+	struct wa_appstate_keys keys;
+	struct as_key_req *slot = NULL;
+	size_t i;
+	int r;
+
+	if (kid == NULL || !kid->has_id || kid->id.len == 0 ||
+	    kid->id.len > WA_APPSTATE_KEY_ID_MAX ||
+	    k->n >= WA_APPSTATE_KEY_REQUEST_MAX)
+		return;
+	for (i = 0; i < k->n; i++)
+		if (k->len[i] == kid->id.len &&
+		    memcmp(k->id[i], kid->id.data, kid->id.len) == 0)
+			return;
+	r = wa__appstate_keys(as, kid->id.data, kid->id.len, &keys);
+	sodium_memzero(&keys, sizeof(keys));
+	if (r != WA_ERR_APPSTATE_NO_KEY)
+		return;
+	for (i = 0; i < WA_APPSTATE_KEY_REQUEST_SLOTS; i++) {
+		struct as_key_req *q = &as->reqs[i];
+
+		if (q->idlen == kid->id.len &&
+		    memcmp(q->id, kid->id.data, q->idlen) == 0) {
+			if (now - q->at < WA_APPSTATE_KEY_REQUEST_MS)
+				return;
+			slot = q;
+			break;
+		}
+		if (slot == NULL || q->idlen == 0 ||
+		    (slot->idlen != 0 && q->at < slot->at))
+			slot = q;	/* a free slot, else the oldest */
+	}
+	memcpy(slot->id, kid->id.data, kid->id.len);
+	slot->idlen = kid->id.len;
+	slot->at = now;
+	k->id[k->n] = slot->id;
+	k->len[k->n] = slot->idlen;
+	k->n++;
+}
+
+static void
+key_check_mutations(struct wa_appstate *as, struct key_ids *k,
+    Wa__SyncdMutation **m, size_t n, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i]->record != NULL)
+			key_check(as, k, m[i]->record->key_id, now);
+}
+
+/* Ask our phone for the keys of j's reply that we lack. */
+static void
+request_missing_keys(struct as_job *j)
+{
+	struct wa_appstate *as = j->as;
+	struct key_ids k;
+	Wa__E2EMessage msg = WA__E2_EMESSAGE__INIT;
+	Wa__E2EProtocolMessage pm = WA__E2_EPROTOCOL_MESSAGE__INIT;
+	Wa__E2EAppStateSyncKeyRequest req =
+	    WA__E2_EAPP_STATE_SYNC_KEY_REQUEST__INIT;
+	Wa__E2EAppStateSyncKeyId ids[WA_APPSTATE_KEY_REQUEST_MAX];
+	Wa__E2EAppStateSyncKeyId *idp[WA_APPSTATE_KEY_REQUEST_MAX];
+	struct wa_msg_send_opts o;
+	struct wa_jid own;
+	char to[WA_JID_STR_MAX], id_out[WA_MSG_ID_MAX];
+	uint8_t *p = NULL;
+	uint64_t now;
+	size_t i, len;
+	int r;
+
+	if (as->sender == NULL && as->send_msg == NULL)
+		return;
+	memset(&k, 0, sizeof(k));
+	now = now_ms(as);
+	if (j->snap != NULL && wa__appstate_bound_field(j->snap, j->snap_len,
+	    2, WA_APPSTATE_MAX_MUTATIONS) == 0) {
+		Wa__SyncdSnapshot *sn = wa__syncd_snapshot__unpack(NULL,
+		    j->snap_len, j->snap);
+
+		if (sn != NULL) {
+			key_check(as, &k, sn->key_id, now);
+			for (i = 0; i < sn->n_records; i++)
+				key_check(as, &k, sn->records[i]->key_id, now);
+			wa__syncd_snapshot__free_unpacked(sn, NULL);
+		}
+	}
+	for (i = 0; i < j->npatches; i++) {
+		Wa__SyncdPatch *pt = wa__syncd_patch__unpack(NULL,
+		    j->patch_lens[i], j->patches[i]);
+
+		if (pt == NULL)
+			continue;
+		key_check(as, &k, pt->key_id, now);
+		key_check_mutations(as, &k, pt->mutations, pt->n_mutations,
+		    now);
+		wa__syncd_patch__free_unpacked(pt, NULL);
+		if (j->ext[i] != NULL && wa__appstate_bound_field(j->ext[i],
+		    j->ext_lens[i], 1, WA_APPSTATE_MAX_MUTATIONS) == 0) {
+			Wa__SyncdMutations *ms = wa__syncd_mutations__unpack(
+			    NULL, j->ext_lens[i], j->ext[i]);
+
+			if (ms != NULL) {
+				key_check_mutations(as, &k, ms->mutations,
+				    ms->n_mutations, now);
+				wa__syncd_mutations__free_unpacked(ms, NULL);
+			}
+		}
+	}
+	if (k.n == 0)
+		return;
+	for (i = 0; i < k.n; i++) {
+		wa__e2_eapp_state_sync_key_id__init(&ids[i]);
+		ids[i].has_key_id = 1;
+		ids[i].key_id.data = (uint8_t *)k.id[i];
+		ids[i].key_id.len = k.len[i];
+		idp[i] = &ids[i];
+	}
+	req.n_key_ids = k.n;
+	req.key_ids = idp;
+	pm.has_type = 1;
+	pm.type = PROTO_KEY_REQUEST;
+	pm.app_state_sync_key_request = &req;
+	msg.protocol_message = &pm;
+	len = wa__e2_emessage__get_packed_size(&msg);
+	p = u_malloc(len);
+	wa__e2_emessage__pack(&msg, p);
+	/* Our own phone-number account; the sender picks device 0. */
+	{
+		const char *me = wa__appstate_jid(as);
+
+		if (me == NULL || wa_jid_parse(me, &own) != 0) {
+			r = WA_ERR_NOT_CONNECTED;
+			goto out;
+		}
+		own = wa_jid_to_non_ad(&own);
+		wa_jid_format(&own, to, sizeof(to));
+	}
+	memset(&o, 0, sizeof(o));
+	o.peer = 1;
+	o.push_priority = "high";
+	if (as->send_msg != NULL)
+		r = as->send_msg(as->hook_arg, to, p, len, &o);
+	else
+		r = wa_msg_send(as->sender, to, p, len, &o, id_out, NULL,
+		    NULL);
+out:
+	if (r != 0)
+		logp_warnx("appstate", "%s: cannot ask for %zu missing "
+		    "key(s): %s", job_name(j), k.n, u_strerror(r));
+	else
+		logp_info("appstate", "%s: asked our phone for %zu missing "
+		    "key(s)", job_name(j), k.n);
+	free(p);
+}
+
 static void
 job_apply(struct as_job *j)
 {
@@ -235,6 +423,8 @@ job_apply(struct as_job *j)
 	r = wa__appstate_apply(as, job_name(j), j->snap, j->snap_len,
 	    (const uint8_t *const *)j->patches, j->patch_lens, j->npatches,
 	    (const uint8_t *const *)j->ext, j->ext_lens, j->full);
+	if (r == WA_ERR_APPSTATE_NO_KEY)
+		request_missing_keys(j);
 	if (r != 0) {
 		job_end(j, r);
 		return;
@@ -440,6 +630,9 @@ wa_appstate_new(const struct wa_appstate_opts *opts,
 	as->send_iq = opts->send_iq;
 	as->download = opts->download;
 	as->hook_arg = opts->hook_arg;
+	as->sender = opts->sender;
+	as->send_msg = opts->send_msg;
+	as->now_ms = opts->now_ms;
 	if (cbs != NULL)
 		as->cbs = *cbs;
 	as->arg = arg;

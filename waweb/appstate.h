@@ -76,6 +76,8 @@
 
 struct wa_node;
 struct wa_msg_event;
+struct wa_msg_sender;
+struct wa_msg_send_opts;
 
 /* The five collections, in whatsmeow's AllPatchNames order. */
 #define WA_APPSTATE_NCOLLECTIONS 5
@@ -108,6 +110,12 @@ int wa_appstate_collection_known(const char *name);
 #define WA_APPSTATE_MAX_SHARE_KEYS	256
 /* The fingerprint protobuf kept with a key. */
 #define WA_APPSTATE_FINGERPRINT_MAX	1024
+/* Key ids in one APP_STATE_SYNC_KEY_REQUEST, and how long a key id asked
+ * for is not asked for again (whatsmeow: 24 hours). */
+#define WA_APPSTATE_KEY_REQUEST_MAX	16
+#define WA_APPSTATE_KEY_REQUEST_MS	(24ull * 60 * 60 * 1000)
+/* Key ids whose last request time is remembered (oldest forgotten). */
+#define WA_APPSTATE_KEY_REQUEST_SLOTS	64
 /* has_more_patches rounds for one fetch before we give up. */
 #define WA_APPSTATE_MAX_ROUNDS		10000
 
@@ -165,6 +173,25 @@ struct wa_appstate_opts {
 	int	(*download)(void *hook_arg, const struct wa_media_ref *ref,
 		    wa_media_download_fn cb, void *cb_arg);
 	void	*hook_arg;
+	/*
+	 * Asking our phone for missing keys (added by H21).  Borrowed; NULL:
+	 * no key request is sent (as before).  When a fetch stops on a
+	 * missing key, every key id of the reply we do not have (snapshot,
+	 * patches, their mutations: at most WA_APPSTATE_KEY_REQUEST_MAX) that
+	 * was not asked for in the last WA_APPSTATE_KEY_REQUEST_MS goes in
+	 * one ProtocolMessage{type APP_STATE_SYNC_KEY_REQUEST (7),
+	 * appStateSyncKeyRequest (8) {keyIds}} sent with
+	 * wa_msg_send(.peer = 1, .push_priority = "high") to our own phone
+	 * number (device 0), as whatsmeow's requestMissingAppStateKeys.
+	 */
+	struct wa_msg_sender		*sender;
+	/* Tests: stand-in for that wa_msg_send (to: our PN account; payload
+	 * the serialized E2EMessage; o as above); returns 0 or an error. */
+	int	(*send_msg)(void *hook_arg, const char *to,
+		    const uint8_t *payload, size_t len,
+		    const struct wa_msg_send_opts *o);
+	/* Tests: the clock for the rate limit, in ms.  NULL: monotonic. */
+	uint64_t (*now_ms)(void *hook_arg);
 };
 
 struct wa_appstate;

@@ -43,6 +43,16 @@ struct wa_appstate {
 	struct as_key_cache		 cache[AS_KEY_CACHE];
 	unsigned			 cache_next;
 	struct as_coll			 colls[WA_APPSTATE_NCOLLECTIONS];
+	/* Key requests (appstate.c, H21). */
+	struct wa_msg_sender		*sender;	/* borrowed */
+	int	(*send_msg)(void *, const char *, const uint8_t *, size_t,
+		    const struct wa_msg_send_opts *);
+	uint64_t (*now_ms)(void *);
+	struct as_key_req {
+		uint8_t		 id[WA_APPSTATE_KEY_ID_MAX];
+		size_t		 idlen;		/* 0: free */
+		uint64_t	 at;		/* now_ms of the request */
+	}				 reqs[WA_APPSTATE_KEY_REQUEST_SLOTS];
 };
 
 /* Our device JID for the store rows, or NULL (not paired: refuse). */

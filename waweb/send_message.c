@@ -50,6 +50,8 @@ struct sopts {
 	char	mediatype[32];
 	char	polltype[16];
 	int	hide;
+	int	peer;
+	char	push_priority[16];
 };
 
 struct send {
@@ -831,6 +833,10 @@ sopts_set(struct sopts *d, const struct wa_msg_send_opts *o)
 	if (o->polltype != NULL)
 		snprintf(d->polltype, sizeof(d->polltype), "%s", o->polltype);
 	d->hide = o->decrypt_fail_hide;
+	d->peer = o->peer != 0;
+	if (o->push_priority != NULL)
+		snprintf(d->push_priority, sizeof(d->push_priority), "%s",
+		    o->push_priority);
 }
 
 /* Attribute values: short, printable, no quotes (they end up in logs). */
@@ -860,6 +866,7 @@ sopts_ok(const struct wa_msg_send_opts *o)
 	    opt_ok(o->edit, sizeof(d.edit)) &&
 	    opt_ok(o->mediatype, sizeof(d.mediatype)) &&
 	    opt_ok(o->polltype, sizeof(d.polltype)) &&
+	    opt_ok(o->push_priority, sizeof(d.push_priority)) &&
 	    (o->id == NULL || opt_ok(o->id, WA_MSG_ID_MAX));
 }
 
@@ -982,6 +989,51 @@ out:
 	free(ct);
 	free(dpt);
 	return r;
+}
+
+int
+wa_msg_build_peer(struct wa_signal *sig, const struct wa_device *dev,
+    const char *id, const uint8_t *payload, size_t len,
+    const struct wa_msg_send_opts *opts, struct wa_node **out)
+{
+	struct wa_node *msg = NULL, *meta;
+	struct wa_jid own, phone;
+	struct sopts o;
+	uint8_t *ct = NULL;
+	size_t ctlen;
+	char addr[WA_SIGNAL_ADDR_MAX];
+	int r, type;
+
+	sopts_set(&o, opts);
+	if (dev == NULL || dev->jid == NULL || wa_jid_parse(dev->jid, &own) != 0)
+		return U_ERR_INVALID;
+	phone = wa_jid_to_non_ad(&own);
+	if ((r = wa_signal_address(&phone, addr, sizeof(addr))) != 0)
+		return r;
+	r = wa_signal_encrypt(sig, addr, payload, len, &type, &ct, &ctlen);
+	if (r == WA_ERR_SIG_NO_SESSION)
+		return WA_ERR_MSG_NO_DEVICES;
+	if (r != 0)
+		return r;
+	msg = wa_node_new("message");
+	wa_node_set_attr(msg, "id", id);
+	wa_node_set_attr(msg, "type", o.type);
+	wa_node_set_attr(msg, "category", "peer");
+	wa_node_set_attr_jid(msg, "to", &phone);
+	if (o.push_priority[0] != '\0')
+		wa_node_set_attr(msg, "push_priority", o.push_priority);
+	meta = wa_node_new("meta");
+	wa_node_set_attr(meta, "appdata", "default");
+	wa_node_add_child(msg, meta);
+	wa_node_add_child(msg, new_enc(&o, type, ct, ctlen, 0));
+	free(ct);
+	o.polltype[0] = '\0';
+	if ((r = add_tail(msg, dev, type == WA_SIGNAL_PKMSG, &o)) != 0) {
+		wa_node_free(msg);
+		return r;
+	}
+	*out = msg;
+	return 0;
 }
 
 int
@@ -1252,6 +1304,9 @@ encrypt_and_send(struct send *m)
 		.mediatype = m->o.mediatype[0] != '\0' ? m->o.mediatype : NULL,
 		.polltype = m->o.polltype[0] != '\0' ? m->o.polltype : NULL,
 		.decrypt_fail_hide = m->o.hide,
+		.peer = m->o.peer,
+		.push_priority = m->o.push_priority[0] != '\0' ?
+		    m->o.push_priority : NULL,
 	};
 	int r;
 
@@ -1259,7 +1314,10 @@ encrypt_and_send(struct send *m)
 		finish(m, WA_ERR_NOT_CONNECTED, 0);
 		return;
 	}
-	if (m->is_group && m->retry > 0)
+	if (m->o.peer)
+		r = wa_msg_build_peer(s->sig, dev, m->id, m->payload, m->len,
+		    &o, &msg);
+	else if (m->is_group && m->retry > 0)
 		r = build_group_retry(m, &msg);
 	else if (m->is_group) {
 		if ((r = self_address(dev, m->lid_mode, self,
@@ -1607,6 +1665,19 @@ wa_msg_send(struct wa_msg_sender *s, const char *to, const uint8_t *payload,
 	m->cb = cb;
 	m->arg = arg;
 	snprintf(id_out, WA_MSG_ID_MAX, "%s", m->id);
+	if (o != NULL && o->peer) {
+		/* Our own phone, device 0 only: no usync. */
+		if (group || !wa_jid_is_pn(&users[0]) ||
+		    !wa_jid_same_user(&users[0], &users[1])) {
+			send_free(m);
+			return U_ERR_INVALID;
+		}
+		m->devs = u_calloc(1, sizeof(*m->devs));
+		m->devs[0] = users[0];
+		m->ndevs = 1;
+		fetch_and_send(m);
+		return 0;
+	}
 	if (group) {
 		m->stage = STAGE_GROUP;
 		push_send(s, m);

@@ -140,6 +140,17 @@ struct wa_msg_send_opts {
 	const char	*polltype;	/* <meta polltype>: "creation", "vote" */
 	int		 decrypt_fail_hide;	/* <enc decrypt-fail="hide">
 						 * (edits, reactions, votes) */
+	/*
+	 * A peer message (whatsmeow's SendPeerMessage): `to` must be our own
+	 * phone-number account; the payload goes, unwrapped, to its device 0
+	 * only (no usync; its bundle fetched if we have no session) as
+	 * <message id to=<own PN> type category="peer" [push_priority]>
+	 * <meta appdata="default"/><enc/>[<device-identity>]</message>.  A
+	 * failure after wa_msg_send returned 0 (the bundle iq) reaches cb.
+	 */
+	int		 peer;
+	const char	*push_priority;	/* peer: "high" for an app-state key
+					 * request (as whatsmeow), or NULL */
 };
 
 /* A receipt from the server (all fields borrowed until the callback
@@ -289,6 +300,15 @@ int wa_msg_build(struct wa_signal *sig, const struct wa_device *dev,
     const char *id, const struct wa_jid *to, const uint8_t *payload,
     size_t len, const struct wa_msg_send_opts *o, const struct wa_jid *devs,
     size_t ndevs, struct wa_node **out);
+/*
+ * The peer <message> (see wa_msg_send_opts.peer) of payload to our own
+ * phone's device 0 (the phone-number form of dev->jid, device 0), encrypted
+ * on the session sig has with it.  *out owned.  Errors: U_ERR_INVALID (dev
+ * not paired), WA_ERR_MSG_NO_DEVICES (no session), Signal errors.
+ */
+int wa_msg_build_peer(struct wa_signal *sig, const struct wa_device *dev,
+    const char *id, const uint8_t *payload, size_t len,
+    const struct wa_msg_send_opts *o, struct wa_node **out);
 /* The same for text (the payload of wa_msg_text_payload). */
 int wa_msg_build_stanza(struct wa_signal *sig, const struct wa_device *dev,
     const char *id, const struct wa_jid *to, const char *text,

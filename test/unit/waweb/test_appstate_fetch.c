@@ -7,8 +7,9 @@
  * real download does) and inline patches, has_more_patches rounds, the
  * end of a fetch (on_synced, contacts), iq and per-collection errors, an
  * unasked snapshot, a missing key resumed by a key share, server_sync,
- * a fetch asked while one runs, and a handle freed with an iq and a
- * download pending.
+ * a fetch asked while one runs, a handle freed with an iq and a
+ * download pending, and the APP_STATE_SYNC_KEY_REQUEST a missing key
+ * makes (once per key id within WA_APPSTATE_KEY_REQUEST_MS).
  */
 #include <string.h>
 
@@ -22,6 +23,7 @@
 #include "waweb/media.h"
 #include "waweb/node.h"
 #include "waweb/recv_message.h"
+#include "waweb/send_message.h"
 
 #define OUR_JID "33600000001:3@s.whatsapp.net"
 #define CUL "critical_unblock_low"
@@ -57,7 +59,39 @@ struct fake {
 	int		ncontacts, nsynced, nerr, lasterr;
 	char		lastfull[64], synced[64], errcoll[64];
 	uint64_t	synced_version;
+	/* key requests sent through the send_msg hook */
+	int		nreq;
+	char		req_to[64];
+	int		req_peer;
+	char		req_prio[16];
+	uint8_t		*req;		/* the last payload, owned */
+	size_t		req_len;
+	uint64_t	now;		/* the now_ms hook */
 };
+
+static int
+fake_send_msg(void *hook, const char *to, const uint8_t *p, size_t len,
+    const struct wa_msg_send_opts *o)
+{
+	struct fake *f = hook;
+
+	f->nreq++;
+	snprintf(f->req_to, sizeof(f->req_to), "%s", to);
+	f->req_peer = o->peer;
+	snprintf(f->req_prio, sizeof(f->req_prio), "%s",
+	    o->push_priority != NULL ? o->push_priority : "");
+	free(f->req);
+	f->req = u_malloc(len);
+	memcpy(f->req, p, len);
+	f->req_len = len;
+	return 0;
+}
+
+static uint64_t
+fake_now(void *hook)
+{
+	return ((struct fake *)hook)->now;
+}
 
 static int
 fake_send_iq(void *hook, struct wa_node *iq, wa_iq_cb cb, void *arg)
@@ -161,6 +195,7 @@ fake_free(struct fake *f)
 	}
 	for (i = 0; i < f->nblobs; i++)
 		free(f->blobs[i].data);
+	free(f->req);
 }
 
 static void
@@ -211,7 +246,10 @@ new_as(struct fake *f, struct wa_store_mem **m, int with_key)
 	o.our_jid = OUR_JID;
 	o.send_iq = fake_send_iq;
 	o.download = fake_download;
+	o.send_msg = fake_send_msg;
+	o.now_ms = fake_now;
 	o.hook_arg = f;
+	f->now = 1000;
 	return wa_appstate_new(&o, &cbs, f);
 }
 
@@ -548,6 +586,91 @@ TEST(test_appstate_fetch_missing_key_resumed_by_share)
 	CHECK_EQ_INT(f.nsynced, 1);
 	free(p);
 	free(msg);
+	free(s[0].action);
+	wa_appstate_free(as);
+	fake_free(&f);
+	wa_store_mem_free(m);
+}
+
+/* Fetch CUL and answer with patch p; returns the error reported. */
+static int
+fetch_with_patch(struct fake *f, struct wa_appstate *as, const uint8_t *p,
+    size_t len)
+{
+	struct fake_iq q;
+	const struct wa_node *col;
+	struct wa_node *pn;
+
+	f->lasterr = 0;
+	if (wa_appstate_fetch(as, (const char *[]){ CUL }, 1, 0) != 0)
+		return -1;
+	q = take_iq(f, CUL, &col);
+	if (q.iq == NULL)
+		return -1;
+	pn = wa_node_new("patches");
+	wa_node_add_child(pn, bytes_node("patch", p, len));
+	answer(q, reply(CUL, 1, 0, NULL, pn));
+	return f->lasterr;
+}
+
+TEST(test_appstate_fetch_missing_key_requested_once)
+{
+	struct fake f;
+	struct wa_store_mem *m;
+	struct wa_appstate *as = new_as(&f, &m, 0);
+	struct as_builder b;
+	struct mspec s[1];
+	Wa__E2EMessage *msg;
+	const Wa__E2EProtocolMessage *pm;
+	uint8_t *p;
+	size_t len, al;
+
+	as_builder_init(&b, CUL);
+	memset(s, 0, sizeof(s));
+	s[0].index = "[\"contact\",\"33655555555@s.whatsapp.net\"]";
+	s[0].action = contact_action("Eve", "Eve", NULL, &al);
+	s[0].action_len = al;
+	p = build_patch(&b, 1, s, 1, &len);
+
+	CHECK_EQ_INT(fetch_with_patch(&f, as, p, len), WA_ERR_APPSTATE_NO_KEY);
+	/* Exactly one request, a peer message to our own phone number
+	 * (device 0), naming the one missing key id. */
+	CHECK_EQ_INT(f.nreq, 1);
+	CHECK_EQ_STR(f.req_to, "33600000001@s.whatsapp.net");
+	CHECK_EQ_INT(f.req_peer, 1);
+	CHECK_EQ_STR(f.req_prio, "high");
+	REQUIRE((msg = wa__e2_emessage__unpack(NULL, f.req_len, f.req)) !=
+	    NULL);
+	REQUIRE((pm = msg->protocol_message) != NULL);
+	CHECK(pm->has_type);
+	CHECK_EQ_INT(pm->type, 7);	/* APP_STATE_SYNC_KEY_REQUEST */
+	CHECK(pm->app_state_sync_key_share == NULL);
+	REQUIRE(pm->app_state_sync_key_request != NULL);
+	REQUIRE(pm->app_state_sync_key_request->n_key_ids == 1);
+	CHECK(pm->app_state_sync_key_request->key_ids[0]->has_key_id);
+	CHECK_EQ_INT(pm->app_state_sync_key_request->key_ids[0]->key_id.len,
+	    2);
+	CHECK(memcmp(pm->app_state_sync_key_request->key_ids[0]->key_id.data,
+	    KID, 2) == 0);
+	wa__e2_emessage__free_unpacked(msg, NULL);
+
+	/* The same key missing again within the limit: not asked again. */
+	f.now += WA_APPSTATE_KEY_REQUEST_MS - 1;
+	CHECK_EQ_INT(fetch_with_patch(&f, as, p, len), WA_ERR_APPSTATE_NO_KEY);
+	CHECK_EQ_INT(f.nreq, 1);
+	/* Once the limit has passed, asked again. */
+	f.now += 1;
+	CHECK_EQ_INT(fetch_with_patch(&f, as, p, len), WA_ERR_APPSTATE_NO_KEY);
+	CHECK_EQ_INT(f.nreq, 2);
+
+	/* With the key: no request, the patch applies. */
+	wa_store_mem_ops.appstate_key_put(m, OUR_JID, KID, 2, KEYDATA, 32, 1,
+	    (const uint8_t *)"", 0);
+	f.now += 2 * WA_APPSTATE_KEY_REQUEST_MS;
+	CHECK_EQ_INT(fetch_with_patch(&f, as, p, len), 0);
+	CHECK_EQ_INT(f.nreq, 2);
+	CHECK_EQ_INT(f.ncontacts, 1);
+	free(p);
 	free(s[0].action);
 	wa_appstate_free(as);
 	fake_free(&f);
