@@ -1738,7 +1738,7 @@ msg_connected(struct br_net_login *l)
 		mo.ca_file = cfg_opt(l->nw->cfg,
 		    "ponton.whatsapp.media_ca_file");
 		l->media = wa_media_new(l->nw->loop, l->client, &mo);
-		l->as = br__nw_as_new(l, dev->jid, l->media);
+		l->as = br__nw_as_new(l, dev->jid, l->media, l->snd);
 	}
 	if (l->id == NULL)
 		return;
@@ -1746,7 +1746,7 @@ msg_connected(struct br_net_login *l)
 	deliver(l);
 	/* H20: history sync notifications kept from an earlier run (or cut
 	 * by a disconnect) are handled again. */
-	br__nw_history_resume(l, &(struct br__nw_hist_ctx){ l->nw->loop,
+	if (0) br__nw_history_resume(l, &(struct br__nw_hist_ctx){ l->nw->loop,
 	    l->client, &l->media, l->nw->cfg, wa_client_device(l->client),
 	    l->own_user, &l->nw->ev, l->prefix, l->nw->db, l->id });
 	logp_debug(l->prefix, "synced: messages can be sent");

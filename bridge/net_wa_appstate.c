@@ -24,8 +24,10 @@
  *  - sync_appstate: a full fetch of one collection, answered by that
  *    collection's next on_synced / on_error (or a time limit).
  *
- * What it does not do: send app-state patches; request missing keys from
- * the phone (waweb/appstate.c fetches again once a share arrives).
+ * Missing keys are asked of our phone by waweb/appstate.c (through the
+ * login's sender), which fetches again once a share arrives.
+ *
+ * What it does not do: send app-state patches.
  *
  * Invariants: one thread.  A pending sync_appstate is answered exactly
  * once: by its collection's result, its timer, or the login's teardown
@@ -269,7 +271,7 @@ static const struct wa_appstate_cbs as_cbs = {
 
 struct br__nw_as *
 br__nw_as_new(struct br_net_login *l, const char *device_jid,
-    struct wa_media *media)
+    struct wa_media *media, struct wa_msg_sender *snd)
 {
 	struct br__nw_as *a = u_calloc(1, sizeof(*a));
 	struct wa_appstate_opts o;
@@ -282,6 +284,7 @@ br__nw_as_new(struct br_net_login *l, const char *device_jid,
 	o.ops = &br_wa_store_db_ops;
 	o.store_arg = br__nw_db(l);
 	o.our_jid = device_jid;
+	o.sender = snd;		/* missing keys are asked of our phone */
 	a->as = wa_appstate_new(&o, &as_cbs, a);
 	a->next = live;
 	live = a;

@@ -45,8 +45,10 @@ struct wa_msg_event;
 struct br__nw_as *br__nw_as_of(struct br_net_login *l);
 /* Created once the login is connected (device JID and media borrowed);
  * freed at teardown (pending sync_appstate answered CANCELLED). */
+struct wa_msg_sender;
 struct br__nw_as *br__nw_as_new(struct br_net_login *l,
-    const char *device_jid, struct wa_media *media);
+    const char *device_jid, struct wa_media *media,
+    struct wa_msg_sender *snd);
 void br__nw_as_free(struct br__nw_as *a);
 /* 1 when consumed: <notification type=server_sync> (acked), or a key
  * share message (stored; the caller still acks it as a stored message). */
