@@ -1746,7 +1746,7 @@ msg_connected(struct br_net_login *l)
 	deliver(l);
 	/* H20: history sync notifications kept from an earlier run (or cut
 	 * by a disconnect) are handled again. */
-	if (0) br__nw_history_resume(l, &(struct br__nw_hist_ctx){ l->nw->loop,
+	br__nw_history_resume(l, &(struct br__nw_hist_ctx){ l->nw->loop,
 	    l->client, &l->media, l->nw->cfg, wa_client_device(l->client),
 	    l->own_user, &l->nw->ev, l->prefix, l->nw->db, l->id });
 	logp_debug(l->prefix, "synced: messages can be sent");

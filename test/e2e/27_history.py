@@ -24,7 +24,9 @@ into them.
 import base64
 import json
 import os
+import sqlite3
 import time
+import zlib
 
 import e2e
 
@@ -68,6 +70,39 @@ def push(t, phone, spec):
     dev = t.bridge_device()
     r = phone.cmd("history %s %s" % (dev, json.dumps(spec)), 60)
     return r is not None and " failed" not in r, r
+
+
+# ---- a hand-encoded HistorySyncNotification (H20) ----
+def _varint(n):
+    out = b""
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def _ld(field, data):
+    if isinstance(data, str):
+        data = data.encode()
+    return _varint(field << 3 | 2) + _varint(len(data)) + data
+
+
+def _vi(field, n):
+    return _varint(field << 3) + _varint(n)
+
+
+def kept_notification(chat, msg_id, ts, text):
+    """The protobuf HistorySyncNotification upstream keeps in
+    whatsapp_history_sync_notification: an inline HistorySync of one DM."""
+    e2e_msg = _ld(1, text)                      # Message.conversation
+    info = _ld(1, _ld(1, chat) + _vi(2, 0) + _ld(3, msg_id)) + \
+        _ld(2, e2e_msg) + _vi(3, ts)
+    conv = _ld(1, chat) + _ld(2, _ld(1, info)) + _vi(5, ts)
+    hs = _vi(1, 0) + _ld(2, conv) + _vi(5, 7)
+    return _vi(6, 0) + _vi(7, 7) + _ld(11, zlib.compress(hs))
 
 
 def body(t):
@@ -231,6 +266,38 @@ def body(t):
         name = carol.state(troom, "m.room.name")
         t.check("history_nobackfill_group_named",
                 (name or {}).get("name") == "Tea", name)
+
+    # Part 3 (H20): a notification kept by a run that stopped after the
+    # ack but before handling it is handled after the restart, and its
+    # row deleted.  Written while ponton is down, as such a run leaves it.
+    t.check("history_kept_ponton_stopped", t.stop_ponton())
+    c = sqlite3.connect(t.db_path, timeout=10)
+    try:
+        c.execute("INSERT INTO whatsapp_history_sync_notification "
+                  "(bridge_id, user_login_id, data) VALUES ('', ?, ?)",
+                  (CAROL_PHONE, kept_notification(WENDY, "KEPT1", t1,
+                                                  "kept one")))
+        c.commit()
+    finally:
+        c.close()
+    t.start_ponton("kept")
+
+    def carol_wendy():
+        rows = t.sql("SELECT mxid FROM portal WHERE id=? AND receiver=? AND "
+                     "mxid IS NOT NULL AND mxid != ''", (WENDY, CAROL_PHONE))
+        return rows[0][0] if rows else None
+    kroom = e2e.wait(carol_wendy, 60)
+    t.check("history_kept_handled_after_restart", kroom is not None and
+            "history sync: type 0, chunk 7, 1 chat(s)" in t.log_text(),
+            kroom)
+
+    def kept_gone():
+        n = t.sql("SELECT COUNT(*) FROM whatsapp_history_sync_notification")
+        return n[0][0] == 0 or None
+    t.check("history_kept_row_deleted", e2e.wait(kept_gone, 30) is not None)
+    stored = t.sql("SELECT COUNT(*) FROM whatsapp_history_sync_message "
+                   "WHERE message_id='KEPT1'")
+    t.check("history_kept_message_stored", stored[0][0] == 1, stored)
 
 
 t = e2e.Test()
