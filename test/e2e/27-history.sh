@@ -9,6 +9,9 @@
 # conversations and messages are stored in whatsapp_history_sync_*; the
 # same blob again (inline) duplicates nothing.  With backfill off (a
 # second login) the history makes the rooms and bridges no message.
+# A history sync notification kept in whatsapp_history_sync_notification
+# by a run that stopped before handling it is handled after the restart
+# (its DM room appears, its message is stored, the row is deleted).
 . "$TOP/test/e2e/lib.sh"
 e2e_run "$TOP/test/e2e/27_history.py"
 e2e_finish
