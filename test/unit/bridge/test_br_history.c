@@ -615,9 +615,19 @@ TEST(notification_kept_until_handled_across_restart)
 	CHECK(count(t.db, NOTIF_ROWS) == 1);
 
 	/* A stored row that does not parse is deleted. */
-	REQUIRE(db_exec(t.db, "INSERT INTO whatsapp_history_sync_notification"
-	    " (bridge_id, user_login_id, data) VALUES ('', '33600000001', "
-	    "X'01')") == 0);
+	{
+		static const uint8_t junk[] = { 0x01 };
+		struct db_stmt *st = NULL;
+
+		/* A bound blob: the literal syntax differs per backend. */
+		REQUIRE(db_prepare(t.db, "INSERT INTO "
+		    "whatsapp_history_sync_notification (bridge_id, "
+		    "user_login_id, data) VALUES ('', '33600000001', $1)",
+		    &st) == 0);
+		REQUIRE(db_bind_blob(st, 1, junk, sizeof(junk)) == 0);
+		REQUIRE(db_stmt_exec(st) == 0);
+		db_stmt_free(st);
+	}
 	CHECK(count(t.db, NOTIF_ROWS) == 2);
 	br__nw_history_resume(fake2, &ctx);
 	run_turn(loop);
