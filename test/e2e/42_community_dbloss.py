@@ -44,12 +44,23 @@ def scenario(t):
 
     # --- a method-1 portal in use ---
     gid = b.call("groupCreate", "Jardin", [t.bridge_jid])["id"]
+    # As a member does: the command after the welcome.  (A first message
+    # sent at the very moment ponton greets the group crosses ponton's new
+    # Signal session; test/wa/46 covers that crossing and the peers' own
+    # failures in it.)
+    w = b.wait_message(lambda m: m.get("chat") == gid and
+                       "!am @yourname:" + dom in (m.get("text") or ""),
+                       timeout=60)
+    t.check("welcome_in_group", w is not None, texts_in(b, gid))
     b.send_text(gid, "!am @libremax:" + dom)
     room = e2e.wait(lambda: t.portal_room(gid), 60)
     t.check("portal_made", room is not None)
     if room is None:
         return
-    e2e.wait(lambda: room in member.invites(), 40)
+    invited = e2e.wait(lambda: room in member.invites(), 40)
+    t.check("member_invited", bool(invited), member.invites())
+    if not invited:
+        return
     member.join(room)
     member.send(room, "avant la perte")
     t.check("relayed_before", b.wait_message(
